@@ -1,0 +1,260 @@
+/**
+ * A small client for the Kong Admin API: the one place that knows URLs, the RBAC header, retries,
+ * TLS and how Kong answers errors. Used by sync, the provisioner, reconcile and doctor.
+ */
+import { Agent, fetch as undiciFetch } from 'undici';
+import { KongError } from './kong-errors.ts';
+import type { KongDeveloper, KongEventHook, KongFile, KongPage, KongPlugin, KongWorkspace } from './kong-types.ts';
+
+export interface KongAdminClientOptions {
+  adminUrl: string;
+  token?: string | undefined;
+  workspace: string;
+  /** Extra headers on every request (`--header 'Name: value'`). */
+  headers?: Record<string, string>;
+  /** Accept self-signed TLS certificates (`--insecure`). */
+  insecure?: boolean;
+  /** Per-attempt timeout; default 10 s. */
+  timeoutMs?: number;
+  /** Attempts for idempotent requests on network errors and 5xx; default 3. */
+  attempts?: number;
+  /** Called once per HTTP request sent (benchmarks and the sync summary count them). */
+  onRequest?: (method: string, path: string) => void;
+}
+
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+const RETRYABLE_METHODS = new Set<Method>(['GET', 'PUT', 'PATCH', 'DELETE']);
+const TLS_CODES = /CERT|SELF_SIGNED|ERR_TLS|ERR_SSL|UNABLE_TO_VERIFY|EPROTO/;
+
+export interface RequestOptions {
+  body?: unknown;
+  query?: Record<string, string | number | undefined>;
+  /** Retry on network errors and 5xx even for POST (only when the caller knows it is safe). */
+  retry?: boolean;
+}
+
+export class KongAdminClient {
+  readonly adminUrl: string;
+  readonly workspace: string;
+  private readonly options: KongAdminClientOptions;
+  private readonly dispatcher: Agent | undefined;
+
+  constructor(options: KongAdminClientOptions) {
+    this.options = options;
+    this.adminUrl = options.adminUrl.replace(/\/+$/, '');
+    this.workspace = options.workspace;
+    this.dispatcher = options.insecure ? new Agent({ connect: { rejectUnauthorized: false } }) : undefined;
+  }
+
+  /** `/{workspace}` prefix for workspace-scoped routes. */
+  get ws(): string {
+    return `/${encodeURIComponent(this.workspace)}`;
+  }
+
+  async request<T>(method: Method, path: string, options: RequestOptions = {}): Promise<{ status: number; body: T }> {
+    const url = new URL(this.adminUrl + path);
+    for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
+    const headers: Record<string, string> = { accept: 'application/json', ...this.options.headers };
+    if (this.options.token) headers['kong-admin-token'] = this.options.token;
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    const attempts = RETRYABLE_METHODS.has(method) || options.retry ? (this.options.attempts ?? 3) : 1;
+
+    for (let attempt = 1; ; attempt++) {
+      let response: { status: number; text(): Promise<string> };
+      try {
+        this.options.onRequest?.(method, path);
+        const init = {
+          method,
+          headers,
+          body: options.body === undefined ? undefined : JSON.stringify(options.body),
+          signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
+        };
+        response = this.dispatcher ? await undiciFetch(url, { ...init, dispatcher: this.dispatcher }) : await fetch(url, init);
+      } catch (error) {
+        const failure = this.networkError(error, method, path);
+        if (failure.code === 'kong_unreachable' && attempt < attempts) {
+          await delay(backoffMs(attempt));
+          continue;
+        }
+        throw failure;
+      }
+      const text = await response.text();
+      const body = parseJson(text);
+      if (response.status >= 500 && attempt < attempts) {
+        await delay(backoffMs(attempt));
+        continue;
+      }
+      if (response.status >= 400) throw this.httpError(response.status, body, method, path);
+      return { status: response.status, body: body as T };
+    }
+  }
+
+  // ---- files -------------------------------------------------------------------------------
+
+  /** One page of files (`size` 1..1000). `next` from a previous page may be passed as `nextPath`. */
+  async listFilesPage(options: { size?: number; nextPath?: string } = {}): Promise<KongPage<KongFile>> {
+    if (options.nextPath) return (await this.request<KongPage<KongFile>>('GET', options.nextPath)).body;
+    return (await this.request<KongPage<KongFile>>('GET', `${this.ws}/files`, { query: { size: options.size ?? 1000 } })).body;
+  }
+
+  /** Every file in the workspace, following `next` across pages. */
+  async *listFiles(size = 1000): AsyncGenerator<KongFile> {
+    let page = await this.listFilesPage({ size });
+    for (;;) {
+      yield* page.data;
+      if (!page.next) return;
+      page = await this.listFilesPage({ nextPath: page.next });
+    }
+  }
+
+  /** A file by its workspace path, or undefined when there is none. */
+  async getFile(path: string): Promise<KongFile | undefined> {
+    try {
+      return (await this.request<KongFile>('GET', `${this.ws}/files/${filePath(path)}`)).body;
+    } catch (error) {
+      if (error instanceof KongError && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** Create or replace (PUT upsert). */
+  async putFile(path: string, contents: string): Promise<KongFile> {
+    return (await this.request<KongFile>('PUT', `${this.ws}/files/${filePath(path)}`, { body: { path, contents } })).body;
+  }
+
+  async deleteFile(path: string): Promise<void> {
+    await this.request('DELETE', `${this.ws}/files/${filePath(path)}`);
+  }
+
+  // ---- workspace ---------------------------------------------------------------------------
+
+  async getWorkspace(): Promise<KongWorkspace | undefined> {
+    try {
+      return (await this.request<KongWorkspace>('GET', `/workspaces/${encodeURIComponent(this.workspace)}`)).body;
+    } catch (error) {
+      if (error instanceof KongError && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async patchWorkspaceConfig(config: Record<string, unknown>): Promise<KongWorkspace> {
+    return (await this.request<KongWorkspace>('PATCH', `${this.ws}/workspaces/${encodeURIComponent(this.workspace)}`, { body: { config } })).body;
+  }
+
+  // ---- developers --------------------------------------------------------------------------
+
+  /** A developer by email or id, or undefined when Kong has none. */
+  async getDeveloper(emailOrId: string): Promise<KongDeveloper | undefined> {
+    try {
+      return (await this.request<KongDeveloper>('GET', `${this.ws}/developers/${encodeURIComponent(emailOrId)}`)).body;
+    } catch (error) {
+      if (error instanceof KongError && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async listDevelopersPage(options: { size?: number; nextPath?: string } = {}): Promise<KongPage<KongDeveloper>> {
+    if (options.nextPath) return (await this.request<KongPage<KongDeveloper>>('GET', options.nextPath)).body;
+    return (await this.request<KongPage<KongDeveloper>>('GET', `${this.ws}/developers`, { query: { size: options.size ?? 1000 } })).body;
+  }
+
+  async *listDevelopers(size = 1000): AsyncGenerator<KongDeveloper> {
+    let page = await this.listDevelopersPage({ size });
+    for (;;) {
+      yield* page.data;
+      if (!page.next) return;
+      page = await this.listDevelopersPage({ nextPath: page.next });
+    }
+  }
+
+  // ---- event hooks and plugins ---------------------------------------------------------------
+
+  async listEventHooks(): Promise<KongEventHook[]> {
+    return (await this.request<KongPage<KongEventHook>>('GET', `${this.ws}/event-hooks`)).body.data;
+  }
+
+  async createEventHook(hook: Omit<KongEventHook, 'id' | 'created_at'>): Promise<KongEventHook> {
+    return (await this.request<KongEventHook>('POST', `${this.ws}/event-hooks`, { body: hook })).body;
+  }
+
+  async deleteEventHook(id: string): Promise<void> {
+    await this.request('DELETE', `${this.ws}/event-hooks/${encodeURIComponent(id)}`);
+  }
+
+  async listPlugins(): Promise<KongPlugin[]> {
+    const plugins: KongPlugin[] = [];
+    let page = (await this.request<KongPage<KongPlugin>>('GET', `${this.ws}/plugins`, { query: { size: 1000 } })).body;
+    for (;;) {
+      plugins.push(...page.data);
+      if (!page.next) return plugins;
+      page = (await this.request<KongPage<KongPlugin>>('GET', page.next)).body;
+    }
+  }
+
+  // ---- errors ------------------------------------------------------------------------------
+
+  private networkError(error: unknown, method: string, path: string): KongError {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    const code = cause?.code ?? (error as { code?: string }).code ?? (error as Error).name;
+    if (code && TLS_CODES.test(code))
+      return new KongError('kong_tls', `TLS error talking to the Kong Admin API at ${this.adminUrl} (${code})`, {
+        method,
+        path,
+        hint: 'if Kong uses a self-signed certificate, pass --insecure; otherwise check the certificate and KONG_ADMIN_URL',
+        cause: error,
+      });
+    const reason = (error as Error).name === 'TimeoutError' ? 'timed out' : code || (error as Error).message;
+    return new KongError('kong_unreachable', `cannot reach the Kong Admin API at ${this.adminUrl} (${reason})`, {
+      method,
+      path,
+      hint: 'check KONG_ADMIN_URL and that Kong is running and reachable from here',
+      cause: error,
+    });
+  }
+
+  private httpError(status: number, body: unknown, method: string, path: string): KongError {
+    const kongMessage = describeBody(body);
+    const where = `${method} ${path}`;
+    if (status === 401 || status === 403)
+      return new KongError('kong_unauthorized', `Kong rejected the admin token (${status} on ${where}${kongMessage ? `: ${kongMessage}` : ''})`, {
+        status,
+        method,
+        path,
+        body,
+        hint: 'token rejected: check KONG_ADMIN_TOKEN (or KONG_ADMIN_TOKEN_FILE) and its RBAC role, which needs read and write on /files',
+      });
+    const code = status === 404 ? 'kong_not_found' : status === 409 ? 'kong_conflict' : status === 400 ? 'kong_bad_request' : 'kong_http';
+    return new KongError(code, `Kong answered ${status} to ${where}${kongMessage ? `: ${kongMessage}` : ''}`, { status, method, path, body });
+  }
+}
+
+/** Files are addressed by their unencoded path (slashes kept); only unsafe characters are escaped. */
+function filePath(path: string): string {
+  return path.split('/').map(encodeURIComponent).join('/');
+}
+
+function parseJson(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function describeBody(body: unknown): string {
+  if (body && typeof body === 'object') {
+    const { message, fields } = body as { message?: unknown; fields?: unknown };
+    const parts = [typeof message === 'string' ? message : '', fields ? JSON.stringify(fields) : ''].filter(Boolean);
+    return parts.join(' ');
+  }
+  return typeof body === 'string' ? body.slice(0, 200) : '';
+}
+
+function backoffMs(attempt: number): number {
+  return 200 * 3 ** (attempt - 1);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
