@@ -1,5 +1,6 @@
-// PLACEHOLDER: replaced by the issue that owns the "doctor" command. Fails loudly until then.
-export async function run(_argv: string[]): Promise<number> {
-  console.error('portal-monetization doctor: not implemented yet');
-  return 1;
+// `portal-monetization doctor`: see src/admin/doctor.
+import { runDoctorCommand } from '../../admin/doctor/doctor-command.ts';
+
+export function run(argv: string[]): Promise<number> {
+  return runDoctorCommand(argv);
 }

@@ -1,5 +1,6 @@
-// PLACEHOLDER: replaced by the issue that owns the "reconcile" command. Fails loudly until then.
-export async function run(_argv: string[]): Promise<number> {
-  console.error('portal-monetization reconcile: not implemented yet');
-  return 1;
+// `portal-monetization reconcile`: see src/admin/reconcile.
+import { runReconcileCommand } from '../../admin/reconcile/reconcile-command.ts';
+
+export function run(argv: string[]): Promise<number> {
+  return runReconcileCommand(argv);
 }

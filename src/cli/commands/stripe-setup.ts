@@ -1,5 +1,6 @@
-// PLACEHOLDER: replaced by the issue that owns the "stripe-setup" command. Fails loudly until then.
-export async function run(_argv: string[]): Promise<number> {
-  console.error('portal-monetization stripe-setup: not implemented yet');
-  return 1;
+// `portal-monetization stripe-setup`: see src/admin/stripe-setup.
+import { runSetupCommand } from '../../admin/stripe-setup/setup-command.ts';
+
+export function run(argv: string[]): Promise<number> {
+  return runSetupCommand(argv);
 }

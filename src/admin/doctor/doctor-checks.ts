@@ -1,0 +1,303 @@
+/**
+ * The doctor's checks, in the order they print. Each is a small function of the shared state;
+ * earlier checks leave what later ones need (the workspace, the theme, Stripe's meters) in it.
+ * A setting that could not be read is carried as an Error and becomes that check's failure.
+ */
+import type Stripe from 'stripe';
+import { KongError } from '../../kong/kong-errors.ts';
+import type { KongAdminClient } from '../../kong/kong-admin-client.ts';
+import type { KongPlugin, KongWorkspace } from '../../kong/kong-types.ts';
+import { activeTheme, PORTAL_CONF } from '../../kong/sync/active-theme.ts';
+import { loadBundle } from '../../kong/sync/bundle.ts';
+import { hasPlanField } from '../../kong/sync/configure-workspace.ts';
+import { eventHookUrl, isOurHook } from '../../kong/sync/event-hook.ts';
+import { createMoesifClient } from '../../provisioner/moesif-client.ts';
+import { MonetizationError } from '../../shared/errors.ts';
+import type { Plan, PlansFile } from '../../shared/plans.ts';
+import { workspacePaths } from '../../shared/bundle-layout.ts';
+import type { StripeKeyMode } from '../shared/stripe-connection.ts';
+import { describeStripeError, isStripeNotFound } from '../shared/stripe-failure.ts';
+import { inspectInstalledBundle } from './bundle-check.ts';
+import { fail, pass, type Check, type CheckOutcome, type CheckResult } from './check-runner.ts';
+
+export interface DoctorInputs {
+  kong: KongAdminClient | Error;
+  provisionerUrl: string;
+  stripe: { client: Stripe; mode: StripeKeyMode; apiBase: string | undefined } | Error;
+  plans: PlansFile | Error;
+  moesif: { applicationId: string; apiBase: string } | Error;
+  /** The local build (default: the package's theme/). */
+  themeDir?: string;
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+export interface DoctorState extends DoctorInputs {
+  workspace?: KongWorkspace;
+  theme?: string;
+  plugins?: KongPlugin[];
+  meters?: Map<string, Stripe.Billing.Meter>;
+}
+
+/** Errors carried in the inputs (bad or missing settings) fail their check with the setting's hint. */
+function settingFailure(value: unknown): CheckOutcome | undefined {
+  if (!(value instanceof Error)) return undefined;
+  return fail(value.message, value instanceof MonetizationError && value.hint ? value.hint : 'fix the setting named above');
+}
+
+const kongOf = (state: DoctorState) => state.kong as KongAdminClient;
+const syncCommand = (state: DoctorState, flags: string) => `npm run sync -- --workspace ${kongOf(state).workspace} --provisioner-url ${state.provisionerUrl}${flags}`;
+
+export const ADMIN_API = 'Kong Admin API';
+export const PORTAL = 'portal enabled';
+export const THEME = 'active theme';
+export const BUNDLE = 'bundle installed and current';
+export const PLAN_FIELD = 'plan meta field';
+export const EVENT_HOOK = 'event hook';
+export const PROVISIONER = 'provisioner /readyz';
+export const PLANS_FILE = 'plans file';
+export const STRIPE_KEY = 'Stripe key';
+export const STRIPE_PRICES = 'plan prices';
+export const MOESIF_APP = 'Moesif application id';
+export const KEY_AUTH = 'key-auth plugin';
+export const MOESIF_PLUGIN = 'Moesif plugin';
+
+const adminApi: Check<DoctorState> = {
+  name: ADMIN_API,
+  async run(state) {
+    const bad = settingFailure(state.kong);
+    if (bad) return bad;
+    const kong = kongOf(state);
+    const workspace = await kong.getWorkspace();
+    if (!workspace) return fail(`reachable at ${kong.adminUrl}, token accepted, but workspace "${kong.workspace}" does not exist`, 'pass --workspace with an existing workspace, or create it in Kong Manager');
+    state.workspace = workspace;
+    return pass(`reachable at ${kong.adminUrl}, token accepted, workspace "${workspace.name}"`);
+  },
+};
+
+const portal: Check<DoctorState> = {
+  name: PORTAL,
+  needs: [ADMIN_API],
+  async run(state) {
+    const kong = kongOf(state);
+    const fix = `enable the Dev Portal for workspace "${kong.workspace}" in Kong Manager, or: curl -X PATCH ${kong.adminUrl}/${kong.workspace}/workspaces/${kong.workspace} --json '{"config":{"portal":true}}'`;
+    if (state.workspace?.config.portal !== true) return fail(`config.portal is ${JSON.stringify(state.workspace?.config.portal ?? null)} for workspace "${kong.workspace}"`, fix);
+    try {
+      await kong.listFilesPage({ size: 1 });
+    } catch (error) {
+      if (error instanceof KongError && error.status === 404) return fail('the Files API answers 404: the portal is not enabled', fix);
+      throw error;
+    }
+    return pass(`workspace "${kong.workspace}" serves a portal`);
+  },
+};
+
+const theme: Check<DoctorState> = {
+  name: THEME,
+  needs: [PORTAL],
+  async run(state) {
+    const kong = kongOf(state);
+    const name = activeTheme((await kong.getFile(PORTAL_CONF))?.contents);
+    const paths = workspacePaths(name);
+    const missing: string[] = [];
+    for (const path of [paths.kongAuth, paths.requiredScripts]) if (!(await kong.getFile(path))) missing.push(path);
+    if (missing.length) return fail(`theme "${name}" (from ${PORTAL_CONF}) lacks ${missing.join(' and ')}`, 'push the theme (kong-portal-cli deploy), or fix theme.name in portal.conf.yaml');
+    state.theme = name;
+    return pass(`"${name}" (${PORTAL_CONF} theme.name)`);
+  },
+};
+
+const bundle: Check<DoctorState> = {
+  name: BUNDLE,
+  needs: [THEME],
+  async run(state) {
+    const kong = kongOf(state);
+    const built = await loadBundle(state.themeDir);
+    const problems = await inspectInstalledBundle((path) => kong.getFile(path), state.theme as string, built);
+    if (problems.length) return fail(problems.map((p) => `${p.path} ${p.problem}`).join('; '), `install or upgrade it: ${syncCommand(state, '')}`);
+    return pass(`v${built.version} in theme "${state.theme}", checksums match the build`);
+  },
+};
+
+const planField: Check<DoctorState> = {
+  name: PLAN_FIELD,
+  needs: [ADMIN_API],
+  async run(state) {
+    if (hasPlanField(state.workspace as KongWorkspace)) return pass('the registration form has a "plan" field');
+    const plans = state.plans instanceof Error ? undefined : state.plans.plans.length;
+    if (plans === 1) return pass('no "plan" field, and none needed: the plans file has one plan');
+    return fail('portal_developer_meta_fields has no "plan" field, so developers cannot pick a plan', `add it: ${syncCommand(state, ' --configure-workspace')}`);
+  },
+};
+
+const eventHook: Check<DoctorState> = {
+  name: EVENT_HOOK,
+  needs: [ADMIN_API],
+  async run(state) {
+    const kong = kongOf(state);
+    const wanted = eventHookUrl(state.provisionerUrl);
+    const fix = `create it: ${syncCommand(state, ' --event-hook')} (with KONG_EVENT_HOOK_SECRET set as in the provisioner)`;
+    let hooks;
+    try {
+      hooks = await kong.listEventHooks();
+    } catch (error) {
+      if (error instanceof KongError && error.status === 404) return fail('this Kong has no event hooks API (an Enterprise feature)', 'run reconcile from cron instead, so signups the browser did not finish are completed');
+      throw error;
+    }
+    const ours = hooks.filter(isOurHook);
+    if (ours.some((hook) => hook.config.url === wanted)) return pass(`crud/developers webhook to ${wanted}`);
+    if (ours.length) return fail(`the developers hook posts to ${ours.map((h) => h.config.url).join(', ')}, not ${wanted}`, fix);
+    return fail('no crud/developers webhook to the provisioner', fix);
+  },
+};
+
+const provisioner: Check<DoctorState> = {
+  name: PROVISIONER,
+  async run(state) {
+    const url = `${state.provisionerUrl.replace(/\/+$/, '')}/readyz`;
+    const fix = `start it (npm run provisioner) or pass --provisioner-url with its address`;
+    let response: Response;
+    try {
+      response = await (state.fetch ?? fetch)(url, { signal: AbortSignal.timeout(state.timeoutMs ?? 5000) });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+      return fail(`cannot reach ${url} (${cause})`, fix);
+    }
+    const text = await response.text();
+    if (response.ok) return pass(`${url} answered ${response.status}`);
+    return fail(`${url} answered ${response.status}: ${text.slice(0, 300)}`, 'the answer names the failing dependency; fix its setting in the provisioner and restart it');
+  },
+};
+
+const plansFile: Check<DoctorState> = {
+  name: PLANS_FILE,
+  async run(state) {
+    const bad = settingFailure(state.plans);
+    if (bad) return bad;
+    const plans = state.plans as PlansFile;
+    return pass(`${plans.plans.length} plan(s): ${plans.plans.map((p) => p.id).join(', ')}`);
+  },
+};
+
+const stripeKey: Check<DoctorState> = {
+  name: STRIPE_KEY,
+  async run(state) {
+    const bad = settingFailure(state.stripe);
+    if (bad) return bad;
+    const stripe = state.stripe as Exclude<DoctorState['stripe'], Error>;
+    const meters = new Map<string, Stripe.Billing.Meter>();
+    try {
+      for await (const meter of stripe.client.billing.meters.list({ limit: 100 })) meters.set(meter.id, meter);
+    } catch (error) {
+      return fail(`Stripe${stripe.apiBase ? ` at ${stripe.apiBase}` : ''} refused or did not answer: ${describeStripeError(error)}`, 'check STRIPE_SECRET_KEY (and STRIPE_API_BASE when set)');
+    }
+    state.meters = meters;
+    return pass(`${stripe.mode} mode key accepted${stripe.apiBase ? ` by ${stripe.apiBase}` : ''}${stripe.mode === 'live' ? ' (LIVE: real charges)' : ''}`);
+  },
+};
+
+async function findPrice(stripe: Stripe, plan: Plan): Promise<Stripe.Price | undefined> {
+  if ('id' in plan.price) {
+    try {
+      return await stripe.prices.retrieve(plan.price.id);
+    } catch (error) {
+      if (isStripeNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+  return (await stripe.prices.list({ lookup_keys: [plan.price.lookup_key], limit: 1 })).data[0];
+}
+
+const stripePrices: Check<DoctorState> = {
+  name: STRIPE_PRICES,
+  needs: [STRIPE_KEY, PLANS_FILE],
+  async run(state) {
+    const stripe = (state.stripe as Exclude<DoctorState['stripe'], Error>).client;
+    const results: CheckResult[] = [];
+    const setup = 'run `npm run stripe:setup` with this plans file and key';
+    for (const plan of (state.plans as PlansFile).plans) {
+      const name = `plan "${plan.id}" price`;
+      const ref = 'id' in plan.price ? plan.price.id : `lookup_key ${plan.price.lookup_key}`;
+      let price: Stripe.Price | undefined;
+      try {
+        price = await findPrice(stripe, plan);
+      } catch (error) {
+        results.push({ name, ok: false, detail: `${ref}: ${describeStripeError(error)}`, fix: 'check the Stripe key and network' });
+        continue;
+      }
+      const meterId = price?.recurring?.meter ?? undefined;
+      const meter = meterId ? state.meters?.get(meterId) : undefined;
+      const problem = !price
+        ? `no Stripe price with ${ref}`
+        : !price.active
+          ? `${price.id} (${ref}) is archived`
+          : price.recurring?.usage_type !== 'metered'
+            ? `${price.id} is not a metered recurring price`
+            : !meterId
+              ? `${price.id} is metered but names no billing meter`
+              : !meter
+                ? `${price.id} names meter ${meterId}, which Stripe does not have`
+                : meter.status !== 'active'
+                  ? `${price.id} is billed by meter ${meterId} ("${meter.event_name}"), which is deactivated`
+                  : undefined;
+      if (problem) results.push({ name, ok: false, detail: problem, fix: setup });
+      else results.push({ name, ok: true, detail: `${price?.id} active, metered by "${meter?.event_name}" (${meterId})` });
+    }
+    return results;
+  },
+};
+
+const moesifApp: Check<DoctorState> = {
+  name: MOESIF_APP,
+  async run(state) {
+    const bad = settingFailure(state.moesif);
+    if (bad) return bad;
+    const moesif = state.moesif as Exclude<DoctorState['moesif'], Error>;
+    const client = createMoesifClient({ apiBase: moesif.apiBase, applicationId: moesif.applicationId, attempts: 1, ...(state.fetch ? { fetch: state.fetch } : {}) });
+    await client.check(state.timeoutMs ?? 5000);
+    return pass(`accepted by ${moesif.apiBase}`);
+  },
+};
+
+async function plugins(state: DoctorState): Promise<KongPlugin[]> {
+  state.plugins ??= await kongOf(state).listPlugins();
+  return state.plugins;
+}
+
+function scope(plugin: KongPlugin): string {
+  if (plugin.route?.id) return `route ${plugin.route.id}`;
+  if (plugin.service?.id) return `service ${plugin.service.id}`;
+  return 'global';
+}
+
+const keyAuth: Check<DoctorState> = {
+  name: KEY_AUTH,
+  needs: [ADMIN_API],
+  async run(state) {
+    const all = (await plugins(state)).filter((p) => p.name === 'key-auth' && p.enabled && !p.consumer?.id);
+    const good = all.filter((p) => Array.isArray(p.config.key_names) && (p.config.key_names as unknown[]).includes('apikey'));
+    const kong = kongOf(state);
+    const fix = `curl -X POST ${kong.adminUrl}/${kong.workspace}/services/<your-service>/plugins --json '{"name":"key-auth","config":{"key_names":["apikey"]}}'`;
+    if (good.length) return pass(`key_names include "apikey" on ${good.map(scope).join(', ')}`);
+    if (all.length) return fail(`key-auth is enabled on ${all.map(scope).join(', ')} but no key_names include "apikey"`, `add "apikey" to config.key_names, or ${fix}`);
+    return fail('no enabled key-auth plugin on any service or route, so developers\' keys are not checked', fix);
+  },
+};
+
+const moesifPlugin: Check<DoctorState> = {
+  name: MOESIF_PLUGIN,
+  needs: [ADMIN_API],
+  async run(state) {
+    const found = (await plugins(state)).filter((p) => p.name === 'moesif' && p.enabled);
+    const kong = kongOf(state);
+    const appId = state.moesif instanceof Error ? undefined : state.moesif.applicationId;
+    const fix = `curl -X POST ${kong.adminUrl}/${kong.workspace}/plugins --json '{"name":"moesif","config":{"application_id":"<MOESIF_APPLICATION_ID>"}}'`;
+    if (!found.length) return fail('no enabled Moesif plugin, so API calls are not metered', fix);
+    const mismatched = appId ? found.filter((p) => typeof p.config.application_id === 'string' && p.config.application_id !== appId) : [];
+    if (mismatched.length === found.length) return fail(`the Moesif plugin (${found.map(scope).join(', ')}) sends to another application id than MOESIF_APPLICATION_ID`, 'set the plugin\'s config.application_id to the same Collector Application Id as the provisioner');
+    return pass(`enabled (${found.map(scope).join(', ')})`);
+  },
+};
+
+/** Every check, in print order. */
+export const DOCTOR_CHECKS: Check<DoctorState>[] = [adminApi, portal, theme, bundle, planField, eventHook, provisioner, plansFile, stripeKey, stripePrices, moesifApp, keyAuth, moesifPlugin];

@@ -1,0 +1,70 @@
+/**
+ * doctor: reads each setting on its own (so one missing variable fails one check, not the whole
+ * run), runs every check and answers the results. runDoctor is what tests and the sandbox call.
+ */
+import { KongAdminClient } from '../../kong/kong-admin-client.ts';
+import { readKongSettings } from '../../kong/kong-settings.ts';
+import { SettingError } from '../../shared/errors.ts';
+import { loadPlansFile } from '../../shared/plans.ts';
+import { connectStripe, readStripeConnection } from '../shared/stripe-connection.ts';
+import { runChecks, type CheckResult } from './check-runner.ts';
+import { DOCTOR_CHECKS, type DoctorInputs } from './doctor-checks.ts';
+
+export interface DoctorOptions {
+  workspace?: string | undefined;
+  provisionerUrl?: string | undefined;
+  plansFile?: string | undefined;
+  themeDir?: string | undefined;
+  timeoutMs?: number;
+}
+
+function attempt<T>(read: () => T): T | Error {
+  try {
+    return read();
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
+  }
+}
+
+export function parseProvisionerUrl(value: string, setting: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new SettingError(setting, `"${value}" is not a URL`, 'use the provisioner\'s base URL, e.g. http://127.0.0.1:8787');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new SettingError(setting, `must be http or https, got ${url.protocol}`);
+  return url.toString().replace(/\/+$/, '');
+}
+
+/** Inputs from the environment the provisioner and sync use, with flags winning. */
+export async function doctorInputsFromEnv(env: NodeJS.ProcessEnv, options: DoctorOptions = {}): Promise<DoctorInputs> {
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const provisionerUrl = options.provisionerUrl
+    ? parseProvisionerUrl(options.provisionerUrl, '--provisioner-url')
+    : env.PROVISIONER_URL
+      ? parseProvisionerUrl(env.PROVISIONER_URL, 'PROVISIONER_URL')
+      : `http://127.0.0.1:${env.PROVISIONER_PORT?.trim() || '8787'}`;
+  const kong = attempt(() => {
+    const settings = readKongSettings(env, { workspace: options.workspace });
+    return new KongAdminClient({ adminUrl: settings.adminUrl, token: settings.token, workspace: settings.workspace, attempts: 1, timeoutMs });
+  });
+  const stripe = attempt(() => {
+    const connection = readStripeConnection(env);
+    return { client: connectStripe(connection, { maxNetworkRetries: 0, timeoutMs }), mode: connection.mode, apiBase: connection.apiBase?.origin };
+  });
+  const moesif = attempt(() => {
+    const applicationId = env.MOESIF_APPLICATION_ID?.trim();
+    if (!applicationId) throw new SettingError('MOESIF_APPLICATION_ID', 'is not set', 'copy the Collector Application Id from Moesif > Settings > API Keys');
+    return { applicationId, apiBase: (env.MOESIF_API_BASE?.trim() || 'https://api.moesif.net').replace(/\/+$/, '') };
+  });
+  const plansPath = options.plansFile ?? env.PLANS_FILE?.trim();
+  const plans = plansPath
+    ? await loadPlansFile(plansPath).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))
+    : new SettingError('PLANS_FILE', 'is not set', 'set PLANS_FILE (or pass --plans) to the plans file the provisioner uses');
+  return { kong, provisionerUrl, stripe, plans, moesif, timeoutMs, ...(options.themeDir ? { themeDir: options.themeDir } : {}) };
+}
+
+export async function runDoctor(inputs: DoctorInputs, onResult?: (result: CheckResult) => void): Promise<CheckResult[]> {
+  return runChecks(DOCTOR_CHECKS, { ...inputs }, onResult);
+}

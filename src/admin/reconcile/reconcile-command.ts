@@ -1,0 +1,107 @@
+/**
+ * `portal-monetization reconcile [--workspace W] [--dry-run] [--concurrency N]`: builds the
+ * provisioner's core from the same settings the provisioner reads, walks the workspace's
+ * developers and prints the counts; exit 1 when any developer failed.
+ */
+import { parseWorkspace } from '../../kong/kong-settings.ts';
+import { createJsonLogger, silentLogger } from '../../provisioner/provision-log.ts';
+import { createProvisionerCore } from '../../provisioner/server.ts';
+import { loadProvisionerSettings } from '../../provisioner/settings.ts';
+import { Command, InvalidArgumentError, parseArgs, positiveInteger } from '../shared/command-line.ts';
+import { reconcileDevelopers, type MoesifMode, type ReconcileProgress, type ReconcileReport } from './reconcile-developers.ts';
+
+interface ReconcileFlags {
+  workspace?: string;
+  dryRun?: boolean;
+  concurrency: number;
+  moesif: MoesifMode;
+  progressEvery: number;
+  verbose?: boolean;
+}
+
+export function reconcileProgram(): Command {
+  return new Command('portal-monetization reconcile')
+    .description(
+      'Make every provisionable Kong developer whole: one Stripe customer, one metered subscription, the Moesif user and company.\nUses the provisioner\'s own code and settings; developers already whole cost Stripe reads only. Safe from cron and beside a running provisioner.',
+    )
+    .option('--workspace <name>', 'Kong workspace (default: $KONG_WORKSPACE, else "default")')
+    .option('--dry-run', 'report what would be fixed; write nothing to Stripe or Moesif')
+    .option('--concurrency <n>', 'developers handled at once (Stripe writes stay under STRIPE_MAX_WRITES_PER_SECOND)', positiveInteger('--concurrency', 64), 4)
+    .option('--moesif <mode>', '"always": re-send the Moesif user and company of every developer (Moesif cannot be read back); "repaired": only for developers fixed in Stripe', parseMoesifMode, 'always')
+    .option('--progress-every <n>', 'print a progress line every N developers (a live line on a terminal)', positiveInteger('--progress-every', 1_000_000), 100)
+    .option('--verbose', 'print the provisioner\'s JSON log line for each developer provisioned (stderr)')
+    .addHelpText(
+      'after',
+      `
+Environment (the provisioner's settings): STRIPE_SECRET_KEY, STRIPE_API_BASE, STRIPE_MAX_WRITES_PER_SECOND,
+  MOESIF_APPLICATION_ID, MOESIF_API_BASE, MOESIF_COMPANY_ID_SOURCE, KONG_ADMIN_URL, KONG_ADMIN_TOKEN,
+  KONG_ADMIN_TOKEN_FILE, KONG_WORKSPACE, PLANS_FILE, PROVISION_STATUSES (default approved,pending,unverified).
+
+Exit status: 0 when every provisionable developer is whole, 1 when any failed (each listed with its reason).
+
+Examples:
+  npm run reconcile -- --dry-run
+  npm run reconcile -- --workspace partners --concurrency 8
+  */15 * * * *  cd /srv/portal-monetization && npm run --silent reconcile >> reconcile.log 2>&1`,
+    );
+}
+
+function parseMoesifMode(value: string): MoesifMode {
+  if (value !== 'always' && value !== 'repaired') throw new InvalidArgumentError('use "always" or "repaired"');
+  return value;
+}
+
+function progressLine(progress: ReconcileProgress): string {
+  return `reconcile: ${progress.seen} developers seen: ${progress.alreadyWhole} whole, ${progress.fixed} fixed, ${progress.failed} failed, ${progress.skipped} skipped`;
+}
+
+export function formatReconcileReport(report: ReconcileReport): string {
+  const lines: string[] = [];
+  const skipped = Object.entries(report.skippedByStatus)
+    .map(([status, count]) => `${status} ${count}`)
+    .join(', ');
+  lines.push(`developers seen:  ${report.seen}`);
+  lines.push(`already whole:    ${report.alreadyWhole}`);
+  lines.push(`${report.dryRun ? 'would fix:       ' : 'fixed:           '} ${report.fixed}`);
+  lines.push(`failed:           ${report.failed}`);
+  lines.push(`skipped:          ${report.skipped}${skipped ? ` (not provisionable: ${skipped})` : ''}`);
+  if (report.fixes.length) {
+    lines.push('', report.dryRun ? 'would fix:' : 'fixed:');
+    for (const fix of report.fixes) lines.push(`  ${fix.email} (${fix.developerId}): ${report.dryRun ? 'missing' : 'created'} ${fix.parts.join(', ') || 'nothing'}`);
+  }
+  if (report.failures.length) {
+    lines.push('', 'failed:');
+    for (const failure of report.failures) lines.push(`  ${failure.email} (${failure.developerId}): [${failure.code}] ${failure.reason}`);
+  }
+  if (report.dryRun) lines.push('', 'dry run: nothing was written');
+  return lines.join('\n');
+}
+
+export async function runReconcileCommand(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const parsed = parseArgs<ReconcileFlags>(reconcileProgram(), argv);
+  if (!parsed.ok) return parsed.exitCode;
+  const flags = parsed.options;
+  const workspace = flags.workspace === undefined ? undefined : parseWorkspace(flags.workspace, '--workspace');
+  const settings = await loadProvisionerSettings(workspace === undefined ? env : { ...env, KONG_WORKSPACE: workspace });
+  const core = createProvisionerCore(settings, { logger: flags.verbose ? createJsonLogger((line) => process.stderr.write(`${line}\n`)) : silentLogger });
+
+  const live = process.stderr.isTTY === true;
+  console.log(`reconcile: workspace "${settings.kong.workspace}", Stripe ${settings.stripe.mode} mode, at most ${settings.stripe.maxWritesPerSecond} writes/s${flags.dryRun ? ' (dry run)' : ''}`);
+  try {
+    const report = await reconcileDevelopers(
+      { listDevelopers: () => core.kong.listDevelopers(), provisioner: core.provisioner, moesif: core.moesif },
+      {
+        dryRun: flags.dryRun ?? false,
+        concurrency: flags.concurrency,
+        moesif: flags.moesif,
+        progressEvery: live ? 1 : flags.progressEvery,
+        onProgress: (progress) => (live ? process.stderr.write(`\r${progressLine(progress)}`) : console.error(progressLine(progress))),
+      },
+    );
+    if (live) process.stderr.write('\n');
+    console.log(formatReconcileReport(report));
+    return report.failed > 0 ? 1 : 0;
+  } finally {
+    core.moesif.close();
+  }
+}

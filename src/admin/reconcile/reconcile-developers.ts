@@ -1,0 +1,147 @@
+/**
+ * reconcile's engine: walk every Kong developer (paginated) and make each provisionable one whole
+ * with the provisioner's own provisionDeveloper (no second implementation). A developer that is
+ * already whole costs Stripe reads only: the provisioner lists before it creates. Safe to run from
+ * cron and beside a running provisioner, because that code is idempotent across processes.
+ */
+import type { KongDeveloper } from '../../kong/kong-types.ts';
+import { developerStatusName } from '../../kong/kong-types.ts';
+import type { MoesifSync } from '../../provisioner/moesif-sync.ts';
+import type { Provisioner } from '../../provisioner/provisioner.ts';
+import { MonetizationError } from '../../shared/errors.ts';
+
+export interface ReconcileDeps {
+  /** Any paginated walk of the workspace's developers (KongAdminClient.listDevelopers). */
+  listDevelopers: () => AsyncIterable<KongDeveloper>;
+  provisioner: Pick<Provisioner, 'provisionDeveloper' | 'inspectDeveloper' | 'isProvisionable'>;
+  /** The provisioner's Moesif queue: flushed at the end, so a Moesif hiccup gets one more try. */
+  moesif?: Pick<MoesifSync, 'flush' | 'isPending'>;
+}
+
+/**
+ * always: provision every provisionable developer; whole ones cost Stripe reads and one Moesif
+ * upsert of user and company (Moesif cannot be read back, so re-sending is the only way to know it
+ * holds them). repaired: inspect first and provision only developers missing something in Stripe.
+ */
+export type MoesifMode = 'always' | 'repaired';
+
+export interface ReconcileOptions {
+  dryRun?: boolean;
+  /** Developers handled at once; default 4. Stripe writes are paced by the provisioner's limiter. */
+  concurrency?: number;
+  moesif?: MoesifMode;
+  /** Called after every `progressEvery` developers (default 100) and once at the end. */
+  onProgress?: (progress: ReconcileProgress) => void;
+  progressEvery?: number;
+}
+
+export interface ReconcileProgress {
+  seen: number;
+  alreadyWhole: number;
+  fixed: number;
+  failed: number;
+  skipped: number;
+}
+
+export interface DeveloperFailure {
+  developerId: string;
+  email: string;
+  code: string;
+  reason: string;
+}
+
+export interface DeveloperFix {
+  developerId: string;
+  email: string;
+  /** What was (or in a dry run would be) created. */
+  parts: string[];
+}
+
+export interface ReconcileReport extends ReconcileProgress {
+  dryRun: boolean;
+  /** Skipped developers per status name (not provisionable). */
+  skippedByStatus: Record<string, number>;
+  fixes: DeveloperFix[];
+  failures: DeveloperFailure[];
+}
+
+/** Errors after which every other developer would fail the same way: stop instead. */
+const FATAL_CODES = new Set(['stripe_unauthorized', 'kong_unauthorized']);
+
+export async function reconcileDevelopers(deps: ReconcileDeps, options: ReconcileOptions = {}): Promise<ReconcileReport> {
+  const dryRun = options.dryRun ?? false;
+  const mode = options.moesif ?? 'always';
+  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
+  const every = Math.max(1, Math.floor(options.progressEvery ?? 100));
+  const report: ReconcileReport = { dryRun, seen: 0, alreadyWhole: 0, fixed: 0, failed: 0, skipped: 0, skippedByStatus: {}, fixes: [], failures: [] };
+  const provisioned: Array<{ developer: KongDeveloper; counted: 'alreadyWhole' | 'fixed' }> = [];
+
+  const progress = () => options.onProgress?.({ seen: report.seen, alreadyWhole: report.alreadyWhole, fixed: report.fixed, failed: report.failed, skipped: report.skipped });
+
+  const fail = (developer: KongDeveloper, error: unknown) => {
+    const code = error instanceof MonetizationError ? error.code : 'internal_error';
+    if (FATAL_CODES.has(code)) throw error;
+    report.failed++;
+    report.failures.push({ developerId: developer.id, email: developer.email, code, reason: error instanceof Error ? error.message : String(error) });
+  };
+
+  const handle = async (developer: KongDeveloper) => {
+    if (!deps.provisioner.isProvisionable(developer)) {
+      const status = developerStatusName(developer.status);
+      report.skipped++;
+      report.skippedByStatus[status] = (report.skippedByStatus[status] ?? 0) + 1;
+      return;
+    }
+    try {
+      if (dryRun || mode === 'repaired') {
+        const inspection = await deps.provisioner.inspectDeveloper(developer);
+        if (inspection.planError) throw new MonetizationError('plan_not_found', inspection.planError);
+        if (inspection.whole) {
+          report.alreadyWhole++;
+          return;
+        }
+        if (dryRun) {
+          report.fixed++;
+          report.fixes.push({ developerId: developer.id, email: developer.email, parts: [...inspection.missing] });
+          return;
+        }
+      }
+      const outcome = await deps.provisioner.provisionDeveloper(developer);
+      const parts = [outcome.created.customer ? 'customer' : '', outcome.created.subscription ? 'subscription' : ''].filter(Boolean);
+      // Nothing created: whole already (or made whole meanwhile by the running provisioner).
+      const counted = parts.length === 0 ? 'alreadyWhole' : 'fixed';
+      report[counted]++;
+      if (counted === 'fixed') report.fixes.push({ developerId: developer.id, email: developer.email, parts });
+      provisioned.push({ developer, counted });
+    } catch (error) {
+      fail(developer, error);
+    }
+  };
+
+  // Workers pull from one generator: AsyncGenerator queues concurrent next() calls, so each
+  // developer is handed out once and Kong pages are fetched only as fast as they are used.
+  const walk = deps.listDevelopers()[Symbol.asyncIterator]();
+  const worker = async () => {
+    for (;;) {
+      const next = await walk.next();
+      if (next.done) return;
+      report.seen++;
+      await handle(next.value);
+      if (report.seen % every === 0) progress();
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+
+  // Moesif records that failed during the walk sit in the provisioner's retry queue: one last try.
+  if (!dryRun && deps.moesif && provisioned.length) {
+    await deps.moesif.flush();
+    for (const { developer, counted } of provisioned) {
+      if (!deps.moesif.isPending(developer.id)) continue;
+      report[counted]--;
+      if (counted === 'fixed') report.fixes = report.fixes.filter((fix) => fix.developerId !== developer.id);
+      fail(developer, new MonetizationError('moesif_unavailable', 'Stripe is whole but Moesif did not accept the user and company; run reconcile again once Moesif answers'));
+    }
+  }
+  progress();
+  return report;
+}

@@ -1,0 +1,90 @@
+/**
+ * Calls the provisioner's POST /provision with the developer's email, retrying what may heal
+ * (network errors, 408, 429, 5xx) on the schedule in retry.ts. Never throws: every path ends in
+ * an outcome the register wrapper can hand to the theme.
+ */
+import type { ErrorResponse, ProvisionRequest, ProvisionResult } from '../shared/provisioner-api.ts';
+import type { BrowserConfig } from './config.ts';
+import { attemptTimeoutMs, isRetryableStatus, nextRetryDelayMs } from './retry.ts';
+
+export type ProvisionOutcome =
+  | { status: 'active'; result: ProvisionResult }
+  /** Not provisioned yet; the Kong event hook or reconcile will finish it. */
+  | { status: 'pending'; reason: string }
+  /** The provisioner refused (4xx); its message is shown to the developer. */
+  | { status: 'failed'; code: string; message: string };
+
+type AttemptResult =
+  | { kind: 'done'; outcome: ProvisionOutcome }
+  | { kind: 'retry'; reason: string };
+
+export interface ProvisionDeps {
+  fetch: typeof fetch;
+  sleep(ms: number): Promise<void>;
+  now(): number;
+}
+
+export const browserDeps: ProvisionDeps = {
+  fetch: (input, init) => window.fetch(input, init),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  now: () => Date.now(),
+};
+
+export async function provision(config: BrowserConfig, email: string, deps: ProvisionDeps = browserDeps): Promise<ProvisionOutcome> {
+  const startedAt = deps.now();
+  for (let retryIndex = 0; ; retryIndex++) {
+    const attempt = await attemptOnce(config.provisionerUrl, email, attemptTimeoutMs(config.retryDelaysMs, deps.now() - startedAt), deps);
+    if (attempt.kind === 'done') return attempt.outcome;
+    const delay = nextRetryDelayMs(config.retryDelaysMs, retryIndex, deps.now() - startedAt);
+    if (delay === undefined) return { status: 'pending', reason: attempt.reason };
+    await deps.sleep(delay);
+  }
+}
+
+async function attemptOnce(baseUrl: string, email: string, timeoutMs: number, deps: ProvisionDeps): Promise<AttemptResult> {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), timeoutMs);
+  const body: ProvisionRequest = { email };
+  try {
+    const response = await deps.fetch(`${baseUrl}/provision`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify(body),
+      // The provisioner needs no cookie: it trusts only what Kong says about this email.
+      credentials: 'omit',
+      signal: abort.signal,
+    });
+    const payload: unknown = await response.json().catch(() => undefined);
+    if (response.ok) {
+      const result = asProvisionResult(payload);
+      return result
+        ? { kind: 'done', outcome: { status: 'active', result } }
+        : { kind: 'retry', reason: `unexpected answer from ${baseUrl}/provision` };
+    }
+    if (isRetryableStatus(response.status)) return { kind: 'retry', reason: `HTTP ${response.status}` };
+    const error = asErrorResponse(payload);
+    return {
+      kind: 'done',
+      outcome: { status: 'failed', code: error?.error.code ?? `http_${response.status}`, message: error?.error.message ?? `HTTP ${response.status}` },
+    };
+  } catch (error) {
+    return { kind: 'retry', reason: abort.signal.aborted ? `no answer within ${timeoutMs} ms` : String(error) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+function asProvisionResult(value: unknown): ProvisionResult | undefined {
+  if (!isRecord(value) || typeof value.subscriptionId !== 'string' || typeof value.plan !== 'string') return undefined;
+  return value as unknown as ProvisionResult;
+}
+
+function asErrorResponse(value: unknown): ErrorResponse | undefined {
+  if (!isRecord(value) || !isRecord(value.error)) return undefined;
+  const { code, message } = value.error;
+  return typeof code === 'string' && typeof message === 'string' ? { error: { code, message } } : undefined;
+}

@@ -1,0 +1,121 @@
+/**
+ * Wraps Kong's `Kong.Auth.register(options)`: Kong's own register runs first and its rejection
+ * passes through untouched; once Kong has created the developer, the provisioner is asked to set
+ * up billing for that email. The returned promise always resolves with Kong's data (plus a
+ * `monetization` summary) because the account exists whatever happens to billing.
+ */
+import type { BrowserConfig } from './config.ts';
+import { findRegisterForm, showBusy, showNotice, TEXT } from './page-ui.ts';
+import type { ProvisionOutcome } from './provision-client.ts';
+
+/** Kong's serializeArray() entries. */
+export interface RegisterField {
+  name: string;
+  value: string;
+}
+
+export interface RegisterOptions {
+  baseUrl?: string;
+  type?: unknown;
+  fields?: RegisterField[];
+}
+
+export type MonetizationSummary =
+  | { status: 'active'; plan: string; subscriptionId: string }
+  | { status: 'pending' }
+  | { status: 'failed'; error: { code: string; message: string } };
+
+type RegisterFunction = ((this: unknown, ...args: unknown[]) => unknown) & { portalMonetizationWrapped?: true };
+
+export interface WrapperEnvironment {
+  document: Document;
+  /** The parsed page config, or undefined (already warned about) when monetization is off. */
+  config(): BrowserConfig | undefined;
+  provision(config: BrowserConfig, email: string): Promise<ProvisionOutcome>;
+  warn(message: string): void;
+}
+
+export function emailFromFields(fields: unknown): string | undefined {
+  if (!Array.isArray(fields)) return undefined;
+  const field = fields.find((f): f is RegisterField => typeof f === 'object' && f !== null && (f as RegisterField).name === 'email');
+  const email = typeof field?.value === 'string' ? field.value.trim() : '';
+  return email || undefined;
+}
+
+export function summarize(outcome: ProvisionOutcome): MonetizationSummary {
+  switch (outcome.status) {
+    case 'active':
+      return { status: 'active', plan: outcome.result.plan, subscriptionId: outcome.result.subscriptionId };
+    case 'pending':
+      return { status: 'pending' };
+    case 'failed':
+      return { status: 'failed', error: { code: outcome.code, message: outcome.message } };
+  }
+}
+
+/** Returns `wrapRegister(auth)`; the closure holds the one-request-per-email bookkeeping. */
+export function createWrapRegister(env: WrapperEnvironment): (auth: unknown) => boolean {
+  // Double submit: every register call for an email shares the first provision request.
+  const provisionByEmail = new Map<string, Promise<ProvisionOutcome>>();
+
+  async function provisionWithFeedback(config: BrowserConfig, email: string): Promise<ProvisionOutcome> {
+    const form = findRegisterForm(env.document);
+    const restore = showBusy(form);
+    let outcome: ProvisionOutcome;
+    try {
+      outcome = await env.provision(config, email);
+    } finally {
+      restore();
+    }
+    if (outcome.status === 'pending') showNotice(env.document, form, { tone: 'info', text: TEXT.pending });
+    if (outcome.status === 'failed') showNotice(env.document, form, { tone: 'error', text: TEXT.failed + outcome.message });
+    return outcome;
+  }
+
+  async function afterKongSignup(config: BrowserConfig, data: unknown, options: RegisterOptions | undefined): Promise<unknown> {
+    let summary: MonetizationSummary;
+    try {
+      const email = emailFromFields(options?.fields);
+      if (!email) {
+        env.warn('kong-portal-monetization: the register form sent no email field; billing is left to the Kong event hook');
+        summary = { status: 'pending' };
+      } else {
+        const key = email.toLowerCase();
+        let pending = provisionByEmail.get(key);
+        if (!pending) {
+          pending = provisionWithFeedback(config, email);
+          provisionByEmail.set(key, pending);
+        }
+        summary = summarize(await pending);
+      }
+    } catch (error) {
+      // Never turn a created account into a failed signup.
+      env.warn(`kong-portal-monetization: billing setup crashed: ${String(error)}`);
+      summary = { status: 'pending' };
+    }
+    return Object.assign({}, data, { monetization: summary });
+  }
+
+  return function wrapRegister(auth: unknown): boolean {
+    if (typeof auth !== 'object' || auth === null) return false;
+    const target = auth as { register?: unknown };
+    const original = target.register as RegisterFunction | undefined;
+    if (typeof original !== 'function') {
+      env.warn('kong-portal-monetization: Kong.Auth.register is missing; signup billing is off on this page');
+      return false;
+    }
+    if (original.portalMonetizationWrapped) return true;
+    const config = env.config();
+    if (!config) return false;
+
+    const wrapped: RegisterFunction = function (this: unknown, ...args: unknown[]) {
+      const result = original.apply(this, args);
+      if (typeof (result as PromiseLike<unknown> | null)?.then !== 'function') return result;
+      // No rejection handler: Kong's rejection object reaches the theme unchanged.
+      return (result as PromiseLike<unknown>).then((data) => afterKongSignup(config, data, args[0] as RegisterOptions | undefined));
+    };
+    wrapped.portalMonetizationWrapped = true;
+    target.register = wrapped;
+    return true;
+  };
+}

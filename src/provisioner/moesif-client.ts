@@ -1,0 +1,101 @@
+/**
+ * Moesif Collector API: create-or-update a company and a user (POST /v1/companies, /v1/users with
+ * X-Moesif-Application-Id). Retries 429, 5xx and network errors with backoff; a 401 means the
+ * application id is wrong and is not retried.
+ */
+import { MonetizationError } from '../shared/errors.ts';
+
+export interface MoesifCompany {
+  company_id: string;
+  metadata: Record<string, unknown>;
+}
+
+export interface MoesifUser {
+  user_id: string;
+  company_id: string;
+  metadata: Record<string, unknown>;
+}
+
+export interface MoesifClientOptions {
+  apiBase: string;
+  applicationId: string;
+  /** Attempts per call; default 3. */
+  attempts?: number;
+  /** First backoff, doubled per attempt; default 200 ms. */
+  baseDelayMs?: number;
+  /** Per-attempt timeout; default 5 s. */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+export class MoesifError extends MonetizationError {
+  readonly status: number | undefined;
+  readonly retriable: boolean;
+
+  constructor(message: string, details: { status?: number; retriable: boolean; cause?: unknown }) {
+    super(
+      details.status === 401 ? 'moesif_unauthorized' : 'moesif_unavailable',
+      message,
+      details.status === 401 ? { hint: 'check MOESIF_APPLICATION_ID (Moesif > Settings > API Keys > Collector Application Id)', cause: details.cause } : { cause: details.cause },
+    );
+    this.status = details.status;
+    this.retriable = details.retriable;
+  }
+}
+
+export interface MoesifClient {
+  upsertCompany(company: MoesifCompany): Promise<void>;
+  upsertUser(user: MoesifUser): Promise<void>;
+  /** Reachability and application id check for /readyz (GET /v1/config, no data written). */
+  check(timeoutMs: number): Promise<void>;
+}
+
+export function createMoesifClient(options: MoesifClientOptions): MoesifClient {
+  const base = options.apiBase.replace(/\/+$/, '');
+  const doFetch = options.fetch ?? fetch;
+  const attempts = options.attempts ?? 3;
+  const baseDelay = options.baseDelayMs ?? 200;
+
+  const send = async (method: 'GET' | 'POST', path: string, body: unknown, timeoutMs: number): Promise<Response> => {
+    try {
+      return await doFetch(`${base}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json', accept: 'application/json', 'x-moesif-application-id': options.applicationId },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      const reason = (error as Error).name === 'TimeoutError' ? 'timed out' : ((error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message);
+      throw new MoesifError(`cannot reach Moesif at ${base} (${reason})`, { retriable: true, cause: error });
+    }
+  };
+
+  const post = async (path: string, body: unknown): Promise<void> => {
+    for (let attempt = 1; ; attempt++) {
+      let failure: MoesifError;
+      try {
+        const response = await send('POST', path, body, options.timeoutMs ?? 5_000);
+        await response.arrayBuffer();
+        if (response.ok) return;
+        const retriable = response.status === 429 || response.status >= 500;
+        failure = new MoesifError(`Moesif answered ${response.status} to POST ${path}`, { status: response.status, retriable });
+      } catch (error) {
+        failure = error as MoesifError;
+      }
+      if (!failure.retriable || attempt >= attempts) throw failure;
+      await new Promise((resolve) => setTimeout(resolve, baseDelay * 2 ** (attempt - 1)));
+    }
+  };
+
+  return {
+    upsertCompany: (company) => post('/v1/companies', company),
+    upsertUser: (user) => post('/v1/users', user),
+    async check(timeoutMs) {
+      const response = await send('GET', '/v1/config', undefined, timeoutMs);
+      await response.arrayBuffer();
+      if (response.status === 401 || response.status === 403)
+        throw new MoesifError(`Moesif rejected MOESIF_APPLICATION_ID (${response.status})`, { status: 401, retriable: false });
+      if (response.status >= 500) throw new MoesifError(`Moesif answered ${response.status}`, { status: response.status, retriable: true });
+    },
+  };
+}

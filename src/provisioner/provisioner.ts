@@ -1,0 +1,323 @@
+/**
+ * The single implementation of "make this Kong developer whole": Kong developer (the truth) ->
+ * Stripe customer -> metered subscription -> Moesif company and user. Used by POST /provision,
+ * the Kong event hook and reconcile. Exactly once comes from three layers:
+ * - in process, calls for one developer share one flight;
+ * - list-before-create finds what an earlier run (or another process) made (customers.list by
+ *   email is read-after-write consistent; customers.search is not and is never used);
+ * - idempotency keys make a retried write (crash, lost answer) return the first object.
+ */
+import type Stripe from 'stripe';
+import { KongError } from '../kong/kong-errors.ts';
+import type { KongAdminClient } from '../kong/kong-admin-client.ts';
+import { developerStatusName, parseDeveloperMeta, type KongDeveloper } from '../kong/kong-types.ts';
+import { defaultPlan, type Plan, type PlansFile } from '../shared/plans.ts';
+import type { ProvisionResult } from '../shared/provisioner-api.ts';
+import { ProvisionError } from './errors.ts';
+import { hashEmail, idempotencyKey } from './idempotency.ts';
+import type { MoesifRecord, MoesifSync } from './moesif-sync.ts';
+import type { PriceResolver } from './plan-prices.ts';
+import { silentLogger, type ProvisionLogger } from './provision-log.ts';
+import type { MoesifCompanyIdSource } from './settings.ts';
+import { createSingleFlight } from './single-flight.ts';
+import { isStripeError, withStripeRetry, type StripeRetryOptions } from './stripe-calls.ts';
+import type { WriteLimiter } from './write-limiter.ts';
+
+export interface ProvisionerDeps {
+  stripe: Stripe;
+  kong: Pick<KongAdminClient, 'getDeveloper'>;
+  moesif: MoesifSync;
+  prices: PriceResolver;
+  plans: PlansFile;
+  workspace: string;
+  /** Developer status codes that get provisioned. */
+  provisionStatuses: number[];
+  companyIdSource: MoesifCompanyIdSource;
+  writeLimiter?: WriteLimiter;
+  logger?: ProvisionLogger;
+  stripeRetry?: StripeRetryOptions;
+}
+
+/** ProvisionResult plus what this call wrote to Stripe. */
+export interface ProvisionOutcome extends ProvisionResult {
+  created: { customer: boolean; subscription: boolean };
+}
+
+export type MissingPart = 'customer' | 'subscription';
+
+/** Read-only view of one developer's state in Stripe (reconcile counts "already whole" with it). */
+export interface DeveloperInspection {
+  developerId: string;
+  status: string;
+  provisionable: boolean;
+  /** Plan the developer gets (meta.plan or the default); undefined with planError set when none. */
+  plan: string | undefined;
+  planError: string | undefined;
+  priceId: string | undefined;
+  customerId: string | undefined;
+  subscriptionId: string | undefined;
+  /** Other customers carrying this developer id (should be none). */
+  duplicateCustomerIds: string[];
+  missing: MissingPart[];
+  /** Customer and subscription exist. Moesif cannot be read back through the Collector API. */
+  whole: boolean;
+  /** This process still has a Moesif record queued for retry. */
+  moesifPending: boolean;
+}
+
+export interface Provisioner {
+  /** Email or Kong developer id (looked up in Kong), or a developer object already read from Kong. */
+  provisionDeveloper(emailOrDeveloper: string | KongDeveloper): Promise<ProvisionOutcome>;
+  inspectDeveloper(emailOrDeveloper: string | KongDeveloper): Promise<DeveloperInspection>;
+  /** Whether a developer's status is in PROVISION_STATUSES. */
+  isProvisionable(developer: Pick<KongDeveloper, 'status'>): boolean;
+}
+
+type Step = 'kong' | 'plan' | 'customer' | 'subscription' | 'moesif';
+
+const DEAD_SUBSCRIPTION = new Set(['canceled', 'incomplete_expired']);
+
+export function createProvisioner(deps: ProvisionerDeps): Provisioner {
+  const logger = deps.logger ?? silentLogger;
+  const flights = createSingleFlight();
+  const retry = (what: string, write: boolean) => ({ ...deps.stripeRetry, what, limiter: write ? deps.writeLimiter : undefined });
+
+  const isProvisionable = (developer: Pick<KongDeveloper, 'status'>) => deps.provisionStatuses.includes(developer.status);
+
+  async function fetchDeveloper(emailOrId: string): Promise<KongDeveloper> {
+    let developer: KongDeveloper | undefined;
+    try {
+      developer = await deps.kong.getDeveloper(emailOrId);
+    } catch (error) {
+      const reason = error instanceof KongError ? error.message : (error as Error).message;
+      throw new ProvisionError('kong_unavailable', 502, `Kong failed while reading the developer: ${reason}`, { cause: error });
+    }
+    if (!developer)
+      throw new ProvisionError('developer_not_found', 404, `no developer with this email in Kong workspace "${deps.workspace}"`, {
+        hint: 'sign up in the portal first',
+      });
+    return developer;
+  }
+
+  function selectPlan(developer: KongDeveloper): Plan {
+    const requested = parseDeveloperMeta(developer.meta).plan;
+    const chosen = typeof requested === 'string' ? deps.plans.plans.find((plan) => plan.id === requested) : undefined;
+    const plan = chosen ?? defaultPlan(deps.plans);
+    if (!plan)
+      throw new ProvisionError(
+        'plan_not_found',
+        422,
+        typeof requested === 'string' ? `plan "${requested}" is not offered and there is no default plan` : 'the developer chose no plan and there is no default plan',
+        { hint: `pick one of: ${deps.plans.plans.map((p) => p.id).join(', ')}` },
+      );
+    return plan;
+  }
+
+  function developerName(developer: KongDeveloper): string | undefined {
+    const name = parseDeveloperMeta(developer.meta).full_name;
+    return typeof name === 'string' && name.trim() ? name.trim().slice(0, 256) : undefined;
+  }
+
+  /** Customers tagged with this developer id, oldest first. */
+  async function findCustomers(developer: KongDeveloper): Promise<Stripe.Customer[]> {
+    const matches: Stripe.Customer[] = [];
+    let startingAfter: string | undefined;
+    for (;;) {
+      const page: Stripe.ApiList<Stripe.Customer> = await withStripeRetry(
+        () => deps.stripe.customers.list({ email: developer.email, limit: 100, ...(startingAfter ? { starting_after: startingAfter } : {}) }),
+        retry('look up the customer', false),
+      );
+      matches.push(...page.data.filter((customer) => customer.metadata?.kong_developer_id === developer.id));
+      const last = page.data.at(-1);
+      if (!page.has_more || !last) break;
+      startingAfter = last.id;
+    }
+    return matches.sort((a, b) => a.created - b.created || a.id.localeCompare(b.id));
+  }
+
+  /** The oldest live subscription of this customer to this price. */
+  async function findSubscription(customerId: string, priceId: string): Promise<Stripe.Subscription | undefined> {
+    const matches: Stripe.Subscription[] = [];
+    let startingAfter: string | undefined;
+    for (;;) {
+      const page: Stripe.ApiList<Stripe.Subscription> = await withStripeRetry(
+        () => deps.stripe.subscriptions.list({ customer: customerId, price: priceId, limit: 100, ...(startingAfter ? { starting_after: startingAfter } : {}) }),
+        retry('look up the subscription', false),
+      );
+      matches.push(...page.data.filter((sub) => !DEAD_SUBSCRIPTION.has(sub.status) && sub.items.data.some((item) => item.price.id === priceId)));
+      const last = page.data.at(-1);
+      if (!page.has_more || !last) break;
+      startingAfter = last.id;
+    }
+    return matches.sort((a, b) => a.created - b.created || a.id.localeCompare(b.id))[0];
+  }
+
+  const isIdempotencyConflict = (error: unknown) => {
+    const cause = error instanceof ProvisionError ? error.cause : error;
+    return isStripeError(cause) && (cause.type === 'StripeIdempotencyError' || cause.code === 'idempotency_key_in_use');
+  };
+
+  async function ensureCustomer(developer: KongDeveloper, plan: Plan): Promise<{ customer: Stripe.Customer; created: boolean }> {
+    const existing = (await findCustomers(developer))[0];
+    if (existing) return { customer: existing, created: false };
+    const name = developerName(developer);
+    const params: Stripe.CustomerCreateParams = {
+      email: developer.email,
+      ...(name ? { name } : {}),
+      metadata: { kong_developer_id: developer.id, kong_workspace: deps.workspace, plan: plan.id },
+    };
+    const idempotencyKeyValue = idempotencyKey({ workspace: deps.workspace, developerId: developer.id, step: 'customer', params });
+    try {
+      const customer = await withStripeRetry(() => deps.stripe.customers.create(params, { idempotencyKey: idempotencyKeyValue }), retry('create the customer', true));
+      return { customer, created: true };
+    } catch (error) {
+      // Another process holds or used this key: what it created is visible to list by now.
+      if (!isIdempotencyConflict(error)) throw error;
+      const raced = (await findCustomers(developer))[0];
+      if (raced) return { customer: raced, created: false };
+      throw error;
+    }
+  }
+
+  async function ensureSubscription(
+    developer: KongDeveloper,
+    customer: Stripe.Customer,
+    plan: Plan,
+    price: Stripe.Price,
+  ): Promise<{ subscription: Stripe.Subscription; created: boolean }> {
+    const existing = await findSubscription(customer.id, price.id);
+    if (existing) return { subscription: existing, created: false };
+    const params: Stripe.SubscriptionCreateParams = {
+      customer: customer.id,
+      items: [{ price: price.id }],
+      metadata: { kong_developer_id: developer.id, kong_workspace: deps.workspace, plan: plan.id },
+    };
+    const key = idempotencyKey({ workspace: deps.workspace, developerId: developer.id, step: 'subscription', params });
+    try {
+      const subscription = await withStripeRetry(() => deps.stripe.subscriptions.create(params, { idempotencyKey: key }), retry('create the subscription', true));
+      return { subscription, created: true };
+    } catch (error) {
+      if (!isIdempotencyConflict(error)) throw error;
+      const raced = await findSubscription(customer.id, price.id);
+      if (raced) return { subscription: raced, created: false };
+      throw error;
+    }
+  }
+
+  function moesifRecord(developer: KongDeveloper, plan: Plan, customerId: string, subscriptionId: string): MoesifRecord {
+    const companyId = deps.companyIdSource === 'customer' ? customerId : subscriptionId;
+    const name = developerName(developer);
+    const stripeIds = { stripe_customer_id: customerId, stripe_subscription_id: subscriptionId };
+    return {
+      developerId: developer.id,
+      company: { company_id: companyId, metadata: { ...stripeIds, plan: plan.id, kong_workspace: deps.workspace } },
+      user: {
+        user_id: developer.email,
+        company_id: companyId,
+        metadata: { email: developer.email, ...(name ? { name } : {}), ...stripeIds, kong_developer_id: developer.id, kong_workspace: deps.workspace, plan: plan.id },
+      },
+    };
+  }
+
+  async function makeWhole(developer: KongDeveloper, time: StepTimer): Promise<ProvisionOutcome> {
+    if (!isProvisionable(developer))
+      throw new ProvisionError(
+        'developer_not_provisionable',
+        409,
+        `developer status is "${developerStatusName(developer.status)}" (${developer.status}); only ${deps.provisionStatuses.map((s) => developerStatusName(s)).join(', ')} developers are provisioned`,
+        { hint: 'approve the developer in Kong Manager, or widen PROVISION_STATUSES' },
+      );
+    const plan = selectPlan(developer);
+    const price = await time('plan', () => deps.prices.priceFor(plan));
+    const { customer, created: customerCreated } = await time('customer', () => ensureCustomer(developer, plan));
+    const { subscription, created: subscriptionCreated } = await time('subscription', () => ensureSubscription(developer, customer, plan, price));
+    const moesif = await time('moesif', () => deps.moesif.sync(moesifRecord(developer, plan, customer.id, subscription.id)));
+    return {
+      developerId: developer.id,
+      customerId: customer.id,
+      subscriptionId: subscription.id,
+      plan: plan.id,
+      moesif,
+      created: { customer: customerCreated, subscription: subscriptionCreated },
+    };
+  }
+
+  async function provisionLogged(input: string | KongDeveloper): Promise<ProvisionOutcome> {
+    const started = performance.now();
+    const ms: Partial<Record<Step, number>> = {};
+    const time: StepTimer = async (step, work) => {
+      const at = performance.now();
+      try {
+        return await work();
+      } finally {
+        ms[step] = Math.round(performance.now() - at);
+      }
+    };
+    let developer: KongDeveloper | undefined = typeof input === 'string' ? undefined : input;
+    const base = () => ({
+      event: 'provision',
+      developer_id: developer?.id ?? null,
+      email_hash: hashEmail(developer?.email ?? (typeof input === 'string' ? input : '')),
+    });
+    try {
+      const found = developer ?? (await time('kong', () => fetchDeveloper(input as string)));
+      developer = found;
+      const outcome = await flights.run(`developer:${found.id}`, () => makeWhole(found, time));
+      logger.info({ ...base(), outcome: 'ok', plan: outcome.plan, created: outcome.created, moesif: outcome.moesif, ms: { ...ms, total: Math.round(performance.now() - started) } });
+      return outcome;
+    } catch (error) {
+      const code = error instanceof ProvisionError ? error.code : 'internal_error';
+      const fields = { ...base(), outcome: 'error', code, message: (error as Error).message, ms: { ...ms, total: Math.round(performance.now() - started) } };
+      if (error instanceof ProvisionError && error.status < 500) logger.info(fields);
+      else logger.error(fields);
+      throw error;
+    }
+  }
+
+  return {
+    isProvisionable,
+    provisionDeveloper(input) {
+      // Concurrent calls with the same email share one Kong lookup and one log line.
+      const key = typeof input === 'string' ? `lookup:${input.trim().toLowerCase()}` : `object:${input.id}`;
+      return flights.run(key, () => provisionLogged(input));
+    },
+
+    async inspectDeveloper(input) {
+      const developer = typeof input === 'string' ? await fetchDeveloper(input) : input;
+      const inspection: DeveloperInspection = {
+        developerId: developer.id,
+        status: developerStatusName(developer.status),
+        provisionable: isProvisionable(developer),
+        plan: undefined,
+        planError: undefined,
+        priceId: undefined,
+        customerId: undefined,
+        subscriptionId: undefined,
+        duplicateCustomerIds: [],
+        missing: [],
+        whole: false,
+        moesifPending: deps.moesif.isPending(developer.id),
+      };
+      let price: Stripe.Price | undefined;
+      try {
+        const plan = selectPlan(developer);
+        inspection.plan = plan.id;
+        price = await deps.prices.priceFor(plan);
+        inspection.priceId = price.id;
+      } catch (error) {
+        if (!(error instanceof ProvisionError) || (error.code !== 'plan_not_found' && error.code !== 'plan_price_not_found')) throw error;
+        inspection.planError = error.message;
+      }
+      const [customer, ...duplicates] = await findCustomers(developer);
+      inspection.customerId = customer?.id;
+      inspection.duplicateCustomerIds = duplicates.map((c) => c.id);
+      if (customer && price) inspection.subscriptionId = (await findSubscription(customer.id, price.id))?.id;
+      if (!inspection.customerId) inspection.missing.push('customer');
+      if (!inspection.subscriptionId) inspection.missing.push('subscription');
+      inspection.whole = inspection.missing.length === 0;
+      return inspection;
+    },
+  };
+}
+
+type StepTimer = <T>(step: Step, work: () => Promise<T>) => Promise<T>;

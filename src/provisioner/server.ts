@@ -1,0 +1,183 @@
+/**
+ * Wires settings into a running provisioner: Stripe client, write limiter, Kong client, Moesif
+ * sync, price resolver, the core and the HTTP app, served on 127.0.0.1 (or a given host).
+ * drain() stops taking connections, lets in-flight requests finish, then closes: what SIGTERM does.
+ */
+import { serve, type ServerType } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import type Stripe from 'stripe';
+import { KongAdminClient } from '../kong/kong-admin-client.ts';
+import type { RunningService } from '../sandbox/running-service.ts';
+import { createProvisionerApp, type ReadinessCheck } from './app.ts';
+import { createMoesifClient, type MoesifClient } from './moesif-client.ts';
+import { createMoesifSync, type MoesifSync, type MoesifSyncOptions } from './moesif-sync.ts';
+import { createPriceResolver, type PriceResolver } from './plan-prices.ts';
+import { createJsonLogger, type ProvisionLogger } from './provision-log.ts';
+import { createProvisioner, type Provisioner } from './provisioner.ts';
+import type { ProvisionerSettings } from './settings.ts';
+import { createStripeClient, describeStripeTarget, type StripeClientOptions } from './stripe-client.ts';
+import type { StripeRetryOptions } from './stripe-calls.ts';
+import { createWriteLimiter, type WriteLimiter } from './write-limiter.ts';
+
+export interface ProvisionerCore {
+  stripe: Stripe;
+  kong: KongAdminClient;
+  moesifClient: MoesifClient;
+  moesif: MoesifSync;
+  prices: PriceResolver;
+  writeLimiter: WriteLimiter;
+  provisioner: Provisioner;
+}
+
+export interface CoreOptions {
+  logger?: ProvisionLogger;
+  stripeClient?: StripeClientOptions;
+  stripeRetry?: StripeRetryOptions;
+  moesifSync?: Omit<MoesifSyncOptions, 'logger'>;
+  /** Moesif client retry tuning (tests shorten it). */
+  moesifAttempts?: number;
+  moesifBaseDelayMs?: number;
+}
+
+/** Everything but HTTP: what reconcile and doctor build to reuse the provisioning sequence. */
+export function createProvisionerCore(settings: ProvisionerSettings, options: CoreOptions = {}): ProvisionerCore {
+  const logger = options.logger ?? createJsonLogger();
+  const stripe = createStripeClient(settings, options.stripeClient);
+  const writeLimiter = createWriteLimiter({ ratePerSecond: settings.stripe.maxWritesPerSecond });
+  const kong = new KongAdminClient({ adminUrl: settings.kong.adminUrl, token: settings.kong.token, workspace: settings.kong.workspace });
+  const moesifClient = createMoesifClient({
+    apiBase: settings.moesif.apiBase,
+    applicationId: settings.moesif.applicationId,
+    ...(options.moesifAttempts === undefined ? {} : { attempts: options.moesifAttempts }),
+    ...(options.moesifBaseDelayMs === undefined ? {} : { baseDelayMs: options.moesifBaseDelayMs }),
+  });
+  const moesif = createMoesifSync(moesifClient, { ...options.moesifSync, logger });
+  const prices = createPriceResolver(stripe);
+  const provisioner = createProvisioner({
+    stripe,
+    kong,
+    moesif,
+    prices,
+    plans: settings.plans,
+    workspace: settings.kong.workspace,
+    provisionStatuses: settings.provisionStatuses,
+    companyIdSource: settings.moesif.companyIdSource,
+    writeLimiter,
+    logger,
+    ...(options.stripeRetry ? { stripeRetry: options.stripeRetry } : {}),
+  });
+  return { stripe, kong, moesifClient, moesif, prices, writeLimiter, provisioner };
+}
+
+export function readinessChecks(settings: ProvisionerSettings, core: ProvisionerCore): ReadinessCheck[] {
+  const kong = new KongAdminClient({ adminUrl: settings.kong.adminUrl, token: settings.kong.token, workspace: settings.kong.workspace, attempts: 1, timeoutMs: 2000 });
+  return [
+    { name: 'kong', check: async () => void (await kong.listDevelopersPage({ size: 1 })) },
+    {
+      name: 'stripe',
+      check: async (timeoutMs) => {
+        try {
+          await core.stripe.prices.list({ limit: 1 }, { timeout: timeoutMs, maxNetworkRetries: 0 });
+        } catch (error) {
+          throw new Error(`${describeStripeTarget(settings.stripe)}: ${(error as Error).message}`, { cause: error });
+        }
+      },
+    },
+    { name: 'moesif', check: (timeoutMs) => core.moesifClient.check(timeoutMs) },
+  ];
+}
+
+export interface StartOptions extends CoreOptions {
+  /** Overrides settings.port; 0 picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1; use 0.0.0.0 to serve other machines. */
+  host?: string;
+  /** Longest wait for in-flight requests on drain; default 25 s. */
+  drainTimeoutMs?: number;
+}
+
+export type RunningProvisioner = RunningService & ProvisionerCore & { drain(): Promise<void> };
+
+export async function startProvisioner(settings: ProvisionerSettings, options: StartOptions = {}): Promise<RunningProvisioner> {
+  const logger = options.logger ?? createJsonLogger();
+  const core = createProvisionerCore(settings, { ...options, logger });
+  const app = createProvisionerApp({
+    provisioner: core.provisioner,
+    plans: settings.plans,
+    prices: core.prices,
+    portalOrigins: settings.portalOrigins,
+    eventHookSecret: settings.eventHookSecret,
+    rateLimitPerMinute: settings.rateLimitPerMinute,
+    readiness: readinessChecks(settings, core),
+    logger,
+  });
+
+  let inFlight = 0;
+  let draining = false;
+  let idle: (() => void) | undefined;
+  const fetchHandler = async (request: Request, env: unknown): Promise<Response> => {
+    if (draining)
+      return Response.json({ error: { code: 'shutting_down', message: 'the provisioner is shutting down; retry shortly' } }, { status: 503, headers: { connection: 'close' } });
+    inFlight++;
+    try {
+      return await app.fetch(request, env);
+    } finally {
+      inFlight--;
+      if (inFlight === 0) idle?.();
+    }
+  };
+
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? settings.port;
+  let server: ServerType | undefined;
+  const actualPort = await new Promise<number>((resolve, reject) => {
+    server = serve({ fetch: fetchHandler, port, hostname: host }, (info: AddressInfo) => resolve(info.port));
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new Error(`provisioner: port ${port} on ${host} is already in use; pick another with --port or PROVISIONER_PORT`) : error),
+    );
+  });
+  const http = server as ServerType & { closeAllConnections?: () => void; closeIdleConnections?: () => void };
+
+  let closed: Promise<void> | undefined;
+  /** Stop accepting connections; resolves once the server has closed them all. */
+  const stopListening = () => (closed ??= new Promise<void>((resolve) => http.close(() => resolve())));
+
+  const waitForInFlight = (timeoutMs: number) =>
+    inFlight === 0
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, timeoutMs);
+          idle = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+
+  const close = async () => {
+    draining = true;
+    core.moesif.close();
+    const done = stopListening();
+    http.closeAllConnections?.();
+    await done;
+  };
+
+  let drainPromise: Promise<void> | undefined;
+  const drain = () =>
+    (drainPromise ??= (async () => {
+      draining = true;
+      const done = stopListening();
+      http.closeIdleConnections?.();
+      await waitForInFlight(options.drainTimeoutMs ?? 25_000);
+      if (core.moesif.pendingCount > 0) {
+        await core.moesif.flush();
+        if (core.moesif.pendingCount > 0)
+          logger.warn({ event: 'moesif_pending_on_exit', count: core.moesif.pendingCount, message: 'run `npm run reconcile` to finish them' });
+      }
+      core.moesif.close();
+      http.closeAllConnections?.();
+      await done;
+    })());
+
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${actualPort}`;
+  return { name: 'provisioner', url, port: actualPort, close, drain, ...core };
+}

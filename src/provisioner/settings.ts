@@ -1,0 +1,186 @@
+/**
+ * Provisioner settings, read once from the environment at start and validated with zod. A missing
+ * or malformed variable stops the start with a SettingError naming it. Reconcile and doctor load
+ * the same settings through loadProvisionerSettings so every tool reads the environment one way.
+ */
+import { z } from 'zod';
+import { SettingError } from '../shared/errors.ts';
+import { loadPlansFile, type PlansFile } from '../shared/plans.ts';
+import { readKongSettings, type KongSettings } from '../kong/kong-settings.ts';
+import { DEVELOPER_STATUS, type DeveloperStatusName } from '../kong/kong-types.ts';
+
+export type StripeMode = 'test' | 'live';
+export type MoesifCompanyIdSource = 'subscription' | 'customer';
+
+export interface StripeSettings {
+  secretKey: string;
+  mode: StripeMode;
+  /** A local Stripe-compatible server (STRIPE_API_BASE); undefined means api.stripe.com. */
+  apiBase: URL | undefined;
+  maxWritesPerSecond: number;
+}
+
+export interface MoesifSettings {
+  applicationId: string;
+  apiBase: string;
+  companyIdSource: MoesifCompanyIdSource;
+}
+
+export interface ProvisionerSettings {
+  stripe: StripeSettings;
+  moesif: MoesifSettings;
+  kong: KongSettings;
+  /** Exact origins (scheme://host[:port]) allowed to call the provisioner from a browser. */
+  portalOrigins: string[];
+  plansFile: string;
+  plans: PlansFile;
+  port: number;
+  /** Shared secret of the Kong event hook; undefined disables POST /kong/events. */
+  eventHookSecret: string | undefined;
+  /** Developer status codes that get provisioned. */
+  provisionStatuses: number[];
+  /** POST /provision requests per minute per client address. */
+  rateLimitPerMinute: number;
+}
+
+/** Every variable with its default, for --help and the README. */
+export const PROVISIONER_VARIABLES: ReadonlyArray<{ name: string; default: string; description: string }> = [
+  { name: 'STRIPE_SECRET_KEY', default: '(required)', description: 'Stripe secret or restricted key: sk_test_/rk_test_ or sk_live_/rk_live_' },
+  { name: 'STRIPE_API_BASE', default: 'https://api.stripe.com', description: 'a Stripe-compatible server, e.g. http://127.0.0.1:12111 (the sandbox emulator)' },
+  { name: 'STRIPE_MAX_WRITES_PER_SECOND', default: '20 (test keys) / 80 (live keys)', description: 'client-side Stripe write limit, under Stripe\'s 25/s test and 100/s live' },
+  { name: 'MOESIF_APPLICATION_ID', default: '(required)', description: 'Moesif Collector Application Id (X-Moesif-Application-Id)' },
+  { name: 'MOESIF_API_BASE', default: 'https://api.moesif.net', description: 'Moesif Collector API base URL' },
+  { name: 'MOESIF_COMPANY_ID_SOURCE', default: 'subscription', description: 'Moesif company_id: the Stripe subscription id, or "customer" for the customer id' },
+  { name: 'KONG_ADMIN_URL', default: '(required)', description: 'Kong Admin API URL, e.g. http://127.0.0.1:8001' },
+  { name: 'KONG_ADMIN_TOKEN', default: '(none)', description: 'RBAC token sent as Kong-Admin-Token' },
+  { name: 'KONG_ADMIN_TOKEN_FILE', default: '(none)', description: 'file holding the RBAC token; wins over KONG_ADMIN_TOKEN' },
+  { name: 'KONG_WORKSPACE', default: 'default', description: 'portal workspace' },
+  { name: 'PLANS_FILE', default: '(required)', description: 'plans file (see plans.example.json)' },
+  { name: 'PORTAL_ORIGINS', default: '(none: no browser may call)', description: 'comma-separated CORS allowlist, e.g. http://localhost:8003' },
+  { name: 'PROVISIONER_PORT', default: '8787', description: 'HTTP port (the --port flag wins)' },
+  { name: 'KONG_EVENT_HOOK_SECRET', default: '(none: POST /kong/events disabled)', description: 'secret of the Kong "developers" event hook (x-kong-signature)' },
+  { name: 'PROVISION_STATUSES', default: 'approved,pending,unverified', description: 'developer statuses that get provisioned, names or codes (0-5)' },
+  { name: 'PROVISION_RATE_LIMIT_PER_MINUTE', default: '30', description: 'POST /provision requests per minute per client address' },
+];
+
+const STRIPE_KEY = /^(sk|rk)_(test|live)_[A-Za-z0-9_]+$/;
+const DEFAULT_WRITES_PER_SECOND: Record<StripeMode, number> = { test: 20, live: 80 };
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+
+/** An optional numeric variable; `problem` returns why a number is not acceptable. */
+const numberVar = (problem: (n: number) => string | undefined) =>
+  optionalText.transform((value, ctx) => {
+    if (value === undefined) return undefined;
+    const n = Number(value);
+    const message = Number.isFinite(n) ? problem(n) : `"${value}" is not a number`;
+    if (message) {
+      ctx.addIssue({ code: 'custom', message });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+const httpUrl = (example: string) =>
+  z.string().trim().refine((value) => {
+    try {
+      return ['http:', 'https:'].includes(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be an http(s) URL such as ${example}`);
+
+const origin = z.string().refine((value) => {
+  try {
+    return new URL(value).origin === value;
+  } catch {
+    return false;
+  }
+}, 'each entry must be an origin such as http://localhost:8003 (scheme, host and port; no path or trailing slash)');
+
+const statusNames = Object.keys(DEVELOPER_STATUS) as DeveloperStatusName[];
+
+const envSchema = z.object({
+  STRIPE_SECRET_KEY: z
+    .string({ error: 'is not set' })
+    .trim()
+    .regex(STRIPE_KEY, 'must be a Stripe secret or restricted key (sk_test_..., rk_test_..., sk_live_... or rk_live_...)'),
+  STRIPE_API_BASE: optionalText.pipe(httpUrl('http://127.0.0.1:12111').optional()),
+  STRIPE_MAX_WRITES_PER_SECOND: numberVar((n) => (n > 0 && n <= 1000 ? undefined : 'must be a number above 0 and at most 1000')),
+  MOESIF_APPLICATION_ID: z.string({ error: 'is not set' }).trim().min(1, 'is empty'),
+  MOESIF_API_BASE: optionalText.pipe(httpUrl('https://api.moesif.net').optional()),
+  MOESIF_COMPANY_ID_SOURCE: optionalText.pipe(z.enum(['subscription', 'customer'], 'must be "subscription" or "customer"').optional()),
+  PLANS_FILE: z.string({ error: 'is not set' }).trim().min(1, 'is empty'),
+  PORTAL_ORIGINS: optionalText.transform((value, ctx) => {
+    const list = (value ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
+    for (const entry of list) {
+      const result = origin.safeParse(entry);
+      if (!result.success) ctx.addIssue({ code: 'custom', message: `"${entry}": ${result.error.issues[0]?.message}` });
+    }
+    return list;
+  }),
+  PROVISIONER_PORT: numberVar((n) => (Number.isInteger(n) && n >= 0 && n <= 65535 ? undefined : 'must be a port number 0-65535')),
+  KONG_EVENT_HOOK_SECRET: optionalText,
+  PROVISION_STATUSES: optionalText.transform((value, ctx) => {
+    const entries = (value ?? 'approved,pending,unverified').split(',').map((entry) => entry.trim().toLowerCase()).filter(Boolean);
+    const codes: number[] = [];
+    for (const entry of entries) {
+      const code = /^\d+$/.test(entry) ? Number(entry) : DEVELOPER_STATUS[entry as DeveloperStatusName];
+      if (code === undefined || !Object.values(DEVELOPER_STATUS).includes(code as never))
+        ctx.addIssue({ code: 'custom', message: `"${entry}" is not a developer status; use ${statusNames.join(', ')} or their codes 0-5` });
+      else if (!codes.includes(code)) codes.push(code);
+    }
+    if (entries.length === 0) ctx.addIssue({ code: 'custom', message: 'lists no status' });
+    return codes;
+  }),
+  PROVISION_RATE_LIMIT_PER_MINUTE: numberVar((n) => (Number.isInteger(n) && n > 0 ? undefined : 'must be a positive integer')),
+});
+
+const HINTS: Record<string, string> = {
+  STRIPE_SECRET_KEY: 'use a key from https://dashboard.stripe.com/test/apikeys (sk_test_...) or the sandbox key printed by npm start',
+  MOESIF_APPLICATION_ID: 'copy the Collector Application Id from Moesif > Settings > API Keys',
+  PLANS_FILE: 'point it at your plans file; start from plans.example.json',
+  PORTAL_ORIGINS: 'list the portal origins, comma separated, e.g. http://localhost:8003,https://portal.example.com',
+  PROVISION_STATUSES: 'e.g. approved,pending,unverified',
+};
+
+/** Environment variables only; no file is read. Throws SettingError naming the first bad variable. */
+export function parseProvisionerEnv(env: NodeJS.ProcessEnv): Omit<ProvisionerSettings, 'plans'> {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const variable = String(issue?.path[0] ?? 'environment');
+    throw new SettingError(variable, issue?.message ?? 'is invalid', HINTS[variable]);
+  }
+  const values = parsed.data;
+  const mode: StripeMode = values.STRIPE_SECRET_KEY.includes('_live_') ? 'live' : 'test';
+  return {
+    stripe: {
+      secretKey: values.STRIPE_SECRET_KEY,
+      mode,
+      apiBase: values.STRIPE_API_BASE === undefined ? undefined : new URL(values.STRIPE_API_BASE),
+      maxWritesPerSecond: values.STRIPE_MAX_WRITES_PER_SECOND ?? DEFAULT_WRITES_PER_SECOND[mode],
+    },
+    moesif: {
+      applicationId: values.MOESIF_APPLICATION_ID,
+      apiBase: (values.MOESIF_API_BASE ?? 'https://api.moesif.net').replace(/\/+$/, ''),
+      companyIdSource: values.MOESIF_COMPANY_ID_SOURCE ?? 'subscription',
+    },
+    kong: readKongSettings(env),
+    portalOrigins: values.PORTAL_ORIGINS,
+    plansFile: values.PLANS_FILE,
+    port: values.PROVISIONER_PORT ?? 8787,
+    eventHookSecret: values.KONG_EVENT_HOOK_SECRET,
+    provisionStatuses: values.PROVISION_STATUSES,
+    rateLimitPerMinute: values.PROVISION_RATE_LIMIT_PER_MINUTE ?? 30,
+  };
+}
+
+/** Environment plus the plans file it names (PlansFileError names the file and the bad field). */
+export async function loadProvisionerSettings(env: NodeJS.ProcessEnv = process.env): Promise<ProvisionerSettings> {
+  const settings = parseProvisionerEnv(env);
+  return { ...settings, plans: await loadPlansFile(settings.plansFile) };
+}

@@ -1,0 +1,337 @@
+/**
+ * The Kong Admin API subset the product and kong-portal-cli use: workspaces, the portal Files API,
+ * developers, consumers, event hooks, and read-only services/routes/plugins. Answers follow Kong
+ * Gateway Enterprise 3.4 (status codes, error bodies, pagination with `next`).
+ */
+import { randomUUID } from 'node:crypto';
+import { Hono, type Context, type Next } from 'hono';
+import type { KongEventHook } from '../../kong/kong-types.ts';
+import { filePathError } from './file-rules.ts';
+import type { GatewayEntities } from './gateway-entities.ts';
+import { developerView, fileView, nowSeconds, type KongEmulatorState } from './kong-state.ts';
+import { badBody, notFound, paginate, readBody, readPageRequest, schemaViolation, selectFields, uniqueViolation } from './kong-responses.ts';
+
+export interface AdminAppOptions {
+  /** When set, every request needs `Kong-Admin-Token: <token>` (RBAC on). */
+  adminToken?: string | undefined;
+  gateway: GatewayEntities;
+  version?: string;
+}
+
+const PORTAL_AUTH_TYPES = new Set(['basic-auth', 'key-auth', 'openid-connect']);
+const BOOLEAN_CONFIG_KEYS = new Set(['portal', 'portal_auto_approve', 'portal_email_verification', 'portal_is_legacy']);
+const EVENT_HOOK_HANDLERS = new Set(['webhook', 'webhook-custom', 'log', 'lambda']);
+export const EMULATED_KONG_VERSION = '3.4.3.12-enterprise-edition';
+
+export function createAdminApp(state: KongEmulatorState, options: AdminAppOptions): Hono {
+  const app = new Hono();
+
+  if (options.adminToken) {
+    const token = options.adminToken;
+    app.use('*', async (c: Context, next: Next) => {
+      // Kong answers a missing and a wrong token alike.
+      if (c.req.header('kong-admin-token') !== token) return c.json({ message: 'Invalid credentials. Token or User credentials required' }, 401);
+      return next();
+    });
+  }
+
+  app.get('/', (c) =>
+    c.json({
+      version: options.version ?? EMULATED_KONG_VERSION,
+      edition: 'enterprise',
+      tagline: 'Welcome to kong',
+      hostname: 'kong-emulator',
+      configuration: {
+        portal: true,
+        portal_gui_host: new URL(state.urls.pages).host,
+        portal_gui_protocol: 'http',
+        portal_api_url: state.urls.portalApi,
+        enforce_rbac: options.adminToken ? 'on' : 'off',
+        admin_listen: [new URL(state.urls.admin).host],
+      },
+      plugins: { available_on_server: Object.fromEntries(options.gateway.plugins.map((p) => [p.name, { version: options.version ?? EMULATED_KONG_VERSION }])) },
+    }),
+  );
+  app.get('/status', (c) => c.json({ database: { reachable: true }, server: { connections_active: 1, total_requests: 0 } }));
+
+  // ---- workspaces --------------------------------------------------------------------------
+
+  app.get('/workspaces', (c) => c.json({ data: [...state.workspaces.values()].map((r) => r.workspace), next: null }));
+  app.get('/workspaces/:name', (c) => {
+    const record = state.ws(c.req.param('name'));
+    return record ? c.json(record.workspace) : notFound(c);
+  });
+  app.patch('/workspaces/:name', (c) => patchWorkspace(c, state, c.req.param('name')));
+
+  // Everything below is workspace-scoped: an unknown workspace is a 404 before anything else.
+  app.use('/:ws/*', async (c: Context, next: Next) => {
+    const ws = c.req.param('ws') ?? '';
+    if (ws === 'workspaces' || ws === 'event-hooks') return next();
+    if (!state.ws(ws)) return notFound(c);
+    return next();
+  });
+
+  app.get('/:ws/workspaces/:name', (c) => {
+    const record = state.ws(c.req.param('name'));
+    return record && c.req.param('name') === c.req.param('ws') ? c.json(record.workspace) : notFound(c);
+  });
+  app.patch('/:ws/workspaces/:name', (c) => (c.req.param('name') === c.req.param('ws') ? patchWorkspace(c, state, c.req.param('name')) : notFound(c)));
+
+  // ---- files -------------------------------------------------------------------------------
+
+  // The portal's Files API only exists while the portal is on.
+  const portalOnly = async (c: Context, next: Next) => (state.portalEnabled(c.req.param('ws') ?? '') ? next() : notFound(c));
+  app.use('/:ws/files', portalOnly);
+  app.use('/:ws/files/*', portalOnly);
+  app.use('/:ws/developers', portalOnly);
+  app.use('/:ws/developers/*', portalOnly);
+
+  app.get('/:ws/files', (c) => {
+    const page = readPageRequest(c);
+    if (page instanceof Response) return page;
+    return c.json(paginate(c, state.requireWs(c.req.param('ws')).files.values(), page, (f) => selectFields(c, fileView(f))));
+  });
+
+  app.post('/:ws/files', async (c) => {
+    const ws = c.req.param('ws');
+    const body = await readBody(c);
+    if (!body) return badBody(c);
+    const errors = fileErrors(body.path, body.contents, body.checksum);
+    if (errors) return schemaViolation(c, errors);
+    const path = body.path as string;
+    if (state.requireWs(ws).files.has(path)) return uniqueViolation(c, { path });
+    const { file } = state.putFile(ws, path, body.contents as string, body.checksum as string | undefined);
+    return c.json(fileView(file), 201);
+  });
+
+  app.get('/:ws/files/*', (c) => {
+    const file = state.getFile(c.req.param('ws'), filePathFromUrl(c));
+    return file ? c.json(selectFields(c, fileView(file))) : notFound(c);
+  });
+
+  app.put('/:ws/files/*', async (c) => {
+    const ws = c.req.param('ws');
+    const path = filePathFromUrl(c);
+    const body = await readBody(c);
+    if (!body) return badBody(c);
+    const errors = fileErrors(path, body.contents, body.checksum);
+    if (errors) return schemaViolation(c, errors);
+    const { file } = state.putFile(ws, path, body.contents as string, body.checksum as string | undefined);
+    return c.json(fileView(file), 200);
+  });
+
+  app.patch('/:ws/files/*', async (c) => {
+    const ws = c.req.param('ws');
+    const existing = state.getFile(ws, filePathFromUrl(c));
+    if (!existing) return notFound(c);
+    const body = await readBody(c);
+    if (!body) return badBody(c);
+    const path = body.path === undefined ? existing.path : body.path;
+    const contents = body.contents === undefined ? existing.contents : body.contents;
+    const errors = fileErrors(path, contents, body.checksum);
+    if (errors) return schemaViolation(c, errors);
+    if (path !== existing.path) {
+      if (state.requireWs(ws).files.has(path as string)) return uniqueViolation(c, { path: path as string });
+      state.deleteFile(ws, existing.path);
+    }
+    const checksum = body.checksum === undefined && contents === existing.contents ? existing.checksum : (body.checksum as string | undefined);
+    const { file } = state.putFile(ws, path as string, contents as string, checksum);
+    return c.json(fileView(file), 200);
+  });
+
+  app.delete('/:ws/files/*', (c) => {
+    const ws = c.req.param('ws');
+    const file = state.getFile(ws, filePathFromUrl(c));
+    if (file) state.deleteFile(ws, file.path);
+    // Kong answers 204 whether or not the file existed.
+    return c.body(null, 204);
+  });
+
+  // ---- developers --------------------------------------------------------------------------
+
+  app.get('/:ws/developers', (c) => {
+    const page = readPageRequest(c);
+    if (page instanceof Response) return page;
+    const status = c.req.query('status');
+    const all = state.requireWs(c.req.param('ws')).developers.values();
+    const filtered = status === undefined ? all : [...all].filter((d) => String(d.status) === status);
+    return c.json(paginate(c, filtered, page, developerView));
+  });
+
+  app.post('/:ws/developers', async (c) => {
+    const ws = c.req.param('ws');
+    const body = await readBody(c);
+    if (!body) return badBody(c);
+    const fields: Record<string, string> = {};
+    if (typeof body.email !== 'string' || !EMAIL.test(body.email)) fields.email = body.email === undefined ? 'required field missing' : 'invalid email address';
+    if (body.meta !== undefined && typeof body.meta !== 'string') fields.meta = 'expected a string';
+    if (Object.keys(fields).length > 0) return schemaViolation(c, fields);
+    if (state.getDeveloper(ws, body.email as string)) return uniqueViolation(c, { email: body.email as string });
+    const developer = state.addDeveloper(
+      ws,
+      { email: body.email as string, meta: (body.meta as string | undefined) ?? '{}', status: body.status === undefined ? 0 : Number(body.status), ...(typeof body.password === 'string' ? { password: body.password } : {}) },
+      { emitEvent: true },
+    );
+    return c.json(developerView(developer), 201);
+  });
+
+  app.get('/:ws/developers/:idOrEmail', (c) => {
+    const developer = state.getDeveloper(c.req.param('ws'), c.req.param('idOrEmail'));
+    return developer ? c.json(developerView(developer)) : notFound(c);
+  });
+
+  app.patch('/:ws/developers/:idOrEmail', async (c) => {
+    const ws = c.req.param('ws');
+    const developer = state.getDeveloper(ws, c.req.param('idOrEmail'));
+    if (!developer) return notFound(c);
+    const body = await readBody(c);
+    if (!body) return badBody(c);
+    const fields: Record<string, string> = {};
+    const status = body.status === undefined ? undefined : Number(body.status);
+    if (status !== undefined && (!Number.isInteger(status) || status < 0 || status > 5)) fields.status = 'value should be between 0 and 5';
+    if (body.meta !== undefined && typeof body.meta !== 'string') fields.meta = 'expected a string';
+    if (body.email !== undefined && (typeof body.email !== 'string' || !EMAIL.test(body.email))) fields.email = 'invalid email address';
+    if (Object.keys(fields).length > 0) return schemaViolation(c, fields);
+    if (typeof body.email === 'string' && body.email !== developer.email && state.getDeveloper(ws, body.email)) return uniqueViolation(c, { email: body.email });
+    const updated = state.updateDeveloper(ws, developer.id, {
+      ...(status === undefined ? {} : { status }),
+      ...(typeof body.meta === 'string' ? { meta: body.meta } : {}),
+      ...(typeof body.email === 'string' ? { email: body.email } : {}),
+    });
+    return updated ? c.json(developerView(updated)) : notFound(c);
+  });
+
+  app.delete('/:ws/developers/:idOrEmail', (c) => {
+    state.deleteDeveloper(c.req.param('ws'), c.req.param('idOrEmail'));
+    return c.body(null, 204);
+  });
+
+  // ---- consumers ---------------------------------------------------------------------------
+
+  app.get('/:ws/consumers/:idOrUsername', (c) => {
+    const record = state.requireWs(c.req.param('ws'));
+    const key = c.req.param('idOrUsername');
+    const consumer = record.consumers.get(key) ?? [...record.consumers.values()].find((x) => x.username === key);
+    return consumer ? c.json(consumer) : notFound(c);
+  });
+  app.get('/:ws/consumers/:idOrUsername/key-auth', (c) => {
+    const record = state.requireWs(c.req.param('ws'));
+    const key = c.req.param('idOrUsername');
+    const consumer = record.consumers.get(key) ?? [...record.consumers.values()].find((x) => x.username === key);
+    return consumer ? c.json({ data: state.keysOf(c.req.param('ws'), consumer.id), next: null }) : notFound(c);
+  });
+
+  // ---- event hooks (global in Kong; also reachable under a workspace prefix) ---------------
+
+  for (const prefix of ['', '/:ws']) {
+    app.get(`${prefix}/event-hooks`, (c) => c.json({ data: [...state.eventHooks.values()].map(hookView), next: null }));
+    app.post(`${prefix}/event-hooks`, async (c) => {
+      const body = await readBody(c);
+      if (!body) return badBody(c);
+      const fields: Record<string, unknown> = {};
+      if (typeof body.source !== 'string' || body.source === '') fields.source = 'required field missing';
+      if (typeof body.handler !== 'string' || !EVENT_HOOK_HANDLERS.has(body.handler)) fields.handler = body.handler === undefined ? 'required field missing' : `expected one of: ${[...EVENT_HOOK_HANDLERS].join(', ')}`;
+      const config = (body.config ?? {}) as Record<string, unknown>;
+      if (body.handler === 'webhook' && (typeof config.url !== 'string' || !/^https?:\/\//.test(config.url))) fields.config = { url: config.url === undefined ? 'required field missing' : 'missing host in url' };
+      if (Object.keys(fields).length > 0) return schemaViolation(c, fields);
+      const hook: KongEventHook & { workspace: string } = {
+        id: randomUUID(),
+        source: body.source as string,
+        event: typeof body.event === 'string' && body.event !== '' ? body.event : null,
+        handler: body.handler as string,
+        on_change: typeof body.on_change === 'boolean' ? body.on_change : null,
+        snooze: typeof body.snooze === 'number' ? body.snooze : null,
+        config: { ssl_verify: false, secret: null, headers: {}, ...config } as KongEventHook['config'],
+        created_at: nowSeconds(),
+        workspace: c.req.param('ws') ?? 'default',
+      };
+      state.eventHooks.set(hook.id, hook);
+      return c.json(hookView(hook), 201);
+    });
+    app.get(`${prefix}/event-hooks/:id`, (c) => {
+      const hook = state.eventHooks.get(c.req.param('id'));
+      return hook ? c.json(hookView(hook)) : notFound(c);
+    });
+    app.delete(`${prefix}/event-hooks/:id`, (c) => {
+      state.eventHooks.delete(c.req.param('id'));
+      return c.body(null, 204);
+    });
+  }
+
+  // ---- read-only gateway entities ----------------------------------------------------------
+
+  app.get('/:ws/plugins', (c) => c.json({ data: options.gateway.plugins, next: null }));
+  app.get('/:ws/services', (c) => c.json({ data: options.gateway.services, next: null }));
+  app.get('/:ws/routes', (c) => c.json({ data: options.gateway.routes, next: null }));
+
+  app.notFound((c) => notFound(c));
+  return app;
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** The path after `/{ws}/files/`, percent-decoded, slashes kept. */
+function filePathFromUrl(c: Context): string {
+  const pathname = new URL(c.req.url).pathname;
+  const marker = `/${encodeURIComponent(c.req.param('ws') ?? '')}/files/`;
+  const raw = pathname.startsWith(marker) ? pathname.slice(marker.length) : pathname.replace(/^\/[^/]+\/files\//, '');
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+function fileErrors(path: unknown, contents: unknown, checksum: unknown): Record<string, string> | undefined {
+  const fields: Record<string, string> = {};
+  const pathError = filePathError(path);
+  if (pathError) fields.path = pathError;
+  if (contents === undefined || contents === null) fields.contents = 'required field missing';
+  else if (typeof contents !== 'string') fields.contents = 'expected a string';
+  if (checksum !== undefined && checksum !== null && typeof checksum !== 'string') fields.checksum = 'expected a string';
+  return Object.keys(fields).length > 0 ? fields : undefined;
+}
+
+function hookView(hook: KongEventHook & { workspace: string }): KongEventHook {
+  const { workspace: _workspace, ...view } = hook;
+  return view;
+}
+
+async function patchWorkspace(c: Context, state: KongEmulatorState, name: string): Promise<Response> {
+  if (!state.ws(name)) return notFound(c);
+  const body = await readBody(c);
+  if (!body) return badBody(c);
+  const config = (body.config ?? {}) as Record<string, unknown>;
+  if (typeof config !== 'object' || Array.isArray(config)) return schemaViolation(c, { config: 'expected a record' });
+  const normalized: Record<string, unknown> = {};
+  const errors: Record<string, string> = {};
+  for (const [key, value] of Object.entries(config)) {
+    // Form-encoded PATCHes (config.portal=true) arrive as strings.
+    normalized[key] = BOOLEAN_CONFIG_KEYS.has(key) && (value === 'true' || value === 'false') ? value === 'true' : value;
+    const v = normalized[key];
+    if (BOOLEAN_CONFIG_KEYS.has(key) && v !== null && typeof v !== 'boolean') errors[key] = 'expected a boolean';
+    if (key === 'portal_auth' && v !== null && v !== '' && !PORTAL_AUTH_TYPES.has(String(v))) errors[key] = `expected one of: ${[...PORTAL_AUTH_TYPES].join(', ')}`;
+    if (key === 'portal_developer_meta_fields' && v !== null) {
+      const problem = metaFieldsProblem(v);
+      if (problem) errors[key] = problem;
+    }
+  }
+  if (Object.keys(errors).length > 0) return schemaViolation(c, { config: errors });
+  const workspace = state.patchWorkspaceConfig(name, normalized);
+  if (body.meta && typeof body.meta === 'object') workspace.meta = { ...workspace.meta, ...(body.meta as Record<string, unknown>) };
+  if (typeof body.comment === 'string') (workspace as unknown as Record<string, unknown>).comment = body.comment;
+  return c.json(workspace);
+}
+
+/** Kong stores meta fields as a JSON string of [{title, label, validator}]; anything else is refused. */
+function metaFieldsProblem(value: unknown): string | undefined {
+  if (typeof value !== 'string') return 'expected a string (JSON array of {title, label, validator})';
+  try {
+    const parsed: unknown = JSON.parse(value);
+    if (!Array.isArray(parsed)) return 'expected a JSON array';
+    for (const field of parsed) if (!field || typeof field.title !== 'string' || field.title === '') return 'every field needs a title';
+    return undefined;
+  } catch {
+    return 'invalid JSON';
+  }
+}

@@ -1,0 +1,403 @@
+/**
+ * The in-memory world behind the Kong emulator: workspaces with their files, developers,
+ * consumers, credentials and sessions, plus the global event hooks. The HTTP apps (admin,
+ * portal API, pages, proxy) are thin layers over this; tests use the helpers here directly.
+ */
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { KongDeveloper, KongEventHook, KongFile, KongWorkspace } from '../../kong/kong-types.ts';
+
+export const DEFAULT_META_FIELDS = JSON.stringify([{ label: 'Full Name', title: 'full_name', validator: { required: true, type: 'string' } }]);
+
+/** One developer meta field as Kong stores it in `portal_developer_meta_fields`. */
+export interface MetaFieldDefinition {
+  title: string;
+  label?: string;
+  validator?: { required?: boolean; type?: string };
+  is_email?: boolean;
+}
+
+export interface StoredFile extends KongFile {
+  seq: number;
+}
+
+export interface KongConsumer {
+  id: string;
+  username: string;
+  /** Kong marks developer consumers with type 1 (proxy consumers are 0). */
+  type: number;
+  created_at: number;
+  tags: string[] | null;
+}
+
+export interface StoredDeveloper extends KongDeveloper {
+  seq: number;
+  updated_at: number;
+}
+
+export interface KeyAuthCredential {
+  id: string;
+  key: string;
+  consumer: { id: string };
+  created_at: number;
+  ttl: number | null;
+  tags: string[] | null;
+}
+
+interface BasicAuthCredential {
+  id: string;
+  username: string;
+  consumer: { id: string };
+  created_at: number;
+  /** sha256(consumer id + password): salted so equal passwords differ. */
+  passwordHash: string;
+}
+
+export interface WorkspaceRecord {
+  workspace: KongWorkspace;
+  files: Map<string, StoredFile>;
+  developers: Map<string, StoredDeveloper>;
+  developersByEmail: Map<string, string>;
+  consumers: Map<string, KongConsumer>;
+  keyAuth: Map<string, KeyAuthCredential>;
+  basicAuth: Map<string, BasicAuthCredential>;
+}
+
+export interface PortalSession {
+  id: string;
+  workspace: string;
+  developerId: string;
+  expiresAt: number;
+}
+
+/** One webhook POST the emulator made (or tried to make) for an event hook. */
+export interface HookDelivery {
+  hookId: string;
+  url: string;
+  event: string;
+  operation: string;
+  body: string;
+  signature: string | undefined;
+  status: number | undefined;
+  error: string | undefined;
+}
+
+/** One Moesif event POST the proxy made (or tried to make). */
+export interface MoesifDelivery {
+  url: string;
+  userId: string | undefined;
+  status: number | undefined;
+  error: string | undefined;
+}
+
+export type DeveloperEventListener = (workspace: string, operation: 'create' | 'update' | 'delete', entity: KongDeveloper, old: KongDeveloper | null) => void;
+
+export interface AddDeveloperInput {
+  email: string;
+  meta?: Record<string, unknown> | string;
+  status?: number;
+  password?: string;
+  /** Create a key-auth credential with this key on the developer's consumer. */
+  key?: string;
+}
+
+const SESSION_TTL_MS = 60 * 60 * 1000;
+
+export function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** Public view of a stored developer (drops the internal sequence number). */
+export function developerView(developer: StoredDeveloper): KongDeveloper & { updated_at: number } {
+  const { seq: _seq, ...view } = developer;
+  return view;
+}
+
+export function fileView(file: StoredFile): KongFile {
+  const { seq: _seq, ...view } = file;
+  return view;
+}
+
+export class KongEmulatorState {
+  readonly workspaces = new Map<string, WorkspaceRecord>();
+  readonly eventHooks = new Map<string, KongEventHook & { workspace: string }>();
+  readonly sessions = new Map<string, PortalSession>();
+  readonly hookDeliveries: HookDelivery[] = [];
+  readonly moesifDeliveries: MoesifDelivery[] = [];
+  /** Async work (webhooks, Moesif posts) still in flight; `settle()` waits for it. */
+  readonly pending = new Set<Promise<unknown>>();
+  /** Base URLs the apps need to know about each other; filled in when the servers listen. */
+  readonly urls = { admin: 'http://127.0.0.1:8001', pages: 'http://127.0.0.1:8003', portalApi: 'http://127.0.0.1:8004', proxy: 'http://127.0.0.1:8000' };
+  private readonly listeners: DeveloperEventListener[] = [];
+  private seq = 0;
+
+  constructor(workspaceNames: string[] = ['default']) {
+    for (const name of new Set(['default', ...workspaceNames])) this.createWorkspace(name);
+  }
+
+  createWorkspace(name: string): WorkspaceRecord {
+    const existing = this.workspaces.get(name);
+    if (existing) return existing;
+    const record: WorkspaceRecord = {
+      workspace: {
+        id: randomUUID(),
+        name,
+        comment: null,
+        created_at: nowSeconds(),
+        meta: { color: null, thumbnail: null },
+        config: {
+          portal: false,
+          portal_auth: null,
+          portal_auto_approve: null,
+          portal_developer_meta_fields: DEFAULT_META_FIELDS,
+          portal_email_verification: null,
+          portal_session_conf: null,
+          portal_cors_origins: null,
+          portal_token_exp: null,
+          portal_is_legacy: null,
+          meta: null,
+        },
+      } as KongWorkspace,
+      files: new Map(),
+      developers: new Map(),
+      developersByEmail: new Map(),
+      consumers: new Map(),
+      keyAuth: new Map(),
+      basicAuth: new Map(),
+    };
+    this.workspaces.set(name, record);
+    return record;
+  }
+
+  nextSeq(): number {
+    return ++this.seq;
+  }
+
+  /** The workspace record, or undefined for an unknown name. */
+  ws(name: string): WorkspaceRecord | undefined {
+    return this.workspaces.get(name);
+  }
+
+  /** Like ws() but throws: for helpers called by tests, where a typo should fail loudly. */
+  requireWs(name: string): WorkspaceRecord {
+    const record = this.workspaces.get(name);
+    if (!record) throw new Error(`Kong emulator: no workspace named "${name}"`);
+    return record;
+  }
+
+  /** Shallow-merges `config` into the workspace config (as PATCH /workspaces/{ws} does). */
+  patchWorkspaceConfig(name: string, config: Record<string, unknown>): KongWorkspace {
+    const record = this.requireWs(name);
+    record.workspace.config = { ...record.workspace.config, ...config };
+    return record.workspace;
+  }
+
+  portalEnabled(name: string): boolean {
+    return this.workspaces.get(name)?.workspace.config.portal === true;
+  }
+
+  /** The workspace's developer meta fields (parsed from Kong's JSON string; bad JSON reads as none). */
+  metaFields(name: string): MetaFieldDefinition[] {
+    const raw = this.requireWs(name).workspace.config.portal_developer_meta_fields;
+    if (typeof raw !== 'string' || raw === '') return [];
+    try {
+      const parsed: unknown = JSON.parse(raw);
+      return Array.isArray(parsed) ? parsed.filter((f): f is MetaFieldDefinition => typeof f?.title === 'string') : [];
+    } catch {
+      return [];
+    }
+  }
+
+  // ---- files -------------------------------------------------------------------------------
+
+  /** Stores a file the way Kong does (checksum = sha256 of contents unless given). */
+  putFile(workspace: string, path: string, contents: string, checksum?: string): { file: StoredFile; created: boolean } {
+    const record = this.requireWs(workspace);
+    const existing = record.files.get(path);
+    const file: StoredFile = {
+      id: existing?.id ?? randomUUID(),
+      path,
+      contents,
+      checksum: checksum ?? sha256Hex(contents),
+      created_at: existing?.created_at ?? nowSeconds(),
+      seq: existing?.seq ?? this.nextSeq(),
+    };
+    record.files.set(path, file);
+    return { file, created: !existing };
+  }
+
+  getFile(workspace: string, pathOrId: string): StoredFile | undefined {
+    const record = this.requireWs(workspace);
+    const byPath = record.files.get(pathOrId);
+    if (byPath) return byPath;
+    for (const file of record.files.values()) if (file.id === pathOrId) return file;
+    return undefined;
+  }
+
+  deleteFile(workspace: string, path: string): boolean {
+    return this.requireWs(workspace).files.delete(path);
+  }
+
+  // ---- consumers, developers, credentials --------------------------------------------------
+
+  onDeveloperEvent(listener: DeveloperEventListener): void {
+    this.listeners.push(listener);
+  }
+
+  private emitDeveloperEvent(...args: Parameters<DeveloperEventListener>): void {
+    for (const listener of this.listeners) listener(...args);
+  }
+
+  getDeveloper(workspace: string, emailOrId: string): StoredDeveloper | undefined {
+    const record = this.requireWs(workspace);
+    const id = record.developersByEmail.get(emailOrId.toLowerCase()) ?? emailOrId;
+    return record.developers.get(id);
+  }
+
+  /**
+   * Creates a developer with its consumer (username = email, no custom_id) and optional
+   * basic-auth password and key-auth key. Test helper and the portal's register share it;
+   * `emitEvent` decides whether event hooks fire (seeding thousands of developers should not).
+   */
+  addDeveloper(workspace: string, input: AddDeveloperInput, options: { emitEvent?: boolean } = {}): StoredDeveloper {
+    const record = this.requireWs(workspace);
+    const email = input.email.trim();
+    if (record.developersByEmail.has(email.toLowerCase())) throw new Error(`Kong emulator: developer ${email} already exists`);
+    const now = nowSeconds();
+    const consumer: KongConsumer = { id: randomUUID(), username: email, type: 1, created_at: now, tags: null };
+    record.consumers.set(consumer.id, consumer);
+    const meta = input.meta === undefined ? '{}' : typeof input.meta === 'string' ? input.meta : JSON.stringify(input.meta);
+    const developer: StoredDeveloper = {
+      id: randomUUID(),
+      email,
+      status: input.status ?? 0,
+      meta,
+      consumer: { id: consumer.id },
+      created_at: now,
+      updated_at: now,
+      seq: this.nextSeq(),
+    };
+    record.developers.set(developer.id, developer);
+    record.developersByEmail.set(email.toLowerCase(), developer.id);
+    if (input.password !== undefined) {
+      record.basicAuth.set(consumer.id, {
+        id: randomUUID(),
+        username: email,
+        consumer: { id: consumer.id },
+        created_at: now,
+        passwordHash: sha256Hex(consumer.id + input.password),
+      });
+    }
+    if (input.key !== undefined) this.addKey(workspace, consumer.id, input.key);
+    if (options.emitEvent) this.emitDeveloperEvent(workspace, 'create', developerView(developer), null);
+    return developer;
+  }
+
+  /** Changes status/meta/email of a developer; fires an `update` event. */
+  updateDeveloper(workspace: string, emailOrId: string, patch: { status?: number; meta?: string; email?: string }): StoredDeveloper | undefined {
+    const record = this.requireWs(workspace);
+    const developer = this.getDeveloper(workspace, emailOrId);
+    if (!developer) return undefined;
+    const old = developerView({ ...developer });
+    if (patch.status !== undefined) developer.status = patch.status;
+    if (patch.meta !== undefined) developer.meta = patch.meta;
+    if (patch.email !== undefined && patch.email !== developer.email) {
+      record.developersByEmail.delete(developer.email.toLowerCase());
+      developer.email = patch.email;
+      record.developersByEmail.set(patch.email.toLowerCase(), developer.id);
+      const consumer = developer.consumer && record.consumers.get(developer.consumer.id);
+      if (consumer) consumer.username = patch.email;
+    }
+    developer.updated_at = nowSeconds();
+    this.emitDeveloperEvent(workspace, 'update', developerView(developer), old);
+    return developer;
+  }
+
+  /** Removes a developer, its consumer, credentials and sessions; fires a `delete` event. */
+  deleteDeveloper(workspace: string, emailOrId: string): boolean {
+    const record = this.requireWs(workspace);
+    const developer = this.getDeveloper(workspace, emailOrId);
+    if (!developer) return false;
+    record.developers.delete(developer.id);
+    record.developersByEmail.delete(developer.email.toLowerCase());
+    const consumerId = developer.consumer?.id;
+    if (consumerId) {
+      record.consumers.delete(consumerId);
+      record.basicAuth.delete(consumerId);
+      for (const [key, credential] of record.keyAuth) if (credential.consumer.id === consumerId) record.keyAuth.delete(key);
+    }
+    for (const [id, session] of this.sessions) if (session.developerId === developer.id) this.sessions.delete(id);
+    this.emitDeveloperEvent(workspace, 'delete', developerView(developer), null);
+    return true;
+  }
+
+  /** Developers in creation order (test helper). */
+  listDevelopers(workspace: string): KongDeveloper[] {
+    return [...this.requireWs(workspace).developers.values()].map(developerView);
+  }
+
+  addKey(workspace: string, consumerId: string, key?: string): KeyAuthCredential {
+    const record = this.requireWs(workspace);
+    const value = key ?? randomBytes(24).toString('base64url');
+    if (record.keyAuth.has(value)) throw new Error(`Kong emulator: key-auth key already exists`);
+    const credential: KeyAuthCredential = { id: randomUUID(), key: value, consumer: { id: consumerId }, created_at: nowSeconds(), ttl: null, tags: null };
+    record.keyAuth.set(value, credential);
+    return credential;
+  }
+
+  keysOf(workspace: string, consumerId: string): KeyAuthCredential[] {
+    return [...this.requireWs(workspace).keyAuth.values()].filter((c) => c.consumer.id === consumerId);
+  }
+
+  /** The developer whose basic-auth credentials match, or undefined. */
+  checkPassword(workspace: string, email: string, password: string): StoredDeveloper | undefined {
+    const developer = this.getDeveloper(workspace, email);
+    const consumerId = developer?.consumer?.id;
+    const credential = consumerId ? this.requireWs(workspace).basicAuth.get(consumerId) : undefined;
+    if (!developer || !credential) return undefined;
+    const given = Buffer.from(sha256Hex(credential.consumer.id + password), 'hex');
+    const stored = Buffer.from(credential.passwordHash, 'hex');
+    return timingSafeEqual(given, stored) ? developer : undefined;
+  }
+
+  developerByConsumer(workspace: string, consumerId: string): StoredDeveloper | undefined {
+    for (const developer of this.requireWs(workspace).developers.values()) if (developer.consumer?.id === consumerId) return developer;
+    return undefined;
+  }
+
+  // ---- sessions ----------------------------------------------------------------------------
+
+  createSession(workspace: string, developerId: string): PortalSession {
+    const session: PortalSession = { id: randomBytes(24).toString('base64url'), workspace, developerId, expiresAt: Date.now() + SESSION_TTL_MS };
+    this.sessions.set(session.id, session);
+    return session;
+  }
+
+  /** The developer behind a live session of this workspace, or undefined. */
+  sessionDeveloper(workspace: string, sessionId: string | undefined): StoredDeveloper | undefined {
+    if (!sessionId) return undefined;
+    const session = this.sessions.get(sessionId);
+    if (!session || session.workspace !== workspace) return undefined;
+    if (session.expiresAt < Date.now()) {
+      this.sessions.delete(sessionId);
+      return undefined;
+    }
+    return this.requireWs(workspace).developers.get(session.developerId);
+  }
+
+  // ---- async work --------------------------------------------------------------------------
+
+  /** Tracks fire-and-forget work so tests can wait for it with settle(). */
+  track(promise: Promise<unknown>): void {
+    const tracked = promise.catch(() => undefined).finally(() => this.pending.delete(tracked));
+    this.pending.add(tracked);
+  }
+
+  /** Resolves once every webhook and Moesif post started so far has finished. */
+  async settle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
+  }
+}

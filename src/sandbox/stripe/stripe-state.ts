@@ -1,0 +1,91 @@
+/**
+ * The emulator's in-memory Stripe account: one collection per resource, in creation order.
+ * Stored records are what the API returns, except that prices keep their tiers aside (Stripe
+ * only returns them when expanded) and subscription items are re-rendered with the current price.
+ */
+import type Stripe from 'stripe';
+import type { WirePrice, WireSubscription, WireSubscriptionItem, WireTier } from './wire-types.ts';
+
+export class Collection<T extends { id: string }> {
+  readonly #items = new Map<string, T>();
+  #sequence = 0;
+  readonly #order = new Map<string, number>();
+
+  get(id: string): T | undefined {
+    return this.#items.get(id);
+  }
+
+  has(id: string): boolean {
+    return this.#items.has(id);
+  }
+
+  /** Inserts a new record or replaces an existing one (keeping its position). */
+  set(record: T): T {
+    if (!this.#order.has(record.id)) this.#order.set(record.id, this.#sequence++);
+    this.#items.set(record.id, record);
+    return record;
+  }
+
+  delete(id: string): boolean {
+    this.#order.delete(id);
+    return this.#items.delete(id);
+  }
+
+  /** Newest first, the order Stripe lists in. */
+  newestFirst(): T[] {
+    return [...this.#items.values()].reverse();
+  }
+
+  get size(): number {
+    return this.#items.size;
+  }
+
+  clear(): void {
+    this.#items.clear();
+    this.#order.clear();
+  }
+}
+
+export interface StoredSubscriptionItem extends Omit<WireSubscriptionItem, 'price' | 'plan'> {
+  /** Price id; the price object is rendered from the current price at read time. */
+  price: string;
+}
+
+export interface StoredSubscription extends Omit<WireSubscription, 'items'> {
+  items: StoredSubscriptionItem[];
+}
+
+export class StripeState {
+  readonly customers = new Collection<Stripe.Customer>();
+  readonly products = new Collection<Stripe.Product>();
+  readonly prices = new Collection<WirePrice>();
+  /** Price id -> tiers (returned only with expand[]=tiers / data.tiers). */
+  readonly priceTiers = new Map<string, WireTier[]>();
+  readonly meters = new Collection<Stripe.Billing.Meter>();
+  readonly meterEvents: Stripe.Billing.MeterEvent[] = [];
+  readonly subscriptions = new Collection<StoredSubscription>();
+  /** Deleted customers answer retrieve with {id, object, deleted: true}, like Stripe. */
+  readonly deletedCustomers = new Set<string>();
+
+  constructor(readonly now: () => number = () => Math.floor(Date.now() / 1000)) {}
+
+  clear(): void {
+    this.customers.clear();
+    this.products.clear();
+    this.prices.clear();
+    this.priceTiers.clear();
+    this.meters.clear();
+    this.meterEvents.length = 0;
+    this.subscriptions.clear();
+    this.deletedCustomers.clear();
+  }
+
+  /** The price currently holding a lookup key, if any. */
+  priceByLookupKey(lookupKey: string): WirePrice | undefined {
+    return this.prices.newestFirst().find((price) => price.lookup_key === lookupKey);
+  }
+
+  meterByEventName(eventName: string): Stripe.Billing.Meter | undefined {
+    return this.meters.newestFirst().find((meter) => meter.event_name === eventName && meter.status === 'active');
+  }
+}

@@ -1,0 +1,359 @@
+/**
+ * /v1/subscriptions: create (customer + recurring prices; a metered-only subscription needs no
+ * payment method, a licensed non-zero one does, like Stripe), retrieve, update (metadata,
+ * description, cancel_at_period_end), list (customer, price, status: canceled ones hidden unless
+ * asked), cancel (DELETE). /v1/subscription_items: retrieve and list by subscription.
+ */
+import { z } from 'zod';
+import { pathParam, type ApiCall, type Endpoint } from './endpoint.ts';
+import { newId } from './ids.ts';
+import { expand, inRange, listPage } from './list-and-expand.ts';
+import { mergeMetadata, p, paginationShape, parseParams } from './params.ts';
+import { StripeApiError, stripeErrors } from './stripe-errors.ts';
+import type { StoredSubscription, StoredSubscriptionItem, StripeState } from './stripe-state.ts';
+import { viewSubscription, viewSubscriptionItem } from './views.ts';
+import type { WirePrice } from './wire-types.ts';
+
+const STATUSES = ['active', 'all', 'canceled', 'ended', 'incomplete', 'incomplete_expired', 'past_due', 'paused', 'trialing', 'unpaid'] as const;
+
+const itemSchema = p.hash({
+  price: p.id().optional(),
+  quantity: p.int({ min: 0 }).optional(),
+  metadata: p.metadata().optional(),
+  price_data: p.accepted(),
+  tax_rates: p.accepted(),
+  discounts: p.accepted(),
+  billing_thresholds: p.accepted(),
+});
+
+const createSchema = p.hash({
+  customer: p.id(),
+  items: p.list(itemSchema, 20),
+  metadata: p.metadata().optional(),
+  description: p.string(500).optional(),
+  collection_method: p.oneOf(['charge_automatically', 'send_invoice']).optional(),
+  days_until_due: p.int({ min: 0 }).optional(),
+  default_payment_method: p.id().optional(),
+  payment_behavior: p.oneOf(['allow_incomplete', 'default_incomplete', 'error_if_incomplete', 'pending_if_incomplete']).optional(),
+  off_session: p.bool().optional(),
+  trial_period_days: p.int({ min: 0, max: 730 }).optional(),
+  cancel_at_period_end: p.bool().optional(),
+  currency: p.string(3).optional(),
+  expand: p.expand(),
+  add_invoice_items: p.accepted(),
+  application_fee_percent: p.accepted(),
+  automatic_tax: p.accepted(),
+  backdate_start_date: p.accepted(),
+  billing_cycle_anchor: p.accepted(),
+  billing_cycle_anchor_config: p.accepted(),
+  billing_mode: p.accepted(),
+  billing_thresholds: p.accepted(),
+  cancel_at: p.accepted(),
+  default_source: p.accepted(),
+  default_tax_rates: p.accepted(),
+  discounts: p.accepted(),
+  invoice_settings: p.accepted(),
+  on_behalf_of: p.accepted(),
+  payment_settings: p.accepted(),
+  pending_invoice_item_interval: p.accepted(),
+  proration_behavior: p.accepted(),
+  transfer_data: p.accepted(),
+  trial_end: p.accepted(),
+  trial_from_plan: p.accepted(),
+  trial_settings: p.accepted(),
+});
+
+const updateSchema = p.hash({
+  metadata: p.metadata().optional(),
+  description: p.emptyable(p.string(500)).optional(),
+  cancel_at_period_end: p.bool().optional(),
+  cancellation_details: p.hash({ comment: p.emptyable(p.string(5000)).optional(), feedback: p.accepted() }).optional(),
+  items: p.accepted(),
+  proration_behavior: p.accepted(),
+  expand: p.expand(),
+});
+
+const cancelSchema = p.hash({
+  cancellation_details: p.hash({ comment: p.emptyable(p.string(5000)).optional(), feedback: p.accepted() }).optional(),
+  invoice_now: p.bool().optional(),
+  prorate: p.bool().optional(),
+  expand: p.expand(),
+});
+
+const listSchema = p.hash({
+  ...paginationShape,
+  customer: p.id().optional(),
+  price: p.id().optional(),
+  status: p.oneOf(STATUSES).optional(),
+  created: p.range().optional(),
+  collection_method: p.oneOf(['charge_automatically', 'send_invoice']).optional(),
+  current_period_end: p.accepted(),
+  current_period_start: p.accepted(),
+  automatic_tax: p.accepted(),
+  test_clock: p.accepted(),
+});
+
+const expandOnly = p.hash({ expand: p.expand() });
+const itemListSchema = p.hash({ ...paginationShape, subscription: p.id() });
+
+type CreateInput = z.output<typeof createSchema>;
+
+function requireSubscription(state: StripeState, id: string): StoredSubscription {
+  const subscription = state.subscriptions.get(id);
+  if (!subscription) throw stripeErrors.notFound('subscription', id);
+  return subscription;
+}
+
+function addInterval(start: number, price: WirePrice): number {
+  const recurring = price.recurring;
+  const count = recurring?.interval_count ?? 1;
+  const date = new Date(start * 1000);
+  switch (recurring?.interval ?? 'month') {
+    case 'day':
+      date.setUTCDate(date.getUTCDate() + count);
+      break;
+    case 'week':
+      date.setUTCDate(date.getUTCDate() + 7 * count);
+      break;
+    case 'month':
+      date.setUTCMonth(date.getUTCMonth() + count);
+      break;
+    case 'year':
+      date.setUTCFullYear(date.getUTCFullYear() + count);
+      break;
+  }
+  return Math.floor(date.getTime() / 1000);
+}
+
+/** The prices of the items, checked the way Stripe checks them. */
+function checkItems(state: StripeState, items: CreateInput['items']): { price: WirePrice; quantity: number | undefined; metadata: Record<string, string> }[] {
+  if (items.length === 0) throw stripeErrors.parameterMissing('items');
+  const seen = new Set<string>();
+  const checked = items.map((item, index) => {
+    const param = `items[${index}]`;
+    if (item.price_data !== undefined) throw stripeErrors.invalid('The emulator does not support `price_data`; create the price first and pass `price`.', `${param}[price_data]`);
+    if (item.price === undefined) throw stripeErrors.parameterMissing(`${param}[price]`);
+    const price = state.prices.get(item.price);
+    if (!price) throw stripeErrors.missingReference('price', item.price, `${param}[price]`);
+    if (!price.active) throw stripeErrors.invalid(`The price specified is inactive. This field only accepts active prices.`, `${param}[price]`);
+    if (price.type !== 'recurring' || !price.recurring)
+      throw stripeErrors.invalid('The price specified is set to `type=one_time` but this field only accepts prices with `type=recurring`.', `${param}[price]`);
+    if (price.recurring.usage_type === 'metered' && item.quantity !== undefined)
+      throw stripeErrors.invalid(`Quantity should not be specified where usage_type is \`metered\`. Remove quantity from \`${param}\`.`, `${param}[quantity]`);
+    if (seen.has(price.id)) throw stripeErrors.invalid(`Cannot add multiple subscription items with the same price: ${price.id}`, `${param}[price]`);
+    seen.add(price.id);
+    return { price, quantity: price.recurring.usage_type === 'metered' ? undefined : (item.quantity ?? 1), metadata: mergeMetadata({}, item.metadata) };
+  });
+  const [first, ...rest] = checked;
+  for (const other of rest) {
+    if (other.price.currency !== first?.price.currency || other.price.recurring?.interval !== first.price.recurring?.interval || other.price.recurring?.interval_count !== first.price.recurring?.interval_count)
+      throw stripeErrors.invalid('Currency and interval fields must match across all prices on this subscription.', 'items');
+  }
+  return checked;
+}
+
+/** Licensed items with a non-zero amount are charged up front; metered usage is billed later. */
+function chargesUpFront(items: ReturnType<typeof checkItems>): boolean {
+  return items.some(({ price, quantity }) => price.recurring?.usage_type !== 'metered' && (quantity ?? 0) > 0 && (price.billing_scheme === 'tiered' || (price.unit_amount ?? 1) > 0));
+}
+
+function createSubscription({ state, params }: ApiCall) {
+  const input = parseParams(createSchema, params);
+  const customer = state.customers.get(input.customer);
+  if (!customer) throw stripeErrors.missingReference('customer', input.customer, 'customer');
+  const items = checkItems(state, input.items);
+  const collectionMethod = input.collection_method ?? 'charge_automatically';
+  if (collectionMethod === 'send_invoice' && input.days_until_due === undefined) throw stripeErrors.parameterMissing('days_until_due');
+  const now = state.now();
+  const trialEnd = input.trial_period_days ? now + input.trial_period_days * 86400 : null;
+  let status: StoredSubscription['status'] = trialEnd ? 'trialing' : 'active';
+  const hasPaymentMethod = Boolean(input.default_payment_method ?? customer.invoice_settings.default_payment_method ?? customer.default_source);
+  if (collectionMethod === 'charge_automatically' && !trialEnd && !hasPaymentMethod && chargesUpFront(items)) {
+    const behavior = input.payment_behavior ?? 'allow_incomplete';
+    if (behavior === 'default_incomplete') status = 'incomplete';
+    else
+      throw new StripeApiError(
+        400,
+        'invalid_request_error',
+        'This customer has no attached payment source or default payment method. Please consider adding a default payment method.',
+        'resource_missing',
+      );
+  }
+  const id = newId.subscription();
+  const firstPrice = items[0]?.price as WirePrice;
+  const periodEnd = addInterval(now, firstPrice);
+  const storedItems: StoredSubscriptionItem[] = items.map(({ price, quantity, metadata }) => ({
+    id: newId.subscriptionItem(),
+    object: 'subscription_item',
+    billing_thresholds: null,
+    created: now,
+    current_period_end: periodEnd,
+    current_period_start: now,
+    current_trial: null,
+    discounts: [],
+    metadata,
+    price: price.id,
+    ...(quantity === undefined ? {} : { quantity }),
+    subscription: id,
+    tax_rates: [],
+  }));
+  const subscription: StoredSubscription = {
+    id,
+    object: 'subscription',
+    application: null,
+    application_fee_percent: null,
+    automatic_tax: { disabled_reason: null, enabled: false, liability: null },
+    billing_cycle_anchor: trialEnd ?? now,
+    billing_cycle_anchor_config: null,
+    billing_mode: { flexible: null, type: 'classic' },
+    billing_schedules: [],
+    billing_thresholds: null,
+    cancel_at: null,
+    cancel_at_period_end: input.cancel_at_period_end ?? false,
+    canceled_at: null,
+    cancellation_details: { comment: null, feedback: null, feedback_option: null, reason: null },
+    collection_method: collectionMethod,
+    created: now,
+    currency: firstPrice.currency,
+    customer: customer.id,
+    customer_account: null,
+    days_until_due: input.days_until_due ?? null,
+    default_payment_method: input.default_payment_method ?? null,
+    default_source: null,
+    default_tax_rates: [],
+    description: input.description ?? null,
+    discounts: [],
+    ended_at: null,
+    invoice_settings: { account_tax_ids: null, custom_fields: null, description: null, footer: null, issuer: { type: 'self' } },
+    items: storedItems,
+    // The emulator does not model invoices.
+    latest_invoice: null,
+    livemode: false,
+    managed_payments: null,
+    metadata: mergeMetadata({}, input.metadata),
+    next_pending_invoice_item_invoice: null,
+    on_behalf_of: null,
+    pause_collection: null,
+    payment_settings: { payment_method_options: null, payment_method_types: null, save_default_payment_method: 'off' },
+    pending_invoice_item_interval: null,
+    pending_setup_intent: null,
+    pending_update: null,
+    schedule: null,
+    start_date: now,
+    status,
+    test_clock: null,
+    transfer_data: null,
+    trial_end: trialEnd,
+    trial_settings: { end_behavior: { billing_cycle_anchor: null, missing_payment_method: 'create_invoice' } },
+    trial_start: trialEnd ? now : null,
+  };
+  state.subscriptions.set(subscription);
+  return { body: expand(state, viewSubscription(state, subscription), input.expand) };
+}
+
+function matchesStatus(status: StoredSubscription['status'], filter: (typeof STATUSES)[number] | undefined): boolean {
+  if (filter === undefined) return status !== 'canceled';
+  if (filter === 'all') return true;
+  if (filter === 'ended') return status === 'canceled' || status === 'incomplete_expired';
+  return status === filter;
+}
+
+export const subscriptionEndpoints: Endpoint[] = [
+  { method: 'POST', route: '/v1/subscriptions', handle: createSubscription },
+  {
+    method: 'GET',
+    route: '/v1/subscriptions/:id',
+    handle(call) {
+      const input = parseParams(expandOnly, call.params);
+      return { body: expand(call.state, viewSubscription(call.state, requireSubscription(call.state, pathParam(call, 'id'))), input.expand) };
+    },
+  },
+  {
+    method: 'POST',
+    route: '/v1/subscriptions/:id',
+    handle(call) {
+      const { state } = call;
+      const subscription = requireSubscription(state, pathParam(call, 'id'));
+      const input = parseParams(updateSchema, call.params);
+      if (input.items !== undefined) throw stripeErrors.invalid('The emulator does not support changing subscription items; cancel and create a new subscription.', 'items');
+      if (subscription.status === 'canceled' && (input.description !== undefined || input.cancel_at_period_end !== undefined))
+        throw stripeErrors.invalid('A canceled subscription can only update its cancellation_details and metadata.');
+      const updated: StoredSubscription = {
+        ...subscription,
+        ...(input.description !== undefined ? { description: input.description } : {}),
+        ...(input.cancel_at_period_end !== undefined ? { cancel_at_period_end: input.cancel_at_period_end } : {}),
+        ...(input.cancellation_details?.comment !== undefined
+          ? { cancellation_details: { ...(subscription.cancellation_details ?? { feedback: null, feedback_option: null, reason: null }), comment: input.cancellation_details.comment } }
+          : {}),
+        metadata: mergeMetadata(subscription.metadata, input.metadata),
+      };
+      state.subscriptions.set(updated);
+      return { body: expand(state, viewSubscription(state, updated), input.expand) };
+    },
+  },
+  {
+    method: 'DELETE',
+    route: '/v1/subscriptions/:id',
+    handle(call) {
+      const { state } = call;
+      const subscription = requireSubscription(state, pathParam(call, 'id'));
+      const input = parseParams(cancelSchema, call.params);
+      if (subscription.status === 'canceled') throw stripeErrors.invalid(`This subscription (${subscription.id}) is already canceled.`);
+      const now = state.now();
+      const canceled: StoredSubscription = {
+        ...subscription,
+        status: 'canceled',
+        canceled_at: now,
+        ended_at: now,
+        cancellation_details: { comment: input.cancellation_details?.comment ?? null, feedback: null, feedback_option: null, reason: 'cancellation_requested' },
+      };
+      state.subscriptions.set(canceled);
+      return { body: expand(state, viewSubscription(state, canceled), input.expand) };
+    },
+  },
+  {
+    method: 'GET',
+    route: '/v1/subscriptions',
+    handle({ state, params }) {
+      const input = parseParams(listSchema, params);
+      if (input.customer !== undefined && !state.customers.has(input.customer)) throw stripeErrors.missingReference('customer', input.customer, 'customer');
+      const matching = state.subscriptions
+        .newestFirst()
+        .filter(
+          (subscription) =>
+            matchesStatus(subscription.status, input.status) &&
+            (input.customer === undefined || subscription.customer === input.customer) &&
+            (input.price === undefined || subscription.items.some((item) => item.price === input.price)) &&
+            (input.collection_method === undefined || subscription.collection_method === input.collection_method) &&
+            inRange(subscription.created, input.created),
+        )
+        .map((subscription) => viewSubscription(state, subscription));
+      return { body: expand(state, listPage(matching, input, '/v1/subscriptions', 'subscription'), input.expand) };
+    },
+  },
+  {
+    method: 'GET',
+    route: '/v1/subscription_items/:id',
+    handle(call) {
+      const input = parseParams(expandOnly, call.params);
+      const id = pathParam(call, 'id');
+      const item = call.state.subscriptions
+        .newestFirst()
+        .flatMap((subscription) => subscription.items)
+        .find((candidate) => candidate.id === id);
+      if (!item) throw stripeErrors.notFound('subscription_item', id);
+      return { body: expand(call.state, viewSubscriptionItem(call.state, item), input.expand) };
+    },
+  },
+  {
+    method: 'GET',
+    route: '/v1/subscription_items',
+    handle({ state, params }) {
+      const input = parseParams(itemListSchema, params);
+      const subscription = state.subscriptions.get(input.subscription);
+      if (!subscription) throw stripeErrors.missingReference('subscription', input.subscription, 'subscription');
+      const items = [...subscription.items].reverse().map((item) => viewSubscriptionItem(state, item));
+      return { body: expand(state, listPage(items, input, `/v1/subscription_items?subscription=${subscription.id}`, 'subscription_item'), input.expand) };
+    },
+  },
+];
