@@ -11,6 +11,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { KongAdminClient } from '../src/kong/kong-admin-client.ts';
 import { syncBundle } from '../src/kong/sync/sync-bundle.ts';
 import type { RegisterShape } from '../src/kong/sync/fixtures/theme-files.ts';
+import { seedStandInTheme } from '../src/sandbox/kong/seed-theme.ts';
 import { standInTheme, startStandInPortal, type StandInPortal } from './fixtures/sync/stand-in-portal.ts';
 
 let backupRoot: string;
@@ -84,6 +85,27 @@ test('a kong.auth.js hook without monetization.js on the page (interrupted insta
     const outcome = await register(page, portal, 'linus@example.com');
     expect(outcome.resolved).toMatchObject({ developer: { email: 'linus@example.com' } });
     expect(portal.provisionCalls).toEqual([]);
+  } finally {
+    await portal.close();
+  }
+});
+
+test("the emulator's stand-in base theme: signup through the portal's own register page reaches the provisioner, then the dashboard", async ({ page }) => {
+  const portal = await startStandInPortal((kong) => void seedStandInTheme(kong));
+  try {
+    const before = new Map([...portal.kong.state.requireWs('default').files.values()].map((file) => [file.path, file.contents]));
+    await sync(portal);
+    await page.goto(portal.registerUrl);
+    await page.fill('#register input[name=email]', 'stand-in@example.com');
+    await page.fill('#register input[name=password]', 'pw-stand-in-1');
+    await page.fill('#register input[name=full_name]', 'Stand In');
+    await Promise.all([page.waitForURL(`${portal.kong.portalUrl}/default/dashboard`), page.click('#register-submit')]);
+    expect(portal.kong.state.getDeveloper('default', 'stand-in@example.com')?.status).toBe(0);
+    expect(portal.provisionCalls).toEqual([{ body: { email: 'stand-in@example.com' }, developerExisted: true }]);
+
+    await sync(portal, { uninstall: true });
+    const after = new Map([...portal.kong.state.requireWs('default').files.values()].map((file) => [file.path, file.contents]));
+    expect(after).toEqual(before);
   } finally {
     await portal.close();
   }

@@ -1,11 +1,11 @@
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { workspacePaths } from '../../shared/bundle-layout.ts';
 import { loadBundle, makeBundle, type Bundle } from './bundle.ts';
 import { baseThemeFiles, startTestPortal, type TestPortal } from './fixtures/portal.ts';
 import { hookBlock, tagsBlock } from './fixtures/theme-files.ts';
 import { inspectInstall } from './inspect-install.ts';
 import { syncBundle } from './sync-bundle.ts';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -23,6 +23,7 @@ beforeEach(async () => {
   portal.seed(baseThemeFiles());
 });
 afterEach(() => portal.close());
+afterAll(() => rm(backupRoot, { recursive: true, force: true }));
 
 describe('inspectInstall', () => {
   it('reports a workspace without the bundle', async () => {

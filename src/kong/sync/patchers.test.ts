@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MARKERS, serializePublicConfig } from '../../shared/bundle-layout.ts';
-import { hookBlock, kongAuthJs, requiredScriptsHtml, tagsBlock, toCrlf, type RegisterShape } from './fixtures/theme-files.ts';
+import { hookBlock, kongAuthJs, releaseShapedRequiredScripts, requiredScriptsHtml, tagsBlock, toCrlf, type RegisterShape } from './fixtures/theme-files.ts';
 import { definesRegister, patchKongAuth, unpatchKongAuth } from './patch-kong-auth.ts';
 import { findScriptTags, patchRequiredScripts, unpatchRequiredScripts } from './patch-required-scripts.ts';
 import { SyncRefusal } from './sync-errors.ts';
@@ -88,6 +88,18 @@ describe('required-scripts.html patcher', () => {
     const patched = patchRequiredScripts(original, tagsBlock('1.0.0'), config, SCRIPTS);
     expect(patched).toBe(original.replace('jquery.min.js"></script>\n', `jquery.min.js"></script>\n${rendered}`));
     expect(patched).not.toContain('__PORTAL_MONETIZATION_CONFIG__');
+    expect(unpatchRequiredScripts(patched, SCRIPTS)).toBe(original);
+  });
+
+  it.each([
+    ['LF', (text: string) => text],
+    ['CRLF', toCrlf],
+  ])('patches a partial laid out like the kong-portal-templates release (%s)', (_name, transform) => {
+    const original = transform(releaseShapedRequiredScripts());
+    const patched = patchRequiredScripts(original, tagsBlock('1.0.0'), config, SCRIPTS);
+    const srcs = findScriptTags(patched).map((tag) => tag.src);
+    expect(srcs.slice(0, 4)).toEqual(['assets/js/third-party/jquery.min.js', undefined, 'assets/js/third-party/monetization.js', 'assets/js/kong/kong.js']);
+    expect(patched.split(/\r?\n/).length).toBe(original.split(/\r?\n/).length + 4);
     expect(unpatchRequiredScripts(patched, SCRIPTS)).toBe(original);
   });
 

@@ -188,6 +188,25 @@ describe('the command', () => {
     }
   });
 
+  it('an interrupted sync leaves a consistent order and a re-run completes it', async () => {
+    let failKongAuth = true;
+    const admin = await adminBehind((request) =>
+      failKongAuth && request.method === 'PUT' && request.url.endsWith('kong.auth.js') ? Response.json({ message: 'An unexpected error occurred' }, { status: 500 }) : undefined,
+    );
+    try {
+      const interrupted = await cli(['--provisioner-url', PROVISIONER, '--json'], { KONG_ADMIN_URL: admin.url });
+      expect(interrupted.code).toBe(SYNC_EXIT.failed);
+      expect(interrupted.stderr).toContain('Kong answered 500 to PUT /default/files/themes/base/assets/js/kong/kong.auth.js');
+      expect(JSON.parse(interrupted.stdout)).toMatchObject({ ok: false, exitCode: SYNC_EXIT.failed, error: { code: 'kong_http' } });
+      failKongAuth = false;
+      const rerun = await cli(['--provisioner-url', PROVISIONER, '--json'], { KONG_ADMIN_URL: admin.url });
+      expect(rerun.code).toBe(0);
+      expect((JSON.parse(rerun.stdout) as { actions: Array<{ action: string }> }).actions.map((a) => a.action)).toEqual(['unchanged', 'updated', 'updated']);
+    } finally {
+      await admin.close();
+    }
+  });
+
   it('a refusal exits 8 and says nothing changed', async () => {
     const portal = await startTestPortal({ adminToken: TOKEN });
     const seeded = baseThemeFiles();

@@ -136,6 +136,15 @@ describe('Files API', () => {
     expect((await call('GET', '/nowhere/files')).status).toBe(404);
   });
 
+  it('treats routes without a workspace prefix as the default workspace, like Kong', async () => {
+    const put = await call('PUT', '/files/content/unprefixed.txt', { contents: 'u' });
+    expect(put.status).toBe(200);
+    expect(kong.state.getFile('default', 'content/unprefixed.txt')?.contents).toBe('u');
+    expect((await call('GET', '/files?size=1')).body.data).toHaveLength(1);
+    expect((await call('POST', '/files', { path: 'content/posted.txt', contents: 'p' })).status).toBe(201);
+    expect(kong.state.getFile('team-a', 'content/unprefixed.txt')).toBeUndefined();
+  });
+
   it('keeps workspaces apart', async () => {
     await call('PUT', '/team-a/files/content/only-a.txt', { contents: 'a' });
     expect((await call('GET', '/team-a/files/content/only-a.txt')).status).toBe(200);

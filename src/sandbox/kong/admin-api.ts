@@ -265,8 +265,19 @@ export function createAdminApp(state: KongEmulatorState, options: AdminAppOption
   app.get('/:ws/routes', (c) => c.json({ data: options.gateway.routes, next: null }));
 
   app.notFound((c) => notFound(c));
-  return app;
+
+  // Like Kong, a route without a workspace prefix targets `default` (/files == /default/files).
+  const outer = new Hono();
+  outer.all('*', (c) => {
+    const url = new URL(c.req.url);
+    if (!UNPREFIXED.test(url.pathname)) return app.fetch(c.req.raw);
+    url.pathname = `/default${url.pathname}`;
+    return app.fetch(new Request(url, c.req.raw));
+  });
+  return outer;
 }
+
+const UNPREFIXED = /^\/(files|developers|consumers|plugins|services|routes)(\/|$)/;
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 

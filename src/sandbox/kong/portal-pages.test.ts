@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUNDLE_VERSION, MARKERS, serializePublicConfig } from '../../shared/bundle-layout.ts';
 import { startKongEmulator, type RunningKongEmulator } from './kong-emulator.ts';
 import { seedStandInTheme } from './seed-theme.ts';
 
@@ -41,6 +42,24 @@ describe('portal pages', () => {
     kong.state.putFile('default', path, original.replace('Create an account', 'Join the API'));
     try {
       expect((await page('/default/register')).text).toContain('Join the API');
+    } finally {
+      kong.state.putFile('default', path, original);
+    }
+  });
+
+  it('renders a script-tags block spliced after jQuery the way sync writes it (markers dropped, config intact)', async () => {
+    const path = 'themes/base/partials/theme/required-scripts.html';
+    const original = kong.state.getFile('default', path)?.contents ?? '';
+    const jquery = '<script src="assets/js/third-party/jquery.min.js"></script>';
+    const config = serializePublicConfig({ provisionerUrl: 'http://127.0.0.1:8787/{{x}}', planField: true });
+    const block = [MARKERS.scriptTags.begin(BUNDLE_VERSION), `<script>window.PM_CONFIG = ${config}</script>`, MARKERS.scriptTags.end(BUNDLE_VERSION)].join('\n');
+    kong.state.putFile('default', path, original.replace(jquery, `${jquery}\n${block}`));
+    try {
+      const { status, text } = await page('/default/register');
+      expect(status).toBe(200);
+      expect(text).toContain(`<script>window.PM_CONFIG = ${config}</script>`);
+      expect(text).not.toContain('BEGIN kong-portal-monetization');
+      expect(text.indexOf('PM_CONFIG')).toBeGreaterThan(text.indexOf(jquery));
     } finally {
       kong.state.putFile('default', path, original);
     }

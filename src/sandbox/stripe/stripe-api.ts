@@ -1,0 +1,220 @@
+/**
+ * The request pipeline in front of the emulated Stripe endpoints, in the order Stripe applies
+ * it: authentication, parameter decoding, rate limits, idempotency, the endpoint, then the
+ * injected faults ('before' ones refuse the request, 'after' ones lose the answer of an applied
+ * write). Every answer carries a request-id header like Stripe's.
+ */
+import { ConnectionDroppedError, dropConnection, hangThenDrop, sleep } from '../faults/connection-faults.ts';
+import type { FaultDecision, FaultInjector } from '../faults/fault-injector.ts';
+import type { RequestCounters } from '../faults/request-counters.ts';
+import type { TokenBucket } from '../faults/token-bucket.ts';
+import { billingEndpoints } from './billing-meters.ts';
+import { customerEndpoints } from './customers.ts';
+import type { Endpoint } from './endpoint.ts';
+import { decodeForm, FormEncodingError, type FormObject } from './form-encoding.ts';
+import { fingerprint, type IdempotencyStore, type SavedResponse } from './idempotency.ts';
+import { newId } from './ids.ts';
+import { priceEndpoints } from './prices.ts';
+import { productEndpoints } from './products.ts';
+import { StripeApiError, stripeErrors } from './stripe-errors.ts';
+import type { StripeState } from './stripe-state.ts';
+import { subscriptionEndpoints } from './subscriptions.ts';
+
+export type StripeFaultKind = '500' | '429' | 'lock_timeout' | 'drop' | 'timeout';
+export const STRIPE_FAULT_KINDS: readonly StripeFaultKind[] = ['500', '429', 'lock_timeout', 'drop', 'timeout'];
+
+/** Live settings the pipeline reads on every request (changeable at runtime). */
+export interface StripeApiSettings {
+  latencyMs: number;
+  /** Allowed secret keys; undefined accepts any sk_test_ / rk_test_ key. */
+  apiKeys: readonly string[] | undefined;
+  /** Longest a 'timeout' fault holds a request before dropping it. */
+  hangMs: number;
+}
+
+export interface StripeApiDeps {
+  state: StripeState;
+  settings: StripeApiSettings;
+  faults: FaultInjector<StripeFaultKind>;
+  counters: RequestCounters;
+  idempotency: IdempotencyStore;
+  writeLimit: TokenBucket;
+  readLimit: TokenBucket;
+  /** Aborted when the emulator resets or closes, to release hanging requests. */
+  stop: () => AbortSignal;
+}
+
+interface CompiledEndpoint {
+  endpoint: Endpoint;
+  pattern: RegExp;
+  names: string[];
+}
+
+const ENDPOINTS: CompiledEndpoint[] = [...customerEndpoints, ...productEndpoints, ...priceEndpoints, ...billingEndpoints, ...subscriptionEndpoints].map(
+  (endpoint) => {
+    const names: string[] = [];
+    const source = endpoint.route.replace(/:([a-z]+)/g, (_match, name: string) => {
+      names.push(name);
+      return '([^/]+)';
+    });
+    return { endpoint, pattern: new RegExp(`^${source}$`), names };
+  },
+);
+
+/** Every route the emulator serves, e.g. "POST /v1/customers" (for docs and tests). */
+export const STRIPE_ROUTES: readonly string[] = ENDPOINTS.map(({ endpoint }) => `${endpoint.method} ${endpoint.route}`);
+
+function matchEndpoint(method: string, path: string): { endpoint: Endpoint; path: Record<string, string> } | { route: string } {
+  let route: string | undefined;
+  for (const compiled of ENDPOINTS) {
+    const match = compiled.pattern.exec(path);
+    if (!match) continue;
+    route ??= compiled.endpoint.route;
+    if (compiled.endpoint.method !== method) continue;
+    const params = Object.fromEntries(compiled.names.map((name, i) => [name, decodeURIComponent(match[i + 1] ?? '')]));
+    return { endpoint: compiled.endpoint, path: params };
+  }
+  return { route: route ?? path };
+}
+
+const TEST_KEY = /^(sk|rk)_test_[A-Za-z0-9_]+$/;
+
+function apiKeyOf(request: Request, allowed: readonly string[] | undefined): string {
+  const header = request.headers.get('authorization');
+  if (!header) throw stripeErrors.missingApiKey();
+  let key: string | undefined;
+  const [scheme, value] = header.split(/\s+/, 2);
+  if (scheme?.toLowerCase() === 'bearer') key = value;
+  else if (scheme?.toLowerCase() === 'basic' && value) key = Buffer.from(value, 'base64').toString('utf8').split(':')[0];
+  if (!key) throw stripeErrors.missingApiKey();
+  const ok = allowed ? allowed.includes(key) : TEST_KEY.test(key);
+  if (!ok) throw stripeErrors.invalidApiKey(key);
+  return key;
+}
+
+async function paramsOf(request: Request, url: URL): Promise<FormObject> {
+  const query = decodeForm(url.searchParams);
+  if (request.method === 'GET' || request.method === 'HEAD') return query;
+  const text = await request.text();
+  if (text.trim().startsWith('{')) throw stripeErrors.invalid('Invalid request: Stripe expects form-encoded parameters (application/x-www-form-urlencoded), not JSON.');
+  return { ...query, ...decodeForm(text) };
+}
+
+function headersFor(requestId: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { 'content-type': 'application/json', 'request-id': requestId, 'stripe-version': '2026-10-28.endive', ...extra };
+}
+
+function jsonResponse(status: number, body: object, requestId: string, extra?: Record<string, string>): SavedResponse {
+  return { status, body: JSON.stringify(body, null, 2), headers: headersFor(requestId, extra), requestId };
+}
+
+function errorResponse(error: StripeApiError, requestId: string): SavedResponse {
+  return jsonResponse(error.status, error.toBody(), requestId, error.headers);
+}
+
+function toResponse(saved: SavedResponse, extra: Record<string, string> = {}): Response {
+  return new Response(saved.body, { status: saved.status, headers: { ...saved.headers, ...extra } });
+}
+
+export function createStripeApiHandler(deps: StripeApiDeps) {
+  const { state, settings, faults, counters, idempotency } = deps;
+
+  /** The answer for an injected fault; undefined when the fault is network-level (drop/timeout). */
+  async function faultAnswer(decision: FaultDecision<StripeFaultKind>, request: Request, env: unknown, requestId: string): Promise<Response> {
+    counters.fault(decision.kind);
+    switch (decision.kind) {
+      case '500': {
+        // After the write, Stripe has saved the 500 for the key: retrying would only replay it.
+        const headers: Record<string, string> = decision.when === 'after' ? { 'stripe-should-retry': 'false' } : {};
+        return send(errorResponse(stripeErrors.apiError(headers), requestId));
+      }
+      case '429':
+        return send(errorResponse(stripeErrors.rateLimited(), requestId));
+      case 'lock_timeout':
+        return send(errorResponse(stripeErrors.lockTimeout(), requestId));
+      case 'drop':
+        counters.status('drop');
+        return dropConnection(env, 'the Stripe emulator');
+      case 'timeout':
+        counters.status('timeout');
+        return hangThenDrop(request, env, settings.hangMs, deps.stop(), 'the Stripe emulator');
+    }
+  }
+
+  function send(saved: SavedResponse, extra?: Record<string, string>): Response {
+    counters.status(saved.status);
+    return toResponse(saved, extra);
+  }
+
+  return async function handleStripeApi(request: Request, env?: unknown): Promise<Response> {
+    const requestId = newId.request();
+    const url = new URL(request.url);
+    const method = request.method.toUpperCase();
+    const matched = matchEndpoint(method, url.pathname);
+    const route = 'endpoint' in matched ? matched.endpoint.route : matched.route;
+    const isWrite = method === 'POST' || method === 'DELETE';
+    counters.request(method, route, isWrite);
+    // Half the latency is the trip in, half is "processing": a second request with the same
+    // idempotency key arriving meanwhile sees the first one in progress (409), as on Stripe.
+    await sleep(settings.latencyMs / 2);
+
+    let apiKey: string;
+    let params: FormObject;
+    try {
+      apiKey = apiKeyOf(request, settings.apiKeys);
+      try {
+        params = await paramsOf(request, url);
+      } catch (error) {
+        if (error instanceof FormEncodingError) throw stripeErrors.invalid(error.message, error.param);
+        throw error;
+      }
+      if (!('endpoint' in matched)) throw stripeErrors.unknownUrl(method, url.pathname);
+      if (!(isWrite ? deps.writeLimit : deps.readLimit).take()) throw stripeErrors.rateLimited();
+    } catch (error) {
+      if (error instanceof StripeApiError) return send(errorResponse(error, requestId));
+      throw error;
+    }
+
+    const decision = faults.decide({ method, path: url.pathname, route, params });
+    if (decision?.when === 'before') return faultAnswer(decision, request, env, requestId);
+
+    const idempotencyKey = method === 'POST' ? request.headers.get('idempotency-key') : null;
+    if (idempotencyKey !== null) {
+      if (idempotencyKey.length === 0 || idempotencyKey.length > 255)
+        return send(errorResponse(stripeErrors.invalid('Idempotency-Key must be between 1 and 255 characters long.', 'Idempotency-Key'), requestId));
+      const check = idempotency.begin(apiKey, idempotencyKey, fingerprint(method, url.pathname, params));
+      if (check.kind === 'mismatch') return send(errorResponse(stripeErrors.idempotencyMismatch(idempotencyKey), requestId));
+      if (check.kind === 'in_use') return send(errorResponse(stripeErrors.idempotencyKeyInUse(idempotencyKey), requestId));
+      if (check.kind === 'replay') {
+        counters.replay();
+        return send({ ...check.response, headers: { ...check.response.headers, 'request-id': requestId } }, {
+          'idempotent-replayed': 'true',
+          'original-request': check.response.requestId,
+        });
+      }
+    }
+
+    await sleep(settings.latencyMs / 2);
+    let saved: SavedResponse;
+    try {
+      const result = matched.endpoint.handle({ state, params, path: matched.path });
+      saved = jsonResponse(result.status ?? 200, result.body, requestId);
+    } catch (error) {
+      if (idempotencyKey !== null) idempotency.forget(apiKey, idempotencyKey);
+      if (error instanceof StripeApiError) return send(errorResponse(error, requestId));
+      if (error instanceof ConnectionDroppedError) throw error;
+      console.error('stripe emulator: endpoint failed', error);
+      return send(errorResponse(new StripeApiError(500, 'api_error', `The Stripe emulator failed: ${(error as Error).message}`), requestId));
+    }
+
+    if (decision?.when === 'after') {
+      if (idempotencyKey !== null) {
+        const stored = decision.kind === '500' ? errorResponse(stripeErrors.apiError({ 'stripe-should-retry': 'false' }), requestId) : saved;
+        idempotency.save(apiKey, idempotencyKey, stored);
+      }
+      return faultAnswer(decision, request, env, requestId);
+    }
+    if (idempotencyKey !== null) idempotency.save(apiKey, idempotencyKey, saved);
+    return send(saved);
+  };
+}
