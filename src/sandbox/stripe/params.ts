@@ -59,7 +59,7 @@ export const p = {
   /** A unix-time filter: `created=123` or `created[gte]=123`. */
   range: () => z.union([p.int(), p.hash({ gt: p.int().optional(), gte: p.int().optional(), lt: p.int().optional(), lte: p.int().optional() })]),
   /** Accepted and ignored: real Stripe parameters the emulator does not model. */
-  accepted: () => z.unknown(),
+  accepted: () => z.unknown().optional(),
 };
 
 export const paginationShape = {
