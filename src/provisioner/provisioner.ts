@@ -152,9 +152,18 @@ export function createProvisioner(deps: ProvisionerDeps): Provisioner {
     return matches.sort((a, b) => a.created - b.created || a.id.localeCompare(b.id))[0];
   }
 
-  const isIdempotencyConflict = (error: unknown) => {
+  /**
+   * A create failed, but the object may exist anyway; list again before giving up:
+   * - 'raced': the key is in use or was used with other params (another process got there);
+   * - 'applied': a 5xx or lost connection, where Stripe may have applied the write and saved the
+   *   error for the key (replaying it for 24 h), so only a fresh list can tell.
+   */
+  const recoveryAfterFailedWrite = (error: unknown): 'raced' | 'applied' | undefined => {
     const cause = error instanceof ProvisionError ? error.cause : error;
-    return isStripeError(cause) && (cause.type === 'StripeIdempotencyError' || cause.code === 'idempotency_key_in_use');
+    if (!isStripeError(cause)) return undefined;
+    if (cause.type === 'StripeIdempotencyError' || cause.code === 'idempotency_key_in_use') return 'raced';
+    if (cause.type === 'StripeConnectionError' || cause.type === 'StripeAPIError' || (cause.statusCode ?? 0) >= 500) return 'applied';
+    return undefined;
   };
 
   async function ensureCustomer(developer: KongDeveloper, plan: Plan): Promise<{ customer: Stripe.Customer; created: boolean }> {
@@ -171,10 +180,10 @@ export function createProvisioner(deps: ProvisionerDeps): Provisioner {
       const customer = await withStripeRetry(() => deps.stripe.customers.create(params, { idempotencyKey: idempotencyKeyValue }), retry('create the customer', true));
       return { customer, created: true };
     } catch (error) {
-      // Another process holds or used this key: what it created is visible to list by now.
-      if (!isIdempotencyConflict(error)) throw error;
-      const raced = (await findCustomers(developer))[0];
-      if (raced) return { customer: raced, created: false };
+      const recovery = recoveryAfterFailedWrite(error);
+      if (!recovery) throw error;
+      const found = (await findCustomers(developer))[0];
+      if (found) return { customer: found, created: recovery === 'applied' };
       throw error;
     }
   }
@@ -197,9 +206,10 @@ export function createProvisioner(deps: ProvisionerDeps): Provisioner {
       const subscription = await withStripeRetry(() => deps.stripe.subscriptions.create(params, { idempotencyKey: key }), retry('create the subscription', true));
       return { subscription, created: true };
     } catch (error) {
-      if (!isIdempotencyConflict(error)) throw error;
-      const raced = await findSubscription(customer.id, price.id);
-      if (raced) return { subscription: raced, created: false };
+      const recovery = recoveryAfterFailedWrite(error);
+      if (!recovery) throw error;
+      const found = await findSubscription(customer.id, price.id);
+      if (found) return { subscription: found, created: recovery === 'applied' };
       throw error;
     }
   }

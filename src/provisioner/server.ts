@@ -4,6 +4,7 @@
  * drain() stops taking connections, lets in-flight requests finish, then closes: what SIGTERM does.
  */
 import { serve, type ServerType } from '@hono/node-server';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Stripe from 'stripe';
 import { KongAdminClient } from '../kong/kong-admin-client.ts';
@@ -112,20 +113,11 @@ export async function startProvisioner(settings: ProvisionerSettings, options: S
     logger,
   });
 
-  let inFlight = 0;
   let draining = false;
-  let idle: (() => void) | undefined;
-  const fetchHandler = async (request: Request, env: unknown): Promise<Response> => {
-    if (draining)
-      return Response.json({ error: { code: 'shutting_down', message: 'the provisioner is shutting down; retry shortly' } }, { status: 503, headers: { connection: 'close' } });
-    inFlight++;
-    try {
-      return await app.fetch(request, env);
-    } finally {
-      inFlight--;
-      if (inFlight === 0) idle?.();
-    }
-  };
+  const fetchHandler = (request: Request, env: unknown): Response | Promise<Response> =>
+    draining
+      ? Response.json({ error: { code: 'shutting_down', message: 'the provisioner is shutting down; retry shortly' } }, { status: 503, headers: { connection: 'close' } })
+      : app.fetch(request, env);
 
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? settings.port;
@@ -137,6 +129,18 @@ export async function startProvisioner(settings: ProvisionerSettings, options: S
     );
   });
   const http = server as ServerType & { closeAllConnections?: () => void; closeIdleConnections?: () => void };
+
+  // Count a request until its response is fully written (or the client went away), so drain
+  // never cuts an answer that the app has produced but Node has not sent yet.
+  let inFlight = 0;
+  let idle: (() => void) | undefined;
+  http.on('request', (_request: IncomingMessage, response: ServerResponse) => {
+    inFlight++;
+    response.once('close', () => {
+      inFlight--;
+      if (inFlight === 0) idle?.();
+    });
+  });
 
   let closed: Promise<void> | undefined;
   /** Stop accepting connections; resolves once the server has closed them all. */

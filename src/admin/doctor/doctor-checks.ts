@@ -9,15 +9,16 @@ import type { KongAdminClient } from '../../kong/kong-admin-client.ts';
 import type { KongPlugin, KongWorkspace } from '../../kong/kong-types.ts';
 import { activeTheme, PORTAL_CONF } from '../../kong/sync/active-theme.ts';
 import { loadBundle } from '../../kong/sync/bundle.ts';
+import { inspectInstall } from '../../kong/sync/inspect-install.ts';
 import { hasPlanField } from '../../kong/sync/configure-workspace.ts';
 import { eventHookUrl, isOurHook } from '../../kong/sync/event-hook.ts';
-import { createMoesifClient } from '../../provisioner/moesif-client.ts';
 import { MonetizationError } from '../../shared/errors.ts';
 import type { Plan, PlansFile } from '../../shared/plans.ts';
 import { workspacePaths } from '../../shared/bundle-layout.ts';
 import type { StripeKeyMode } from '../shared/stripe-connection.ts';
 import { describeStripeError, isStripeNotFound } from '../shared/stripe-failure.ts';
-import { inspectInstalledBundle } from './bundle-check.ts';
+import { findPricesByLookupKey } from '../stripe-setup/catalog-setup.ts';
+import { probeMoesifApplicationId } from './moesif-probe.ts';
 import { fail, pass, type Check, type CheckOutcome, type CheckResult } from './check-runner.ts';
 
 export interface DoctorInputs {
@@ -113,9 +114,14 @@ const bundle: Check<DoctorState> = {
   async run(state) {
     const kong = kongOf(state);
     const built = await loadBundle(state.themeDir);
-    const problems = await inspectInstalledBundle((path) => kong.getFile(path), state.theme as string, built);
-    if (problems.length) return fail(problems.map((p) => `${p.path} ${p.problem}`).join('; '), `install or upgrade it: ${syncCommand(state, '')}`);
-    return pass(`v${built.version} in theme "${state.theme}", checksums match the build`);
+    const install = await inspectInstall(kong, state.theme, { bundle: built });
+    const fix = `${install.installed ? 'upgrade' : 'install'} it: ${syncCommand(state, '')}`;
+    const problems = install.files.filter((file) => !file.current).map((file) => `${file.path}: ${file.problem ?? 'not current'}`);
+    if (!install.current) return fail(problems.join('; ') || `installed v${install.version ?? '?'}, built v${install.builtVersion}`, fix);
+    const target = install.config?.provisionerUrl;
+    if (target && target.replace(/\/+$/, '') !== state.provisionerUrl.replace(/\/+$/, ''))
+      return fail(`v${install.version} is current, but the page calls the provisioner at ${target}, not ${state.provisionerUrl}`, `point it at the right provisioner: ${syncCommand(state, '')}`);
+    return pass(`v${install.version} in theme "${install.theme}", matching the build; the page calls ${target ?? 'the provisioner'}`);
   },
 };
 
@@ -205,7 +211,7 @@ async function findPrice(stripe: Stripe, plan: Plan): Promise<Stripe.Price | und
       throw error;
     }
   }
-  return (await stripe.prices.list({ lookup_keys: [plan.price.lookup_key], limit: 1 })).data[0];
+  return (await findPricesByLookupKey(stripe, [plan.price.lookup_key])).get(plan.price.lookup_key);
 }
 
 const stripePrices: Check<DoctorState> = {
@@ -253,9 +259,8 @@ const moesifApp: Check<DoctorState> = {
     const bad = settingFailure(state.moesif);
     if (bad) return bad;
     const moesif = state.moesif as Exclude<DoctorState['moesif'], Error>;
-    const client = createMoesifClient({ apiBase: moesif.apiBase, applicationId: moesif.applicationId, attempts: 1, ...(state.fetch ? { fetch: state.fetch } : {}) });
-    await client.check(state.timeoutMs ?? 5000);
-    return pass(`accepted by ${moesif.apiBase}`);
+    const status = await probeMoesifApplicationId(moesif.apiBase, moesif.applicationId, { timeoutMs: state.timeoutMs ?? 5000, ...(state.fetch ? { fetch: state.fetch } : {}) });
+    return pass(`accepted by ${moesif.apiBase} (empty user batch answered ${status})`);
   },
 };
 

@@ -55,6 +55,9 @@ function progressLine(progress: ReconcileProgress): string {
   return `reconcile: ${progress.seen} developers seen: ${progress.alreadyWhole} whole, ${progress.fixed} fixed, ${progress.failed} failed, ${progress.skipped} skipped`;
 }
 
+/** Fixes listed by name; beyond this only the count (a first run on a big portal fixes thousands). */
+const LISTED_FIXES = 50;
+
 export function formatReconcileReport(report: ReconcileReport): string {
   const lines: string[] = [];
   const skipped = Object.entries(report.skippedByStatus)
@@ -67,7 +70,8 @@ export function formatReconcileReport(report: ReconcileReport): string {
   lines.push(`skipped:          ${report.skipped}${skipped ? ` (not provisionable: ${skipped})` : ''}`);
   if (report.fixes.length) {
     lines.push('', report.dryRun ? 'would fix:' : 'fixed:');
-    for (const fix of report.fixes) lines.push(`  ${fix.email} (${fix.developerId}): ${report.dryRun ? 'missing' : 'created'} ${fix.parts.join(', ') || 'nothing'}`);
+    for (const fix of report.fixes.slice(0, LISTED_FIXES)) lines.push(`  ${fix.email} (${fix.developerId}): ${report.dryRun ? 'missing' : 'created'} ${fix.parts.join(', ') || 'nothing'}`);
+    if (report.fixes.length > LISTED_FIXES) lines.push(`  ... and ${report.fixes.length - LISTED_FIXES} more`);
   }
   if (report.failures.length) {
     lines.push('', 'failed:');

@@ -76,7 +76,9 @@ export async function reconcileDevelopers(deps: ReconcileDeps, options: Reconcil
   const report: ReconcileReport = { dryRun, seen: 0, alreadyWhole: 0, fixed: 0, failed: 0, skipped: 0, skippedByStatus: {}, fixes: [], failures: [] };
   const provisioned: Array<{ developer: KongDeveloper; counted: 'alreadyWhole' | 'fixed' }> = [];
 
-  const progress = () => options.onProgress?.({ seen: report.seen, alreadyWhole: report.alreadyWhole, fixed: report.fixed, failed: report.failed, skipped: report.skipped });
+  // Progress counts finished developers, so each line is printed once and its counts add up.
+  let finished = 0;
+  const progress = () => options.onProgress?.({ seen: finished, alreadyWhole: report.alreadyWhole, fixed: report.fixed, failed: report.failed, skipped: report.skipped });
 
   const fail = (developer: KongDeveloper, error: unknown) => {
     const code = error instanceof MonetizationError ? error.code : 'internal_error';
@@ -127,7 +129,8 @@ export async function reconcileDevelopers(deps: ReconcileDeps, options: Reconcil
       if (next.done) return;
       report.seen++;
       await handle(next.value);
-      if (report.seen % every === 0) progress();
+      finished++;
+      if (finished % every === 0) progress();
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));

@@ -112,14 +112,24 @@ export async function setupStripeCatalog(stripe: Stripe, plans: PlansFile, optio
   return { rows: run.rows, writes: run.writes, ok, dryRun: run.dryRun };
 }
 
-/** prices.list takes at most 10 lookup_keys per call. */
-async function findPricesByLookupKey(stripe: Stripe, keys: string[]): Promise<Map<string, Stripe.Price>> {
+/**
+ * The price holding each lookup key, archived ones included (an archived price keeps its key, and
+ * a new price could not take it without transfer_lookup_key). prices.list may leave inactive
+ * prices out unless asked for them, so keys not found among active prices are asked again with
+ * active=false. At most 10 lookup_keys per call.
+ */
+export async function findPricesByLookupKey(stripe: Stripe, keys: string[]): Promise<Map<string, Stripe.Price>> {
   const found = new Map<string, Stripe.Price>();
-  for (let i = 0; i < keys.length; i += 10) {
-    const chunk = keys.slice(i, i + 10);
-    const page = await stripe.prices.list({ lookup_keys: chunk, expand: ['data.tiers'], limit: 100 });
-    for (const price of page.data) if (price.lookup_key) found.set(price.lookup_key, price);
-  }
+  const lookUp = async (wanted: string[], active: boolean | undefined) => {
+    for (let i = 0; i < wanted.length; i += 10) {
+      const chunk = wanted.slice(i, i + 10);
+      const page = await stripe.prices.list({ lookup_keys: chunk, expand: ['data.tiers'], limit: 100, ...(active === undefined ? {} : { active }) });
+      for (const price of page.data) if (price.lookup_key && !found.has(price.lookup_key)) found.set(price.lookup_key, price);
+    }
+  };
+  await lookUp(keys, undefined);
+  const missing = keys.filter((key) => !found.has(key));
+  if (missing.length) await lookUp(missing, false);
   return found;
 }
 
@@ -294,7 +304,7 @@ async function checkExternalPrice(run: SetupRun, planId: string, price: { lookup
             if (isStripeNotFound(error)) return undefined;
             throw error;
           })
-        : (await run.stripe.prices.list({ lookup_keys: [price.lookup_key], limit: 1 })).data[0];
+        : (await findPricesByLookupKey(run.stripe, [price.lookup_key])).get(price.lookup_key);
     const what = 'id' in price ? price.id : `lookup_key ${price.lookup_key}`;
     if (!found) return void run.add({ ...row, price: '', action: 'failed', detail: `no Stripe price ${what}; create it in Stripe or give the plan a "pricing" so stripe:setup manages it` });
     const product = typeof found.product === 'string' ? found.product : found.product.id;

@@ -1,5 +1,132 @@
-// PLACEHOLDER: replaced by the issue that owns the "start" command. Fails loudly until then.
-export async function run(_argv: string[]): Promise<number> {
-  console.error('portal-monetization start: not implemented yet');
-  return 1;
+/**
+ * `npm start` / `portal-monetization start`: run the local sandbox until Ctrl-C.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import pc from 'picocolors';
+import { SANDBOX_SERVICES, startSandbox, type SandboxPorts, type SandboxService } from '../../sandbox/start-sandbox.ts';
+import { reportFatal } from '../main.ts';
+
+/** Flag, environment variable and default of each port. */
+const PORT_SETTINGS: Array<{ key: keyof SandboxPorts; flag: string; env: string; fallback: number; what: string }> = [
+  { key: 'kongAdmin', flag: '--kong-admin-port', env: 'KONG_ADMIN_PORT', fallback: 8001, what: 'Kong Admin API' },
+  { key: 'kongPages', flag: '--kong-portal-port', env: 'KONG_PORTAL_PORT', fallback: 8003, what: 'Kong portal pages' },
+  { key: 'kongPortalApi', flag: '--kong-portal-api-port', env: 'KONG_PORTAL_API_PORT', fallback: 8004, what: 'Kong portal API' },
+  { key: 'kongProxy', flag: '--kong-proxy-port', env: 'KONG_PROXY_PORT', fallback: 8000, what: 'Kong proxy' },
+  { key: 'stripe', flag: '--stripe-port', env: 'STRIPE_EMULATOR_PORT', fallback: 12111, what: 'Stripe emulator' },
+  { key: 'moesif', flag: '--moesif-port', env: 'MOESIF_EMULATOR_PORT', fallback: 9500, what: 'Moesif emulator' },
+  { key: 'provisioner', flag: '--provisioner-port', env: 'PROVISIONER_PORT', fallback: 8787, what: 'provisioner' },
+];
+
+function port(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`${flag}: "${value}" is not a port number (0-65535; 0 picks a free port)`);
+    return n;
+  };
+}
+
+function nonNegative(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${flag}: "${value}" must be a number >= 0`);
+    return n;
+  };
+}
+
+function serviceList(value: string): SandboxService[] {
+  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = names.filter((n) => !(SANDBOX_SERVICES as readonly string[]).includes(n));
+  if (unknown.length || names.length === 0)
+    throw new InvalidArgumentError(`--services: unknown ${unknown.join(', ') || '(empty)'}; choose from ${SANDBOX_SERVICES.join(',')}`);
+  return names as SandboxService[];
+}
+
+function program(): Command {
+  const command = new Command('start')
+    .description('Run the local sandbox: Kong (admin, portal pages, portal API, proxy), Stripe and Moesif emulators and the provisioner, all on 127.0.0.1.')
+    .option('--services <list>', `services to start, comma-separated (${SANDBOX_SERVICES.join(',')})`, serviceList)
+    .addOption(new Option('--stripe <mode>', 'emulator, or real = Stripe test mode with STRIPE_SECRET_KEY').choices(['emulator', 'real']).default('emulator'))
+    .option('--plans <file>', 'plans file (default: PLANS_FILE, else plans.example.json)')
+    .option('--no-plan-field', 'no plan picker: do not give the workspace a `plan` meta field')
+    .option('--stripe-latency-ms <ms>', 'Stripe emulator latency per call', nonNegative('--stripe-latency-ms'), 0)
+    .option('--stripe-write-limit <n>', 'Stripe emulator writes per second before 429 (Stripe test mode: 25; 0 = unlimited)', nonNegative('--stripe-write-limit'), 0)
+    .option('--moesif-latency-ms <ms>', 'Moesif emulator latency per call', nonNegative('--moesif-latency-ms'), 0);
+  for (const setting of PORT_SETTINGS)
+    command.addOption(new Option(`${setting.flag} <port>`, `${setting.what} port`).env(setting.env).default(setting.fallback).argParser(port(setting.flag)));
+  return command.addHelpText(
+    'after',
+    `
+Examples:
+  npm start                                   # everything, then open the register page it prints
+  npm start -- --services stripe,moesif       # just the two emulators (for other tools and benches)
+  npm start -- --stripe-latency-ms 50         # feel real Stripe latency
+  STRIPE_SECRET_KEY=sk_test_... npm start -- --stripe real   # real Stripe test mode instead of the emulator
+  KONG_PORTAL_PORT=9003 npm start             # move one port (each has a flag and an environment variable)
+
+Everything is in memory and forgotten on Ctrl-C. Emulated: Kong Gateway Enterprise (Admin API, Dev Portal,
+key-auth proxy, event hooks), Stripe and the Moesif Collector API. Real: the provisioner, sync and the bundle.`,
+  );
+}
+
+interface StartFlags {
+  services?: SandboxService[];
+  stripe: 'emulator' | 'real';
+  plans?: string;
+  planField: boolean;
+  stripeLatencyMs: number;
+  stripeWriteLimit: number;
+  moesifLatencyMs: number;
+  [port: string]: unknown;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const command = program().exitOverride();
+  try {
+    command.parse(argv, { from: 'user' });
+  } catch (error) {
+    const code = (error as { exitCode?: number }).exitCode;
+    return code ?? 2;
+  }
+  const flags = command.opts<StartFlags>();
+  const ports = Object.fromEntries(PORT_SETTINGS.map((s) => [s.key, flags[camel(s.flag)] as number])) as unknown as SandboxPorts;
+
+  console.log(pc.bold('kong-portal-monetization sandbox: starting…'));
+  let sandbox;
+  try {
+    sandbox = await startSandbox({
+      ...(flags.services ? { services: flags.services } : {}),
+      ports,
+      stripe: flags.stripe,
+      ...(flags.plans ? { plansFile: flags.plans } : {}),
+      planField: flags.planField,
+      stripeEmulator: { latencyMs: flags.stripeLatencyMs, writeRateLimit: flags.stripeWriteLimit || null },
+      moesifEmulator: { latencyMs: flags.moesifLatencyMs },
+      log: (line) => console.log(`  ${line}`),
+    });
+  } catch (error) {
+    return reportFatal(error);
+  }
+
+  console.log('');
+  if (sandbox.kong) {
+    console.log(`${pc.green('ready')}: open ${pc.bold(`${sandbox.kong.portalUrl}/default/register`)}, pick a plan and sign up; then create an API key on the dashboard.`);
+    console.log(`  call the API:     curl -H "apikey: <your key>" ${sandbox.kong.proxyUrl}/test-service`);
+  } else console.log(`${pc.green('ready')}.`);
+  if (sandbox.stripe) console.log(`  Stripe state:     ${sandbox.stripe.url}/_emulator/state`);
+  if (sandbox.moesif) console.log(`  Moesif users:     ${sandbox.moesif.url}/_emulator/users`);
+  console.log(`  CLIs against it:  ${Object.entries(sandbox.env).filter(([k]) => k.startsWith('KONG_ADMIN_URL') || k === 'STRIPE_API_BASE').map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  console.log(pc.dim('Ctrl-C stops everything.'));
+
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  console.log('\nstopping…');
+  await sandbox.close();
+  return 0;
+}
+
+function camel(flag: string): string {
+  return flag.replace(/^--/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }

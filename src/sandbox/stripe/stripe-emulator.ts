@@ -127,7 +127,7 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
       apply(knobsSchema.parse({ ...knobs, ...partial }), knobs);
     },
     snapshot() {
-      return {
+      return structuredClone({
         customers: state.customers.newestFirst().reverse(),
         products: state.products.newestFirst().reverse(),
         prices: state.prices
@@ -143,7 +143,7 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
           .newestFirst()
           .reverse()
           .map((subscription) => viewSubscription(state, subscription)),
-      };
+      });
     },
     reset() {
       stop.abort();

@@ -1,0 +1,436 @@
+/**
+ * The provisioner end to end over HTTP against the Stripe and Kong emulators and a Moesif
+ * Collector stand-in: exactly-once under concurrency, faults and restarts, and "zero Stripe
+ * calls" for everything refused before Stripe, counted by the Stripe emulator.
+ */
+import { Hono } from 'hono';
+import Stripe from 'stripe';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KongAdminClient } from '../kong/kong-admin-client.ts';
+import { startKongEmulator, type RunningKongEmulator } from '../sandbox/kong/index.ts';
+import { listen, type RunningService } from '../sandbox/running-service.ts';
+import { startStripeEmulator, type RunningStripeEmulator } from '../sandbox/stripe/stripe-emulator.ts';
+import { parsePlans, type PlansFile } from '../shared/plans.ts';
+import type { ProvisionResult } from '../shared/provisioner-api.ts';
+import { signKongEvent } from './kong-events.ts';
+import { createMemoryLogger } from './provision-log.ts';
+import { startProvisioner, type RunningProvisioner, type StartOptions } from './server.ts';
+import type { ProvisionerSettings } from './settings.ts';
+
+const STRIPE_KEY = 'sk_test_provisioner_suite';
+const MOESIF_APP_ID = 'moesif-app-1';
+const PORTAL = 'http://portal.test';
+const HOOK_SECRET = 'hook-secret';
+
+interface MoesifStandIn extends RunningService {
+  down: boolean;
+  companies: Map<string, Record<string, unknown>>;
+  users: Map<string, Record<string, unknown>>;
+}
+
+/** A Collector API stand-in: upserts by id (merge), 401 for an unknown application id, 503 while down. */
+async function startMoesifStandIn(): Promise<MoesifStandIn> {
+  const app = new Hono();
+  const store = { down: false, companies: new Map<string, Record<string, unknown>>(), users: new Map<string, Record<string, unknown>>() };
+  app.use('/v1/*', async (c, next) => {
+    if (c.req.header('x-moesif-application-id') !== MOESIF_APP_ID) return c.json({ error: 'unauthorized' }, 401);
+    if (store.down) return c.json({ error: 'unavailable' }, 503);
+    await next();
+  });
+  app.get('/v1/config', (c) => c.json({}));
+  app.post('/v1/companies', async (c) => {
+    const body = (await c.req.json()) as { company_id: string };
+    store.companies.set(body.company_id, { ...store.companies.get(body.company_id), ...body });
+    return c.body(null, 201);
+  });
+  app.post('/v1/users', async (c) => {
+    const body = (await c.req.json()) as { user_id: string };
+    store.users.set(body.user_id, { ...store.users.get(body.user_id), ...body });
+    return c.body(null, 201);
+  });
+  const running = await listen('moesif stand-in', app.fetch);
+  return Object.assign(store, running) as MoesifStandIn;
+}
+
+let stripeEmulator: RunningStripeEmulator;
+let kong: RunningKongEmulator;
+let moesif: MoesifStandIn;
+let plans: PlansFile;
+let prices: Record<string, string>;
+let provisioner: RunningProvisioner;
+const logger = createMemoryLogger();
+let emailSequence = 0;
+
+function settingsFor(overrides: Partial<ProvisionerSettings> = {}): ProvisionerSettings {
+  return {
+    stripe: { secretKey: STRIPE_KEY, mode: 'test', apiBase: new URL(stripeEmulator.url), maxWritesPerSecond: 20 },
+    moesif: { applicationId: MOESIF_APP_ID, apiBase: moesif.url, companyIdSource: 'subscription' },
+    kong: { adminUrl: kong.adminUrl, token: undefined, workspace: 'default' },
+    portalOrigins: [PORTAL],
+    plansFile: 'inline',
+    plans,
+    port: 0,
+    eventHookSecret: HOOK_SECRET,
+    provisionStatuses: [0, 1, 5],
+    rateLimitPerMinute: 10_000,
+    ...overrides,
+  };
+}
+
+const FAST: StartOptions = {
+  logger,
+  stripeRetry: { baseDelayMs: 5, maxDelayMs: 50 },
+  stripeClient: { timeoutMs: 5_000 },
+  moesifAttempts: 1,
+  moesifSync: { retryBaseMs: 50, retryMaxMs: 100 },
+};
+
+const start = (overrides: Partial<ProvisionerSettings> = {}, options: StartOptions = {}) => startProvisioner(settingsFor(overrides), { ...FAST, ...options });
+
+/** A new developer in the Kong emulator, with a unique email. */
+function addDeveloper(meta: Record<string, unknown> = { full_name: 'Ada Lovelace' }, status = 0) {
+  const email = `dev${++emailSequence}@example.com`;
+  const developer = kong.state.addDeveloper('default', { email, status, meta }, { emitEvent: false });
+  return { email, id: developer.id };
+}
+
+function provision(service: { url: string }, body: unknown, headers: Record<string, string> = {}) {
+  return fetch(`${service.url}/provision`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+async function provisionOk(email: string, service: { url: string } = provisioner): Promise<ProvisionResult> {
+  const response = await provision(service, { email });
+  const body = (await response.json()) as ProvisionResult;
+  expect(response.status, JSON.stringify(body)).toBe(200);
+  return body;
+}
+
+const customersOf = (email: string) => stripeEmulator.snapshot().customers.filter((c) => (c as Stripe.Customer).email === email) as Stripe.Customer[];
+const subscriptionsOf = (customerId: string) => stripeEmulator.snapshot().subscriptions.filter((s) => (s as Stripe.Subscription).customer === customerId) as Stripe.Subscription[];
+
+async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+beforeAll(async () => {
+  stripeEmulator = await startStripeEmulator({ apiKeys: [STRIPE_KEY] });
+  kong = await startKongEmulator();
+  kong.state.patchWorkspaceConfig('default', { portal: true });
+  moesif = await startMoesifStandIn();
+
+  // The catalog stripe:setup would create: one meter, one product, prices found by lookup_key.
+  const admin = new Stripe(STRIPE_KEY, { ...stripeEmulator.clientOptions, maxNetworkRetries: 0 });
+  const meter = await admin.billing.meters.create({ display_name: 'API calls', event_name: 'api_calls', default_aggregation: { formula: 'sum' } });
+  const product = await admin.products.create({ name: 'Credit Score API' });
+  const recurring = { interval: 'month' as const, usage_type: 'metered' as const, meter: meter.id };
+  const starter = await admin.prices.create({ product: product.id, currency: 'usd', lookup_key: 'kpm_starter', unit_amount_decimal: Stripe.Decimal.from('0.5'), recurring });
+  const growth = await admin.prices.create({
+    product: product.id,
+    currency: 'usd',
+    lookup_key: 'kpm_growth',
+    billing_scheme: 'tiered',
+    tiers_mode: 'graduated',
+    tiers: [
+      { up_to: 100, unit_amount_decimal: Stripe.Decimal.from('500') },
+      { up_to: 'inf', unit_amount_decimal: Stripe.Decimal.from('200') },
+    ],
+    recurring,
+  });
+  prices = { starter: starter.id, growth: growth.id };
+  plans = parsePlans({
+    product: { name: 'Credit Score API' },
+    plans: [
+      { id: 'starter', name: 'Starter', default: true, price: { lookup_key: 'kpm_starter' } },
+      { id: 'growth', name: 'Growth', description: 'Tiered', price: { id: growth.id } },
+    ],
+  });
+  provisioner = await start();
+});
+
+afterAll(async () => {
+  await provisioner?.close();
+  await moesif?.close();
+  await kong?.close();
+  await stripeEmulator?.close();
+});
+
+describe('POST /provision', () => {
+  it('happy path: one customer and one subscription with the developer metadata, Moesif company and user, one log line without the email', async () => {
+    const { email, id } = addDeveloper({ full_name: 'Ada Lovelace', plan: 'growth' });
+    logger.entries.length = 0;
+    const result = await provisionOk(email);
+
+    expect(result).toEqual({ developerId: id, customerId: expect.stringMatching(/^cus_/), subscriptionId: expect.stringMatching(/^sub_/), plan: 'growth', moesif: 'synced' });
+    const [customer, ...extra] = customersOf(email);
+    expect(extra).toHaveLength(0);
+    expect(customer).toMatchObject({ id: result.customerId, email, name: 'Ada Lovelace', metadata: { kong_developer_id: id, kong_workspace: 'default', plan: 'growth' } });
+    const [subscription] = subscriptionsOf(result.customerId);
+    expect(subscription).toMatchObject({ id: result.subscriptionId, status: 'active', metadata: { kong_developer_id: id, plan: 'growth' } });
+    expect(subscription?.items.data.map((item) => item.price.id)).toEqual([prices.growth]);
+
+    expect(moesif.companies.get(result.subscriptionId)).toMatchObject({ company_id: result.subscriptionId, metadata: { stripe_customer_id: result.customerId } });
+    expect(moesif.users.get(email)).toMatchObject({
+      user_id: email,
+      company_id: result.subscriptionId,
+      metadata: { email, name: 'Ada Lovelace', stripe_customer_id: result.customerId, stripe_subscription_id: result.subscriptionId, kong_developer_id: id, plan: 'growth' },
+    });
+
+    const lines = logger.entries.filter((entry) => entry.event === 'provision');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ developer_id: id, outcome: 'ok', created: { customer: true, subscription: true } });
+    expect(Object.keys(lines[0]?.ms as object)).toEqual(expect.arrayContaining(['kong', 'plan', 'customer', 'subscription', 'moesif', 'total']));
+    expect(JSON.stringify(logger.entries)).not.toContain(email);
+  });
+
+  it('a second call answers the same ids and writes nothing to Stripe', async () => {
+    const { email } = addDeveloper();
+    const first = await provisionOk(email);
+    const writesBefore = stripeEmulator.counters.writes;
+    const second = await provisionOk(email);
+    expect(second).toEqual(first);
+    expect(stripeEmulator.counters.writes).toBe(writesBefore);
+    expect(first.plan).toBe('starter');
+  });
+
+  it('20 concurrent calls for one developer give one customer and one subscription', async () => {
+    const { email } = addDeveloper();
+    const results = await Promise.all(Array.from({ length: 20 }, () => provisionOk(email)));
+    expect(new Set(results.map((r) => r.customerId)).size).toBe(1);
+    expect(new Set(results.map((r) => r.subscriptionId)).size).toBe(1);
+    expect(customersOf(email)).toHaveLength(1);
+    expect(subscriptionsOf(results[0]!.customerId)).toHaveLength(1);
+  });
+
+  it('two provisioner processes racing for one developer still make one customer and one subscription', async () => {
+    const other = await start();
+    try {
+      const { email } = addDeveloper();
+      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => provisionOk(email, i % 2 ? other : provisioner)));
+      expect(new Set(results.map((r) => r.subscriptionId)).size).toBe(1);
+      expect(customersOf(email)).toHaveLength(1);
+      expect(subscriptionsOf(results[0]!.customerId)).toHaveLength(1);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it.each(['before', 'after'] as const)('Stripe 500 on subscription create (%s the write) then success: one subscription', async (when) => {
+    const { email } = addDeveloper();
+    const rule = stripeEmulator.faults.add({ kind: '500', method: 'POST', path: '/v1/subscriptions', when, times: 1 });
+    const result = await provisionOk(email);
+    expect(rule.fired).toBe(1);
+    expect(subscriptionsOf(result.customerId).map((s) => s.id)).toEqual([result.subscriptionId]);
+    expect(await provisionOk(email)).toEqual(result);
+    expect(subscriptionsOf(result.customerId)).toHaveLength(1);
+  });
+
+  it('Stripe 429 and lock_timeout on customer create are retried: one customer', async () => {
+    const { email } = addDeveloper();
+    stripeEmulator.faults.add({ kind: '429', method: 'POST', path: '/v1/customers', times: 1 });
+    stripeEmulator.faults.add({ kind: 'lock_timeout', method: 'POST', path: '/v1/customers', times: 1 });
+    const result = await provisionOk(email);
+    expect(customersOf(email).map((c) => c.id)).toEqual([result.customerId]);
+  });
+
+  it('a lost answer after the customer write (dropped connection) replays the same customer', async () => {
+    const { email } = addDeveloper();
+    stripeEmulator.faults.add({ kind: 'drop', method: 'POST', path: '/v1/customers', when: 'after', times: 1 });
+    const result = await provisionOk(email);
+    expect(customersOf(email).map((c) => c.id)).toEqual([result.customerId]);
+  });
+
+  it('customer created, then the process restarts: the next call reuses the customer', async () => {
+    const { email } = addDeveloper();
+    // Every subscription attempt fails (SDK retries included): the first run stops after the customer.
+    const rule = stripeEmulator.faults.add({ kind: '500', method: 'POST', path: '/v1/subscriptions', times: 3 });
+    const first = await start();
+    let customerId: string;
+    try {
+      const response = await provision(first, { email });
+      expect(response.status).toBe(502);
+      const body = (await response.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe('stripe_unavailable');
+      expect(body.error.message).toMatch(/Stripe .*subscription/);
+      expect(rule.exhausted).toBe(true);
+      const customers = customersOf(email);
+      expect(customers).toHaveLength(1);
+      customerId = customers[0]!.id;
+    } finally {
+      await first.close();
+    }
+    const restarted = await start();
+    try {
+      const result = await provisionOk(email, restarted);
+      expect(result.customerId).toBe(customerId);
+      expect(customersOf(email)).toHaveLength(1);
+      expect(subscriptionsOf(customerId)).toHaveLength(1);
+    } finally {
+      await restarted.close();
+    }
+  });
+
+  it('unknown developer: 404 developer_not_found and zero Stripe calls', async () => {
+    const before = stripeEmulator.counters.total;
+    const response = await provision(provisioner, { email: 'nobody@example.com' });
+    expect(response.status).toBe(404);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('developer_not_found');
+    expect(stripeEmulator.counters.total).toBe(before);
+  });
+
+  it('a rejected developer: 409 naming the status and zero Stripe calls', async () => {
+    const { email } = addDeveloper({}, 2);
+    const before = stripeEmulator.counters.total;
+    const response = await provision(provisioner, { email });
+    expect(response.status).toBe(409);
+    const body = (await response.json()) as { error: { code: string; message: string } };
+    expect(body.error).toMatchObject({ code: 'developer_not_provisionable', message: expect.stringContaining('"rejected"') });
+    expect(stripeEmulator.counters.total).toBe(before);
+  });
+
+  it('an unknown plan falls back to the default plan', async () => {
+    const { email } = addDeveloper({ plan: 'platinum' });
+    expect((await provisionOk(email)).plan).toBe('starter');
+  });
+
+  it.each([
+    ['missing email', {}, {}, 400, 'invalid_email'],
+    ['invalid JSON', '{"email": "a@', {}, 400, 'invalid_json'],
+    ['100 KB body', { email: 'dev1@example.com', padding: 'x'.repeat(100 * 1024) }, {}, 413, 'payload_too_large'],
+    ['wrong content type', '{"email":"dev1@example.com"}', { 'content-type': 'text/plain' }, 415, 'unsupported_media_type'],
+    ['disallowed origin', { email: 'dev1@example.com' }, { origin: 'https://evil.example' }, 403, 'origin_not_allowed'],
+  ])('%s: %i %s and zero Stripe calls', async (_name, body, headers, status, code) => {
+    const before = stripeEmulator.counters.total;
+    const response = await provision(provisioner, body, headers as Record<string, string>);
+    expect(response.status).toBe(status);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe(code);
+    expect(stripeEmulator.counters.total).toBe(before);
+  });
+});
+
+describe('Moesif', () => {
+  it('down: the signup still answers 200 with moesif "pending", then syncs when Moesif is back', async () => {
+    const { email } = addDeveloper();
+    moesif.down = true;
+    let result: ProvisionResult;
+    try {
+      result = await provisionOk(email);
+      expect(result.moesif).toBe('pending');
+      expect(moesif.users.has(email)).toBe(false);
+    } finally {
+      moesif.down = false;
+    }
+    await waitFor(() => moesif.users.has(email));
+    expect(moesif.users.get(email)).toMatchObject({ company_id: result.subscriptionId });
+    expect(moesif.companies.has(result.subscriptionId)).toBe(true);
+    expect((await provisionOk(email)).moesif).toBe('synced');
+  });
+
+  it('MOESIF_COMPANY_ID_SOURCE=customer uses the customer id as company_id', async () => {
+    const byCustomer = await start({ moesif: { applicationId: MOESIF_APP_ID, apiBase: moesif.url, companyIdSource: 'customer' } });
+    try {
+      const { email } = addDeveloper();
+      const result = await provisionOk(email, byCustomer);
+      expect(moesif.users.get(email)).toMatchObject({ company_id: result.customerId });
+      expect(moesif.companies.has(result.customerId)).toBe(true);
+    } finally {
+      await byCustomer.close();
+    }
+  });
+});
+
+describe('POST /kong/events', () => {
+  it('a bad signature: 401 and zero Stripe calls', async () => {
+    const { id } = addDeveloper();
+    const body = JSON.stringify({ source: 'crud', event: 'developers', operation: 'create', entity: { id, status: 0 } });
+    const before = stripeEmulator.counters.total;
+    const response = await fetch(`${provisioner.url}/kong/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-kong-signature': signKongEvent(body, 'not-the-secret') },
+      body,
+    });
+    expect(response.status).toBe(401);
+    expect(stripeEmulator.counters.total).toBe(before);
+  });
+
+  it('Kong\'s own developers event hook provisions a new developer without the browser', async () => {
+    const admin = new KongAdminClient({ adminUrl: kong.adminUrl, workspace: 'default' });
+    const hook = await admin.createEventHook({ source: 'crud', event: 'developers', handler: 'webhook', config: { url: `${provisioner.url}/kong/events`, secret: HOOK_SECRET } });
+    try {
+      const email = `hooked${++emailSequence}@example.com`;
+      kong.state.addDeveloper('default', { email, status: 0, meta: { full_name: 'Grace Hopper' } }, { emitEvent: true });
+      await kong.settle();
+      expect(kong.state.hookDeliveries.at(-1)?.status).toBe(200);
+      const [customer] = customersOf(email);
+      expect(customer?.name).toBe('Grace Hopper');
+      expect(subscriptionsOf(customer!.id)).toHaveLength(1);
+      // The browser's call afterwards answers the same ids.
+      expect((await provisionOk(email)).customerId).toBe(customer!.id);
+
+      // An invited developer is not provisioned until an update approves them.
+      const invited = `invited${++emailSequence}@example.com`;
+      kong.state.addDeveloper('default', { email: invited, status: 4 }, { emitEvent: true });
+      await kong.settle();
+      expect(customersOf(invited)).toHaveLength(0);
+      kong.state.updateDeveloper('default', invited, { status: 0 });
+      await kong.settle();
+      expect(kong.state.hookDeliveries.at(-1)).toMatchObject({ operation: 'update', status: 200 });
+      expect(customersOf(invited)).toHaveLength(1);
+    } finally {
+      await admin.deleteEventHook(hook.id);
+    }
+  });
+});
+
+describe('GET /plans and /readyz, drain', () => {
+  it('lists the plans with summaries derived from the Stripe prices', async () => {
+    const response = await fetch(`${provisioner.url}/plans`, { headers: { origin: PORTAL } });
+    expect(response.headers.get('access-control-allow-origin')).toBe(PORTAL);
+    expect(await response.json()).toEqual({
+      plans: [
+        { id: 'starter', name: 'Starter', description: '', priceSummary: '$0.005 per call, billed monthly', default: true },
+        { id: 'growth', name: 'Growth', description: 'Tiered', priceSummary: 'Graduated: 1-100 calls: $5.00 each; 101+ calls: $2.00 each, billed monthly', default: false },
+      ],
+    });
+  });
+
+  it('readyz checks Kong, Stripe and Moesif, and names the one that fails', async () => {
+    const ready = await fetch(`${provisioner.url}/readyz`);
+    expect(ready.status).toBe(200);
+    const wrongKey = await start({ moesif: { applicationId: 'wrong', apiBase: moesif.url, companyIdSource: 'subscription' } });
+    try {
+      const notReady = await fetch(`${wrongKey.url}/readyz`);
+      expect(notReady.status).toBe(503);
+      const body = (await notReady.json()) as { error: { message: string }; checks: Record<string, { ok: boolean }> };
+      expect(body.error.message).toMatch(/^moesif: .*MOESIF_APPLICATION_ID/);
+      expect(body.checks).toMatchObject({ kong: { ok: true }, stripe: { ok: true }, moesif: { ok: false } });
+    } finally {
+      await wrongKey.close();
+    }
+  });
+
+  it('drain lets an in-flight signup finish, then stops taking requests', async () => {
+    const draining = await start();
+    const { email } = addDeveloper();
+    stripeEmulator.configure({ latencyMs: 200 });
+    try {
+      const listsBefore = stripeEmulator.counters.count('GET /v1/customers');
+      const inFlight = provisionOk(email, draining);
+      await waitFor(() => stripeEmulator.counters.count('GET /v1/customers') > listsBefore);
+      await draining.drain();
+      const result = await inFlight;
+      expect(customersOf(email).map((c) => c.id)).toEqual([result.customerId]);
+      await expect(fetch(`${draining.url}/healthz`)).rejects.toThrow();
+    } finally {
+      stripeEmulator.configure({ latencyMs: 0 });
+      await draining.close();
+    }
+  });
+});

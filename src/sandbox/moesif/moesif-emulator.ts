@@ -1,0 +1,346 @@
+/**
+ * A Moesif Collector API stand-in: POST /v1/users, /v1/companies, /v1/events and their /batch
+ * forms, keyed by the X-Moesif-Application-Id header (401 when unknown). Users and companies merge
+ * recursively on every call. Knobs: latency, a `down` switch (503 or dropped connections),
+ * targeted and seeded random faults; emulator-only read routes under /_emulator/.
+ */
+import { gunzipSync } from 'node:zlib';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { dropConnection, hangThenDrop, sleep } from '../faults/connection-faults.ts';
+import { FaultInjector, type FaultDecision, type FaultRule } from '../faults/fault-injector.ts';
+import { RequestCounters } from '../faults/request-counters.ts';
+import { listen, type FetchHandler, type RunningService } from '../running-service.ts';
+import { MoesifStore, type JsonObject, type MoesifCompany, type MoesifUser } from './moesif-store.ts';
+
+export { deepMerge, MoesifStore, type MoesifCompany, type MoesifEvent, type MoesifUser } from './moesif-store.ts';
+
+export type MoesifFaultKind = '500' | '503' | '429' | 'drop' | 'timeout';
+export const MOESIF_FAULT_KINDS: readonly MoesifFaultKind[] = ['500', '503', '429', 'drop', 'timeout'];
+export const DEFAULT_MOESIF_APPLICATION_ID = 'sandbox-moesif-app-id';
+const MAX_BODY_BYTES = 5 * 1024 * 1024;
+
+const kinds = z.enum(MOESIF_FAULT_KINDS as [MoesifFaultKind, ...MoesifFaultKind[]]);
+const knobsSchema = z
+  .object({
+    latencyMs: z.number().min(0).max(600_000),
+    /** false = up; '503' answers Service Unavailable; 'drop' closes connections. */
+    down: z.union([z.literal(false), z.literal('503'), z.literal('drop')]),
+    /** Accepted application ids; null accepts any non-empty id. */
+    applicationIds: z.array(z.string().min(1)).nullable(),
+    faultRate: z.number().min(0).max(1),
+    faultSeed: z.number().int(),
+    faultKinds: z.array(kinds).min(1),
+    faultWhen: z.enum(['before', 'after', 'mixed']),
+    hangMs: z.number().min(0).max(600_000),
+  })
+  .strict();
+
+export type MoesifEmulatorKnobs = z.infer<typeof knobsSchema>;
+
+export const DEFAULT_MOESIF_KNOBS: MoesifEmulatorKnobs = {
+  latencyMs: 0,
+  down: false,
+  applicationIds: [DEFAULT_MOESIF_APPLICATION_ID],
+  faultRate: 0,
+  faultSeed: 1,
+  faultKinds: ['500', 'drop'],
+  faultWhen: 'before',
+  hangMs: 60_000,
+};
+
+export interface MoesifEmulatorOptions extends Partial<MoesifEmulatorKnobs> {
+  now?: () => number;
+}
+
+export interface MoesifEmulator {
+  app: Hono;
+  fetch: FetchHandler;
+  store: MoesifStore;
+  faults: FaultInjector<MoesifFaultKind>;
+  counters: RequestCounters;
+  knobs(): MoesifEmulatorKnobs;
+  configure(knobs: Partial<MoesifEmulatorKnobs>): void;
+  /** Empties users, companies, events, counters and fault rules; knobs go back to the creation options. */
+  reset(): void;
+  close(): void;
+}
+
+class MoesifRequestError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const jsonObject = z.record(z.string(), z.json());
+const userSchema = z.looseObject({
+  user_id: z.string({ error: 'user_id is required and must be a string' }).min(1, 'user_id must not be empty'),
+  company_id: z.string().min(1).optional(),
+  metadata: jsonObject.optional(),
+});
+const companySchema = z.looseObject({
+  company_id: z.string({ error: 'company_id is required and must be a string' }).min(1, 'company_id must not be empty'),
+  metadata: jsonObject.optional(),
+});
+const eventSchema = z.looseObject({
+  request: z.looseObject({ time: z.string().min(1), uri: z.string().min(1), verb: z.string().min(1) }, { error: 'request is required' }),
+  response: z.looseObject({ time: z.string().min(1), status: z.number().int() }).optional(),
+  user_id: z.string().optional(),
+  company_id: z.string().optional(),
+  metadata: jsonObject.optional(),
+});
+
+function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new MoesifRequestError(400, 'validation_error', `${what}: ${z.prettifyError(parsed.error).replace(/\n/g, ' ')}`);
+  return parsed.data;
+}
+
+function parseBatch<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T>[] {
+  if (!Array.isArray(value)) throw new MoesifRequestError(400, 'validation_error', `${what} batch: the body must be a JSON array`);
+  return value.map((item, index) => parseOrThrow(schema, item, `${what} batch[${index}]`));
+}
+
+async function readJson(request: Request): Promise<unknown> {
+  let bytes = Buffer.from(await request.arrayBuffer());
+  if (bytes.length > MAX_BODY_BYTES) throw new MoesifRequestError(413, 'payload_too_large', `Body over ${MAX_BODY_BYTES} bytes`);
+  if ((request.headers.get('content-encoding') ?? '').toLowerCase() === 'gzip') {
+    try {
+      bytes = gunzipSync(bytes, { maxOutputLength: MAX_BODY_BYTES });
+    } catch {
+      throw new MoesifRequestError(400, 'invalid_body', 'Content-Encoding is gzip but the body is not valid gzip');
+    }
+  }
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new MoesifRequestError(400, 'invalid_json', 'The body is not valid JSON');
+  }
+}
+
+const ROUTES = ['/v1/users', '/v1/users/batch', '/v1/companies', '/v1/companies/batch', '/v1/events', '/v1/events/batch'] as const;
+type Route = (typeof ROUTES)[number];
+
+export function createMoesifEmulator(options: MoesifEmulatorOptions = {}): MoesifEmulator {
+  const { now = Date.now, ...initial } = options;
+  const initialKnobs = knobsSchema.parse({ ...DEFAULT_MOESIF_KNOBS, ...initial });
+  let knobs = initialKnobs;
+  const store = new MoesifStore();
+  const counters = new RequestCounters();
+  const faults = new FaultInjector<MoesifFaultKind>(MOESIF_FAULT_KINDS);
+  let stop = new AbortController();
+
+  function apply(next: MoesifEmulatorKnobs, previous: MoesifEmulatorKnobs | undefined): void {
+    if (
+      !previous ||
+      next.faultRate !== previous.faultRate ||
+      next.faultSeed !== previous.faultSeed ||
+      next.faultWhen !== previous.faultWhen ||
+      next.faultKinds.join() !== previous.faultKinds.join()
+    )
+      faults.setRandom({ rate: next.faultRate, seed: next.faultSeed, kinds: next.faultKinds, when: next.faultWhen });
+    knobs = next;
+  }
+  apply(initialKnobs, undefined);
+
+  function answer(status: number, body?: object): Response {
+    counters.status(status);
+    return body === undefined ? new Response(null, { status }) : Response.json(body, { status });
+  }
+
+  const errorBody = (code: string, message: string) => ({ moesif_error: { code, msg: message } });
+
+  async function faultAnswer(decision: FaultDecision<MoesifFaultKind>, request: Request, env: unknown): Promise<Response> {
+    counters.fault(decision.kind);
+    switch (decision.kind) {
+      case '500':
+        return answer(500, errorBody('internal_error', 'Injected fault: internal error'));
+      case '503':
+        return answer(503, errorBody('service_unavailable', 'Injected fault: service unavailable'));
+      case '429':
+        return answer(429, errorBody('rate_limited', 'Injected fault: too many requests'));
+      case 'drop':
+        counters.status('drop');
+        return dropConnection(env, 'the Moesif emulator');
+      case 'timeout':
+        counters.status('timeout');
+        return hangThenDrop(request, env, knobs.hangMs, stop.signal, 'the Moesif emulator');
+    }
+  }
+
+  /** Applies one write; returns the status Moesif answers with (201 created, 200 updated). */
+  function write(route: Route, body: unknown): number {
+    const received = new Date(now());
+    switch (route) {
+      case '/v1/users':
+        return store.upsertUser(parseOrThrow(userSchema, body, 'user') as MoesifUser) ? 201 : 200;
+      case '/v1/users/batch':
+        parseBatch(userSchema, body, 'user').forEach((user) => store.upsertUser(user as MoesifUser));
+        return 201;
+      case '/v1/companies':
+        return store.upsertCompany(parseOrThrow(companySchema, body, 'company') as MoesifCompany) ? 201 : 200;
+      case '/v1/companies/batch':
+        parseBatch(companySchema, body, 'company').forEach((company) => store.upsertCompany(company as MoesifCompany));
+        return 201;
+      case '/v1/events':
+        store.addEvent(parseOrThrow(eventSchema, body, 'event') as JsonObject & { request: JsonObject }, received);
+        return 201;
+      case '/v1/events/batch':
+        parseBatch(eventSchema, body, 'event').forEach((event) => store.addEvent(event as JsonObject & { request: JsonObject }, received));
+        return 201;
+    }
+  }
+
+  async function handleCollector(request: Request, env: unknown): Promise<Response> {
+    const url = new URL(request.url);
+    const method = request.method.toUpperCase();
+    const route = ROUTES.find((candidate) => candidate === url.pathname.replace(/\/$/, ''));
+    counters.request(method, route ?? url.pathname, method === 'POST');
+    await sleep(knobs.latencyMs);
+    if (knobs.down === 'drop') {
+      counters.status('drop');
+      return dropConnection(env, 'the Moesif emulator (down)');
+    }
+    if (knobs.down === '503') return answer(503, errorBody('service_unavailable', 'The Moesif emulator is down (down mode)'));
+    if (!route) return answer(404, errorBody('not_found', `No route ${method} ${url.pathname}`));
+    if (method !== 'POST') return answer(405, errorBody('method_not_allowed', `${url.pathname} accepts POST only`));
+    const applicationId = request.headers.get('x-moesif-application-id');
+    if (!applicationId || (knobs.applicationIds !== null && !knobs.applicationIds.includes(applicationId)))
+      return answer(401, errorBody('unauthorized', applicationId ? 'Unknown X-Moesif-Application-Id' : 'Missing X-Moesif-Application-Id header'));
+
+    let body: unknown;
+    try {
+      body = await readJson(request);
+    } catch (error) {
+      if (error instanceof MoesifRequestError) return answer(error.status, errorBody(error.code, error.message));
+      throw error;
+    }
+    const decision = faults.decide({ method, path: url.pathname, route, params: body });
+    if (decision?.when === 'before') return faultAnswer(decision, request, env);
+    let status: number;
+    try {
+      status = write(route, body);
+    } catch (error) {
+      if (error instanceof MoesifRequestError) return answer(error.status, errorBody(error.code, error.message));
+      throw error;
+    }
+    if (decision) return faultAnswer(decision, request, env);
+    return answer(status);
+  }
+
+  const app = new Hono();
+  const emulator: MoesifEmulator = {
+    app,
+    fetch: (request, env) => (new URL(request.url).pathname.startsWith('/_emulator/') ? app.fetch(request, env) : handleCollector(request, env)),
+    store,
+    faults,
+    counters,
+    knobs: () => structuredClone(knobs),
+    configure(partial) {
+      apply(knobsSchema.parse({ ...knobs, ...partial }), knobs);
+    },
+    reset() {
+      stop.abort();
+      stop = new AbortController();
+      store.clear();
+      counters.reset();
+      faults.clear();
+      apply(initialKnobs, undefined);
+    },
+    close() {
+      stop.abort();
+    },
+  };
+  mountEmulatorRoutes(emulator);
+  return emulator;
+}
+
+const faultRuleSchema = z
+  .object({
+    kind: kinds,
+    path: z.string().optional(),
+    pathPattern: z.string().optional(),
+    when: z.enum(['before', 'after']).optional(),
+    times: z.number().int().min(0).optional(),
+    skip: z.number().int().min(0).optional(),
+    /** Only bodies whose user_id equals this (batch bodies: any element). */
+    userId: z.string().optional(),
+  })
+  .strict();
+
+function mentionsUser(body: unknown, userId: string): boolean {
+  const items = Array.isArray(body) ? body : [body];
+  return items.some((item) => typeof item === 'object' && item !== null && (item as { user_id?: unknown }).user_id === userId);
+}
+
+function mountEmulatorRoutes(emulator: MoesifEmulator): void {
+  const { app, store } = emulator;
+  const bad = (message: string) => ({ error: { type: 'emulator_error', message } });
+  app.get('/_emulator/users', (c) => c.json([...store.users.values()]));
+  app.get('/_emulator/users/:id', (c) => {
+    const user = store.users.get(c.req.param('id'));
+    return user ? c.json(user) : c.json(bad(`No user ${c.req.param('id')}`), 404);
+  });
+  app.get('/_emulator/companies', (c) => c.json([...store.companies.values()]));
+  app.get('/_emulator/companies/:id', (c) => {
+    const company = store.companies.get(c.req.param('id'));
+    return company ? c.json(company) : c.json(bad(`No company ${c.req.param('id')}`), 404);
+  });
+  app.get('/_emulator/events', (c) => {
+    const userId = c.req.query('user_id');
+    const companyId = c.req.query('company_id');
+    return c.json(store.events.filter((event) => (userId === undefined || event.user_id === userId) && (companyId === undefined || event.company_id === companyId)));
+  });
+  app.get('/_emulator/counters', (c) => c.json(emulator.counters.snapshot()));
+  app.get('/_emulator/config', (c) => c.json(emulator.knobs()));
+  app.post('/_emulator/config', async (c) => {
+    const parsed = knobsSchema.partial().safeParse(await c.req.json().catch(() => undefined));
+    if (!parsed.success) return c.json(bad(z.prettifyError(parsed.error)), 400);
+    emulator.configure(parsed.data);
+    return c.json(emulator.knobs());
+  });
+  app.get('/_emulator/faults', (c) => c.json({ random: emulator.faults.random ?? null, fired: emulator.faults.fired }));
+  app.post('/_emulator/faults', async (c) => {
+    const parsed = faultRuleSchema.safeParse(await c.req.json().catch(() => undefined));
+    if (!parsed.success) return c.json(bad(z.prettifyError(parsed.error)), 400);
+    const { pathPattern, path, userId, ...rest } = parsed.data;
+    const rule: FaultRule<MoesifFaultKind> = { ...rest };
+    if (pathPattern !== undefined) rule.path = new RegExp(pathPattern);
+    else if (path !== undefined) rule.path = path;
+    if (userId !== undefined) rule.match = (request) => mentionsUser(request.params, userId);
+    emulator.faults.add(rule);
+    return c.json({ added: parsed.data }, 201);
+  });
+  app.delete('/_emulator/faults', (c) => {
+    emulator.faults.clear();
+    emulator.configure({ faultRate: 0 });
+    return c.body(null, 204);
+  });
+  app.post('/_emulator/reset', (c) => {
+    emulator.reset();
+    return c.body(null, 204);
+  });
+  app.notFound((c) => c.json(bad(`No emulator route ${c.req.method} ${c.req.path}`), 404));
+}
+
+export interface RunningMoesifEmulator extends RunningService, Omit<MoesifEmulator, 'close'> {}
+
+export async function startMoesifEmulator(options: MoesifEmulatorOptions & { port?: number; host?: string } = {}): Promise<RunningMoesifEmulator> {
+  const { port = 0, host = '127.0.0.1', ...rest } = options;
+  const emulator = createMoesifEmulator(rest);
+  const running = await listen('moesif-emulator', emulator.fetch, port, host);
+  return {
+    ...emulator,
+    name: running.name,
+    url: running.url,
+    port: running.port,
+    async close() {
+      emulator.close();
+      await running.close();
+    },
+  };
+}

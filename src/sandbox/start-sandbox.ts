@@ -1,0 +1,232 @@
+/**
+ * The local sandbox behind `npm start`: Kong, Stripe and Moesif emulators plus the real
+ * provisioner, wired together the way a production install is: the Stripe catalog comes from the
+ * plans file through `stripe:setup`'s code, and the bundle lands in the portal through the real
+ * sync code over the emulated Admin Files API. Tests and benchmarks start it with free ports.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setupStripeCatalog, type CatalogSetupResult } from '../admin/stripe-setup/catalog-setup.ts';
+import { KongAdminClient } from '../kong/kong-admin-client.ts';
+import { syncBundle, type SyncBundleResult } from '../kong/sync/sync-bundle.ts';
+import { createStripeClient } from '../provisioner/stripe-client.ts';
+import { loadProvisionerSettings, type ProvisionerSettings } from '../provisioner/settings.ts';
+import { startProvisioner, type RunningProvisioner } from '../provisioner/server.ts';
+import { silentLogger, type ProvisionLogger } from '../provisioner/provision-log.ts';
+import { SettingError } from '../shared/errors.ts';
+import { loadPlansFile } from '../shared/plans.ts';
+import { startKongEmulator, seedStandInTheme, type RunningKongEmulator } from './kong/index.ts';
+import { startMoesifEmulator, type RunningMoesifEmulator, type MoesifEmulatorOptions } from './moesif/moesif-emulator.ts';
+import { startStripeEmulator, type RunningStripeEmulator, type StripeEmulatorOptions } from './stripe/stripe-emulator.ts';
+
+export const SANDBOX_SERVICES = ['kong', 'stripe', 'moesif', 'provisioner'] as const;
+export type SandboxService = (typeof SANDBOX_SERVICES)[number];
+
+export interface SandboxPorts {
+  kongAdmin: number;
+  kongPages: number;
+  kongPortalApi: number;
+  kongProxy: number;
+  stripe: number;
+  moesif: number;
+  provisioner: number;
+}
+
+/** The well-known ports of the real products, so docs and muscle memory carry over. */
+export const DEFAULT_PORTS: SandboxPorts = {
+  kongAdmin: 8001,
+  kongPages: 8003,
+  kongPortalApi: 8004,
+  kongProxy: 8000,
+  stripe: 12111,
+  moesif: 9500,
+  provisioner: 8787,
+};
+
+/** Sandbox-only credentials. They open nothing outside this machine. */
+export const SANDBOX_STRIPE_KEY = 'sk_test_sandbox0000000000000000';
+export const SANDBOX_MOESIF_APP_ID = 'sandbox-moesif-application-id';
+export const SANDBOX_EVENT_HOOK_SECRET = 'sandbox-event-hook-secret-0000';
+export const DEFAULT_PLANS_FILE = fileURLToPath(new URL('../../plans.example.json', import.meta.url));
+
+export interface SandboxOptions {
+  /** Which services to start; default all four. */
+  services?: readonly SandboxService[];
+  /** Ports; 0 = a free port (tests). Default DEFAULT_PORTS. */
+  ports?: Partial<SandboxPorts>;
+  /** `real` talks to Stripe test mode with STRIPE_SECRET_KEY from `env`. */
+  stripe?: 'emulator' | 'real';
+  /** Where real-mode secrets and external URLs come from; default process.env. */
+  env?: NodeJS.ProcessEnv;
+  plansFile?: string;
+  /** Give the workspace an optional `plan` meta field (so the page shows a plan picker). Default true. */
+  planField?: boolean;
+  /** Register the Kong event hook pointing at the provisioner. Default true. */
+  eventHook?: boolean;
+  /** RBAC token the Kong emulator demands; default none. */
+  kongAdminToken?: string;
+  stripeEmulator?: Omit<StripeEmulatorOptions, 'now'>;
+  moesifEmulator?: Omit<MoesifEmulatorOptions, 'applicationIds'>;
+  /** POST /provision per minute per address (everything here comes from 127.0.0.1). */
+  provisionRateLimitPerMinute?: number;
+  provisionerLogger?: ProvisionLogger;
+  /** Progress lines; default silent. */
+  log?: (line: string) => void;
+}
+
+export interface Sandbox {
+  kong: RunningKongEmulator | undefined;
+  stripe: RunningStripeEmulator | undefined;
+  moesif: RunningMoesifEmulator | undefined;
+  provisioner: RunningProvisioner | undefined;
+  /** Settings the provisioner runs with (undefined when it was not started). */
+  provisionerSettings: ProvisionerSettings | undefined;
+  catalog: CatalogSetupResult | undefined;
+  sync: SyncBundleResult | undefined;
+  /** The environment a CLI (sync, reconcile, doctor) needs to talk to this sandbox. */
+  env: Record<string, string>;
+  /** Start the provisioner again after stopProvisioner (same port). */
+  startProvisioner(): Promise<RunningProvisioner>;
+  stopProvisioner(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const services = new Set<SandboxService>(options.services ?? SANDBOX_SERVICES);
+  const ports = { ...DEFAULT_PORTS, ...options.ports };
+  const env = options.env ?? process.env;
+  const log = options.log ?? (() => {});
+  const stripeMode = options.stripe ?? 'emulator';
+  const realStripeKey = env.STRIPE_SECRET_KEY;
+  if (stripeMode === 'real' && !realStripeKey?.startsWith('sk_test_') && !realStripeKey?.startsWith('rk_test_'))
+    throw new SettingError('STRIPE_SECRET_KEY', '--stripe real needs a Stripe test-mode key (sk_test_… or rk_test_…)', 'export STRIPE_SECRET_KEY=sk_test_… from your Stripe dashboard (test mode), or drop --stripe real to use the emulator');
+
+  const stopping: Array<() => Promise<void>> = [];
+  const closeAll = async () => {
+    for (const stop of stopping.reverse()) await stop().catch(() => {});
+    stopping.length = 0;
+  };
+  const backupRoot = await mkdtemp(join(tmpdir(), 'kpm-sandbox-backups-'));
+  stopping.push(() => rm(backupRoot, { recursive: true, force: true }));
+
+  try {
+    const moesif = services.has('moesif')
+      ? await startMoesifEmulator({ ...options.moesifEmulator, port: ports.moesif, applicationIds: [SANDBOX_MOESIF_APP_ID] })
+      : undefined;
+    if (moesif) {
+      stopping.push(() => moesif.close());
+      log(`moesif emulator    ${moesif.url}`);
+    }
+    const moesifUrl = moesif?.url ?? env.MOESIF_API_BASE;
+    const moesifAppId = moesif ? SANDBOX_MOESIF_APP_ID : env.MOESIF_APPLICATION_ID;
+
+    const stripe =
+      services.has('stripe') && stripeMode === 'emulator' ? await startStripeEmulator({ ...options.stripeEmulator, port: ports.stripe }) : undefined;
+    if (stripe) {
+      stopping.push(() => stripe.close());
+      log(`stripe emulator    ${stripe.url}`);
+    }
+
+    const kong = services.has('kong')
+      ? await startKongEmulator({
+          ports: { admin: ports.kongAdmin, pages: ports.kongPages, portalApi: ports.kongPortalApi, proxy: ports.kongProxy },
+          adminToken: options.kongAdminToken,
+          moesifUrl,
+          moesifApplicationId: moesifAppId,
+        })
+      : undefined;
+    if (kong) {
+      stopping.push(() => kong.close());
+      seedStandInTheme(kong, { planField: options.planField ?? true });
+      log(`kong emulator      admin ${kong.adminUrl}  portal ${kong.portalUrl}  portal API ${kong.portalApiUrl}  proxy ${kong.proxyUrl}`);
+    }
+
+    const providedEnv: Record<string, string> = {};
+    const setEnv = (name: string, value: string | undefined) => {
+      if (value !== undefined) providedEnv[name] = value;
+    };
+    setEnv('STRIPE_SECRET_KEY', stripe ? SANDBOX_STRIPE_KEY : realStripeKey);
+    setEnv('STRIPE_API_BASE', stripe ? stripe.url : env.STRIPE_API_BASE);
+    setEnv('MOESIF_APPLICATION_ID', moesifAppId);
+    setEnv('MOESIF_API_BASE', moesifUrl);
+    setEnv('KONG_ADMIN_URL', kong?.adminUrl ?? env.KONG_ADMIN_URL);
+    setEnv('KONG_ADMIN_TOKEN', kong ? options.kongAdminToken : env.KONG_ADMIN_TOKEN);
+    setEnv('KONG_WORKSPACE', 'default');
+    setEnv('PLANS_FILE', options.plansFile ?? env.PLANS_FILE ?? DEFAULT_PLANS_FILE);
+    setEnv('KONG_EVENT_HOOK_SECRET', SANDBOX_EVENT_HOOK_SECRET);
+    setEnv('PORTAL_ORIGINS', kong?.portalUrl ?? env.PORTAL_ORIGINS);
+    setEnv('PROVISION_RATE_LIMIT_PER_MINUTE', String(options.provisionRateLimitPerMinute ?? 600));
+
+    let catalog: CatalogSetupResult | undefined;
+    let provisionerSettings: ProvisionerSettings | undefined;
+    let provisioner: RunningProvisioner | undefined;
+    const needsStripe = services.has('provisioner') || stripe !== undefined;
+    if (needsStripe && providedEnv.STRIPE_SECRET_KEY) {
+      // The catalog is created by stripe:setup's own code, exactly as an admin would run it.
+      const plans = await loadPlansFile(providedEnv.PLANS_FILE as string);
+      const stripeClient = createStripeClient({
+        secretKey: providedEnv.STRIPE_SECRET_KEY,
+        mode: 'test',
+        apiBase: providedEnv.STRIPE_API_BASE ? new URL(providedEnv.STRIPE_API_BASE) : undefined,
+        maxWritesPerSecond: 20,
+      });
+      catalog = await setupStripeCatalog(stripeClient, plans);
+      if (!catalog.ok) throw new Error(`stripe:setup failed in the sandbox:\n${JSON.stringify(catalog.rows, null, 2)}`);
+      log(`stripe catalog     ${catalog.rows.filter((r) => r.kind === 'price').length} plans from ${providedEnv.PLANS_FILE} (${catalog.writes} writes)`);
+    }
+
+    const launchProvisioner = async (): Promise<RunningProvisioner> => {
+      provisionerSettings ??= await loadProvisionerSettings({ ...providedEnv, PROVISIONER_PORT: String(ports.provisioner) });
+      const running = await startProvisioner(provisionerSettings, { port: provisioner?.port ?? ports.provisioner, logger: options.provisionerLogger ?? silentLogger });
+      provisioner = running;
+      return running;
+    };
+    if (services.has('provisioner')) {
+      await launchProvisioner();
+      stopping.push(async () => {
+        await provisioner?.close();
+      });
+      log(`provisioner        ${provisioner?.url}`);
+    }
+
+    let sync: SyncBundleResult | undefined;
+    if (kong) {
+      // The provisioner URL is where it listens, or where it will listen when started later.
+      const provisionerUrl = provisioner?.url ?? `http://127.0.0.1:${ports.provisioner}`;
+      const client = new KongAdminClient({ adminUrl: kong.adminUrl, token: options.kongAdminToken, workspace: 'default' });
+      sync = await syncBundle({
+        client,
+        provisionerUrl,
+        configureWorkspace: options.planField ?? true,
+        eventHook: options.eventHook === false ? undefined : { secret: SANDBOX_EVENT_HOOK_SECRET },
+        backupRoot,
+      });
+      log(`sync               ${sync.actions.filter((a) => a.kind === 'file').map((a) => `${a.target.split('/').pop()} ${a.action}`).join(', ')}`);
+    }
+
+    return {
+      kong,
+      stripe,
+      moesif,
+      get provisioner() {
+        return provisioner;
+      },
+      get provisionerSettings() {
+        return provisionerSettings;
+      },
+      catalog,
+      sync,
+      env: providedEnv,
+      startProvisioner: launchProvisioner,
+      async stopProvisioner() {
+        await provisioner?.close();
+      },
+      close: closeAll,
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
