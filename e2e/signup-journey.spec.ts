@@ -30,8 +30,11 @@ function registerUrl(): string {
   return `${sandbox.kong!.portalUrl}/default/register`;
 }
 
+/** Screenshot saved under test-results/ (kept as a CI artifact) and attached to the report. */
 async function step(page: Page, info: TestInfo, name: string): Promise<void> {
-  await info.attach(name, { body: await page.screenshot({ fullPage: true }), contentType: 'image/png' });
+  const path = info.outputPath(`${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  await info.attach(name, { path, contentType: 'image/png' });
 }
 
 async function fillRegisterForm(page: Page, email: string, fullName: string): Promise<void> {

@@ -46,7 +46,10 @@ export class MoesifError extends MonetizationError {
 export interface MoesifClient {
   upsertCompany(company: MoesifCompany): Promise<void>;
   upsertUser(user: MoesifUser): Promise<void>;
-  /** Reachability and application id check for /readyz (GET /v1/config, no data written). */
+  /**
+   * Reachability and application id check for /readyz: an empty company batch, which the
+   * Collector authenticates but which writes nothing.
+   */
   check(timeoutMs: number): Promise<void>;
 }
 
@@ -91,11 +94,11 @@ export function createMoesifClient(options: MoesifClientOptions): MoesifClient {
     upsertCompany: (company) => post('/v1/companies', company),
     upsertUser: (user) => post('/v1/users', user),
     async check(timeoutMs) {
-      const response = await send('GET', '/v1/config', undefined, timeoutMs);
+      const response = await send('POST', '/v1/companies/batch', [], timeoutMs);
       await response.arrayBuffer();
       if (response.status === 401 || response.status === 403)
         throw new MoesifError(`Moesif rejected MOESIF_APPLICATION_ID (${response.status})`, { status: 401, retriable: false });
-      if (response.status >= 500) throw new MoesifError(`Moesif answered ${response.status}`, { status: response.status, retriable: true });
+      if (response.status >= 500 || response.status === 429) throw new MoesifError(`Moesif answered ${response.status}`, { status: response.status, retriable: true });
     },
   };
 }

@@ -1,14 +1,13 @@
 /**
- * The provisioner end to end over HTTP against the Stripe and Kong emulators and a Moesif
- * Collector stand-in: exactly-once under concurrency, faults and restarts, and "zero Stripe
- * calls" for everything refused before Stripe, counted by the Stripe emulator.
+ * The provisioner end to end over HTTP against the Stripe, Kong and Moesif emulators:
+ * exactly-once under concurrency, faults and restarts, and "zero Stripe calls" for everything
+ * refused before Stripe, counted by the Stripe emulator.
  */
-import { Hono } from 'hono';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KongAdminClient } from '../kong/kong-admin-client.ts';
 import { startKongEmulator, type RunningKongEmulator } from '../sandbox/kong/index.ts';
-import { listen, type RunningService } from '../sandbox/running-service.ts';
+import { startMoesifEmulator, type RunningMoesifEmulator } from '../sandbox/moesif/moesif-emulator.ts';
 import { startStripeEmulator, type RunningStripeEmulator } from '../sandbox/stripe/stripe-emulator.ts';
 import { parsePlans, type PlansFile } from '../shared/plans.ts';
 import type { ProvisionResult } from '../shared/provisioner-api.ts';
@@ -22,39 +21,9 @@ const MOESIF_APP_ID = 'moesif-app-1';
 const PORTAL = 'http://portal.test';
 const HOOK_SECRET = 'hook-secret';
 
-interface MoesifStandIn extends RunningService {
-  down: boolean;
-  companies: Map<string, Record<string, unknown>>;
-  users: Map<string, Record<string, unknown>>;
-}
-
-/** A Collector API stand-in: upserts by id (merge), 401 for an unknown application id, 503 while down. */
-async function startMoesifStandIn(): Promise<MoesifStandIn> {
-  const app = new Hono();
-  const store = { down: false, companies: new Map<string, Record<string, unknown>>(), users: new Map<string, Record<string, unknown>>() };
-  app.use('/v1/*', async (c, next) => {
-    if (c.req.header('x-moesif-application-id') !== MOESIF_APP_ID) return c.json({ error: 'unauthorized' }, 401);
-    if (store.down) return c.json({ error: 'unavailable' }, 503);
-    await next();
-  });
-  app.get('/v1/config', (c) => c.json({}));
-  app.post('/v1/companies', async (c) => {
-    const body = (await c.req.json()) as { company_id: string };
-    store.companies.set(body.company_id, { ...store.companies.get(body.company_id), ...body });
-    return c.body(null, 201);
-  });
-  app.post('/v1/users', async (c) => {
-    const body = (await c.req.json()) as { user_id: string };
-    store.users.set(body.user_id, { ...store.users.get(body.user_id), ...body });
-    return c.body(null, 201);
-  });
-  const running = await listen('moesif stand-in', app.fetch);
-  return Object.assign(store, running) as MoesifStandIn;
-}
-
 let stripeEmulator: RunningStripeEmulator;
 let kong: RunningKongEmulator;
-let moesif: MoesifStandIn;
+let moesif: RunningMoesifEmulator;
 let plans: PlansFile;
 let prices: Record<string, string>;
 let provisioner: RunningProvisioner;
@@ -124,7 +93,7 @@ beforeAll(async () => {
   stripeEmulator = await startStripeEmulator({ apiKeys: [STRIPE_KEY] });
   kong = await startKongEmulator();
   kong.state.patchWorkspaceConfig('default', { portal: true });
-  moesif = await startMoesifStandIn();
+  moesif = await startMoesifEmulator({ applicationIds: [MOESIF_APP_ID] });
 
   // The catalog stripe:setup would create: one meter, one product, prices found by lookup_key.
   const admin = new Stripe(STRIPE_KEY, { ...stripeEmulator.clientOptions, maxNetworkRetries: 0 });
@@ -176,8 +145,8 @@ describe('POST /provision', () => {
     expect(subscription).toMatchObject({ id: result.subscriptionId, status: 'active', metadata: { kong_developer_id: id, plan: 'growth' } });
     expect(subscription?.items.data.map((item) => item.price.id)).toEqual([prices.growth]);
 
-    expect(moesif.companies.get(result.subscriptionId)).toMatchObject({ company_id: result.subscriptionId, metadata: { stripe_customer_id: result.customerId } });
-    expect(moesif.users.get(email)).toMatchObject({
+    expect(moesif.store.companies.get(result.subscriptionId)).toMatchObject({ company_id: result.subscriptionId, metadata: { stripe_customer_id: result.customerId } });
+    expect(moesif.store.users.get(email)).toMatchObject({
       user_id: email,
       company_id: result.subscriptionId,
       metadata: { email, name: 'Ada Lovelace', stripe_customer_id: result.customerId, stripe_subscription_id: result.subscriptionId, kong_developer_id: id, plan: 'growth' },
@@ -300,6 +269,22 @@ describe('POST /provision', () => {
     expect((await provisionOk(email)).plan).toBe('starter');
   });
 
+  it('an unknown plan with no default plan: 422 plan_not_found and zero Stripe calls', async () => {
+    const noDefault = parsePlans({ product: { name: 'x' }, plans: plans.plans.map((plan) => ({ ...plan, default: false })) });
+    const strict = await start({ plans: noDefault });
+    try {
+      const { email } = addDeveloper({ plan: 'platinum' });
+      const before = stripeEmulator.counters.total;
+      const response = await provision(strict, { email });
+      expect(response.status).toBe(422);
+      const body = (await response.json()) as { error: { code: string; message: string } };
+      expect(body.error).toMatchObject({ code: 'plan_not_found', message: expect.stringContaining('"platinum"') });
+      expect(stripeEmulator.counters.total).toBe(before);
+    } finally {
+      await strict.close();
+    }
+  });
+
   it.each([
     ['missing email', {}, {}, 400, 'invalid_email'],
     ['invalid JSON', '{"email": "a@', {}, 400, 'invalid_json'],
@@ -315,21 +300,37 @@ describe('POST /provision', () => {
   });
 });
 
+describe('inspectDeveloper (for reconcile and doctor)', () => {
+  it('reports what is missing without writing, and a whole developer after provisioning', async () => {
+    const { email, id } = addDeveloper({ plan: 'growth' });
+    const writesBefore = stripeEmulator.counters.writes;
+    const fresh = await provisioner.provisioner.inspectDeveloper(email);
+    expect(fresh).toMatchObject({ developerId: id, provisionable: true, plan: 'growth', priceId: prices.growth, whole: false, missing: ['customer', 'subscription'] });
+    expect(stripeEmulator.counters.writes).toBe(writesBefore);
+
+    const result = await provisionOk(email);
+    const writesAfter = stripeEmulator.counters.writes;
+    const whole = await provisioner.provisioner.inspectDeveloper(email);
+    expect(whole).toMatchObject({ whole: true, missing: [], customerId: result.customerId, subscriptionId: result.subscriptionId, duplicateCustomerIds: [] });
+    expect(stripeEmulator.counters.writes).toBe(writesAfter);
+  });
+});
+
 describe('Moesif', () => {
   it('down: the signup still answers 200 with moesif "pending", then syncs when Moesif is back', async () => {
     const { email } = addDeveloper();
-    moesif.down = true;
+    moesif.configure({ down: '503' });
     let result: ProvisionResult;
     try {
       result = await provisionOk(email);
       expect(result.moesif).toBe('pending');
-      expect(moesif.users.has(email)).toBe(false);
+      expect(moesif.store.users.has(email)).toBe(false);
     } finally {
-      moesif.down = false;
+      moesif.configure({ down: false });
     }
-    await waitFor(() => moesif.users.has(email));
-    expect(moesif.users.get(email)).toMatchObject({ company_id: result.subscriptionId });
-    expect(moesif.companies.has(result.subscriptionId)).toBe(true);
+    await waitFor(() => moesif.store.users.has(email));
+    expect(moesif.store.users.get(email)).toMatchObject({ company_id: result.subscriptionId });
+    expect(moesif.store.companies.has(result.subscriptionId)).toBe(true);
     expect((await provisionOk(email)).moesif).toBe('synced');
   });
 
@@ -338,8 +339,8 @@ describe('Moesif', () => {
     try {
       const { email } = addDeveloper();
       const result = await provisionOk(email, byCustomer);
-      expect(moesif.users.get(email)).toMatchObject({ company_id: result.customerId });
-      expect(moesif.companies.has(result.customerId)).toBe(true);
+      expect(moesif.store.users.get(email)).toMatchObject({ company_id: result.customerId });
+      expect(moesif.store.companies.has(result.customerId)).toBe(true);
     } finally {
       await byCustomer.close();
     }

@@ -242,7 +242,7 @@ describe('doctor', () => {
       expect(await runDoctorCommand(['--bogus'], env)).toBe(2);
       await expect(runDoctorCommand(['--provisioner-url', 'nope'], env)).rejects.toThrow(/--provisioner-url: "nope" is not a URL/);
       await expect(runDoctorCommand(['--workspace', 'a b'], env)).resolves.toBe(1);
-      expect(lines[0]).toMatch(/^FAIL  Kong Admin API: --workspace: "a b" is not a valid workspace name\n {6}fix: use letters, digits/);
+      expect(lines[0]).toMatch(/^FAIL {2}Kong Admin API: --workspace: "a b" is not a valid workspace name\n {6}fix: use letters, digits/);
       expect(await runDoctorCommand(['--help'], env)).toBe(0);
     } finally {
       Object.assign(console, saved);

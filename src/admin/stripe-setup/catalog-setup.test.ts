@@ -154,6 +154,19 @@ describe('setupStripeCatalog', () => {
   });
 });
 
+describe('setupStripeCatalog failures', () => {
+  it('a refused key stops the run with a setting hint instead of failing every row', async () => {
+    emulator.configure({ apiKeys: ['sk_test_someone_else'] });
+    try {
+      const error = await setupStripeCatalog(stripe, example).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'stripe_unauthorized', hint: expect.stringContaining('STRIPE_SECRET_KEY') });
+    } finally {
+      emulator.configure({ apiKeys: null });
+    }
+    expect(emulator.counters.writes).toBe(0);
+  });
+});
+
 describe('stripe-setup command', () => {
   const env = () => ({ STRIPE_SECRET_KEY: 'sk_test_emulator', STRIPE_API_BASE: emulator.url });
 

@@ -114,7 +114,10 @@ export async function run(argv: string[]): Promise<number> {
   } else console.log(`${pc.green('ready')}.`);
   if (sandbox.stripe) console.log(`  Stripe state:     ${sandbox.stripe.url}/_emulator/state`);
   if (sandbox.moesif) console.log(`  Moesif users:     ${sandbox.moesif.url}/_emulator/users`);
-  console.log(`  CLIs against it:  ${Object.entries(sandbox.env).filter(([k]) => k.startsWith('KONG_ADMIN_URL') || k === 'STRIPE_API_BASE').map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  // Sandbox credentials are fake and safe to show; a real Stripe key (--stripe real) never is.
+  const shown = Object.entries(sandbox.env).filter(([name]) => flags.stripe === 'emulator' || name !== 'STRIPE_SECRET_KEY');
+  console.log(`  other commands (doctor, reconcile, sync) against it, in another shell:`);
+  console.log(pc.dim(`    export ${shown.map(([name, value]) => `${name}=${value}`).join(' ')}`));
   console.log(pc.dim('Ctrl-C stops everything.'));
 
   await new Promise<void>((resolve) => {
