@@ -254,6 +254,20 @@ describe('POST /provision', () => {
     expect(stripeEmulator.counters.total).toBe(before);
   });
 
+  it('Kong unreachable: 502 naming Kong, without its address, and zero Stripe calls', async () => {
+    const noKong = await start({ kong: { adminUrl: 'http://127.0.0.1:1', token: undefined, workspace: 'default' } });
+    try {
+      const before = stripeEmulator.counters.total;
+      const response = await provision(noKong, { email: 'anyone@example.com' });
+      expect(response.status).toBe(502);
+      const body = (await response.json()) as { error: { code: string; message: string } };
+      expect(body.error).toEqual({ code: 'kong_unavailable', message: 'Kong failed while reading the developer (kong_unreachable)' });
+      expect(stripeEmulator.counters.total).toBe(before);
+    } finally {
+      await noKong.close();
+    }
+  });
+
   it('a rejected developer: 409 naming the status and zero Stripe calls', async () => {
     const { email } = addDeveloper({}, 2);
     const before = stripeEmulator.counters.total;

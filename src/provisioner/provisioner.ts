@@ -89,8 +89,9 @@ export function createProvisioner(deps: ProvisionerDeps): Provisioner {
     try {
       developer = await deps.kong.getDeveloper(emailOrId);
     } catch (error) {
-      const reason = error instanceof KongError ? error.message : (error as Error).message;
-      throw new ProvisionError('kong_unavailable', 502, `Kong failed while reading the developer: ${reason}`, { cause: error });
+      // The answer goes to browsers: name Kong and the failure kind, keep URLs for the log.
+      const kind = error instanceof KongError ? error.code : 'kong_error';
+      throw new ProvisionError('kong_unavailable', 502, `Kong failed while reading the developer (${kind})`, { cause: error });
     }
     if (!developer)
       throw new ProvisionError('developer_not_found', 404, `no developer with this email in Kong workspace "${deps.workspace}"`, {
@@ -277,7 +278,8 @@ export function createProvisioner(deps: ProvisionerDeps): Provisioner {
       return outcome;
     } catch (error) {
       const code = error instanceof ProvisionError ? error.code : 'internal_error';
-      const fields = { ...base(), outcome: 'error', code, message: (error as Error).message, ms: { ...ms, total: Math.round(performance.now() - started) } };
+      const detail = (error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : undefined;
+      const fields = { ...base(), outcome: 'error', code, message: (error as Error).message, detail, ms: { ...ms, total: Math.round(performance.now() - started) } };
       if (error instanceof ProvisionError && error.status < 500) logger.info(fields);
       else logger.error(fields);
       throw error;
