@@ -20,8 +20,9 @@ describe('retry schedule', () => {
     expect(nextRetryDelayMs(delays, 3, 630)).toBeUndefined();
   });
 
-  it('stops early when a hanging attempt spent the budget', () => {
-    expect(nextRetryDelayMs([100, 200, 300], 0, 600)).toBeUndefined();
+  it('keeps the schedule when answers are slow, but stops once a hanging attempt spent the budget and the grace', () => {
+    expect(nextRetryDelayMs([100, 200, 300], 1, 600 + MIN_ATTEMPT_TIMEOUT_MS - 1)).toBe(200);
+    expect(nextRetryDelayMs([100, 200, 300], 0, 600 + MIN_ATTEMPT_TIMEOUT_MS)).toBeUndefined();
     expect(nextRetryDelayMs([], 0, 0)).toBeUndefined();
   });
 

@@ -26,10 +26,11 @@ export function attemptTimeoutMs(delaysMs: readonly number[], elapsedMs: number)
 
 /**
  * Wait before retry number `retryIndex` (0 = the first retry), or undefined when it is time to
- * give up: the schedule is used up or the budget is already spent (a hanging attempt used it).
+ * give up: the schedule is used up, or a hanging attempt spent the budget. Quick failed answers
+ * get a grace of MIN_ATTEMPT_TIMEOUT_MS so a slow network or busy machine doesn't eat retries.
  */
 export function nextRetryDelayMs(delaysMs: readonly number[], retryIndex: number, elapsedMs: number): number | undefined {
   const delay = delaysMs[retryIndex];
-  if (delay === undefined || elapsedMs >= retryBudgetMs(delaysMs)) return undefined;
+  if (delay === undefined || elapsedMs >= retryBudgetMs(delaysMs) + MIN_ATTEMPT_TIMEOUT_MS) return undefined;
   return delay;
 }
