@@ -1,7 +1,8 @@
 /**
  * The plans file (PLANS_FILE / --plans): the catalog `stripe:setup` creates in Stripe and the
  * list the provisioner subscribes developers to. Validated with zod; every error names the JSON
- * path of the bad field.
+ * path of the bad field. The rules hold for every consumer: a file the provisioner accepts is one
+ * stripe:setup can turn into a Stripe catalog (unique lookup keys and meters, Stripe's amount limits).
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
@@ -10,13 +11,15 @@ import { MonetizationError } from './errors.ts';
 const id = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'use lowercase letters, digits, "-" or "_" (at most 63)');
 /** Stripe amounts are in the currency's minor unit (cents); decimals allow sub-cent unit prices. */
 const amountDecimal = z.string().regex(/^\d+(\.\d{1,12})?$/, 'a non-negative decimal string in minor units, e.g. "0.5" for half a cent');
+/** Stripe rejects unit_amount and flat_amount above this (in minor units). */
+export const STRIPE_MAX_AMOUNT = 99_999_999;
 
 const tier = z
   .object({
     /** Last unit of the tier, or "inf" for the last tier. */
-    up_to: z.union([z.number().int().positive(), z.literal('inf')]),
+    up_to: z.union([z.number().int().positive(), z.literal('inf')], { error: 'a positive whole number, or "inf" for the last tier' }),
     unit_amount_decimal: amountDecimal.optional(),
-    flat_amount: z.number().int().nonnegative().optional(),
+    flat_amount: z.number().int().nonnegative().max(STRIPE_MAX_AMOUNT, `at most ${STRIPE_MAX_AMOUNT} (Stripe's limit)`).optional(),
   })
   .strict()
   .refine((t) => t.unit_amount_decimal !== undefined || t.flat_amount !== undefined, 'a tier needs unit_amount_decimal, flat_amount or both');
@@ -42,7 +45,7 @@ export const pricingSchema = z.discriminatedUnion('model', [
     .object({
       model: z.literal('package'),
       /** Price of one package, in minor units. */
-      package_amount: z.number().int().positive(),
+      package_amount: z.number().int().positive().max(STRIPE_MAX_AMOUNT, `at most ${STRIPE_MAX_AMOUNT} (Stripe's limit for unit_amount)`),
       /** Units per package, e.g. 1000 calls. */
       package_size: z.number().int().min(2),
       /** Partial packages: "up" bills a started package in full (Stripe's transform_quantity.round). */
@@ -53,20 +56,31 @@ export const pricingSchema = z.discriminatedUnion('model', [
   z.object({ model: z.literal('volume'), tiers }).strict(),
 ]);
 
-/** A Stripe price the plan subscribes to: managed by `stripe:setup` (lookup_key + pricing) or an existing price id. */
-const priceSchema = z.union([
-  z
-    .object({
-      lookup_key: z.string().min(1).max(200),
-      currency: z.string().regex(/^[a-z]{3}$/, 'a three-letter ISO currency code in lowercase, e.g. "usd"').default('usd'),
-      /** event_name of the meter in `meters` that this price bills. */
-      meter: id,
-      pricing: pricingSchema,
-    })
-    .strict(),
-  z.object({ lookup_key: z.string().min(1).max(200) }).strict(),
-  z.object({ id: z.string().regex(/^price_[A-Za-z0-9]+$/, 'a Stripe price id such as price_1Nxyz') }).strict(),
-]);
+const lookupKey = z.string().min(1).max(200);
+/** A price stripe:setup creates and keeps in line with `pricing`. */
+const managedPriceSchema = z
+  .object({
+    lookup_key: lookupKey,
+    currency: z.string().regex(/^[a-z]{3}$/, 'a three-letter ISO currency code in lowercase, e.g. "usd"').default('usd'),
+    /** event_name of the meter in `meters` that this price bills. */
+    meter: id,
+    pricing: pricingSchema,
+  })
+  .strict();
+const existingPriceByLookupKeySchema = z.object({ lookup_key: lookupKey }).strict();
+const existingPriceByIdSchema = z.object({ id: z.string().regex(/^price_[A-Za-z0-9]+$/, 'a Stripe price id such as price_1Nxyz') }).strict();
+
+/** Order of priceSchema's members; intendedPriceShape answers an index into it. */
+const PRICE_SHAPES = [managedPriceSchema, existingPriceByLookupKeySchema, existingPriceByIdSchema] as const;
+
+/**
+ * A Stripe price the plan subscribes to: managed by `stripe:setup` (lookup_key + pricing), an
+ * existing price by lookup_key, or an existing price id. parsePlans reports a bad price with the
+ * issues of the shape the author meant (see intendedPriceShape), not zod's bare "Invalid input".
+ */
+const priceSchema = z.union(PRICE_SHAPES, {
+  error: 'an object: {lookup_key, currency, meter, pricing} for a price stripe:setup manages, {lookup_key} or {id} for an existing price',
+});
 
 export const meterSchema = z
   .object({
@@ -96,12 +110,27 @@ export const plansFileSchema = z
   .superRefine((file, ctx) => {
     const defaults = file.plans.filter((p) => p.default);
     if (defaults.length > 1) ctx.addIssue({ code: 'custom', path: ['plans'], message: `only one plan may be the default; found ${defaults.map((p) => p.id).join(', ')}` });
+    const meterNames = new Map<string, number>();
+    file.meters.forEach((meter, i) => {
+      const first = meterNames.get(meter.event_name);
+      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['meters', i, 'event_name'], message: `duplicate event_name "${meter.event_name}" (also meters.${first})` });
+      else meterNames.set(meter.event_name, i);
+    });
     const seen = new Set<string>();
+    // One lookup_key is one Stripe price: two plans sharing it would bill alike and fight over it in stripe:setup.
+    const lookupKeys = new Map<string, number>();
     file.plans.forEach((plan, i) => {
       if (seen.has(plan.id)) ctx.addIssue({ code: 'custom', path: ['plans', i, 'id'], message: `duplicate plan id "${plan.id}"` });
       seen.add(plan.id);
-      if ('meter' in plan.price && !file.meters.some((m) => m.event_name === (plan.price as { meter: string }).meter))
-        ctx.addIssue({ code: 'custom', path: ['plans', i, 'price', 'meter'], message: `no meter with event_name "${plan.price.meter}" in meters` });
+      const price = plan.price;
+      if ('lookup_key' in price) {
+        const first = lookupKeys.get(price.lookup_key);
+        if (first !== undefined)
+          ctx.addIssue({ code: 'custom', path: ['plans', i, 'price', 'lookup_key'], message: `"${price.lookup_key}" is already used by plans.${first}; each plan needs its own price` });
+        else lookupKeys.set(price.lookup_key, i);
+      }
+      if ('meter' in price && !file.meters.some((m) => m.event_name === price.meter))
+        ctx.addIssue({ code: 'custom', path: ['plans', i, 'price', 'meter'], message: `no meter with event_name "${price.meter}" in meters` });
     });
   });
 
@@ -123,12 +152,41 @@ export class PlansFileError extends MonetizationError {
   }
 }
 
-/** Validates parsed JSON; `file` names the source in errors. */
+type Issue = z.core.$ZodIssue;
+
+/** The member of PRICE_SHAPES the author meant: a `pricing` (or `meter`, `currency`) key means managed, an `id` key an existing price id. */
+function intendedPriceShape(price: unknown): number | undefined {
+  if (!price || typeof price !== 'object' || Array.isArray(price)) return undefined;
+  const keys = Object.keys(price);
+  if (keys.some((key) => key === 'pricing' || key === 'meter' || key === 'currency')) return PRICE_SHAPES.indexOf(managedPriceSchema);
+  if (keys.includes('id')) return PRICE_SHAPES.indexOf(existingPriceByIdSchema);
+  return PRICE_SHAPES.indexOf(existingPriceByLookupKeySchema);
+}
+
+function describeIssue(path: readonly PropertyKey[], message: string): string {
+  return `${path.length ? path.map(String).join('.') : '(top level)'}: ${message}`;
+}
+
+/** One line per problem, "json.path: message"; a bad plan price lists the issues of its intended shape. */
+function describeIssues(input: unknown, issues: readonly Issue[]): string[] {
+  const plans = (input as { plans?: unknown } | null | undefined)?.plans;
+  return issues.flatMap((issue) => {
+    const [top, index, field, ...rest] = issue.path;
+    if (issue.code === 'invalid_union' && top === 'plans' && typeof index === 'number' && field === 'price' && rest.length === 0) {
+      const price = Array.isArray(plans) ? (plans[index] as { price?: unknown } | undefined)?.price : undefined;
+      const shape = intendedPriceShape(price);
+      const branch = shape === undefined ? undefined : issue.errors[shape];
+      if (branch?.length) return branch.map((inner) => describeIssue([...issue.path, ...inner.path], inner.message));
+    }
+    return [describeIssue(issue.path, issue.message)];
+  });
+}
+
+/** Validates parsed JSON; `file` names the source in errors. Throws PlansFileError listing every problem with its JSON path. */
 export function parsePlans(input: unknown, file = 'plans file'): PlansFile {
   const result = plansFileSchema.safeParse(input);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => `${issue.path.length ? issue.path.map(String).join('.') : '(top level)'}: ${issue.message}`);
-  throw new PlansFileError(file, problems);
+  throw new PlansFileError(file, describeIssues(input, result.error.issues));
 }
 
 export async function loadPlansFile(path: string): Promise<PlansFile> {

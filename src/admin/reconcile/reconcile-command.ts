@@ -7,7 +7,7 @@ import { parseWorkspace } from '../../kong/kong-settings.ts';
 import { createJsonLogger, silentLogger } from '../../provisioner/provision-log.ts';
 import { createProvisionerCore } from '../../provisioner/server.ts';
 import { loadProvisionerSettings } from '../../provisioner/settings.ts';
-import { Command, InvalidArgumentError, parseArgs, positiveInteger } from '../shared/command-line.ts';
+import { Command, InvalidArgumentError, parseArgs, positiveInteger } from '../../cli/command-line.ts';
 import { reconcileDevelopers, type MoesifMode, type ReconcileProgress, type ReconcileReport } from './reconcile-developers.ts';
 
 interface ReconcileFlags {

@@ -1,9 +1,10 @@
 /**
  * `npm start` / `portal-monetization start`: run the local sandbox until Ctrl-C.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Option } from 'commander';
 import pc from 'picocolors';
 import { SANDBOX_SERVICES, startSandbox, type SandboxPorts, type SandboxService } from '../../sandbox/start-sandbox.ts';
+import { Command, InvalidArgumentError, parseArgs } from '../command-line.ts';
 import { reportFatal } from '../main.ts';
 
 /** Flag, environment variable and default of each port. */
@@ -80,14 +81,9 @@ interface StartFlags {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const command = program().exitOverride();
-  try {
-    command.parse(argv, { from: 'user' });
-  } catch (error) {
-    const code = (error as { exitCode?: number }).exitCode;
-    return code ?? 2;
-  }
-  const flags = command.opts<StartFlags>();
+  const parsed = parseArgs<StartFlags>(program(), argv);
+  if (!parsed.ok) return parsed.exitCode;
+  const flags = parsed.options;
   const ports = Object.fromEntries(PORT_SETTINGS.map((s) => [s.key, flags[camel(s.flag)] as number])) as unknown as SandboxPorts;
 
   console.log(pc.bold('kong-portal-monetization sandbox: starting…'));

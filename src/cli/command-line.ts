@@ -1,5 +1,5 @@
 /**
- * Commander glue shared by the admin commands: parse without ever calling process.exit (so `run`
+ * Commander glue shared by every command: parse without ever calling process.exit (so `run`
  * can return an exit code and tests can call it), and map --help / usage errors to exit codes.
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
