@@ -24,6 +24,8 @@ export interface BenchRunOptions {
   quick?: boolean;
   /** Where to write; results of scenarios not run this time are kept from the existing file. */
   out: string;
+  /** false: run and report, leave the results file alone (`--dry-run`). Default true. */
+  write?: boolean;
   log?: (line: string) => void;
 }
 
@@ -75,8 +77,10 @@ export async function runBench(options: BenchRunOptions): Promise<BenchRun> {
     reproduce: `npm run bench${quick ? ' -- --quick' : ''}`,
     results: [...kept, ...ran].sort((a, b) => order(a) - order(b)),
   };
-  await mkdir(dirname(options.out), { recursive: true });
-  await writeFile(options.out, `${JSON.stringify(file, null, 2)}\n`, 'utf8');
+  if (options.write !== false) {
+    await mkdir(dirname(options.out), { recursive: true });
+    await writeFile(options.out, `${JSON.stringify(file, null, 2)}\n`, 'utf8');
+  }
   return { file, ran, failures };
 }
 

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { SettingError } from '../shared/errors.ts';
+import { parseHttpUrl, withoutTrailingSlash } from '../shared/http-url-setting.ts';
 
 export interface KongSettings {
   adminUrl: string;
@@ -15,16 +16,8 @@ export interface KongSettings {
 const WORKSPACE_NAME = /^[A-Za-z0-9._~-]{1,128}$/;
 
 export function parseAdminUrl(value: string | undefined, setting = 'KONG_ADMIN_URL'): string {
-  if (!value) throw new SettingError(setting, 'is not set', 'set it to the Kong Admin API URL, e.g. http://127.0.0.1:8001');
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new SettingError(setting, `"${value}" is not a URL`, 'use a full URL such as http://127.0.0.1:8001');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new SettingError(setting, `must be http or https, got ${url.protocol}`);
-  return url.toString().replace(/\/+$/, '');
+  const example = 'http://127.0.0.1:8001';
+  return withoutTrailingSlash(parseHttpUrl(value, setting, { example, missing: { hint: `set it to the Kong Admin API URL, e.g. ${example}` } }));
 }
 
 export function parseWorkspace(value: string | undefined, setting = 'KONG_WORKSPACE'): string {

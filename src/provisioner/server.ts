@@ -3,12 +3,10 @@
  * sync, price resolver, the core and the HTTP app, served on 127.0.0.1 (or a given host).
  * drain() stops taking connections, lets in-flight requests finish, then closes: what SIGTERM does.
  */
-import { serve, type ServerType } from '@hono/node-server';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type Stripe from 'stripe';
 import { KongAdminClient } from '../kong/kong-admin-client.ts';
-import type { RunningService } from '../sandbox/running-service.ts';
+import { listen, type RunningService } from '../shared/http-listen.ts';
 import { createProvisionerApp, type ReadinessCheck } from './app.ts';
 import { createMoesifClient, type MoesifClient } from './moesif-client.ts';
 import { createMoesifSync, type MoesifSync, type MoesifSyncOptions } from './moesif-sync.ts';
@@ -119,32 +117,20 @@ export async function startProvisioner(settings: ProvisionerSettings, options: S
       ? Response.json({ error: { code: 'shutting_down', message: 'the provisioner is shutting down; retry shortly' } }, { status: 503, headers: { connection: 'close' } })
       : app.fetch(request, env);
 
-  const host = options.host ?? '127.0.0.1';
-  const port = options.port ?? settings.port;
-  let server: ServerType | undefined;
-  const actualPort = await new Promise<number>((resolve, reject) => {
-    server = serve({ fetch: fetchHandler, port, hostname: host }, (info: AddressInfo) => resolve(info.port));
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'EADDRINUSE' ? new Error(`provisioner: port ${port} on ${host} is already in use; pick another with --port or PROVISIONER_PORT`) : error),
-    );
-  });
-  const http = server as ServerType & { closeAllConnections?: () => void; closeIdleConnections?: () => void };
+  const running = await listen('provisioner', fetchHandler, options.port ?? settings.port, options.host ?? '127.0.0.1', { portHint: '--port or PROVISIONER_PORT' });
+  const { server } = running;
 
   // Count a request until its response is fully written (or the client went away), so drain
   // never cuts an answer that the app has produced but Node has not sent yet.
   let inFlight = 0;
   let idle: (() => void) | undefined;
-  http.on('request', (_request: IncomingMessage, response: ServerResponse) => {
+  server.on('request', (_request: IncomingMessage, response: ServerResponse) => {
     inFlight++;
     response.once('close', () => {
       inFlight--;
       if (inFlight === 0) idle?.();
     });
   });
-
-  let closed: Promise<void> | undefined;
-  /** Stop accepting connections; resolves once the server has closed them all. */
-  const stopListening = () => (closed ??= new Promise<void>((resolve) => http.close(() => resolve())));
 
   const waitForInFlight = (timeoutMs: number) =>
     inFlight === 0
@@ -160,17 +146,15 @@ export async function startProvisioner(settings: ProvisionerSettings, options: S
   const close = async () => {
     draining = true;
     core.moesif.close();
-    const done = stopListening();
-    http.closeAllConnections?.();
-    await done;
+    await running.close();
   };
 
   let drainPromise: Promise<void> | undefined;
   const drain = () =>
     (drainPromise ??= (async () => {
       draining = true;
-      const done = stopListening();
-      http.closeIdleConnections?.();
+      const done = running.stopAccepting();
+      server.closeIdleConnections();
       await waitForInFlight(options.drainTimeoutMs ?? 25_000);
       if (core.moesif.pendingCount > 0) {
         await core.moesif.flush();
@@ -178,10 +162,9 @@ export async function startProvisioner(settings: ProvisionerSettings, options: S
           logger.warn({ event: 'moesif_pending_on_exit', count: core.moesif.pendingCount, message: 'run `npm run reconcile` to finish them' });
       }
       core.moesif.close();
-      http.closeAllConnections?.();
+      server.closeAllConnections();
       await done;
     })());
 
-  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${actualPort}`;
-  return { name: 'provisioner', url, port: actualPort, close, drain, ...core };
+  return { name: running.name, url: running.url, port: running.port, close, drain, ...core };
 }

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { SettingError } from '../shared/errors.ts';
+import { isHttpUrl } from '../shared/http-url-setting.ts';
 import { loadPlansFile, type PlansFile } from '../shared/plans.ts';
 import { readKongSettings, type KongSettings } from '../kong/kong-settings.ts';
 import { DEVELOPER_STATUS, type DeveloperStatusName } from '../kong/kong-types.ts';
@@ -84,14 +85,7 @@ const numberVar = (problem: (n: number) => string | undefined) =>
     return n;
   });
 
-const httpUrl = (example: string) =>
-  z.string().trim().refine((value) => {
-    try {
-      return ['http:', 'https:'].includes(new URL(value).protocol);
-    } catch {
-      return false;
-    }
-  }, `must be an http(s) URL such as ${example}`);
+const httpUrl = (example: string) => z.string().trim().refine(isHttpUrl, `must be an http(s) URL such as ${example}`);
 
 const origin = z.string().refine((value) => {
   try {

@@ -182,9 +182,11 @@ describe('provisioner killed between steps, then restarted', () => {
 
       // Restarted; the first developer retries (the page's retry); the rest wait for reconcile.
       running = await spawnProvisioner(rs.env);
-      expectClearAnswer(await provisionOverHttp(running.url, emails[0]!));
+      expect(await provisionOverHttp(running.url, emails[0]!)).toMatchObject({ status: 200, body: { moesif: 'synced' } });
       const report = await reconcileOnce();
       expect(report.failures).toEqual([]);
+      // The developer left with a customer only got its subscription from reconcile.
+      expect(report.fixes.map((fix) => [fix.email, fix.parts])).toEqual([[emails[1], ['subscription']]]);
       expectExactlyOnce(emails);
     } finally {
       running?.kill();

@@ -155,31 +155,46 @@ export class PlansFileError extends MonetizationError {
 type Issue = z.core.$ZodIssue;
 
 /** The member of PRICE_SHAPES the author meant: a `pricing` (or `meter`, `currency`) key means managed, an `id` key an existing price id. */
-function intendedPriceShape(price: unknown): number | undefined {
+function intendedPriceShape(price: unknown): (typeof PRICE_SHAPES)[number] | undefined {
   if (!price || typeof price !== 'object' || Array.isArray(price)) return undefined;
   const keys = Object.keys(price);
-  if (keys.some((key) => key === 'pricing' || key === 'meter' || key === 'currency')) return PRICE_SHAPES.indexOf(managedPriceSchema);
-  if (keys.includes('id')) return PRICE_SHAPES.indexOf(existingPriceByIdSchema);
-  return PRICE_SHAPES.indexOf(existingPriceByLookupKeySchema);
+  if (keys.some((key) => key === 'pricing' || key === 'meter' || key === 'currency')) return managedPriceSchema;
+  if (keys.includes('id')) return existingPriceByIdSchema;
+  return existingPriceByLookupKeySchema;
 }
 
 function describeIssue(path: readonly PropertyKey[], message: string): string {
   return `${path.length ? path.map(String).join('.') : '(top level)'}: ${message}`;
 }
 
-/** One line per problem, "json.path: message"; a bad plan price lists the issues of its intended shape. */
+/**
+ * One line per problem, "json.path: message". zod answers a bad price with a bare "Invalid input"
+ * or with the issues of whichever union member it found closest (often the wrong one), so the issues
+ * of a plan's price are replaced by those of the shape the author meant. Cross-field issues (code
+ * "custom", e.g. a duplicate lookup_key) are kept.
+ */
 function describeIssues(input: unknown, issues: readonly Issue[]): string[] {
   const plans = (input as { plans?: unknown } | null | undefined)?.plans;
-  return issues.flatMap((issue) => {
-    const [top, index, field, ...rest] = issue.path;
-    if (issue.code === 'invalid_union' && top === 'plans' && typeof index === 'number' && field === 'price' && rest.length === 0) {
-      const price = Array.isArray(plans) ? (plans[index] as { price?: unknown } | undefined)?.price : undefined;
-      const shape = intendedPriceShape(price);
-      const branch = shape === undefined ? undefined : issue.errors[shape];
-      if (branch?.length) return branch.map((inner) => describeIssue([...issue.path, ...inner.path], inner.message));
+  const lines = new Set<string>();
+  const explained = new Set<number>();
+  for (const issue of issues) {
+    const [top, index, field] = issue.path;
+    if (top === 'plans' && typeof index === 'number' && field === 'price') {
+      if (explained.has(index)) {
+        if (issue.code !== 'custom') continue;
+      } else {
+        const price = Array.isArray(plans) ? (plans[index] as { price?: unknown } | undefined)?.price : undefined;
+        const detailed = intendedPriceShape(price)?.safeParse(price);
+        if (detailed && !detailed.success) {
+          explained.add(index);
+          for (const inner of detailed.error.issues) lines.add(describeIssue(['plans', index, 'price', ...inner.path], inner.message));
+          continue;
+        }
+      }
     }
-    return [describeIssue(issue.path, issue.message)];
-  });
+    lines.add(describeIssue(issue.path, issue.message));
+  }
+  return [...lines];
 }
 
 /** Validates parsed JSON; `file` names the source in errors. Throws PlansFileError listing every problem with its JSON path. */

@@ -11,7 +11,7 @@ import { createKongEmulator, seedStandInTheme, FULL_NAME_FIELD, PLAN_FIELD, type
 import { listen, type RunningService } from '../../sandbox/running-service.ts';
 import { startStripeEmulator, type RunningStripeEmulator } from '../../sandbox/stripe/stripe-emulator.ts';
 import { setupStripeCatalog } from '../stripe-setup/catalog-setup.ts';
-import { loadPlansForSetup } from '../stripe-setup/setup-plans.ts';
+import { loadPlansFile } from '../../shared/plans.ts';
 import { startMoesifEmulator, type RunningMoesifEmulator } from '../../sandbox/moesif/moesif-emulator.ts';
 import type { CheckResult } from './check-runner.ts';
 import { runDoctorCommand } from './doctor-command.ts';
@@ -34,7 +34,7 @@ beforeAll(async () => {
   seedStandInTheme(kongApps.state, { planField: true });
   [kongAdmin, stripeEmulator, moesif] = await Promise.all([listen('kong admin', kongApps.admin.fetch), startStripeEmulator(), startMoesifEmulator({ applicationIds: ['app-good'] })]);
   stripe = new Stripe('sk_test_emulator', { ...stripeEmulator.clientOptions, maxNetworkRetries: 0 });
-  await setupStripeCatalog(stripe, await loadPlansForSetup('plans.example.json'));
+  await setupStripeCatalog(stripe, await loadPlansFile('plans.example.json'));
   env = {
     STRIPE_SECRET_KEY: 'sk_test_emulator',
     STRIPE_API_BASE: stripeEmulator.url,
@@ -169,7 +169,7 @@ describe('doctor', () => {
       expect(result(results, 'plan "volume" price').detail).toBe(`${volume.id} (lookup_key kpm_volume_monthly) is archived`);
       expect(result(results, 'plan "volume" price').fix).toContain('npm run stripe:setup');
     } finally {
-      await setupStripeCatalog(stripe, await loadPlansForSetup('plans.example.json'));
+      await setupStripeCatalog(stripe, await loadPlansFile('plans.example.json'));
     }
     expect(notPassing(await doctor())).toEqual([]);
   });

@@ -5,6 +5,7 @@
 import { KongAdminClient } from '../../kong/kong-admin-client.ts';
 import { readKongSettings } from '../../kong/kong-settings.ts';
 import { SettingError } from '../../shared/errors.ts';
+import { parseHttpUrl, withoutTrailingSlash } from '../../shared/http-url-setting.ts';
 import { loadPlansFile } from '../../shared/plans.ts';
 import { connectStripe, readStripeConnection } from '../shared/stripe-connection.ts';
 import { runChecks, type CheckResult } from './check-runner.ts';
@@ -26,15 +27,9 @@ function attempt<T>(read: () => T): T | Error {
   }
 }
 
+/** The provisioner doctor probes; unlike sync's --provisioner-url it may be a private address. */
 export function parseProvisionerUrl(value: string, setting: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new SettingError(setting, `"${value}" is not a URL`, 'use the provisioner\'s base URL, e.g. http://127.0.0.1:8787');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new SettingError(setting, `must be http or https, got ${url.protocol}`);
-  return url.toString().replace(/\/+$/, '');
+  return withoutTrailingSlash(parseHttpUrl(value, setting, { example: 'http://127.0.0.1:8787' }));
 }
 
 /** Inputs from the environment the provisioner and sync use, with flags winning. */

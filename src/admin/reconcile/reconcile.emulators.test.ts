@@ -8,7 +8,7 @@ import { createProvisionerCore, type ProvisionerCore } from '../../provisioner/s
 import { silentLogger } from '../../provisioner/provision-log.ts';
 import { loadProvisionerSettings } from '../../provisioner/settings.ts';
 import { setupStripeCatalog } from '../stripe-setup/catalog-setup.ts';
-import { loadPlansForSetup } from '../stripe-setup/setup-plans.ts';
+import { loadPlansFile } from '../../shared/plans.ts';
 import { startMoesifEmulator, type RunningMoesifEmulator } from '../../sandbox/moesif/moesif-emulator.ts';
 import { runReconcileCommand } from './reconcile-command.ts';
 import { reconcileDevelopers } from './reconcile-developers.ts';
@@ -52,7 +52,7 @@ beforeEach(async () => {
   kong.state.createWorkspace(workspace);
   kong.state.patchWorkspaceConfig(workspace, { portal: true });
   env.KONG_WORKSPACE = workspace;
-  await setupStripeCatalog(stripe, await loadPlansForSetup('plans.example.json'));
+  await setupStripeCatalog(stripe, await loadPlansFile('plans.example.json'));
   stripeEmulator.counters.reset();
 });
 

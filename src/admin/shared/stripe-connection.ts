@@ -6,6 +6,7 @@
 import type Stripe from 'stripe';
 import { createStripeClient, type StripeClientOptions } from '../../provisioner/stripe-client.ts';
 import { SettingError } from '../../shared/errors.ts';
+import { parseHttpUrl } from '../../shared/http-url-setting.ts';
 
 export type StripeKeyMode = 'test' | 'live';
 
@@ -28,17 +29,10 @@ export function parseStripeSecretKey(value: string | undefined, setting = 'STRIP
   return { secretKey: key, mode: match[2] === 'live' ? 'live' : 'test' };
 }
 
+/** Unset means api.stripe.com. */
 export function parseStripeApiBase(value: string | undefined, setting = 'STRIPE_API_BASE'): URL | undefined {
   if (!value) return undefined;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new SettingError(setting, `"${value}" is not a URL`, 'use a full URL such as http://127.0.0.1:12111, or unset it to use api.stripe.com');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new SettingError(setting, `must be http or https, got ${url.protocol}`);
-  if (url.pathname !== '/' && url.pathname !== '') throw new SettingError(setting, `must not have a path (got ${url.pathname})`, 'stripe-node adds /v1/...; give only scheme, host and port');
-  return url;
+  return parseHttpUrl(value, setting, { example: 'http://127.0.0.1:12111', pathAddedBy: 'stripe-node adds /v1/...' });
 }
 
 export function readStripeConnection(env: NodeJS.ProcessEnv = process.env): StripeConnectionSettings {

@@ -2,10 +2,9 @@
 import Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startStripeEmulator, type RunningStripeEmulator } from '../../sandbox/stripe/stripe-emulator.ts';
-import { parsePlans, type PlansFile } from '../../shared/plans.ts';
+import { loadPlansFile, parsePlans, type PlansFile } from '../../shared/plans.ts';
 import { runSetupCommand } from './setup-command.ts';
 import { setupStripeCatalog, type CatalogRow } from './catalog-setup.ts';
-import { loadPlansForSetup } from './setup-plans.ts';
 
 let emulator: RunningStripeEmulator;
 let stripe: Stripe;
@@ -14,7 +13,7 @@ let example: PlansFile;
 beforeAll(async () => {
   emulator = await startStripeEmulator();
   stripe = new Stripe('sk_test_emulator', { ...emulator.clientOptions, maxNetworkRetries: 0 });
-  example = await loadPlansForSetup('plans.example.json');
+  example = await loadPlansFile('plans.example.json');
 });
 afterAll(() => emulator.close());
 beforeEach(() => {

@@ -3,10 +3,10 @@
  * makes the Stripe catalog match it and prints one row per product, meter and plan price.
  */
 import { Command, parseArgs } from '../../cli/command-line.ts';
+import { loadPlansFile } from '../../shared/plans.ts';
 import { connectStripe, readStripeConnection } from '../shared/stripe-connection.ts';
 import { formatTable } from '../shared/text-table.ts';
 import { setupStripeCatalog, type CatalogSetupResult } from './catalog-setup.ts';
-import { loadPlansForSetup } from './setup-plans.ts';
 
 interface SetupFlags {
   plans?: string;
@@ -50,7 +50,7 @@ export async function runSetupCommand(argv: string[], env: NodeJS.ProcessEnv = p
   const file = parsed.options.plans ?? (env.PLANS_FILE?.trim() || 'plans.example.json');
 
   // Validate everything local before the first Stripe call.
-  const plans = await loadPlansForSetup(file);
+  const plans = await loadPlansFile(file);
   const connection = readStripeConnection(env);
   const stripe = connectStripe(connection);
 

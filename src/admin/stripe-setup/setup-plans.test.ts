@@ -2,8 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PlansFileError } from '../../shared/plans.ts';
-import { loadPlansForSetup } from './setup-plans.ts';
+import { loadPlansFile, PlansFileError } from '../../shared/plans.ts';
 
 function validFile() {
   return {
@@ -46,7 +45,7 @@ async function problemsOf(edit: (file: PlansJson) => void): Promise<string[]> {
   const file = validFile() as PlansJson;
   edit(file);
   const path = await fileWith(JSON.stringify(file));
-  const error = await loadPlansForSetup(path).then(
+  const error = await loadPlansFile(path).then(
     () => undefined,
     (e: unknown) => e,
   );
@@ -59,16 +58,16 @@ async function problemsOf(edit: (file: PlansJson) => void): Promise<string[]> {
 
 describe('plans file validation for stripe:setup', () => {
   it('accepts a valid file and the checked-in example', async () => {
-    const plans = await loadPlansForSetup(await fileWith(JSON.stringify(validFile())));
+    const plans = await loadPlansFile(await fileWith(JSON.stringify(validFile())));
     expect(plans.plans.map((p) => p.id)).toEqual(['starter', 'growth', 'bundle']);
-    const example = await loadPlansForSetup('plans.example.json');
+    const example = await loadPlansFile('plans.example.json');
     expect(example.plans.map((p) => (('pricing' in p.price) ? p.price.pricing.model : 'external'))).toEqual(['per_unit', 'package', 'graduated', 'volume']);
   });
 
   it('names an unreadable file and invalid JSON', async () => {
     const missing = join(dir, 'nope.json');
-    await expect(loadPlansForSetup(missing)).rejects.toThrow(/nope\.json: cannot read the file \(ENOENT\)/);
-    await expect(loadPlansForSetup(await fileWith('{"product": '))).rejects.toThrow(/not valid JSON/);
+    await expect(loadPlansFile(missing)).rejects.toThrow(/nope\.json: cannot read the file \(ENOENT\)/);
+    await expect(loadPlansFile(await fileWith('{"product": '))).rejects.toThrow(/not valid JSON/);
   });
 
   const cases: Array<[string, (f: PlansJson) => void, RegExp]> = [

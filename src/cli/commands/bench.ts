@@ -10,6 +10,7 @@ interface BenchFlags {
   only?: string[];
   quick: boolean;
   out: string;
+  dryRun: boolean;
 }
 
 const HELP_AFTER = `
@@ -25,6 +26,7 @@ Examples:
   $ npm run bench -- --quick                        # smaller counts: a smoke run in well under a minute
   $ npm run bench -- --only signup,bundle           # some scenarios; other results in the file are kept
   $ npx portal-monetization bench --out /tmp/bench.json
+  $ npm run bench -- --quick --only bundle --dry-run  # print only, write nothing
 
 Exit status: 0 when every scenario ran (a missed goal is reported, not an error), 1 when one failed, 2 on bad options.`;
 
@@ -47,6 +49,7 @@ export async function run(argv: string[]): Promise<number> {
     .option('--only <names>', `comma-separated scenarios (default: all): ${SCENARIO_NAMES.join(', ')}`, parseOnly)
     .option('--quick', 'smaller counts for a smoke run', false)
     .option('--out <file>', 'results file (JSON)', parseOut, DEFAULT_RESULTS_FILE)
+    .option('--dry-run', 'run and print the table; do not write the results file', false)
     .addHelpText('after', HELP_AFTER)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
@@ -63,10 +66,12 @@ export async function run(argv: string[]): Promise<number> {
     ...(flags.only ? { only: flags.only } : {}),
     quick: flags.quick,
     out,
+    write: !flags.dryRun,
     log: (line) => process.stderr.write(`${line}\n`),
   });
   console.log(`\n${formatResults(ran, file.machine)}\n`);
-  console.log(`results: ${out}${file.results.length > ran.length ? ` (${file.results.length - ran.length} earlier results kept)` : ''}`);
+  if (flags.dryRun) console.log(`dry run: ${out} was not written`);
+  else console.log(`results: ${out}${file.results.length > ran.length ? ` (${file.results.length - ran.length} earlier results kept)` : ''}`);
   for (const failure of failures) console.error(`error: scenario "${failure.scenario}" failed: ${failure.message}`);
   return failures.length ? 1 : 0;
 }

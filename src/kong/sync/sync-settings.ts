@@ -1,19 +1,16 @@
 /** Validation of the sync command's own settings (the Kong ones live in kong-settings.ts). */
 import { SettingError } from '../../shared/errors.ts';
+import { parseHttpUrl, withoutTrailingSlash } from '../../shared/http-url-setting.ts';
 
 /** The provisioner's public base URL as the browser reaches it: http(s), no credentials/query/fragment, no trailing slash. */
 export function parseProvisionerUrl(value: string | undefined, setting = '--provisioner-url'): string {
-  if (!value) throw new SettingError(setting, 'is required to install', 'pass the public URL of the provisioner, e.g. --provisioner-url https://billing.example.com');
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new SettingError(setting, `"${value}" is not a URL`, 'use a full URL such as https://billing.example.com');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new SettingError(setting, `must be http or https, got ${url.protocol}`);
-  if (url.username || url.password) throw new SettingError(setting, 'must not carry credentials: every portal visitor can read it');
-  if (url.search || url.hash) throw new SettingError(setting, 'must not have a query or fragment', 'give the base URL only; sync appends the paths');
-  return url.toString().replace(/\/+$/, '');
+  const url = parseHttpUrl(value, setting, {
+    example: 'https://billing.example.com',
+    missing: { message: 'is required to install', hint: 'pass the public URL of the provisioner, e.g. --provisioner-url https://billing.example.com' },
+    publicInBrowser: true,
+    pathsAppendedBy: 'sync appends the paths',
+  });
+  return withoutTrailingSlash(url);
 }
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;

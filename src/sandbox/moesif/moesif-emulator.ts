@@ -8,9 +8,19 @@ import { gunzipSync } from 'node:zlib';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { dropConnection, hangThenDrop, sleep } from '../faults/connection-faults.ts';
-import { FaultInjector, type FaultDecision, type FaultRule } from '../faults/fault-injector.ts';
+import {
+  EmulatorKnobs,
+  emulatorError,
+  faultRuleFields,
+  faultRuleFromJson,
+  HeldRequests,
+  mountControlRoutes,
+  serveEmulator,
+  withControlRoutes,
+} from '../faults/emulator-control.ts';
+import { FaultInjector, type FaultDecision } from '../faults/fault-injector.ts';
 import { RequestCounters } from '../faults/request-counters.ts';
-import { listen, type FetchHandler, type RunningService } from '../running-service.ts';
+import type { FetchHandler, RunningService } from '../running-service.ts';
 import { MoesifStore, type JsonObject, type MoesifCompany, type MoesifUser } from './moesif-store.ts';
 
 export { deepMerge, MoesifStore, type MoesifCompany, type MoesifEvent, type MoesifUser } from './moesif-store.ts';
@@ -20,7 +30,6 @@ export const MOESIF_FAULT_KINDS: readonly MoesifFaultKind[] = ['500', '503', '42
 export const DEFAULT_MOESIF_APPLICATION_ID = 'sandbox-moesif-app-id';
 const MAX_BODY_BYTES = 5 * 1024 * 1024;
 
-const kinds = z.enum(MOESIF_FAULT_KINDS as [MoesifFaultKind, ...MoesifFaultKind[]]);
 const knobsSchema = z
   .object({
     latencyMs: z.number().min(0).max(600_000),
@@ -30,7 +39,7 @@ const knobsSchema = z
     applicationIds: z.array(z.string().min(1)).nullable(),
     faultRate: z.number().min(0).max(1),
     faultSeed: z.number().int(),
-    faultKinds: z.array(kinds).min(1),
+    faultKinds: z.array(z.enum(MOESIF_FAULT_KINDS as [MoesifFaultKind, ...MoesifFaultKind[]])).min(1),
     faultWhen: z.enum(['before', 'after', 'mixed']),
     hangMs: z.number().min(0).max(600_000),
   })
@@ -127,25 +136,11 @@ type Route = (typeof ROUTES)[number];
 
 export function createMoesifEmulator(options: MoesifEmulatorOptions = {}): MoesifEmulator {
   const { now = Date.now, ...initial } = options;
-  const initialKnobs = knobsSchema.parse({ ...DEFAULT_MOESIF_KNOBS, ...initial });
-  let knobs = initialKnobs;
   const store = new MoesifStore();
   const counters = new RequestCounters();
   const faults = new FaultInjector<MoesifFaultKind>(MOESIF_FAULT_KINDS);
-  let stop = new AbortController();
-
-  function apply(next: MoesifEmulatorKnobs, previous: MoesifEmulatorKnobs | undefined): void {
-    if (
-      !previous ||
-      next.faultRate !== previous.faultRate ||
-      next.faultSeed !== previous.faultSeed ||
-      next.faultWhen !== previous.faultWhen ||
-      next.faultKinds.join() !== previous.faultKinds.join()
-    )
-      faults.setRandom({ rate: next.faultRate, seed: next.faultSeed, kinds: next.faultKinds, when: next.faultWhen });
-    knobs = next;
-  }
-  apply(initialKnobs, undefined);
+  const knobs = new EmulatorKnobs(knobsSchema, { ...DEFAULT_MOESIF_KNOBS, ...initial }, faults);
+  const held = new HeldRequests();
 
   function answer(status: number, body?: object): Response {
     counters.status(status);
@@ -168,7 +163,7 @@ export function createMoesifEmulator(options: MoesifEmulatorOptions = {}): Moesi
         return dropConnection(env, 'the Moesif emulator');
       case 'timeout':
         counters.status('timeout');
-        return hangThenDrop(request, env, knobs.hangMs, stop.signal, 'the Moesif emulator');
+        return hangThenDrop(request, env, knobs.current.hangMs, held.signal, 'the Moesif emulator');
     }
   }
 
@@ -200,16 +195,18 @@ export function createMoesifEmulator(options: MoesifEmulatorOptions = {}): Moesi
     const method = request.method.toUpperCase();
     const route = ROUTES.find((candidate) => candidate === url.pathname.replace(/\/$/, ''));
     counters.request(method, route ?? url.pathname, method === 'POST');
-    await sleep(knobs.latencyMs);
-    if (knobs.down === 'drop') {
+    await sleep(knobs.current.latencyMs);
+    // Read after the latency: a test may flip a knob while a request is in it.
+    const { down, applicationIds } = knobs.current;
+    if (down === 'drop') {
       counters.status('drop');
       return dropConnection(env, 'the Moesif emulator (down)');
     }
-    if (knobs.down === '503') return answer(503, errorBody('service_unavailable', 'The Moesif emulator is down (down mode)'));
+    if (down === '503') return answer(503, errorBody('service_unavailable', 'The Moesif emulator is down (down mode)'));
     if (!route) return answer(404, errorBody('not_found', `No route ${method} ${url.pathname}`));
     if (method !== 'POST') return answer(405, errorBody('method_not_allowed', `${url.pathname} accepts POST only`));
     const applicationId = request.headers.get('x-moesif-application-id');
-    if (!applicationId || (knobs.applicationIds !== null && !knobs.applicationIds.includes(applicationId)))
+    if (!applicationId || (applicationIds !== null && !applicationIds.includes(applicationId)))
       return answer(401, errorBody('unauthorized', applicationId ? 'Unknown X-Moesif-Application-Id' : 'Missing X-Moesif-Application-Id header'));
 
     let body: unknown;
@@ -235,24 +232,23 @@ export function createMoesifEmulator(options: MoesifEmulatorOptions = {}): Moesi
   const app = new Hono();
   const emulator: MoesifEmulator = {
     app,
-    fetch: (request, env) => (new URL(request.url).pathname.startsWith('/_emulator/') ? app.fetch(request, env) : handleCollector(request, env)),
+    fetch: withControlRoutes(app, handleCollector),
     store,
     faults,
     counters,
-    knobs: () => structuredClone(knobs),
+    knobs: () => knobs.snapshot(),
     configure(partial) {
-      apply(knobsSchema.parse({ ...knobs, ...partial }), knobs);
+      knobs.configure(partial);
     },
     reset() {
-      stop.abort();
-      stop = new AbortController();
+      held.releaseAll();
       store.clear();
       counters.reset();
       faults.clear();
-      apply(initialKnobs, undefined);
+      knobs.reset();
     },
     close() {
-      stop.abort();
+      held.releaseAll();
     },
   };
   mountEmulatorRoutes(emulator);
@@ -261,12 +257,7 @@ export function createMoesifEmulator(options: MoesifEmulatorOptions = {}): Moesi
 
 const faultRuleSchema = z
   .object({
-    kind: kinds,
-    path: z.string().optional(),
-    pathPattern: z.string().optional(),
-    when: z.enum(['before', 'after']).optional(),
-    times: z.number().int().min(0).optional(),
-    skip: z.number().int().min(0).optional(),
+    ...faultRuleFields(MOESIF_FAULT_KINDS),
     /** Only bodies whose user_id equals this (batch bodies: any element). */
     userId: z.string().optional(),
   })
@@ -279,68 +270,35 @@ function mentionsUser(body: unknown, userId: string): boolean {
 
 function mountEmulatorRoutes(emulator: MoesifEmulator): void {
   const { app, store } = emulator;
-  const bad = (message: string) => ({ error: { type: 'emulator_error', message } });
   app.get('/_emulator/users', (c) => c.json([...store.users.values()]));
   app.get('/_emulator/users/:id', (c) => {
     const user = store.users.get(c.req.param('id'));
-    return user ? c.json(user) : c.json(bad(`No user ${c.req.param('id')}`), 404);
+    return user ? c.json(user) : c.json(emulatorError(`No user ${c.req.param('id')}`), 404);
   });
   app.get('/_emulator/companies', (c) => c.json([...store.companies.values()]));
   app.get('/_emulator/companies/:id', (c) => {
     const company = store.companies.get(c.req.param('id'));
-    return company ? c.json(company) : c.json(bad(`No company ${c.req.param('id')}`), 404);
+    return company ? c.json(company) : c.json(emulatorError(`No company ${c.req.param('id')}`), 404);
   });
   app.get('/_emulator/events', (c) => {
     const userId = c.req.query('user_id');
     const companyId = c.req.query('company_id');
     return c.json(store.events.filter((event) => (userId === undefined || event.user_id === userId) && (companyId === undefined || event.company_id === companyId)));
   });
-  app.get('/_emulator/counters', (c) => c.json(emulator.counters.snapshot()));
-  app.get('/_emulator/config', (c) => c.json(emulator.knobs()));
-  app.post('/_emulator/config', async (c) => {
-    const parsed = knobsSchema.partial().safeParse(await c.req.json().catch(() => undefined));
-    if (!parsed.success) return c.json(bad(z.prettifyError(parsed.error)), 400);
-    emulator.configure(parsed.data);
-    return c.json(emulator.knobs());
+  mountControlRoutes(emulator, {
+    partialKnobs: knobsSchema.partial(),
+    faultRule: faultRuleSchema,
+    toFaultRule: ({ userId, ...json }) => {
+      const rule = faultRuleFromJson(json);
+      if (userId !== undefined) rule.match = (request) => mentionsUser(request.params, userId);
+      return rule;
+    },
   });
-  app.get('/_emulator/faults', (c) => c.json({ random: emulator.faults.random ?? null, fired: emulator.faults.fired }));
-  app.post('/_emulator/faults', async (c) => {
-    const parsed = faultRuleSchema.safeParse(await c.req.json().catch(() => undefined));
-    if (!parsed.success) return c.json(bad(z.prettifyError(parsed.error)), 400);
-    const { pathPattern, path, userId, ...rest } = parsed.data;
-    const rule: FaultRule<MoesifFaultKind> = { ...rest };
-    if (pathPattern !== undefined) rule.path = new RegExp(pathPattern);
-    else if (path !== undefined) rule.path = path;
-    if (userId !== undefined) rule.match = (request) => mentionsUser(request.params, userId);
-    emulator.faults.add(rule);
-    return c.json({ added: parsed.data }, 201);
-  });
-  app.delete('/_emulator/faults', (c) => {
-    emulator.faults.clear();
-    emulator.configure({ faultRate: 0 });
-    return c.body(null, 204);
-  });
-  app.post('/_emulator/reset', (c) => {
-    emulator.reset();
-    return c.body(null, 204);
-  });
-  app.notFound((c) => c.json(bad(`No emulator route ${c.req.method} ${c.req.path}`), 404));
 }
 
 export interface RunningMoesifEmulator extends RunningService, Omit<MoesifEmulator, 'close'> {}
 
 export async function startMoesifEmulator(options: MoesifEmulatorOptions & { port?: number; host?: string } = {}): Promise<RunningMoesifEmulator> {
   const { port = 0, host = '127.0.0.1', ...rest } = options;
-  const emulator = createMoesifEmulator(rest);
-  const running = await listen('moesif-emulator', emulator.fetch, port, host);
-  return {
-    ...emulator,
-    name: running.name,
-    url: running.url,
-    port: running.port,
-    async close() {
-      emulator.close();
-      await running.close();
-    },
-  };
+  return serveEmulator('moesif-emulator', createMoesifEmulator(rest), port, host);
 }

@@ -6,10 +6,11 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { FaultInjector, type FaultRule } from '../faults/fault-injector.ts';
+import { EmulatorKnobs, faultRuleFields, faultRuleFromJson, HeldRequests, mountControlRoutes, serveEmulator, withControlRoutes } from '../faults/emulator-control.ts';
+import { FaultInjector } from '../faults/fault-injector.ts';
 import { RequestCounters } from '../faults/request-counters.ts';
 import { TokenBucket } from '../faults/token-bucket.ts';
-import { listen, type FetchHandler, type RunningService } from '../running-service.ts';
+import type { FetchHandler, RunningService } from '../running-service.ts';
 import { IdempotencyStore } from './idempotency.ts';
 import { createStripeApiHandler, STRIPE_FAULT_KINDS, type StripeApiSettings, type StripeFaultKind } from './stripe-api.ts';
 import { StripeState } from './stripe-state.ts';
@@ -86,8 +87,6 @@ export interface StripeEmulator {
 
 export function createStripeEmulator(options: StripeEmulatorOptions = {}): StripeEmulator {
   const { now = Date.now, ...initial } = options;
-  const initialKnobs = knobsSchema.parse({ ...DEFAULT_STRIPE_KNOBS, ...initial });
-  let knobs: StripeEmulatorKnobs = initialKnobs;
   const state = new StripeState(() => Math.floor(now() / 1000));
   const counters = new RequestCounters();
   const faults = new FaultInjector<StripeFaultKind>(STRIPE_FAULT_KINDS);
@@ -95,36 +94,28 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
   const writeLimit = new TokenBucket(undefined, now);
   const readLimit = new TokenBucket(undefined, now);
   const settings: StripeApiSettings = { latencyMs: 0, apiKeys: undefined, hangMs: 0 };
-  let stop = new AbortController();
-
-  function apply(next: StripeEmulatorKnobs, previous: StripeEmulatorKnobs | undefined): void {
+  // Without `previous` (creation, reset) both buckets are set, which also refills them.
+  const knobs = new EmulatorKnobs(knobsSchema, { ...DEFAULT_STRIPE_KNOBS, ...initial }, faults, (next, previous) => {
     settings.latencyMs = next.latencyMs;
     settings.apiKeys = next.apiKeys ?? undefined;
     settings.hangMs = next.hangMs;
     if (next.writeRateLimit !== previous?.writeRateLimit) writeLimit.setRate(next.writeRateLimit ?? undefined);
     if (next.readRateLimit !== previous?.readRateLimit) readLimit.setRate(next.readRateLimit ?? undefined);
-    const faultsChanged =
-      !previous ||
-      next.faultRate !== previous.faultRate ||
-      next.faultSeed !== previous.faultSeed ||
-      next.faultWhen !== previous.faultWhen ||
-      next.faultKinds.join() !== previous.faultKinds.join();
-    if (faultsChanged) faults.setRandom({ rate: next.faultRate, seed: next.faultSeed, kinds: next.faultKinds, when: next.faultWhen });
-    knobs = next;
-  }
-  apply(initialKnobs, undefined);
+  });
+  const held = new HeldRequests();
 
-  const handleApi = createStripeApiHandler({ state, settings, faults, counters, idempotency, writeLimit, readLimit, stop: () => stop.signal });
+  const handleApi = createStripeApiHandler({ state, settings, faults, counters, idempotency, writeLimit, readLimit, stop: () => held.signal });
 
+  const app = new Hono();
   const emulator: StripeEmulator = {
-    app: new Hono(),
-    fetch: (request, env) => (new URL(request.url).pathname.startsWith('/_emulator/') ? emulator.app.fetch(request, env) : handleApi(request, env)),
+    app,
+    fetch: withControlRoutes(app, handleApi),
     state,
     faults,
     counters,
-    knobs: () => structuredClone(knobs),
+    knobs: () => knobs.snapshot(),
     configure(partial) {
-      apply(knobsSchema.parse({ ...knobs, ...partial }), knobs);
+      knobs.configure(partial);
     },
     snapshot() {
       return structuredClone({
@@ -146,18 +137,15 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
       });
     },
     reset() {
-      stop.abort();
-      stop = new AbortController();
+      held.releaseAll();
       state.clear();
       counters.reset();
       faults.clear();
       idempotency.clear();
-      apply(initialKnobs, undefined);
-      writeLimit.setRate(initialKnobs.writeRateLimit ?? undefined);
-      readLimit.setRate(initialKnobs.readRateLimit ?? undefined);
+      knobs.reset();
     },
     close() {
-      stop.abort();
+      held.releaseAll();
     },
   };
   mountEmulatorRoutes(emulator);
@@ -165,22 +153,13 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
 }
 
 /** A fault rule as JSON (for POST /_emulator/faults): `pathPattern` is a RegExp source, `params` must all equal. */
+const { kind, path, pathPattern, when, times, skip } = faultRuleFields(STRIPE_FAULT_KINDS);
 const faultRuleSchema = z
-  .object({
-    kind: z.enum(STRIPE_FAULT_KINDS as [StripeFaultKind, ...StripeFaultKind[]]),
-    method: z.string().optional(),
-    path: z.string().optional(),
-    pathPattern: z.string().optional(),
-    params: z.record(z.string(), z.string()).optional(),
-    when: z.enum(['before', 'after']).optional(),
-    times: z.number().int().min(0).optional(),
-    skip: z.number().int().min(0).optional(),
-  })
+  .object({ kind, method: z.string().optional(), path, pathPattern, params: z.record(z.string(), z.string()).optional(), when, times, skip })
   .strict();
 
 function mountEmulatorRoutes(emulator: StripeEmulator): void {
   const { app } = emulator;
-  const badRequest = (message: string) => ({ error: { type: 'emulator_error', message } });
   app.get('/_emulator/state', (c) => c.json(emulator.snapshot()));
   app.get('/_emulator/customers', (c) => {
     const email = c.req.query('email');
@@ -190,38 +169,16 @@ function mountEmulatorRoutes(emulator: StripeEmulator): void {
     const customer = c.req.query('customer');
     return c.json(emulator.snapshot().subscriptions.filter((sub) => customer === undefined || (sub as { customer: string }).customer === customer));
   });
-  app.get('/_emulator/counters', (c) => c.json(emulator.counters.snapshot()));
-  app.get('/_emulator/config', (c) => c.json(emulator.knobs()));
-  app.post('/_emulator/config', async (c) => {
-    const parsed = knobsSchema.partial().safeParse(await c.req.json().catch(() => undefined));
-    if (!parsed.success) return c.json(badRequest(z.prettifyError(parsed.error)), 400);
-    emulator.configure(parsed.data);
-    return c.json(emulator.knobs());
+  mountControlRoutes(emulator, {
+    partialKnobs: knobsSchema.partial(),
+    faultRule: faultRuleSchema,
+    toFaultRule: ({ params, ...json }) => {
+      const rule = faultRuleFromJson(json);
+      if (params)
+        rule.match = (request) => Object.entries(params).every(([name, value]) => (request.params as Record<string, unknown> | undefined)?.[name] === value);
+      return rule;
+    },
   });
-  app.get('/_emulator/faults', (c) => c.json({ random: emulator.faults.random ?? null, fired: emulator.faults.fired }));
-  app.post('/_emulator/faults', async (c) => {
-    const parsed = faultRuleSchema.safeParse(await c.req.json().catch(() => undefined));
-    if (!parsed.success) return c.json(badRequest(z.prettifyError(parsed.error)), 400);
-    const { pathPattern, params, path, ...rest } = parsed.data;
-    const rule: FaultRule<StripeFaultKind> = { ...rest };
-    if (pathPattern !== undefined) rule.path = new RegExp(pathPattern);
-    else if (path !== undefined) rule.path = path;
-    if (params)
-      rule.match = (request) =>
-        Object.entries(params).every(([name, value]) => (request.params as Record<string, unknown> | undefined)?.[name] === value);
-    emulator.faults.add(rule);
-    return c.json({ added: parsed.data }, 201);
-  });
-  app.delete('/_emulator/faults', (c) => {
-    emulator.faults.clear();
-    emulator.configure({ faultRate: 0 });
-    return c.body(null, 204);
-  });
-  app.post('/_emulator/reset', (c) => {
-    emulator.reset();
-    return c.body(null, 204);
-  });
-  app.notFound((c) => c.json(badRequest(`No emulator route ${c.req.method} ${c.req.path}`), 404));
 }
 
 export interface RunningStripeEmulator extends RunningService, Omit<StripeEmulator, 'close'> {
@@ -237,17 +194,6 @@ export function stripeClientOptions(service: { url: string }): { host: string; p
 
 export async function startStripeEmulator(options: StripeEmulatorOptions & { port?: number; host?: string } = {}): Promise<RunningStripeEmulator> {
   const { port = 0, host = '127.0.0.1', ...rest } = options;
-  const emulator = createStripeEmulator(rest);
-  const running = await listen('stripe-emulator', emulator.fetch, port, host);
-  return {
-    ...emulator,
-    name: running.name,
-    url: running.url,
-    port: running.port,
-    clientOptions: stripeClientOptions(running),
-    async close() {
-      emulator.close();
-      await running.close();
-    },
-  };
+  const running = await serveEmulator('stripe-emulator', createStripeEmulator(rest), port, host);
+  return { ...running, clientOptions: stripeClientOptions(running) };
 }

@@ -1,0 +1,48 @@
+/**
+ * One rule for every URL setting (KONG_ADMIN_URL, --provisioner-url, PROVISIONER_URL,
+ * STRIPE_API_BASE, ...): an absolute http: or https: URL. A bad value throws a SettingError that
+ * names the setting and shows an example, the same way everywhere.
+ */
+import { SettingError } from './errors.ts';
+
+/** True for an absolute URL with the http: or https: scheme. */
+export function isHttpUrl(value: string): boolean {
+  return URL.canParse(value) && ['http:', 'https:'].includes(new URL(value).protocol);
+}
+
+export interface HttpUrlRules {
+  /** A valid value, shown in hints, e.g. http://127.0.0.1:8001. */
+  example: string;
+  /** An empty value: message (default "is not set") and hint (default: set it to a URL such as the example). */
+  missing?: { message?: string; hint?: string };
+  /** The URL is served to browsers (every portal visitor reads it): refuse user:password@. */
+  publicInBrowser?: boolean;
+  /** Who appends paths to this base URL, e.g. "sync appends the paths": refuses ?query and #fragment. */
+  pathsAppendedBy?: string;
+  /** Who adds the path, e.g. "stripe-node adds /v1/...": refuses any path, only scheme, host and port. */
+  pathAddedBy?: string;
+}
+
+/** Validates `value` as the http(s) URL setting `setting`; throws SettingError naming it. */
+export function parseHttpUrl(value: string | undefined, setting: string, rules: HttpUrlRules): URL {
+  const { example } = rules;
+  if (!value) throw new SettingError(setting, rules.missing?.message ?? 'is not set', rules.missing?.hint ?? `set it to a full URL such as ${example}`);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new SettingError(setting, `"${value}" is not a URL`, `use a full URL such as ${example}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new SettingError(setting, `must be http or https, got ${url.protocol}`, `use a full URL such as ${example}`);
+  if (rules.publicInBrowser && (url.username || url.password)) throw new SettingError(setting, 'must not carry credentials: every portal visitor can read it');
+  if (rules.pathsAppendedBy !== undefined && (url.search || url.hash))
+    throw new SettingError(setting, 'must not have a query or fragment', `give the base URL only; ${rules.pathsAppendedBy}`);
+  if (rules.pathAddedBy !== undefined && url.pathname !== '/' && url.pathname !== '')
+    throw new SettingError(setting, `must not have a path (got ${url.pathname})`, `${rules.pathAddedBy}; give only scheme, host and port`);
+  return url;
+}
+
+/** The URL as a base to append paths to: "http://host:8001/" -> "http://host:8001". */
+export function withoutTrailingSlash(url: URL): string {
+  return url.toString().replace(/\/+$/, '');
+}
