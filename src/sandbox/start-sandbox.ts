@@ -13,7 +13,7 @@ import { KongAdminClient } from '../kong/kong-admin-client.ts';
 import { syncBundle, type SyncBundleResult } from '../kong/sync/sync-bundle.ts';
 import { createStripeClient } from '../provisioner/stripe-client.ts';
 import { loadProvisionerSettings, type ProvisionerSettings } from '../provisioner/settings.ts';
-import { startProvisioner, type RunningProvisioner } from '../provisioner/server.ts';
+import { startProvisioner, type RunningProvisioner, type StartOptions } from '../provisioner/server.ts';
 import { silentLogger, type ProvisionLogger } from '../provisioner/provision-log.ts';
 import { SettingError } from '../shared/errors.ts';
 import { loadPlansFile } from '../shared/plans.ts';
@@ -72,6 +72,10 @@ export interface SandboxOptions {
   /** POST /provision per minute per address (everything here comes from 127.0.0.1). */
   provisionRateLimitPerMinute?: number;
   provisionerLogger?: ProvisionLogger;
+  /** Extra provisioner variables, e.g. STRIPE_MAX_WRITES_PER_SECOND (they win over the sandbox's). */
+  provisionerEnv?: Record<string, string>;
+  /** Start options of the provisioner (timeouts, retry tuning) beside port and logger. */
+  provisionerOptions?: Omit<StartOptions, 'port' | 'logger'>;
   /** Progress lines; default silent. */
   log?: (line: string) => void;
 }
@@ -178,8 +182,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
 
     const launchProvisioner = async (): Promise<RunningProvisioner> => {
-      provisionerSettings ??= await loadProvisionerSettings({ ...providedEnv, PROVISIONER_PORT: String(ports.provisioner) });
-      const running = await startProvisioner(provisionerSettings, { port: provisioner?.port ?? ports.provisioner, logger: options.provisionerLogger ?? silentLogger });
+      provisionerSettings ??= await loadProvisionerSettings({ ...providedEnv, PROVISIONER_PORT: String(ports.provisioner), ...options.provisionerEnv });
+      const running = await startProvisioner(provisionerSettings, {
+        ...options.provisionerOptions,
+        port: provisioner?.port ?? ports.provisioner,
+        logger: options.provisionerLogger ?? silentLogger,
+      });
       provisioner = running;
       return running;
     };

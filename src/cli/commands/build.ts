@@ -2,12 +2,12 @@
  * `portal-monetization build`: builds theme/ (monetization.js, the two splice blocks, the
  * manifest) and prints the sizes; `--check` verifies the committed theme/ is up to date instead.
  */
-import { Command, CommanderError } from 'commander';
 import { resolve } from 'node:path';
 import pc from 'picocolors';
 import { THEME_DIR, BUILT } from '../../shared/bundle-layout.ts';
 import { buildBundle, SCRIPT_GZIP_BUDGET_BYTES } from '../../build/build-bundle.ts';
 import { compareWithDir, writeBuiltFiles } from '../../build/theme-files.ts';
+import { Command, parseArgs } from '../command-line.ts';
 
 interface BuildFlags {
   out: string;
@@ -32,16 +32,9 @@ function parseFlags(argv: string[]): BuildFlags | number {
     .option('--out <dir>', 'folder to write (laid out like a portal workspace)', `${THEME_DIR}/`)
     .option('--check', 'build in memory and fail, naming each file, if it differs from --out', false)
     .option('--dry-run', 'build and print sizes without writing anything', false)
-    .addHelpText('after', EXAMPLES)
-    .exitOverride()
-    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
-  try {
-    program.parse(argv, { from: 'user' });
-  } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode;
-    throw error;
-  }
-  return program.opts<BuildFlags>();
+    .addHelpText('after', EXAMPLES);
+  const parsed = parseArgs<BuildFlags>(program, argv);
+  return parsed.ok ? parsed.options : parsed.exitCode;
 }
 
 function kb(bytes: number): string {
