@@ -1,14 +1,22 @@
 /**
- * Idempotency keys for Stripe writes. A key is a hash of the workspace, the developer id, the step
- * and a digest of the exact request params, so:
- * - a retry of the same write (crash, lost answer, SDK retry) replays the first result;
- * - a changed request (new plan price, renamed developer) within Stripe's 24 h key lifetime gets
- *   a new key instead of a 400 idempotency_error loop;
- * - no email or name ever appears in a key.
+ * Idempotency keys for Stripe writes. No email or name ever appears in a key. Two schemes:
+ * - stable keys, for developers Kong created less than STABLE_KEY_MAX_AGE_MS ago: a hash of the
+ *   workspace, the developer id and the step (plus the price id for the subscription), without the
+ *   request params. Every path (browser, event hook, reconcile) sends the same key for the same
+ *   object, so a create can go out without a lookup first: a repeat replays the first object, and
+ *   changed params (a renamed developer) get Stripe's idempotency_error, which the caller answers
+ *   with a lookup. Stripe keeps a key 24 h after its first use, and the first use is after the
+ *   developer was created, so the key is still known for the whole window.
+ * - param keys, for older developers: the same parts plus a digest of the exact params. Those
+ *   developers are always looked up before a create; the params in the key keep a changed request
+ *   from looping on idempotency_error, and a retry of the same write still replays.
  */
 import { createHash } from 'node:crypto';
 
 export type ProvisionStep = 'customer' | 'subscription';
+
+/** Stripe forgets keys after 24 h; one hour of margin covers clock skew between Kong, us and Stripe. */
+export const STABLE_KEY_MAX_AGE_MS = 23 * 60 * 60 * 1000;
 
 export function sha256Hex(text: string): string {
   return createHash('sha256').update(text).digest('hex');
@@ -29,6 +37,22 @@ export function canonicalJson(value: unknown): string {
 export function idempotencyKey(parts: { workspace: string; developerId: string; step: ProvisionStep; params: unknown }): string {
   const digest = sha256Hex(canonicalJson([parts.workspace, parts.developerId, parts.step, parts.params]));
   return `kpm-${parts.step}-${digest}`;
+}
+
+export type StableKeyParts = { workspace: string; developerId: string } & ({ step: 'customer' } | { step: 'subscription'; priceId: string });
+
+export function stableIdempotencyKey(parts: StableKeyParts): string {
+  const fields = parts.step === 'customer' ? [parts.workspace, parts.developerId, 'customer'] : [parts.workspace, parts.developerId, 'subscription', parts.priceId];
+  return `kpm-${parts.step}-stable-${sha256Hex(canonicalJson(fields))}`;
+}
+
+/**
+ * Whether a developer created at `createdAtSeconds` (Kong's created_at) gets stable keys at
+ * `nowMs`. A missing or nonsensical created_at means no: the param scheme is safe at any age.
+ */
+export function usesStableKeys(createdAtSeconds: number | undefined, nowMs: number): boolean {
+  if (typeof createdAtSeconds !== 'number' || !Number.isFinite(createdAtSeconds) || createdAtSeconds <= 0) return false;
+  return nowMs - createdAtSeconds * 1000 < STABLE_KEY_MAX_AGE_MS;
 }
 
 /** Emails in logs: a short stable digest, never the address. */

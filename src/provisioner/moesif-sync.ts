@@ -1,9 +1,11 @@
 /**
- * Moesif never fails a signup: sync() tries the company then the user now; if Moesif still fails
- * after the client's retries, the record goes to a bounded in-memory queue retried in the
- * background with exponential backoff (one entry per developer, newest record wins). A restart
- * loses the queue; `reconcile` finishes whatever is left. Records already sent by this process
- * are remembered (bounded), so repeated provision calls do not resend identical data.
+ * Moesif never fails a signup and barely delays one: sync() sends the company and the user at
+ * once (the Collector merges, order does not matter) and waits for them at most `waitMs`; past
+ * that it answers 'pending' and the delivery goes on in the background. A delivery that fails
+ * after the client's retries goes to a bounded in-memory queue retried with exponential backoff
+ * (one entry per developer, newest record wins). A restart loses what is queued or in flight;
+ * `reconcile` finishes it. Records delivered by this process are remembered (bounded), so a
+ * repeated provision answers 'synced' at once without resending identical data.
  */
 import { canonicalJson, sha256Hex } from './idempotency.ts';
 import type { MoesifClient, MoesifCompany, MoesifUser } from './moesif-client.ts';
@@ -15,6 +17,9 @@ export interface MoesifRecord {
   user: MoesifUser;
 }
 
+/** Default of MoesifSyncOptions.waitMs; see there. */
+export const DEFAULT_MOESIF_WAIT_MS = 20;
+
 export interface MoesifSyncOptions {
   /** Most developers waiting for a retry; the oldest is dropped beyond it. Default 1000. */
   maxQueue?: number;
@@ -23,14 +28,22 @@ export interface MoesifSyncOptions {
   retryMaxMs?: number;
   /** Records remembered as sent. Default 10,000. */
   rememberSent?: number;
+  /**
+   * Longest wait in sync() for Moesif to accept the record before answering 'pending' (delivery
+   * continues in the background). Default 20 ms: a Collector on the same network (a few ms)
+   * still answers 'synced', a distant or slow one never holds a signup. Infinity waits for
+   * the delivery (and its client retries) to finish.
+   */
+  waitMs?: number;
   logger?: ProvisionLogger;
 }
 
 export interface MoesifSync {
   sync(record: MoesifRecord): Promise<'synced' | 'pending'>;
+  /** Queued for retry, or still being delivered. */
   isPending(developerId: string): boolean;
   readonly pendingCount: number;
-  /** Retry every queued record now (used on drain). */
+  /** Waits for deliveries in flight, then retries every queued record now (used on drain). */
   flush(): Promise<void>;
   /** Stops the background timer; queued records are dropped (reconcile picks them up). */
   close(): void;
@@ -38,8 +51,17 @@ export interface MoesifSync {
 
 interface QueueEntry {
   record: MoesifRecord;
+  /** Order of the sync() call that produced the record, so an older one never replaces a newer one. */
+  seq: number;
   failures: number;
   nextAt: number;
+}
+
+interface Delivery {
+  digest: string;
+  seq: number;
+  /** Resolves true once Moesif holds the record, false when it went to the retry queue. Never rejects. */
+  done: Promise<boolean>;
 }
 
 export function createMoesifSync(client: MoesifClient, options: MoesifSyncOptions = {}): MoesifSync {
@@ -47,8 +69,11 @@ export function createMoesifSync(client: MoesifClient, options: MoesifSyncOption
   const retryBase = options.retryBaseMs ?? 1000;
   const retryMax = options.retryMaxMs ?? 60_000;
   const rememberSent = options.rememberSent ?? 10_000;
+  const waitMs = options.waitMs ?? DEFAULT_MOESIF_WAIT_MS;
   const queue = new Map<string, QueueEntry>();
+  const inFlight = new Map<string, Delivery>();
   const sent = new Map<string, string>();
+  let seqCounter = 0;
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
   let running = false;
@@ -56,8 +81,7 @@ export function createMoesifSync(client: MoesifClient, options: MoesifSyncOption
   const digest = (record: MoesifRecord) => sha256Hex(canonicalJson([record.company, record.user]));
 
   const send = async (record: MoesifRecord) => {
-    await client.upsertCompany(record.company);
-    await client.upsertUser(record.user);
+    await Promise.all([client.upsertCompany(record.company), client.upsertUser(record.user)]);
     sent.delete(record.developerId);
     sent.set(record.developerId, digest(record));
     if (sent.size > rememberSent) sent.delete(sent.keys().next().value as string);
@@ -73,14 +97,16 @@ export function createMoesifSync(client: MoesifClient, options: MoesifSyncOption
     timer.unref();
   };
 
-  const enqueue = (record: MoesifRecord, failures: number, error: unknown) => {
+  const enqueue = (record: MoesifRecord, seq: number, failures: number, error: unknown) => {
+    const queued = queue.get(record.developerId);
+    if (queued && queued.seq > seq) return;
     queue.delete(record.developerId);
     if (queue.size >= maxQueue) {
       const oldest = queue.keys().next().value as string;
       queue.delete(oldest);
       options.logger?.warn({ event: 'moesif_queue_overflow', developer_id: oldest, message: 'dropped from the Moesif retry queue; run reconcile' });
     }
-    queue.set(record.developerId, { record, failures, nextAt: Date.now() + Math.min(retryMax, retryBase * 2 ** (failures - 1)) });
+    queue.set(record.developerId, { record, seq, failures, nextAt: Date.now() + Math.min(retryMax, retryBase * 2 ** (failures - 1)) });
     options.logger?.warn({
       event: 'moesif_pending',
       developer_id: record.developerId,
@@ -91,13 +117,49 @@ export function createMoesifSync(client: MoesifClient, options: MoesifSyncOption
     schedule();
   };
 
+  /** Starts sending a record now; the newest delivery per developer decides what is queued. */
+  const deliver = (record: MoesifRecord): Delivery => {
+    const id = record.developerId;
+    const delivery: Delivery = { digest: digest(record), seq: ++seqCounter, done: Promise.resolve(false) };
+    inFlight.set(id, delivery);
+    delivery.done = (async () => {
+      try {
+        await send(record);
+        const queued = queue.get(id);
+        if (queued && queued.seq <= delivery.seq) queue.delete(id);
+        return true;
+      } catch (error) {
+        const newer = inFlight.get(id) !== delivery;
+        if (!newer) enqueue(record, delivery.seq, (queue.get(id)?.failures ?? 0) + 1, error);
+        return false;
+      } finally {
+        if (inFlight.get(id) === delivery) inFlight.delete(id);
+      }
+    })();
+    return delivery;
+  };
+
+  /** The delivery's outcome if it settles within waitMs, else false (it goes on regardless). */
+  const settledWithin = async (done: Promise<boolean>): Promise<boolean> => {
+    if (!Number.isFinite(waitMs)) return done;
+    let wait: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => {
+      wait = setTimeout(resolve, Math.max(0, waitMs), false);
+    });
+    try {
+      return await Promise.race([done, timeout]);
+    } finally {
+      clearTimeout(wait);
+    }
+  };
+
   const attempt = async (entry: QueueEntry) => {
     try {
       await send(entry.record);
       if (queue.get(entry.record.developerId) === entry) queue.delete(entry.record.developerId);
       options.logger?.info({ event: 'moesif_synced', developer_id: entry.record.developerId, after_failures: entry.failures });
     } catch (error) {
-      if (queue.get(entry.record.developerId) === entry) enqueue(entry.record, entry.failures + 1, error);
+      if (queue.get(entry.record.developerId) === entry) enqueue(entry.record, entry.seq, entry.failures + 1, error);
     }
   };
 
@@ -114,23 +176,25 @@ export function createMoesifSync(client: MoesifClient, options: MoesifSyncOption
     }
   };
 
+  const pendingIds = () => new Set([...queue.keys(), ...inFlight.keys()]);
+
   return {
     async sync(record) {
-      if (!queue.has(record.developerId) && sent.get(record.developerId) === digest(record)) return 'synced';
-      try {
-        await send(record);
-        queue.delete(record.developerId);
-        return 'synced';
-      } catch (error) {
-        enqueue(record, (queue.get(record.developerId)?.failures ?? 0) + 1, error);
-        return 'pending';
-      }
+      const id = record.developerId;
+      const recordDigest = digest(record);
+      if (!queue.has(id) && !inFlight.has(id) && sent.get(id) === recordDigest) return 'synced';
+      const current = inFlight.get(id);
+      const delivery = current?.digest === recordDigest ? current : deliver(record);
+      return (await settledWithin(delivery.done)) ? 'synced' : 'pending';
     },
-    isPending: (developerId) => queue.has(developerId),
+    isPending: (developerId) => queue.has(developerId) || inFlight.has(developerId),
     get pendingCount() {
-      return queue.size;
+      return pendingIds().size;
     },
-    flush: () => runDue(true),
+    async flush() {
+      await Promise.all([...inFlight.values()].map((delivery) => delivery.done));
+      await runDue(true);
+    },
     close() {
       closed = true;
       if (timer) clearTimeout(timer);

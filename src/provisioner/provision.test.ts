@@ -51,7 +51,9 @@ const FAST: StartOptions = {
   stripeRetry: { baseDelayMs: 5, maxDelayMs: 50 },
   stripeClient: { timeoutMs: 5_000 },
   moesifAttempts: 1,
-  moesifSync: { retryBaseMs: 50, retryMaxMs: 100 },
+  // Wait for Moesif's answer, so "synced" assertions do not depend on timing; the bounded wait
+  // (DEFAULT_MOESIF_WAIT_MS) has its own tests below.
+  moesifSync: { retryBaseMs: 50, retryMaxMs: 100, waitMs: Infinity },
 };
 
 const start = (overrides: Partial<ProvisionerSettings> = {}, options: StartOptions = {}) => startProvisioner(settingsFor(overrides), { ...FAST, ...options });
@@ -436,9 +438,9 @@ describe('GET /plans and /readyz, drain', () => {
     const { email } = addDeveloper();
     stripeEmulator.configure({ latencyMs: 200 });
     try {
-      const listsBefore = stripeEmulator.counters.count('GET /v1/customers');
+      const createsBefore = stripeEmulator.counters.count('POST /v1/customers');
       const inFlight = provisionOk(email, draining);
-      await waitFor(() => stripeEmulator.counters.count('GET /v1/customers') > listsBefore);
+      await waitFor(() => stripeEmulator.counters.count('POST /v1/customers') > createsBefore);
       await draining.drain();
       const result = await inFlight;
       expect(customersOf(email).map((c) => c.id)).toEqual([result.customerId]);

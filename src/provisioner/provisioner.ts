@@ -1,11 +1,17 @@
 /**
  * The single implementation of "make this Kong developer whole": Kong developer (the truth) ->
  * Stripe customer -> metered subscription -> Moesif company and user. Used by POST /provision,
- * the Kong event hook and reconcile. Exactly once comes from three layers:
+ * the Kong event hook and reconcile. Exactly once comes from these layers:
  * - in process, calls for one developer share one flight;
- * - list-before-create finds what an earlier run (or another process) made (customers.list by
- *   email is read-after-write consistent; customers.search is not and is never used);
- * - idempotency keys make a retried write (crash, lost answer) return the first object.
+ * - for a developer younger than STABLE_KEY_MAX_AGE_MS, every path and process sends the same
+ *   stable idempotency key for the customer and for the subscription, so a second create
+ *   replays the first object; the interactive paths therefore create without looking up first
+ *   (two Stripe round trips), and answer an idempotency_error (changed name or plan) by looking up;
+ * - otherwise, and always for reconcile and inspection, list-before-create finds what an earlier
+ *   run or another process made (customers.list by email is read-after-write consistent;
+ *   customers.search is not and is never used), and param keys make a retried write replay;
+ * - a developer this process made whole in the last minutes is answered from memory, so a repeat
+ *   call writes nothing.
  */
 import type Stripe from 'stripe';
 import { KongError } from '../kong/kong-errors.ts';
@@ -14,7 +20,7 @@ import { developerStatusName, parseDeveloperMeta, type KongDeveloper } from '../
 import { defaultPlan, type Plan, type PlansFile } from '../shared/plans.ts';
 import type { ProvisionResult } from '../shared/provisioner-api.ts';
 import { ProvisionError } from './errors.ts';
-import { hashEmail, idempotencyKey } from './idempotency.ts';
+import { hashEmail, idempotencyKey, stableIdempotencyKey, usesStableKeys } from './idempotency.ts';
 import type { MoesifRecord, MoesifSync } from './moesif-sync.ts';
 import type { PriceResolver } from './plan-prices.ts';
 import { silentLogger, type ProvisionLogger } from './provision-log.ts';
@@ -36,6 +42,18 @@ export interface ProvisionerDeps {
   writeLimiter?: WriteLimiter;
   logger?: ProvisionLogger;
   stripeRetry?: StripeRetryOptions;
+  /** Clock in ms (stable-key window, memory of whole developers); default Date.now. */
+  now?: () => number;
+  /**
+   * Interactive calls skip the Stripe lookups only for developers Kong created at or after this
+   * time (ms). Default: when this provisioner was created, so developers that an earlier version
+   * (param keys, no stable keys) may have provisioned are still looked up after an upgrade.
+   */
+  skipLookupsForDevelopersSince?: number;
+  /** How long a developer made whole is answered from memory; default 10 minutes. */
+  rememberWholeMs?: number;
+  /** Most developers remembered as whole; default 10,000. */
+  rememberWholeMax?: number;
 }
 
 /** ProvisionResult plus what this call wrote to Stripe. */
@@ -65,9 +83,22 @@ export interface DeveloperInspection {
   moesifPending: boolean;
 }
 
+/**
+ * - 'interactive' (POST /provision, the event hook): a developer made whole here recently is
+ *   answered from memory; a young developer's customer and subscription are created without a
+ *   lookup first (stable keys make that exactly once);
+ * - 'reconcile': always read Stripe before writing, so a whole developer costs reads only.
+ */
+export type ProvisionMode = 'interactive' | 'reconcile';
+
+export interface ProvisionOptions {
+  /** Default: 'interactive' for an email or id, 'reconcile' for a developer object (reconcile walks Kong pages). */
+  mode?: ProvisionMode;
+}
+
 export interface Provisioner {
   /** Email or Kong developer id (looked up in Kong), or a developer object already read from Kong. */
-  provisionDeveloper(emailOrDeveloper: string | KongDeveloper): Promise<ProvisionOutcome>;
+  provisionDeveloper(emailOrDeveloper: string | KongDeveloper, options?: ProvisionOptions): Promise<ProvisionOutcome>;
   inspectDeveloper(emailOrDeveloper: string | KongDeveloper): Promise<DeveloperInspection>;
   /** Whether a developer's status is in PROVISION_STATUSES. */
   isProvisionable(developer: Pick<KongDeveloper, 'status'>): boolean;
@@ -77,9 +108,29 @@ type Step = 'kong' | 'plan' | 'customer' | 'subscription' | 'moesif';
 
 const DEAD_SUBSCRIPTION = new Set(['canceled', 'incomplete_expired']);
 
+/** How the Stripe part of a call went, for the log line. */
+type StripePath = 'remembered' | 'direct' | 'lookup';
+
+interface WholeIds {
+  customerId: string;
+  subscriptionId: string;
+  at: number;
+}
+
+/** stripe-node puts the response headers on the returned object; Stripe marks replays. */
+function wasReplayed(object: object): boolean {
+  return (object as Partial<Stripe.Response<object>>).lastResponse?.headers?.['idempotent-replayed'] === 'true';
+}
+
 export function createProvisioner(deps: ProvisionerDeps): Provisioner {
   const logger = deps.logger ?? silentLogger;
+  const now = deps.now ?? Date.now;
+  const skipLookupsSince = deps.skipLookupsForDevelopersSince ?? now();
+  const rememberWholeMs = deps.rememberWholeMs ?? 10 * 60_000;
+  const rememberWholeMax = deps.rememberWholeMax ?? 10_000;
   const flights = createSingleFlight();
+  // Developer id + price id -> what this process made whole; insertion order is age order.
+  const whole = new Map<string, WholeIds>();
   const retry = (what: string, write: boolean) => ({ ...deps.stripeRetry, what, limiter: write ? deps.writeLimiter : undefined });
 
   const isProvisionable = (developer: Pick<KongDeveloper, 'status'>) => deps.provisionStatuses.includes(developer.status);
@@ -167,26 +218,61 @@ export function createProvisioner(deps: ProvisionerDeps): Provisioner {
     return undefined;
   };
 
-  async function ensureCustomer(developer: KongDeveloper, plan: Plan): Promise<{ customer: Stripe.Customer; created: boolean }> {
-    const existing = (await findCustomers(developer))[0];
-    if (existing) return { customer: existing, created: false };
+  /**
+   * Writes `create` and, when it fails in a way that may hide an existing object (a race, or a
+   * write Stripe may have applied), looks up before giving up. `created` is false when Stripe
+   * replayed an earlier write or the object was found.
+   */
+  async function createOrFind<T extends object>(
+    create: () => Promise<T>,
+    find: () => Promise<T | undefined>,
+    what: string,
+  ): Promise<{ object: T; created: boolean }> {
+    try {
+      const object = await withStripeRetry(create, retry(what, true));
+      return { object, created: !wasReplayed(object) };
+    } catch (error) {
+      const recovery = recoveryAfterFailedWrite(error);
+      if (!recovery) throw error;
+      const found = await find();
+      if (found) return { object: found, created: recovery === 'applied' };
+      throw error;
+    }
+  }
+
+  function customerParams(developer: KongDeveloper, plan: Plan): Stripe.CustomerCreateParams {
     const name = developerName(developer);
-    const params: Stripe.CustomerCreateParams = {
+    return {
       email: developer.email,
       ...(name ? { name } : {}),
       metadata: { kong_developer_id: developer.id, kong_workspace: deps.workspace, plan: plan.id },
     };
-    const idempotencyKeyValue = idempotencyKey({ workspace: deps.workspace, developerId: developer.id, step: 'customer', params });
-    try {
-      const customer = await withStripeRetry(() => deps.stripe.customers.create(params, { idempotencyKey: idempotencyKeyValue }), retry('create the customer', true));
-      return { customer, created: true };
-    } catch (error) {
-      const recovery = recoveryAfterFailedWrite(error);
-      if (!recovery) throw error;
-      const found = (await findCustomers(developer))[0];
-      if (found) return { customer: found, created: recovery === 'applied' };
-      throw error;
+  }
+
+  function subscriptionParams(developer: KongDeveloper, customer: Stripe.Customer, plan: Plan, price: Stripe.Price): Stripe.SubscriptionCreateParams {
+    return {
+      customer: customer.id,
+      items: [{ price: price.id }],
+      metadata: { kong_developer_id: developer.id, kong_workspace: deps.workspace, plan: plan.id },
+    };
+  }
+
+  /** `lookupFirst: false` only with stable keys, where a create of an existing customer replays it. */
+  async function ensureCustomer(developer: KongDeveloper, plan: Plan, stable: boolean, lookupFirst: boolean): Promise<{ customer: Stripe.Customer; created: boolean }> {
+    if (lookupFirst) {
+      const existing = (await findCustomers(developer))[0];
+      if (existing) return { customer: existing, created: false };
     }
+    const params = customerParams(developer, plan);
+    const key = stable
+      ? stableIdempotencyKey({ workspace: deps.workspace, developerId: developer.id, step: 'customer' })
+      : idempotencyKey({ workspace: deps.workspace, developerId: developer.id, step: 'customer', params });
+    const { object, created } = await createOrFind(
+      () => deps.stripe.customers.create(params, { idempotencyKey: key }),
+      async () => (await findCustomers(developer))[0],
+      'create the customer',
+    );
+    return { customer: object, created };
   }
 
   async function ensureSubscription(
@@ -194,25 +280,39 @@ export function createProvisioner(deps: ProvisionerDeps): Provisioner {
     customer: Stripe.Customer,
     plan: Plan,
     price: Stripe.Price,
+    stable: boolean,
+    lookupFirst: boolean,
   ): Promise<{ subscription: Stripe.Subscription; created: boolean }> {
-    const existing = await findSubscription(customer.id, price.id);
-    if (existing) return { subscription: existing, created: false };
-    const params: Stripe.SubscriptionCreateParams = {
-      customer: customer.id,
-      items: [{ price: price.id }],
-      metadata: { kong_developer_id: developer.id, kong_workspace: deps.workspace, plan: plan.id },
-    };
-    const key = idempotencyKey({ workspace: deps.workspace, developerId: developer.id, step: 'subscription', params });
-    try {
-      const subscription = await withStripeRetry(() => deps.stripe.subscriptions.create(params, { idempotencyKey: key }), retry('create the subscription', true));
-      return { subscription, created: true };
-    } catch (error) {
-      const recovery = recoveryAfterFailedWrite(error);
-      if (!recovery) throw error;
-      const found = await findSubscription(customer.id, price.id);
-      if (found) return { subscription: found, created: recovery === 'applied' };
-      throw error;
+    if (lookupFirst) {
+      const existing = await findSubscription(customer.id, price.id);
+      if (existing) return { subscription: existing, created: false };
     }
+    const params = subscriptionParams(developer, customer, plan, price);
+    const key = stable
+      ? stableIdempotencyKey({ workspace: deps.workspace, developerId: developer.id, step: 'subscription', priceId: price.id })
+      : idempotencyKey({ workspace: deps.workspace, developerId: developer.id, step: 'subscription', params });
+    const { object, created } = await createOrFind(
+      () => deps.stripe.subscriptions.create(params, { idempotencyKey: key }),
+      () => findSubscription(customer.id, price.id),
+      'create the subscription',
+    );
+    return { subscription: object, created };
+  }
+
+  const wholeKey = (developer: KongDeveloper, price: Stripe.Price) => `${developer.id}\u0000${price.id}`;
+
+  function rememberedWhole(developer: KongDeveloper, price: Stripe.Price): WholeIds | undefined {
+    const ids = whole.get(wholeKey(developer, price));
+    if (ids && now() - ids.at < rememberWholeMs) return ids;
+    if (ids) whole.delete(wholeKey(developer, price));
+    return undefined;
+  }
+
+  function rememberWhole(developer: KongDeveloper, price: Stripe.Price, customerId: string, subscriptionId: string): void {
+    const key = wholeKey(developer, price);
+    whole.delete(key);
+    whole.set(key, { customerId, subscriptionId, at: now() });
+    while (whole.size > rememberWholeMax) whole.delete(whole.keys().next().value as string);
   }
 
   function moesifRecord(developer: KongDeveloper, plan: Plan, customerId: string, subscriptionId: string): MoesifRecord {
@@ -230,7 +330,7 @@ export function createProvisioner(deps: ProvisionerDeps): Provisioner {
     };
   }
 
-  async function makeWhole(developer: KongDeveloper, time: StepTimer): Promise<ProvisionOutcome> {
+  async function makeWhole(developer: KongDeveloper, mode: ProvisionMode, time: StepTimer): Promise<ProvisionOutcome & { stripePath: StripePath }> {
     if (!isProvisionable(developer))
       throw new ProvisionError(
         'developer_not_provisionable',
@@ -240,20 +340,33 @@ export function createProvisioner(deps: ProvisionerDeps): Provisioner {
       );
     const plan = selectPlan(developer);
     const price = await time('plan', () => deps.prices.priceFor(plan));
-    const { customer, created: customerCreated } = await time('customer', () => ensureCustomer(developer, plan));
-    const { subscription, created: subscriptionCreated } = await time('subscription', () => ensureSubscription(developer, customer, plan, price));
-    const moesif = await time('moesif', () => deps.moesif.sync(moesifRecord(developer, plan, customer.id, subscription.id)));
-    return {
-      developerId: developer.id,
-      customerId: customer.id,
-      subscriptionId: subscription.id,
-      plan: plan.id,
-      moesif,
-      created: { customer: customerCreated, subscription: subscriptionCreated },
-    };
+    const interactive = mode === 'interactive';
+    const remembered = interactive ? rememberedWhole(developer, price) : undefined;
+    let ids: { customerId: string; subscriptionId: string };
+    let created = { customer: false, subscription: false };
+    let stripePath: StripePath;
+    if (remembered) {
+      ids = remembered;
+      stripePath = 'remembered';
+    } else {
+      const stable = usesStableKeys(developer.created_at, now());
+      // Skipping the lookups is exactly once only if every object of this developer was written
+      // with the stable keys: young, and created after this version started (see the deps doc).
+      const lookupFirst = !(interactive && stable && developer.created_at * 1000 >= Math.floor(skipLookupsSince / 1000) * 1000);
+      stripePath = lookupFirst ? 'lookup' : 'direct';
+      const { customer, created: customerCreated } = await time('customer', () => ensureCustomer(developer, plan, stable, lookupFirst));
+      const { subscription, created: subscriptionCreated } = await time('subscription', () =>
+        ensureSubscription(developer, customer, plan, price, stable, lookupFirst),
+      );
+      ids = { customerId: customer.id, subscriptionId: subscription.id };
+      created = { customer: customerCreated, subscription: subscriptionCreated };
+      rememberWhole(developer, price, customer.id, subscription.id);
+    }
+    const moesif = await time('moesif', () => deps.moesif.sync(moesifRecord(developer, plan, ids.customerId, ids.subscriptionId)));
+    return { developerId: developer.id, customerId: ids.customerId, subscriptionId: ids.subscriptionId, plan: plan.id, moesif, created, stripePath };
   }
 
-  async function provisionLogged(input: string | KongDeveloper): Promise<ProvisionOutcome> {
+  async function provisionLogged(input: string | KongDeveloper, mode: ProvisionMode): Promise<ProvisionOutcome> {
     const started = performance.now();
     const ms: Partial<Record<Step, number>> = {};
     const time: StepTimer = async (step, work) => {
@@ -273,8 +386,16 @@ export function createProvisioner(deps: ProvisionerDeps): Provisioner {
     try {
       const found = developer ?? (await time('kong', () => fetchDeveloper(input as string)));
       developer = found;
-      const outcome = await flights.run(`developer:${found.id}`, () => makeWhole(found, time));
-      logger.info({ ...base(), outcome: 'ok', plan: outcome.plan, created: outcome.created, moesif: outcome.moesif, ms: { ...ms, total: Math.round(performance.now() - started) } });
+      const { stripePath, ...outcome } = await flights.run(`developer:${found.id}`, () => makeWhole(found, mode, time));
+      logger.info({
+        ...base(),
+        outcome: 'ok',
+        plan: outcome.plan,
+        created: outcome.created,
+        stripe: stripePath,
+        moesif: outcome.moesif,
+        ms: { ...ms, total: Math.round(performance.now() - started) },
+      });
       return outcome;
     } catch (error) {
       const code = error instanceof ProvisionError ? error.code : 'internal_error';
@@ -288,10 +409,11 @@ export function createProvisioner(deps: ProvisionerDeps): Provisioner {
 
   return {
     isProvisionable,
-    provisionDeveloper(input) {
+    provisionDeveloper(input, options = {}) {
+      const mode = options.mode ?? (typeof input === 'string' ? 'interactive' : 'reconcile');
       // Concurrent calls with the same email share one Kong lookup and one log line.
-      const key = typeof input === 'string' ? `lookup:${input.trim().toLowerCase()}` : `object:${input.id}`;
-      return flights.run(key, () => provisionLogged(input));
+      const key = typeof input === 'string' ? `lookup:${mode}:${input.trim().toLowerCase()}` : `object:${mode}:${input.id}`;
+      return flights.run(key, () => provisionLogged(input, mode));
     },
 
     async inspectDeveloper(input) {

@@ -19,6 +19,16 @@ export interface RandomFaultKnobs<K extends string> {
   faultWhen: FaultTiming | 'mixed';
 }
 
+/** The zod fields of RandomFaultKnobs, to spread into an emulator's knobs schema. */
+export function randomFaultKnobFields<K extends string>(kinds: readonly K[]) {
+  return {
+    faultRate: z.number().min(0).max(1),
+    faultSeed: z.number().int(),
+    faultKinds: z.array(z.enum(kinds as [K, ...K[]])).min(1),
+    faultWhen: z.enum(['before', 'after', 'mixed']),
+  };
+}
+
 /**
  * An emulator's current knobs. configure() validates the merged knobs before anything changes;
  * `onApply` carries knobs that live elsewhere (rate limits, handler settings) over.

@@ -15,6 +15,7 @@ import {
   faultRuleFromJson,
   HeldRequests,
   mountControlRoutes,
+  randomFaultKnobFields,
   serveEmulator,
   withControlRoutes,
 } from '../faults/emulator-control.ts';
@@ -37,10 +38,7 @@ const knobsSchema = z
     down: z.union([z.literal(false), z.literal('503'), z.literal('drop')]),
     /** Accepted application ids; null accepts any non-empty id. */
     applicationIds: z.array(z.string().min(1)).nullable(),
-    faultRate: z.number().min(0).max(1),
-    faultSeed: z.number().int(),
-    faultKinds: z.array(z.enum(MOESIF_FAULT_KINDS as [MoesifFaultKind, ...MoesifFaultKind[]])).min(1),
-    faultWhen: z.enum(['before', 'after', 'mixed']),
+    ...randomFaultKnobFields(MOESIF_FAULT_KINDS),
     hangMs: z.number().min(0).max(600_000),
   })
   .strict();

@@ -6,7 +6,16 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { EmulatorKnobs, faultRuleFields, faultRuleFromJson, HeldRequests, mountControlRoutes, serveEmulator, withControlRoutes } from '../faults/emulator-control.ts';
+import {
+  EmulatorKnobs,
+  faultRuleFields,
+  faultRuleFromJson,
+  HeldRequests,
+  mountControlRoutes,
+  randomFaultKnobFields,
+  serveEmulator,
+  withControlRoutes,
+} from '../faults/emulator-control.ts';
 import { FaultInjector } from '../faults/fault-injector.ts';
 import { RequestCounters } from '../faults/request-counters.ts';
 import { TokenBucket } from '../faults/token-bucket.ts';
@@ -27,11 +36,7 @@ const knobsSchema = z
     writeRateLimit: z.number().min(0).nullable(),
     /** Reads per second; null or 0 = unlimited. */
     readRateLimit: z.number().min(0).nullable(),
-    /** Probability 0..1 that a call gets a random fault. */
-    faultRate: z.number().min(0).max(1),
-    faultSeed: z.number().int(),
-    faultKinds: z.array(z.enum(STRIPE_FAULT_KINDS as [StripeFaultKind, ...StripeFaultKind[]])).min(1),
-    faultWhen: z.enum(['before', 'after', 'mixed']),
+    ...randomFaultKnobFields(STRIPE_FAULT_KINDS),
     /** Allowed secret keys; null accepts any sk_test_/rk_test_ key. */
     apiKeys: z.array(z.string().min(1)).nullable(),
     /** Longest a 'timeout' fault holds a request before dropping it (stripe-node times out at 80 s). */
