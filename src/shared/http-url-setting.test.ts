@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SettingError } from './errors.ts';
-import { isHttpUrl, parseHttpUrl, withoutTrailingSlash, type HttpUrlRules } from './http-url-setting.ts';
+import { isHttpUrl, MAX_URL_LENGTH, parseHttpUrl, withoutTrailingSlash, type HttpUrlRules } from './http-url-setting.ts';
 
 /** The SettingError parseHttpUrl throws (fails the test when it accepts the value). */
 function rejection(value: string | undefined, rules: HttpUrlRules, setting = 'SOME_URL'): SettingError {
@@ -50,6 +50,13 @@ describe('parseHttpUrl', () => {
     expect(malformed.message).toBe('SOME_URL: "nope" is not a URL');
     expect(malformed.hint).toBe(`use a full URL such as ${example}`);
     expect(rejection('ftp://files.example', { example }).message).toBe('SOME_URL: must be http or https, got ftp:');
+  });
+
+  it('refuses a URL longer than MAX_URL_LENGTH and quotes at most the start of a bad one', () => {
+    const long = `https://${'a'.repeat(MAX_URL_LENGTH)}.example`;
+    expect(rejection(long, { example }).message).toBe(`SOME_URL: is ${long.length} characters long; at most ${MAX_URL_LENGTH} are accepted`);
+    expect(parseHttpUrl(`https://${'a'.repeat(60)}.example/${'p'.repeat(MAX_URL_LENGTH - 80)}`, 'SOME_URL', { example }).hostname).toMatch(/^a+\.example$/);
+    expect(rejection(`not a url ${'x'.repeat(500)}`, { example }).message.length).toBeLessThan(140);
   });
 
   it('refuses credentials only for URLs served to browsers', () => {

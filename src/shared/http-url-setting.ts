@@ -24,14 +24,20 @@ export interface HttpUrlRules {
 }
 
 /** Validates `value` as the http(s) URL setting `setting`; throws SettingError naming it. */
+/** Longest URL setting accepted (a common browser and proxy limit). */
+export const MAX_URL_LENGTH = 2048;
+
 export function parseHttpUrl(value: string | undefined, setting: string, rules: HttpUrlRules): URL {
   const { example } = rules;
   if (!value) throw new SettingError(setting, rules.missing?.message ?? 'is not set', rules.missing?.hint ?? `set it to a full URL such as ${example}`);
+  // Some of these URLs end up in every portal page; none has a reason to be longer than browsers like.
+  if (value.length > MAX_URL_LENGTH)
+    throw new SettingError(setting, `is ${value.length} characters long; at most ${MAX_URL_LENGTH} are accepted`, `use a base URL such as ${example}`);
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new SettingError(setting, `"${value}" is not a URL`, `use a full URL such as ${example}`);
+    throw new SettingError(setting, `"${value.length > 80 ? `${value.slice(0, 80)}…` : value}" is not a URL`, `use a full URL such as ${example}`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new SettingError(setting, `must be http or https, got ${url.protocol}`, `use a full URL such as ${example}`);
   if (rules.publicInBrowser && (url.username || url.password)) throw new SettingError(setting, 'must not carry credentials: every portal visitor can read it');
