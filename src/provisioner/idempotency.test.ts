@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, hashEmail, idempotencyKey } from './idempotency.ts';
+import { canonicalJson, hashEmail, idempotencyKey, STABLE_KEY_MAX_AGE_MS, stableIdempotencyKey, usesStableKeys } from './idempotency.ts';
 
 const base = { workspace: 'default', developerId: 'dev-1', step: 'subscription' as const };
 
@@ -33,6 +33,53 @@ describe('idempotencyKey', () => {
     const key = idempotencyKey({ ...base, step: 'customer', params: { email: 'ada@example.com', name: 'Ada' } });
     expect(key).not.toContain('ada');
     expect(key).not.toContain('example');
+  });
+});
+
+describe('stableIdempotencyKey', () => {
+  const developer = { workspace: 'default', developerId: 'dev-1' };
+
+  it('depends on the workspace, the developer, the step and the price, and on nothing else', () => {
+    const keys = [
+      stableIdempotencyKey({ ...developer, step: 'customer' }),
+      stableIdempotencyKey({ ...developer, workspace: 'other', step: 'customer' }),
+      stableIdempotencyKey({ ...developer, developerId: 'dev-2', step: 'customer' }),
+      stableIdempotencyKey({ ...developer, step: 'subscription', priceId: 'price_a' }),
+      stableIdempotencyKey({ ...developer, step: 'subscription', priceId: 'price_b' }),
+    ];
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(stableIdempotencyKey({ ...developer, step: 'customer' })).toBe(keys[0]);
+    expect(keys[0]).toMatch(/^kpm-customer-stable-[0-9a-f]{64}$/);
+    expect(keys[3]).toMatch(/^kpm-subscription-stable-[0-9a-f]{64}$/);
+  });
+
+  it('never equals a param key of the same step', () => {
+    const params = { email: 'ada@example.com' };
+    expect(stableIdempotencyKey({ ...developer, step: 'customer' })).not.toBe(idempotencyKey({ ...developer, step: 'customer', params }));
+  });
+});
+
+describe('usesStableKeys', () => {
+  const now = Date.UTC(2026, 10, 21, 12, 0, 0);
+  const ago = (ms: number) => Math.floor((now - ms) / 1000);
+
+  it('is true for developers younger than the window, false from its end on', () => {
+    expect(usesStableKeys(ago(0), now)).toBe(true);
+    expect(usesStableKeys(ago(60 * 60 * 1000), now)).toBe(true);
+    expect(usesStableKeys(ago(STABLE_KEY_MAX_AGE_MS - 1000), now)).toBe(true);
+    expect(usesStableKeys(ago(STABLE_KEY_MAX_AGE_MS), now)).toBe(false);
+    expect(usesStableKeys(ago(2 * 24 * 60 * 60 * 1000), now)).toBe(false);
+  });
+
+  it('stops an hour before Stripe forgets a key (24 h), for clock skew', () => {
+    expect(usesStableKeys(ago(22.9 * 60 * 60 * 1000), now)).toBe(true);
+    expect(usesStableKeys(ago(23 * 60 * 60 * 1000), now)).toBe(false);
+  });
+
+  it('is false without a usable created_at', () => {
+    expect(usesStableKeys(undefined, now)).toBe(false);
+    expect(usesStableKeys(0, now)).toBe(false);
+    expect(usesStableKeys(Number.NaN, now)).toBe(false);
   });
 });
 

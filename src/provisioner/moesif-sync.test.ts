@@ -37,17 +37,63 @@ describe('createMoesifSync', () => {
     vi.useRealTimers();
   });
 
-  it('sends the company before the user and answers synced', async () => {
+  it('sends the company and the user at once, and answers synced when it waits for them', async () => {
     const { state, client } = fakeCollector();
-    sync = createMoesifSync(client);
-    await expect(sync.sync(record('a'))).resolves.toBe('synced');
+    const started: string[] = [];
+    const release: Array<() => void> = [];
+    const held = (kind: string, accept: () => Promise<void>) => async () => {
+      started.push(kind);
+      await new Promise<void>((resolve) => release.push(resolve));
+      await accept();
+    };
+    const slow: MoesifClient = {
+      upsertCompany: (company) => held('company', () => client.upsertCompany(company))(),
+      upsertUser: (user) => held('user', () => client.upsertUser(user))(),
+      check: async () => {},
+    };
+    sync = createMoesifSync(slow, { waitMs: Infinity });
+    const answer = sync.sync(record('a'));
+    await vi.waitFor(() => expect(started).toHaveLength(2));
+    // Both requests are out before either has been answered.
+    expect(started.sort()).toEqual(['company', 'user']);
+    expect(sync.isPending('a')).toBe(true);
+    release.forEach((resolve) => resolve());
+    await expect(answer).resolves.toBe('synced');
     expect(state.companies).toEqual([record('a').company]);
     expect(state.users).toEqual([record('a').user]);
+    expect(sync.isPending('a')).toBe(false);
+  });
+
+  it('by default answers pending at once, delivers in the background, then answers synced without a call', async () => {
+    const { state, client } = fakeCollector();
+    sync = createMoesifSync(client);
+    await expect(sync.sync(record('a'))).resolves.toBe('pending');
+    expect(sync.pendingCount).toBe(1);
+    await sync.flush();
+    expect(sync.pendingCount).toBe(0);
+    expect(state.users.map((u) => u.user_id)).toEqual(['a@example.com']);
+    const calls = state.calls;
+    await expect(sync.sync(record('a'))).resolves.toBe('synced');
+    expect(state.calls).toBe(calls);
+  });
+
+  it('a per-call wait overrides the default', async () => {
+    const { client } = fakeCollector();
+    sync = createMoesifSync(client);
+    await expect(sync.sync(record('a'), { waitMs: Infinity })).resolves.toBe('synced');
+  });
+
+  it('a sync of the record being delivered joins that delivery instead of sending again', async () => {
+    const { state, client } = fakeCollector();
+    sync = createMoesifSync(client);
+    await sync.sync(record('a'));
+    await expect(sync.sync(record('a'), { waitMs: Infinity })).resolves.toBe('synced');
+    expect(state.calls).toBe(2);
   });
 
   it('does not resend an identical record, but sends a changed one', async () => {
     const { state, client } = fakeCollector();
-    sync = createMoesifSync(client);
+    sync = createMoesifSync(client, { waitMs: Infinity });
     await sync.sync(record('a'));
     await sync.sync(record('a'));
     expect(state.calls).toBe(2);
@@ -55,11 +101,34 @@ describe('createMoesifSync', () => {
     expect(state.calls).toBe(4);
   });
 
+  it('an older record failing after a newer one was delivered is not queued over it', async () => {
+    const { state, client } = fakeCollector();
+    let failFirst: (() => void) | undefined;
+    const flaky: MoesifClient = {
+      ...client,
+      upsertUser: async (user) => {
+        if (user.metadata.plan === 'starter') {
+          await new Promise<void>((resolve) => (failFirst = resolve));
+          throw new MoesifError('Moesif answered 503', { status: 503, retriable: true });
+        }
+        await client.upsertUser(user);
+      },
+    };
+    sync = createMoesifSync(flaky, { retryBaseMs: 60_000 });
+    await sync.sync(record('a', 'starter'));
+    await vi.waitFor(() => expect(failFirst).toBeDefined());
+    await expect(sync.sync(record('a', 'growth'), { waitMs: Infinity })).resolves.toBe('synced');
+    failFirst?.();
+    await sync.flush();
+    expect(sync.isPending('a')).toBe(false);
+    expect(state.users.map((u) => u.metadata.plan)).toEqual(['growth']);
+  });
+
   it('answers pending while Moesif is down, then syncs in the background when it is back', async () => {
     vi.useFakeTimers();
     const { state, client } = fakeCollector();
     const logger = createMemoryLogger();
-    sync = createMoesifSync(client, { retryBaseMs: 100, retryMaxMs: 400, logger });
+    sync = createMoesifSync(client, { retryBaseMs: 100, retryMaxMs: 400, waitMs: Infinity, logger });
     state.down = true;
     await expect(sync.sync(record('a'))).resolves.toBe('pending');
     expect(sync.isPending('a')).toBe(true);
@@ -75,7 +144,7 @@ describe('createMoesifSync', () => {
   it('keeps the queue bounded, dropping the oldest developer', async () => {
     const { state, client } = fakeCollector();
     const logger = createMemoryLogger();
-    sync = createMoesifSync(client, { maxQueue: 2, retryBaseMs: 60_000, logger });
+    sync = createMoesifSync(client, { maxQueue: 2, retryBaseMs: 60_000, waitMs: Infinity, logger });
     state.down = true;
     for (const id of ['a', 'b', 'c']) await sync.sync(record(id));
     expect(sync.pendingCount).toBe(2);

@@ -18,7 +18,7 @@ export interface MoesifRecord {
 }
 
 /** Default of MoesifSyncOptions.waitMs; see there. */
-export const DEFAULT_MOESIF_WAIT_MS = 20;
+export const DEFAULT_MOESIF_WAIT_MS = 0;
 
 export interface MoesifSyncOptions {
   /** Most developers waiting for a retry; the oldest is dropped beyond it. Default 1000. */
@@ -30,16 +30,19 @@ export interface MoesifSyncOptions {
   rememberSent?: number;
   /**
    * Longest wait in sync() for Moesif to accept the record before answering 'pending' (delivery
-   * continues in the background). Default 20 ms: a Collector on the same network (a few ms)
-   * still answers 'synced', a distant or slow one never holds a signup. Infinity waits for
-   * the delivery (and its client retries) to finish.
+   * continues in the background); sync() can override it per call. Infinity waits for the
+   * delivery and its client retries. Default 0: nothing reads 'synced' on the signup path (the
+   * page only needs the 200), and the Collector is a remote service whose round trip (tens of
+   * ms, more with a new TLS connection) would come straight on top of the signup; a record this
+   * process already delivered still answers 'synced' at once.
    */
   waitMs?: number;
   logger?: ProvisionLogger;
 }
 
 export interface MoesifSync {
-  sync(record: MoesifRecord): Promise<'synced' | 'pending'>;
+  /** 'synced' once Moesif holds the record, 'pending' when it is still being (re)tried. */
+  sync(record: MoesifRecord, options?: { waitMs?: number }): Promise<'synced' | 'pending'>;
   /** Queued for retry, or still being delivered. */
   isPending(developerId: string): boolean;
   readonly pendingCount: number;
@@ -69,10 +72,10 @@ export function createMoesifSync(client: MoesifClient, options: MoesifSyncOption
   const retryBase = options.retryBaseMs ?? 1000;
   const retryMax = options.retryMaxMs ?? 60_000;
   const rememberSent = options.rememberSent ?? 10_000;
-  const waitMs = options.waitMs ?? DEFAULT_MOESIF_WAIT_MS;
+  const defaultWaitMs = options.waitMs ?? DEFAULT_MOESIF_WAIT_MS;
   const queue = new Map<string, QueueEntry>();
   const inFlight = new Map<string, Delivery>();
-  const sent = new Map<string, string>();
+  const sent = new Map<string, { digest: string; seq: number }>();
   let seqCounter = 0;
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
@@ -80,10 +83,13 @@ export function createMoesifSync(client: MoesifClient, options: MoesifSyncOption
 
   const digest = (record: MoesifRecord) => sha256Hex(canonicalJson([record.company, record.user]));
 
-  const send = async (record: MoesifRecord) => {
+  /** Remembers what Moesif holds; an older record answered late does not replace a newer one. */
+  const send = async (record: MoesifRecord, seq: number) => {
     await Promise.all([client.upsertCompany(record.company), client.upsertUser(record.user)]);
+    const known = sent.get(record.developerId);
+    if (known && known.seq > seq) return;
     sent.delete(record.developerId);
-    sent.set(record.developerId, digest(record));
+    sent.set(record.developerId, { digest: digest(record), seq });
     if (sent.size > rememberSent) sent.delete(sent.keys().next().value as string);
   };
 
@@ -117,14 +123,18 @@ export function createMoesifSync(client: MoesifClient, options: MoesifSyncOption
     schedule();
   };
 
-  /** Starts sending a record now; the newest delivery per developer decides what is queued. */
-  const deliver = (record: MoesifRecord): Delivery => {
+  /**
+   * Starts sending a record; the newest delivery per developer decides what is queued. `later`
+   * starts it after the current I/O turn, so an answer that does not wait goes out first.
+   */
+  const deliver = (record: MoesifRecord, later: boolean): Delivery => {
     const id = record.developerId;
     const delivery: Delivery = { digest: digest(record), seq: ++seqCounter, done: Promise.resolve(false) };
     inFlight.set(id, delivery);
     delivery.done = (async () => {
+      if (later) await new Promise((resolve) => setImmediate(resolve));
       try {
-        await send(record);
+        await send(record, delivery.seq);
         const queued = queue.get(id);
         if (queued && queued.seq <= delivery.seq) queue.delete(id);
         return true;
@@ -140,11 +150,12 @@ export function createMoesifSync(client: MoesifClient, options: MoesifSyncOption
   };
 
   /** The delivery's outcome if it settles within waitMs, else false (it goes on regardless). */
-  const settledWithin = async (done: Promise<boolean>): Promise<boolean> => {
+  const settledWithin = async (done: Promise<boolean>, waitMs: number): Promise<boolean> => {
     if (!Number.isFinite(waitMs)) return done;
+    if (waitMs <= 0) return false;
     let wait: NodeJS.Timeout | undefined;
     const timeout = new Promise<boolean>((resolve) => {
-      wait = setTimeout(resolve, Math.max(0, waitMs), false);
+      wait = setTimeout(resolve, waitMs, false);
     });
     try {
       return await Promise.race([done, timeout]);
@@ -155,7 +166,7 @@ export function createMoesifSync(client: MoesifClient, options: MoesifSyncOption
 
   const attempt = async (entry: QueueEntry) => {
     try {
-      await send(entry.record);
+      await send(entry.record, entry.seq);
       if (queue.get(entry.record.developerId) === entry) queue.delete(entry.record.developerId);
       options.logger?.info({ event: 'moesif_synced', developer_id: entry.record.developerId, after_failures: entry.failures });
     } catch (error) {
@@ -179,13 +190,14 @@ export function createMoesifSync(client: MoesifClient, options: MoesifSyncOption
   const pendingIds = () => new Set([...queue.keys(), ...inFlight.keys()]);
 
   return {
-    async sync(record) {
+    async sync(record, syncOptions = {}) {
       const id = record.developerId;
       const recordDigest = digest(record);
-      if (!queue.has(id) && !inFlight.has(id) && sent.get(id) === recordDigest) return 'synced';
+      if (!queue.has(id) && !inFlight.has(id) && sent.get(id)?.digest === recordDigest) return 'synced';
+      const waitMs = syncOptions.waitMs ?? defaultWaitMs;
       const current = inFlight.get(id);
-      const delivery = current?.digest === recordDigest ? current : deliver(record);
-      return (await settledWithin(delivery.done)) ? 'synced' : 'pending';
+      const delivery = current?.digest === recordDigest ? current : deliver(record, waitMs <= 0);
+      return (await settledWithin(delivery.done, waitMs)) ? 'synced' : 'pending';
     },
     isPending: (developerId) => queue.has(developerId) || inFlight.has(developerId),
     get pendingCount() {

@@ -58,7 +58,8 @@ describe.skipIf(!hasTestKey)('provisioning against Stripe test mode (skipped unl
       return c.body(null, 201);
     });
     moesifServer = await listen('moesif stand-in', collector.fetch);
-    moesif = createMoesifSync(createMoesifClient({ apiBase: moesifServer.url, applicationId: 'live-test' }));
+    // Waits for the stand-in collector, so the assertions below can read what it received.
+    moesif = createMoesifSync(createMoesifClient({ apiBase: moesifServer.url, applicationId: 'live-test' }), { waitMs: Infinity });
   });
 
   afterAll(async () => {

@@ -65,6 +65,14 @@ function addDeveloper(meta: Record<string, unknown> = { full_name: 'Ada Lovelace
   return { email, id: developer.id };
 }
 
+/** A developer Kong created `seconds` ago (Kong's created_at is in seconds). */
+function addDeveloperCreatedAgo(seconds: number, meta: Record<string, unknown> = { full_name: 'Ada Lovelace' }) {
+  const email = `dev${++emailSequence}@example.com`;
+  const developer = kong.state.addDeveloper('default', { email, status: 0, meta }, { emitEvent: false });
+  developer.created_at -= seconds;
+  return { email, id: developer.id };
+}
+
 function provision(service: { url: string }, body: unknown, headers: Record<string, string> = {}) {
   return fetch(`${service.url}/provision`, {
     method: 'POST',
@@ -78,6 +86,28 @@ async function provisionOk(email: string, service: { url: string } = provisioner
   const body = (await response.json()) as ProvisionResult;
   expect(response.status, JSON.stringify(body)).toBe(200);
   return body;
+}
+
+/** How many requests of each kind (e.g. "GET /v1/customers") the Stripe emulator saw since `before`. */
+function stripeRequestsSince(before: ReturnType<RunningStripeEmulator['counters']['snapshot']>) {
+  const after = stripeEmulator.counters.snapshot();
+  const count = (key: string) => (after.requests[key] ?? 0) - (before.requests[key] ?? 0);
+  return {
+    customerLists: count('GET /v1/customers'),
+    subscriptionLists: count('GET /v1/subscriptions'),
+    customerCreates: count('POST /v1/customers'),
+    subscriptionCreates: count('POST /v1/subscriptions'),
+    writes: after.writes - before.writes,
+    replays: after.replays - before.replays,
+    idempotencyErrors: (after.statuses['400'] ?? 0) - (before.statuses['400'] ?? 0),
+  };
+}
+
+const lastProvisionLine = () => logger.entries.filter((entry) => entry.event === 'provision').at(-1);
+
+function signedDeveloperEvent(id: string) {
+  const body = JSON.stringify({ source: 'crud', event: 'developers', operation: 'create', entity: { id, status: 0 } });
+  return { method: 'POST', headers: { 'content-type': 'application/json', 'x-kong-signature': signKongEvent(body, HOOK_SECRET) }, body };
 }
 
 const customersOf = (email: string) => stripeEmulator.snapshot().customers.filter((c) => (c as Stripe.Customer).email === email) as Stripe.Customer[];
@@ -316,6 +346,111 @@ describe('POST /provision', () => {
   });
 });
 
+describe('young developers: stable idempotency keys, no lookups', () => {
+  it('a new developer costs exactly two Stripe writes and no list call', async () => {
+    const { email, id } = addDeveloper({ full_name: 'Ada Lovelace', plan: 'growth' });
+    const before = stripeEmulator.counters.snapshot();
+    const result = await provisionOk(email);
+    expect(stripeRequestsSince(before)).toMatchObject({ customerLists: 0, subscriptionLists: 0, customerCreates: 1, subscriptionCreates: 1, writes: 2, replays: 0 });
+    expect(customersOf(email).map((c) => c.id)).toEqual([result.customerId]);
+    expect(subscriptionsOf(result.customerId).map((s) => s.id)).toEqual([result.subscriptionId]);
+    expect(lastProvisionLine()).toMatchObject({ developer_id: id, stripe: 'direct', created: { customer: true, subscription: true } });
+  });
+
+  it('another instance repeating the signup replays both writes: no lookup, nothing new; then answers from memory', async () => {
+    const other = await start(); // started before the developer exists, like every instance at signup time
+    try {
+      const { email } = addDeveloper();
+      const first = await provisionOk(email);
+      const before = stripeEmulator.counters.snapshot();
+      expect(await provisionOk(email, other)).toEqual(first);
+      expect(stripeRequestsSince(before)).toMatchObject({ customerLists: 0, subscriptionLists: 0, writes: 2, replays: 2 });
+      expect(lastProvisionLine()).toMatchObject({ stripe: 'direct', created: { customer: false, subscription: false } });
+      expect(customersOf(email)).toHaveLength(1);
+      expect(subscriptionsOf(first.customerId)).toHaveLength(1);
+
+      const again = stripeEmulator.counters.snapshot();
+      expect(await provisionOk(email, other)).toEqual(first);
+      expect(stripeEmulator.counters.total).toBe(again.total);
+      expect(lastProvisionLine()).toMatchObject({ stripe: 'remembered' });
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('the page and the event hook racing through two instances (no shared single flight): one customer, one subscription', async () => {
+    const browserSide = await start();
+    const hookSide = await start();
+    stripeEmulator.configure({ latencyMs: 100 }); // long enough for the two creates to overlap
+    try {
+      const { email, id } = addDeveloper({ full_name: 'Grace Hopper' });
+      const before = stripeEmulator.counters.snapshot();
+      const [page, hook] = await Promise.all([provisionOk(email, browserSide), fetch(`${hookSide.url}/kong/events`, signedDeveloperEvent(id))]);
+      expect(hook.status).toBe(200);
+      const hookResult = ((await hook.json()) as { result: ProvisionResult }).result;
+      expect(hookResult.customerId).toBe(page.customerId);
+      expect(hookResult.subscriptionId).toBe(page.subscriptionId);
+      const requests = stripeRequestsSince(before);
+      // Both instances wrote: the stable keys, not a lookup or a lock, made it one object each.
+      expect(requests.customerCreates).toBeGreaterThanOrEqual(2);
+      expect(requests.subscriptionCreates).toBeGreaterThanOrEqual(2);
+      expect(customersOf(email).map((c) => c.id)).toEqual([page.customerId]);
+      expect(subscriptionsOf(page.customerId).map((s) => s.id)).toEqual([page.subscriptionId]);
+    } finally {
+      stripeEmulator.configure({ latencyMs: 0 });
+      await browserSide.close();
+      await hookSide.close();
+    }
+  });
+
+  it('a name change within the window: the customer create gets idempotency_error, a lookup finds the customer', async () => {
+    const other = await start();
+    try {
+      const { email, id } = addDeveloper({ full_name: 'Ada Lovelace' });
+      const first = await provisionOk(email);
+      kong.state.updateDeveloper('default', email, { meta: JSON.stringify({ full_name: 'Ada King' }) });
+      const before = stripeEmulator.counters.snapshot();
+      const second = await provisionOk(email, other);
+      expect(second).toMatchObject({ customerId: first.customerId, subscriptionId: first.subscriptionId });
+      expect(stripeRequestsSince(before)).toMatchObject({ customerCreates: 1, idempotencyErrors: 1, customerLists: 1, subscriptionCreates: 1, replays: 1 });
+      expect(lastProvisionLine()).toMatchObject({ developer_id: id, outcome: 'ok', created: { customer: false, subscription: false } });
+      expect(customersOf(email)).toHaveLength(1);
+      expect(subscriptionsOf(first.customerId)).toHaveLength(1);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('an old developer (created two days ago) is still looked up before every create', async () => {
+    const { email } = addDeveloperCreatedAgo(2 * 24 * 60 * 60);
+    const before = stripeEmulator.counters.snapshot();
+    const result = await provisionOk(email);
+    expect(stripeRequestsSince(before)).toMatchObject({ customerLists: 1, subscriptionLists: 1, customerCreates: 1, subscriptionCreates: 1 });
+    expect(lastProvisionLine()).toMatchObject({ stripe: 'lookup', created: { customer: true, subscription: true } });
+    expect(customersOf(email).map((c) => c.id)).toEqual([result.customerId]);
+  });
+
+  it('a young developer an earlier version provisioned (other keys) before this instance started is looked up, not duplicated', async () => {
+    const { email, id } = addDeveloperCreatedAgo(60);
+    const admin = new Stripe(STRIPE_KEY, { ...stripeEmulator.clientOptions, maxNetworkRetries: 0 });
+    const legacy = await admin.customers.create(
+      { email, name: 'Ada Lovelace', metadata: { kong_developer_id: id, kong_workspace: 'default', plan: 'starter' } },
+      { idempotencyKey: `legacy-${id}` },
+    );
+    const upgraded = await start();
+    try {
+      const before = stripeEmulator.counters.snapshot();
+      const result = await provisionOk(email, upgraded);
+      expect(result.customerId).toBe(legacy.id);
+      expect(stripeRequestsSince(before)).toMatchObject({ customerLists: 1, customerCreates: 0 });
+      expect(customersOf(email)).toHaveLength(1);
+      expect(subscriptionsOf(legacy.id)).toHaveLength(1);
+    } finally {
+      await upgraded.close();
+    }
+  });
+});
+
 describe('inspectDeveloper (for reconcile and doctor)', () => {
   it('reports what is missing without writing, and a whole developer after provisioning', async () => {
     const { email, id } = addDeveloper({ plan: 'growth' });
@@ -348,6 +483,60 @@ describe('Moesif', () => {
     expect(moesif.store.users.get(email)).toMatchObject({ company_id: result.subscriptionId });
     expect(moesif.store.companies.has(result.subscriptionId)).toBe(true);
     expect((await provisionOk(email)).moesif).toBe('synced');
+  });
+
+  it('off the critical path by default: a slow Moesif answers pending at once, the record lands in the background, a later call answers synced without a call', async () => {
+    const quick = await start({}, { moesifSync: { retryBaseMs: 50, retryMaxMs: 100 } });
+    try {
+      const { email } = addDeveloper();
+      moesif.configure({ latencyMs: 1_000 });
+      let result: ProvisionResult;
+      try {
+        result = await provisionOk(email, quick);
+        expect(result.moesif).toBe('pending');
+        expect(moesif.store.users.has(email)).toBe(false);
+      } finally {
+        moesif.configure({ latencyMs: 0 });
+      }
+      await waitFor(() => !quick.moesif.isPending(result.developerId));
+      expect(moesif.store.users.get(email)).toMatchObject({ company_id: result.subscriptionId });
+      expect(moesif.store.companies.has(result.subscriptionId)).toBe(true);
+      const moesifCalls = moesif.counters.total;
+      expect((await provisionOk(email, quick)).moesif).toBe('synced');
+      expect(moesif.counters.total).toBe(moesifCalls);
+    } finally {
+      await quick.close();
+    }
+  });
+
+  it('a call that had to look Stripe up (here: a developer older than this instance) waits for Moesif and answers synced', async () => {
+    const { email } = addDeveloperCreatedAgo(60);
+    const restarted = await start({}, { moesifSync: { retryBaseMs: 50, retryMaxMs: 100 } });
+    moesif.configure({ latencyMs: 200 });
+    try {
+      const result = await provisionOk(email, restarted);
+      expect(lastProvisionLine()).toMatchObject({ stripe: 'lookup' });
+      expect(result.moesif).toBe('synced');
+      expect(moesif.store.users.get(email)).toMatchObject({ company_id: result.subscriptionId });
+    } finally {
+      moesif.configure({ latencyMs: 0 });
+      await restarted.close();
+    }
+  });
+
+  it('drain waits for Moesif deliveries still under way', async () => {
+    const draining = await start({}, { moesifSync: { retryBaseMs: 50, retryMaxMs: 100 } });
+    const { email } = addDeveloper();
+    moesif.configure({ latencyMs: 300 });
+    try {
+      expect((await provisionOk(email, draining)).moesif).toBe('pending');
+      expect(draining.moesif.pendingCount).toBe(1);
+      await draining.drain();
+      expect(moesif.store.users.has(email)).toBe(true);
+    } finally {
+      moesif.configure({ latencyMs: 0 });
+      await draining.close();
+    }
   });
 
   it('MOESIF_COMPANY_ID_SOURCE=customer uses the customer id as company_id', async () => {

@@ -54,6 +54,11 @@ export interface ProvisionerDeps {
   rememberWholeMs?: number;
   /** Most developers remembered as whole; default 10,000. */
   rememberWholeMax?: number;
+  /**
+   * Longest wait for Moesif on a call that looked Stripe up (reconcile, a retry after a restart,
+   * an older developer); default 2 s. Calls on the direct path use the Moesif sync's own bound.
+   */
+  moesifWaitAfterLookupMs?: number;
 }
 
 /** ProvisionResult plus what this call wrote to Stripe. */
@@ -111,6 +116,8 @@ const DEAD_SUBSCRIPTION = new Set(['canceled', 'incomplete_expired']);
 /** How the Stripe part of a call went, for the log line. */
 type StripePath = 'remembered' | 'direct' | 'lookup';
 
+type MadeWhole = ProvisionOutcome & { stripePath: StripePath };
+
 interface WholeIds {
   customerId: string;
   subscriptionId: string;
@@ -128,9 +135,12 @@ export function createProvisioner(deps: ProvisionerDeps): Provisioner {
   const skipLookupsSince = deps.skipLookupsForDevelopersSince ?? now();
   const rememberWholeMs = deps.rememberWholeMs ?? 10 * 60_000;
   const rememberWholeMax = deps.rememberWholeMax ?? 10_000;
+  const moesifWaitAfterLookupMs = deps.moesifWaitAfterLookupMs ?? 2_000;
   const flights = createSingleFlight();
   // Developer id + price id -> what this process made whole; insertion order is age order.
   const whole = new Map<string, WholeIds>();
+  // Lowercased email and id -> the interactive makeWhole running for that developer.
+  const joinable = new Map<string, Promise<MadeWhole>>();
   const retry = (what: string, write: boolean) => ({ ...deps.stripeRetry, what, limiter: write ? deps.writeLimiter : undefined });
 
   const isProvisionable = (developer: Pick<KongDeveloper, 'status'>) => deps.provisionStatuses.includes(developer.status);
@@ -330,7 +340,7 @@ export function createProvisioner(deps: ProvisionerDeps): Provisioner {
     };
   }
 
-  async function makeWhole(developer: KongDeveloper, mode: ProvisionMode, time: StepTimer): Promise<ProvisionOutcome & { stripePath: StripePath }> {
+  async function makeWhole(developer: KongDeveloper, mode: ProvisionMode, time: StepTimer): Promise<MadeWhole> {
     if (!isProvisionable(developer))
       throw new ProvisionError(
         'developer_not_provisionable',
@@ -362,8 +372,26 @@ export function createProvisioner(deps: ProvisionerDeps): Provisioner {
       created = { customer: customerCreated, subscription: subscriptionCreated };
       rememberWhole(developer, price, customer.id, subscription.id);
     }
-    const moesif = await time('moesif', () => deps.moesif.sync(moesifRecord(developer, plan, ids.customerId, ids.subscriptionId)));
+    // Off the critical path where it is one: a fresh signup on the direct path, or a repeat. A
+    // call that had to look Stripe up is a repair, not a signup in progress: it waits for Moesif
+    // (bounded, so a hanging Collector cannot hold reconcile), and its answer says what Moesif holds.
+    const record = moesifRecord(developer, plan, ids.customerId, ids.subscriptionId);
+    const moesif = await time('moesif', () => deps.moesif.sync(record, stripePath === 'lookup' ? { waitMs: moesifWaitAfterLookupMs } : {}));
     return { developerId: developer.id, customerId: ids.customerId, subscriptionId: ids.subscriptionId, plan: plan.id, moesif, created, stripePath };
+  }
+
+  /** One makeWhole per developer at a time; interactive ones can be joined by email or id. */
+  function makeWholeOnce(developer: KongDeveloper, mode: ProvisionMode, time: StepTimer): Promise<MadeWhole> {
+    return flights.run(`developer:${developer.id}`, async () => {
+      const work = makeWhole(developer, mode, time);
+      const names = mode === 'interactive' ? [developer.id.toLowerCase(), developer.email.trim().toLowerCase()] : [];
+      for (const name of names) joinable.set(name, work);
+      try {
+        return await work;
+      } finally {
+        for (const name of names) if (joinable.get(name) === work) joinable.delete(name);
+      }
+    });
   }
 
   async function provisionLogged(input: string | KongDeveloper, mode: ProvisionMode): Promise<ProvisionOutcome> {
@@ -378,21 +406,33 @@ export function createProvisioner(deps: ProvisionerDeps): Provisioner {
       }
     };
     let developer: KongDeveloper | undefined = typeof input === 'string' ? undefined : input;
+    let developerId = developer?.id;
     const base = () => ({
       event: 'provision',
-      developer_id: developer?.id ?? null,
+      developer_id: developerId ?? null,
       email_hash: hashEmail(developer?.email ?? (typeof input === 'string' ? input : '')),
     });
     try {
-      const found = developer ?? (await time('kong', () => fetchDeveloper(input as string)));
-      developer = found;
-      const { stripePath, ...outcome } = await flights.run(`developer:${found.id}`, () => makeWhole(found, mode, time));
+      // The event hook usually starts on this developer a moment before the page's call: join it
+      // without a Kong read of our own.
+      const running = typeof input === 'string' && mode === 'interactive' ? joinable.get(input.trim().toLowerCase()) : undefined;
+      let made: MadeWhole;
+      if (running) {
+        made = await running;
+      } else {
+        const found = developer ?? (await time('kong', () => fetchDeveloper(input as string)));
+        developer = found;
+        developerId = found.id;
+        made = await makeWholeOnce(found, mode, time);
+      }
+      const { stripePath, ...outcome } = made;
+      developerId = outcome.developerId;
       logger.info({
         ...base(),
         outcome: 'ok',
         plan: outcome.plan,
         created: outcome.created,
-        stripe: stripePath,
+        stripe: running ? 'joined' : stripePath,
         moesif: outcome.moesif,
         ms: { ...ms, total: Math.round(performance.now() - started) },
       });
