@@ -177,7 +177,7 @@ export function createProvisionerApp(deps: ProvisionerAppDeps): Hono {
       const json = parseJson(await c.req.text());
       const parsed = provisionBody.safeParse(json);
       if (!parsed.success) fail('invalid_email', 400, parsed.error.issues[0]?.message ?? 'email is required');
-      const outcome = await deps.provisioner.provisionDeveloper(parsed.data.email);
+      const outcome = await deps.provisioner.provisionDeveloper(parsed.data.email, { mode: 'interactive' });
       return c.json({
         developerId: outcome.developerId,
         customerId: outcome.customerId,
@@ -202,7 +202,7 @@ export function createProvisionerApp(deps: ProvisionerAppDeps): Hono {
       const decision = decideKongEvent(event.data, (status) => deps.provisioner.isProvisionable({ status }));
       if (decision.action === 'ignore') return c.json({ action: 'ignored', reason: decision.reason });
       try {
-        const outcome = await deps.provisioner.provisionDeveloper(decision.developerId);
+        const outcome = await deps.provisioner.provisionDeveloper(decision.developerId, { mode: 'interactive' });
         return c.json({ action: 'provisioned', result: outcome });
       } catch (error) {
         // Gone or no longer eligible by the time we read Kong: nothing to do, and nothing for Kong to retry.

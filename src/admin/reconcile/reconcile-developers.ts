@@ -108,7 +108,7 @@ export async function reconcileDevelopers(deps: ReconcileDeps, options: Reconcil
           return;
         }
       }
-      const outcome = await deps.provisioner.provisionDeveloper(developer);
+      const outcome = await deps.provisioner.provisionDeveloper(developer, { mode: 'reconcile' });
       const parts = [outcome.created.customer ? 'customer' : '', outcome.created.subscription ? 'subscription' : ''].filter(Boolean);
       // Nothing created: whole already (or made whole meanwhile by the running provisioner).
       const counted = parts.length === 0 ? 'alreadyWhole' : 'fixed';
