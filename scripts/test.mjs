@@ -2,7 +2,7 @@
 // `npm test`: typecheck, lint, build check, unit/integration tests, browser tests, in that order.
 // Stops at the first failing stage and says which one failed.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 
 const chromium = process.env.CHROMIUM_PATH || ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) => existsSync(p));
 if (!chromium) {
@@ -14,9 +14,12 @@ const stages = [
   ['typecheck', ['npx', 'tsc', '--noEmit', '-p', 'tsconfig.json']],
   ['lint', ['npx', 'eslint', '.']],
   ['build (deterministic, no secrets, theme/ up to date)', ['node', 'scripts/portal-monetization.mjs', 'build', '--check']],
-  ['unit and integration tests (vitest)', ['npx', 'vitest', 'run']],
-  ['browser tests (playwright)', ['npx', 'playwright', 'test']],
+  ['unit and integration tests (vitest)', ['npx', 'vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=node_modules/.cache/test-summary/vitest.json']],
+  ['browser tests (playwright)', ['npx', 'playwright', 'test', '--reporter=list,json']],
 ];
+mkdirSync('node_modules/.cache/test-summary', { recursive: true });
+// Playwright's json reporter writes where this variable says; the summary below reads both files.
+process.env.PLAYWRIGHT_JSON_OUTPUT_NAME = 'node_modules/.cache/test-summary/playwright.json';
 
 for (const [name, [cmd, ...args]] of stages) {
   console.log(`\n=== ${name} ===`);
@@ -30,3 +33,17 @@ for (const [name, [cmd, ...args]] of stages) {
   console.log(`--- ${name}: ok (${seconds}s)`);
 }
 console.log('\nnpm test: all stages passed');
+const counts = { passed: 0, failed: 0, skipped: 0 };
+try {
+  const vitest = JSON.parse(readFileSync('node_modules/.cache/test-summary/vitest.json', 'utf8'));
+  counts.passed += vitest.numPassedTests;
+  counts.failed += vitest.numFailedTests;
+  counts.skipped += vitest.numPendingTests + vitest.numTodoTests;
+  const playwright = JSON.parse(readFileSync('node_modules/.cache/test-summary/playwright.json', 'utf8'));
+  counts.passed += playwright.stats.expected;
+  counts.failed += playwright.stats.unexpected;
+  counts.skipped += playwright.stats.skipped;
+  console.log(`${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
+} catch (error) {
+  console.log(`(no test count summary: ${error.message})`);
+}
