@@ -33,6 +33,12 @@ export interface RequestOptions {
   retry?: boolean;
 }
 
+export interface PageOptions {
+  size?: number;
+  /** The `next` of a previous page. */
+  nextPath?: string;
+}
+
 export class KongAdminClient {
   readonly adminUrl: string;
   readonly workspace: string;
@@ -92,29 +98,18 @@ export class KongAdminClient {
   // ---- files -------------------------------------------------------------------------------
 
   /** One page of files (`size` 1..1000). `next` from a previous page may be passed as `nextPath`. */
-  async listFilesPage(options: { size?: number; nextPath?: string } = {}): Promise<KongPage<KongFile>> {
-    if (options.nextPath) return (await this.request<KongPage<KongFile>>('GET', options.nextPath)).body;
-    return (await this.request<KongPage<KongFile>>('GET', `${this.ws}/files`, { query: { size: options.size ?? 1000 } })).body;
+  listFilesPage(options: PageOptions = {}): Promise<KongPage<KongFile>> {
+    return this.page<KongFile>(`${this.ws}/files`, options);
   }
 
   /** Every file in the workspace, following `next` across pages. */
-  async *listFiles(size = 1000): AsyncGenerator<KongFile> {
-    let page = await this.listFilesPage({ size });
-    for (;;) {
-      yield* page.data;
-      if (!page.next) return;
-      page = await this.listFilesPage({ nextPath: page.next });
-    }
+  listFiles(size = 1000): AsyncGenerator<KongFile> {
+    return this.walk<KongFile>(`${this.ws}/files`, size);
   }
 
   /** A file by its workspace path, or undefined when there is none. */
-  async getFile(path: string): Promise<KongFile | undefined> {
-    try {
-      return (await this.request<KongFile>('GET', `${this.ws}/files/${filePath(path)}`)).body;
-    } catch (error) {
-      if (error instanceof KongError && error.status === 404) return undefined;
-      throw error;
-    }
+  getFile(path: string): Promise<KongFile | undefined> {
+    return this.getOrUndefined<KongFile>(`${this.ws}/files/${filePath(path)}`);
   }
 
   /** Create or replace (PUT upsert). */
@@ -128,13 +123,8 @@ export class KongAdminClient {
 
   // ---- workspace ---------------------------------------------------------------------------
 
-  async getWorkspace(): Promise<KongWorkspace | undefined> {
-    try {
-      return (await this.request<KongWorkspace>('GET', `/workspaces/${encodeURIComponent(this.workspace)}`)).body;
-    } catch (error) {
-      if (error instanceof KongError && error.status === 404) return undefined;
-      throw error;
-    }
+  getWorkspace(): Promise<KongWorkspace | undefined> {
+    return this.getOrUndefined<KongWorkspace>(`/workspaces/${encodeURIComponent(this.workspace)}`);
   }
 
   async patchWorkspaceConfig(config: Record<string, unknown>): Promise<KongWorkspace> {
@@ -144,33 +134,23 @@ export class KongAdminClient {
   // ---- developers --------------------------------------------------------------------------
 
   /** A developer by email or id, or undefined when Kong has none. */
-  async getDeveloper(emailOrId: string): Promise<KongDeveloper | undefined> {
-    try {
-      return (await this.request<KongDeveloper>('GET', `${this.ws}/developers/${encodeURIComponent(emailOrId)}`)).body;
-    } catch (error) {
-      if (error instanceof KongError && error.status === 404) return undefined;
-      throw error;
-    }
+  getDeveloper(emailOrId: string): Promise<KongDeveloper | undefined> {
+    return this.getOrUndefined<KongDeveloper>(`${this.ws}/developers/${encodeURIComponent(emailOrId)}`);
   }
 
-  async listDevelopersPage(options: { size?: number; nextPath?: string } = {}): Promise<KongPage<KongDeveloper>> {
-    if (options.nextPath) return (await this.request<KongPage<KongDeveloper>>('GET', options.nextPath)).body;
-    return (await this.request<KongPage<KongDeveloper>>('GET', `${this.ws}/developers`, { query: { size: options.size ?? 1000 } })).body;
+  listDevelopersPage(options: PageOptions = {}): Promise<KongPage<KongDeveloper>> {
+    return this.page<KongDeveloper>(`${this.ws}/developers`, options);
   }
 
-  async *listDevelopers(size = 1000): AsyncGenerator<KongDeveloper> {
-    let page = await this.listDevelopersPage({ size });
-    for (;;) {
-      yield* page.data;
-      if (!page.next) return;
-      page = await this.listDevelopersPage({ nextPath: page.next });
-    }
+  listDevelopers(size = 1000): AsyncGenerator<KongDeveloper> {
+    return this.walk<KongDeveloper>(`${this.ws}/developers`, size);
   }
 
   // ---- event hooks and plugins ---------------------------------------------------------------
 
-  async listEventHooks(): Promise<KongEventHook[]> {
-    return (await this.request<KongPage<KongEventHook>>('GET', `${this.ws}/event-hooks`)).body.data;
+  /** Every event hook (all pages). */
+  listEventHooks(): Promise<KongEventHook[]> {
+    return collect(this.walk<KongEventHook>(`${this.ws}/event-hooks`, 1000));
   }
 
   async createEventHook(hook: Omit<KongEventHook, 'id' | 'created_at'>): Promise<KongEventHook> {
@@ -181,13 +161,34 @@ export class KongAdminClient {
     await this.request('DELETE', `${this.ws}/event-hooks/${encodeURIComponent(id)}`);
   }
 
-  async listPlugins(): Promise<KongPlugin[]> {
-    const plugins: KongPlugin[] = [];
-    let page = (await this.request<KongPage<KongPlugin>>('GET', `${this.ws}/plugins`, { query: { size: 1000 } })).body;
+  listPlugins(): Promise<KongPlugin[]> {
+    return collect(this.walk<KongPlugin>(`${this.ws}/plugins`, 1000));
+  }
+
+  // ---- shared shapes -----------------------------------------------------------------------
+
+  private async page<T>(path: string, options: PageOptions): Promise<KongPage<T>> {
+    if (options.nextPath) return (await this.request<KongPage<T>>('GET', options.nextPath)).body;
+    return (await this.request<KongPage<T>>('GET', path, { query: { size: options.size ?? 1000 } })).body;
+  }
+
+  /** Every item of a paginated list, following `next` (which already holds the prefix and query). */
+  private async *walk<T>(path: string, size: number): AsyncGenerator<T> {
+    let page = await this.page<T>(path, { size });
     for (;;) {
-      plugins.push(...page.data);
-      if (!page.next) return plugins;
-      page = (await this.request<KongPage<KongPlugin>>('GET', page.next)).body;
+      yield* page.data;
+      if (!page.next) return;
+      page = await this.page<T>(path, { nextPath: page.next });
+    }
+  }
+
+  /** GET that answers undefined on 404 (the entity does not exist). */
+  private async getOrUndefined<T>(path: string): Promise<T | undefined> {
+    try {
+      return (await this.request<T>('GET', path)).body;
+    } catch (error) {
+      if (error instanceof KongError && error.status === 404) return undefined;
+      throw error;
     }
   }
 
@@ -226,6 +227,12 @@ export class KongAdminClient {
     const code = status === 404 ? 'kong_not_found' : status === 409 ? 'kong_conflict' : status === 400 ? 'kong_bad_request' : 'kong_http';
     return new KongError(code, `Kong answered ${status} to ${where}${kongMessage ? `: ${kongMessage}` : ''}`, { status, method, path, body });
   }
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const item of items) all.push(item);
+  return all;
 }
 
 /** Files are addressed by their unencoded path (slashes kept); only unsafe characters are escaped. */
