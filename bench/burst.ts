@@ -38,7 +38,7 @@ async function burst(options: { developers: number; concurrency: number; maxWrit
       return answer;
     });
     const wallS = (performance.now() - started) / 1000;
-    // Moesif writes are awaited in the request today, but give any background retry a moment.
+    // Moesif is told in the background after each answer: give the last deliveries a moment.
     await new Promise((resolve) => setTimeout(resolve, 200));
 
     const counters = stripe.counters.snapshot();

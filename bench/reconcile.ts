@@ -11,10 +11,9 @@ import { silentLogger } from '../src/provisioner/provision-log.ts';
 import { createProvisionerCore } from '../src/provisioner/server.ts';
 import { loadProvisionerSettings } from '../src/provisioner/settings.ts';
 import { developerView } from '../src/sandbox/kong/kong-state.ts';
-import { startSandbox } from '../src/sandbox/start-sandbox.ts';
+import { FREE_PORTS, startSandbox } from '../src/sandbox/start-sandbox.ts';
 import { auditBilling } from '../src/reliability/billing-audit.ts';
 import type { BenchScenario } from './bench-types.ts';
-import { FREE_PORTS } from './support/free-ports.ts';
 import { round } from './support/stats.ts';
 import { seedWholeDevelopers } from './support/seed-billing.ts';
 

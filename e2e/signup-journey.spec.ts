@@ -9,9 +9,8 @@ import type Stripe from 'stripe';
 import { reconcileDevelopers } from '../src/admin/reconcile/reconcile-developers.ts';
 import { KongAdminClient } from '../src/kong/kong-admin-client.ts';
 import { createStripeClient } from '../src/provisioner/stripe-client.ts';
-import { startSandbox, type Sandbox } from '../src/sandbox/start-sandbox.ts';
+import { FREE_PORTS, startSandbox, type Sandbox } from '../src/sandbox/start-sandbox.ts';
 
-const FREE_PORTS = { kongAdmin: 0, kongPages: 0, kongPortalApi: 0, kongProxy: 0, stripe: 0, moesif: 0, provisioner: 0 };
 const PASSWORD = 'correct horse battery staple';
 
 let sandbox: Sandbox;

@@ -1,13 +1,10 @@
 /**
- * The sandbox emulators on free ports plus a provisioner we start ourselves (the real server,
- * from the same settings loader), so a bench can set provisioner variables the sandbox does not
- * expose, such as STRIPE_MAX_WRITES_PER_SECOND.
+ * The sandbox on free ports for the benches, with provisioner variables the defaults don't set
+ * (e.g. STRIPE_MAX_WRITES_PER_SECOND) and no per-address rate limit: all bench load comes from 127.0.0.1.
  */
-import { silentLogger } from '../../src/provisioner/provision-log.ts';
-import { startProvisioner, type RunningProvisioner } from '../../src/provisioner/server.ts';
-import { loadProvisionerSettings, type ProvisionerSettings } from '../../src/provisioner/settings.ts';
-import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/start-sandbox.ts';
-import { FREE_PORTS } from './free-ports.ts';
+import type { RunningProvisioner } from '../../src/provisioner/server.ts';
+import type { ProvisionerSettings } from '../../src/provisioner/settings.ts';
+import { FREE_PORTS, startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/start-sandbox.ts';
 
 export interface BenchSandbox {
   sandbox: Sandbox;
@@ -17,32 +14,18 @@ export interface BenchSandbox {
 }
 
 export async function startBenchSandbox(options: {
-  sandbox?: Omit<SandboxOptions, 'ports' | 'services'>;
+  sandbox?: Omit<SandboxOptions, 'ports' | 'services' | 'provisionerEnv'>;
   /** Extra provisioner variables, e.g. STRIPE_MAX_WRITES_PER_SECOND. */
   provisionerEnv?: Record<string, string>;
 }): Promise<BenchSandbox> {
-  const sandbox = await startSandbox({ ...options.sandbox, ports: FREE_PORTS, services: ['kong', 'stripe', 'moesif'], eventHook: false });
-  try {
-    const settings = await loadProvisionerSettings({
-      ...sandbox.env,
-      PROVISIONER_PORT: '0',
-      PROVISION_RATE_LIMIT_PER_MINUTE: '1000000',
-      ...options.provisionerEnv,
-    });
-    const provisioner = await startProvisioner(settings, { port: 0, logger: silentLogger });
-    return {
-      sandbox,
-      settings,
-      provisioner,
-      async close() {
-        await provisioner.close();
-        await sandbox.close();
-      },
-    };
-  } catch (error) {
-    await sandbox.close();
-    throw error;
-  }
+  const sandbox = await startSandbox({
+    provisionRateLimitPerMinute: 1_000_000,
+    ...options.sandbox,
+    ports: FREE_PORTS,
+    eventHook: false,
+    ...(options.provisionerEnv ? { provisionerEnv: options.provisionerEnv } : {}),
+  });
+  return { sandbox, settings: sandbox.provisionerSettings!, provisioner: sandbox.provisioner!, close: () => sandbox.close() };
 }
 
 /** POST /provision as the browser does (JSON body with the email only); returns status and ms. */

@@ -6,12 +6,10 @@
  */
 import type { CoreOptions } from '../provisioner/server.ts';
 import { loadProvisionerSettings, type ProvisionerSettings } from '../provisioner/settings.ts';
-import { startSandbox, type Sandbox, type SandboxPorts } from '../sandbox/start-sandbox.ts';
+import { FREE_PORTS, startSandbox, type Sandbox } from '../sandbox/start-sandbox.ts';
 import type { RunningMoesifEmulator } from '../sandbox/moesif/moesif-emulator.ts';
 import type { RunningKongEmulator } from '../sandbox/kong/index.ts';
 import type { RunningStripeEmulator } from '../sandbox/stripe/stripe-emulator.ts';
-
-export const FREE_PORTS: SandboxPorts = { kongAdmin: 0, kongPages: 0, kongPortalApi: 0, kongProxy: 0, stripe: 0, moesif: 0, provisioner: 0 };
 
 /** Short but realistic: a Stripe call that hangs is abandoned by the client after 500 ms. */
 export const FAST_PROVISIONER: CoreOptions = {

@@ -45,6 +45,9 @@ export const DEFAULT_PORTS: SandboxPorts = {
   provisioner: 8787,
 };
 
+/** Every service on a free port: for tests and benches, which must not collide with `npm start` or each other. */
+export const FREE_PORTS: SandboxPorts = { kongAdmin: 0, kongPages: 0, kongPortalApi: 0, kongProxy: 0, stripe: 0, moesif: 0, provisioner: 0 };
+
 /** Sandbox-only credentials. They open nothing outside this machine. */
 export const SANDBOX_STRIPE_KEY = 'sk_test_sandbox0000000000000000';
 export const SANDBOX_MOESIF_APP_ID = 'sandbox-moesif-application-id';
