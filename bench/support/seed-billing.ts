@@ -25,7 +25,7 @@ export async function seedWholeDevelopers(stripeEmulator: RunningStripeEmulator,
   const provisioner = createProvisioner({
     stripe,
     kong: { getDeveloper: async () => undefined },
-    moesif: createMoesifSync({ upsertCompany: async () => {}, upsertUser: async () => {}, check: async () => {} }),
+    moesif: createMoesifSync({ upsertCompany: async () => {}, upsertUser: async () => {}, check: async () => 201 }),
     prices: createPriceResolver(stripe),
     plans: settings.plans,
     workspace: settings.kong.workspace,

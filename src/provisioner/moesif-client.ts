@@ -47,10 +47,11 @@ export interface MoesifClient {
   upsertCompany(company: MoesifCompany): Promise<void>;
   upsertUser(user: MoesifUser): Promise<void>;
   /**
-   * Reachability and application id check for /readyz: an empty company batch, which the
-   * Collector authenticates but which writes nothing.
+   * Reachability and application id check (/readyz, doctor): an empty company batch, which the
+   * Collector authenticates like any write (401 for an unknown id) but which writes nothing.
+   * Resolves with the HTTP status.
    */
-  check(timeoutMs: number): Promise<void>;
+  check(timeoutMs: number): Promise<number>;
 }
 
 export function createMoesifClient(options: MoesifClientOptions): MoesifClient {
@@ -97,8 +98,10 @@ export function createMoesifClient(options: MoesifClientOptions): MoesifClient {
       const response = await send('POST', '/v1/companies/batch', [], timeoutMs);
       await response.arrayBuffer();
       if (response.status === 401 || response.status === 403)
-        throw new MoesifError(`Moesif rejected MOESIF_APPLICATION_ID (${response.status})`, { status: 401, retriable: false });
-      if (response.status >= 500 || response.status === 429) throw new MoesifError(`Moesif answered ${response.status}`, { status: response.status, retriable: true });
+        throw new MoesifError(`Moesif at ${base} rejected MOESIF_APPLICATION_ID (${response.status})`, { status: 401, retriable: false });
+      if (!response.ok)
+        throw new MoesifError(`Moesif at ${base} answered ${response.status} to an empty company batch`, { status: response.status, retriable: response.status === 429 || response.status >= 500 });
+      return response.status;
     },
   };
 }

@@ -19,7 +19,7 @@ function fakeCollector() {
       guard();
       state.users.push(user);
     },
-    check: async () => {},
+    check: async () => 201,
   };
   return { state, client };
 }
@@ -49,7 +49,7 @@ describe('createMoesifSync', () => {
     const slow: MoesifClient = {
       upsertCompany: (company) => held('company', () => client.upsertCompany(company))(),
       upsertUser: (user) => held('user', () => client.upsertUser(user))(),
-      check: async () => {},
+      check: async () => 201,
     };
     sync = createMoesifSync(slow, { waitMs: Infinity });
     const answer = sync.sync(record('a'));

@@ -82,7 +82,7 @@ export function readinessChecks(settings: ProvisionerSettings, core: Provisioner
         }
       },
     },
-    { name: 'moesif', check: (timeoutMs) => core.moesifClient.check(timeoutMs) },
+    { name: 'moesif', check: async (timeoutMs) => void (await core.moesifClient.check(timeoutMs)) },
   ];
 }
 

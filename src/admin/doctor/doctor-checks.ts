@@ -18,7 +18,7 @@ import { workspacePaths } from '../../shared/bundle-layout.ts';
 import type { StripeKeyMode } from '../shared/stripe-connection.ts';
 import { describeStripeError, isStripeNotFound } from '../shared/stripe-failure.ts';
 import { findPricesByLookupKey } from '../stripe-setup/catalog-setup.ts';
-import { probeMoesifApplicationId } from './moesif-probe.ts';
+import { createMoesifClient } from '../../provisioner/moesif-client.ts';
 import { fail, pass, type Check, type CheckOutcome, type CheckResult } from './check-runner.ts';
 
 export interface DoctorInputs {
@@ -259,8 +259,10 @@ const moesifApp: Check<DoctorState> = {
     const bad = settingFailure(state.moesif);
     if (bad) return bad;
     const moesif = state.moesif as Exclude<DoctorState['moesif'], Error>;
-    const status = await probeMoesifApplicationId(moesif.apiBase, moesif.applicationId, { timeoutMs: state.timeoutMs ?? 5000, ...(state.fetch ? { fetch: state.fetch } : {}) });
-    return pass(`accepted by ${moesif.apiBase} (empty user batch answered ${status})`);
+    // The provisioner's own /readyz probe: one definition of "this application id works".
+    const client = createMoesifClient({ apiBase: moesif.apiBase, applicationId: moesif.applicationId, ...(state.fetch ? { fetch: state.fetch } : {}) });
+    const status = await client.check(state.timeoutMs ?? 5000);
+    return pass(`accepted by ${moesif.apiBase} (empty company batch answered ${status})`);
   },
 };
 
