@@ -69,6 +69,7 @@ describe('parseProvisionerEnv', () => {
     [{ MOESIF_APPLICATION_ID: undefined }, 'MOESIF_APPLICATION_ID', /not set/],
     [{ PLANS_FILE: undefined }, 'PLANS_FILE', /not set/],
     [{ STRIPE_API_BASE: 'ftp://x' }, 'STRIPE_API_BASE', /http/],
+    [{ STRIPE_API_BASE: 'http://127.0.0.1:12111/v1' }, 'STRIPE_API_BASE', /must not have a path/],
     [{ PORTAL_ORIGINS: 'http://localhost:8003/portal' }, 'PORTAL_ORIGINS', /origin/],
     [{ PROVISIONER_PORT: '70000' }, 'PROVISIONER_PORT', /port/],
     [{ PROVISION_STATUSES: 'approved,banned' }, 'PROVISION_STATUSES', /banned/],

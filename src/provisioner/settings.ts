@@ -9,8 +9,9 @@ import { isHttpUrl } from '../shared/http-url-setting.ts';
 import { loadPlansFile, type PlansFile } from '../shared/plans.ts';
 import { readKongSettings, type KongSettings } from '../kong/kong-settings.ts';
 import { DEVELOPER_STATUS, type DeveloperStatusName } from '../kong/kong-types.ts';
+import { parseStripeApiBase, parseStripeSecretKey, type StripeKeyMode } from './stripe-settings.ts';
 
-export type StripeMode = 'test' | 'live';
+export type StripeMode = StripeKeyMode;
 export type MoesifCompanyIdSource = 'subscription' | 'customer';
 
 export interface StripeSettings {
@@ -64,7 +65,6 @@ export const PROVISIONER_VARIABLES: ReadonlyArray<{ name: string; default: strin
   { name: 'PROVISION_RATE_LIMIT_PER_MINUTE', default: '30', description: 'POST /provision requests per minute per client address' },
 ];
 
-const STRIPE_KEY = /^(sk|rk)_(test|live)_[A-Za-z0-9_]+$/;
 const DEFAULT_WRITES_PER_SECOND: Record<StripeMode, number> = { test: 20, live: 80 };
 
 const optionalText = z
@@ -98,11 +98,6 @@ const origin = z.string().refine((value) => {
 const statusNames = Object.keys(DEVELOPER_STATUS) as DeveloperStatusName[];
 
 const envSchema = z.object({
-  STRIPE_SECRET_KEY: z
-    .string({ error: 'is not set' })
-    .trim()
-    .regex(STRIPE_KEY, 'must be a Stripe secret or restricted key (sk_test_..., rk_test_..., sk_live_... or rk_live_...)'),
-  STRIPE_API_BASE: optionalText.pipe(httpUrl('http://127.0.0.1:12111').optional()),
   STRIPE_MAX_WRITES_PER_SECOND: numberVar((n) => (n > 0 && n <= 1000 ? undefined : 'must be a number above 0 and at most 1000')),
   MOESIF_APPLICATION_ID: z.string({ error: 'is not set' }).trim().min(1, 'is empty'),
   MOESIF_API_BASE: optionalText.pipe(httpUrl('https://api.moesif.net').optional()),
@@ -134,7 +129,6 @@ const envSchema = z.object({
 });
 
 const HINTS: Record<string, string> = {
-  STRIPE_SECRET_KEY: 'use a key from https://dashboard.stripe.com/test/apikeys (sk_test_...) or the sandbox key printed by npm start',
   MOESIF_APPLICATION_ID: 'copy the Collector Application Id from Moesif > Settings > API Keys',
   PLANS_FILE: 'point it at your plans file; start from plans.example.json',
   PORTAL_ORIGINS: 'list the portal origins, comma separated, e.g. http://localhost:8003,https://portal.example.com',
@@ -143,6 +137,9 @@ const HINTS: Record<string, string> = {
 
 /** Environment variables only; no file is read. Throws SettingError naming the first bad variable. */
 export function parseProvisionerEnv(env: NodeJS.ProcessEnv): Omit<ProvisionerSettings, 'plans'> {
+  // The Stripe pair first, with the rules the admin commands share (stripe-settings.ts).
+  const { secretKey, mode } = parseStripeSecretKey(env.STRIPE_SECRET_KEY);
+  const apiBase = parseStripeApiBase(env.STRIPE_API_BASE);
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -150,12 +147,11 @@ export function parseProvisionerEnv(env: NodeJS.ProcessEnv): Omit<ProvisionerSet
     throw new SettingError(variable, issue?.message ?? 'is invalid', HINTS[variable]);
   }
   const values = parsed.data;
-  const mode: StripeMode = values.STRIPE_SECRET_KEY.includes('_live_') ? 'live' : 'test';
   return {
     stripe: {
-      secretKey: values.STRIPE_SECRET_KEY,
+      secretKey,
       mode,
-      apiBase: values.STRIPE_API_BASE === undefined ? undefined : new URL(values.STRIPE_API_BASE),
+      apiBase,
       maxWritesPerSecond: values.STRIPE_MAX_WRITES_PER_SECOND ?? DEFAULT_WRITES_PER_SECOND[mode],
     },
     moesif: {
