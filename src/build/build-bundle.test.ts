@@ -6,7 +6,8 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILT, BUNDLE_VERSION, CONFIG_PLACEHOLDER, MARKERS } from '../shared/bundle-layout.ts';
 import { MonetizationError } from '../shared/errors.ts';
-import { buildBundle, createManifest, sha256, SCRIPT_GZIP_BUDGET_BYTES, type BuildResult } from './build-bundle.ts';
+import { sha256Hex as sha256 } from '../shared/sha256.ts';
+import { buildBundle, createManifest, SCRIPT_GZIP_BUDGET_BYTES, type BuildResult } from './build-bundle.ts';
 
 let clean: BuildResult;
 let tempDir: string;

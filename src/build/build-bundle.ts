@@ -3,7 +3,7 @@
  * the two splice blocks and the manifest. Same sources give the same bytes: no timestamps, no
  * absolute paths, files in a fixed order. Refuses to produce output holding anything secret.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../shared/sha256.ts';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
@@ -37,9 +37,6 @@ export interface BuildOptions {
   env?: Environment;
 }
 
-export function sha256(contents: string): string {
-  return createHash('sha256').update(contents, 'utf8').digest('hex');
-}
 
 export function createManifest(files: readonly BuiltFile[]): Manifest {
   return {
@@ -47,7 +44,7 @@ export function createManifest(files: readonly BuiltFile[]): Manifest {
     version: BUNDLE_VERSION,
     files: [...files]
       .sort((a, b) => a.path.localeCompare(b.path))
-      .map((file) => ({ path: file.path, sha256: sha256(file.contents), bytes: Buffer.byteLength(file.contents) })),
+      .map((file) => ({ path: file.path, sha256: sha256Hex(file.contents), bytes: Buffer.byteLength(file.contents) })),
   };
 }
 
@@ -73,7 +70,7 @@ export async function bundleScript(entry: string): Promise<string> {
 
 export async function buildBundle(options: BuildOptions = {}): Promise<BuildResult> {
   const script = await bundleScript(options.entry ?? DEFAULT_ENTRY);
-  const shortSha = sha256(script).slice(0, 12);
+  const shortSha = sha256Hex(script).slice(0, 12);
   const built: BuiltFile[] = [
     { path: BUILT.registerHookBlock, contents: registerHookBlock(BUNDLE_VERSION) },
     { path: BUILT.scriptTagsBlock, contents: scriptTagsBlock(BUNDLE_VERSION, shortSha) },

@@ -11,16 +11,13 @@
  *   developers are always looked up before a create; the params in the key keep a changed request
  *   from looping on idempotency_error, and a retry of the same write still replays.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../shared/sha256.ts';
 
 export type ProvisionStep = 'customer' | 'subscription';
 
 /** Stripe forgets keys after 24 h; one hour of margin covers clock skew between Kong, us and Stripe. */
 export const STABLE_KEY_MAX_AGE_MS = 23 * 60 * 60 * 1000;
 
-export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
 
 /** JSON with object keys sorted, so equal params always hash equally. */
 export function canonicalJson(value: unknown): string {

@@ -7,7 +7,8 @@
  * `reconcile` finishes it. Records delivered by this process are remembered (bounded), so a
  * repeated provision answers 'synced' at once without resending identical data.
  */
-import { canonicalJson, sha256Hex } from './idempotency.ts';
+import { sha256Hex } from '../shared/sha256.ts';
+import { canonicalJson } from './idempotency.ts';
 import type { MoesifClient, MoesifCompany, MoesifUser } from './moesif-client.ts';
 import type { ProvisionLogger } from './provision-log.ts';
 

@@ -6,7 +6,7 @@ import { MonetizationError } from '../../shared/errors.ts';
 import type { KongAdminClient } from '../kong-admin-client.ts';
 import type { Backups } from './backups.ts';
 import type { FileRole, PlannedFile } from './plan-sync.ts';
-import { sha256 } from './text.ts';
+import { sha256Hex } from '../../shared/sha256.ts';
 
 export type FileAction = 'created' | 'updated' | 'unchanged' | 'removed';
 
@@ -41,7 +41,7 @@ export async function applyPlan(
 
 async function verify(client: KongAdminClient, file: PlannedFile): Promise<void> {
   const stored = await client.getFile(file.path);
-  const ok = file.after === undefined ? stored === undefined : stored !== undefined && sha256(stored.contents) === sha256(file.after);
+  const ok = file.after === undefined ? stored === undefined : stored !== undefined && sha256Hex(stored.contents) === sha256Hex(file.after);
   if (!ok)
     throw new MonetizationError(
       'sync_verify_failed',

@@ -11,7 +11,8 @@ import type { BlockLocation } from './marked-block.ts';
 import { locateRegisterHook } from './patch-kong-auth.ts';
 import { locateScriptTags } from './patch-required-scripts.ts';
 import type { FileRole } from './plan-sync.ts';
-import { detectEol, sha256, withEol } from './text.ts';
+import { sha256Hex } from '../../shared/sha256.ts';
+import { detectEol, withEol } from './text.ts';
 
 export interface InspectedFile {
   path: string;
@@ -49,15 +50,15 @@ export async function inspectInstall(client: KongAdminClient, theme?: string, op
   const paths = workspacePaths(themeName);
   const [script, kongAuth, requiredScripts] = await Promise.all([client.getFile(paths.script), client.getFile(paths.kongAuth), client.getFile(paths.requiredScripts)]);
 
-  const expectedScriptSha = manifestSha256(bundle.manifest, BUILT.script) ?? sha256(bundle.script);
+  const expectedScriptSha = manifestSha256(bundle.manifest, BUILT.script) ?? sha256Hex(bundle.script);
   const scriptFile: InspectedFile = {
     path: paths.script,
     role: 'script',
     present: script !== undefined,
-    sha256: script ? sha256(script.contents) : undefined,
+    sha256: script ? sha256Hex(script.contents) : undefined,
     blockVersion: undefined,
-    current: script !== undefined && sha256(script.contents) === expectedScriptSha,
-    problem: script === undefined ? 'missing' : sha256(script.contents) === expectedScriptSha ? undefined : 'differs from theme/manifest.json',
+    current: script !== undefined && sha256Hex(script.contents) === expectedScriptSha,
+    problem: script === undefined ? 'missing' : sha256Hex(script.contents) === expectedScriptSha ? undefined : 'differs from theme/manifest.json',
   };
 
   const hook = inspectBlock(paths.kongAuth, 'kongAuth', kongAuth?.contents, (text) => locateRegisterHook(text, paths.kongAuth), (text, block) => block === withEol(bundle.registerHookBlock, detectEol(text)));
@@ -92,7 +93,7 @@ function inspectBlock(
   locate: (text: string) => BlockLocation | undefined,
   matches: (text: string, block: string) => boolean,
 ): InspectedFile {
-  const file = { path, role, present: contents !== undefined, sha256: contents === undefined ? undefined : sha256(contents), blockVersion: undefined, current: false };
+  const file = { path, role, present: contents !== undefined, sha256: contents === undefined ? undefined : sha256Hex(contents), blockVersion: undefined, current: false };
   if (contents === undefined) return { ...file, problem: 'missing from the workspace' };
   let location: BlockLocation | undefined;
   try {

@@ -8,7 +8,7 @@ import type { Bundle } from './bundle.ts';
 import { patchKongAuth, unpatchKongAuth } from './patch-kong-auth.ts';
 import { patchRequiredScripts, unpatchRequiredScripts } from './patch-required-scripts.ts';
 import { SyncRefusal } from './sync-errors.ts';
-import { sha256 } from './text.ts';
+import { sha256Hex } from '../../shared/sha256.ts';
 
 export type FileRole = 'script' | 'kongAuth' | 'requiredScripts';
 export type PlannedAction = 'create' | 'update' | 'delete' | 'unchanged';
@@ -60,8 +60,8 @@ export function planUninstall(files: WorkspaceFiles, theme: string): PlannedFile
 
 /** True when the server already holds exactly `desired` (its stored checksum, or one computed here). */
 export function holds(file: Pick<KongFile, 'contents' | 'checksum'>, desired: string): boolean {
-  const wanted = sha256(desired);
-  return file.checksum === wanted || sha256(file.contents) === wanted;
+  const wanted = sha256Hex(desired);
+  return file.checksum === wanted || sha256Hex(file.contents) === wanted;
 }
 
 function planFile(files: WorkspaceFiles, path: string, role: FileRole, after: string | undefined): PlannedFile {

@@ -1,5 +1,4 @@
 /** Small text helpers shared by the patchers: line endings and checksums. */
-import { createHash } from 'node:crypto';
 
 export type Eol = '\n' | '\r\n';
 
@@ -15,10 +14,6 @@ export function withEol(block: string, eol: Eol): string {
   return block.replace(/(?:\r?\n)+$/, '').split(/\r?\n/).join(eol);
 }
 
-/** sha256 hex of the UTF-8 bytes, the checksum Kong stores for a file. */
-export function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
-}
 
 /** The line break starting at `index`, if any. */
 export function lineBreakAt(text: string, index: number): string {
