@@ -165,6 +165,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     setEnv('KONG_EVENT_HOOK_SECRET', SANDBOX_EVENT_HOOK_SECRET);
     setEnv('PORTAL_ORIGINS', kong?.portalUrl ?? env.PORTAL_ORIGINS);
     setEnv('PROVISION_RATE_LIMIT_PER_MINUTE', String(options.provisionRateLimitPerMinute ?? 600));
+    // Caller overrides win, and CLIs pointed at the sandbox (env) see them too.
+    Object.assign(providedEnv, options.provisionerEnv);
 
     let catalog: CatalogSetupResult | undefined;
     let provisionerSettings: ProvisionerSettings | undefined;
@@ -185,7 +187,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
 
     const launchProvisioner = async (): Promise<RunningProvisioner> => {
-      provisionerSettings ??= await loadProvisionerSettings({ ...providedEnv, PROVISIONER_PORT: String(ports.provisioner), ...options.provisionerEnv });
+      provisionerSettings ??= await loadProvisionerSettings({ PROVISIONER_PORT: String(ports.provisioner), ...providedEnv });
       const running = await startProvisioner(provisionerSettings, {
         ...options.provisionerOptions,
         port: provisioner?.port ?? ports.provisioner,
