@@ -11,6 +11,7 @@ import type { TokenBucket } from '../faults/token-bucket.ts';
 import { billingEndpoints } from './billing-meters.ts';
 import { customerEndpoints } from './customers.ts';
 import type { Endpoint } from './endpoint.ts';
+import { EMULATOR_API_VERSION } from './events.ts';
 import { decodeForm, FormEncodingError, type FormObject } from './form-encoding.ts';
 import { fingerprint, type IdempotencyStore, type SavedResponse } from './idempotency.ts';
 import { newId } from './ids.ts';
@@ -101,7 +102,7 @@ async function paramsOf(request: Request, url: URL): Promise<FormObject> {
 }
 
 function headersFor(requestId: string, extra: Record<string, string> = {}): Record<string, string> {
-  return { 'content-type': 'application/json', 'request-id': requestId, 'stripe-version': '2026-10-28.endive', ...extra };
+  return { 'content-type': 'application/json', 'request-id': requestId, 'stripe-version': EMULATOR_API_VERSION, ...extra };
 }
 
 function jsonResponse(status: number, body: object, requestId: string, extra?: Record<string, string>): SavedResponse {

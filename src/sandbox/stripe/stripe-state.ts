@@ -4,6 +4,7 @@
  * only returns them when expanded) and subscription items are re-rendered with the current price.
  */
 import type Stripe from 'stripe';
+import { EventLog } from './events.ts';
 import type { WirePrice, WireSubscription, WireSubscriptionItem, WireTier } from './wire-types.ts';
 
 export class Collection<T extends { id: string }> {
@@ -66,8 +67,12 @@ export class StripeState {
   readonly subscriptions = new Collection<StoredSubscription>();
   /** Deleted customers answer retrieve with {id, object, deleted: true}, like Stripe. */
   readonly deletedCustomers = new Set<string>();
+  /** Every state change as a Stripe Event (GET /v1/events, webhook delivery). */
+  readonly events: EventLog;
 
-  constructor(readonly now: () => number = () => Math.floor(Date.now() / 1000)) {}
+  constructor(readonly now: () => number = () => Math.floor(Date.now() / 1000)) {
+    this.events = new EventLog(now);
+  }
 
   clear(): void {
     this.customers.clear();
@@ -78,6 +83,7 @@ export class StripeState {
     this.meterEvents.length = 0;
     this.subscriptions.clear();
     this.deletedCustomers.clear();
+    this.events.clear();
   }
 
   /** The price currently holding a lookup key, if any. */
