@@ -33,6 +33,7 @@ function fakeCore() {
       return { developerId: 'dev-1', customerId: 'cus_1', subscriptionId: 'sub_1', plan: 'starter', moesif: 'synced', created: { customer: true, subscription: true } };
     },
     inspectDeveloper: () => Promise.reject(new Error('not used')),
+    planForPrice: () => Promise.resolve(undefined),
   };
   const prices: PriceResolver = {
     async priceFor(plan) {

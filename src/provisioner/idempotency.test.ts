@@ -39,13 +39,13 @@ describe('idempotencyKey', () => {
 describe('stableIdempotencyKey', () => {
   const developer = { workspace: 'default', developerId: 'dev-1' };
 
-  it('depends on the workspace, the developer, the step and the price, and on nothing else', () => {
+  it('depends on the workspace, the developer, the step and the subscription it replaces, and on nothing else (not the price)', () => {
     const keys = [
       stableIdempotencyKey({ ...developer, step: 'customer' }),
       stableIdempotencyKey({ ...developer, workspace: 'other', step: 'customer' }),
       stableIdempotencyKey({ ...developer, developerId: 'dev-2', step: 'customer' }),
-      stableIdempotencyKey({ ...developer, step: 'subscription', priceId: 'price_a' }),
-      stableIdempotencyKey({ ...developer, step: 'subscription', priceId: 'price_b' }),
+      stableIdempotencyKey({ ...developer, step: 'subscription' }),
+      stableIdempotencyKey({ ...developer, step: 'subscription', replaces: 'sub_ended' }),
     ];
     expect(new Set(keys).size).toBe(keys.length);
     expect(stableIdempotencyKey({ ...developer, step: 'customer' })).toBe(keys[0]);

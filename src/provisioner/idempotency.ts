@@ -36,10 +36,19 @@ export function idempotencyKey(parts: { workspace: string; developerId: string; 
   return `kpm-${parts.step}-${digest}`;
 }
 
-export type StableKeyParts = { workspace: string; developerId: string } & ({ step: 'customer' } | { step: 'subscription'; priceId: string });
+/**
+ * A developer has one live subscription whatever its plan, so the subscription key leaves the
+ * price out: two racing signups that picked different plans meet on one key (the second gets
+ * idempotency_error and looks up). `replaces` names the ended subscription an explicit
+ * resubscribe follows, so each resubscription is its own single write.
+ */
+export type StableKeyParts = { workspace: string; developerId: string } & ({ step: 'customer' } | { step: 'subscription'; replaces?: string });
 
 export function stableIdempotencyKey(parts: StableKeyParts): string {
-  const fields = parts.step === 'customer' ? [parts.workspace, parts.developerId, 'customer'] : [parts.workspace, parts.developerId, 'subscription', parts.priceId];
+  const fields =
+    parts.step === 'customer'
+      ? [parts.workspace, parts.developerId, 'customer']
+      : [parts.workspace, parts.developerId, 'subscription', ...(parts.replaces ? [parts.replaces] : [])];
   return `kpm-${parts.step}-stable-${sha256Hex(canonicalJson(fields))}`;
 }
 

@@ -90,6 +90,12 @@ export const meterSchema = z
   })
   .strict();
 
+/** How a plan's developers pay (PAYMENT_COLLECTION is the default for plans that do not say). */
+export const PAYMENT_COLLECTIONS = ['checkout', 'invoice', 'none'] as const;
+export type PaymentCollection = (typeof PAYMENT_COLLECTIONS)[number];
+/** Stripe's trial_settings.end_behavior.missing_payment_method. */
+export const TRIAL_END_BEHAVIORS = ['cancel', 'pause', 'create_invoice'] as const;
+
 export const planSchema = z
   .object({
     id,
@@ -97,8 +103,21 @@ export const planSchema = z
     description: z.string().max(500).default(''),
     default: z.boolean().default(false),
     price: priceSchema,
+    /** checkout: a card through Stripe Checkout before calls are allowed; invoice: Stripe emails invoices; none: nothing to collect. */
+    payment_collection: z.enum(PAYMENT_COLLECTIONS).optional(),
+    /** Days to pay an emailed invoice (payment_collection "invoice" only). */
+    days_until_due: z.number().int().min(1).max(365).optional(),
+    trial_days: z.number().int().min(1).max(730).optional(),
+    /** What Stripe does when the trial ends without a payment method; Stripe's default is create_invoice. */
+    trial_end_without_payment_method: z.enum(TRIAL_END_BEHAVIORS).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((plan, ctx) => {
+    if (plan.days_until_due !== undefined && plan.payment_collection !== 'invoice')
+      ctx.addIssue({ code: 'custom', path: ['days_until_due'], message: 'only for payment_collection "invoice"' });
+    if (plan.trial_end_without_payment_method !== undefined && plan.trial_days === undefined)
+      ctx.addIssue({ code: 'custom', path: ['trial_end_without_payment_method'], message: 'needs trial_days' });
+  });
 
 export const plansFileSchema = z
   .object({
@@ -223,4 +242,12 @@ export async function loadPlansFile(path: string): Promise<PlansFile> {
 /** The plan a developer gets when their meta names none (or an unknown one). */
 export function defaultPlan(file: PlansFile): Plan | undefined {
   return file.plans.find((p) => p.default) ?? (file.plans.length === 1 ? file.plans[0] : undefined);
+}
+
+/** Days to pay an emailed invoice when the plan does not say. */
+export const DEFAULT_DAYS_UNTIL_DUE = 30;
+
+/** The plan's way to pay, or the global default (PAYMENT_COLLECTION). */
+export function paymentCollectionOf(plan: Plan, fallback: PaymentCollection): PaymentCollection {
+  return plan.payment_collection ?? fallback;
 }

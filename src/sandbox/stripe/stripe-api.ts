@@ -9,6 +9,7 @@ import type { FaultDecision, FaultInjector } from '../faults/fault-injector.ts';
 import type { RequestCounters } from '../faults/request-counters.ts';
 import type { TokenBucket } from '../faults/token-bucket.ts';
 import { billingEndpoints } from './billing-meters.ts';
+import { customerSearchEndpoints } from './customer-search.ts';
 import { customerEndpoints } from './customers.ts';
 import type { Endpoint } from './endpoint.ts';
 import { EMULATOR_API_VERSION } from './events.ts';
@@ -51,7 +52,8 @@ interface CompiledEndpoint {
   names: string[];
 }
 
-const ENDPOINTS: CompiledEndpoint[] = [...customerEndpoints, ...productEndpoints, ...priceEndpoints, ...billingEndpoints, ...subscriptionEndpoints].map(
+// Search comes before /v1/customers/:id, which would otherwise take "search" for an id.
+const ENDPOINTS: CompiledEndpoint[] = [...customerSearchEndpoints, ...customerEndpoints, ...productEndpoints, ...priceEndpoints, ...billingEndpoints, ...subscriptionEndpoints].map(
   (endpoint) => {
     const names: string[] = [];
     const source = endpoint.route.replace(/:([a-z]+)/g, (_match, name: string) => {

@@ -1,0 +1,116 @@
+/**
+ * Stripe's truth about a developer's subscription -> API access at Kong. Pure: the same facts
+ * give the same answer whether a webhook, the Kong event hook or reconcile asked.
+ *
+ * | Stripe                                   | access  |
+ * |------------------------------------------|---------|
+ * | active, trialing                         | allowed |
+ * | active under "checkout" without a card   | refused (payment_method_required) |
+ * | past_due, within the grace               | grace   |
+ * | past_due, past the grace                 | refused (payment_overdue) |
+ * | unpaid, paused, incomplete               | refused |
+ * | only ended subscriptions (canceled, ...) | refused (subscription_ended) |
+ * | developer revoked/rejected/deleted       | refused (developer_removed) |
+ */
+import type Stripe from 'stripe';
+import type { PaymentCollection } from '../../shared/plans.ts';
+
+export type AccessState = 'allowed' | 'grace' | 'refused';
+
+export type AccessReason =
+  | 'active'
+  | 'trialing'
+  | 'not_provisioned'
+  | 'past_due_grace'
+  | 'payment_overdue'
+  | 'payment_method_required'
+  | 'subscription_unpaid'
+  | 'subscription_paused'
+  | 'subscription_incomplete'
+  | 'subscription_ended'
+  | 'developer_removed';
+
+export interface AccessDecision {
+  access: AccessState;
+  reason: AccessReason;
+  /** Unix seconds when a grace ends (access 'grace' only). */
+  graceEndsAt?: number;
+}
+
+export interface BillingFacts {
+  /** The subscription that has not ended, if any. */
+  subscription: Pick<Stripe.Subscription, 'status'> | undefined;
+  /** Whether the developer ever had a subscription that has since ended. */
+  hasEndedSubscription: boolean;
+  /** A payment method Stripe would charge (subscription's or customer's default). */
+  hasPaymentMethod: boolean;
+  paymentCollection: PaymentCollection;
+  /** Unix seconds of the first failed payment (or missed due date) of what is owed now. */
+  overdueSince: number | undefined;
+  /** The developer is no longer approved in Kong (revoked, rejected) or was deleted. */
+  developerRemoved?: boolean;
+}
+
+export interface AccessPolicy {
+  graceDays: number;
+  /** Unix seconds. */
+  now: number;
+}
+
+const DAY = 24 * 60 * 60;
+
+export function decideAccess(facts: BillingFacts, policy: AccessPolicy): AccessDecision {
+  if (facts.developerRemoved) return { access: 'refused', reason: 'developer_removed' };
+  const subscription = facts.subscription;
+  if (!subscription) return facts.hasEndedSubscription ? { access: 'refused', reason: 'subscription_ended' } : { access: 'allowed', reason: 'not_provisioned' };
+  switch (subscription.status) {
+    case 'trialing':
+      return { access: 'allowed', reason: 'trialing' };
+    case 'active':
+      if (facts.paymentCollection === 'checkout' && !facts.hasPaymentMethod) return { access: 'refused', reason: 'payment_method_required' };
+      return { access: 'allowed', reason: 'active' };
+    case 'past_due': {
+      // No date for the first failure means we cannot prove a grace is running: refuse.
+      if (facts.overdueSince === undefined) return { access: 'refused', reason: 'payment_overdue' };
+      const graceEndsAt = facts.overdueSince + Math.round(policy.graceDays * DAY);
+      return policy.now < graceEndsAt ? { access: 'grace', reason: 'past_due_grace', graceEndsAt } : { access: 'refused', reason: 'payment_overdue' };
+    }
+    case 'unpaid':
+      return { access: 'refused', reason: 'subscription_unpaid' };
+    case 'paused':
+      return { access: 'refused', reason: 'subscription_paused' };
+    case 'incomplete':
+      return { access: 'refused', reason: 'subscription_incomplete' };
+    case 'canceled':
+    case 'incomplete_expired':
+      return { access: 'refused', reason: 'subscription_ended' };
+    default:
+      // A status this version does not know: refusing costs a support ticket, allowing costs money.
+      return { access: 'refused', reason: 'subscription_incomplete' };
+  }
+}
+
+/** What the developer reads in the 402 body and on the dashboard banner. */
+export function accessMessage(decision: AccessDecision, fixUrl: string | undefined): string {
+  const where = fixUrl ? ` at ${fixUrl}` : ' in the developer portal';
+  switch (decision.reason) {
+    case 'payment_method_required':
+      return `Payment required: add a payment method${where} to use this API.`;
+    case 'payment_overdue':
+      return `Payment overdue: your last invoice could not be paid. Update your payment method${where} to restore access.`;
+    case 'past_due_grace':
+      return `Your last payment failed. Update your payment method${where} before ${new Date((decision.graceEndsAt ?? 0) * 1000).toISOString().slice(0, 10)} to keep access.`;
+    case 'subscription_unpaid':
+      return `Access suspended: invoices are unpaid. Pay them${where} to restore access.`;
+    case 'subscription_paused':
+      return `Access paused: your trial ended without a payment method. Add one${where} to resume.`;
+    case 'subscription_incomplete':
+      return `Access suspended: your subscription is not active. See${where}.`;
+    case 'subscription_ended':
+      return `Your subscription has ended. Subscribe again${where} to use this API.`;
+    case 'developer_removed':
+      return 'Access revoked: this developer account is no longer active.';
+    default:
+      return 'Access allowed.';
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * The two Stripe writes of provisioning, each create-or-find:
+ * - the customer, found by the emails Kong has known for the developer (an email change updates
+ *   the same customer, never makes a second);
+ * - the subscription: the developer's current one whatever its price; none ever -> create; only
+ *   ended ones -> nothing, unless an explicit resubscribe asks (an ended subscription is a debt
+ *   or a choice, and re-creating it on every reconcile run would wipe the debt).
+ */
+import type Stripe from 'stripe';
+import type { KongDeveloper } from '../../kong/kong-types.ts';
+import type { PaymentCollection, Plan } from '../../shared/plans.ts';
+import { sha256Hex } from '../../shared/sha256.ts';
+import { idempotencyKey, stableIdempotencyKey } from '../idempotency.ts';
+import { withStripeRetry } from '../stripe-calls.ts';
+import { createOrFind } from './create-or-find.ts';
+import { customerParams, subscriptionParams } from './stripe-params.ts';
+import { findDeveloperCustomers, findDeveloperSubscriptions, retryFor, searchDeveloperCustomers, type StripeAccess } from './stripe-lookups.ts';
+
+export interface EnsureContext extends StripeAccess {
+  workspace: string;
+  defaultCollection: PaymentCollection;
+}
+
+export interface CustomerOptions {
+  /** With stable keys a create of an existing customer replays it, so the lookup can be skipped. */
+  stable: boolean;
+  lookupFirst: boolean;
+  /** Emails the developer had before (an email change seen by the event hook). */
+  previousEmails?: readonly string[];
+  /** Reconcile only: fall back on customers.search by developer id (it lags on new customers). */
+  allowSearch?: boolean;
+  /** Runs before a customer is created (throws to create nothing, e.g. the plan has no price). */
+  beforeCreate?: () => void;
+}
+
+export interface EnsuredCustomer {
+  customer: Stripe.Customer;
+  created: boolean;
+  duplicates: Stripe.Customer[];
+  emailUpdated: boolean;
+}
+
+export async function findCustomer(ctx: EnsureContext, developer: KongDeveloper, options: Pick<CustomerOptions, 'previousEmails' | 'allowSearch'>) {
+  let found = await findDeveloperCustomers(ctx, developer.id, [developer.email, ...(options.previousEmails ?? [])]);
+  if (!found.length && options.allowSearch) found = await searchDeveloperCustomers(ctx, developer.id);
+  return found;
+}
+
+/** Kong's email is the truth: a customer still on an old email gets the new one. */
+async function followEmail(ctx: EnsureContext, customer: Stripe.Customer, developer: KongDeveloper): Promise<{ customer: Stripe.Customer; updated: boolean }> {
+  if (customer.email === developer.email) return { customer, updated: false };
+  const key = `kpm-customer-email-${sha256Hex(`${ctx.workspace}\u0000${developer.id}\u0000${customer.id}\u0000${developer.email}`)}`;
+  const updated = await withStripeRetry(
+    () => ctx.stripe.customers.update(customer.id, { email: developer.email }, { idempotencyKey: key }),
+    retryFor(ctx, 'update the customer email', true),
+  );
+  return { customer: updated, updated: true };
+}
+
+export async function ensureCustomer(ctx: EnsureContext, developer: KongDeveloper, plan: Plan, options: CustomerOptions): Promise<EnsuredCustomer> {
+  if (options.lookupFirst) {
+    const [existing, ...duplicates] = await findCustomer(ctx, developer, options);
+    if (existing) {
+      const { customer, updated } = await followEmail(ctx, existing, developer);
+      return { customer, created: false, duplicates, emailUpdated: updated };
+    }
+  }
+  options.beforeCreate?.();
+  const params = customerParams(developer, ctx.workspace, plan);
+  const key = options.stable
+    ? stableIdempotencyKey({ workspace: ctx.workspace, developerId: developer.id, step: 'customer' })
+    : idempotencyKey({ workspace: ctx.workspace, developerId: developer.id, step: 'customer', params });
+  const { object, created } = await createOrFind(
+    ctx,
+    'create the customer',
+    key,
+    (idempotencyKey) => ctx.stripe.customers.create(params, { idempotencyKey }),
+    async () => (await findDeveloperCustomers(ctx, developer.id, [developer.email]))[0],
+  );
+  return { customer: object, created, duplicates: [], emailUpdated: false };
+}
+
+export type EnsuredSubscription =
+  | { kind: 'current'; subscription: Stripe.Subscription; created: boolean }
+  /** Every subscription of the developer ended; nothing was created. */
+  | { kind: 'ended'; subscription: Stripe.Subscription };
+
+export interface SubscriptionOptions {
+  stable: boolean;
+  lookupFirst: boolean;
+  /** Create a new subscription even though earlier ones ended (the explicit path only). */
+  resubscribe?: boolean;
+}
+
+export async function ensureSubscription(
+  ctx: EnsureContext,
+  developer: KongDeveloper,
+  customerId: string,
+  newPlan: () => Promise<{ plan: Plan; price: Stripe.Price }>,
+  options: SubscriptionOptions,
+): Promise<EnsuredSubscription> {
+  let replaces: string | undefined;
+  if (options.lookupFirst || options.resubscribe) {
+    const found = await findDeveloperSubscriptions(ctx, customerId, developer.id);
+    if (found.current) return { kind: 'current', subscription: found.current, created: false };
+    const lastEnded = found.ended[0];
+    if (lastEnded && !options.resubscribe) return { kind: 'ended', subscription: lastEnded };
+    replaces = lastEnded?.id;
+  }
+  const { plan, price } = await newPlan();
+  const params = subscriptionParams(developer, ctx.workspace, customerId, plan, price.id, ctx.defaultCollection);
+  const key =
+    options.stable || replaces
+      ? stableIdempotencyKey({ workspace: ctx.workspace, developerId: developer.id, step: 'subscription', ...(replaces ? { replaces } : {}) })
+      : idempotencyKey({ workspace: ctx.workspace, developerId: developer.id, step: 'subscription', params });
+  const { object, created } = await createOrFind(
+    ctx,
+    'create the subscription',
+    key,
+    (idempotencyKey) => ctx.stripe.subscriptions.create(params, { idempotencyKey }),
+    async () => (await findDeveloperSubscriptions(ctx, customerId, developer.id)).current,
+  );
+  return { kind: 'current', subscription: object, created };
+}

@@ -1,0 +1,49 @@
+/**
+ * Access at Kong follows the decision: a refused developer's consumer gets one consumer-scoped
+ * `request-termination` plugin answering 402 with a JSON message; an allowed one gets none.
+ * Developer consumers are hidden from /consumers in Kong Enterprise, so the plugin is reached
+ * through /{ws}/developers/{id}/plugins. Our plugins carry ACCESS_TAGS, so we find and remove
+ * exactly our own and never touch another plugin or consumer. Applying is idempotent: it
+ * compares what is there with what should be and changes only the difference.
+ */
+import type { KongPlugin } from '../../kong/kong-types.ts';
+import type { AccessDecision } from './access-decision.ts';
+
+/** Every access block we create carries both tags; we list by them and delete only those. */
+export const ACCESS_TAGS = ['kong-portal-monetization', 'kpm-access'] as const;
+export const ACCESS_STATUS_CODE = 402;
+
+export interface DeveloperPlugins {
+  listDeveloperPlugins(developerId: string, options: { tags: readonly string[] }): Promise<KongPlugin[]>;
+  createDeveloperPlugin(developerId: string, plugin: { name: string; config: Record<string, unknown>; tags: string[] }): Promise<KongPlugin>;
+  updateDeveloperPlugin(developerId: string, pluginId: string, patch: { config: Record<string, unknown> }): Promise<KongPlugin>;
+  deleteDeveloperPlugin(developerId: string, pluginId: string): Promise<void>;
+}
+
+export type AccessChange = 'blocked' | 'unblocked' | 'updated' | 'unchanged';
+
+export function blockConfig(message: string): Record<string, unknown> {
+  return { status_code: ACCESS_STATUS_CODE, message };
+}
+
+const isOurs = (plugin: KongPlugin) => plugin.name === 'request-termination' && ACCESS_TAGS.every((tag) => (plugin as { tags?: string[] | null }).tags?.includes(tag));
+
+export async function applyAccess(kong: DeveloperPlugins, developerId: string, decision: AccessDecision, message: string): Promise<AccessChange> {
+  const ours = (await kong.listDeveloperPlugins(developerId, { tags: ACCESS_TAGS })).filter(isOurs);
+  if (decision.access !== 'refused') {
+    for (const plugin of ours) await kong.deleteDeveloperPlugin(developerId, plugin.id);
+    return ours.length ? 'unblocked' : 'unchanged';
+  }
+  const wanted = blockConfig(message);
+  const [keep, ...extra] = ours;
+  // Two processes blocking at once can leave two plugins; both refuse, and this removes the spare.
+  for (const plugin of extra) await kong.deleteDeveloperPlugin(developerId, plugin.id);
+  if (!keep) {
+    await kong.createDeveloperPlugin(developerId, { name: 'request-termination', config: wanted, tags: [...ACCESS_TAGS] });
+    return 'blocked';
+  }
+  const same = keep.config.status_code === wanted.status_code && keep.config.message === wanted.message;
+  if (same) return extra.length ? 'updated' : 'unchanged';
+  await kong.updateDeveloperPlugin(developerId, keep.id, { config: wanted });
+  return 'updated';
+}

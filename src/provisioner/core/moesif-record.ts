@@ -1,0 +1,26 @@
+/** The Moesif company and user for a provisioned developer: user_id = email, company_id = subscription (or customer) id. */
+import type { KongDeveloper } from '../../kong/kong-types.ts';
+import type { MoesifRecord } from '../moesif-sync.ts';
+import type { MoesifCompanyIdSource } from '../settings.ts';
+import { developerName } from './plan-choice.ts';
+
+export function moesifRecord(
+  developer: KongDeveloper,
+  workspace: string,
+  planId: string,
+  ids: { customerId: string; subscriptionId: string },
+  companyIdSource: MoesifCompanyIdSource,
+): MoesifRecord {
+  const companyId = companyIdSource === 'customer' ? ids.customerId : ids.subscriptionId;
+  const name = developerName(developer);
+  const stripeIds = { stripe_customer_id: ids.customerId, stripe_subscription_id: ids.subscriptionId };
+  return {
+    developerId: developer.id,
+    company: { company_id: companyId, metadata: { ...stripeIds, plan: planId, kong_workspace: workspace } },
+    user: {
+      user_id: developer.email,
+      company_id: companyId,
+      metadata: { email: developer.email, ...(name ? { name } : {}), ...stripeIds, kong_developer_id: developer.id, kong_workspace: workspace, plan: planId },
+    },
+  };
+}
