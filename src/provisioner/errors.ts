@@ -22,6 +22,8 @@ export type ProvisionErrorCode =
   | 'rate_limited'
   | 'invalid_signature'
   | 'event_hook_not_configured'
+  | 'webhook_not_configured'
+  | 'webhook_failed'
   | 'shutting_down'
   | 'not_found'
   | 'internal_error';

@@ -38,3 +38,24 @@ export interface PlansResponse {
 export interface ErrorResponse {
   error: { code: string; message: string };
 }
+
+/**
+ * POST /billing/status answer (and the billing part of a proven signup answer): what the portal
+ * page shows about the developer's billing. No Stripe ids.
+ */
+export interface BillingStatusResponse {
+  plan: string | null;
+  /** The plan's display name from the plans file. */
+  plan_name: string | null;
+  access: 'allowed' | 'grace' | 'refused';
+  /** Stable code, e.g. payment_method_required, past_due_grace, subscription_ended. */
+  reason: string;
+  /** One sentence for the developer: why, and where to fix it. */
+  message: string;
+  /** ISO date when a grace ends (access "grace"). */
+  grace_ends_at?: string;
+  /** Stripe Checkout (setup mode) to add a card, when a card is what is missing. */
+  checkout_url?: string;
+  /** Stripe's customer portal login page ("Manage billing"). */
+  manage_url?: string;
+}

@@ -1,0 +1,93 @@
+/**
+ * Converges one developer's access at Kong to Stripe's truth: read the developer (Kong), their
+ * customer and subscriptions (Stripe), decide, apply. Webhooks, the Kong event hook, the signup
+ * page and reconcile all call this, so any one of them alone ends in the same state.
+ */
+import type Stripe from 'stripe';
+import type { KongDeveloper } from '../../kong/kong-types.ts';
+import { DEVELOPER_STATUS } from '../../kong/kong-types.ts';
+import { paymentCollectionOf, type PaymentCollection, type Plan } from '../../shared/plans.ts';
+import type { ProvisionLogger } from '../provision-log.ts';
+import { accessMessage, decideAccess, type AccessDecision, type BillingFacts } from './access-decision.ts';
+import { readBillingFacts } from './billing-facts.ts';
+import type { GraceTimers } from './grace-timers.ts';
+import { applyAccess, type AccessChange, type DeveloperPlugins } from './kong-access.ts';
+import { findDeveloperCustomers, findDeveloperSubscriptions, searchDeveloperCustomers, type StripeAccess } from './stripe-lookups.ts';
+
+export interface AccessSyncDeps extends StripeAccess {
+  kong: DeveloperPlugins & { getDeveloper(emailOrId: string): Promise<KongDeveloper | undefined> };
+  workspace: string;
+  defaultCollection: PaymentCollection;
+  graceDays: number;
+  /** Where a refused developer fixes it (PORTAL_DASHBOARD_URL). */
+  fixUrl: string | undefined;
+  planForPrice(priceId: string): Promise<Plan | undefined>;
+  timers?: GraceTimers;
+  logger: ProvisionLogger;
+  /** Clock in ms. */
+  now?: () => number;
+}
+
+export interface AccessOutcome {
+  developerId: string;
+  decision: AccessDecision;
+  change: AccessChange;
+  message: string;
+  customer: Stripe.Customer | undefined;
+  subscription: Stripe.Subscription | undefined;
+  plan: Plan | undefined;
+  facts: BillingFacts;
+}
+
+export interface AccessSync {
+  /** By Kong developer (object, id or email). Undefined when Kong has no such developer here. */
+  syncDeveloper(developer: KongDeveloper | string, options?: { customer?: Stripe.Customer; allowSearch?: boolean }): Promise<AccessOutcome | undefined>;
+  /** By Stripe customer (webhooks). Undefined when the customer is not one of this workspace's developers. */
+  syncCustomer(customerId: string): Promise<AccessOutcome | undefined>;
+}
+
+const REMOVED = new Set<number>([DEVELOPER_STATUS.rejected, DEVELOPER_STATUS.revoked]);
+
+export function createAccessSync(deps: AccessSyncDeps): AccessSync {
+  const now = deps.now ?? Date.now;
+
+  async function customerOf(developer: KongDeveloper, allowSearch: boolean): Promise<Stripe.Customer | undefined> {
+    const [customer] = await findDeveloperCustomers(deps, developer.id, [developer.email]);
+    if (customer || !allowSearch) return customer;
+    return (await searchDeveloperCustomers(deps, developer.id))[0];
+  }
+
+  async function syncDeveloper(input: KongDeveloper | string, options: { customer?: Stripe.Customer; allowSearch?: boolean } = {}) {
+    const developer = typeof input === 'string' ? await deps.kong.getDeveloper(input) : input;
+    if (!developer) return undefined;
+    const customer = options.customer ?? (await customerOf(developer, options.allowSearch ?? false));
+    const subscriptions = customer ? await findDeveloperSubscriptions(deps, customer.id, developer.id) : undefined;
+    const subscription = subscriptions?.current ?? subscriptions?.ended[0];
+    const priceId = subscription?.items.data[0]?.price.id;
+    const plan = priceId ? await deps.planForPrice(priceId) : undefined;
+    const collection = plan ? paymentCollectionOf(plan, deps.defaultCollection) : deps.defaultCollection;
+    const facts = { ...(await readBillingFacts(deps, customer, subscriptions, collection)), developerRemoved: REMOVED.has(developer.status) };
+    const decision = decideAccess(facts, { graceDays: deps.graceDays, now: Math.floor(now() / 1000) });
+    const message = accessMessage(decision, deps.fixUrl);
+    const change = await applyAccess(deps.kong, developer.id, decision, message);
+    if (decision.access === 'grace' && decision.graceEndsAt !== undefined)
+      deps.timers?.arm(developer.id, decision.graceEndsAt * 1000, () => syncDeveloper(developer.id));
+    else deps.timers?.disarm(developer.id);
+    if (change !== 'unchanged')
+      deps.logger.info({ event: 'access', developer_id: developer.id, access: decision.access, reason: decision.reason, change, subscription_status: subscription?.status ?? null });
+    return { developerId: developer.id, decision, change, message, customer, subscription, plan, facts };
+  }
+
+  return {
+    syncDeveloper,
+    async syncCustomer(customerId) {
+      const customer = await deps.stripe.customers.retrieve(customerId);
+      if ('deleted' in customer && customer.deleted) return undefined;
+      const live = customer as Stripe.Customer;
+      const developerId = live.metadata?.kong_developer_id;
+      // Another workspace's (or another product's) customer: not ours to act on.
+      if (!developerId || (live.metadata.kong_workspace && live.metadata.kong_workspace !== deps.workspace)) return undefined;
+      return syncDeveloper(developerId, { customer: live });
+    },
+  };
+}

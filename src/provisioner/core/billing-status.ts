@@ -1,0 +1,94 @@
+/**
+ * What the portal page shows a developer about their billing: plan, access and why, the Checkout
+ * step when Stripe needs a card, and the customer portal's login page ("Manage billing"). Only
+ * ever answered to a page that proved it is the developer's (see the HTTP layer); it holds no
+ * Stripe id.
+ */
+import type Stripe from 'stripe';
+import type { KongDeveloper } from '../../kong/kong-types.ts';
+import { sha256Hex } from '../../shared/sha256.ts';
+import type { AccessReason } from './access-decision.ts';
+import type { AccessOutcome, AccessSync } from './access-sync.ts';
+import { retryFor, type StripeAccess } from './stripe-lookups.ts';
+import { withStripeRetry } from '../stripe-calls.ts';
+import type { BillingStatusResponse } from '../../shared/provisioner-api.ts';
+
+/** Reasons a card fixes: Checkout is offered for these. */
+const CARD_FIXES = new Set<AccessReason>(['payment_method_required', 'past_due_grace', 'payment_overdue', 'subscription_unpaid', 'subscription_paused']);
+
+/** A double click or a reload within this window gets the same Checkout session. */
+const CHECKOUT_REUSE_MS = 10 * 60_000;
+
+export interface BillingStatusDeps extends StripeAccess {
+  access: AccessSync;
+  /** Where Checkout returns to (PORTAL_DASHBOARD_URL). */
+  dashboardUrl: string | undefined;
+  now?: () => number;
+  /** How long the customer portal's login URL is remembered; default 10 min. */
+  portalUrlCacheMs?: number;
+}
+
+export interface BillingStatusService {
+  status(developer: KongDeveloper): Promise<BillingStatusResponse>;
+  /** The status an access outcome already read implies (the signup answer). */
+  fromOutcome(outcome: AccessOutcome): Promise<BillingStatusResponse>;
+}
+
+export function createBillingStatus(deps: BillingStatusDeps): BillingStatusService {
+  const now = deps.now ?? Date.now;
+  const cacheMs = deps.portalUrlCacheMs ?? 10 * 60_000;
+  let portalUrl: { at: number; url: Promise<string | undefined> } | undefined;
+
+  function manageUrl(): Promise<string | undefined> {
+    if (portalUrl && now() - portalUrl.at < cacheMs) return portalUrl.url;
+    const url = withStripeRetry(() => deps.stripe.billingPortal.configurations.list({ is_default: true, active: true, limit: 1 }), retryFor(deps, 'read the customer portal', false))
+      .then((list) => (list.data[0]?.login_page.enabled ? (list.data[0].login_page.url ?? undefined) : undefined))
+      .catch(() => undefined);
+    portalUrl = { at: now(), url };
+    return url;
+  }
+
+  async function checkoutUrl(outcome: AccessOutcome): Promise<string | undefined> {
+    const customer = outcome.customer;
+    if (!customer || !deps.dashboardUrl || !CARD_FIXES.has(outcome.decision.reason)) return undefined;
+    const currency = outcome.subscription?.currency ?? outcome.subscription?.items.data[0]?.price.currency ?? 'usd';
+    const bucket = Math.floor(now() / CHECKOUT_REUSE_MS);
+    const params: Stripe.Checkout.SessionCreateParams = {
+      mode: 'setup',
+      customer: customer.id,
+      currency,
+      payment_method_types: ['card'],
+      success_url: deps.dashboardUrl,
+      cancel_url: deps.dashboardUrl,
+      metadata: { kong_developer_id: outcome.developerId },
+    };
+    const session = await withStripeRetry(
+      () => deps.stripe.checkout.sessions.create(params, { idempotencyKey: `kpm-checkout-${sha256Hex(`${customer.id}\u0000${bucket}`)}` }),
+      retryFor(deps, 'open a Checkout session', true),
+    );
+    return session.url ?? undefined;
+  }
+
+  async function fromOutcome(outcome: AccessOutcome): Promise<BillingStatusResponse> {
+    const [checkout, manage] = await Promise.all([checkoutUrl(outcome), outcome.customer ? manageUrl() : Promise.resolve(undefined)]);
+    return {
+      plan: outcome.plan?.id ?? null,
+      plan_name: outcome.plan?.name ?? null,
+      access: outcome.decision.access,
+      reason: outcome.decision.reason,
+      message: outcome.message,
+      ...(outcome.decision.graceEndsAt ? { grace_ends_at: new Date(outcome.decision.graceEndsAt * 1000).toISOString() } : {}),
+      ...(checkout ? { checkout_url: checkout } : {}),
+      ...(manage ? { manage_url: manage } : {}),
+    };
+  }
+
+  return {
+    fromOutcome,
+    async status(developer) {
+      const outcome = await deps.access.syncDeveloper(developer);
+      if (!outcome) throw new Error('developer vanished from Kong while reading its billing');
+      return fromOutcome(outcome);
+    },
+  };
+}

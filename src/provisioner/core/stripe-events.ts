@@ -1,0 +1,125 @@
+/**
+ * What a Stripe event means for a developer. Events arrive twice, late and out of order, so none
+ * is trusted for state: each names a customer, and the customer's current state is read back
+ * from Stripe and applied (access-sync.ts). Two events also carry work of their own:
+ * - checkout.session.completed (setup mode): Stripe attaches the card but does not make it the
+ *   customer's default, so invoices would still fail; we set it, then retry open invoices;
+ * - customer.subscription.updated with another price (a plan switch in the customer portal):
+ *   the developer's meta.plan in Kong follows, so the portal shows the plan they pay for.
+ */
+import type Stripe from 'stripe';
+import { parseDeveloperMeta, type KongDeveloper } from '../../kong/kong-types.ts';
+import { sha256Hex } from '../../shared/sha256.ts';
+import { withStripeRetry } from '../stripe-calls.ts';
+import type { AccessOutcome, AccessSync } from './access-sync.ts';
+import { listAll, retryFor, type StripeAccess } from './stripe-lookups.ts';
+
+/** The events the provisioner needs (stripe:setup registers exactly these; doctor checks them). */
+export const STRIPE_WEBHOOK_EVENTS = [
+  'checkout.session.completed',
+  'customer.subscription.created',
+  'customer.subscription.updated',
+  'customer.subscription.deleted',
+  'customer.subscription.paused',
+  'customer.subscription.resumed',
+  'customer.updated',
+  'invoice.paid',
+  'invoice.payment_failed',
+  'invoice.payment_succeeded',
+  'invoice.marked_uncollectible',
+  'payment_method.attached',
+] as const;
+
+export interface StripeEventDeps extends StripeAccess {
+  access: AccessSync;
+  kong: { updateDeveloperMeta(developerId: string, meta: string): Promise<unknown> };
+}
+
+export interface EventOutcome {
+  action: 'synced' | 'ignored';
+  reason?: string;
+  access?: AccessOutcome;
+}
+
+function customerIdOf(event: Stripe.Event): string | undefined {
+  const object = event.data.object as { object?: string; id?: string; customer?: string | { id: string } | null };
+  if (object.object === 'customer') return object.id;
+  const customer = object.customer;
+  return typeof customer === 'string' ? customer : (customer?.id ?? undefined);
+}
+
+/** Makes the card a completed setup-mode Checkout collected the customer's default, once. */
+async function adoptCheckoutCard(deps: StripeAccess, session: Stripe.Checkout.Session): Promise<void> {
+  if (session.mode !== 'setup' || session.status !== 'complete' || !session.setup_intent || typeof session.customer !== 'string') return;
+  const intentId = typeof session.setup_intent === 'string' ? session.setup_intent : session.setup_intent.id;
+  const intent = await withStripeRetry(() => deps.stripe.setupIntents.retrieve(intentId), retryFor(deps, 'read the Checkout setup intent', false));
+  const paymentMethod = typeof intent.payment_method === 'string' ? intent.payment_method : intent.payment_method?.id;
+  if (intent.status !== 'succeeded' || !paymentMethod) return;
+  const customerId = session.customer;
+  await withStripeRetry(
+    () =>
+      deps.stripe.customers.update(
+        customerId,
+        { invoice_settings: { default_payment_method: paymentMethod } },
+        { idempotencyKey: `kpm-default-pm-${sha256Hex(`${session.id}\u0000${paymentMethod}`)}` },
+      ),
+    retryFor(deps, 'make the Checkout card the default', true),
+  );
+}
+
+/**
+ * A new default payment method: retry what is owed now instead of waiting days for Stripe's
+ * next scheduled retry. A decline is Stripe's answer, not our failure.
+ */
+export async function payOpenInvoices(deps: StripeAccess, customer: Stripe.Customer): Promise<number> {
+  const paymentMethod = customer.invoice_settings?.default_payment_method;
+  const pm = typeof paymentMethod === 'string' ? paymentMethod : paymentMethod?.id;
+  if (!pm) return 0;
+  const open = await listAll(deps, 'list open invoices', (startingAfter) =>
+    deps.stripe.invoices.list({ customer: customer.id, status: 'open', limit: 100, ...(startingAfter ? { starting_after: startingAfter } : {}) }),
+  );
+  let paid = 0;
+  for (const invoice of open) {
+    if (invoice.collection_method !== 'charge_automatically' || !invoice.id) continue;
+    const invoiceId = invoice.id;
+    try {
+      await withStripeRetry(
+        () => deps.stripe.invoices.pay(invoiceId, {}, { idempotencyKey: `kpm-pay-${sha256Hex(`${invoiceId}\u0000${pm}`)}` }),
+        retryFor(deps, 'pay an open invoice', true),
+      );
+      paid += 1;
+    } catch (error) {
+      const cause = (error as { cause?: { type?: string } }).cause;
+      if (cause?.type !== 'StripeCardError') throw error;
+    }
+  }
+  return paid;
+}
+
+/** Kong's meta.plan follows the plan the subscription bills. */
+async function followPlan(deps: StripeEventDeps, outcome: AccessOutcome, developer: KongDeveloper | undefined): Promise<void> {
+  if (!developer || !outcome.plan) return;
+  const meta = parseDeveloperMeta(developer.meta);
+  if (meta.plan === outcome.plan.id) return;
+  await deps.kong.updateDeveloperMeta(developer.id, JSON.stringify({ ...meta, plan: outcome.plan.id }));
+}
+
+export async function handleStripeEvent(
+  deps: StripeEventDeps & { getDeveloper(id: string): Promise<KongDeveloper | undefined> },
+  event: Stripe.Event,
+): Promise<EventOutcome> {
+  const customerId = customerIdOf(event);
+  if (!customerId) return { action: 'ignored', reason: 'the event names no customer' };
+  if (event.type === 'checkout.session.completed') await adoptCheckoutCard(deps, event.data.object);
+  const paymentMethodChanged =
+    event.type === 'checkout.session.completed' ||
+    (event.type === 'customer.updated' && event.data.previous_attributes !== undefined && 'invoice_settings' in event.data.previous_attributes);
+  const access = await deps.access.syncCustomer(customerId);
+  if (!access) return { action: 'ignored', reason: 'not a customer of this workspace' };
+  if (paymentMethodChanged && access.customer && access.decision.access !== 'allowed') {
+    const fresh = (await deps.stripe.customers.retrieve(customerId)) as Stripe.Customer;
+    if ((await payOpenInvoices(deps, fresh)) > 0) return { action: 'synced', access: (await deps.access.syncCustomer(customerId)) ?? access };
+  }
+  if (event.type.startsWith('customer.subscription.')) await followPlan(deps, access, await deps.getDeveloper(access.developerId));
+  return { action: 'synced', access };
+}

@@ -1,0 +1,73 @@
+/**
+ * POST /stripe/webhooks: Stripe's events, verified with stripe-node's constructEvent against the
+ * raw body and STRIPE_WEBHOOK_SECRET (a bad or missing signature is 400 and changes nothing).
+ * The answer comes after the effect (a Kong change takes milliseconds): 200 when applied or not
+ * ours, 500 when it could not be applied, so Stripe redelivers. Event ids already applied are
+ * remembered for a day, so a duplicate costs no Stripe read; acting twice would be harmless anyway.
+ */
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type Stripe from 'stripe';
+import { BoundedMap } from '../../shared/bounded-map.ts';
+import type { EventOutcome } from '../core/stripe-events.ts';
+import { ProvisionError } from '../errors.ts';
+import type { ProvisionLogger } from '../provision-log.ts';
+
+export const STRIPE_EVENT_BODY_LIMIT = 512 * 1024;
+
+export interface StripeWebhookRouteDeps {
+  stripe: Stripe;
+  /** Undefined answers 404 with how to turn the route on. */
+  webhookSecret: string | undefined;
+  handle(event: Stripe.Event): Promise<EventOutcome>;
+  logger: ProvisionLogger;
+  /** Seconds a signature stays valid (stripe-node's default 300). */
+  toleranceSeconds?: number;
+}
+
+export function createStripeWebhookRoute(deps: StripeWebhookRouteDeps): Hono {
+  const applied = new BoundedMap<string, true>({ ttlMs: 24 * 60 * 60_000, maxEntries: 50_000 });
+  const app = new Hono();
+  app.post(
+    '/stripe/webhooks',
+    bodyLimit({
+      maxSize: STRIPE_EVENT_BODY_LIMIT,
+      onError: () => {
+        throw new ProvisionError('payload_too_large', 413, `a Stripe event is at most ${STRIPE_EVENT_BODY_LIMIT / 1024} KB`);
+      },
+    }),
+    async (c) => {
+      const secret = deps.webhookSecret;
+      if (!secret)
+        throw new ProvisionError('webhook_not_configured', 404, 'Stripe webhooks are off: set STRIPE_WEBHOOK_SECRET (printed once by `stripe:setup --webhook-url`)');
+      const raw = await c.req.text();
+      let event: Stripe.Event;
+      try {
+        event = deps.stripe.webhooks.constructEvent(raw, c.req.header('stripe-signature') ?? '', secret, deps.toleranceSeconds);
+      } catch (error) {
+        deps.logger.warn({ event: 'stripe_webhook_refused', reason: (error as Error).message.slice(0, 200) });
+        throw new ProvisionError('invalid_signature', 400, 'the Stripe-Signature header does not match this body and STRIPE_WEBHOOK_SECRET');
+      }
+      if (applied.has(event.id)) return c.json({ received: true, duplicate: true });
+      const started = performance.now();
+      try {
+        const outcome = await deps.handle(event);
+        applied.set(event.id, true);
+        deps.logger.info({
+          event: 'stripe_webhook',
+          type: event.type,
+          stripe_event: event.id,
+          action: outcome.action,
+          ...(outcome.reason ? { reason: outcome.reason } : {}),
+          ...(outcome.access ? { developer_id: outcome.access.developerId, access: outcome.access.decision.access, change: outcome.access.change } : {}),
+          ms: Math.round(performance.now() - started),
+        });
+        return c.json({ received: true });
+      } catch (error) {
+        deps.logger.error({ event: 'stripe_webhook_failed', type: event.type, stripe_event: event.id, message: (error as Error).message.slice(0, 300) });
+        throw new ProvisionError('webhook_failed', 500, 'the event could not be applied yet; Stripe will deliver it again');
+      }
+    },
+  );
+  return app;
+}
