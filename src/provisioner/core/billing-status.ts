@@ -57,7 +57,6 @@ export function createBillingStatus(deps: BillingStatusDeps): BillingStatusServi
       mode: 'setup',
       customer: customer.id,
       currency,
-      payment_method_types: ['card'],
       success_url: deps.dashboardUrl,
       cancel_url: deps.dashboardUrl,
       metadata: { kong_developer_id: outcome.developerId },
