@@ -13,6 +13,9 @@ import { retryFor, type StripeAccess } from './stripe-lookups.ts';
 import { withStripeRetry } from '../stripe-calls.ts';
 import type { BillingStatusResponse } from '../../shared/provisioner-api.ts';
 
+/** Metadata mark of the customer portal configuration stripe:setup manages. */
+export const PORTAL_MARK = 'kong_portal_monetization';
+
 /** Reasons a card fixes: Checkout is offered for these. */
 const CARD_FIXES = new Set<AccessReason>(['payment_method_required', 'past_due_grace', 'payment_overdue', 'subscription_unpaid', 'subscription_paused']);
 
@@ -41,8 +44,11 @@ export function createBillingStatus(deps: BillingStatusDeps): BillingStatusServi
 
   function manageUrl(): Promise<string | undefined> {
     if (portalUrl && now() - portalUrl.at < cacheMs) return portalUrl.url;
-    const url = withStripeRetry(() => deps.stripe.billingPortal.configurations.list({ is_default: true, active: true, limit: 1 }), retryFor(deps, 'read the customer portal', false))
-      .then((list) => (list.data[0]?.login_page.enabled ? (list.data[0].login_page.url ?? undefined) : undefined))
+    const url = withStripeRetry(() => deps.stripe.billingPortal.configurations.list({ active: true, limit: 100 }), retryFor(deps, 'read the customer portal', false))
+      .then((list) => {
+        const ours = list.data.find((config) => config.metadata?.[PORTAL_MARK] === 'true');
+        return ours?.login_page.enabled ? (ours.login_page.url ?? undefined) : undefined;
+      })
       .catch(() => undefined);
     portalUrl = { at: now(), url };
     return url;
