@@ -68,10 +68,22 @@ export function formatReconcileReport(report: ReconcileReport): string {
   lines.push(`${report.dryRun ? 'would fix:       ' : 'fixed:           '} ${report.fixed}`);
   lines.push(`failed:           ${report.failed}`);
   lines.push(`skipped:          ${report.skipped}${skipped ? ` (not provisionable: ${skipped})` : ''}`);
+  lines.push(`ended:            ${report.ended.length}${report.ended.length ? ' (no new subscription; access stays refused)' : ''}`);
+  if (!report.dryRun) lines.push(`access changed:   ${report.accessChanges.length}`);
   if (report.fixes.length) {
     lines.push('', report.dryRun ? 'would fix:' : 'fixed:');
     for (const fix of report.fixes.slice(0, LISTED_FIXES)) lines.push(`  ${fix.email} (${fix.developerId}): ${report.dryRun ? 'missing' : 'created'} ${fix.parts.join(', ') || 'nothing'}`);
     if (report.fixes.length > LISTED_FIXES) lines.push(`  ... and ${report.fixes.length - LISTED_FIXES} more`);
+  }
+  if (report.ended.length) {
+    lines.push('', 'ended (give one a new subscription with --resubscribe EMAIL):');
+    for (const ended of report.ended.slice(0, LISTED_FIXES)) lines.push(`  ${ended.email} (${ended.developerId}): subscription ${ended.status}`);
+    if (report.ended.length > LISTED_FIXES) lines.push(`  ... and ${report.ended.length - LISTED_FIXES} more`);
+  }
+  if (report.accessChanges.length) {
+    lines.push('', 'access at Kong:');
+    for (const entry of report.accessChanges.slice(0, LISTED_FIXES)) lines.push(`  ${entry.email} (${entry.developerId}): ${entry.change} (${entry.reason})`);
+    if (report.accessChanges.length > LISTED_FIXES) lines.push(`  ... and ${report.accessChanges.length - LISTED_FIXES} more`);
   }
   if (report.failures.length) {
     lines.push('', 'failed:');

@@ -8,6 +8,8 @@ import type { KongDeveloper } from '../../kong/kong-types.ts';
 import { developerStatusName } from '../../kong/kong-types.ts';
 import type { MoesifSync } from '../../provisioner/moesif-sync.ts';
 import type { Provisioner } from '../../provisioner/provisioner.ts';
+import type { AccessDecision } from '../../provisioner/core/access-decision.ts';
+import type { AccessChange } from '../../provisioner/core/kong-access.ts';
 import { MonetizationError } from '../../shared/errors.ts';
 
 export interface ReconcileDeps {
@@ -16,6 +18,8 @@ export interface ReconcileDeps {
   provisioner: Pick<Provisioner, 'provisionDeveloper' | 'inspectDeveloper' | 'isProvisionable'>;
   /** The provisioner's Moesif queue: flushed at the end, so a Moesif hiccup gets one more try. */
   moesif?: Pick<MoesifSync, 'flush' | 'isPending'>;
+  /** Converges the developer's access at Kong to Stripe (the provisioner's access sync); omitted: access is left alone. */
+  syncAccess?: (developer: KongDeveloper) => Promise<{ change: AccessChange; decision: AccessDecision } | undefined>;
 }
 
 /**
@@ -57,8 +61,26 @@ export interface DeveloperFix {
   parts: string[];
 }
 
+/** A developer whose subscriptions all ended: reconcile creates nothing for them and keeps them refused. */
+export interface EndedDeveloper {
+  developerId: string;
+  email: string;
+  /** The ended subscription's status (canceled, incomplete_expired). */
+  status: string;
+}
+
+export interface AccessChangeEntry {
+  developerId: string;
+  email: string;
+  change: AccessChange;
+  reason: string;
+}
+
 export interface ReconcileReport extends ReconcileProgress {
   dryRun: boolean;
+  ended: EndedDeveloper[];
+  /** Developers whose access at Kong this run changed (blocked, unblocked, message updated). */
+  accessChanges: AccessChangeEntry[];
   /** Skipped developers per status name (not provisionable). */
   skippedByStatus: Record<string, number>;
   fixes: DeveloperFix[];
@@ -73,7 +95,7 @@ export async function reconcileDevelopers(deps: ReconcileDeps, options: Reconcil
   const mode = options.moesif ?? 'always';
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
   const every = Math.max(1, Math.floor(options.progressEvery ?? 100));
-  const report: ReconcileReport = { dryRun, seen: 0, alreadyWhole: 0, fixed: 0, failed: 0, skipped: 0, skippedByStatus: {}, fixes: [], failures: [] };
+  const report: ReconcileReport = { dryRun, ended: [], accessChanges: [], seen: 0, alreadyWhole: 0, fixed: 0, failed: 0, skipped: 0, skippedByStatus: {}, fixes: [], failures: [] };
   const provisioned: Array<{ developer: KongDeveloper; counted: 'alreadyWhole' | 'fixed' }> = [];
 
   // Progress counts finished developers, so each line is printed once and its counts add up.
@@ -87,19 +109,33 @@ export async function reconcileDevelopers(deps: ReconcileDeps, options: Reconcil
     report.failures.push({ developerId: developer.id, email: developer.email, code, reason: error instanceof Error ? error.message : String(error) });
   };
 
+  const syncAccess = async (developer: KongDeveloper) => {
+    if (dryRun || !deps.syncAccess) return;
+    const outcome = await deps.syncAccess(developer);
+    if (outcome && outcome.change !== 'unchanged')
+      report.accessChanges.push({ developerId: developer.id, email: developer.email, change: outcome.change, reason: outcome.decision.reason });
+  };
+
   const handle = async (developer: KongDeveloper) => {
     if (!deps.provisioner.isProvisionable(developer)) {
       const status = developerStatusName(developer.status);
       report.skipped++;
       report.skippedByStatus[status] = (report.skippedByStatus[status] ?? 0) + 1;
+      // A revoked or rejected developer keeps no access, whatever Stripe holds.
+      await syncAccess(developer).catch((error: unknown) => fail(developer, error));
       return;
     }
     try {
       if (dryRun || mode === 'repaired') {
         const inspection = await deps.provisioner.inspectDeveloper(developer);
         if (inspection.planError) throw new MonetizationError('plan_not_found', inspection.planError);
+        if (inspection.endedStatus) {
+          report.ended.push({ developerId: developer.id, email: developer.email, status: inspection.endedStatus });
+          return;
+        }
         if (inspection.whole) {
           report.alreadyWhole++;
+          await syncAccess(developer);
           return;
         }
         if (dryRun) {
@@ -109,6 +145,11 @@ export async function reconcileDevelopers(deps: ReconcileDeps, options: Reconcil
         }
       }
       const outcome = await deps.provisioner.provisionDeveloper(developer, { mode: 'reconcile' });
+      await syncAccess(developer);
+      if (outcome.ended) {
+        report.ended.push({ developerId: developer.id, email: developer.email, status: outcome.ended.status });
+        return;
+      }
       const parts = [outcome.created.customer ? 'customer' : '', outcome.created.subscription ? 'subscription' : ''].filter(Boolean);
       // Nothing created: whole already (or made whole meanwhile by the running provisioner).
       const counted = parts.length === 0 ? 'alreadyWhole' : 'fixed';
