@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import type { KongPlugin } from '../../kong/kong-types.ts';
+import { ACCESS_TAGS, applyAccess, type DeveloperPlugins } from './kong-access.ts';
+
+/** Kong's developer plugin routes over a list, counting writes. */
+function fakeKong(initial: Array<KongPlugin & { tags?: string[] }> = []) {
+  const plugins = [...initial];
+  const writes: string[] = [];
+  let next = 1;
+  const kong: DeveloperPlugins = {
+    async listDeveloperPlugins(_developer, { tags }) {
+      return plugins.filter((plugin) => tags.every((tag) => plugin.tags?.includes(tag))).map((plugin) => structuredClone(plugin));
+    },
+    async createDeveloperPlugin(_developer, plugin) {
+      writes.push('create');
+      const created = { id: `p${next++}`, enabled: true, ...plugin };
+      plugins.push(created);
+      return created;
+    },
+    async updateDeveloperPlugin(_developer, id, patch) {
+      writes.push(`update ${id}`);
+      const plugin = plugins.find((p) => p.id === id);
+      if (!plugin) throw new Error('no such plugin');
+      plugin.config = patch.config;
+      return plugin;
+    },
+    async deleteDeveloperPlugin(_developer, id) {
+      writes.push(`delete ${id}`);
+      plugins.splice(
+        plugins.findIndex((p) => p.id === id),
+        1,
+      );
+    },
+  };
+  return { kong, plugins, writes };
+}
+
+const refused = { access: 'refused', reason: 'payment_method_required' } as const;
+const allowed = { access: 'allowed', reason: 'active' } as const;
+const otherPlugin = { id: 'rate', name: 'rate-limiting', enabled: true, config: { minute: 5 }, tags: ['team'] };
+
+describe('applyAccess', () => {
+  it('blocks with one tagged 402 request-termination, and a second apply writes nothing', async () => {
+    const { kong, plugins, writes } = fakeKong([otherPlugin]);
+    expect(await applyAccess(kong, 'dev-1', refused, 'add a card')).toBe('blocked');
+    expect(plugins).toContainEqual(expect.objectContaining({ name: 'request-termination', config: { status_code: 402, message: 'add a card' }, tags: [...ACCESS_TAGS] }));
+    expect(await applyAccess(kong, 'dev-1', refused, 'add a card')).toBe('unchanged');
+    expect(writes).toEqual(['create']);
+  });
+
+  it('changes the message in place when the reason changes', async () => {
+    const { kong, writes } = fakeKong();
+    await applyAccess(kong, 'dev-1', refused, 'add a card');
+    expect(await applyAccess(kong, 'dev-1', { access: 'refused', reason: 'payment_overdue' }, 'pay the invoice')).toBe('updated');
+    expect(writes).toEqual(['create', 'update p1']);
+  });
+
+  it('unblocks by deleting only its own plugins, leaving every other plugin alone', async () => {
+    const { kong, plugins } = fakeKong([otherPlugin]);
+    await applyAccess(kong, 'dev-1', refused, 'add a card');
+    expect(await applyAccess(kong, 'dev-1', allowed, '')).toBe('unblocked');
+    expect(plugins).toEqual([otherPlugin]);
+    expect(await applyAccess(kong, 'dev-1', { access: 'grace', reason: 'past_due_grace' }, '')).toBe('unchanged');
+  });
+
+  it('removes a spare block left by two processes racing', async () => {
+    const tags = [...ACCESS_TAGS];
+    const block = (id: string) => ({ id, name: 'request-termination', enabled: true, config: { status_code: 402, message: 'add a card' }, tags });
+    const { kong, plugins } = fakeKong([block('a'), block('b')]);
+    expect(await applyAccess(kong, 'dev-1', refused, 'add a card')).toBe('updated');
+    expect(plugins.map((p) => p.id)).toEqual(['a']);
+  });
+});
