@@ -160,7 +160,7 @@ describe('Files API', () => {
     for (;;) {
       paths.push(...page.data.map((f) => f.path));
       if (!page.next) break;
-      page = await client.listFilesPage({ nextPath: page.next });
+      page = await client.listFilesPage({ size: 5, ...(page.offset ? { offset: page.offset } : {}) });
     }
     expect(paths).toHaveLength(12);
     await client.deleteFile('content/c3.txt');
@@ -327,6 +327,24 @@ describe('event hooks', () => {
     ]);
     await call('DELETE', '/team-a/developers/hooked@example.com');
     await call('DELETE', `/event-hooks/${hook.body.id}`);
+  });
+
+  it('pings the hook URL on create, update and delete, with the hook entity (secret included), signed', async () => {
+    await kong.settle();
+    received.length = 0;
+    const hook = await call('POST', '/event-hooks', { source: 'crud', event: 'developers', handler: 'webhook', config: { url: receiverUrl, secret: 'ping-secret-0123456' } });
+    await call('PATCH', `/team-a/event-hooks/${hook.body.id}`, { config: { secret: 'ping-secret-6543210' } });
+    await call('DELETE', `/event-hooks/${hook.body.id}`);
+    await kong.settle();
+    const pings = received.map((r) => ({ ...r, payload: JSON.parse(r.body) }));
+    expect(pings.map((p) => [p.payload.source, p.payload.event, p.payload.operation])).toEqual([
+      ['kong:event_hooks', 'ping', 'create'],
+      ['kong:event_hooks', 'ping', 'update'],
+      ['kong:event_hooks', 'ping', 'delete'],
+    ]);
+    expect(pings[0]?.payload.event_hooks).toMatchObject({ id: hook.body.id, config: { secret: 'ping-secret-0123456' } });
+    expect(pings[0]?.headers['x-kong-signature']).toBe(`sha1=${kongSignature(pings[0]?.body ?? '', 'ping-secret-0123456')}`);
+    expect(pings[1]?.headers['x-kong-signature']).toBe(`sha1=${kongSignature(pings[1]?.body ?? '', 'ping-secret-6543210')}`);
   });
 
   it('does not fire for developers seeded through the test helper', async () => {
