@@ -20,7 +20,7 @@ export interface KongAdminClientOptions {
   attempts?: number;
   /** Page size of the list walks (1..1000); default 1000. */
   pageSize?: number;
-  /** Called once per HTTP request sent (benchmarks and the sync summary count them). */
+  /** Called once per HTTP request sent, with its path and query (benchmarks and the sync summary count them). */
   onRequest?: (method: string, path: string) => void;
 }
 
@@ -88,7 +88,7 @@ export class KongAdminClient {
     for (let attempt = 1; ; attempt++) {
       let response: { status: number; text(): Promise<string> };
       try {
-        this.options.onRequest?.(method, path);
+        this.options.onRequest?.(method, `${path}${url.search}`);
         const init = {
           method,
           headers,
