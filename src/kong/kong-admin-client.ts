@@ -4,7 +4,7 @@
  */
 import { Agent, fetch as undiciFetch } from 'undici';
 import { KongError } from './kong-errors.ts';
-import type { KongDeveloper, KongEventHook, KongFile, KongPage, KongPlugin, KongWorkspace } from './kong-types.ts';
+import type { KongDeveloper, KongEventHook, KongFile, KongPage, KongPlugin, KongPluginInput, KongWorkspace } from './kong-types.ts';
 
 export interface KongAdminClientOptions {
   adminUrl: string;
@@ -18,7 +18,9 @@ export interface KongAdminClientOptions {
   timeoutMs?: number;
   /** Attempts for idempotent requests on network errors and 5xx; default 3. */
   attempts?: number;
-  /** Called once per HTTP request sent (benchmarks and the sync summary count them). */
+  /** Page size of the list walks (1..1000); default 1000. */
+  pageSize?: number;
+  /** Called once per HTTP request sent, with its path and query (benchmarks and the sync summary count them). */
   onRequest?: (method: string, path: string) => void;
 }
 
@@ -35,8 +37,20 @@ export interface RequestOptions {
 
 export interface PageOptions {
   size?: number;
-  /** The `next` of a previous page. */
-  nextPath?: string;
+  /**
+   * The `offset` of a previous page. Pages are always fetched by building the URL here (workspace
+   * prefix included), never by following `next`: Kong's core entities answer `next` without the
+   * workspace prefix, so following it reads page 2 of the default workspace.
+   */
+  offset?: string;
+  /** Extra query (e.g. `tags`); kept on every page. */
+  query?: Record<string, string | undefined>;
+}
+
+/** Filters for a plugin list. */
+export interface PluginListOptions {
+  /** Plugins carrying ALL these tags (Kong allows at most 5). */
+  tags?: string[];
 }
 
 export class KongAdminClient {
@@ -44,12 +58,18 @@ export class KongAdminClient {
   readonly workspace: string;
   private readonly options: KongAdminClientOptions;
   private readonly dispatcher: Agent | undefined;
+  /** The event-hook route form this gateway serves, once known. */
+  private eventHookBase: string | undefined;
 
   constructor(options: KongAdminClientOptions) {
     this.options = options;
     this.adminUrl = options.adminUrl.replace(/\/+$/, '');
     this.workspace = options.workspace;
     this.dispatcher = options.insecure ? new Agent({ connect: { rejectUnauthorized: false } }) : undefined;
+  }
+
+  private get pageSize(): number {
+    return this.options.pageSize ?? 1000;
   }
 
   /** `/{workspace}` prefix for workspace-scoped routes. */
@@ -68,7 +88,7 @@ export class KongAdminClient {
     for (let attempt = 1; ; attempt++) {
       let response: { status: number; text(): Promise<string> };
       try {
-        this.options.onRequest?.(method, path);
+        this.options.onRequest?.(method, `${path}${url.search}`);
         const init = {
           method,
           headers,
@@ -97,7 +117,7 @@ export class KongAdminClient {
 
   // ---- files -------------------------------------------------------------------------------
 
-  /** One page of files (`size` 1..1000). `next` from a previous page may be passed as `nextPath`. */
+  /** One page of files (`size` 1..1000); pass the previous page's `offset` for the next one. */
   listFilesPage(options: PageOptions = {}): Promise<KongPage<KongFile>> {
     return this.page<KongFile>(`${this.ws}/files`, options);
   }
@@ -146,39 +166,90 @@ export class KongAdminClient {
     return this.walk<KongDeveloper>(`${this.ws}/developers`, size);
   }
 
-  // ---- event hooks and plugins ---------------------------------------------------------------
+  // ---- event hooks (global in Kong; the route form differs by gateway) -----------------------
 
   /** Every event hook (all pages). */
   listEventHooks(): Promise<KongEventHook[]> {
-    return collect(this.walk<KongEventHook>(`${this.ws}/event-hooks`, 1000));
+    return this.eventHookRoute((base) => collect(this.walk<KongEventHook>(base, this.pageSize)));
   }
 
-  async createEventHook(hook: Omit<KongEventHook, 'id' | 'created_at'>): Promise<KongEventHook> {
-    return (await this.request<KongEventHook>('POST', `${this.ws}/event-hooks`, { body: hook })).body;
+  createEventHook(hook: Omit<KongEventHook, 'id' | 'created_at'>): Promise<KongEventHook> {
+    return this.eventHookRoute(async (base) => (await this.request<KongEventHook>('POST', base, { body: hook })).body);
   }
 
-  async deleteEventHook(id: string): Promise<void> {
-    await this.request('DELETE', `${this.ws}/event-hooks/${encodeURIComponent(id)}`);
+  deleteEventHook(id: string): Promise<void> {
+    return this.eventHookRoute(async (base) => void (await this.request('DELETE', `${base}/${encodeURIComponent(id)}`)));
   }
 
-  listPlugins(): Promise<KongPlugin[]> {
-    return collect(this.walk<KongPlugin>(`${this.ws}/plugins`, 1000));
+  /**
+   * Runs `call` against `/{ws}/event-hooks` first and falls back on `/event-hooks` when the
+   * gateway answers 404 (the 3.4 spec lists only the global route; some gateways serve both).
+   * The form that worked is remembered for the client's lifetime.
+   */
+  private async eventHookRoute<T>(call: (base: string) => Promise<T>): Promise<T> {
+    const workspaceRoute = `${this.ws}/event-hooks`;
+    if (this.eventHookBase) return call(this.eventHookBase);
+    try {
+      const result = await call(workspaceRoute);
+      this.eventHookBase = workspaceRoute;
+      return result;
+    } catch (error) {
+      if (!(error instanceof KongError && error.status === 404 && error.path.startsWith(workspaceRoute))) throw error;
+    }
+    const result = await call('/event-hooks');
+    this.eventHookBase = '/event-hooks';
+    return result;
+  }
+
+  // ---- plugins -----------------------------------------------------------------------------
+
+  /** Every plugin of the workspace (all pages), optionally only those carrying all `tags`. */
+  listPlugins(options: PluginListOptions = {}): Promise<KongPlugin[]> {
+    return collect(this.walk<KongPlugin>(`${this.ws}/plugins`, this.pageSize, tagQuery(options.tags)));
+  }
+
+  /** The plugins scoped to a developer's consumer (all pages), optionally only those carrying all `tags`. */
+  listDeveloperPlugins(emailOrId: string, options: PluginListOptions = {}): Promise<KongPlugin[]> {
+    return collect(this.walk<KongPlugin>(this.developerPluginsPath(emailOrId), this.pageSize, tagQuery(options.tags)));
+  }
+
+  /** Creates a plugin scoped to the developer's consumer (409 kong_conflict when one of that name exists). */
+  async createDeveloperPlugin(emailOrId: string, plugin: KongPluginInput): Promise<KongPlugin> {
+    return (await this.request<KongPlugin>('POST', this.developerPluginsPath(emailOrId), { body: plugin })).body;
+  }
+
+  /** PATCHes one of the developer's plugins (Kong merges `config` key by key). */
+  async updateDeveloperPlugin(emailOrId: string, pluginId: string, patch: Partial<KongPluginInput>): Promise<KongPlugin> {
+    return (await this.request<KongPlugin>('PATCH', `${this.developerPluginsPath(emailOrId)}/${encodeURIComponent(pluginId)}`, { body: patch })).body;
+  }
+
+  /** Deletes one of the developer's plugins; a plugin already gone is not an error. */
+  async deleteDeveloperPlugin(emailOrId: string, pluginId: string): Promise<void> {
+    try {
+      await this.request('DELETE', `${this.developerPluginsPath(emailOrId)}/${encodeURIComponent(pluginId)}`);
+    } catch (error) {
+      if (!(error instanceof KongError && error.status === 404)) throw error;
+    }
+  }
+
+  private developerPluginsPath(emailOrId: string): string {
+    return `${this.ws}/developers/${encodeURIComponent(emailOrId)}/plugins`;
   }
 
   // ---- shared shapes -----------------------------------------------------------------------
 
   private async page<T>(path: string, options: PageOptions): Promise<KongPage<T>> {
-    if (options.nextPath) return (await this.request<KongPage<T>>('GET', options.nextPath)).body;
-    return (await this.request<KongPage<T>>('GET', path, { query: { size: options.size ?? 1000 } })).body;
+    return (await this.request<KongPage<T>>('GET', path, { query: { ...options.query, size: options.size ?? 1000, offset: options.offset } })).body;
   }
 
-  /** Every item of a paginated list, following `next` (which already holds the prefix and query). */
-  private async *walk<T>(path: string, size: number): AsyncGenerator<T> {
-    let page = await this.page<T>(path, { size });
+  /** Every item of a paginated list, paging by `offset` on OUR path (never by following `next`). */
+  private async *walk<T>(path: string, size: number, query: Record<string, string | undefined> = {}): AsyncGenerator<T> {
+    let page = await this.page<T>(path, { size, query });
     for (;;) {
       yield* page.data;
-      if (!page.next) return;
-      page = await this.page<T>(path, { nextPath: page.next });
+      const offset = nextOffset(page);
+      if (!offset) return;
+      page = await this.page<T>(path, { size, query, offset });
     }
   }
 
@@ -227,6 +298,19 @@ export class KongAdminClient {
     const code = status === 404 ? 'kong_not_found' : status === 409 ? 'kong_conflict' : status === 400 ? 'kong_bad_request' : 'kong_http';
     return new KongError(code, `Kong answered ${status} to ${where}${kongMessage ? `: ${kongMessage}` : ''}`, { status, method, path, body });
   }
+}
+
+/** The offset of the following page: `offset`, or (gateways that omit it) the one inside `next`. */
+function nextOffset(page: KongPage<unknown>): string | undefined {
+  if (!page.next) return undefined;
+  if (page.offset) return page.offset;
+  return new URL(page.next, 'http://kong.invalid').searchParams.get('offset') ?? undefined;
+}
+
+function tagQuery(tags: string[] | undefined): Record<string, string | undefined> {
+  if (!tags || tags.length === 0) return {};
+  if (tags.length > 5) throw new RangeError('Kong filters on at most 5 tags');
+  return { tags: tags.join(',') };
 }
 
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {

@@ -89,11 +89,26 @@ export interface KongPlugin {
   service?: { id: string } | null;
   route?: { id: string } | null;
   consumer?: { id: string } | null;
+  tags?: string[] | null;
+  created_at?: number;
 }
 
-/** A paginated list page: `next` is a path (with workspace prefix and query) or null. */
+/**
+ * A paginated list page. `next` differs by entity (core entities: `/<entity>?offset=…` with no
+ * workspace prefix; portal lists: the request path with `/{ws}`), so clients page with `offset`
+ * and build the URL themselves. `total` (portal lists only) counts this page.
+ */
 export interface KongPage<T> {
   data: T[];
   next: string | null;
   offset?: string | null;
+  total?: number;
+}
+
+/** What a consumer-scoped plugin is created with (the consumer comes from the route). */
+export interface KongPluginInput {
+  name: string;
+  config?: Record<string, unknown>;
+  enabled?: boolean;
+  tags?: string[];
 }

@@ -54,7 +54,7 @@ function appWith(overrides: Partial<ProvisionerAppDeps> = {}) {
     plans,
     prices: core.prices,
     portalOrigins: ['http://portal.test'],
-    eventHookSecret: 'hook-secret',
+    eventHookSecret: 'hook-secret-for-tests',
     ...overrides,
   });
   return { app, ...core };
@@ -153,7 +153,7 @@ describe('POST /kong/events', () => {
   it('provisions a signed create by developer id', async () => {
     const { app, calls } = appWith();
     const body = event('create', 1);
-    const response = await post(app, body, signKongEvent(body, 'hook-secret'));
+    const response = await post(app, body, signKongEvent(body, 'hook-secret-for-tests'));
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ action: 'provisioned', result: { customerId: 'cus_1' } });
     expect(calls).toEqual(['dev-9']);
@@ -162,7 +162,7 @@ describe('POST /kong/events', () => {
   it('ignores a signed update that does not make the developer provisionable', async () => {
     const { app, calls } = appWith();
     const body = event('update', 0, 1);
-    const response = await post(app, body, signKongEvent(body, 'hook-secret'));
+    const response = await post(app, body, signKongEvent(body, 'hook-secret-for-tests'));
     expect(await response.json()).toMatchObject({ action: 'ignored' });
     expect(calls).toHaveLength(0);
   });

@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { defaultPlan, type PlansFile } from '../shared/plans.ts';
 import type { ErrorResponse, PlansResponse } from '../shared/provisioner-api.ts';
 import { ProvisionError, type ProvisionErrorCode } from './errors.ts';
-import { decideKongEvent, kongEventSchema, verifyKongSignature } from './kong-events.ts';
+import { createKongEventReceiver } from './kong-events.ts';
 import { resolvePlans, toPublicPlans, type PriceResolver } from './plan-prices.ts';
 import { silentLogger, type ProvisionLogger } from './provision-log.ts';
 import type { Provisioner } from './provisioner.ts';
@@ -188,28 +188,23 @@ export function createProvisionerApp(deps: ProvisionerAppDeps): Hono {
     },
   );
 
+  // The receiver refuses a short secret at start-up (createKongEventReceiver throws).
+  const receiveKongEvent = deps.eventHookSecret
+    ? createKongEventReceiver({
+        secret: deps.eventHookSecret,
+        provision: (developerId) => deps.provisioner.provisionDeveloper(developerId, { mode: 'interactive' }),
+        isProvisionableStatus: (status) => deps.provisioner.isProvisionable({ status }),
+        // Gone, of another workspace, or no longer eligible by the time we read Kong: nothing for Kong to retry.
+        isNothingToDo: (error) => error instanceof ProvisionError && (error.code === 'developer_not_found' || error.code === 'developer_not_provisionable'),
+      })
+    : undefined;
   app.post(
     '/kong/events',
     bodyLimit({ maxSize: EVENT_BODY_LIMIT, onError: (c) => errorJson(c, 'payload_too_large', 413, `the event is larger than ${EVENT_BODY_LIMIT} bytes`) }),
     async (c) => {
-      const secret = deps.eventHookSecret;
-      if (!secret) fail('event_hook_not_configured', 404, 'the Kong event hook receiver is off; set KONG_EVENT_HOOK_SECRET to enable it');
-      const raw = new Uint8Array(await c.req.arrayBuffer());
-      if (!verifyKongSignature(raw, c.req.header('x-kong-signature'), secret))
-        fail('invalid_signature', 401, 'x-kong-signature is missing or does not match KONG_EVENT_HOOK_SECRET');
-      const event = kongEventSchema.safeParse(parseJson(new TextDecoder().decode(raw)));
-      if (!event.success) fail('invalid_event', 400, 'the body is not a Kong event hook payload');
-      const decision = decideKongEvent(event.data, (status) => deps.provisioner.isProvisionable({ status }));
-      if (decision.action === 'ignore') return c.json({ action: 'ignored', reason: decision.reason });
-      try {
-        const outcome = await deps.provisioner.provisionDeveloper(decision.developerId, { mode: 'interactive' });
-        return c.json({ action: 'provisioned', result: outcome });
-      } catch (error) {
-        // Gone or no longer eligible by the time we read Kong: nothing to do, and nothing for Kong to retry.
-        if (error instanceof ProvisionError && (error.code === 'developer_not_found' || error.code === 'developer_not_provisionable'))
-          return c.json({ action: 'ignored', reason: error.message });
-        throw error;
-      }
+      if (!receiveKongEvent) fail('event_hook_not_configured', 404, 'the Kong event hook receiver is off; set KONG_EVENT_HOOK_SECRET to enable it');
+      const answer = await receiveKongEvent(new Uint8Array(await c.req.arrayBuffer()), c.req.header('x-kong-signature'));
+      return c.json(answer.body, answer.status);
     },
   );
 

@@ -3,7 +3,7 @@
  * raw body, payload validation and the decision whether an event should provision. Provisioning
  * re-reads the developer from Kong, so the payload only picks who, never what.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 
 /** HMAC-SHA1 hex of the raw body, as Kong sends it in x-kong-signature (with or without "sha1="). */
@@ -57,4 +57,98 @@ export function decideKongEvent(event: KongEvent, isProvisionableStatus: (status
     return { action: 'provision', developerId: entity.data.id };
   }
   return { action: 'ignore', reason: `operation "${event.operation ?? ''}" needs nothing` };
+}
+
+/** Kong signs with this secret; a short one can be guessed offline from one captured event. */
+export const MIN_EVENT_HOOK_SECRET_LENGTH = 16;
+
+export class KongEventSecretError extends Error {
+  readonly code = 'event_hook_secret_too_short';
+  constructor() {
+    super(`KONG_EVENT_HOOK_SECRET is shorter than ${MIN_EVENT_HOOK_SECRET_LENGTH} characters; use a long random value (openssl rand -hex 32)`);
+  }
+}
+
+/** Kong's answer to a hook create/update/delete: it carries the hook (secret included), so it is never logged. */
+export function isKongPing(event: KongEvent): boolean {
+  return event.source === 'kong:event_hooks' && event.event === 'ping';
+}
+
+/**
+ * A bounded memory of the raw-body digests of events already acted on. Acting twice is idempotent
+ * anyway; this only keeps a replayed captured event (still validly signed) from costing Kong and
+ * Stripe reads. Oldest digests are forgotten first.
+ */
+export class SeenEvents {
+  private readonly digests = new Set<string>();
+  constructor(private readonly capacity = 10_000) {}
+
+  static digest(rawBody: Uint8Array | string): string {
+    return createHash('sha256').update(rawBody).digest('hex');
+  }
+
+  has(digest: string): boolean {
+    return this.digests.has(digest);
+  }
+
+  remember(digest: string): void {
+    this.digests.delete(digest);
+    this.digests.add(digest);
+    while (this.digests.size > this.capacity) this.digests.delete(this.digests.values().next().value as string);
+  }
+}
+
+export type KongEventAnswer =
+  | { status: 200; body: { action: 'ping' } | { action: 'duplicate' } | { action: 'ignored'; reason: string } | { action: 'provisioned'; result: unknown } }
+  | { status: 400 | 401; body: { error: { code: 'invalid_signature' | 'invalid_event' | 'invalid_json'; message: string } } };
+
+export interface KongEventReceiverDeps {
+  secret: string;
+  /** Provisions by the developer id of the event, which the provisioner re-reads in ITS workspace. */
+  provision(developerId: string): Promise<unknown>;
+  isProvisionableStatus(status: number): boolean;
+  /** Errors that mean "nothing to do" (developer gone, of another workspace, or not eligible). */
+  isNothingToDo(error: unknown): boolean;
+  memory?: number;
+}
+
+/**
+ * The receiver of POST /kong/events: signature (bare hex or `sha1=`), pings answered 200 without
+ * their body being looked at further, replays answered from memory, then provision-or-ignore.
+ * Kong hooks are global, so events of other workspaces arrive too: acting on the developer id
+ * (never the email) means a developer of another workspace with the same email is not found in
+ * ours and the event is ignored.
+ */
+export function createKongEventReceiver(deps: KongEventReceiverDeps): (rawBody: Uint8Array, signature: string | undefined) => Promise<KongEventAnswer> {
+  if (deps.secret.length < MIN_EVENT_HOOK_SECRET_LENGTH) throw new KongEventSecretError();
+  const seen = new SeenEvents(deps.memory);
+  return async (rawBody, signature) => {
+    if (!verifyKongSignature(rawBody, signature, deps.secret))
+      return { status: 401, body: { error: { code: 'invalid_signature', message: 'x-kong-signature is missing or does not match KONG_EVENT_HOOK_SECRET' } } };
+    let json: unknown;
+    try {
+      json = JSON.parse(new TextDecoder().decode(rawBody));
+    } catch {
+      return { status: 400, body: { error: { code: 'invalid_json', message: 'the body is not valid JSON' } } };
+    }
+    const event = kongEventSchema.safeParse(json);
+    if (!event.success) return { status: 400, body: { error: { code: 'invalid_event', message: 'the body is not a Kong event hook payload' } } };
+    if (isKongPing(event.data)) return { status: 200, body: { action: 'ping' } };
+    const digest = SeenEvents.digest(rawBody);
+    if (seen.has(digest)) return { status: 200, body: { action: 'duplicate' } };
+    const decision = decideKongEvent(event.data, deps.isProvisionableStatus);
+    let answer: KongEventAnswer;
+    if (decision.action === 'ignore') answer = { status: 200, body: { action: 'ignored', reason: decision.reason } };
+    else {
+      try {
+        answer = { status: 200, body: { action: 'provisioned', result: await deps.provision(decision.developerId) } };
+      } catch (error) {
+        // Failures are not remembered, so Kong's (or anyone's) retry is acted on.
+        if (!deps.isNothingToDo(error)) throw error;
+        answer = { status: 200, body: { action: 'ignored', reason: (error as Error).message } };
+      }
+    }
+    seen.remember(digest);
+    return answer;
+  };
 }

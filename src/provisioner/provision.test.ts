@@ -19,7 +19,7 @@ import type { ProvisionerSettings } from './settings.ts';
 const STRIPE_KEY = 'sk_test_provisioner_suite';
 const MOESIF_APP_ID = 'moesif-app-1';
 const PORTAL = 'http://portal.test';
-const HOOK_SECRET = 'hook-secret';
+const HOOK_SECRET = 'hook-secret-for-tests';
 
 let stripeEmulator: RunningStripeEmulator;
 let kong: RunningKongEmulator;

@@ -20,6 +20,7 @@ import { describeStripeError, isStripeNotFound } from '../shared/stripe-failure.
 import { findPricesByLookupKey } from '../stripe-setup/catalog-setup.ts';
 import { createMoesifClient } from '../../provisioner/moesif-client.ts';
 import { fail, pass, type Check, type CheckOutcome, type CheckResult } from './check-runner.ts';
+import { moesifIdentityCheck } from './moesif-identity-check.ts';
 
 export interface DoctorInputs {
   kong: KongAdminClient | Error;
@@ -307,4 +308,19 @@ const moesifPlugin: Check<DoctorState> = {
 };
 
 /** Every check, in print order. */
-export const DOCTOR_CHECKS: Check<DoctorState>[] = [adminApi, portal, theme, bundle, planField, eventHook, provisioner, plansFile, stripeKey, stripePrices, moesifApp, keyAuth, moesifPlugin];
+export const DOCTOR_CHECKS: Check<DoctorState>[] = [
+  adminApi,
+  portal,
+  theme,
+  bundle,
+  planField,
+  eventHook,
+  provisioner,
+  plansFile,
+  stripeKey,
+  stripePrices,
+  moesifApp,
+  keyAuth,
+  moesifPlugin,
+  moesifIdentityCheck([ADMIN_API]) as Check<DoctorState>,
+];

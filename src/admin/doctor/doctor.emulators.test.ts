@@ -80,6 +80,7 @@ describe('doctor', () => {
       'Moesif application id',
       'key-auth plugin',
       'Moesif plugin',
+      'Moesif user = developer email',
     ]);
     expect(result(results, 'Stripe key').detail).toMatch(/^test mode key accepted/);
 
@@ -91,8 +92,8 @@ describe('doctor', () => {
     } finally {
       console.log = log;
     }
-    expect(lines.filter((l) => l.startsWith('PASS'))).toHaveLength(16);
-    expect(lines.at(-1)).toContain('all 16 checks passed');
+    expect(lines.filter((l) => l.startsWith('PASS'))).toHaveLength(17);
+    expect(lines.at(-1)).toContain('all 17 checks passed');
   });
 
   it('portal disabled: names it and skips what needs it', async () => {
@@ -182,18 +183,46 @@ describe('doctor', () => {
   });
 
   it('no key-auth plugin', async () => {
-    const plugins = kongApps.gateway.plugins;
-    const index = plugins.findIndex((p) => p.name === 'key-auth');
-    const [keyAuth] = plugins.splice(index, 1);
+    const plugins = kongApps.state.requireWs('default').plugins;
+    const keyAuth = [...plugins.values()].find((p) => p.name === 'key-auth');
+    if (!keyAuth) throw new Error('the emulator has no key-auth plugin');
+    plugins.delete(keyAuth.id);
     try {
       const results = await doctor();
       expect(notPassing(results)).toEqual(['key-auth plugin']);
       expect(result(results, 'key-auth plugin').detail).toMatch(/no enabled key-auth plugin/);
-      if (keyAuth) plugins.push({ ...keyAuth, config: { ...keyAuth.config, key_names: ['x-api-key'] } });
+      kongApps.state.putPlugin('default', { ...keyAuth, config: { ...keyAuth.config, key_names: ['x-api-key'] } });
       expect(result(await doctor(), 'key-auth plugin').detail).toMatch(/no key_names include "apikey"/);
     } finally {
-      plugins.splice(plugins.findIndex((p) => p.name === 'key-auth'), 1);
-      if (keyAuth) plugins.splice(index, 0, keyAuth);
+      kongApps.state.putPlugin('default', keyAuth);
+    }
+  });
+
+  it('Moesif plugin with user_id_header: fails and says how to clear it', async () => {
+    const moesifPlugin = [...kongApps.state.requireWs('default').plugins.values()].find((p) => p.name === 'moesif');
+    if (!moesifPlugin) throw new Error('the emulator has no moesif plugin');
+    const saved = structuredClone(moesifPlugin.config);
+    moesifPlugin.config.user_id_header = 'X-User-Id';
+    try {
+      const results = await doctor();
+      expect(notPassing(results)).toEqual(['Moesif user = developer email']);
+      expect(result(results, 'Moesif user = developer email').detail).toMatch(/request header X-User-Id/);
+      expect(result(results, 'Moesif user = developer email').fix).toContain(`/default/plugins/${moesifPlugin.id}`);
+      expect(result(results, 'Moesif user = developer email').fix).toContain('"user_id_header":null');
+    } finally {
+      moesifPlugin.config = saved;
+    }
+  });
+
+  it('a developer with a custom_id: fails and names the developer', async () => {
+    kongApps.state.addDeveloper('default', { email: 'custom@example.com', custom_id: 'crm-42' });
+    try {
+      const results = await doctor();
+      expect(notPassing(results)).toEqual(['Moesif user = developer email']);
+      expect(result(results, 'Moesif user = developer email').detail).toMatch(/^1 developer\(s\) have a custom_id \(custom@example.com\)/);
+      expect(result(results, 'Moesif user = developer email').fix).toMatch(/remove the custom_id/);
+    } finally {
+      kongApps.state.deleteDeveloper('default', 'custom@example.com');
     }
   });
 
@@ -210,6 +239,7 @@ describe('doctor', () => {
       'skip:plan prices',
       'skip:key-auth plugin',
       'skip:Moesif plugin',
+      'skip:Moesif user = developer email',
     ]);
     expect(result(results, 'Stripe key').detail).toMatch(/publishable key/);
   });
@@ -230,7 +260,7 @@ describe('doctor', () => {
     }
     expect(lines.some((l) => l.startsWith('FAIL  provisioner /readyz'))).toBe(true);
     expect(lines.some((l) => l.includes('fix: start it (npm run provisioner)'))).toBe(true);
-    expect(lines.at(-1)).toContain('1 of 16 checks did not pass');
+    expect(lines.at(-1)).toContain('1 of 17 checks did not pass');
   });
 
   it('bad flags exit 2; a bad --provisioner-url is a setting error', async () => {

@@ -160,7 +160,7 @@ describe('Files API', () => {
     for (;;) {
       paths.push(...page.data.map((f) => f.path));
       if (!page.next) break;
-      page = await client.listFilesPage({ nextPath: page.next });
+      page = await client.listFilesPage({ size: 5, ...(page.offset ? { offset: page.offset } : {}) });
     }
     expect(paths).toHaveLength(12);
     await client.deleteFile('content/c3.txt');
@@ -203,9 +203,13 @@ describe('developers', () => {
     for (let i = 0; i < 7; i++) kong.state.addDeveloper('team-a', { email: `dev${i}@example.com`, meta: { full_name: `Dev ${i}` } });
     const first = await call('GET', '/team-a/developers?size=5');
     expect(first.body.data).toHaveLength(5);
+    expect(first.body.total).toBe(5);
     expect(first.body.next).toMatch(/^\/team-a\/developers\?/);
+    // Portal lists: offset = the next row's id.
+    expect(first.body.offset).toBe(kong.state.listDevelopers('team-a')[5]?.id);
     const second = await call('GET', first.body.next);
     expect(second.body.data).toHaveLength(2);
+    expect(second.body.total).toBe(2);
     expect(second.body.next).toBeNull();
 
     const byEmail = await call('GET', '/team-a/developers/dev3@example.com');
@@ -214,13 +218,14 @@ describe('developers', () => {
     expect(byEmail.body).not.toHaveProperty('custom_id');
     expect((await call('GET', `/team-a/developers/${byEmail.body.id}`)).body.email).toBe('dev3@example.com');
 
-    const consumer = await call('GET', `/team-a/consumers/${byEmail.body.consumer.id}`);
-    expect(consumer.body.username).toBe('dev3@example.com');
-    expect(consumer.body).not.toHaveProperty('custom_id');
+    // Developer consumers are hidden from /consumers.
+    expect((await call('GET', `/team-a/consumers/${byEmail.body.consumer.id}`)).status).toBe(404);
+    expect((await call('GET', `/team-a/consumers/${byEmail.body.consumer.id}/plugins`)).status).toBe(404);
+    expect((await call('GET', '/team-a/consumers')).body.data).toEqual([]);
 
     const patched = await call('PATCH', '/team-a/developers/dev3@example.com', { meta: JSON.stringify({ full_name: 'Dev Three', plan: 'pro' }) });
     expect(patched.status).toBe(200);
-    expect(JSON.parse(patched.body.meta)).toEqual({ full_name: 'Dev Three', plan: 'pro' });
+    expect(JSON.parse(patched.body.developer.meta)).toEqual({ full_name: 'Dev Three', plan: 'pro' });
     expect((await call('PATCH', '/team-a/developers/dev3@example.com', { meta: { not: 'a string' } })).status).toBe(400);
 
     expect((await call('DELETE', '/team-a/developers/dev3@example.com')).status).toBe(204);
@@ -294,31 +299,57 @@ describe('event hooks', () => {
 
   it('POSTs developer create and update events signed with HMAC-SHA1 of the raw body', async () => {
     const hook = await call('POST', '/event-hooks', { source: 'crud', event: 'developers', handler: 'webhook', config: { url: receiverUrl, secret: 'hook-secret' } });
+    await kong.settle();
     received.length = 0;
-    const created = await call('POST', '/default/developers', { email: 'hooked@example.com', meta: JSON.stringify({ full_name: 'Hooked' }) });
+    // Hooks are global: a developer of team-a fires them too.
+    const created = await call('POST', '/team-a/developers', { email: 'hooked@example.com', meta: JSON.stringify({ full_name: 'Hooked' }) });
     expect(created.status).toBe(201);
-    await call('PATCH', '/default/developers/hooked@example.com', { status: 3 });
+    expect(created.body.status).toBe(1);
+    await call('PATCH', '/team-a/developers/hooked@example.com', { status: 0 });
     await kong.settle();
 
     expect(received).toHaveLength(2);
     const [create, update] = received as [(typeof received)[0], (typeof received)[0]];
-    expect(create.headers['x-kong-signature']).toBe(kongSignature(create.body, 'hook-secret'));
-    expect(create.headers['x-kong-signature']).not.toBe(kongSignature(create.body, 'other-secret'));
+    expect(create.headers['x-kong-signature']).toBe(`sha1=${kongSignature(create.body, 'hook-secret')}`);
+    expect(create.headers['x-kong-signature']).not.toBe(`sha1=${kongSignature(create.body, 'other-secret')}`);
     const payload = JSON.parse(create.body);
-    expect(payload).toMatchObject({ operation: 'create', event: 'developers', source: 'crud', entity: { email: 'hooked@example.com', id: created.body.id } });
+    expect(payload).toMatchObject({ operation: 'create', schema: 'developers', event: 'developers', source: 'crud', entity: { email: 'hooked@example.com', id: created.body.id } });
+    expect(payload).not.toHaveProperty('old_entity');
+    expect(JSON.stringify(payload)).not.toContain('null');
     const updated = JSON.parse(update.body);
-    expect(updated).toMatchObject({ operation: 'update', entity: { status: 3 }, old_entity: { status: 0 } });
+    expect(updated).toMatchObject({ operation: 'update', entity: { status: 0 }, old_entity: { status: 1 } });
 
     const log = kong.state.hookDeliveries.filter((d) => d.hookId === hook.body.id);
-    expect(log.map((d) => [d.operation, d.status])).toEqual([
-      ['create', 200],
-      ['update', 200],
+    expect(log.map((d) => [d.event, d.operation, d.status])).toEqual([
+      ['ping', 'create', 200],
+      ['developers', 'create', 200],
+      ['developers', 'update', 200],
     ]);
+    await call('DELETE', '/team-a/developers/hooked@example.com');
     await call('DELETE', `/event-hooks/${hook.body.id}`);
+  });
+
+  it('pings the hook URL on create, update and delete, with the hook entity (secret included), signed', async () => {
+    await kong.settle();
+    received.length = 0;
+    const hook = await call('POST', '/event-hooks', { source: 'crud', event: 'developers', handler: 'webhook', config: { url: receiverUrl, secret: 'ping-secret-0123456' } });
+    await call('PATCH', `/team-a/event-hooks/${hook.body.id}`, { config: { secret: 'ping-secret-6543210' } });
+    await call('DELETE', `/event-hooks/${hook.body.id}`);
+    await kong.settle();
+    const pings = received.map((r) => ({ ...r, payload: JSON.parse(r.body) }));
+    expect(pings.map((p) => [p.payload.source, p.payload.event, p.payload.operation])).toEqual([
+      ['kong:event_hooks', 'ping', 'create'],
+      ['kong:event_hooks', 'ping', 'update'],
+      ['kong:event_hooks', 'ping', 'delete'],
+    ]);
+    expect(pings[0]?.payload.event_hooks).toMatchObject({ id: hook.body.id, config: { secret: 'ping-secret-0123456' } });
+    expect(pings[0]?.headers['x-kong-signature']).toBe(`sha1=${kongSignature(pings[0]?.body ?? '', 'ping-secret-0123456')}`);
+    expect(pings[1]?.headers['x-kong-signature']).toBe(`sha1=${kongSignature(pings[1]?.body ?? '', 'ping-secret-6543210')}`);
   });
 
   it('does not fire for developers seeded through the test helper', async () => {
     const hook = await call('POST', '/event-hooks', { source: 'crud', event: 'developers', handler: 'webhook', config: { url: receiverUrl } });
+    await kong.settle();
     received.length = 0;
     kong.state.addDeveloper('default', { email: 'quiet@example.com' });
     await kong.settle();

@@ -3,13 +3,13 @@
  * developers, consumers, event hooks, and read-only services/routes/plugins. Answers follow Kong
  * Gateway Enterprise 3.4 (status codes, error bodies, pagination with `next`).
  */
-import { randomUUID } from 'node:crypto';
 import { Hono, type Context, type Next } from 'hono';
-import type { KongEventHook } from '../../kong/kong-types.ts';
+import { mountEventHookRoutes } from './admin-event-hooks.ts';
+import { mountPluginRoutes } from './admin-plugins.ts';
 import { filePathError } from './file-rules.ts';
 import type { GatewayEntities } from './gateway-entities.ts';
-import { developerView, fileView, nowSeconds, type KongEmulatorState } from './kong-state.ts';
-import { badBody, notFound, paginate, readBody, readPageRequest, schemaViolation, selectFields, uniqueViolation } from './kong-responses.ts';
+import { developerView, fileView, type KongEmulatorState } from './kong-state.ts';
+import { badBody, notFound, paginatePortal, readBody, readPageRequest, schemaViolation, selectFields, uniqueViolation } from './kong-responses.ts';
 
 export interface AdminAppOptions {
   /** When set, every request needs `Kong-Admin-Token: <token>` (RBAC on). */
@@ -20,7 +20,6 @@ export interface AdminAppOptions {
 
 const PORTAL_AUTH_TYPES = new Set(['basic-auth', 'key-auth', 'openid-connect']);
 const BOOLEAN_CONFIG_KEYS = new Set(['portal', 'portal_auto_approve', 'portal_email_verification', 'portal_is_legacy']);
-const EVENT_HOOK_HANDLERS = new Set(['webhook', 'webhook-custom', 'log', 'lambda']);
 export const EMULATED_KONG_VERSION = '3.4.3.12-enterprise-edition';
 
 export function createAdminApp(state: KongEmulatorState, options: AdminAppOptions): Hono {
@@ -89,7 +88,8 @@ export function createAdminApp(state: KongEmulatorState, options: AdminAppOption
   app.get('/:ws/files', (c) => {
     const page = readPageRequest(c);
     if (page instanceof Response) return page;
-    return c.json(paginate(c, state.requireWs(c.req.param('ws')).files.values(), page, (f) => selectFields(c, fileView(f))));
+    const result = paginatePortal(c, state.requireWs(c.req.param('ws')).files.values(), page, (f) => selectFields(c, fileView(f)));
+    return result instanceof Response ? result : c.json(result);
   });
 
   app.post('/:ws/files', async (c) => {
@@ -155,7 +155,8 @@ export function createAdminApp(state: KongEmulatorState, options: AdminAppOption
     const status = c.req.query('status');
     const all = state.requireWs(c.req.param('ws')).developers.values();
     const filtered = status === undefined ? all : [...all].filter((d) => String(d.status) === status);
-    return c.json(paginate(c, filtered, page, developerView));
+    const result = paginatePortal(c, filtered, page, developerView);
+    return result instanceof Response ? result : c.json(result);
   });
 
   app.post('/:ws/developers', async (c) => {
@@ -165,11 +166,19 @@ export function createAdminApp(state: KongEmulatorState, options: AdminAppOption
     const fields: Record<string, string> = {};
     if (typeof body.email !== 'string' || !EMAIL.test(body.email)) fields.email = body.email === undefined ? 'required field missing' : 'invalid email address';
     if (body.meta !== undefined && typeof body.meta !== 'string') fields.meta = 'expected a string';
+    if (body.custom_id !== undefined && body.custom_id !== null && typeof body.custom_id !== 'string') fields.custom_id = 'expected a string';
     if (Object.keys(fields).length > 0) return schemaViolation(c, fields);
     if (state.getDeveloper(ws, body.email as string)) return uniqueViolation(c, { email: body.email as string });
     const developer = state.addDeveloper(
       ws,
-      { email: body.email as string, meta: (body.meta as string | undefined) ?? '{}', status: body.status === undefined ? 0 : Number(body.status), ...(typeof body.password === 'string' ? { password: body.password } : {}) },
+      {
+        email: body.email as string,
+        meta: (body.meta as string | undefined) ?? '{}',
+        // Created through the Admin API, a developer is pending (1) unless told otherwise.
+        status: body.status === undefined ? 1 : Number(body.status),
+        ...(typeof body.password === 'string' ? { password: body.password } : {}),
+        ...(typeof body.custom_id === 'string' ? { custom_id: body.custom_id } : {}),
+      },
       { emitEvent: true },
     );
     return c.json(developerView(developer), 201);
@@ -198,7 +207,8 @@ export function createAdminApp(state: KongEmulatorState, options: AdminAppOption
       ...(typeof body.meta === 'string' ? { meta: body.meta } : {}),
       ...(typeof body.email === 'string' ? { email: body.email } : {}),
     });
-    return updated ? c.json(developerView(updated)) : notFound(c);
+    // Kong wraps the PATCH answer (unlike GET): {developer: {...}}.
+    return updated ? c.json({ developer: developerView(updated) }) : notFound(c);
   });
 
   app.delete('/:ws/developers/:idOrEmail', (c) => {
@@ -206,63 +216,8 @@ export function createAdminApp(state: KongEmulatorState, options: AdminAppOption
     return c.body(null, 204);
   });
 
-  // ---- consumers ---------------------------------------------------------------------------
-
-  app.get('/:ws/consumers/:idOrUsername', (c) => {
-    const record = state.requireWs(c.req.param('ws'));
-    const key = c.req.param('idOrUsername');
-    const consumer = record.consumers.get(key) ?? [...record.consumers.values()].find((x) => x.username === key);
-    return consumer ? c.json(consumer) : notFound(c);
-  });
-  app.get('/:ws/consumers/:idOrUsername/key-auth', (c) => {
-    const record = state.requireWs(c.req.param('ws'));
-    const key = c.req.param('idOrUsername');
-    const consumer = record.consumers.get(key) ?? [...record.consumers.values()].find((x) => x.username === key);
-    return consumer ? c.json({ data: state.keysOf(c.req.param('ws'), consumer.id), next: null }) : notFound(c);
-  });
-
-  // ---- event hooks (global in Kong; also reachable under a workspace prefix) ---------------
-
-  for (const prefix of ['', '/:ws']) {
-    app.get(`${prefix}/event-hooks`, (c) => c.json({ data: [...state.eventHooks.values()].map(hookView), next: null }));
-    app.post(`${prefix}/event-hooks`, async (c) => {
-      const body = await readBody(c);
-      if (!body) return badBody(c);
-      const fields: Record<string, unknown> = {};
-      if (typeof body.source !== 'string' || body.source === '') fields.source = 'required field missing';
-      if (typeof body.handler !== 'string' || !EVENT_HOOK_HANDLERS.has(body.handler)) fields.handler = body.handler === undefined ? 'required field missing' : `expected one of: ${[...EVENT_HOOK_HANDLERS].join(', ')}`;
-      const config = (body.config ?? {}) as Record<string, unknown>;
-      if (body.handler === 'webhook' && (typeof config.url !== 'string' || !/^https?:\/\//.test(config.url))) fields.config = { url: config.url === undefined ? 'required field missing' : 'missing host in url' };
-      if (Object.keys(fields).length > 0) return schemaViolation(c, fields);
-      const hook: KongEventHook & { workspace: string } = {
-        id: randomUUID(),
-        source: body.source as string,
-        event: typeof body.event === 'string' && body.event !== '' ? body.event : null,
-        handler: body.handler as string,
-        on_change: typeof body.on_change === 'boolean' ? body.on_change : null,
-        snooze: typeof body.snooze === 'number' ? body.snooze : null,
-        config: { ssl_verify: false, secret: null, headers: {}, ...config } as KongEventHook['config'],
-        created_at: nowSeconds(),
-        workspace: c.req.param('ws') ?? 'default',
-      };
-      state.eventHooks.set(hook.id, hook);
-      return c.json(hookView(hook), 201);
-    });
-    app.get(`${prefix}/event-hooks/:id`, (c) => {
-      const hook = state.eventHooks.get(c.req.param('id'));
-      return hook ? c.json(hookView(hook)) : notFound(c);
-    });
-    app.delete(`${prefix}/event-hooks/:id`, (c) => {
-      state.eventHooks.delete(c.req.param('id'));
-      return c.body(null, 204);
-    });
-  }
-
-  // ---- read-only gateway entities ----------------------------------------------------------
-
-  app.get('/:ws/plugins', (c) => c.json({ data: options.gateway.plugins, next: null }));
-  app.get('/:ws/services', (c) => c.json({ data: options.gateway.services, next: null }));
-  app.get('/:ws/routes', (c) => c.json({ data: options.gateway.routes, next: null }));
+  mountPluginRoutes(app, state, options.gateway);
+  mountEventHookRoutes(app, state);
 
   app.notFound((c) => notFound(c));
 
@@ -301,11 +256,6 @@ function fileErrors(path: unknown, contents: unknown, checksum: unknown): Record
   else if (typeof contents !== 'string') fields.contents = 'expected a string';
   if (checksum !== undefined && checksum !== null && typeof checksum !== 'string') fields.checksum = 'expected a string';
   return Object.keys(fields).length > 0 ? fields : undefined;
-}
-
-function hookView(hook: KongEventHook & { workspace: string }): KongEventHook {
-  const { workspace: _workspace, ...view } = hook;
-  return view;
 }
 
 async function patchWorkspace(c: Context, state: KongEmulatorState, name: string): Promise<Response> {

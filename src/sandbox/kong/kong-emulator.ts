@@ -60,6 +60,8 @@ export function createKongEmulator(options: KongEmulatorOptions = {}): KongEmula
   const state = new KongEmulatorState(options.workspaces ?? []);
   const gateway = createGatewayEntities({ moesifUrl: options.moesifUrl, moesifApplicationId: options.moesifApplicationId });
   deliverDeveloperEvents(state);
+  // The gateway's plugins live in the default workspace, next to the consumer-scoped ones.
+  for (const plugin of gateway.plugins) state.putPlugin('default', { ...plugin, tags: plugin.tags ?? null });
   return {
     state,
     gateway,

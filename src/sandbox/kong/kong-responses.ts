@@ -39,11 +39,13 @@ export function uniqueViolation(c: Context, fields: Record<string, string>): Res
 
 export interface PageRequest {
   size: number;
-  /** Sequence number after which the page starts (0 = from the beginning). */
-  after: number;
+  /** Whether the client passed `size` (core entities echo it in `next` only then). */
+  sizeGiven: boolean;
+  /** The raw `offset` query value ('' = from the beginning); each pagination style reads it its own way. */
+  offset: string;
 }
 
-/** Reads `size` (1..1000, default 100) and `offset`; answers Kong's 400 when either is bad. */
+/** Reads `size` (1..1000, default 100) and `offset`; answers Kong's 400 when `size` is bad. */
 export function readPageRequest(c: Context): PageRequest | Response {
   const sizeText = c.req.query('size');
   let size = 100;
@@ -52,15 +54,14 @@ export function readPageRequest(c: Context): PageRequest | Response {
     if (!Number.isInteger(size) || size < 1 || size > 1000)
       return c.json({ message: 'size must be an integer between 1 and 1000', name: 'invalid size', code: KONG_ERROR_CODES.invalidSize }, 400);
   }
-  const offset = c.req.query('offset');
-  if (offset === undefined || offset === '') return { size, after: 0 };
-  const after = decodeOffset(offset);
-  if (after === undefined)
-    return c.json({ message: `'${offset}' is not a valid offset: bad base64 encoding`, name: 'invalid offset', code: KONG_ERROR_CODES.invalidOffset }, 400);
-  return { size, after };
+  return { size, sizeGiven: sizeText !== undefined, offset: c.req.query('offset') ?? '' };
 }
 
-/** Offsets are opaque to clients (Kong's are base64 of a JSON array); ours carry a sequence number. */
+function invalidOffset(c: Context, offset: string): Response {
+  return c.json({ message: `'${offset}' is not a valid offset: bad base64 encoding`, name: 'invalid offset', code: KONG_ERROR_CODES.invalidOffset }, 400);
+}
+
+/** Core-entity offsets are opaque to clients (Kong's are base64 of a JSON array); ours carry a sequence number. */
 function encodeOffset(seq: number): string {
   return Buffer.from(JSON.stringify([seq])).toString('base64');
 }
@@ -74,15 +75,29 @@ function decodeOffset(offset: string): number | undefined {
   }
 }
 
+export interface CorePage<V> {
+  data: V[];
+  next: string | null;
+  offset?: string;
+}
+
 /**
- * One page of `items` (already in sequence order) after `request.after`. `next` is the request's
- * own path with the query kept and `offset` replaced, as Kong builds it.
+ * A page of a core entity (consumers, plugins, routes, services, event hooks) as Kong 3.4's
+ * kong/api/endpoints.lua builds it: `offset` opaque, and `next` = `/<entity>?offset=…` plus
+ * `&size=…` when the client gave one and `&tags=…` when it filtered: NO workspace prefix, no
+ * host and no other query, even on nested routes (`/developers/x/plugins` pages to `/plugins?…`).
  */
-export function paginate<T extends { seq: number }, V>(c: Context, items: Iterable<T>, request: PageRequest, view: (item: T) => V): { data: V[]; next: string | null; offset: string | null } {
+export function paginateCore<T extends { seq: number }, V>(c: Context, entity: string, items: Iterable<T>, request: PageRequest, view: (item: T) => V): CorePage<V> | Response {
+  let after = 0;
+  if (request.offset !== '') {
+    const decoded = decodeOffset(request.offset);
+    if (decoded === undefined) return invalidOffset(c, request.offset);
+    after = decoded;
+  }
   const page: T[] = [];
   let more = false;
   for (const item of items) {
-    if (item.seq <= request.after) continue;
+    if (item.seq <= after) continue;
     if (page.length === request.size) {
       more = true;
       break;
@@ -90,11 +105,37 @@ export function paginate<T extends { seq: number }, V>(c: Context, items: Iterab
     page.push(item);
   }
   const last = page[page.length - 1];
-  if (!more || !last) return { data: page.map(view), next: null, offset: null };
+  if (!more || !last) return { data: page.map(view), next: null };
   const offset = encodeOffset(last.seq);
+  const tags = c.req.query('tags');
+  const next = `/${entity}?offset=${encodeURIComponent(offset)}${request.sizeGiven ? `&size=${request.size}` : ''}${tags ? `&tags=${encodeURIComponent(tags)}` : ''}`;
+  return { data: page.map(view), next, offset };
+}
+
+/**
+ * A page of an Enterprise portal list (`/files`, `/developers`): `offset` is the id of the first
+ * row of the next page, `next` is the request's own path (with `/{ws}`) and query with that
+ * offset, and `total` counts this page only. An offset naming no row is refused (400); Kong's
+ * behaviour there is not documented, so we model the stricter case.
+ */
+export function paginatePortal<T extends { id: string }, V>(
+  c: Context,
+  items: Iterable<T>,
+  request: PageRequest,
+  view: (item: T) => V,
+): { data: V[]; total: number; next: string | null; offset: string | null } | Response {
+  const all = [...items];
+  let start = 0;
+  if (request.offset !== '') {
+    start = all.findIndex((item) => item.id === request.offset);
+    if (start < 0) return c.json({ message: `'${request.offset}' is not a valid offset`, name: 'invalid offset', code: KONG_ERROR_CODES.invalidOffset }, 400);
+  }
+  const page = all.slice(start, start + request.size);
+  const following = all[start + request.size];
+  if (!following) return { data: page.map(view), total: page.length, next: null, offset: null };
   const url = new URL(c.req.url);
-  url.searchParams.set('offset', offset);
-  return { data: page.map(view), next: `${url.pathname}?${url.searchParams.toString()}`, offset };
+  url.searchParams.set('offset', following.id);
+  return { data: page.map(view), total: page.length, next: `${url.pathname}?${url.searchParams.toString()}`, offset: following.id };
 }
 
 /** Keeps only the `fields` a client asked for (`?fields=path,checksum`), as Kong's admin API does. */

@@ -4,7 +4,7 @@
  * portal API, pages, proxy) are thin layers over this; tests use the helpers here directly.
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { KongDeveloper, KongEventHook, KongFile, KongWorkspace } from '../../kong/kong-types.ts';
+import type { KongDeveloper, KongEventHook, KongFile, KongPlugin, KongWorkspace } from '../../kong/kong-types.ts';
 
 export const DEFAULT_META_FIELDS = JSON.stringify([{ label: 'Full Name', title: 'full_name', validator: { required: true, type: 'string' } }]);
 
@@ -23,11 +23,23 @@ export interface StoredFile extends KongFile {
 export interface KongConsumer {
   id: string;
   username: string;
+  custom_id: string | null;
+  seq: number;
   /** Kong marks developer consumers with type 1 (proxy consumers are 0). */
   type: number;
   created_at: number;
   tags: string[] | null;
 }
+
+/** A plugin as the emulator stores it (sequence number for core pagination). */
+export interface StoredPlugin extends KongPlugin {
+  seq: number;
+  tags: string[] | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export type StoredEventHook = KongEventHook & { workspace: string; seq: number };
 
 export interface StoredDeveloper extends KongDeveloper {
   seq: number;
@@ -58,6 +70,7 @@ export interface WorkspaceRecord {
   developers: Map<string, StoredDeveloper>;
   developersByEmail: Map<string, string>;
   consumers: Map<string, KongConsumer>;
+  plugins: Map<string, StoredPlugin>;
   keyAuth: Map<string, KeyAuthCredential>;
   basicAuth: Map<string, BasicAuthCredential>;
 }
@@ -98,6 +111,8 @@ export interface AddDeveloperInput {
   password?: string;
   /** Create a key-auth credential with this key on the developer's consumer. */
   key?: string;
+  /** Kong copies it onto the consumer; the product must never set it (it breaks user = email in Moesif). */
+  custom_id?: string;
 }
 
 const SESSION_TTL_MS = 60 * 60 * 1000;
@@ -123,7 +138,7 @@ export function fileView(file: StoredFile): KongFile {
 
 export class KongEmulatorState {
   readonly workspaces = new Map<string, WorkspaceRecord>();
-  readonly eventHooks = new Map<string, KongEventHook & { workspace: string }>();
+  readonly eventHooks = new Map<string, StoredEventHook>();
   readonly sessions = new Map<string, PortalSession>();
   readonly hookDeliveries: HookDelivery[] = [];
   readonly moesifDeliveries: MoesifDelivery[] = [];
@@ -165,6 +180,7 @@ export class KongEmulatorState {
       developers: new Map(),
       developersByEmail: new Map(),
       consumers: new Map(),
+      plugins: new Map(),
       keyAuth: new Map(),
       basicAuth: new Map(),
     };
@@ -267,7 +283,7 @@ export class KongEmulatorState {
     const email = input.email.trim();
     if (record.developersByEmail.has(email.toLowerCase())) throw new Error(`Kong emulator: developer ${email} already exists`);
     const now = nowSeconds();
-    const consumer: KongConsumer = { id: randomUUID(), username: email, type: 1, created_at: now, tags: null };
+    const consumer: KongConsumer = { id: randomUUID(), username: email, custom_id: input.custom_id ?? null, type: 1, created_at: now, tags: null, seq: this.nextSeq() };
     record.consumers.set(consumer.id, consumer);
     const meta = input.meta === undefined ? '{}' : typeof input.meta === 'string' ? input.meta : JSON.stringify(input.meta);
     const developer: StoredDeveloper = {
@@ -275,6 +291,7 @@ export class KongEmulatorState {
       email,
       status: input.status ?? 0,
       meta,
+      ...(input.custom_id === undefined ? {} : { custom_id: input.custom_id }),
       consumer: { id: consumer.id },
       created_at: now,
       updated_at: now,
@@ -327,6 +344,8 @@ export class KongEmulatorState {
     if (consumerId) {
       record.consumers.delete(consumerId);
       record.basicAuth.delete(consumerId);
+      // Kong deletes a consumer's plugins with it.
+      for (const [id, plugin] of record.plugins) if (plugin.consumer?.id === consumerId) record.plugins.delete(id);
       for (const [key, credential] of record.keyAuth) if (credential.consumer.id === consumerId) record.keyAuth.delete(key);
     }
     for (const [id, session] of this.sessions) if (session.developerId === developer.id) this.sessions.delete(id);
@@ -366,6 +385,23 @@ export class KongEmulatorState {
   developerByConsumer(workspace: string, consumerId: string): StoredDeveloper | undefined {
     for (const developer of this.requireWs(workspace).developers.values()) if (developer.consumer?.id === consumerId) return developer;
     return undefined;
+  }
+
+  // ---- plugins -----------------------------------------------------------------------------
+
+  /** Stores a plugin (new or replaced) in the workspace, keeping its sequence number on replace. */
+  putPlugin(workspace: string, plugin: Omit<StoredPlugin, 'seq' | 'created_at' | 'updated_at'> & { created_at?: number }): StoredPlugin {
+    const record = this.requireWs(workspace);
+    const existing = record.plugins.get(plugin.id);
+    const now = nowSeconds();
+    const stored: StoredPlugin = { ...plugin, created_at: existing?.created_at ?? plugin.created_at ?? now, updated_at: now, seq: existing?.seq ?? this.nextSeq() };
+    record.plugins.set(stored.id, stored);
+    return stored;
+  }
+
+  /** Enabled plugins scoped to this consumer (and no route or service), in creation order. */
+  consumerPlugins(workspace: string, consumerId: string): StoredPlugin[] {
+    return [...this.requireWs(workspace).plugins.values()].filter((p) => p.consumer?.id === consumerId);
   }
 
   // ---- sessions ----------------------------------------------------------------------------

@@ -84,6 +84,39 @@ describe('proxy /test-service with key-auth', () => {
     expect(event.response.status).toBe(200);
   });
 
+  it('enforces a consumer-scoped request-termination after key-auth, touching no other consumer', async () => {
+    kong.state.patchWorkspaceConfig('default', { portal: true });
+    const blocked = kong.state.addDeveloper('default', { email: 'blocked@example.com', key: 'k-blocked' });
+    const admin = (method: string, path: string, body?: unknown) =>
+      fetch(kong.adminUrl + path, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: (await r.json().catch(() => undefined)) as { id: string } }));
+    const plugin = await admin('POST', `/default/developers/${blocked.id}/plugins`, { name: 'request-termination', config: { status_code: 402, message: 'Payment required' } });
+    expect(plugin.status).toBe(201);
+
+    await kong.settle();
+    collector.received.length = 0;
+    const refused = await fetch(`${kong.proxyUrl}/test-service`, { headers: { apikey: 'k-blocked' } });
+    expect(refused.status).toBe(402);
+    expect(refused.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await refused.json()).toEqual({ message: 'Payment required' });
+    expect((await fetch(`${kong.proxyUrl}/test-service`, { headers: { apikey: key } })).status).toBe(200);
+    // Still identified first: no key is a 401, not the termination.
+    expect((await fetch(`${kong.proxyUrl}/test-service`)).status).toBe(401);
+    await kong.settle();
+    const statuses = collector.received.map((post) => (post.body as [{ user_id: string; response: { status: number } }])[0]).map((e) => [e.user_id, e.response.status]);
+    expect(statuses).toEqual([
+      ['blocked@example.com', 402],
+      ['caller@example.com', 200],
+    ]);
+
+    await admin('PATCH', `/default/developers/${blocked.id}/plugins/${plugin.body.id}`, { config: { message: null, body: '<p>pay</p>', content_type: 'text/html' } });
+    const html = await fetch(`${kong.proxyUrl}/test-service`, { headers: { apikey: 'k-blocked' } });
+    expect([html.status, html.headers.get('content-type'), await html.text()]).toEqual([402, 'text/html', '<p>pay</p>']);
+
+    await admin('PATCH', `/default/developers/${blocked.id}/plugins/${plugin.body.id}`, { enabled: false });
+    expect((await fetch(`${kong.proxyUrl}/test-service`, { headers: { apikey: 'k-blocked' } })).status).toBe(200);
+    await admin('DELETE', `/default/developers/${blocked.id}/plugins/${plugin.body.id}`);
+  });
+
   it('answers 404 like Kong for paths no route matches', async () => {
     const response = await fetch(`${kong.proxyUrl}/other`, { headers: { apikey: key } });
     expect(response.status).toBe(404);

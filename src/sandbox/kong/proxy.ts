@@ -34,6 +34,13 @@ export function createProxyApp(state: KongEmulatorState, options: ProxyOptions):
     if (!credential || !consumer) return c.json({ message: 'Invalid authentication credentials' }, 401);
 
     const upstreamHeaders = consumerHeaders(consumer, credential.id);
+    const terminated = terminate(state, workspace, consumer.id);
+    if (terminated) {
+      // The Moesif plugin logs every request, terminated ones included (with their status).
+      if (options.moesifUrl && options.moesifApplicationId)
+        state.track(reportToMoesif(state, options.moesifUrl, options.moesifApplicationId, c, started, upstreamHeaders, { status: terminated.status, body: terminated.body }));
+      return new Response(terminated.body, { status: terminated.status, headers: { 'content-type': terminated.contentType } });
+    }
     const url = new URL(c.req.url);
     const body = {
       service: 'test-service',
@@ -44,7 +51,7 @@ export function createProxyApp(state: KongEmulatorState, options: ProxyOptions):
     };
     const response = c.json(body, 200);
     if (options.moesifUrl && options.moesifApplicationId) {
-      state.track(reportToMoesif(state, options.moesifUrl, options.moesifApplicationId, c, started, upstreamHeaders, body));
+      state.track(reportToMoesif(state, options.moesifUrl, options.moesifApplicationId, c, started, upstreamHeaders, { status: 200, body }));
     }
     return response;
   };
@@ -68,6 +75,29 @@ function findKey(c: Context, keyNames: string[]): string | undefined | null {
   return undefined;
 }
 
+interface Termination {
+  status: number;
+  body: string;
+  contentType: string;
+}
+
+/**
+ * An enabled `request-termination` plugin scoped to this consumer (it runs after key-auth has
+ * identified the consumer): `message` answers JSON `{"message": …}`, `body` answers as is with
+ * `content_type`; neither gives Kong's default message for the status. Other consumers are untouched.
+ */
+function terminate(state: KongEmulatorState, workspace: string, consumerId: string): Termination | undefined {
+  const plugin = state.consumerPlugins(workspace, consumerId).find((p) => p.name === 'request-termination' && p.enabled && !p.route && !p.service);
+  if (!plugin) return undefined;
+  const status = Number(plugin.config.status_code);
+  const { message, body, content_type: contentType } = plugin.config as { message?: unknown; body?: unknown; content_type?: unknown };
+  if (typeof body === 'string') return { status, body, contentType: typeof contentType === 'string' ? contentType : 'application/json; charset=utf-8' };
+  const text = typeof message === 'string' ? message : (DEFAULT_MESSAGES[status] ?? 'Request terminated');
+  return { status, body: JSON.stringify({ message: text }), contentType: 'application/json; charset=utf-8' };
+}
+
+const DEFAULT_MESSAGES: Record<number, string> = { 402: 'Payment required', 403: 'Forbidden', 429: 'API rate limit exceeded', 503: 'Service unavailable' };
+
 /** What key-auth sets upstream: no X-Consumer-Custom-ID, since developer consumers have none. */
 function consumerHeaders(consumer: KongConsumer, credentialId: string): Record<string, string> {
   return {
@@ -84,14 +114,14 @@ async function reportToMoesif(
   c: Context,
   started: Date,
   upstreamHeaders: Record<string, string>,
-  responseBody: unknown,
+  answer: { status: number; body: unknown },
 ): Promise<void> {
   // The plugin's user id order: custom id, then username, then consumer id.
   const userId = upstreamHeaders['x-consumer-custom-id'] ?? upstreamHeaders['x-consumer-username'] ?? upstreamHeaders['x-consumer-id'];
   const requestHeaders = Object.fromEntries(Object.entries(c.req.header()).filter(([name]) => name !== 'apikey'));
   const event = {
     request: { time: started.toISOString(), uri: c.req.url, verb: c.req.method, headers: requestHeaders, ip_address: '127.0.0.1' },
-    response: { time: new Date().toISOString(), status: 200, headers: { 'content-type': 'application/json' }, body: responseBody },
+    response: { time: new Date().toISOString(), status: answer.status, headers: { 'content-type': 'application/json' }, body: answer.body },
     user_id: userId,
     direction: 'Incoming',
     metadata: { kong_consumer_id: upstreamHeaders['x-consumer-id'] },

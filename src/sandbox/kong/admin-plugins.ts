@@ -1,0 +1,169 @@
+/**
+ * Admin API routes for consumers and plugins: `/{ws}/consumers` (developer consumers hidden, as
+ * Kong Enterprise does), `/{ws}/plugins` (tags filter, consumer scoping), the developer-scoped
+ * `/{ws}/developers/{email|id}/plugins` and `/credentials/key-auth`, and the read-only services
+ * and routes. Lists page like Kong's core entities (see paginateCore).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Context, Hono } from 'hono';
+import type { GatewayEntities } from './gateway-entities.ts';
+import type { KongConsumer, KongEmulatorState, StoredPlugin } from './kong-state.ts';
+import { badBody, notFound, paginateCore, readBody, readPageRequest, schemaViolation, uniqueViolation } from './kong-responses.ts';
+import { matchesTags, mergePluginPatch, parseTagQuery, pluginErrors } from './plugin-rules.ts';
+
+export function pluginView(plugin: StoredPlugin): Omit<StoredPlugin, 'seq'> {
+  const { seq: _seq, ...view } = plugin;
+  return view;
+}
+
+function consumerView(consumer: KongConsumer): Omit<KongConsumer, 'seq'> {
+  const { seq: _seq, ...view } = consumer;
+  return view;
+}
+
+/** A proxy consumer by id or username; developer consumers (type 1) are not visible here. */
+function proxyConsumer(state: KongEmulatorState, ws: string, idOrUsername: string): KongConsumer | undefined {
+  const record = state.requireWs(ws);
+  const consumer = record.consumers.get(idOrUsername) ?? [...record.consumers.values()].find((x) => x.username === idOrUsername);
+  return consumer && consumer.type !== 1 ? consumer : undefined;
+}
+
+/** Lists plugins (optionally of one consumer) with Kong's tags filter and core pagination. */
+function listPlugins(c: Context, state: KongEmulatorState, consumerId: string | undefined): Response {
+  const page = readPageRequest(c);
+  if (page instanceof Response) return page;
+  const filter = parseTagQuery(c.req.query('tags'));
+  if (filter && 'error' in filter) return c.json({ message: filter.error, name: 'invalid options', code: 9 }, 400);
+  const all = [...state.requireWs(c.req.param('ws') ?? '').plugins.values()];
+  const selected = all.filter((p) => (consumerId === undefined || p.consumer?.id === consumerId) && matchesTags(p, filter));
+  const result = paginateCore(c, 'plugins', selected, page, pluginView);
+  return result instanceof Response ? result : c.json(result);
+}
+
+/** Creates a plugin; `consumerId` (from a developer route) overrides any consumer in the body. */
+async function createPlugin(c: Context, state: KongEmulatorState, consumerId: string | undefined): Promise<Response> {
+  const ws = c.req.param('ws') ?? '';
+  const body = await readBody(c);
+  if (!body) return badBody(c);
+  const consumer = consumerId ? { id: consumerId } : (body.consumer as { id?: unknown } | null | undefined);
+  const errors = pluginErrors(body) ?? {};
+  if (consumer && (typeof consumer.id !== 'string' || !state.requireWs(ws).consumers.has(consumer.id))) errors.consumer = 'the consumer does not exist';
+  if (Object.keys(errors).length > 0) return schemaViolation(c, errors);
+  const scope = { consumer: consumer ? { id: consumer.id as string } : null, route: (body.route as { id: string } | undefined) ?? null, service: (body.service as { id: string } | undefined) ?? null };
+  const clash = [...state.requireWs(ws).plugins.values()].find(
+    (p) => p.name === body.name && (p.consumer?.id ?? null) === (scope.consumer?.id ?? null) && (p.route?.id ?? null) === (scope.route?.id ?? null) && (p.service?.id ?? null) === (scope.service?.id ?? null),
+  );
+  if (clash) return uniqueViolation(c, { name: body.name as string });
+  const plugin = state.putPlugin(ws, {
+    id: randomUUID(),
+    name: body.name as string,
+    enabled: body.enabled === undefined ? true : (body.enabled as boolean),
+    config: { ...((body.config as Record<string, unknown> | undefined) ?? {}) },
+    tags: (body.tags as string[] | undefined) ?? null,
+    ...scope,
+  });
+  return c.json(pluginView(plugin), 201);
+}
+
+async function patchPlugin(c: Context, state: KongEmulatorState, existing: StoredPlugin): Promise<Response> {
+  const body = await readBody(c);
+  if (!body) return badBody(c);
+  // The scope and name of a plugin are kept: moving it is not something the product does.
+  const { id: _id, consumer: _consumer, route: _route, service: _service, name: _name, ...patch } = body;
+  const merged = mergePluginPatch(existing, patch);
+  const errors = pluginErrors(merged);
+  if (errors) return schemaViolation(c, errors);
+  const plugin = state.putPlugin(c.req.param('ws') ?? '', merged as unknown as StoredPlugin);
+  return c.json(pluginView(plugin));
+}
+
+/** The developer's consumer id for a developer route, or a 404 answer. */
+function developerConsumer(c: Context, state: KongEmulatorState): string | Response {
+  const developer = state.getDeveloper(c.req.param('ws') ?? '', c.req.param('idOrEmail') ?? '');
+  return developer?.consumer?.id ?? notFound(c);
+}
+
+export function mountPluginRoutes(app: Hono, state: KongEmulatorState, gateway: GatewayEntities): void {
+  app.get('/:ws/consumers', (c) => {
+    const page = readPageRequest(c);
+    if (page instanceof Response) return page;
+    const visible = [...state.requireWs(c.req.param('ws')).consumers.values()].filter((x) => x.type !== 1);
+    const result = paginateCore(c, 'consumers', visible, page, consumerView);
+    return result instanceof Response ? result : c.json(result);
+  });
+  app.get('/:ws/consumers/:idOrUsername', (c) => {
+    const consumer = proxyConsumer(state, c.req.param('ws'), c.req.param('idOrUsername'));
+    return consumer ? c.json(consumerView(consumer)) : notFound(c);
+  });
+  app.get('/:ws/consumers/:idOrUsername/plugins', (c) => {
+    const consumer = proxyConsumer(state, c.req.param('ws'), c.req.param('idOrUsername'));
+    return consumer ? listPlugins(c, state, consumer.id) : notFound(c);
+  });
+  app.get('/:ws/consumers/:idOrUsername/key-auth', (c) => {
+    const consumer = proxyConsumer(state, c.req.param('ws'), c.req.param('idOrUsername'));
+    return consumer ? c.json({ data: state.keysOf(c.req.param('ws'), consumer.id), next: null }) : notFound(c);
+  });
+
+  app.get('/:ws/plugins', (c) => listPlugins(c, state, undefined));
+  app.post('/:ws/plugins', (c) => createPlugin(c, state, undefined));
+  app.get('/:ws/plugins/:id', (c) => {
+    const plugin = state.requireWs(c.req.param('ws')).plugins.get(c.req.param('id'));
+    return plugin ? c.json(pluginView(plugin)) : notFound(c);
+  });
+  app.patch('/:ws/plugins/:id', (c) => {
+    const plugin = state.requireWs(c.req.param('ws')).plugins.get(c.req.param('id'));
+    return plugin ? patchPlugin(c, state, plugin) : notFound(c);
+  });
+  app.delete('/:ws/plugins/:id', (c) => {
+    state.requireWs(c.req.param('ws')).plugins.delete(c.req.param('id'));
+    return c.body(null, 204);
+  });
+
+  // Developer consumers are reached through their developer (Enterprise).
+  app.get('/:ws/developers/:idOrEmail/plugins', (c) => {
+    const consumerId = developerConsumer(c, state);
+    return typeof consumerId === 'string' ? listPlugins(c, state, consumerId) : consumerId;
+  });
+  app.post('/:ws/developers/:idOrEmail/plugins', (c) => {
+    const consumerId = developerConsumer(c, state);
+    return typeof consumerId === 'string' ? createPlugin(c, state, consumerId) : consumerId;
+  });
+  const developerPlugin = (c: Context): StoredPlugin | Response => {
+    const consumerId = developerConsumer(c, state);
+    if (typeof consumerId !== 'string') return consumerId;
+    const plugin = state.requireWs(c.req.param('ws') ?? '').plugins.get(c.req.param('pluginId') ?? '');
+    return plugin && plugin.consumer?.id === consumerId ? plugin : notFound(c);
+  };
+  app.get('/:ws/developers/:idOrEmail/plugins/:pluginId', (c) => {
+    const plugin = developerPlugin(c);
+    return plugin instanceof Response ? plugin : c.json(pluginView(plugin));
+  });
+  app.patch('/:ws/developers/:idOrEmail/plugins/:pluginId', (c) => {
+    const plugin = developerPlugin(c);
+    return plugin instanceof Response ? plugin : patchPlugin(c, state, plugin);
+  });
+  app.delete('/:ws/developers/:idOrEmail/plugins/:pluginId', (c) => {
+    const plugin = developerPlugin(c);
+    if (plugin instanceof Response) return plugin;
+    state.requireWs(c.req.param('ws')).plugins.delete(plugin.id);
+    return c.body(null, 204);
+  });
+  app.get('/:ws/developers/:idOrEmail/credentials/key-auth', (c) => {
+    const consumerId = developerConsumer(c, state);
+    return typeof consumerId === 'string' ? c.json({ data: state.keysOf(c.req.param('ws'), consumerId), next: null }) : consumerId;
+  });
+
+  const withSeq = <T>(items: T[]) => items.map((item, index) => ({ item, seq: index + 1 }));
+  for (const [entity, items] of [
+    ['services', gateway.services],
+    ['routes', gateway.routes],
+  ] as const) {
+    app.get(`/:ws/${entity}`, (c) => {
+      const page = readPageRequest(c);
+      if (page instanceof Response) return page;
+      // The sandbox's service and route live in the default workspace only.
+      const result = paginateCore(c, entity, c.req.param('ws') === 'default' ? withSeq(items) : [], page, (x) => x.item);
+      return result instanceof Response ? result : c.json(result);
+    });
+  }
+}
