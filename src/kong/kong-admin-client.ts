@@ -158,6 +158,12 @@ export class KongAdminClient {
     return this.getOrUndefined<KongDeveloper>(`${this.ws}/developers/${encodeURIComponent(emailOrId)}`);
   }
 
+  /** Replaces the developer's meta (a JSON string, as Kong stores it); Kong answers {developer}. */
+  async updateDeveloperMeta(emailOrId: string, meta: string): Promise<KongDeveloper> {
+    const { body } = await this.request<{ developer: KongDeveloper }>('PATCH', `${this.ws}/developers/${encodeURIComponent(emailOrId)}`, { body: { meta } });
+    return body.developer;
+  }
+
   listDevelopersPage(options: PageOptions = {}): Promise<KongPage<KongDeveloper>> {
     return this.page<KongDeveloper>(`${this.ws}/developers`, options);
   }

@@ -27,7 +27,7 @@ describe('decideKongEvent', () => {
   const dev = (status: number) => ({ id: 'dev-1', email: 'a@b.c', status });
 
   it('provisions a created developer with a provisionable status', () => {
-    expect(decideKongEvent({ source: 'crud', event: 'developers', operation: 'create', entity: dev(1) }, provisionable)).toEqual({ action: 'provision', developerId: 'dev-1' });
+    expect(decideKongEvent({ source: 'crud', event: 'developers', operation: 'create', entity: dev(1) }, provisionable)).toEqual({ action: 'provision', developerId: 'dev-1', previousEmails: [] });
   });
 
   it('ignores a created developer that is rejected', () => {
@@ -38,12 +38,29 @@ describe('decideKongEvent', () => {
     const update = (from: number, to: number) => decideKongEvent({ source: 'crud', event: 'developers', operation: 'update', entity: dev(to), old_entity: dev(from) }, provisionable);
     expect(update(4, 0).action).toBe('provision');
     expect(update(1, 0).action).toBe('ignore');
-    expect(update(0, 3).action).toBe('ignore');
+    expect(update(0, 0).action).toBe('ignore');
+  });
+
+  it('a revoke or reject is a removal; a delete is a removal of a deleted developer', () => {
+    const update = (from: number, to: number) => decideKongEvent({ source: 'crud', event: 'developers', operation: 'update', entity: dev(to), old_entity: dev(from) }, provisionable);
+    expect(update(0, 3)).toEqual({ action: 'removed', developerId: 'dev-1', email: 'a@b.c', deleted: false });
+    expect(update(0, 2).action).toBe('removed');
+    expect(update(3, 3).action).toBe('ignore');
+    expect(decideKongEvent({ source: 'crud', event: 'developers', operation: 'delete', entity: dev(0) }, provisionable)).toEqual({
+      action: 'removed',
+      developerId: 'dev-1',
+      email: 'a@b.c',
+      deleted: true,
+    });
+  });
+
+  it('an email change of a provisioned developer provisions with the old email to follow the same customer', () => {
+    const event = { source: 'crud', event: 'developers', operation: 'update', entity: { ...dev(0), email: 'new@b.c' }, old_entity: dev(0) };
+    expect(decideKongEvent(event, provisionable)).toEqual({ action: 'provision', developerId: 'dev-1', previousEmails: ['a@b.c'] });
   });
 
   it('ignores other sources, events and operations', () => {
     expect(decideKongEvent({ source: 'crud', event: 'consumers', operation: 'create', entity: dev(0) }, provisionable).action).toBe('ignore');
-    expect(decideKongEvent({ source: 'crud', event: 'developers', operation: 'delete', entity: dev(0) }, provisionable).action).toBe('ignore');
     expect(decideKongEvent({ source: 'crud', event: 'developers', operation: 'create' }, provisionable).action).toBe('ignore');
   });
 });

@@ -34,28 +34,44 @@ export const kongEventSchema = z
 
 export type KongEvent = z.infer<typeof kongEventSchema>;
 
-export type EventDecision = { action: 'provision'; developerId: string } | { action: 'ignore'; reason: string };
+export type EventDecision =
+  | { action: 'provision'; developerId: string; previousEmails: string[] }
+  | { action: 'removed'; developerId: string; email: string; deleted: boolean }
+  | { action: 'ignore'; reason: string };
+
+/** Statuses after which a developer is no longer a customer (rejected 2, revoked 3). */
+const REMOVED_STATUSES = new Set([2, 3]);
+
+function decideUpdate(entity: z.infer<typeof developerEntity>, oldEntity: unknown, isProvisionableStatus: (status: number) => boolean): EventDecision {
+  const old = developerEntity.safeParse(oldEntity);
+  const oldStatus = old.success ? old.data.status : undefined;
+  const oldEmail = old.success ? old.data.email : undefined;
+  const status = entity.status;
+  if (status !== undefined && REMOVED_STATUSES.has(status) && !(oldStatus !== undefined && REMOVED_STATUSES.has(oldStatus)))
+    return { action: 'removed', developerId: entity.id, email: entity.email ?? oldEmail ?? '', deleted: false };
+  if (status === undefined || !isProvisionableStatus(status)) return { action: 'ignore', reason: 'the update does not make the developer provisionable' };
+  // A new email: the same Stripe customer must follow it (found through the old one).
+  if (oldEmail && entity.email && oldEmail !== entity.email) return { action: 'provision', developerId: entity.id, previousEmails: [oldEmail] };
+  if (oldStatus !== undefined && isProvisionableStatus(oldStatus)) return { action: 'ignore', reason: 'the developer was already provisionable' };
+  return { action: 'provision', developerId: entity.id, previousEmails: [] };
+}
 
 /**
- * create -> provision; update -> provision only when it makes the developer provisionable (the
- * old status was not, or is unknown); anything else is acknowledged and ignored.
+ * create -> provision; update -> provision when it makes the developer provisionable or changes
+ * their email, 'removed' when it revokes or rejects them; delete -> 'removed'. Anything else is
+ * acknowledged and ignored (a meta.plan edit among them: Stripe, not the portal form, holds the plan).
  */
 export function decideKongEvent(event: KongEvent, isProvisionableStatus: (status: number) => boolean): EventDecision {
   if (event.source !== 'crud' || event.event !== 'developers') return { action: 'ignore', reason: `not a developers crud event (${event.source}/${event.event ?? ''})` };
-  const entity = developerEntity.safeParse(event.entity);
-  if (!entity.success) return { action: 'ignore', reason: 'the event carries no developer entity' };
-  const status = entity.data.status;
+  const parsed = developerEntity.safeParse(event.operation === 'delete' ? (event.entity ?? event.old_entity) : event.entity);
+  if (!parsed.success) return { action: 'ignore', reason: 'the event carries no developer entity' };
+  const entity = parsed.data;
   if (event.operation === 'create') {
-    if (status !== undefined && !isProvisionableStatus(status)) return { action: 'ignore', reason: `developer status ${status} is not provisioned` };
-    return { action: 'provision', developerId: entity.data.id };
+    if (entity.status !== undefined && !isProvisionableStatus(entity.status)) return { action: 'ignore', reason: `developer status ${entity.status} is not provisioned` };
+    return { action: 'provision', developerId: entity.id, previousEmails: [] };
   }
-  if (event.operation === 'update') {
-    if (status === undefined || !isProvisionableStatus(status)) return { action: 'ignore', reason: 'the update does not make the developer provisionable' };
-    const old = developerEntity.safeParse(event.old_entity);
-    const oldStatus = old.success ? old.data.status : undefined;
-    if (oldStatus !== undefined && isProvisionableStatus(oldStatus)) return { action: 'ignore', reason: 'the developer was already provisionable' };
-    return { action: 'provision', developerId: entity.data.id };
-  }
+  if (event.operation === 'update') return decideUpdate(entity, event.old_entity, isProvisionableStatus);
+  if (event.operation === 'delete') return { action: 'removed', developerId: entity.id, email: entity.email ?? '', deleted: true };
   return { action: 'ignore', reason: `operation "${event.operation ?? ''}" needs nothing` };
 }
 
@@ -99,13 +115,18 @@ export class SeenEvents {
 }
 
 export type KongEventAnswer =
-  | { status: 200; body: { action: 'ping' } | { action: 'duplicate' } | { action: 'ignored'; reason: string } | { action: 'provisioned'; result: unknown } }
+  | {
+      status: 200;
+      body: { action: 'ping' } | { action: 'duplicate' } | { action: 'ignored'; reason: string } | { action: 'provisioned'; result: unknown } | { action: 'removed'; result: unknown };
+    }
   | { status: 400 | 401; body: { error: { code: 'invalid_signature' | 'invalid_event' | 'invalid_json'; message: string } } };
 
 export interface KongEventReceiverDeps {
   secret: string;
   /** Provisions by the developer id of the event, which the provisioner re-reads in ITS workspace. */
-  provision(developerId: string): Promise<unknown>;
+  provision(developerId: string, options: { previousEmails: string[] }): Promise<unknown>;
+  /** A developer deleted, revoked or rejected: end billing as configured and refuse access (omitted: ignored). */
+  removed?(developer: { id: string; email: string; deleted: boolean }): Promise<unknown>;
   isProvisionableStatus(status: number): boolean;
   /** Errors that mean "nothing to do" (developer gone, of another workspace, or not eligible). */
   isNothingToDo(error: unknown): boolean;
@@ -139,9 +160,13 @@ export function createKongEventReceiver(deps: KongEventReceiverDeps): (rawBody: 
     const decision = decideKongEvent(event.data, deps.isProvisionableStatus);
     let answer: KongEventAnswer;
     if (decision.action === 'ignore') answer = { status: 200, body: { action: 'ignored', reason: decision.reason } };
+    else if (decision.action === 'removed' && !deps.removed) answer = { status: 200, body: { action: 'ignored', reason: 'developer removals are not handled here' } };
     else {
       try {
-        answer = { status: 200, body: { action: 'provisioned', result: await deps.provision(decision.developerId) } };
+        answer =
+          decision.action === 'provision'
+            ? { status: 200, body: { action: 'provisioned', result: await deps.provision(decision.developerId, { previousEmails: decision.previousEmails }) } }
+            : { status: 200, body: { action: 'removed', result: await deps.removed?.({ id: decision.developerId, email: decision.email, deleted: decision.deleted }) } };
       } catch (error) {
         // Failures are not remembered, so Kong's (or anyone's) retry is acted on.
         if (!deps.isNothingToDo(error)) throw error;
