@@ -4,7 +4,7 @@
  * cross-origin provisioner (e2e/fixtures/bundle/fixture-server.ts).
  */
 import { expect, test, type Page } from '@playwright/test';
-import { PLANS, PROVISIONED, startBundleFixture, type AuthType, type BundleFixture, type PageOptions } from './fixtures/bundle/fixture-server.ts';
+import { fixtureDeveloperId, PLANS, PROVISIONED, startBundleFixture, type AuthType, type BundleFixture, type PageOptions } from './fixtures/bundle/fixture-server.ts';
 
 let fixture: BundleFixture;
 
@@ -58,11 +58,12 @@ for (const auth of ['basic-auth', 'key-auth', 'openid-connect'] as const) {
     const registration = fixture.state.kongRegistrations[0]!;
     expect(registration.email).toBe('ada@example.com');
     expect(JSON.parse(registration.meta ?? '{}')).toEqual({ full_name: 'Ada Lovelace' });
-    expect(fixture.state.provisionBodies).toEqual([{ email: 'ada@example.com' }]);
+    // The email plus the proof: the developer id Kong's register answer gave the page.
+    expect(fixture.state.provisionBodies).toEqual([{ email: 'ada@example.com', developer_id: fixtureDeveloperId(1) }]);
 
     const [result] = await registerResults(page);
     expect(result?.developer).toMatchObject({ email: 'ada@example.com', status: 0 });
-    expect(result?.monetization).toEqual({ status: 'active', plan: PROVISIONED.plan, subscriptionId: PROVISIONED.subscriptionId });
+    expect(result?.monetization).toEqual({ status: 'active', plan: PROVISIONED.plan });
     await expect(page.locator('.portal-monetization-notice')).toHaveCount(0);
   });
 }
@@ -113,9 +114,10 @@ test('provisioner 500 then 200: one retry, then active', async ({ page }) => {
   await page.getByRole('button', { name: 'Create Account' }).click();
   await page.waitForURL('**/dashboard');
 
-  expect(fixture.state.provisionBodies).toEqual([{ email: 'retry@example.com' }, { email: 'retry@example.com' }]);
+  const proven = { email: 'retry@example.com', developer_id: fixtureDeveloperId(1) };
+  expect(fixture.state.provisionBodies).toEqual([proven, proven]);
   const [result] = await registerResults(page);
-  expect(result?.monetization).toMatchObject({ status: 'active', subscriptionId: PROVISIONED.subscriptionId });
+  expect(result?.monetization).toEqual({ status: 'active', plan: PROVISIONED.plan });
 });
 
 test('provisioner down: register resolves pending, the redirect happens and a non-blocking notice is shown', async ({ page }) => {
@@ -139,6 +141,19 @@ test('provisioner down: register resolves pending, the redirect happens and a no
   // Shown once: the next page is clean.
   await page.reload();
   await expect(page.locator('.portal-monetization-notice')).toHaveCount(0);
+});
+
+test('202 accepted (proof not checked): register resolves pending at once, without retries, with the notice', async ({ page }) => {
+  fixture.state.provisionAnswers = [{ status: 202, body: { status: 'accepted' } }];
+  fixture.state.developerStatus = 1; // pending approval: the theme stays on the page
+  await openRegister(page);
+  await fillForm(page, 'accepted@example.com');
+  await page.getByRole('button', { name: 'Create Account' }).click();
+
+  await expect(page.locator('#register').getByRole('status')).toContainText('Billing setup will finish shortly');
+  expect(fixture.state.provisionBodies).toHaveLength(1);
+  const [result] = await registerResults(page);
+  expect(result?.monetization).toEqual({ status: 'pending' });
 });
 
 test('provisioner 5xx until the budget ends: retries on the schedule, then pending with the notice in the form', async ({ page }) => {
@@ -186,7 +201,7 @@ test('double submit: one provision request, both submits resolve with the same s
 
   await expect.poll(async () => (await registerResults(page)).length).toBe(2);
   const results = await registerResults(page);
-  for (const result of results) expect(result.monetization).toMatchObject({ status: 'active', subscriptionId: PROVISIONED.subscriptionId });
+  for (const result of results) expect(result.monetization).toEqual({ status: 'active', plan: PROVISIONED.plan });
   expect(fixture.state.provisionBodies).toHaveLength(1);
 });
 
@@ -210,7 +225,7 @@ test('plan picker: replaces Kong\'s plan text input with one labelled select; th
   await page.getByRole('button', { name: 'Create Account' }).click();
   await page.waitForURL('**/dashboard');
   expect(JSON.parse(fixture.state.kongRegistrations[0]?.meta ?? '{}')).toEqual({ full_name: 'Ada Lovelace', plan: 'growth' });
-  expect(fixture.state.provisionBodies).toEqual([{ email: 'planner@example.com' }]);
+  expect(fixture.state.provisionBodies).toEqual([{ email: 'planner@example.com', developer_id: fixtureDeveloperId(1) }]);
 });
 
 test('plan picker: added once when the form has no plan input but the workspace has the field', async ({ page }) => {

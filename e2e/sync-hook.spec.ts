@@ -58,9 +58,9 @@ for (const variant of variants) {
       const developer = portal.kong.state.getDeveloper('default', 'ada@example.com');
       expect(developer).toBeDefined();
       expect(JSON.parse(developer?.meta ?? '{}')).toEqual({ full_name: 'Ada Lovelace' });
-      // Then the provisioner was called once, with the email only, after Kong had the developer.
-      expect(portal.provisionCalls).toEqual([{ body: { email: 'ada@example.com' }, developerExisted: true }]);
-      expect(outcome.resolved).toMatchObject({ developer: { email: 'ada@example.com', status: 0 }, monetization: { status: 'active', subscriptionId: 'sub_standin' } });
+      // Then the provisioner was called once, with the email and Kong's developer id (the proof), after Kong had the developer.
+      expect(portal.provisionCalls).toEqual([{ body: { email: 'ada@example.com', developer_id: developer?.id }, developerExisted: true }]);
+      expect(outcome.resolved).toMatchObject({ developer: { email: 'ada@example.com', status: 0 }, monetization: { status: 'active', plan: 'starter' } });
 
       // Uninstall: the theme files are back byte for byte and the page no longer calls the provisioner.
       await sync(portal, { uninstall: true });
@@ -101,7 +101,8 @@ test("the emulator's stand-in base theme: signup through the portal's own regist
     await page.fill('#register input[name=full_name]', 'Stand In');
     await Promise.all([page.waitForURL(`${portal.kong.portalUrl}/default/dashboard`), page.click('#register-submit')]);
     expect(portal.kong.state.getDeveloper('default', 'stand-in@example.com')?.status).toBe(0);
-    expect(portal.provisionCalls).toEqual([{ body: { email: 'stand-in@example.com' }, developerExisted: true }]);
+    const standIn = portal.kong.state.getDeveloper('default', 'stand-in@example.com');
+    expect(portal.provisionCalls).toEqual([{ body: { email: 'stand-in@example.com', developer_id: standIn?.id }, developerExisted: true }]);
 
     await sync(portal, { uninstall: true });
     const after = new Map([...portal.kong.state.requireWs('default').files.values()].map((file) => [file.path, file.contents]));

@@ -61,7 +61,7 @@ function whenReady(task: () => void): void {
 if (!window.PortalMonetization) {
   window.PortalMonetization = {
     version: __BUNDLE_VERSION__,
-    wrapRegister: createWrapRegister({ document, config: pageConfig, provision: (c, email) => provision(c, email), warn }),
+    wrapRegister: createWrapRegister({ document, config: pageConfig, provision: (c, email, developerId) => provision(c, email, developerId), warn }),
   };
   whenReady(() => {
     showCarriedNotice(document);

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { ProvisionResult } from '../shared/provisioner-api.ts';
+import type { ProvisionProvenAnswer } from '../shared/provisioner-api.ts';
 import type { BrowserConfig } from './config.ts';
 import { provision, type ProvisionDeps } from './provision-client.ts';
 
-const RESULT: ProvisionResult = { developerId: 'd1', customerId: 'cus_1', subscriptionId: 'sub_1', plan: 'starter', moesif: 'synced' };
+const RESULT: ProvisionProvenAnswer = { status: 'active', developer_status: 'approved', plan: 'starter' };
+const DEV_ID = '0b0e6f7a-8a47-4f1b-9a55-2d6f2f4f0a01';
 const CONFIG: BrowserConfig = { provisionerUrl: 'https://billing.example.com', planField: false, retryDelaysMs: [100, 200, 300] };
 
 type Answer = { status: number; body?: unknown } | 'network-error';
@@ -30,41 +31,58 @@ function scripted(answers: Answer[]) {
 }
 
 describe('provision', () => {
-  it('posts only the email as JSON and returns the result', async () => {
-    const { deps, calls } = scripted([{ status: 200, body: RESULT }]);
-    expect(await provision(CONFIG, 'ada@example.com', deps)).toEqual({ status: 'active', result: RESULT });
+  it('posts the email and the proof (Kong\'s developer id) as JSON and returns the proven answer', async () => {
+    const { deps, calls } = scripted([{ status: 200, body: { ...RESULT, moesif: 'synced' } }]);
+    expect(await provision(CONFIG, 'ada@example.com', DEV_ID, deps)).toEqual({ status: 'active', result: RESULT });
     expect(calls).toHaveLength(1);
     expect(calls[0]!.url).toBe('https://billing.example.com/provision');
-    expect(calls[0]!.init).toMatchObject({ method: 'POST', credentials: 'omit', body: JSON.stringify({ email: 'ada@example.com' }) });
+    expect(calls[0]!.init).toMatchObject({ method: 'POST', credentials: 'omit', body: JSON.stringify({ email: 'ada@example.com', developer_id: DEV_ID }) });
+  });
+
+  it('keeps a checkout_url when the answer has one, and ignores fields it does not know', async () => {
+    const { deps } = scripted([{ status: 200, body: { ...RESULT, checkout_url: 'https://checkout.stripe.com/c/pay/cs_1', later_field: 1 } }]);
+    expect(await provision(CONFIG, 'ada@example.com', DEV_ID, deps)).toEqual({ status: 'active', result: { ...RESULT, checkout_url: 'https://checkout.stripe.com/c/pay/cs_1' } });
+    const { deps: odd } = scripted([{ status: 200, body: { ...RESULT, checkout_url: 'javascript:alert(1)' } }]);
+    expect(await provision(CONFIG, 'ada@example.com', DEV_ID, odd)).toEqual({ status: 'active', result: RESULT });
+  });
+
+  it('ends pending, without retrying, on 202 accepted and on awaiting_approval', async () => {
+    const accepted = scripted([{ status: 202, body: { status: 'accepted' } }]);
+    expect(await provision(CONFIG, 'ada@example.com', undefined, accepted.deps)).toEqual({ status: 'pending', reason: 'accepted' });
+    expect(accepted.calls).toHaveLength(1);
+    expect(accepted.calls[0]!.init?.body).toBe(JSON.stringify({ email: 'ada@example.com' }));
+    const waiting = scripted([{ status: 200, body: { status: 'awaiting_approval', developer_status: 'pending' } }]);
+    expect(await provision(CONFIG, 'ada@example.com', DEV_ID, waiting.deps)).toEqual({ status: 'pending', reason: 'pending' });
+    expect(waiting.calls).toHaveLength(1);
   });
 
   it('retries 5xx, 429 and network errors on the schedule', async () => {
     const { deps, calls, sleeps } = scripted([{ status: 500 }, { status: 429 }, 'network-error', { status: 200, body: RESULT }]);
-    expect(await provision(CONFIG, 'ada@example.com', deps)).toMatchObject({ status: 'active' });
+    expect(await provision(CONFIG, 'ada@example.com', DEV_ID, deps)).toMatchObject({ status: 'active' });
     expect(calls).toHaveLength(4);
     expect(sleeps).toEqual([100, 200, 300]);
   });
 
   it('ends pending after the schedule when the provisioner stays down', async () => {
     const { deps, calls } = scripted(['network-error']);
-    expect(await provision(CONFIG, 'ada@example.com', deps)).toMatchObject({ status: 'pending' });
+    expect(await provision(CONFIG, 'ada@example.com', DEV_ID, deps)).toMatchObject({ status: 'pending' });
     expect(calls).toHaveLength(4);
   });
 
-  it('treats a 200 without a subscription as retryable garbage', async () => {
+  it('treats a 200 that is not a provisioner answer as retryable garbage', async () => {
     const { deps, calls } = scripted([{ status: 200, body: { hello: 'proxy page' } }, { status: 200, body: RESULT }]);
-    expect(await provision(CONFIG, 'ada@example.com', deps)).toMatchObject({ status: 'active' });
+    expect(await provision(CONFIG, 'ada@example.com', DEV_ID, deps)).toMatchObject({ status: 'active' });
     expect(calls).toHaveLength(2);
   });
 
   it('does not retry a 4xx and keeps its code and message', async () => {
     const { deps, calls } = scripted([{ status: 422, body: { error: { code: 'invalid_email', message: 'email is not valid' } } }]);
-    expect(await provision(CONFIG, 'x', deps)).toEqual({ status: 'failed', code: 'invalid_email', message: 'email is not valid' });
+    expect(await provision(CONFIG, 'x', DEV_ID, deps)).toEqual({ status: 'failed', code: 'invalid_email', message: 'email is not valid' });
     expect(calls).toHaveLength(1);
   });
 
   it('falls back to the HTTP status when a 4xx has no error body', async () => {
     const { deps } = scripted([{ status: 403 }]);
-    expect(await provision(CONFIG, 'x', deps)).toEqual({ status: 'failed', code: 'http_403', message: 'HTTP 403' });
+    expect(await provision(CONFIG, 'x', DEV_ID, deps)).toEqual({ status: 'failed', code: 'http_403', message: 'HTTP 403' });
   });
 });

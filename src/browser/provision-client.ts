@@ -1,15 +1,16 @@
 /**
- * Calls the provisioner's POST /provision with the developer's email, retrying what may heal
- * (network errors, 408, 429, 5xx) on the schedule in retry.ts. Never throws: every path ends in
- * an outcome the register wrapper can hand to the theme.
+ * Calls the provisioner's POST /provision with the developer's email and the proof that this page
+ * made the signup (the developer id from Kong's register answer), retrying what may heal (network
+ * errors, 408, 429, 5xx) on the schedule in retry.ts. Never throws: every path ends in an outcome
+ * the register wrapper can hand to the theme.
  */
-import type { ErrorResponse, ProvisionRequest, ProvisionResult } from '../shared/provisioner-api.ts';
+import type { ErrorResponse, ProvisionProvenAnswer, ProvisionRequest } from '../shared/provisioner-api.ts';
 import type { BrowserConfig } from './config.ts';
 import { attemptTimeoutMs, isRetryableStatus, nextRetryDelayMs } from './retry.ts';
 
 export type ProvisionOutcome =
-  | { status: 'active'; result: ProvisionResult }
-  /** Not provisioned yet; the Kong event hook or reconcile will finish it. */
+  | { status: 'active'; result: ProvisionProvenAnswer }
+  /** Not provisioned yet (202 accepted, not approved yet, or no answer); the Kong event hook or reconcile will finish it. */
   | { status: 'pending'; reason: string }
   /** The provisioner refused (4xx); its message is shown to the developer. */
   | { status: 'failed'; code: string; message: string };
@@ -30,10 +31,11 @@ export const browserDeps: ProvisionDeps = {
   now: () => Date.now(),
 };
 
-export async function provision(config: BrowserConfig, email: string, deps: ProvisionDeps = browserDeps): Promise<ProvisionOutcome> {
+export async function provision(config: BrowserConfig, email: string, developerId: string | undefined, deps: ProvisionDeps = browserDeps): Promise<ProvisionOutcome> {
   const startedAt = deps.now();
+  const body: ProvisionRequest = developerId ? { email, developer_id: developerId } : { email };
   for (let retryIndex = 0; ; retryIndex++) {
-    const attempt = await attemptOnce(config.provisionerUrl, email, attemptTimeoutMs(config.retryDelaysMs, deps.now() - startedAt), deps);
+    const attempt = await attemptOnce(config.provisionerUrl, body, attemptTimeoutMs(config.retryDelaysMs, deps.now() - startedAt), deps);
     if (attempt.kind === 'done') return attempt.outcome;
     const delay = nextRetryDelayMs(config.retryDelaysMs, retryIndex, deps.now() - startedAt);
     if (delay === undefined) return { status: 'pending', reason: attempt.reason };
@@ -41,10 +43,9 @@ export async function provision(config: BrowserConfig, email: string, deps: Prov
   }
 }
 
-async function attemptOnce(baseUrl: string, email: string, timeoutMs: number, deps: ProvisionDeps): Promise<AttemptResult> {
+async function attemptOnce(baseUrl: string, body: ProvisionRequest, timeoutMs: number, deps: ProvisionDeps): Promise<AttemptResult> {
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), timeoutMs);
-  const body: ProvisionRequest = { email };
   try {
     const response = await deps.fetch(`${baseUrl}/provision`, {
       method: 'POST',
@@ -55,11 +56,12 @@ async function attemptOnce(baseUrl: string, email: string, timeoutMs: number, de
       signal: abort.signal,
     });
     const payload: unknown = await response.json().catch(() => undefined);
+    // 202: no proof, or Kong could not check it; the event hook and reconcile set billing up.
+    if (response.status === 202) return { kind: 'done', outcome: { status: 'pending', reason: 'accepted' } };
     if (response.ok) {
-      const result = asProvisionResult(payload);
-      return result
-        ? { kind: 'done', outcome: { status: 'active', result } }
-        : { kind: 'retry', reason: `unexpected answer from ${baseUrl}/provision` };
+      const result = asProvenAnswer(payload);
+      if (!result) return { kind: 'retry', reason: `unexpected answer from ${baseUrl}/provision` };
+      return { kind: 'done', outcome: result.status === 'active' ? { status: 'active', result } : { status: 'pending', reason: result.developer_status } };
     }
     if (isRetryableStatus(response.status)) return { kind: 'retry', reason: `HTTP ${response.status}` };
     const error = asErrorResponse(payload);
@@ -78,9 +80,14 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
 
-function asProvisionResult(value: unknown): ProvisionResult | undefined {
-  if (!isRecord(value) || typeof value.subscriptionId !== 'string' || typeof value.plan !== 'string') return undefined;
-  return value as unknown as ProvisionResult;
+/** Reads only the fields the page uses; unknown fields (later additions) are ignored. */
+function asProvenAnswer(value: unknown): ProvisionProvenAnswer | undefined {
+  if (!isRecord(value) || typeof value.developer_status !== 'string') return undefined;
+  if (value.status === 'awaiting_approval') return { status: 'awaiting_approval', developer_status: value.developer_status };
+  if (value.status !== 'active' || typeof value.plan !== 'string') return undefined;
+  const answer: ProvisionProvenAnswer = { status: 'active', developer_status: value.developer_status, plan: value.plan };
+  if (typeof value.checkout_url === 'string' && /^https?:\/\//i.test(value.checkout_url)) answer.checkout_url = value.checkout_url;
+  return answer;
 }
 
 function asErrorResponse(value: unknown): ErrorResponse | undefined {

@@ -5,23 +5,25 @@ import type { ProvisionOutcome } from './provision-client.ts';
 import { createWrapRegister, emailFromFields, type WrapperEnvironment } from './register-wrapper.ts';
 
 const CONFIG: BrowserConfig = { provisionerUrl: 'https://billing.example.com', planField: false, retryDelaysMs: [] };
-const ACTIVE: ProvisionOutcome = { status: 'active', result: { developerId: 'd', customerId: 'cus_1', subscriptionId: 'sub_1', plan: 'starter', moesif: 'synced' } };
+const ACTIVE: ProvisionOutcome = { status: 'active', result: { status: 'active', developer_status: 'approved', plan: 'starter' } };
 const OPTIONS = { baseUrl: 'http://kong/default', type: { FIELDS: ['email', 'password'] }, fields: [{ name: 'email', value: ' Ada@Example.com ' }] };
 
 function environment(overrides: Partial<WrapperEnvironment> = {}) {
   const warnings: string[] = [];
   const provisioned: string[] = [];
+  const proofs: Array<string | undefined> = [];
   const env: WrapperEnvironment = {
     document,
     config: () => CONFIG,
-    provision: async (_config, email) => {
+    provision: async (_config, email, developerId) => {
       provisioned.push(email);
+      proofs.push(developerId);
       return ACTIVE;
     },
     warn: (message) => warnings.push(message),
     ...overrides,
   };
-  return { env, warnings, provisioned };
+  return { env, warnings, provisioned, proofs };
 }
 
 beforeEach(() => {
@@ -38,7 +40,7 @@ describe('emailFromFields', () => {
 
 describe('wrapRegister', () => {
   it('calls Kong first with the same options and this, then adds the monetization summary', async () => {
-    const { env, provisioned } = environment();
+    const { env, provisioned, proofs } = environment();
     const seen: unknown[] = [];
     const auth = {
       register(this: unknown, options: unknown) {
@@ -49,8 +51,10 @@ describe('wrapRegister', () => {
     expect(createWrapRegister(env)(auth)).toBe(true);
     const result = await auth.register(OPTIONS);
     expect(seen).toEqual([auth, OPTIONS]);
-    expect(result).toEqual({ developer: { id: 'dev_1', status: 0 }, monetization: { status: 'active', plan: 'starter', subscriptionId: 'sub_1' } });
+    expect(result).toEqual({ developer: { id: 'dev_1', status: 0 }, monetization: { status: 'active', plan: 'starter' } });
     expect(provisioned).toEqual(['Ada@Example.com']);
+    // The proof: the developer id Kong's register answer just gave the page.
+    expect(proofs).toEqual(['dev_1']);
   });
 
   it('passes Kong\'s rejection object through as the very same object', async () => {

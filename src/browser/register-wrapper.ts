@@ -1,7 +1,7 @@
 /**
  * Wraps Kong's `Kong.Auth.register(options)`: Kong's own register runs first and its rejection
  * passes through untouched; once Kong has created the developer, the provisioner is asked to set
- * up billing for that email. The returned promise always resolves with Kong's data (plus a
+ * up billing for that email, with the developer id from Kong's answer as the proof. The returned promise always resolves with Kong's data (plus a
  * `monetization` summary) because the account exists whatever happens to billing.
  */
 import type { BrowserConfig } from './config.ts';
@@ -21,7 +21,7 @@ export interface RegisterOptions {
 }
 
 export type MonetizationSummary =
-  | { status: 'active'; plan: string; subscriptionId: string }
+  | { status: 'active'; plan: string; checkout_url?: string }
   | { status: 'pending' }
   | { status: 'failed'; error: { code: string; message: string } };
 
@@ -31,7 +31,7 @@ export interface WrapperEnvironment {
   document: Document;
   /** The parsed page config, or undefined (already warned about) when monetization is off. */
   config(): BrowserConfig | undefined;
-  provision(config: BrowserConfig, email: string): Promise<ProvisionOutcome>;
+  provision(config: BrowserConfig, email: string, developerId: string | undefined): Promise<ProvisionOutcome>;
   warn(message: string): void;
 }
 
@@ -42,10 +42,18 @@ export function emailFromFields(fields: unknown): string | undefined {
   return email || undefined;
 }
 
+/** Kong's register answer carries `developer.id`: the proof the provisioner checks. */
+export function developerIdFrom(data: unknown): string | undefined {
+  const developer = (data as { developer?: { id?: unknown } } | null)?.developer;
+  return typeof developer?.id === 'string' && developer.id ? developer.id : undefined;
+}
+
 export function summarize(outcome: ProvisionOutcome): MonetizationSummary {
   switch (outcome.status) {
     case 'active':
-      return { status: 'active', plan: outcome.result.plan, subscriptionId: outcome.result.subscriptionId };
+      return outcome.result.checkout_url
+        ? { status: 'active', plan: outcome.result.plan ?? '', checkout_url: outcome.result.checkout_url }
+        : { status: 'active', plan: outcome.result.plan ?? '' };
     case 'pending':
       return { status: 'pending' };
     case 'failed':
@@ -58,12 +66,12 @@ export function createWrapRegister(env: WrapperEnvironment): (auth: unknown) => 
   // Double submit: every register call for an email shares the first provision request.
   const provisionByEmail = new Map<string, Promise<ProvisionOutcome>>();
 
-  async function provisionWithFeedback(config: BrowserConfig, email: string): Promise<ProvisionOutcome> {
+  async function provisionWithFeedback(config: BrowserConfig, email: string, developerId: string | undefined): Promise<ProvisionOutcome> {
     const form = findRegisterForm(env.document);
     const restore = showBusy(form);
     let outcome: ProvisionOutcome;
     try {
-      outcome = await env.provision(config, email);
+      outcome = await env.provision(config, email, developerId);
     } finally {
       restore();
     }
@@ -83,7 +91,7 @@ export function createWrapRegister(env: WrapperEnvironment): (auth: unknown) => 
         const key = email.toLowerCase();
         let pending = provisionByEmail.get(key);
         if (!pending) {
-          pending = provisionWithFeedback(config, email);
+          pending = provisionWithFeedback(config, email, developerIdFrom(data));
           provisionByEmail.set(key, pending);
         }
         summary = summarize(await pending);

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { SettingError } from '../shared/errors.ts';
 import { parseHttpUrl, withoutTrailingSlash } from '../shared/http-url-setting.ts';
+import { parseWorkspaceName } from '../shared/kong-names.ts';
 
 export interface KongSettings {
   adminUrl: string;
@@ -13,18 +14,14 @@ export interface KongSettings {
   workspace: string;
 }
 
-const WORKSPACE_NAME = /^[A-Za-z0-9._~-]{1,128}$/;
-
 export function parseAdminUrl(value: string | undefined, setting = 'KONG_ADMIN_URL'): string {
   const example = 'http://127.0.0.1:8001';
   return withoutTrailingSlash(parseHttpUrl(value, setting, { example, missing: { hint: `set it to the Kong Admin API URL, e.g. ${example}` } }));
 }
 
 export function parseWorkspace(value: string | undefined, setting = 'KONG_WORKSPACE'): string {
-  const workspace = value === undefined || value === '' ? 'default' : value;
-  if (!WORKSPACE_NAME.test(workspace))
-    throw new SettingError(setting, `"${workspace}" is not a valid workspace name`, 'use letters, digits, ".", "_", "~" or "-"');
-  return workspace;
+  // Kong's own workspace name rule, minus the dot segments (shared/kong-names.ts).
+  return parseWorkspaceName(value === undefined || value === '' ? 'default' : value, setting);
 }
 
 /** KONG_ADMIN_TOKEN_FILE wins over KONG_ADMIN_TOKEN, as in kong-portal-cli. Trailing newlines are trimmed. */

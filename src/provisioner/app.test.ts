@@ -20,16 +20,37 @@ const plans = parsePlans({
   ],
 });
 
+/** Kong developers of the fake core, by id (UUIDs, as Kong's). */
+const DEV = {
+  ada: developer('0b0e6f7a-8a47-4f1b-9a55-2d6f2f4f0a01', 'ada@example.com', 0),
+  pending: developer('0b0e6f7a-8a47-4f1b-9a55-2d6f2f4f0a02', 'pending@example.com', 5),
+  stripeDown: developer('0b0e6f7a-8a47-4f1b-9a55-2d6f2f4f0a03', 'stripe-down@example.com', 0),
+  bug: developer('0b0e6f7a-8a47-4f1b-9a55-2d6f2f4f0a04', 'bug@example.com', 0),
+};
+const UNKNOWN_ID = '0b0e6f7a-8a47-4f1b-9a55-2d6f2f4f0aff';
+
+function developer(id: string, email: string, status: number): KongDeveloper {
+  return { id, email, status, meta: '{}', consumer: { id: `c-${id}` }, created_at: 1 } as unknown as KongDeveloper;
+}
+
 function fakeCore() {
   const calls: Array<string | KongDeveloper> = [];
+  const kongReads: string[] = [];
   const priceLookups: string[] = [];
+  const kong = {
+    async getDeveloper(emailOrId: string) {
+      kongReads.push(emailOrId);
+      return Object.values(DEV).find((d) => d.id === emailOrId || d.email === emailOrId);
+    },
+  };
   const provisioner: Provisioner = {
-    isProvisionable: ({ status }) => status === 0 || status === 1,
+    isProvisionable: ({ status }) => status === 0,
     async provisionDeveloper(input) {
       calls.push(input);
-      if (input === 'ghost@example.com') throw new ProvisionError('developer_not_found', 404, 'no developer with this email');
-      if (input === 'stripe-down@example.com') throw new ProvisionError('stripe_unavailable', 502, 'Stripe is unavailable while trying to create the customer');
-      if (input === 'bug@example.com') throw new Error('secret internals at /srv/app.ts:12');
+      const email = typeof input === 'string' ? input : input.email;
+      if (email === 'ghost@example.com') throw new ProvisionError('developer_not_found', 404, 'no developer with this email');
+      if (email === 'stripe-down@example.com') throw new ProvisionError('stripe_unavailable', 502, 'Stripe is unavailable while trying to create the customer');
+      if (email === 'bug@example.com') throw new Error('secret internals at /srv/app.ts:12');
       return { developerId: 'dev-1', customerId: 'cus_1', subscriptionId: 'sub_1', plan: 'starter', moesif: 'synced', created: { customer: true, subscription: true } };
     },
     inspectDeveloper: () => Promise.reject(new Error('not used')),
@@ -44,13 +65,14 @@ function fakeCore() {
     },
     clear() {},
   };
-  return { calls, priceLookups, provisioner, prices };
+  return { calls, kongReads, priceLookups, provisioner, prices, kong };
 }
 
 function appWith(overrides: Partial<ProvisionerAppDeps> = {}) {
   const core = fakeCore();
   const app = createProvisionerApp({
     provisioner: core.provisioner,
+    kong: core.kong,
     plans,
     prices: core.prices,
     portalOrigins: ['http://portal.test'],
@@ -63,13 +85,38 @@ function appWith(overrides: Partial<ProvisionerAppDeps> = {}) {
 const json = (body: unknown, headers: Record<string, string> = {}) => ({ method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 
 describe('POST /provision validation', () => {
-  it('answers the result for a valid email from an allowed origin, with CORS headers', async () => {
+  it('a proven request from an allowed origin gets status and plan (no Stripe id), with CORS headers', async () => {
     const { app, calls } = appWith();
-    const response = await app.request('/provision', json({ email: ' ada@example.com ' }, { origin: 'http://portal.test' }));
+    const response = await app.request('/provision', json({ email: ' Ada@example.com ', developer_id: DEV.ada.id }, { origin: 'http://portal.test' }));
     expect(response.status).toBe(200);
     expect(response.headers.get('access-control-allow-origin')).toBe('http://portal.test');
-    expect(await response.json()).toEqual({ developerId: 'dev-1', customerId: 'cus_1', subscriptionId: 'sub_1', plan: 'starter', moesif: 'synced' });
+    expect(await response.json()).toEqual({ status: 'active', developer_status: 'approved', plan: 'starter', moesif: 'synced' });
+    expect(calls).toEqual([DEV.ada]);
+  });
+
+  it('a proven developer not yet approved hears its own status, and nothing is provisioned', async () => {
+    const { app, calls } = appWith();
+    const response = await app.request('/provision', json({ email: DEV.pending.email, developer_id: DEV.pending.id }));
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'awaiting_approval', developer_status: 'unverified' });
+    expect(calls).toEqual([]);
+  });
+
+  it('an unproven request gets 202 accepted and leaves provisioning to the core in the background', async () => {
+    const { app, calls } = appWith();
+    const response = await app.request('/provision', json({ email: 'ada@example.com' }));
+    expect(response.status).toBe(202);
+    expect(await response.json()).toEqual({ status: 'accepted' });
     expect(calls).toEqual(['ada@example.com']);
+  });
+
+  it('refuses a developer_id that is not a UUID with 400 invalid_proof, before Kong is read', async () => {
+    const { app, calls, kongReads } = appWith();
+    const response = await app.request('/provision', json({ email: 'ada@example.com', developer_id: '../../workspaces' }));
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('invalid_proof');
+    expect(calls).toEqual([]);
+    expect(kongReads).toEqual([]);
   });
 
   it.each([
@@ -94,15 +141,14 @@ describe('POST /provision validation', () => {
     expect(response.headers.get('access-control-allow-origin')).toBeNull();
   });
 
-  it('maps core errors to their status and stable code, and hides unexpected ones', async () => {
+  it('maps core errors of proven requests to their status and stable code, and hides unexpected ones', async () => {
     const { app } = appWith();
-    const notFound = await app.request('/provision', json({ email: 'ghost@example.com' }));
-    expect(notFound.status).toBe(404);
-    expect(await notFound.json()).toEqual({ error: { code: 'developer_not_found', message: 'no developer with this email' } });
-    const stripe = await app.request('/provision', json({ email: 'stripe-down@example.com' }));
+    const unknown = await app.request('/provision', json({ email: 'ghost@example.com', developer_id: UNKNOWN_ID }));
+    expect(unknown.status).toBe(202);
+    const stripe = await app.request('/provision', json({ email: DEV.stripeDown.email, developer_id: DEV.stripeDown.id }));
     expect(stripe.status).toBe(502);
     expect(((await stripe.json()) as { error: { message: string } }).error.message).toMatch(/Stripe/);
-    const bug = await app.request('/provision', json({ email: 'bug@example.com' }));
+    const bug = await app.request('/provision', json({ email: DEV.bug.email, developer_id: DEV.bug.id }));
     expect(bug.status).toBe(500);
     const text = await bug.text();
     expect(text).not.toMatch(/srv|secret|at /);
@@ -123,7 +169,7 @@ describe('POST /provision rate limit', () => {
   it('answers 429 rate_limited per client address after the limit', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++) {
-      const response = await fetch(`${server.url}/provision`, json({ email: 'ada@example.com' }));
+      const response = await fetch(`${server.url}/provision`, json({ email: 'ada@example.com', developer_id: DEV.ada.id }));
       statuses.push(response.status);
       if (response.status === 429) expect(((await response.json()) as { error: { code: string } }).error.code).toBe('rate_limited');
       else await response.arrayBuffer();
@@ -152,16 +198,24 @@ describe('POST /kong/events', () => {
 
   it('provisions a signed create by developer id', async () => {
     const { app, calls } = appWith();
-    const body = event('create', 1);
+    const body = event('create', 0);
     const response = await post(app, body, signKongEvent(body, 'hook-secret-for-tests'));
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ action: 'provisioned', result: { customerId: 'cus_1' } });
     expect(calls).toEqual(['dev-9']);
   });
 
-  it('ignores a signed update that does not make the developer provisionable', async () => {
+  it('provisions on the update that approves a pending developer (the PROVISION_STATUSES=approved default)', async () => {
     const { app, calls } = appWith();
     const body = event('update', 0, 1);
+    const response = await post(app, body, signKongEvent(body, 'hook-secret-for-tests'));
+    expect(await response.json()).toMatchObject({ action: 'provisioned' });
+    expect(calls).toEqual(['dev-9']);
+  });
+
+  it('ignores a signed update that does not make the developer provisionable', async () => {
+    const { app, calls } = appWith();
+    const body = event('update', 0, 0);
     const response = await post(app, body, signKongEvent(body, 'hook-secret-for-tests'));
     expect(await response.json()).toMatchObject({ action: 'ignored' });
     expect(calls).toHaveLength(0);
@@ -200,9 +254,10 @@ describe('GET /plans, /healthz, /readyz', () => {
         { name: 'moesif', check: () => new Promise(() => {}) },
       ],
       readinessTimeoutMs: 50,
+      readyzToken: 'readyz-token-0123456789',
     });
     expect((await app.request('/healthz')).status).toBe(200);
-    const ready = await app.request('/readyz');
+    const ready = await app.request('/readyz', { headers: { authorization: 'Bearer readyz-token-0123456789' } });
     expect(ready.status).toBe(503);
     const body = (await ready.json()) as { error: { message: string }; checks: Record<string, { ok: boolean }> };
     expect(body.error.message).toMatch(/stripe: connection refused/);

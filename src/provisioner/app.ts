@@ -2,6 +2,8 @@
  * The provisioner's HTTP API (Hono). Every error answer is `{error: {code, message}}` with a
  * stable code; no stack trace leaves the process. Requests that fail validation (origin, rate
  * limit, content type, size, JSON, email, signature) are refused before Kong or Stripe is called.
+ * Public: /healthz, /readyz (status only), /plans, POST /provision (see provision-route.ts).
+ * Signed: POST /kong/events. /readyz details need the READYZ_TOKEN bearer.
  */
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { Hono, type Context } from 'hono';
@@ -10,23 +12,25 @@ import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { rateLimiter } from 'hono-rate-limiter';
-import { z } from 'zod';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { KongAdminClient } from '../kong/kong-admin-client.ts';
 import { defaultPlan, type PlansFile } from '../shared/plans.ts';
-import type { ErrorResponse, PlansResponse } from '../shared/provisioner-api.ts';
+import type { ErrorResponse, PlansResponse, ReadyzPublicAnswer } from '../shared/provisioner-api.ts';
+import { rateLimitKey, resolveClientAddress, type TrustedProxies } from './client-address.ts';
 import { ProvisionError, type ProvisionErrorCode } from './errors.ts';
 import { createKongEventReceiver } from './kong-events.ts';
 import { resolvePlans, toPublicPlans, type PriceResolver } from './plan-prices.ts';
 import { silentLogger, type ProvisionLogger } from './provision-log.ts';
+import { createProvisionRoute, provisionBody } from './provision-route.ts';
 import type { Provisioner } from './provisioner.ts';
+import { createReadinessProbe, type ReadinessCheck } from './readiness.ts';
 
-/** One dependency /readyz checks; throws (with a message) when it is not usable. */
-export interface ReadinessCheck {
-  name: 'kong' | 'stripe' | 'moesif' | string;
-  check(timeoutMs: number): Promise<void>;
-}
+export type { ReadinessCheck } from './readiness.ts';
 
 export interface ProvisionerAppDeps {
   provisioner: Provisioner;
+  /** Kong reads of the HTTP layer (the proof check of POST /provision). */
+  kong: Pick<KongAdminClient, 'getDeveloper'>;
   plans: PlansFile;
   prices: PriceResolver;
   portalOrigins: string[];
@@ -34,9 +38,15 @@ export interface ProvisionerAppDeps {
   eventHookSecret: string | undefined;
   /** POST /provision requests per minute per client address; default 30. */
   rateLimitPerMinute?: number;
+  /** Whose X-Forwarded-For the rate limiter believes; default nobody's. */
+  trustedProxies?: TrustedProxies;
   readiness?: ReadinessCheck[];
   /** Per-check timeout for /readyz; default 2 s. */
   readinessTimeoutMs?: number;
+  /** How long a /readyz probe result is reused; default 5 s. */
+  readinessCacheMs?: number;
+  /** Bearer token that unlocks /readyz details; undefined = never shown. */
+  readyzToken?: string | undefined;
   /** How long GET /plans answers from memory; default 5 min. */
   plansCacheMs?: number;
   logger?: ProvisionLogger;
@@ -44,10 +54,6 @@ export interface ProvisionerAppDeps {
 
 export const PROVISION_BODY_LIMIT = 8 * 1024;
 const EVENT_BODY_LIMIT = 256 * 1024;
-
-const provisionBody = z.object({
-  email: z.string({ error: 'email is required' }).trim().max(254, 'email is too long').pipe(z.email('email is not a valid address')),
-});
 
 function fail(code: ProvisionErrorCode, status: number, message: string): never {
   throw new ProvisionError(code, status, message);
@@ -58,13 +64,22 @@ function errorJson(c: Context, code: string, status: number, message: string): R
   return c.json(body, status as ContentfulStatusCode);
 }
 
-/** Client address for the rate limiter (the socket's, not a spoofable header). */
-function clientAddress(c: Context): string {
+/** Rate-limit key: the socket's address, or X-Forwarded-For read through trusted proxies only. */
+function clientKey(c: Context, proxies: TrustedProxies): string {
+  let socket: string | undefined;
   try {
-    return getConnInfo(c).remote.address ?? 'unknown';
+    socket = getConnInfo(c).remote.address;
   } catch {
-    return 'unknown';
+    socket = undefined;
   }
+  return rateLimitKey(resolveClientAddress(socket, c.req.header('x-forwarded-for'), proxies));
+}
+
+/** Constant-time check of `Authorization: Bearer <token>` (digests make the lengths equal). */
+function hasBearer(header: string | undefined, token: string | undefined): boolean {
+  if (!token || !header?.startsWith('Bearer ')) return false;
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  return timingSafeEqual(digest(header.slice('Bearer '.length).trim()), digest(token));
 }
 
 function requireJson(c: Context): void {
@@ -85,6 +100,8 @@ export function createProvisionerApp(deps: ProvisionerAppDeps): Hono {
   const logger = deps.logger ?? silentLogger;
   const allowedOrigins = new Set(deps.portalOrigins);
   const plansCacheMs = deps.plansCacheMs ?? 5 * 60_000;
+  const trustedProxies = deps.trustedProxies ?? { kind: 'none' };
+  const provisionRoute = createProvisionRoute({ provisioner: deps.provisioner, kong: deps.kong, logger });
   let plansCache: { at: number; body: Promise<PlansResponse> } | undefined;
 
   const app = new Hono();
@@ -109,30 +126,21 @@ export function createProvisionerApp(deps: ProvisionerAppDeps): Hono {
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
 
+  const readiness = createReadinessProbe(deps.readiness ?? [], {
+    ...(deps.readinessTimeoutMs === undefined ? {} : { timeoutMs: deps.readinessTimeoutMs }),
+    ...(deps.readinessCacheMs === undefined ? {} : { cacheMs: deps.readinessCacheMs }),
+  });
   app.get('/readyz', async (c) => {
-    const timeoutMs = deps.readinessTimeoutMs ?? 2000;
-    const results = await Promise.all(
-      (deps.readiness ?? []).map(async ({ name, check }) => {
-        const started = performance.now();
-        try {
-          await withTimeout(check(timeoutMs), timeoutMs, `${name} did not answer within ${timeoutMs} ms`);
-          return { name, ok: true as const, ms: Math.round(performance.now() - started) };
-        } catch (error) {
-          return { name, ok: false as const, ms: Math.round(performance.now() - started), message: (error as Error).message };
-        }
-      }),
-    );
-    const checks = Object.fromEntries(results.map(({ name, ...rest }) => [name, rest]));
-    const failing = results.filter((r) => !r.ok);
-    if (failing.length === 0) return c.json({ status: 'ready', checks });
-    return c.json(
-      {
-        status: 'not_ready',
-        error: { code: 'not_ready', message: failing.map((r) => `${r.name}: ${r.message}`).join('; ') },
-        checks,
-      },
-      503,
-    );
+    const report = await readiness();
+    const status = report.ready ? 200 : 503;
+    c.header('cache-control', 'no-store');
+    // Details name dependencies and their errors: only for whoever holds READYZ_TOKEN.
+    if (!hasBearer(c.req.header('authorization'), deps.readyzToken)) {
+      const body: ReadyzPublicAnswer = { status: report.ready ? 'ready' : 'not_ready' };
+      return c.json(body, status);
+    }
+    if (report.ready) return c.json({ status: 'ready', checks: report.checks });
+    return c.json({ status: 'not_ready', error: { code: 'not_ready', message: report.problems }, checks: report.checks }, 503);
   });
 
   app.get('/plans', async (c) => {
@@ -162,7 +170,7 @@ export function createProvisionerApp(deps: ProvisionerAppDeps): Hono {
       windowMs: 60_000,
       limit: deps.rateLimitPerMinute ?? 30,
       standardHeaders: 'draft-6',
-      keyGenerator: clientAddress,
+      keyGenerator: (c) => clientKey(c, trustedProxies),
       handler: (c) => errorJson(c, 'rate_limited', 429, 'too many signup requests from this address; retry in a minute'),
     }),
     async (c, next) => {
@@ -171,20 +179,18 @@ export function createProvisionerApp(deps: ProvisionerAppDeps): Hono {
     },
     bodyLimit({
       maxSize: PROVISION_BODY_LIMIT,
-      onError: (c) => errorJson(c, 'payload_too_large', 413, `the body is larger than ${PROVISION_BODY_LIMIT} bytes; send only {"email": "..."}`),
+      onError: (c) => errorJson(c, 'payload_too_large', 413, `the body is larger than ${PROVISION_BODY_LIMIT} bytes; send only {"email": "...", "developer_id": "..."}`),
     }),
     async (c) => {
       const json = parseJson(await c.req.text());
       const parsed = provisionBody.safeParse(json);
-      if (!parsed.success) fail('invalid_email', 400, parsed.error.issues[0]?.message ?? 'email is required');
-      const outcome = await deps.provisioner.provisionDeveloper(parsed.data.email, { mode: 'interactive' });
-      return c.json({
-        developerId: outcome.developerId,
-        customerId: outcome.customerId,
-        subscriptionId: outcome.subscriptionId,
-        plan: outcome.plan,
-        moesif: outcome.moesif,
-      });
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        if (issue?.path[0] === 'developer_id') fail('invalid_proof', 400, issue.message);
+        fail('invalid_email', 400, issue?.message ?? 'email is required');
+      }
+      const answer = await provisionRoute(parsed.data);
+      return c.json(answer.body, answer.status);
     },
   );
 
@@ -209,12 +215,4 @@ export function createProvisionerApp(deps: ProvisionerAppDeps): Hono {
   );
 
   return app;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

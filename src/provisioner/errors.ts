@@ -15,6 +15,7 @@ export type ProvisionErrorCode =
   | 'kong_unavailable'
   | 'invalid_json'
   | 'invalid_email'
+  | 'invalid_proof'
   | 'invalid_event'
   | 'payload_too_large'
   | 'unsupported_media_type'

@@ -11,6 +11,7 @@
  *   developers are always looked up before a create; the params in the key keep a changed request
  *   from looping on idempotency_error, and a retry of the same write still replays.
  */
+import { createHmac, randomBytes } from 'node:crypto';
 import { sha256Hex } from '../shared/sha256.ts';
 
 export type ProvisionStep = 'customer' | 'subscription';
@@ -61,7 +62,16 @@ export function usesStableKeys(createdAtSeconds: number | undefined, nowMs: numb
   return nowMs - createdAtSeconds * 1000 < STABLE_KEY_MAX_AGE_MS;
 }
 
-/** Emails in logs: a short stable digest, never the address. */
+// A random key until the provisioner configures one: an unkeyed digest of an email can be
+// reversed by hashing a list of candidate addresses.
+let emailHashKey: Buffer = randomBytes(32);
+
+/** Sets the HMAC key of hashEmail (LOG_HASH_KEY, or one derived from a configured secret). */
+export function setEmailHashKey(key: string): void {
+  emailHashKey = Buffer.from(key, 'utf8');
+}
+
+/** Emails in logs: a keyed digest (HMAC-SHA256, 16 hex), never the address. */
 export function hashEmail(email: string): string {
-  return sha256Hex(email.trim().toLowerCase()).slice(0, 16);
+  return createHmac('sha256', emailHashKey).update(email.trim().toLowerCase()).digest('hex').slice(0, 16);
 }

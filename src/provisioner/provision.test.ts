@@ -10,7 +10,7 @@ import { startKongEmulator, type RunningKongEmulator } from '../sandbox/kong/ind
 import { startMoesifEmulator, type RunningMoesifEmulator } from '../sandbox/moesif/moesif-emulator.ts';
 import { startStripeEmulator, type RunningStripeEmulator } from '../sandbox/stripe/stripe-emulator.ts';
 import { parsePlans, type PlansFile } from '../shared/plans.ts';
-import type { ProvisionResult } from '../shared/provisioner-api.ts';
+import type { ProvisionProvenAnswer, ProvisionResult } from '../shared/provisioner-api.ts';
 import { signKongEvent } from './kong-events.ts';
 import { createMemoryLogger } from './provision-log.ts';
 import { startProvisioner, type RunningProvisioner, type StartOptions } from './server.ts';
@@ -19,7 +19,8 @@ import type { ProvisionerSettings } from './settings.ts';
 const STRIPE_KEY = 'sk_test_provisioner_suite';
 const MOESIF_APP_ID = 'moesif-app-1';
 const PORTAL = 'http://portal.test';
-const HOOK_SECRET = 'hook-secret-for-tests';
+const HOOK_SECRET = 'hook-secret-0123456789';
+const READYZ_TOKEN = 'readyz-token-0123456789';
 
 let stripeEmulator: RunningStripeEmulator;
 let kong: RunningKongEmulator;
@@ -62,30 +63,46 @@ const start = (overrides: Partial<ProvisionerSettings> = {}, options: StartOptio
 function addDeveloper(meta: Record<string, unknown> = { full_name: 'Ada Lovelace' }, status = 0) {
   const email = `dev${++emailSequence}@example.com`;
   const developer = kong.state.addDeveloper('default', { email, status, meta }, { emitEvent: false });
+  proofs.set(email, developer.id);
   return { email, id: developer.id };
 }
+
+/** Email -> the developer id Kong's register answer gave the page (the proof POST /provision wants). */
+const proofs = new Map<string, string>();
 
 /** A developer Kong created `seconds` ago (Kong's created_at is in seconds). */
 function addDeveloperCreatedAgo(seconds: number, meta: Record<string, unknown> = { full_name: 'Ada Lovelace' }) {
   const email = `dev${++emailSequence}@example.com`;
   const developer = kong.state.addDeveloper('default', { email, status: 0, meta }, { emitEvent: false });
+  proofs.set(email, developer.id);
   developer.created_at -= seconds;
   return { email, id: developer.id };
 }
 
+/** POST /provision as the page sends it: the email plus, for a developer the test made, its proof. */
 function provision(service: { url: string }, body: unknown, headers: Record<string, string> = {}) {
+  const email = (body as { email?: unknown } | null)?.email;
+  const proof = typeof email === 'string' && typeof body === 'object' && !('developer_id' in (body as object)) ? proofs.get(email) : undefined;
   return fetch(`${service.url}/provision`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
+    body: typeof body === 'string' ? body : JSON.stringify(proof ? { ...(body as object), developer_id: proof } : body),
   });
 }
 
+/**
+ * A proven POST /provision that must answer active; the Stripe ids (which the answer no longer
+ * carries) are read back from the Stripe emulator, so the exactly-once checks below keep their shape.
+ */
 async function provisionOk(email: string, service: { url: string } = provisioner): Promise<ProvisionResult> {
   const response = await provision(service, { email });
-  const body = (await response.json()) as ProvisionResult;
+  const body = (await response.json()) as ProvisionProvenAnswer;
   expect(response.status, JSON.stringify(body)).toBe(200);
-  return body;
+  expect(body).toMatchObject({ status: 'active' });
+  expect(JSON.stringify(body)).not.toMatch(/cus_|sub_/);
+  const customer = customersOf(email)[0];
+  const subscription = customer ? subscriptionsOf(customer.id).find((s) => s.status !== 'canceled') : undefined;
+  return { developerId: proofs.get(email) ?? '', customerId: customer?.id ?? '', subscriptionId: subscription?.id ?? '', plan: body.plan ?? '', moesif: body.moesif ?? 'pending' };
 }
 
 /** How many requests of each kind (e.g. "GET /v1/customers") the Stripe emulator saw since `before`. */
@@ -187,7 +204,8 @@ describe('POST /provision', () => {
     const lines = logger.entries.filter((entry) => entry.event === 'provision');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ developer_id: id, outcome: 'ok', created: { customer: true, subscription: true } });
-    expect(Object.keys(lines[0]?.ms as object)).toEqual(expect.arrayContaining(['kong', 'plan', 'customer', 'subscription', 'moesif', 'total']));
+    // The Kong read is the HTTP layer's (it checks the proof) and the core gets the developer object.
+    expect(Object.keys(lines[0]?.ms as object)).toEqual(expect.arrayContaining(['plan', 'customer', 'subscription', 'moesif', 'total']));
     expect(JSON.stringify(logger.entries)).not.toContain(email);
   });
 
@@ -278,35 +296,33 @@ describe('POST /provision', () => {
     }
   });
 
-  it('unknown developer: 404 developer_not_found and zero Stripe calls', async () => {
+  it('unknown developer: 202 accepted, like any unproven request, and zero Stripe calls', async () => {
     const before = stripeEmulator.counters.total;
     const response = await provision(provisioner, { email: 'nobody@example.com' });
-    expect(response.status).toBe(404);
-    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('developer_not_found');
+    expect(response.status).toBe(202);
+    expect(await response.json()).toEqual({ status: 'accepted' });
     expect(stripeEmulator.counters.total).toBe(before);
   });
 
-  it('Kong unreachable: 502 naming Kong, without its address, and zero Stripe calls', async () => {
+  it('Kong unreachable: the proof cannot be checked, 202 accepted, and zero Stripe calls', async () => {
     const noKong = await start({ kong: { adminUrl: 'http://127.0.0.1:1', token: undefined, workspace: 'default' } });
     try {
       const before = stripeEmulator.counters.total;
-      const response = await provision(noKong, { email: 'anyone@example.com' });
-      expect(response.status).toBe(502);
-      const body = (await response.json()) as { error: { code: string; message: string } };
-      expect(body.error).toEqual({ code: 'kong_unavailable', message: 'Kong failed while reading the developer (kong_unreachable)' });
+      const response = await provision(noKong, { email: 'anyone@example.com', developer_id: '5f0c7a3e-2b1d-4c8e-9f6a-0d1e2f3a4b5c' });
+      expect(response.status).toBe(202);
+      expect(await response.json()).toEqual({ status: 'accepted' });
       expect(stripeEmulator.counters.total).toBe(before);
     } finally {
       await noKong.close();
     }
   });
 
-  it('a rejected developer: 409 naming the status and zero Stripe calls', async () => {
+  it('a rejected developer (proven): its own status, and zero Stripe calls', async () => {
     const { email } = addDeveloper({}, 2);
     const before = stripeEmulator.counters.total;
     const response = await provision(provisioner, { email });
-    expect(response.status).toBe(409);
-    const body = (await response.json()) as { error: { code: string; message: string } };
-    expect(body.error).toMatchObject({ code: 'developer_not_provisionable', message: expect.stringContaining('"rejected"') });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'awaiting_approval', developer_status: 'rejected' });
     expect(stripeEmulator.counters.total).toBe(before);
   });
 
@@ -571,7 +587,7 @@ describe('POST /kong/events', () => {
     const hook = await admin.createEventHook({ source: 'crud', event: 'developers', handler: 'webhook', config: { url: `${provisioner.url}/kong/events`, secret: HOOK_SECRET } });
     try {
       const email = `hooked${++emailSequence}@example.com`;
-      kong.state.addDeveloper('default', { email, status: 0, meta: { full_name: 'Grace Hopper' } }, { emitEvent: true });
+      proofs.set(email, kong.state.addDeveloper('default', { email, status: 0, meta: { full_name: 'Grace Hopper' } }, { emitEvent: true }).id);
       await kong.settle();
       expect(kong.state.hookDeliveries.at(-1)?.status).toBe(200);
       const [customer] = customersOf(email);
@@ -610,9 +626,12 @@ describe('GET /plans and /readyz, drain', () => {
   it('readyz checks Kong, Stripe and Moesif, and names the one that fails', async () => {
     const ready = await fetch(`${provisioner.url}/readyz`);
     expect(ready.status).toBe(200);
-    const wrongKey = await start({ moesif: { applicationId: 'wrong', apiBase: moesif.url, companyIdSource: 'subscription' } });
+    const wrongKey = await start({ moesif: { applicationId: 'wrong', apiBase: moesif.url, companyIdSource: 'subscription' }, readyzToken: READYZ_TOKEN });
     try {
-      const notReady = await fetch(`${wrongKey.url}/readyz`);
+      const publicAnswer = await fetch(`${wrongKey.url}/readyz`);
+      expect(publicAnswer.status).toBe(503);
+      expect(await publicAnswer.json()).toEqual({ status: 'not_ready' });
+      const notReady = await fetch(`${wrongKey.url}/readyz`, { headers: { authorization: `Bearer ${READYZ_TOKEN}` } });
       expect(notReady.status).toBe(503);
       const body = (await notReady.json()) as { error: { message: string }; checks: Record<string, { ok: boolean }> };
       expect(body.error.message).toMatch(/^moesif: .*MOESIF_APPLICATION_ID/);

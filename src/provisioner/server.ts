@@ -11,6 +11,7 @@ import { createProvisionerApp, type ReadinessCheck } from './app.ts';
 import { createMoesifClient, type MoesifClient } from './moesif-client.ts';
 import { createMoesifSync, type MoesifSync, type MoesifSyncOptions } from './moesif-sync.ts';
 import { createPriceResolver, type PriceResolver } from './plan-prices.ts';
+import { setEmailHashKey } from './idempotency.ts';
 import { createJsonLogger, type ProvisionLogger } from './provision-log.ts';
 import { createProvisioner, type Provisioner } from './provisioner.ts';
 import type { ProvisionerSettings } from './settings.ts';
@@ -41,6 +42,8 @@ export interface CoreOptions {
 /** Everything but HTTP: what reconcile and doctor build to reuse the provisioning sequence. */
 export function createProvisionerCore(settings: ProvisionerSettings, options: CoreOptions = {}): ProvisionerCore {
   const logger = options.logger ?? createJsonLogger();
+  // Email hashes in every log line of this process are keyed (never an unsalted digest).
+  if (settings.logHashKey) setEmailHashKey(settings.logHashKey.key);
   const stripe = createStripeClient(settings, options.stripeClient);
   const writeLimiter = createWriteLimiter({ ratePerSecond: settings.stripe.maxWritesPerSecond });
   const kong = new KongAdminClient({ adminUrl: settings.kong.adminUrl, token: settings.kong.token, workspace: settings.kong.workspace });
@@ -86,6 +89,11 @@ export function readinessChecks(settings: ProvisionerSettings, core: Provisioner
   ];
 }
 
+function describeTrustedProxies(proxies: ProvisionerSettings['trustedProxies']): string {
+  if (!proxies || proxies.kind === 'none') return 'none (X-Forwarded-For ignored)';
+  return proxies.kind === 'hops' ? `${proxies.count} hop(s)` : proxies.entries.join(',');
+}
+
 export interface StartOptions extends CoreOptions {
   /** Overrides settings.port; 0 picks a free port. */
   port?: number;
@@ -104,10 +112,13 @@ export async function startProvisioner(settings: ProvisionerSettings, options: S
     provisioner: core.provisioner,
     plans: settings.plans,
     prices: core.prices,
+    kong: core.kong,
     portalOrigins: settings.portalOrigins,
     eventHookSecret: settings.eventHookSecret,
     rateLimitPerMinute: settings.rateLimitPerMinute,
+    trustedProxies: settings.trustedProxies ?? { kind: 'none' },
     readiness: readinessChecks(settings, core),
+    readyzToken: settings.readyzToken,
     logger,
   });
 
@@ -117,6 +128,12 @@ export async function startProvisioner(settings: ProvisionerSettings, options: S
       ? Response.json({ error: { code: 'shutting_down', message: 'the provisioner is shutting down; retry shortly' } }, { status: 503, headers: { connection: 'close' } })
       : app.fetch(request, env);
 
+  logger.info({
+    event: 'provisioner_settings',
+    log_hash_key: settings.logHashKey?.source ?? 'random per process (email hashes change on restart)',
+    readyz_details: settings.readyzToken ? 'READYZ_TOKEN bearer' : 'off',
+    trusted_proxies: describeTrustedProxies(settings.trustedProxies),
+  });
   const running = await listen('provisioner', fetchHandler, options.port ?? settings.port, options.host ?? '127.0.0.1', { portHint: '--port or PROVISIONER_PORT' });
   const { server } = running;
 

@@ -30,10 +30,14 @@ describe('parseProvisionerEnv', () => {
     expect(settings.moesif.apiBase).toBe('https://api.moesif.net');
     expect(settings.moesif.companyIdSource).toBe('subscription');
     expect(settings.stripe).toMatchObject({ mode: 'test', maxWritesPerSecond: 20, apiBase: undefined });
-    expect(settings.provisionStatuses).toEqual([0, 1, 5]);
+    expect(settings.provisionStatuses).toEqual([0]);
     expect(settings.portalOrigins).toEqual([]);
     expect(settings.eventHookSecret).toBeUndefined();
     expect(settings.rateLimitPerMinute).toBe(30);
+    expect(settings.trustedProxies).toEqual({ kind: 'none' });
+    expect(settings.readyzToken).toBeUndefined();
+    expect(settings.logHashKey?.source).toBe('derived from STRIPE_SECRET_KEY');
+    expect(settings.logHashKey?.key).not.toContain(minimal.STRIPE_SECRET_KEY);
   });
 
   it('defaults to 80 writes per second for live keys', () => {
@@ -49,16 +53,22 @@ describe('parseProvisionerEnv', () => {
       MOESIF_COMPANY_ID_SOURCE: 'customer',
       PORTAL_ORIGINS: 'http://localhost:8003, https://portal.example.com',
       PROVISIONER_PORT: '0',
-      KONG_EVENT_HOOK_SECRET: 'hook',
+      KONG_EVENT_HOOK_SECRET: 'hook-secret-0123456789',
       PROVISION_STATUSES: 'approved,4',
       KONG_WORKSPACE: 'team-a',
+      TRUSTED_PROXIES: '10.0.0.0/8, fd00::/8',
+      READYZ_TOKEN: 'readyz-token-0123456789',
+      LOG_HASH_KEY: 'log-hash-key-0123456789',
     });
+    expect(settings.trustedProxies).toMatchObject({ kind: 'list', entries: ['10.0.0.0/8', 'fd00::/8'] });
+    expect(settings.readyzToken).toBe('readyz-token-0123456789');
+    expect(settings.logHashKey).toEqual({ key: 'log-hash-key-0123456789', source: 'LOG_HASH_KEY' });
     expect(settings.stripe.apiBase?.port).toBe('12111');
     expect(settings.stripe.maxWritesPerSecond).toBe(5);
     expect(settings.moesif).toMatchObject({ apiBase: 'http://127.0.0.1:9500', companyIdSource: 'customer' });
     expect(settings.portalOrigins).toEqual(['http://localhost:8003', 'https://portal.example.com']);
     expect(settings.port).toBe(0);
-    expect(settings.eventHookSecret).toBe('hook');
+    expect(settings.eventHookSecret).toBe('hook-secret-0123456789');
     expect(settings.provisionStatuses).toEqual([0, 4]);
     expect(settings.kong.workspace).toBe('team-a');
   });
@@ -76,6 +86,16 @@ describe('parseProvisionerEnv', () => {
     [{ MOESIF_COMPANY_ID_SOURCE: 'account' }, 'MOESIF_COMPANY_ID_SOURCE', /subscription/],
     [{ STRIPE_MAX_WRITES_PER_SECOND: 'fast' }, 'STRIPE_MAX_WRITES_PER_SECOND', /not a number/],
     [{ KONG_ADMIN_URL: undefined }, 'KONG_ADMIN_URL', /not set/],
+    [{ KONG_ADMIN_URL: 'http://admin:pw@127.0.0.1:8001' }, 'KONG_ADMIN_URL', /user:password@/],
+    [{ MOESIF_API_BASE: 'https://u:p@api.moesif.net' }, 'MOESIF_API_BASE', /http/],
+    [{ STRIPE_API_BASE: 'http://u:p@127.0.0.1:12111' }, 'STRIPE_API_BASE', /user:password@/],
+    [{ KONG_EVENT_HOOK_SECRET: 'short' }, 'KONG_EVENT_HOOK_SECRET', /16 characters/],
+    [{ READYZ_TOKEN: 'short' }, 'READYZ_TOKEN', /16 characters/],
+    [{ LOG_HASH_KEY: 'short' }, 'LOG_HASH_KEY', /16 characters/],
+    [{ TRUSTED_PROXIES: '10.0.0.0/33' }, 'TRUSTED_PROXIES', /CIDR/],
+    [{ TRUSTED_PROXIES: 'proxy.example.com' }, 'TRUSTED_PROXIES', /CIDR/],
+    [{ TRUSTED_PROXIES: '0' }, 'TRUSTED_PROXIES', /hop count/],
+    [{ KONG_WORKSPACE: '..' }, 'KONG_WORKSPACE', /workspace name/],
   ])('names the bad variable: %o', (patch, variable, message) => {
     const error = settingError({ ...minimal, ...patch });
     expect(error.setting).toBe(variable);

@@ -3,12 +3,14 @@
  * or malformed variable stops the start with a SettingError naming it. Reconcile and doctor load
  * the same settings through loadProvisionerSettings so every tool reads the environment one way.
  */
+import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { SettingError } from '../shared/errors.ts';
 import { isHttpUrl } from '../shared/http-url-setting.ts';
 import { loadPlansFile, type PlansFile } from '../shared/plans.ts';
 import { readKongSettings, type KongSettings } from '../kong/kong-settings.ts';
 import { DEVELOPER_STATUS, type DeveloperStatusName } from '../kong/kong-types.ts';
+import { parseTrustedProxies, type TrustedProxies } from './client-address.ts';
 import { parseStripeApiBase, parseStripeSecretKey, type StripeKeyMode } from './stripe-settings.ts';
 
 export type StripeMode = StripeKeyMode;
@@ -43,7 +45,15 @@ export interface ProvisionerSettings {
   provisionStatuses: number[];
   /** POST /provision requests per minute per client address. */
   rateLimitPerMinute: number;
+  /** Proxies whose X-Forwarded-For the rate limiter believes; none when absent. */
+  trustedProxies?: TrustedProxies;
+  /** Bearer token that unlocks /readyz details; absent = details never shown. */
+  readyzToken?: string | undefined;
+  /** Key of the HMAC that hashes emails in logs (LOG_HASH_KEY, else derived from STRIPE_SECRET_KEY); absent = a random key per process. */
+  logHashKey?: { key: string; source: 'LOG_HASH_KEY' | 'derived from STRIPE_SECRET_KEY' };
 }
+
+export const MIN_SECRET_LENGTH = 16;
 
 /** Every variable with its default, for --help and the README. */
 export const PROVISIONER_VARIABLES: ReadonlyArray<{ name: string; default: string; description: string }> = [
@@ -60,9 +70,12 @@ export const PROVISIONER_VARIABLES: ReadonlyArray<{ name: string; default: strin
   { name: 'PLANS_FILE', default: '(required)', description: 'plans file (see plans.example.json)' },
   { name: 'PORTAL_ORIGINS', default: '(none: no browser may call)', description: 'comma-separated CORS allowlist, e.g. http://localhost:8003' },
   { name: 'PROVISIONER_PORT', default: '8787', description: 'HTTP port (the --port flag wins)' },
-  { name: 'KONG_EVENT_HOOK_SECRET', default: '(none: POST /kong/events disabled)', description: 'secret of the Kong "developers" event hook (x-kong-signature)' },
-  { name: 'PROVISION_STATUSES', default: 'approved,pending,unverified', description: 'developer statuses that get provisioned, names or codes (0-5)' },
-  { name: 'PROVISION_RATE_LIMIT_PER_MINUTE', default: '30', description: 'POST /provision requests per minute per client address' },
+  { name: 'KONG_EVENT_HOOK_SECRET', default: '(none: POST /kong/events disabled)', description: 'secret of the Kong "developers" event hook (x-kong-signature), at least 16 characters' },
+  { name: 'PROVISION_STATUSES', default: 'approved', description: 'developer statuses that get provisioned, names or codes (0-5); the event hook provisions on approval' },
+  { name: 'PROVISION_RATE_LIMIT_PER_MINUTE', default: '30', description: 'POST /provision requests per minute per client address (IPv6: per /64)' },
+  { name: 'TRUSTED_PROXIES', default: '(none: X-Forwarded-For ignored)', description: 'proxies whose X-Forwarded-For is believed: addresses/CIDRs (10.0.0.0/8,::1) or a hop count (1-10)' },
+  { name: 'READYZ_TOKEN', default: '(none: /readyz shows the status only)', description: 'bearer token that unlocks /readyz details, at least 16 characters' },
+  { name: 'LOG_HASH_KEY', default: '(derived from STRIPE_SECRET_KEY)', description: 'HMAC key for email hashes in logs, at least 16 characters' },
 ];
 
 const DEFAULT_WRITES_PER_SECOND: Record<StripeMode, number> = { test: 20, live: 80 };
@@ -84,6 +97,9 @@ const numberVar = (problem: (n: number) => string | undefined) =>
     }
     return n;
   });
+
+/** An optional secret: when set, at least MIN_SECRET_LENGTH characters (as sync demands of the hook secret). */
+const secretVar = optionalText.refine((value) => value === undefined || value.length >= MIN_SECRET_LENGTH, `is shorter than ${MIN_SECRET_LENGTH} characters`);
 
 const httpUrl = (example: string) => z.string().trim().refine(isHttpUrl, `must be an http(s) URL such as ${example}`);
 
@@ -112,9 +128,19 @@ const envSchema = z.object({
     return list;
   }),
   PROVISIONER_PORT: numberVar((n) => (Number.isInteger(n) && n >= 0 && n <= 65535 ? undefined : 'must be a port number 0-65535')),
-  KONG_EVENT_HOOK_SECRET: optionalText,
+  KONG_EVENT_HOOK_SECRET: secretVar,
+  READYZ_TOKEN: secretVar,
+  LOG_HASH_KEY: secretVar,
+  TRUSTED_PROXIES: optionalText.transform((value, ctx) => {
+    const parsed = parseTrustedProxies(value);
+    if ('problem' in parsed) {
+      ctx.addIssue({ code: 'custom', message: parsed.problem });
+      return z.NEVER;
+    }
+    return parsed;
+  }),
   PROVISION_STATUSES: optionalText.transform((value, ctx) => {
-    const entries = (value ?? 'approved,pending,unverified').split(',').map((entry) => entry.trim().toLowerCase()).filter(Boolean);
+    const entries = (value ?? 'approved').split(',').map((entry) => entry.trim().toLowerCase()).filter(Boolean);
     const codes: number[] = [];
     for (const entry of entries) {
       const code = /^\d+$/.test(entry) ? Number(entry) : DEVELOPER_STATUS[entry as DeveloperStatusName];
@@ -132,7 +158,11 @@ const HINTS: Record<string, string> = {
   MOESIF_APPLICATION_ID: 'copy the Collector Application Id from Moesif > Settings > API Keys',
   PLANS_FILE: 'point it at your plans file; start from plans.example.json',
   PORTAL_ORIGINS: 'list the portal origins, comma separated, e.g. http://localhost:8003,https://portal.example.com',
-  PROVISION_STATUSES: 'e.g. approved,pending,unverified',
+  PROVISION_STATUSES: 'e.g. approved (the default), or approved,pending',
+  KONG_EVENT_HOOK_SECRET: 'use a long random value, e.g. `openssl rand -hex 32`, and give sync the same one',
+  READYZ_TOKEN: 'use a long random value, e.g. `openssl rand -hex 32`',
+  LOG_HASH_KEY: 'use a long random value, e.g. `openssl rand -hex 32`, or unset it to derive one from STRIPE_SECRET_KEY',
+  TRUSTED_PROXIES: 'list your load balancers, e.g. 10.0.0.0/8, or give the number of proxies in front, e.g. 1',
 };
 
 /** Environment variables only; no file is read. Throws SettingError naming the first bad variable. */
@@ -166,6 +196,12 @@ export function parseProvisionerEnv(env: NodeJS.ProcessEnv): Omit<ProvisionerSet
     eventHookSecret: values.KONG_EVENT_HOOK_SECRET,
     provisionStatuses: values.PROVISION_STATUSES,
     rateLimitPerMinute: values.PROVISION_RATE_LIMIT_PER_MINUTE ?? 30,
+    trustedProxies: values.TRUSTED_PROXIES,
+    readyzToken: values.READYZ_TOKEN,
+    logHashKey: values.LOG_HASH_KEY
+      ? { key: values.LOG_HASH_KEY, source: 'LOG_HASH_KEY' }
+      : // Stable across restarts without a new setting; one-way, so the log key reveals nothing of the Stripe key.
+        { key: createHmac('sha256', secretKey).update('kong-portal-monetization log hash v1').digest('hex'), source: 'derived from STRIPE_SECRET_KEY' },
   };
 }
 

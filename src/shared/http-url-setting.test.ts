@@ -59,8 +59,11 @@ describe('parseHttpUrl', () => {
     expect(rejection(`not a url ${'x'.repeat(500)}`, { example }).message.length).toBeLessThan(140);
   });
 
-  it('refuses credentials only for URLs served to browsers', () => {
-    expect(parseHttpUrl('https://u:p@host.example', 'SOME_URL', { example }).username).toBe('u');
+  it('refuses credentials in every URL setting, and never echoes them', () => {
+    const plain = rejection('https://u:p@host.example', { example });
+    expect(plain.message).toBe('SOME_URL: must not carry user:password@ credentials');
+    expect(plain.describe()).not.toContain('u:p');
+    expect(rejection('http://admin:s3cret@ bad host', { example }).message).not.toContain('s3cret');
     expect(rejection('https://u:p@host.example', { example, publicInBrowser: true }).message).toBe('SOME_URL: must not carry credentials: every portal visitor can read it');
     expect(rejection('https://:p@host.example', { example, publicInBrowser: true }).message).toMatch(/credentials/);
   });

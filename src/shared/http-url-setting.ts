@@ -4,10 +4,13 @@
  * names the setting and shows an example, the same way everywhere.
  */
 import { SettingError } from './errors.ts';
+import { redactUserinfo } from './redact.ts';
 
-/** True for an absolute URL with the http: or https: scheme. */
+/** True for an absolute URL with the http: or https: scheme and no user:password@. */
 export function isHttpUrl(value: string): boolean {
-  return URL.canParse(value) && ['http:', 'https:'].includes(new URL(value).protocol);
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  return ['http:', 'https:'].includes(url.protocol) && !url.username && !url.password;
 }
 
 export interface HttpUrlRules {
@@ -15,7 +18,7 @@ export interface HttpUrlRules {
   example: string;
   /** An empty value: message (default "is not set") and hint (default: set it to a URL such as the example). */
   missing?: { message?: string; hint?: string };
-  /** The URL is served to browsers (every portal visitor reads it): refuse user:password@. */
+  /** The URL is served to browsers (every portal visitor reads it); user:password@ is refused for every URL anyway. */
   publicInBrowser?: boolean;
   /** Who appends paths to this base URL, e.g. "sync appends the paths": refuses ?query and #fragment. */
   pathsAppendedBy?: string;
@@ -37,10 +40,18 @@ export function parseHttpUrl(value: string | undefined, setting: string, rules: 
   try {
     url = new URL(value);
   } catch {
-    throw new SettingError(setting, `"${value.length > 80 ? `${value.slice(0, 80)}…` : value}" is not a URL`, `use a full URL such as ${example}`);
+    const shown = redactUserinfo(value);
+    throw new SettingError(setting, `"${shown.length > 80 ? `${shown.slice(0, 80)}…` : shown}" is not a URL`, `use a full URL such as ${example}`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new SettingError(setting, `must be http or https, got ${url.protocol}`, `use a full URL such as ${example}`);
-  if (rules.publicInBrowser && (url.username || url.password)) throw new SettingError(setting, 'must not carry credentials: every portal visitor can read it');
+  // Userinfo would travel into logs, error messages and (for page URLs) every visitor's browser;
+  // every service here has its own credential setting instead.
+  if (url.username || url.password)
+    throw new SettingError(
+      setting,
+      rules.publicInBrowser ? 'must not carry credentials: every portal visitor can read it' : 'must not carry user:password@ credentials',
+      'remove user:password@; give credentials through their own setting (e.g. KONG_ADMIN_TOKEN)',
+    );
   if (rules.pathsAppendedBy !== undefined && (url.search || url.hash))
     throw new SettingError(setting, 'must not have a query or fragment', `give the base URL only; ${rules.pathsAppendedBy}`);
   if (rules.pathAddedBy !== undefined && url.pathname !== '/' && url.pathname !== '')

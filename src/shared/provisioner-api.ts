@@ -1,14 +1,47 @@
 /**
  * Wire types of the provisioner's public HTTP API, shared by the server, the browser bundle,
- * the CLIs and the tests. Changing one is a breaking change for installed portals.
+ * the CLIs and the tests. Changing one is a breaking change for installed portals. Public answers
+ * use snake_case field names.
  */
 
-/** POST /provision request body. Only the email: the provisioner reads everything else from Kong. */
+/**
+ * POST /provision request body. `developer_id` is the proof that the caller made this signup: the
+ * `developer.id` (a UUID) that Kong's own register answer just gave the page. Without a proof that
+ * matches Kong, the answer is always ProvisionAccepted, whether the email exists or not.
+ */
 export interface ProvisionRequest {
   email: string;
+  developer_id?: string;
 }
 
-/** POST /provision 200 answer. Repeating the call answers the same ids. */
+/** POST /provision 202: no proof, or one that does not match Kong. Says nothing about the email. */
+export interface ProvisionAccepted {
+  status: 'accepted';
+}
+
+/**
+ * POST /provision 200 to a proven request. Never carries a Stripe id. `status` is `active` once
+ * billing is set up, `awaiting_approval` when the developer's Kong status is not provisioned yet
+ * (the Kong event hook provisions on approval).
+ */
+export interface ProvisionProvenAnswer {
+  status: 'active' | 'awaiting_approval';
+  /** Kong's status name for this developer: approved, pending, unverified, ... */
+  developer_status: string;
+  /** Plan id from the plans file (present when active). */
+  plan?: string;
+  /** "pending" when Moesif could not be reached yet; it is retried in the background. */
+  moesif?: 'synced' | 'pending';
+  /** Where the developer adds a way to pay, when the provisioner offers one. */
+  checkout_url?: string;
+}
+
+export type ProvisionAnswer = ProvisionAccepted | ProvisionProvenAnswer;
+
+/**
+ * What the provisioning core returns (server side only: reconcile, logs, tests). It holds Stripe
+ * ids and is never sent to a browser.
+ */
 export interface ProvisionResult {
   developerId: string;
   customerId: string;
@@ -32,6 +65,11 @@ export interface PublicPlan {
 /** GET /plans answer. */
 export interface PlansResponse {
   plans: PublicPlan[];
+}
+
+/** GET /readyz without the READYZ_TOKEN bearer: the status only. */
+export interface ReadyzPublicAnswer {
+  status: 'ready' | 'not_ready';
 }
 
 /** Every error answer: a stable code and a message a person can act on. No stack traces. */

@@ -61,7 +61,7 @@ async function seedPortal(provisioner: ProvisionerCore['provisioner']) {
     kong.state.addDeveloper(workspace, { email, status, meta: { full_name: email.split('@')[0], ...(plan ? { plan } : {}) } });
   const whole = add('whole@example.com', 0, 'growth');
   const half = add('half@example.com', 0);
-  const untouched = add('untouched@example.com', 1, 'bundle');
+  const untouched = add('untouched@example.com', 0, 'bundle');
   const rejected = add('rejected@example.com', 2);
   await provisioner.provisionDeveloper(whole.email);
   // Half-provisioned: a customer tagged as the provisioner tags it, but no subscription.

@@ -1,0 +1,88 @@
+/**
+ * POST /provision without the oracle. The page proves it made the signup by sending, with the
+ * email, the developer id Kong's own register answer gave it (a UUID nobody else has). The proof
+ * is checked by reading that id from Kong: a wrong or absent id reads nothing that depends on the
+ * email, so every unproven request gets the same `202 {"status":"accepted"}` after the same work,
+ * known email or not. Proven requests get what the page needs (status, plan), never Stripe ids.
+ * Unproven requests still lead to provisioning, in the background and only for a real,
+ * provisionable developer (the core reads Kong); the Kong event hook and reconcile cover the rest.
+ */
+import { z } from 'zod';
+import type { KongAdminClient } from '../kong/kong-admin-client.ts';
+import { developerStatusName, type KongDeveloper } from '../kong/kong-types.ts';
+import type { ProvisionAccepted, ProvisionProvenAnswer } from '../shared/provisioner-api.ts';
+import { ProvisionError } from './errors.ts';
+import { hashEmail } from './idempotency.ts';
+import type { ProvisionLogger } from './provision-log.ts';
+import type { Provisioner } from './provisioner.ts';
+
+export const provisionBody = z.object({
+  email: z.string({ error: 'email is required' }).trim().max(254, 'email is too long').pipe(z.email('email is not a valid address')),
+  developer_id: z.uuid('developer_id must be the developer id (a UUID) from Kong\'s register answer').optional(),
+});
+
+export type ProvisionBody = z.infer<typeof provisionBody>;
+
+export interface ProvisionRouteDeps {
+  provisioner: Provisioner;
+  kong: Pick<KongAdminClient, 'getDeveloper'>;
+  logger: ProvisionLogger;
+  /** Most unproven requests provisioned in the background at once; more are left to the hook. Default 4. */
+  backgroundLimit?: number;
+}
+
+export type ProvisionRouteAnswer = { status: 200; body: ProvisionProvenAnswer } | { status: 202; body: ProvisionAccepted };
+
+const ACCEPTED: ProvisionAccepted = { status: 'accepted' };
+const sameEmail = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
+
+export function createProvisionRoute(deps: ProvisionRouteDeps): (body: ProvisionBody) => Promise<ProvisionRouteAnswer> {
+  const backgroundLimit = deps.backgroundLimit ?? 4;
+  let background = 0;
+
+  function provisionInBackground(email: string): void {
+    if (background >= backgroundLimit) {
+      deps.logger.info({ event: 'provision_deferred', email_hash: hashEmail(email), reason: 'background limit reached; left to the Kong event hook and reconcile' });
+      return;
+    }
+    background++;
+    // The core logs its own outcome line; an unknown or unapproved email simply ends there.
+    deps.provisioner
+      .provisionDeveloper(email, { mode: 'interactive' })
+      .catch(() => undefined)
+      .finally(() => background--);
+  }
+
+  /** The developer when `developerId` is this email's developer in Kong; undefined otherwise. */
+  async function provenDeveloper(email: string, developerId: string): Promise<KongDeveloper | undefined> {
+    let developer: KongDeveloper | undefined;
+    try {
+      developer = await deps.kong.getDeveloper(developerId);
+    } catch (error) {
+      // Kong cannot vouch for the proof right now: answer as for any unproven request.
+      deps.logger.warn({ event: 'provision_proof_unchecked', email_hash: hashEmail(email), message: (error as Error).message });
+      return undefined;
+    }
+    if (!developer || developer.id.toLowerCase() !== developerId.toLowerCase() || !sameEmail(developer.email, email)) return undefined;
+    return developer;
+  }
+
+  return async function handle(body) {
+    const developer = body.developer_id === undefined ? undefined : await provenDeveloper(body.email, body.developer_id);
+    if (!developer) {
+      provisionInBackground(body.email);
+      return { status: 202, body: ACCEPTED };
+    }
+    const developerStatus = developerStatusName(developer.status);
+    if (!deps.provisioner.isProvisionable(developer)) return { status: 200, body: { status: 'awaiting_approval', developer_status: developerStatus } };
+    try {
+      const outcome = await deps.provisioner.provisionDeveloper(developer, { mode: 'interactive' });
+      return { status: 200, body: { status: 'active', developer_status: developerStatus, plan: outcome.plan, moesif: outcome.moesif } };
+    } catch (error) {
+      // Changed status between our read and the core's: the developer's own state, safe to tell them.
+      if (error instanceof ProvisionError && error.code === 'developer_not_provisionable')
+        return { status: 200, body: { status: 'awaiting_approval', developer_status: developerStatus } };
+      throw error;
+    }
+  };
+}
