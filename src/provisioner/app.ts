@@ -23,6 +23,9 @@ import { resolvePlans, toPublicPlans, type PriceResolver } from './plan-prices.t
 import { silentLogger, type ProvisionLogger } from './provision-log.ts';
 import { createProvisionRoute, provisionBody } from './provision-route.ts';
 import type { Provisioner } from './provisioner.ts';
+import type { BillingCore } from './billing-wiring.ts';
+import { createStripeWebhookRoute } from './http/stripe-webhook-route.ts';
+import type Stripe from 'stripe';
 import { createReadinessProbe, type ReadinessCheck } from './readiness.ts';
 
 export type { ReadinessCheck } from './readiness.ts';
@@ -50,6 +53,12 @@ export interface ProvisionerAppDeps {
   /** How long GET /plans answers from memory; default 5 min. */
   plansCacheMs?: number;
   logger?: ProvisionLogger;
+  /** Access at Kong, billing status and Stripe events; omitted: no billing routes or answers. */
+  billing?: Pick<BillingCore, 'access' | 'billing' | 'handleStripeEvent' | 'removeDeveloper'>;
+  /** Needed by POST /stripe/webhooks (stripe-node's constructEvent). */
+  stripe?: Stripe;
+  /** whsec_ secret; undefined answers POST /stripe/webhooks with 404 and how to turn it on. */
+  stripeWebhookSecret?: string | undefined;
 }
 
 export const PROVISION_BODY_LIMIT = 8 * 1024;
@@ -101,7 +110,18 @@ export function createProvisionerApp(deps: ProvisionerAppDeps): Hono {
   const allowedOrigins = new Set(deps.portalOrigins);
   const plansCacheMs = deps.plansCacheMs ?? 5 * 60_000;
   const trustedProxies = deps.trustedProxies ?? { kind: 'none' };
-  const provisionRoute = createProvisionRoute({ provisioner: deps.provisioner, kong: deps.kong, logger });
+  const billing = deps.billing;
+  const provisionRoute = createProvisionRoute({
+    provisioner: deps.provisioner,
+    kong: deps.kong,
+    logger,
+    ...(billing
+      ? {
+          billing: (developer, outcome) =>
+            billing.billing.status(developer, outcome.createdObjects ? { customer: outcome.createdObjects.customer, freshSubscription: outcome.createdObjects.subscription } : {}),
+        }
+      : {}),
+  });
   let plansCache: { at: number; body: Promise<PlansResponse> } | undefined;
 
   const app = new Hono();
@@ -198,7 +218,13 @@ export function createProvisionerApp(deps: ProvisionerAppDeps): Hono {
   const receiveKongEvent = deps.eventHookSecret
     ? createKongEventReceiver({
         secret: deps.eventHookSecret,
-        provision: (developerId) => deps.provisioner.provisionDeveloper(developerId, { mode: 'interactive' }),
+        provision: async (developerId, options) => {
+          const outcome = await deps.provisioner.provisionDeveloper(developerId, { mode: 'interactive', previousEmails: options.previousEmails });
+          // A new developer under "checkout" is refused until a card exists: before their first key, not after.
+          if (billing) await billing.access.syncDeveloper(outcome.developerId);
+          return outcome;
+        },
+        ...(billing ? { removed: (developer: { id: string; email: string; deleted: boolean }) => billing.removeDeveloper(developer) } : {}),
         isProvisionableStatus: (status) => deps.provisioner.isProvisionable({ status }),
         // Gone, of another workspace, or no longer eligible by the time we read Kong: nothing for Kong to retry.
         isNothingToDo: (error) => error instanceof ProvisionError && (error.code === 'developer_not_found' || error.code === 'developer_not_provisionable'),
@@ -213,6 +239,9 @@ export function createProvisionerApp(deps: ProvisionerAppDeps): Hono {
       return c.json(answer.body, answer.status);
     },
   );
+
+  if (deps.stripe && billing)
+    app.route('/', createStripeWebhookRoute({ stripe: deps.stripe, webhookSecret: deps.stripeWebhookSecret, handle: (event) => billing.handleStripeEvent(event), logger }));
 
   return app;
 }

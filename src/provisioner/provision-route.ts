@@ -10,11 +10,11 @@
 import { z } from 'zod';
 import type { KongAdminClient } from '../kong/kong-admin-client.ts';
 import { developerStatusName, type KongDeveloper } from '../kong/kong-types.ts';
-import type { ProvisionAccepted, ProvisionProvenAnswer } from '../shared/provisioner-api.ts';
+import type { BillingStatusResponse, ProvisionAccepted, ProvisionProvenAnswer } from '../shared/provisioner-api.ts';
 import { ProvisionError } from './errors.ts';
 import { hashEmail } from './idempotency.ts';
 import type { ProvisionLogger } from './provision-log.ts';
-import type { Provisioner } from './provisioner.ts';
+import type { ProvisionOutcome, Provisioner } from './provisioner.ts';
 
 export const provisionBody = z.object({
   email: z.string({ error: 'email is required' }).trim().max(254, 'email is too long').pipe(z.email('email is not a valid address')),
@@ -27,6 +27,11 @@ export interface ProvisionRouteDeps {
   provisioner: Provisioner;
   kong: Pick<KongAdminClient, 'getDeveloper'>;
   logger: ProvisionLogger;
+  /**
+   * After provisioning: converge the developer's access and say what the page shows about billing
+   * (the Checkout URL when a card is missing). Omitted: the answer carries no billing part.
+   */
+  billing?: (developer: KongDeveloper, outcome: ProvisionOutcome) => Promise<BillingStatusResponse>;
   /** Most unproven requests provisioned in the background at once; more are left to the hook. Default 4. */
   backgroundLimit?: number;
 }
@@ -67,6 +72,17 @@ export function createProvisionRoute(deps: ProvisionRouteDeps): (body: Provision
     return developer;
   }
 
+  /** Billing is the page's bonus: a Stripe hiccup here must not fail a signup that is already whole. */
+  async function billingOf(developer: KongDeveloper, outcome: ProvisionOutcome): Promise<BillingStatusResponse | undefined> {
+    if (!deps.billing) return undefined;
+    try {
+      return await deps.billing(developer, outcome);
+    } catch (error) {
+      deps.logger.warn({ event: 'billing_status_failed', developer_id: developer.id, message: (error as Error).message.slice(0, 200) });
+      return undefined;
+    }
+  }
+
   return async function handle(body) {
     const developer = body.developer_id === undefined ? undefined : await provenDeveloper(body.email, body.developer_id);
     if (!developer) {
@@ -77,7 +93,18 @@ export function createProvisionRoute(deps: ProvisionRouteDeps): (body: Provision
     if (!deps.provisioner.isProvisionable(developer)) return { status: 200, body: { status: 'awaiting_approval', developer_status: developerStatus } };
     try {
       const outcome = await deps.provisioner.provisionDeveloper(developer, { mode: 'interactive' });
-      return { status: 200, body: { status: 'active', developer_status: developerStatus, plan: outcome.plan, moesif: outcome.moesif } };
+      const billing = await billingOf(developer, outcome);
+      return {
+        status: 200,
+        body: {
+          status: 'active',
+          developer_status: developerStatus,
+          plan: outcome.plan,
+          moesif: outcome.moesif,
+          ...(billing?.checkout_url ? { checkout_url: billing.checkout_url } : {}),
+          ...(billing ? { billing } : {}),
+        },
+      };
     } catch (error) {
       // Changed status between our read and the core's: the developer's own state, safe to tell them.
       if (error instanceof ProvisionError && error.code === 'developer_not_provisionable')

@@ -71,6 +71,11 @@ export interface ProvisionOutcome extends ProvisionResult {
   ended?: { status: Stripe.Subscription.Status };
   /** The customer still had an earlier email and now has Kong's. */
   emailUpdated?: boolean;
+  /**
+   * Both objects when this call created them (fresh, so the access decision needs no re-read).
+   * Never a replayed or looked-up object: those may be stale (a card added since).
+   */
+  createdObjects?: { customer: Stripe.Customer; subscription: Stripe.Subscription };
 }
 
 export type MissingPart = 'customer' | 'subscription';
@@ -228,7 +233,7 @@ export function createProvisioner(deps: ProvisionerDeps): Provisioner {
     let ids: WholeIds;
     let stripePath: StripePath = 'remembered';
     let created = { customer: false, subscription: false };
-    let extra: Pick<ProvisionOutcome, 'ended' | 'emailUpdated'> = {};
+    let extra: Pick<ProvisionOutcome, 'ended' | 'emailUpdated' | 'createdObjects'> = {};
     if (remembered) ids = remembered;
     else {
       const part = await stripePart(developer, mode, options, time);
@@ -236,6 +241,7 @@ export function createProvisioner(deps: ProvisionerDeps): Provisioner {
       stripePath = part.stripePath;
       created = { customer: part.customerCreated, subscription: part.subscription.kind === 'current' && part.subscription.created };
       if (part.emailUpdated) extra.emailUpdated = true;
+      if (created.customer && created.subscription) extra.createdObjects = { customer: part.customer, subscription: part.subscription.subscription };
       if (part.subscription.kind === 'ended') extra = { ...extra, ended: { status: part.subscription.subscription.status } };
       else memory.remember(developer.id, ids);
       const requested = requestedPlanId(developer);

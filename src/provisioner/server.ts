@@ -14,7 +14,8 @@ import { createPriceResolver, type PriceResolver } from './plan-prices.ts';
 import { setEmailHashKey } from './idempotency.ts';
 import { createJsonLogger, type ProvisionLogger } from './provision-log.ts';
 import { createProvisioner, type Provisioner } from './provisioner.ts';
-import type { ProvisionerSettings } from './settings.ts';
+import { NO_BILLING_SETTINGS, type ProvisionerSettings } from './settings.ts';
+import { createBillingCore, type BillingCore } from './billing-wiring.ts';
 import { createStripeClient, describeStripeTarget, type StripeClientOptions } from './stripe-client.ts';
 import type { StripeRetryOptions } from './stripe-calls.ts';
 import { createWriteLimiter, type WriteLimiter } from './write-limiter.ts';
@@ -27,6 +28,8 @@ export interface ProvisionerCore {
   prices: PriceResolver;
   writeLimiter: WriteLimiter;
   provisioner: Provisioner;
+  /** Access at Kong, billing status, Stripe events, removals. */
+  billing: BillingCore;
 }
 
 export interface CoreOptions {
@@ -64,11 +67,13 @@ export function createProvisionerCore(settings: ProvisionerSettings, options: Co
     workspace: settings.kong.workspace,
     provisionStatuses: settings.provisionStatuses,
     companyIdSource: settings.moesif.companyIdSource,
+    paymentCollection: (settings.billing ?? NO_BILLING_SETTINGS).paymentCollection,
     writeLimiter,
     logger,
     ...(options.stripeRetry ? { stripeRetry: options.stripeRetry } : {}),
   });
-  return { stripe, kong, moesifClient, moesif, prices, writeLimiter, provisioner };
+  const billing = createBillingCore(settings, { stripe, retry: options.stripeRetry, writeLimiter, kong, provisioner, logger });
+  return { stripe, kong, moesifClient, moesif, prices, writeLimiter, provisioner, billing };
 }
 
 export function readinessChecks(settings: ProvisionerSettings, core: ProvisionerCore): ReadinessCheck[] {
@@ -120,6 +125,10 @@ export async function startProvisioner(settings: ProvisionerSettings, options: S
     readiness: readinessChecks(settings, core),
     readyzToken: settings.readyzToken,
     logger,
+    // Settings built in code without billing (older tests, benches) keep the signup's two round trips.
+    ...(settings.billing ? { billing: core.billing } : {}),
+    stripe: core.stripe,
+    stripeWebhookSecret: settings.billing?.webhookSecret,
   });
 
   let draining = false;
@@ -163,6 +172,7 @@ export async function startProvisioner(settings: ProvisionerSettings, options: S
   const close = async () => {
     draining = true;
     core.moesif.close();
+    core.billing.timers.clear();
     await running.close();
   };
 
@@ -179,6 +189,7 @@ export async function startProvisioner(settings: ProvisionerSettings, options: S
           logger.warn({ event: 'moesif_pending_on_exit', count: core.moesif.pendingCount, message: 'run `npm run reconcile` to finish them' });
       }
       core.moesif.close();
+      core.billing.timers.clear();
       server.closeAllConnections();
       await done;
     })());

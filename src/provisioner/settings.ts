@@ -6,10 +6,11 @@
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { SettingError } from '../shared/errors.ts';
-import { isHttpUrl } from '../shared/http-url-setting.ts';
-import { loadPlansFile, type PlansFile } from '../shared/plans.ts';
+import { isHttpUrl, parseHttpUrl } from '../shared/http-url-setting.ts';
+import { loadPlansFile, PAYMENT_COLLECTIONS, type PaymentCollection, type PlansFile } from '../shared/plans.ts';
 import { readKongSettings, type KongSettings } from '../kong/kong-settings.ts';
 import { DEVELOPER_STATUS, type DeveloperStatusName } from '../kong/kong-types.ts';
+import { REMOVAL_POLICIES, type RemovalPolicy } from './core/developer-removal.ts';
 import { parseTrustedProxies, type TrustedProxies } from './client-address.ts';
 import { parseStripeApiBase, parseStripeSecretKey, type StripeKeyMode } from './stripe-settings.ts';
 
@@ -51,7 +52,25 @@ export interface ProvisionerSettings {
   readyzToken?: string | undefined;
   /** Key of the HMAC that hashes emails in logs (LOG_HASH_KEY, else derived from STRIPE_SECRET_KEY); absent = a random key per process. */
   logHashKey?: { key: string; source: 'LOG_HASH_KEY' | 'derived from STRIPE_SECRET_KEY' };
+  /** Absent (settings built in code, e.g. older tests): NO_BILLING_SETTINGS. */
+  billing?: BillingSettings;
 }
+
+export interface BillingSettings {
+  /** whsec_ secret of the Stripe webhook endpoint; undefined disables POST /stripe/webhooks. */
+  webhookSecret: string | undefined;
+  /** How plans that do not say collect payment. */
+  paymentCollection: PaymentCollection;
+  /** Days a past_due developer keeps access, from the first failed payment. */
+  graceDays: number;
+  /** Where Checkout returns to and where refused developers are sent to fix it. */
+  dashboardUrl: string | undefined;
+  /** What happens to the subscription of a developer deleted, revoked or rejected in Kong. */
+  onDeveloperRemoved: RemovalPolicy;
+}
+
+/** Billing when settings carry none: no payment collected, no webhooks. */
+export const NO_BILLING_SETTINGS: BillingSettings = { webhookSecret: undefined, paymentCollection: 'none', graceDays: 3, dashboardUrl: undefined, onDeveloperRemoved: 'period_end' };
 
 export const MIN_SECRET_LENGTH = 16;
 
@@ -75,6 +94,11 @@ export const PROVISIONER_VARIABLES: ReadonlyArray<{ name: string; default: strin
   { name: 'PROVISION_RATE_LIMIT_PER_MINUTE', default: '30', description: 'POST /provision requests per minute per client address (IPv6: per /64)' },
   { name: 'TRUSTED_PROXIES', default: '(none: X-Forwarded-For ignored)', description: 'proxies whose X-Forwarded-For is believed: addresses/CIDRs (10.0.0.0/8,::1) or a hop count (1-10)' },
   { name: 'READYZ_TOKEN', default: '(none: /readyz shows the status only)', description: 'bearer token that unlocks /readyz details, at least 16 characters' },
+  { name: 'STRIPE_WEBHOOK_SECRET', default: '(none: POST /stripe/webhooks disabled)', description: 'whsec_ signing secret of the Stripe webhook endpoint (printed once by stripe:setup --webhook-url)' },
+  { name: 'PAYMENT_COLLECTION', default: 'checkout', description: 'how plans that do not say collect payment: checkout (a card via Stripe Checkout), invoice (emailed invoices) or none' },
+  { name: 'BILLING_GRACE_DAYS', default: '3', description: 'days a past_due developer keeps API access, counted from the first failed payment (0-60)' },
+  { name: 'PORTAL_DASHBOARD_URL', default: '(none: no Checkout step)', description: 'the portal dashboard URL: where Stripe Checkout returns and where 402 answers send developers' },
+  { name: 'ON_DEVELOPER_REMOVED', default: 'period_end', description: 'subscription of a developer deleted/revoked/rejected in Kong: period_end, now or never' },
   { name: 'LOG_HASH_KEY', default: '(derived from STRIPE_SECRET_KEY)', description: 'HMAC key for email hashes in logs, at least 16 characters' },
 ];
 
@@ -152,6 +176,19 @@ const envSchema = z.object({
     return codes;
   }),
   PROVISION_RATE_LIMIT_PER_MINUTE: numberVar((n) => (Number.isInteger(n) && n > 0 ? undefined : 'must be a positive integer')),
+  STRIPE_WEBHOOK_SECRET: optionalText.refine((value) => value === undefined || /^whsec_[A-Za-z0-9_]{8,}$/.test(value), 'must be the whsec_... signing secret of the webhook endpoint'),
+  PAYMENT_COLLECTION: optionalText.pipe(z.enum(PAYMENT_COLLECTIONS, 'must be checkout, invoice or none').optional()),
+  BILLING_GRACE_DAYS: numberVar((n) => (n >= 0 && n <= 60 ? undefined : 'must be a number of days from 0 to 60')),
+  PORTAL_DASHBOARD_URL: optionalText.transform((value, ctx) => {
+    if (value === undefined) return undefined;
+    try {
+      return parseHttpUrl(value, 'PORTAL_DASHBOARD_URL', { example: 'https://portal.example.com/default/dashboard', publicInBrowser: true }).href;
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as SettingError).message.replace(/^PORTAL_DASHBOARD_URL:?\s*/, '') });
+      return z.NEVER;
+    }
+  }),
+  ON_DEVELOPER_REMOVED: optionalText.pipe(z.enum(REMOVAL_POLICIES, 'must be period_end, now or never').optional()),
 });
 
 const HINTS: Record<string, string> = {
@@ -162,6 +199,8 @@ const HINTS: Record<string, string> = {
   KONG_EVENT_HOOK_SECRET: 'use a long random value, e.g. `openssl rand -hex 32`, and give sync the same one',
   READYZ_TOKEN: 'use a long random value, e.g. `openssl rand -hex 32`',
   LOG_HASH_KEY: 'use a long random value, e.g. `openssl rand -hex 32`, or unset it to derive one from STRIPE_SECRET_KEY',
+  STRIPE_WEBHOOK_SECRET: 'run `npm run stripe:setup -- --webhook-url https://<provisioner>/stripe/webhooks` and copy the secret it prints once',
+  PORTAL_DASHBOARD_URL: 'the dashboard page of your portal, e.g. https://portal.example.com/default/dashboard',
   TRUSTED_PROXIES: 'list your load balancers, e.g. 10.0.0.0/8, or give the number of proxies in front, e.g. 1',
 };
 
@@ -198,6 +237,13 @@ export function parseProvisionerEnv(env: NodeJS.ProcessEnv): Omit<ProvisionerSet
     rateLimitPerMinute: values.PROVISION_RATE_LIMIT_PER_MINUTE ?? 30,
     trustedProxies: values.TRUSTED_PROXIES,
     readyzToken: values.READYZ_TOKEN,
+    billing: {
+      webhookSecret: values.STRIPE_WEBHOOK_SECRET,
+      paymentCollection: values.PAYMENT_COLLECTION ?? 'checkout',
+      graceDays: values.BILLING_GRACE_DAYS ?? 3,
+      dashboardUrl: values.PORTAL_DASHBOARD_URL,
+      onDeveloperRemoved: values.ON_DEVELOPER_REMOVED ?? 'period_end',
+    },
     logHashKey: values.LOG_HASH_KEY
       ? { key: values.LOG_HASH_KEY, source: 'LOG_HASH_KEY' }
       : // Stable across restarts without a new setting; one-way, so the log key reveals nothing of the Stripe key.

@@ -32,8 +32,10 @@ export interface ProvisionProvenAnswer {
   plan?: string;
   /** "pending" when Moesif could not be reached yet; it is retried in the background. */
   moesif?: 'synced' | 'pending';
-  /** Where the developer adds a way to pay, when the provisioner offers one. */
+  /** Where the developer adds a way to pay (Stripe Checkout), when a card is what is missing. */
   checkout_url?: string;
+  /** Plan, access and links for the page's billing panel (when billing is set up). */
+  billing?: BillingStatusResponse;
 }
 
 export type ProvisionAnswer = ProvisionAccepted | ProvisionProvenAnswer;

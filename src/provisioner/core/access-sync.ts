@@ -39,9 +39,17 @@ export interface AccessOutcome {
   facts: BillingFacts;
 }
 
+export interface SyncOptions {
+  /** The developer's customer, already read. */
+  customer?: Stripe.Customer;
+  /** The only subscription of a developer whose objects were just created (skips the listing). */
+  freshSubscription?: Stripe.Subscription;
+  allowSearch?: boolean;
+}
+
 export interface AccessSync {
   /** By Kong developer (object, id or email). Undefined when Kong has no such developer here. */
-  syncDeveloper(developer: KongDeveloper | string, options?: { customer?: Stripe.Customer; allowSearch?: boolean }): Promise<AccessOutcome | undefined>;
+  syncDeveloper(developer: KongDeveloper | string, options?: SyncOptions): Promise<AccessOutcome | undefined>;
   /** By Stripe customer (webhooks). Undefined when the customer is not one of this workspace's developers. */
   syncCustomer(customerId: string): Promise<AccessOutcome | undefined>;
 }
@@ -57,11 +65,15 @@ export function createAccessSync(deps: AccessSyncDeps): AccessSync {
     return (await searchDeveloperCustomers(deps, developer.id))[0];
   }
 
-  async function syncDeveloper(input: KongDeveloper | string, options: { customer?: Stripe.Customer; allowSearch?: boolean } = {}) {
+  async function syncDeveloper(input: KongDeveloper | string, options: SyncOptions = {}) {
     const developer = typeof input === 'string' ? await deps.kong.getDeveloper(input) : input;
     if (!developer) return undefined;
     const customer = options.customer ?? (await customerOf(developer, options.allowSearch ?? false));
-    const subscriptions = customer ? await findDeveloperSubscriptions(deps, customer.id, developer.id) : undefined;
+    const subscriptions = options.freshSubscription
+      ? { current: options.freshSubscription, extra: [], ended: [] }
+      : customer
+        ? await findDeveloperSubscriptions(deps, customer.id, developer.id)
+        : undefined;
     const subscription = subscriptions?.current ?? subscriptions?.ended[0];
     const priceId = subscription?.items.data[0]?.price.id;
     const plan = priceId ? await deps.planForPrice(priceId) : undefined;

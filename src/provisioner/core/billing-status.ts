@@ -8,7 +8,7 @@ import type Stripe from 'stripe';
 import type { KongDeveloper } from '../../kong/kong-types.ts';
 import { sha256Hex } from '../../shared/sha256.ts';
 import type { AccessReason } from './access-decision.ts';
-import type { AccessOutcome, AccessSync } from './access-sync.ts';
+import type { AccessOutcome, AccessSync, SyncOptions } from './access-sync.ts';
 import { retryFor, type StripeAccess } from './stripe-lookups.ts';
 import { withStripeRetry } from '../stripe-calls.ts';
 import type { BillingStatusResponse } from '../../shared/provisioner-api.ts';
@@ -32,7 +32,7 @@ export interface BillingStatusDeps extends StripeAccess {
 }
 
 export interface BillingStatusService {
-  status(developer: KongDeveloper): Promise<BillingStatusResponse>;
+  status(developer: KongDeveloper, options?: SyncOptions): Promise<BillingStatusResponse>;
   /** The status an access outcome already read implies (the signup answer). */
   fromOutcome(outcome: AccessOutcome): Promise<BillingStatusResponse>;
 }
@@ -90,8 +90,8 @@ export function createBillingStatus(deps: BillingStatusDeps): BillingStatusServi
 
   return {
     fromOutcome,
-    async status(developer) {
-      const outcome = await deps.access.syncDeveloper(developer);
+    async status(developer, options) {
+      const outcome = await deps.access.syncDeveloper(developer, options);
       if (!outcome) throw new Error('developer vanished from Kong while reading its billing');
       return fromOutcome(outcome);
     },

@@ -14,7 +14,7 @@ export const ACCESS_TAGS = ['kong-portal-monetization', 'kpm-access'] as const;
 export const ACCESS_STATUS_CODE = 402;
 
 export interface DeveloperPlugins {
-  listDeveloperPlugins(developerId: string, options: { tags: readonly string[] }): Promise<KongPlugin[]>;
+  listDeveloperPlugins(developerId: string, options: { tags: string[] }): Promise<KongPlugin[]>;
   createDeveloperPlugin(developerId: string, plugin: { name: string; config: Record<string, unknown>; tags: string[] }): Promise<KongPlugin>;
   updateDeveloperPlugin(developerId: string, pluginId: string, patch: { config: Record<string, unknown> }): Promise<KongPlugin>;
   deleteDeveloperPlugin(developerId: string, pluginId: string): Promise<void>;
@@ -29,7 +29,7 @@ export function blockConfig(message: string): Record<string, unknown> {
 const isOurs = (plugin: KongPlugin) => plugin.name === 'request-termination' && ACCESS_TAGS.every((tag) => (plugin as { tags?: string[] | null }).tags?.includes(tag));
 
 export async function applyAccess(kong: DeveloperPlugins, developerId: string, decision: AccessDecision, message: string): Promise<AccessChange> {
-  const ours = (await kong.listDeveloperPlugins(developerId, { tags: ACCESS_TAGS })).filter(isOurs);
+  const ours = (await kong.listDeveloperPlugins(developerId, { tags: [...ACCESS_TAGS] })).filter(isOurs);
   if (decision.access !== 'refused') {
     for (const plugin of ours) await kong.deleteDeveloperPlugin(developerId, plugin.id);
     return ours.length ? 'unblocked' : 'unchanged';

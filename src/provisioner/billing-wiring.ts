@@ -1,0 +1,58 @@
+/**
+ * The billing half of the provisioner core: access sync (Stripe -> Kong), the billing status the
+ * page shows, Stripe event handling, and developer removal, all built on the same Stripe client,
+ * limiter and Kong client as provisioning.
+ */
+import type Stripe from 'stripe';
+import type { KongAdminClient } from '../kong/kong-admin-client.ts';
+import { createAccessSync, type AccessOutcome, type AccessSync } from './core/access-sync.ts';
+import { createBillingStatus, type BillingStatusService } from './core/billing-status.ts';
+import { endSubscriptionOfRemovedDeveloper, type RemovalOutcome } from './core/developer-removal.ts';
+import { createGraceTimers, type GraceTimers } from './core/grace-timers.ts';
+import { handleStripeEvent, type EventOutcome } from './core/stripe-events.ts';
+import type { StripeAccess } from './core/stripe-lookups.ts';
+import type { ProvisionLogger } from './provision-log.ts';
+import type { Provisioner } from './provisioner.ts';
+import { NO_BILLING_SETTINGS, type ProvisionerSettings } from './settings.ts';
+
+export interface BillingCore {
+  access: AccessSync;
+  billing: BillingStatusService;
+  timers: GraceTimers;
+  handleStripeEvent(event: Stripe.Event): Promise<EventOutcome>;
+  /** A developer deleted, revoked or rejected in Kong: end billing per ON_DEVELOPER_REMOVED, refuse access. */
+  removeDeveloper(developer: { id: string; email: string; deleted: boolean }): Promise<{ removal: RemovalOutcome; access: AccessOutcome | undefined }>;
+}
+
+export function createBillingCore(
+  settings: ProvisionerSettings,
+  deps: StripeAccess & { kong: KongAdminClient; provisioner: Pick<Provisioner, 'planForPrice'>; logger: ProvisionLogger },
+): BillingCore {
+  const billingSettings = settings.billing ?? NO_BILLING_SETTINGS;
+  const timers = createGraceTimers();
+  const access = createAccessSync({
+    ...deps,
+    workspace: settings.kong.workspace,
+    defaultCollection: billingSettings.paymentCollection,
+    graceDays: billingSettings.graceDays,
+    fixUrl: billingSettings.dashboardUrl,
+    planForPrice: (priceId) => deps.provisioner.planForPrice(priceId),
+    timers,
+  });
+  const billing = createBillingStatus({ ...deps, access, dashboardUrl: billingSettings.dashboardUrl });
+  return {
+    access,
+    billing,
+    timers,
+    handleStripeEvent: (event) => handleStripeEvent({ ...deps, access, getDeveloper: (id) => deps.kong.getDeveloper(id) }, event),
+    async removeDeveloper(developer) {
+      const removal = developer.email
+        ? await endSubscriptionOfRemovedDeveloper(deps, developer, billingSettings.onDeveloperRemoved)
+        : { subscriptionId: undefined, action: 'no_subscription' as const };
+      // A deleted developer's consumer (and its keys) went with it: nothing to block at Kong.
+      const outcome = developer.deleted ? undefined : await access.syncDeveloper(developer.id);
+      deps.logger.info({ event: 'developer_removed', developer_id: developer.id, deleted: developer.deleted, subscription: removal.action });
+      return { removal, access: outcome };
+    },
+  };
+}
