@@ -15,6 +15,7 @@ import { EMULATOR_API_VERSION } from './events.ts';
 import { decodeForm, FormEncodingError, type FormObject } from './form-encoding.ts';
 import { fingerprint, type IdempotencyStore, type SavedResponse } from './idempotency.ts';
 import { newId } from './ids.ts';
+import { paymentMethodEndpoints } from './payment-methods.ts';
 import { priceEndpoints } from './prices.ts';
 import { productEndpoints } from './products.ts';
 import { StripeApiError, stripeErrors } from './stripe-errors.ts';
@@ -51,7 +52,7 @@ interface CompiledEndpoint {
   names: string[];
 }
 
-const ENDPOINTS: CompiledEndpoint[] = [...customerEndpoints, ...productEndpoints, ...priceEndpoints, ...billingEndpoints, ...subscriptionEndpoints].map(
+const ENDPOINTS: CompiledEndpoint[] = [...customerEndpoints, ...productEndpoints, ...priceEndpoints, ...billingEndpoints, ...subscriptionEndpoints, ...paymentMethodEndpoints].map(
   (endpoint) => {
     const names: string[] = [];
     const source = endpoint.route.replace(/:([a-z]+)/g, (_match, name: string) => {
