@@ -77,6 +77,8 @@ describe('a metered period on a test clock', () => {
     const after = eventTypes(emulator).slice(before);
     expect(after).toEqual([
       'test_helpers.test_clock.advancing',
+      // upcomingRenewalDays (7) before the renewal
+      'invoice.upcoming',
       'customer.subscription.updated',
       'invoice.created',
       'invoice.finalized',
@@ -84,6 +86,9 @@ describe('a metered period on a test clock', () => {
       'invoice.payment_succeeded',
       'test_helpers.test_clock.ready',
     ]);
+    const upcoming = emulator.state.events.newestFirst().find((event) => event.type === 'invoice.upcoming');
+    expect(upcoming?.data.object).toMatchObject({ billing_reason: 'upcoming', amount_due: 3086 });
+    expect(upcoming?.data.object).not.toHaveProperty('id');
     const renewal = emulator.state.events.newestFirst().find((event) => event.type === 'customer.subscription.updated');
     expect(renewal?.data.previous_attributes).toMatchObject({ items: { data: [{ current_period_start: T0, current_period_end: FEB_1 }] } });
     const renewed = await stripe.subscriptions.retrieve(subscription.id);

@@ -11,7 +11,7 @@
  * and the end of dunning (subscription unpaid or canceled per the account's settings).
  */
 import { addInterval, DAY_SECONDS } from './billing-periods.ts';
-import { draftInvoice, type InvoicePlan } from './invoice-builder.ts';
+import { draftInvoice, upcomingInvoice, type InvoicePlan } from './invoice-builder.ts';
 import { attemptPayment, finalizeInvoice, recordDraft, subscriptionOf, subscriptionPaymentMethod } from './invoice-lifecycle.ts';
 import { newId } from './ids.ts';
 import type { StoredSubscription, StripeState } from './stripe-state.ts';
@@ -79,6 +79,19 @@ function subscriptionTransitions(state: StripeState, subscription: StoredSubscri
       });
     transitions.push({ at: trialEnd, apply: (at) => endTrial(state, subscription.id, at) });
   } else if (periodEnd !== undefined && ['active', 'past_due', 'unpaid'].includes(subscription.status)) {
+    const upcomingKey = `${subscription.id}:${periodEnd}`;
+    const upcomingAt = periodEnd - state.dunning.upcomingRenewalDays * DAY_SECONDS;
+    // Sent only when the period is long enough and the subscription is to renew.
+    if (upcomingAt > periodStart && !subscription.cancel_at_period_end && !state.upcomingSent.has(upcomingKey))
+      transitions.push({
+        at: upcomingAt,
+        apply: () => {
+          state.upcomingSent.add(upcomingKey);
+          // The upcoming invoice has no id on Stripe: it does not exist yet.
+          const { id: _none, ...upcoming } = upcomingInvoice(state, subscription);
+          state.events.emit('invoice.upcoming', upcoming);
+        },
+      });
     transitions.push({
       at: periodEnd,
       apply: (at) => {

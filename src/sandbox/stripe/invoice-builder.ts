@@ -3,7 +3,7 @@
  * meter's aggregate of the closed period's usage (in arrears), licensed items on their quantity
  * for the coming period (in advance). Totals follow the lines (no tax, discounts or balance).
  */
-import { DAY_SECONDS } from './billing-periods.ts';
+import { addInterval, DAY_SECONDS } from './billing-periods.ts';
 import { newId } from './ids.ts';
 import { aggregateUsage, billableQuantity } from './meter-usage.ts';
 import { lineAmount } from './pricing.ts';
@@ -202,4 +202,15 @@ export function draftInvoice(state: StripeState, subscription: StoredSubscriptio
 /** The due date of a send_invoice invoice finalized at `at`. */
 export function dueDate(subscription: StoredSubscription | undefined, at: number): number {
   return at + (subscription?.days_until_due ?? 30) * DAY_SECONDS;
+}
+
+/** The subscription's next invoice as it stands now (create_preview, invoice.upcoming): the current period's usage so far. */
+export function upcomingInvoice(state: StripeState, subscription: StoredSubscription): WireInvoice {
+  const item = subscription.items[0];
+  const start = item?.current_period_start ?? subscription.start_date;
+  const end = item?.current_period_end ?? start;
+  const recurring = item ? state.prices.get(item.price)?.recurring : undefined;
+  const plan: InvoicePlan = { usage: { start, end }, advance: { start: end, end: addInterval(end, recurring) }, billingReason: 'upcoming', ...(subscription.status === 'trialing' ? { free: 'usage' as const } : {}) };
+  const upcoming = draftInvoice(state, subscription, plan, state.nowFor(subscription.customer as string), `upcoming_${newId.invoice()}`);
+  return { ...upcoming, created: end, auto_advance: false, automatically_finalizes_at: null };
 }

@@ -4,10 +4,8 @@
  * (the subscription's next invoice with the usage so far). Invoices are made by the billing engine.
  */
 import { pathParam, type ApiCall, type Endpoint } from './endpoint.ts';
-import { addInterval } from './billing-periods.ts';
-import { draftInvoice } from './invoice-builder.ts';
+import { upcomingInvoice } from './invoice-builder.ts';
 import { attemptPayment, finalizeInvoice, markPaid, markUncollectible, voidInvoice } from './invoice-lifecycle.ts';
-import { newId } from './ids.ts';
 import { expand, inRange, listPage } from './list-and-expand.ts';
 import { p, paginationShape, parseParams } from './params.ts';
 import { requirePaymentMethod } from './payment-methods.ts';
@@ -107,14 +105,7 @@ function preview(call: ApiCall) {
   const { state } = call;
   const input = parseParams(previewSchema, call.params);
   const subscription = subscriptionToPreview(state, input);
-  const item = subscription.items[0];
-  const start = item?.current_period_start ?? subscription.start_date;
-  const end = item?.current_period_end ?? start;
-  const recurring = item ? state.prices.get(item.price)?.recurring : undefined;
-  const at = state.nowFor(subscription.customer as string);
-  const trial = subscription.status === 'trialing';
-  const upcoming = draftInvoice(state, subscription, { usage: { start, end }, advance: { start: end, end: addInterval(end, recurring) }, billingReason: 'upcoming', ...(trial ? { free: 'usage' as const } : {}) }, at, `upcoming_${newId.invoice()}`);
-  return { body: expand(state, { ...upcoming, created: end, auto_advance: false, automatically_finalizes_at: null }, input.expand) };
+  return { body: expand(state, upcomingInvoice(state, subscription), input.expand) };
 }
 
 export const invoiceEndpoints: Endpoint[] = [

@@ -52,6 +52,8 @@ const knobsSchema = z
      */
     dunningRetryDays: z.array(z.number().int().min(1).max(60)).min(1).max(8),
     dunningFinalStatus: z.enum(['unpaid', 'canceled']),
+    /** Dashboard setting too: days before a renewal that invoice.upcoming is sent. */
+    upcomingRenewalDays: z.number().int().min(1).max(45),
   })
   .strict();
 
@@ -69,6 +71,7 @@ export const DEFAULT_STRIPE_KNOBS: StripeEmulatorKnobs = {
   hangMs: 90_000,
   dunningRetryDays: [3, 5, 7],
   dunningFinalStatus: 'canceled',
+  upcomingRenewalDays: 7,
 };
 
 export interface StripeEmulatorOptions extends Partial<StripeEmulatorKnobs> {
@@ -123,7 +126,7 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
     settings.latencyMs = next.latencyMs;
     settings.apiKeys = next.apiKeys ?? undefined;
     settings.hangMs = next.hangMs;
-    state.dunning = { retryDays: [...next.dunningRetryDays], finalStatus: next.dunningFinalStatus };
+    state.dunning = { retryDays: [...next.dunningRetryDays], finalStatus: next.dunningFinalStatus, upcomingRenewalDays: next.upcomingRenewalDays };
     if (next.writeRateLimit !== previous?.writeRateLimit) writeLimit.setRate(next.writeRateLimit ?? undefined);
     if (next.readRateLimit !== previous?.readRateLimit) readLimit.setRate(next.readRateLimit ?? undefined);
   });

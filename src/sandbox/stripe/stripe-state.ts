@@ -65,6 +65,8 @@ export interface DunningSettings {
   retryDays: number[];
   /** What the subscription becomes when dunning ends unpaid. */
   finalStatus: 'unpaid' | 'canceled';
+  /** Days before a renewal that invoice.upcoming is sent. */
+  upcomingRenewalDays: number;
 }
 
 /** Billing bookkeeping Stripe keeps out of the API objects. */
@@ -96,10 +98,12 @@ export class StripeState {
    * /_emulator/time/advance): stands for real time passing for customers without a test clock.
    */
   skippedSeconds = 0;
-  dunning: DunningSettings = { retryDays: [3, 5, 7], finalStatus: 'canceled' };
+  dunning: DunningSettings = { retryDays: [3, 5, 7], finalStatus: 'canceled', upcomingRenewalDays: 7 };
   readonly invoiceBilling = new Map<string, InvoiceBilling>();
   /** Subscriptions that got customer.subscription.trial_will_end for their current trial. */
   readonly trialWillEndSent = new Set<string>();
+  /** `${subscription}:${period end}` of the renewals that got invoice.upcoming. */
+  readonly upcomingSent = new Set<string>();
   /** Deleted customers answer retrieve with {id, object, deleted: true}, like Stripe. */
   readonly deletedCustomers = new Set<string>();
   /** Every state change as a Stripe Event (GET /v1/events, webhook delivery). */
@@ -137,6 +141,7 @@ export class StripeState {
     this.skippedSeconds = 0;
     this.invoiceBilling.clear();
     this.trialWillEndSent.clear();
+    this.upcomingSent.clear();
     this.deletedCustomers.clear();
     this.events.clear();
   }
