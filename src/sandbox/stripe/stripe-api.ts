@@ -16,11 +16,16 @@ import { EMULATOR_API_VERSION } from './events.ts';
 import { decodeForm, FormEncodingError, type FormObject } from './form-encoding.ts';
 import { fingerprint, type IdempotencyStore, type SavedResponse } from './idempotency.ts';
 import { newId } from './ids.ts';
+import { invoiceEndpoints } from './invoices.ts';
+import { meterUsageEndpoints } from './meter-usage.ts';
+import { paymentMethodEndpoints } from './payment-methods.ts';
 import { priceEndpoints } from './prices.ts';
 import { productEndpoints } from './products.ts';
 import { StripeApiError, stripeErrors } from './stripe-errors.ts';
 import type { StripeState } from './stripe-state.ts';
+import { subscriptionUpdateEndpoints } from './subscription-updates.ts';
 import { subscriptionEndpoints } from './subscriptions.ts';
+import { testClockEndpoints } from './test-clocks.ts';
 
 export type StripeFaultKind = '500' | '429' | 'lock_timeout' | 'drop' | 'timeout';
 export const STRIPE_FAULT_KINDS: readonly StripeFaultKind[] = ['500', '429', 'lock_timeout', 'drop', 'timeout'];
@@ -53,7 +58,19 @@ interface CompiledEndpoint {
 }
 
 // Search comes before /v1/customers/:id, which would otherwise take "search" for an id.
-const ENDPOINTS: CompiledEndpoint[] = [...customerSearchEndpoints, ...customerEndpoints, ...productEndpoints, ...priceEndpoints, ...billingEndpoints, ...subscriptionEndpoints].map(
+const ENDPOINTS: CompiledEndpoint[] = [
+  ...customerSearchEndpoints,
+  ...customerEndpoints,
+  ...productEndpoints,
+  ...priceEndpoints,
+  ...billingEndpoints,
+  ...meterUsageEndpoints,
+  ...subscriptionEndpoints,
+  ...subscriptionUpdateEndpoints,
+  ...paymentMethodEndpoints,
+  ...invoiceEndpoints,
+  ...testClockEndpoints,
+].map(
   (endpoint) => {
     const names: string[] = [];
     const source = endpoint.route.replace(/:([a-z]+)/g, (_match, name: string) => {

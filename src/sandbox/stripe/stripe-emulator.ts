@@ -20,6 +20,7 @@ import { FaultInjector } from '../faults/fault-injector.ts';
 import { RequestCounters } from '../faults/request-counters.ts';
 import { TokenBucket } from '../faults/token-bucket.ts';
 import type { FetchHandler, RunningService } from '../running-service.ts';
+import { accountTime, mountAccountClockRoutes, type AccountTime } from './account-clock.ts';
 import { IdempotencyStore } from './idempotency.ts';
 import { createStripeApiHandler, STRIPE_FAULT_KINDS, type StripeApiSettings, type StripeFaultKind } from './stripe-api.ts';
 import { StripeState } from './stripe-state.ts';
@@ -27,6 +28,9 @@ import { viewSubscription } from './views.ts';
 
 export { STRIPE_FAULT_KINDS, STRIPE_ROUTES, type StripeFaultKind } from './stripe-api.ts';
 export { StripeState } from './stripe-state.ts';
+export { advanceAccountClock } from './account-clock.ts';
+export { attachCardByNumber } from './payment-methods.ts';
+export { runBilling } from './billing-engine.ts';
 
 const knobsSchema = z
   .object({
@@ -41,6 +45,15 @@ const knobsSchema = z
     apiKeys: z.array(z.string().min(1)).nullable(),
     /** Longest a 'timeout' fault holds a request before dropping it (stripe-node times out at 80 s). */
     hangMs: z.number().min(0).max(600_000),
+    /**
+     * Stand for the account's Dashboard settings (Billing > Revenue recovery): days between
+     * payment retries of a failed invoice (each counted from the previous attempt; the last
+     * one ends dunning) and what the subscription becomes when dunning ends unpaid.
+     */
+    dunningRetryDays: z.array(z.number().int().min(1).max(60)).min(1).max(8),
+    dunningFinalStatus: z.enum(['unpaid', 'canceled']),
+    /** Dashboard setting too: days before a renewal that invoice.upcoming is sent. */
+    upcomingRenewalDays: z.number().int().min(1).max(45),
   })
   .strict();
 
@@ -56,6 +69,9 @@ export const DEFAULT_STRIPE_KNOBS: StripeEmulatorKnobs = {
   faultWhen: 'before',
   apiKeys: null,
   hangMs: 90_000,
+  dunningRetryDays: [3, 5, 7],
+  dunningFinalStatus: 'canceled',
+  upcomingRenewalDays: 7,
 };
 
 export interface StripeEmulatorOptions extends Partial<StripeEmulatorKnobs> {
@@ -71,6 +87,12 @@ export interface StripeEmulatorSnapshot {
   meters: object[];
   meterEvents: object[];
   subscriptions: object[];
+  paymentMethods: object[];
+  invoices: object[];
+  testClocks: object[];
+  events: object[];
+  /** The emulator-only account clock. */
+  time: AccountTime;
 }
 
 export interface StripeEmulator {
@@ -104,6 +126,7 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
     settings.latencyMs = next.latencyMs;
     settings.apiKeys = next.apiKeys ?? undefined;
     settings.hangMs = next.hangMs;
+    state.dunning = { retryDays: [...next.dunningRetryDays], finalStatus: next.dunningFinalStatus, upcomingRenewalDays: next.upcomingRenewalDays };
     if (next.writeRateLimit !== previous?.writeRateLimit) writeLimit.setRate(next.writeRateLimit ?? undefined);
     if (next.readRateLimit !== previous?.readRateLimit) readLimit.setRate(next.readRateLimit ?? undefined);
   });
@@ -139,6 +162,11 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
           .newestFirst()
           .reverse()
           .map((subscription) => viewSubscription(state, subscription)),
+        paymentMethods: state.paymentMethods.newestFirst().reverse(),
+        invoices: state.invoices.newestFirst().reverse(),
+        testClocks: state.testClocks.newestFirst().reverse(),
+        events: state.events.newestFirst().reverse(),
+        time: accountTime(state),
       });
     },
     reset() {
@@ -166,6 +194,7 @@ const faultRuleSchema = z
 function mountEmulatorRoutes(emulator: StripeEmulator): void {
   const { app } = emulator;
   app.get('/_emulator/state', (c) => c.json(emulator.snapshot()));
+  mountAccountClockRoutes(app, emulator.state);
   app.get('/_emulator/customers', (c) => {
     const email = c.req.query('email');
     return c.json(emulator.snapshot().customers.filter((customer) => email === undefined || (customer as { email: string | null }).email === email));

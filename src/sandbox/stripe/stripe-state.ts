@@ -5,7 +5,7 @@
  */
 import type Stripe from 'stripe';
 import { EventLog } from './events.ts';
-import type { WirePrice, WireSubscription, WireSubscriptionItem, WireTier } from './wire-types.ts';
+import type { WireInvoice, WirePrice, WireSubscription, WireSubscriptionItem, WireTier } from './wire-types.ts';
 
 export class Collection<T extends { id: string }> {
   readonly #items = new Map<string, T>();
@@ -56,6 +56,27 @@ export interface StoredSubscription extends Omit<WireSubscription, 'items'> {
   items: StoredSubscriptionItem[];
 }
 
+/**
+ * The account's dunning settings (Stripe Dashboard > Billing > Revenue recovery), set by the
+ * emulator knobs `dunningRetryDays` and `dunningFinalStatus`.
+ */
+export interface DunningSettings {
+  /** Days after the previous attempt for each retry; the last one ends dunning. */
+  retryDays: number[];
+  /** What the subscription becomes when dunning ends unpaid. */
+  finalStatus: 'unpaid' | 'canceled';
+  /** Days before a renewal that invoice.upcoming is sent. */
+  upcomingRenewalDays: number;
+}
+
+/** Billing bookkeeping Stripe keeps out of the API objects. */
+export interface InvoiceBilling {
+  /** When dunning gives up on this invoice (subscription becomes unpaid or canceled). */
+  dunningEndsAt: number | null;
+  /** A send_invoice invoice whose due date has passed has made its subscription past_due. */
+  overdueHandled: boolean;
+}
+
 export class StripeState {
   readonly customers = new Collection<Stripe.Customer>();
   readonly products = new Collection<Stripe.Product>();
@@ -65,13 +86,43 @@ export class StripeState {
   readonly meters = new Collection<Stripe.Billing.Meter>();
   readonly meterEvents: Stripe.Billing.MeterEvent[] = [];
   readonly subscriptions = new Collection<StoredSubscription>();
+  readonly paymentMethods = new Collection<Stripe.PaymentMethod>();
+  /** Payment methods whose every charge is declined (pm_card_chargeCustomerFail, card 4000000000000341). */
+  readonly failingPaymentMethods = new Set<string>();
+  /** Payment methods once detached (or never attached): Stripe refuses to attach them again. */
+  readonly spentPaymentMethods = new Set<string>();
+  readonly invoices = new Collection<WireInvoice>();
+  readonly testClocks = new Collection<Stripe.TestHelpers.TestClock>();
+  /**
+   * Seconds the emulator-only account clock has been moved ahead of wall time (POST
+   * /_emulator/time/advance): stands for real time passing for customers without a test clock.
+   */
+  skippedSeconds = 0;
+  dunning: DunningSettings = { retryDays: [3, 5, 7], finalStatus: 'canceled', upcomingRenewalDays: 7 };
+  readonly invoiceBilling = new Map<string, InvoiceBilling>();
+  /** Subscriptions that got customer.subscription.trial_will_end for their current trial. */
+  readonly trialWillEndSent = new Set<string>();
+  /** `${subscription}:${period end}` of the renewals that got invoice.upcoming. */
+  readonly upcomingSent = new Set<string>();
   /** Deleted customers answer retrieve with {id, object, deleted: true}, like Stripe. */
   readonly deletedCustomers = new Set<string>();
   /** Every state change as a Stripe Event (GET /v1/events, webhook delivery). */
   readonly events: EventLog;
 
-  constructor(readonly now: () => number = () => Math.floor(Date.now() / 1000)) {
-    this.events = new EventLog(now);
+  constructor(readonly wallNow: () => number = () => Math.floor(Date.now() / 1000)) {
+    this.events = new EventLog(() => this.now());
+  }
+
+  /** Account time: wall time plus the seconds skipped with the emulator's account clock. */
+  now(): number {
+    return this.wallNow() + this.skippedSeconds;
+  }
+
+  /** The time a customer's objects live in: its test clock's frozen time, else account time. */
+  nowFor(customerId: string): number {
+    const clockId = this.customers.get(customerId)?.test_clock;
+    const clock = typeof clockId === 'string' ? this.testClocks.get(clockId) : undefined;
+    return clock ? clock.frozen_time : this.now();
   }
 
   clear(): void {
@@ -82,6 +133,15 @@ export class StripeState {
     this.meters.clear();
     this.meterEvents.length = 0;
     this.subscriptions.clear();
+    this.paymentMethods.clear();
+    this.failingPaymentMethods.clear();
+    this.spentPaymentMethods.clear();
+    this.invoices.clear();
+    this.testClocks.clear();
+    this.skippedSeconds = 0;
+    this.invoiceBilling.clear();
+    this.trialWillEndSent.clear();
+    this.upcomingSent.clear();
     this.deletedCustomers.clear();
     this.events.clear();
   }

@@ -6,6 +6,10 @@
  */
 import { z } from 'zod';
 import { pathParam, type ApiCall, type Endpoint } from './endpoint.ts';
+import { addInterval } from './billing-periods.ts';
+import { draftInvoice, type InvoicePlan } from './invoice-builder.ts';
+import { finalizeInvoice, recordDraft } from './invoice-lifecycle.ts';
+import { chargeFails } from './payment-methods.ts';
 import { newId } from './ids.ts';
 import { expand, inRange, listPage } from './list-and-expand.ts';
 import { mergeMetadata, p, paginationShape, parseParams } from './params.ts';
@@ -25,6 +29,11 @@ const itemSchema = p.hash({
   discounts: p.accepted(),
   billing_thresholds: p.accepted(),
 });
+
+export const trialSettingsSchema = p.hash({ end_behavior: p.hash({ missing_payment_method: p.oneOf(['cancel', 'create_invoice', 'pause']) }) });
+
+/** Stripe's limit on subscriptions per customer of a test clock. */
+export const SUBSCRIPTIONS_PER_CLOCK_CUSTOMER = 3;
 
 const createSchema = p.hash({
   customer: p.id(),
@@ -60,24 +69,7 @@ const createSchema = p.hash({
   transfer_data: p.accepted(),
   trial_end: p.accepted(),
   trial_from_plan: p.accepted(),
-  trial_settings: p.accepted(),
-});
-
-const updateSchema = p.hash({
-  metadata: p.metadata().optional(),
-  description: p.emptyable(p.string(500)).optional(),
-  cancel_at_period_end: p.bool().optional(),
-  cancellation_details: p.hash({ comment: p.emptyable(p.string(5000)).optional(), feedback: p.accepted() }).optional(),
-  items: p.accepted(),
-  proration_behavior: p.accepted(),
-  expand: p.expand(),
-});
-
-const cancelSchema = p.hash({
-  cancellation_details: p.hash({ comment: p.emptyable(p.string(5000)).optional(), feedback: p.accepted() }).optional(),
-  invoice_now: p.bool().optional(),
-  prorate: p.bool().optional(),
-  expand: p.expand(),
+  trial_settings: trialSettingsSchema.optional(),
 });
 
 const listSchema = p.hash({
@@ -98,31 +90,10 @@ const itemListSchema = p.hash({ ...paginationShape, subscription: p.id() });
 
 type CreateInput = z.output<typeof createSchema>;
 
-function requireSubscription(state: StripeState, id: string): StoredSubscription {
+export function requireSubscription(state: StripeState, id: string): StoredSubscription {
   const subscription = state.subscriptions.get(id);
   if (!subscription) throw stripeErrors.notFound('subscription', id);
   return subscription;
-}
-
-function addInterval(start: number, price: WirePrice): number {
-  const recurring = price.recurring;
-  const count = recurring?.interval_count ?? 1;
-  const date = new Date(start * 1000);
-  switch (recurring?.interval ?? 'month') {
-    case 'day':
-      date.setUTCDate(date.getUTCDate() + count);
-      break;
-    case 'week':
-      date.setUTCDate(date.getUTCDate() + 7 * count);
-      break;
-    case 'month':
-      date.setUTCMonth(date.getUTCMonth() + count);
-      break;
-    case 'year':
-      date.setUTCFullYear(date.getUTCFullYear() + count);
-      break;
-  }
-  return Math.floor(date.getTime() / 1000);
 }
 
 /** The prices of the items, checked the way Stripe checks them. */
@@ -164,10 +135,19 @@ function createSubscription({ state, params }: ApiCall) {
   const items = checkItems(state, input.items);
   const collectionMethod = input.collection_method ?? 'charge_automatically';
   if (collectionMethod === 'send_invoice' && input.days_until_due === undefined) throw stripeErrors.parameterMissing('days_until_due');
-  const now = state.now();
+  if (collectionMethod !== 'send_invoice' && input.days_until_due !== undefined)
+    throw stripeErrors.invalid('days_until_due can only be set when collection_method is send_invoice.', 'days_until_due');
+  if (input.default_payment_method !== undefined) checkOwnPaymentMethod(state, customer.id, input.default_payment_method, 'default_payment_method');
+  if (typeof customer.test_clock === 'string') {
+    const live = state.subscriptions.newestFirst().filter((subscription) => subscription.customer === customer.id && subscription.status !== 'canceled').length;
+    if (live >= SUBSCRIPTIONS_PER_CLOCK_CUSTOMER)
+      throw stripeErrors.invalid(`A customer on a test clock can have at most ${SUBSCRIPTIONS_PER_CLOCK_CUSTOMER} subscriptions.`, 'customer', 'test_clock_subscription_limit_reached');
+  }
+  const now = state.nowFor(customer.id);
   const trialEnd = input.trial_period_days ? now + input.trial_period_days * 86400 : null;
   let status: StoredSubscription['status'] = trialEnd ? 'trialing' : 'active';
-  const hasPaymentMethod = Boolean(input.default_payment_method ?? customer.invoice_settings.default_payment_method ?? customer.default_source);
+  const paymentMethod = input.default_payment_method ?? customer.invoice_settings.default_payment_method;
+  const hasPaymentMethod = Boolean(paymentMethod ?? customer.default_source);
   if (collectionMethod === 'charge_automatically' && !trialEnd && !hasPaymentMethod && chargesUpFront(items)) {
     const behavior = input.payment_behavior ?? 'allow_incomplete';
     if (behavior === 'default_incomplete') status = 'incomplete';
@@ -181,7 +161,8 @@ function createSubscription({ state, params }: ApiCall) {
   }
   const id = newId.subscription();
   const firstPrice = items[0]?.price as WirePrice;
-  const periodEnd = addInterval(now, firstPrice);
+  // During a trial the first period is the trial itself.
+  const periodEnd = trialEnd ?? addInterval(now, firstPrice.recurring);
   const storedItems: StoredSubscriptionItem[] = items.map(({ price, quantity, metadata }) => ({
     id: newId.subscriptionItem(),
     object: 'subscription_item',
@@ -226,7 +207,6 @@ function createSubscription({ state, params }: ApiCall) {
     ended_at: null,
     invoice_settings: { account_tax_ids: null, custom_fields: null, description: null, footer: null, issuer: { type: 'self' } },
     items: storedItems,
-    // The emulator does not model invoices.
     latest_invoice: null,
     livemode: false,
     managed_payments: null,
@@ -241,14 +221,42 @@ function createSubscription({ state, params }: ApiCall) {
     schedule: null,
     start_date: now,
     status,
-    test_clock: null,
+    test_clock: customer.test_clock ?? null,
     transfer_data: null,
     trial_end: trialEnd,
-    trial_settings: { end_behavior: { billing_cycle_anchor: null, missing_payment_method: 'create_invoice' } },
+    trial_settings: { end_behavior: { billing_cycle_anchor: null, missing_payment_method: input.trial_settings?.end_behavior.missing_payment_method ?? 'create_invoice' } },
     trial_start: trialEnd ? now : null,
   };
-  state.subscriptions.set(subscription);
-  return { body: expand(state, viewSubscription(state, subscription), input.expand) };
+  return { body: expand(state, viewSubscription(state, startSubscription(state, subscription, typeof paymentMethod === 'string' ? paymentMethod : null)), input.expand) };
+}
+
+/**
+ * Stores a new subscription and bills its first invoice (billing_reason subscription_create):
+ * licensed items in advance (free during a trial), nothing for metered ones, so a metered-only
+ * subscription's first invoice is 0 and paid at once. A charge that cannot succeed makes the
+ * subscription `incomplete`, as with Stripe's default payment_behavior allow_incomplete.
+ */
+function startSubscription(state: StripeState, subscription: StoredSubscription, paymentMethod: string | null): StoredSubscription {
+  const at = subscription.start_date;
+  const item = subscription.items[0];
+  const invoiceId = newId.invoice();
+  const plan: InvoicePlan = { usage: null, advance: { start: at, end: item?.current_period_end ?? at }, billingReason: 'subscription_create', ...(subscription.status === 'trialing' ? { free: 'advance' as const } : {}) };
+  const draft = draftInvoice(state, subscription, plan, at, invoiceId);
+  const cannotPay = subscription.collection_method === 'charge_automatically' && draft.amount_due > 0 && (paymentMethod === null || chargeFails(state, paymentMethod));
+  const stored: StoredSubscription = { ...subscription, latest_invoice: invoiceId, ...(cannotPay ? { status: 'incomplete' as const } : {}) };
+  state.subscriptions.set(stored);
+  state.events.emit('customer.subscription.created', viewSubscription(state, stored));
+  recordDraft(state, draft);
+  finalizeInvoice(state, draft, at);
+  return state.subscriptions.get(stored.id) ?? stored;
+}
+
+/** A payment method given for a subscription must be attached to its customer. */
+export function checkOwnPaymentMethod(state: StripeState, customerId: string, paymentMethodId: string, param: string): void {
+  const method = state.paymentMethods.get(paymentMethodId);
+  if (!method) throw stripeErrors.missingReference('PaymentMethod', paymentMethodId, param);
+  if (method.customer !== customerId)
+    throw stripeErrors.invalid(`The customer does not have a payment method with the ID ${paymentMethodId}. The payment method must be attached to the customer.`, param);
 }
 
 function matchesStatus(status: StoredSubscription['status'], filter: (typeof STATUSES)[number] | undefined): boolean {
@@ -266,49 +274,6 @@ export const subscriptionEndpoints: Endpoint[] = [
     handle(call) {
       const input = parseParams(expandOnly, call.params);
       return { body: expand(call.state, viewSubscription(call.state, requireSubscription(call.state, pathParam(call, 'id'))), input.expand) };
-    },
-  },
-  {
-    method: 'POST',
-    route: '/v1/subscriptions/:id',
-    handle(call) {
-      const { state } = call;
-      const subscription = requireSubscription(state, pathParam(call, 'id'));
-      const input = parseParams(updateSchema, call.params);
-      if (input.items !== undefined) throw stripeErrors.invalid('The emulator does not support changing subscription items; cancel and create a new subscription.', 'items');
-      if (subscription.status === 'canceled' && (input.description !== undefined || input.cancel_at_period_end !== undefined))
-        throw stripeErrors.invalid('A canceled subscription can only update its cancellation_details and metadata.');
-      const updated: StoredSubscription = {
-        ...subscription,
-        ...(input.description !== undefined ? { description: input.description } : {}),
-        ...(input.cancel_at_period_end !== undefined ? { cancel_at_period_end: input.cancel_at_period_end } : {}),
-        ...(input.cancellation_details?.comment !== undefined
-          ? { cancellation_details: { ...(subscription.cancellation_details ?? { feedback: null, feedback_option: null, reason: null }), comment: input.cancellation_details.comment } }
-          : {}),
-        metadata: mergeMetadata(subscription.metadata, input.metadata),
-      };
-      state.subscriptions.set(updated);
-      return { body: expand(state, viewSubscription(state, updated), input.expand) };
-    },
-  },
-  {
-    method: 'DELETE',
-    route: '/v1/subscriptions/:id',
-    handle(call) {
-      const { state } = call;
-      const subscription = requireSubscription(state, pathParam(call, 'id'));
-      const input = parseParams(cancelSchema, call.params);
-      if (subscription.status === 'canceled') throw stripeErrors.invalid(`This subscription (${subscription.id}) is already canceled.`);
-      const now = state.now();
-      const canceled: StoredSubscription = {
-        ...subscription,
-        status: 'canceled',
-        canceled_at: now,
-        ended_at: now,
-        cancellation_details: { comment: input.cancellation_details?.comment ?? null, feedback: null, feedback_option: null, reason: 'cancellation_requested' },
-      };
-      state.subscriptions.set(canceled);
-      return { body: expand(state, viewSubscription(state, canceled), input.expand) };
     },
   },
   {
