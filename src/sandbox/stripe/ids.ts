@@ -17,6 +17,7 @@ export const newId = {
   subscriptionItem: () => `si_${tail(14)}`,
   meter: () => `mtr_test_${tail(32)}`,
   meterEventIdentifier: () => `mev_${tail(24)}`,
+  webhookEndpoint: () => `we_1${tail(23)}`,
   request: () => `req_${tail(14)}`,
   invoicePrefix: () => tail(8).toUpperCase().replace(/[^0-9A-F]/g, (c) => 'ABCDEF'[c.charCodeAt(0) % 6] ?? 'A'),
 };

@@ -24,9 +24,12 @@ import { IdempotencyStore } from './idempotency.ts';
 import { createStripeApiHandler, STRIPE_FAULT_KINDS, type StripeApiSettings, type StripeFaultKind } from './stripe-api.ts';
 import { StripeState } from './stripe-state.ts';
 import { viewSubscription } from './views.ts';
+import { WebhookDelivery, type DeliveryRecord, type WebhookDeliverySettings } from './webhook-delivery.ts';
+import { mountWebhookRoutes } from './webhook-routes.ts';
 
 export { STRIPE_FAULT_KINDS, STRIPE_ROUTES, type StripeFaultKind } from './stripe-api.ts';
 export { StripeState } from './stripe-state.ts';
+export { stripeSignatureHeader, type DeliveryRecord } from './webhook-delivery.ts';
 
 const knobsSchema = z
   .object({
@@ -41,6 +44,14 @@ const knobsSchema = z
     apiKeys: z.array(z.string().min(1)).nullable(),
     /** Longest a 'timeout' fault holds a request before dropping it (stripe-node times out at 80 s). */
     hangMs: z.number().min(0).max(600_000),
+    /** Webhook retry n waits the n-th delay (ms); Stripe live retries for up to 3 days, the default converges in ~3 s. */
+    webhookRetryDelaysMs: z.array(z.number().min(0).max(3 * 24 * 3600 * 1000)).max(50),
+    /** A webhook attempt unanswered after this long fails and is retried. */
+    webhookTimeoutMs: z.number().min(1).max(600_000),
+    /** Probability 0..1 that an event is delivered twice to an endpoint, or 'always'. */
+    webhookDuplicates: z.union([z.number().min(0).max(1), z.literal('always')]),
+    /** > 0: deliveries are held this long and sent shuffled (Stripe does not order them). */
+    webhookReorderWindowMs: z.number().min(0).max(600_000),
   })
   .strict();
 
@@ -56,6 +67,11 @@ export const DEFAULT_STRIPE_KNOBS: StripeEmulatorKnobs = {
   faultWhen: 'before',
   apiKeys: null,
   hangMs: 90_000,
+  webhookRetryDelaysMs: [100, 200, 400, 800, 1600],
+  // Stripe documents no exact figure; 10 s is on the strict side of what is reported.
+  webhookTimeoutMs: 10_000,
+  webhookDuplicates: 0,
+  webhookReorderWindowMs: 0,
 };
 
 export interface StripeEmulatorOptions extends Partial<StripeEmulatorKnobs> {
@@ -71,6 +87,20 @@ export interface StripeEmulatorSnapshot {
   meters: object[];
   meterEvents: object[];
   subscriptions: object[];
+  /** Webhook endpoints without their secrets. */
+  webhookEndpoints: object[];
+  /** Every webhook delivery attempt, oldest first. */
+  webhookDeliveries: DeliveryRecord[];
+}
+
+/** Emulator-only access to webhook delivery. */
+export interface StripeWebhooks {
+  /** Resolves when no delivery is scheduled, held or in flight (retries included). */
+  idle(): Promise<void>;
+  /** Delivery attempts, oldest first; filter by event or endpoint id. */
+  deliveries(filter?: { eventId?: string; endpointId?: string }): DeliveryRecord[];
+  /** An endpoint's signing secret (emulator-only: Stripe shows it once, at creation). */
+  secret(endpointId: string): string | undefined;
 }
 
 export interface StripeEmulator {
@@ -80,13 +110,14 @@ export interface StripeEmulator {
   state: StripeState;
   faults: FaultInjector<StripeFaultKind>;
   counters: RequestCounters;
+  webhooks: StripeWebhooks;
   knobs(): StripeEmulatorKnobs;
   /** Changes knobs at runtime; unspecified ones keep their value. Setting fault* restarts the seeded sequence. */
   configure(knobs: Partial<StripeEmulatorKnobs>): void;
   snapshot(): StripeEmulatorSnapshot;
-  /** Empties the account, counters, idempotency keys, fault rules; knobs go back to the creation options. */
+  /** Empties the account, counters, idempotency keys, fault rules, pending webhooks; knobs go back to the creation options. */
   reset(): void;
-  /** Releases requests held by 'timeout' faults. */
+  /** Releases requests held by 'timeout' faults and stops pending webhook deliveries. */
   close(): void;
 }
 
@@ -99,15 +130,24 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
   const writeLimit = new TokenBucket(undefined, now);
   const readLimit = new TokenBucket(undefined, now);
   const settings: StripeApiSettings = { latencyMs: 0, apiKeys: undefined, hangMs: 0 };
+  const webhookSettings: WebhookDeliverySettings = { retryDelaysMs: [], timeoutMs: 1, duplicates: 0, reorderWindowMs: 0, seed: 1 };
   // Without `previous` (creation, reset) both buckets are set, which also refills them.
   const knobs = new EmulatorKnobs(knobsSchema, { ...DEFAULT_STRIPE_KNOBS, ...initial }, faults, (next, previous) => {
     settings.latencyMs = next.latencyMs;
     settings.apiKeys = next.apiKeys ?? undefined;
     settings.hangMs = next.hangMs;
+    Object.assign(webhookSettings, {
+      retryDelaysMs: next.webhookRetryDelaysMs,
+      timeoutMs: next.webhookTimeoutMs,
+      duplicates: next.webhookDuplicates,
+      reorderWindowMs: next.webhookReorderWindowMs,
+      seed: next.faultSeed,
+    });
     if (next.writeRateLimit !== previous?.writeRateLimit) writeLimit.setRate(next.writeRateLimit ?? undefined);
     if (next.readRateLimit !== previous?.readRateLimit) readLimit.setRate(next.readRateLimit ?? undefined);
   });
   const held = new HeldRequests();
+  const delivery = new WebhookDelivery(state, webhookSettings);
 
   const handleApi = createStripeApiHandler({ state, settings, faults, counters, idempotency, writeLimit, readLimit, stop: () => held.signal });
 
@@ -118,6 +158,12 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
     state,
     faults,
     counters,
+    webhooks: {
+      idle: () => delivery.idle(),
+      deliveries: (filter = {}) =>
+        structuredClone(delivery.log.filter((r) => (filter.eventId === undefined || r.eventId === filter.eventId) && (filter.endpointId === undefined || r.endpointId === filter.endpointId))),
+      secret: (endpointId) => state.webhookSecrets.get(endpointId),
+    },
     knobs: () => knobs.snapshot(),
     configure(partial) {
       knobs.configure(partial);
@@ -139,10 +185,13 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
           .newestFirst()
           .reverse()
           .map((subscription) => viewSubscription(state, subscription)),
+        webhookEndpoints: state.webhookEndpoints.newestFirst().reverse(),
+        webhookDeliveries: [...delivery.log],
       });
     },
     reset() {
       held.releaseAll();
+      delivery.stop();
       state.clear();
       counters.reset();
       faults.clear();
@@ -151,6 +200,7 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
     },
     close() {
       held.releaseAll();
+      delivery.stop();
     },
   };
   mountEmulatorRoutes(emulator);
@@ -174,6 +224,7 @@ function mountEmulatorRoutes(emulator: StripeEmulator): void {
     const customer = c.req.query('customer');
     return c.json(emulator.snapshot().subscriptions.filter((sub) => customer === undefined || (sub as { customer: string }).customer === customer));
   });
+  mountWebhookRoutes(emulator);
   mountControlRoutes(emulator, {
     partialKnobs: knobsSchema.partial(),
     faultRule: faultRuleSchema,

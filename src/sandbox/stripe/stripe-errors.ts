@@ -42,8 +42,19 @@ export class StripeApiError extends Error {
   }
 }
 
+/**
+ * A request refused while its parameters were parsed: the endpoint never started executing, so
+ * Stripe saves nothing under the idempotency key (a retry with the same key, fixed or not, runs).
+ */
+export class StripeValidationError extends StripeApiError {
+  constructor(message: string, code?: string, param?: string) {
+    super(400, 'invalid_request_error', message, code, param);
+    this.name = 'StripeValidationError';
+  }
+}
+
 /** Human names Stripe uses in "No such ..." messages. */
-export type ResourceName = 'customer' | 'product' | 'price' | 'subscription' | 'subscription_item' | 'billing meter' | 'plan';
+export type ResourceName = 'customer' | 'product' | 'price' | 'subscription' | 'subscription_item' | 'billing meter' | 'plan' | 'webhook endpoint' | 'event';
 
 export const stripeErrors = {
   invalid: (message: string, param?: string, code?: string) => new StripeApiError(400, 'invalid_request_error', message, code, param),

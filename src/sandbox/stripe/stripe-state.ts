@@ -67,6 +67,9 @@ export class StripeState {
   readonly subscriptions = new Collection<StoredSubscription>();
   /** Deleted customers answer retrieve with {id, object, deleted: true}, like Stripe. */
   readonly deletedCustomers = new Set<string>();
+  readonly webhookEndpoints = new Collection<Stripe.WebhookEndpoint>();
+  /** Endpoint id -> signing secret (`whsec_…`); Stripe shows it only in the create answer. */
+  readonly webhookSecrets = new Map<string, string>();
   /** Every state change as a Stripe Event (GET /v1/events, webhook delivery). */
   readonly events: EventLog;
 
@@ -83,6 +86,8 @@ export class StripeState {
     this.meterEvents.length = 0;
     this.subscriptions.clear();
     this.deletedCustomers.clear();
+    this.webhookEndpoints.clear();
+    this.webhookSecrets.clear();
     this.events.clear();
   }
 
