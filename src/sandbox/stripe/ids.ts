@@ -18,6 +18,10 @@ export const newId = {
   meter: () => `mtr_test_${tail(32)}`,
   meterEventIdentifier: () => `mev_${tail(24)}`,
   webhookEndpoint: () => `we_1${tail(23)}`,
+  paymentMethod: () => `pm_1${tail(23)}`,
+  invoice: () => `in_1${tail(23)}`,
+  invoiceLineItem: () => `il_1${tail(23)}`,
+  testClock: () => `clock_1${tail(23)}`,
   request: () => `req_${tail(14)}`,
   invoicePrefix: () => tail(8).toUpperCase().replace(/[^0-9A-F]/g, (c) => 'ABCDEF'[c.charCodeAt(0) % 6] ?? 'A'),
 };

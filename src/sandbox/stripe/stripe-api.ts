@@ -19,6 +19,7 @@ import { EMULATOR_API_VERSION } from './events.ts';
 import { decodeForm, FormEncodingError, type FormObject } from './form-encoding.ts';
 import { fingerprint, type IdempotencyStore, type SavedResponse } from './idempotency.ts';
 import { newId } from './ids.ts';
+import { paymentMethodEndpoints } from './payment-methods.ts';
 import { priceEndpoints } from './prices.ts';
 import { productEndpoints } from './products.ts';
 import { StripeApiError, stripeErrors, StripeValidationError } from './stripe-errors.ts';
@@ -64,6 +65,7 @@ const ENDPOINTS: CompiledEndpoint[] = [
   ...subscriptionEndpoints,
   ...webhookEndpointEndpoints,
   ...eventEndpoints,
+  ...paymentMethodEndpoints,
 ].map(
   (endpoint) => {
     const names: string[] = [];

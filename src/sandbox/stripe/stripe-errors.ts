@@ -13,6 +13,7 @@ export interface StripeErrorBody {
     code?: string;
     param?: string;
     doc_url?: string;
+    decline_code?: string;
   };
 }
 
@@ -54,7 +55,36 @@ export class StripeValidationError extends StripeApiError {
 }
 
 /** Human names Stripe uses in "No such ..." messages. */
-export type ResourceName = 'customer' | 'product' | 'price' | 'subscription' | 'subscription_item' | 'billing meter' | 'plan' | 'webhook endpoint' | 'event';
+export type ResourceName =
+  | 'customer'
+  | 'product'
+  | 'price'
+  | 'subscription'
+  | 'subscription_item'
+  | 'billing meter'
+  | 'plan'
+  | 'PaymentMethod'
+  | 'invoice'
+  | 'test_helpers.test_clock'
+  | 'webhook endpoint'
+  | 'event';
+
+/** A declined card: 402 card_error with Stripe's `decline_code` beside the code. */
+export class CardError extends StripeApiError {
+  constructor(
+    message: string,
+    code: string,
+    readonly declineCode: string | undefined,
+    param?: string,
+  ) {
+    super(402, 'card_error', message, code, param);
+  }
+
+  override toBody(): StripeErrorBody {
+    const body = super.toBody();
+    return { error: { ...body.error, ...(this.declineCode ? { decline_code: this.declineCode } : {}) } };
+  }
+}
 
 export const stripeErrors = {
   invalid: (message: string, param?: string, code?: string) => new StripeApiError(400, 'invalid_request_error', message, code, param),

@@ -5,7 +5,7 @@
  */
 import type Stripe from 'stripe';
 import { EventLog } from './events.ts';
-import type { WirePrice, WireSubscription, WireSubscriptionItem, WireTier } from './wire-types.ts';
+import type { WireInvoice, WirePrice, WireSubscription, WireSubscriptionItem, WireTier } from './wire-types.ts';
 
 export class Collection<T extends { id: string }> {
   readonly #items = new Map<string, T>();
@@ -65,6 +65,18 @@ export class StripeState {
   readonly meters = new Collection<Stripe.Billing.Meter>();
   readonly meterEvents: Stripe.Billing.MeterEvent[] = [];
   readonly subscriptions = new Collection<StoredSubscription>();
+  readonly paymentMethods = new Collection<Stripe.PaymentMethod>();
+  /** Payment methods whose every charge is declined (pm_card_chargeCustomerFail, card 4000000000000341). */
+  readonly failingPaymentMethods = new Set<string>();
+  /** Payment methods once detached (or never attached): Stripe refuses to attach them again. */
+  readonly spentPaymentMethods = new Set<string>();
+  readonly invoices = new Collection<WireInvoice>();
+  readonly testClocks = new Collection<Stripe.TestHelpers.TestClock>();
+  /**
+   * Seconds the emulator-only account clock has been moved ahead of wall time (POST
+   * /_emulator/time/advance): stands for real time passing for customers without a test clock.
+   */
+  skippedSeconds = 0;
   /** Deleted customers answer retrieve with {id, object, deleted: true}, like Stripe. */
   readonly deletedCustomers = new Set<string>();
   readonly webhookEndpoints = new Collection<Stripe.WebhookEndpoint>();
@@ -73,8 +85,20 @@ export class StripeState {
   /** Every state change as a Stripe Event (GET /v1/events, webhook delivery). */
   readonly events: EventLog;
 
-  constructor(readonly now: () => number = () => Math.floor(Date.now() / 1000)) {
-    this.events = new EventLog(now);
+  constructor(readonly wallNow: () => number = () => Math.floor(Date.now() / 1000)) {
+    this.events = new EventLog(() => this.now());
+  }
+
+  /** Account time: wall time plus the seconds skipped with the emulator's account clock. */
+  now(): number {
+    return this.wallNow() + this.skippedSeconds;
+  }
+
+  /** The time a customer's objects live in: its test clock's frozen time, else account time. */
+  nowFor(customerId: string): number {
+    const clockId = this.customers.get(customerId)?.test_clock;
+    const clock = typeof clockId === 'string' ? this.testClocks.get(clockId) : undefined;
+    return clock ? clock.frozen_time : this.now();
   }
 
   clear(): void {
@@ -85,6 +109,12 @@ export class StripeState {
     this.meters.clear();
     this.meterEvents.length = 0;
     this.subscriptions.clear();
+    this.paymentMethods.clear();
+    this.failingPaymentMethods.clear();
+    this.spentPaymentMethods.clear();
+    this.invoices.clear();
+    this.testClocks.clear();
+    this.skippedSeconds = 0;
     this.deletedCustomers.clear();
     this.webhookEndpoints.clear();
     this.webhookSecrets.clear();

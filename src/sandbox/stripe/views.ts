@@ -63,6 +63,12 @@ export function viewById(state: StripeState, id: string): object | undefined {
   if (subscription) return viewSubscription(state, subscription);
   const meter = state.meters.get(id);
   if (meter) return structuredClone(meter);
+  const paymentMethod = state.paymentMethods.get(id);
+  if (paymentMethod) return structuredClone(paymentMethod);
+  const invoice = state.invoices.get(id);
+  if (invoice) return structuredClone(invoice);
+  const clock = state.testClocks.get(id);
+  if (clock) return structuredClone(clock);
   return undefined;
 }
 

@@ -19,3 +19,5 @@ export type WireTier = Wire<Stripe.Price.Tier>;
 export type WirePlan = Wire<Stripe.Plan>;
 export type WireSubscriptionItem = Wire<Stripe.SubscriptionItem>;
 export type WireSubscription = Wire<Stripe.Subscription>;
+export type WireInvoice = Wire<Stripe.Invoice>;
+export type WireInvoiceLineItem = Wire<Stripe.InvoiceLineItem>;
