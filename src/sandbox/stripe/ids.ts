@@ -22,6 +22,11 @@ export const newId = {
   invoice: () => `in_1${tail(23)}`,
   invoiceLineItem: () => `il_1${tail(23)}`,
   testClock: () => `clock_1${tail(23)}`,
+  checkoutSession: () => `cs_test_${tail(58)}`,
+  setupIntent: () => `seti_1${tail(23)}`,
+  portalConfiguration: () => `bpc_1${tail(23)}`,
+  portalSession: () => `bps_1${tail(23)}`,
+  secret: (length = 24) => tail(length),
   request: () => `req_${tail(14)}`,
   invoicePrefix: () => tail(8).toUpperCase().replace(/[^0-9A-F]/g, (c) => 'ABCDEF'[c.charCodeAt(0) % 6] ?? 'A'),
 };

@@ -12,6 +12,8 @@ import type { FaultDecision, FaultInjector } from '../faults/fault-injector.ts';
 import type { RequestCounters } from '../faults/request-counters.ts';
 import type { TokenBucket } from '../faults/token-bucket.ts';
 import { billingEndpoints } from './billing-meters.ts';
+import { portalEndpoints } from './billing-portal.ts';
+import { checkoutSessionEndpoints } from './checkout-sessions.ts';
 import { customerEndpoints } from './customers.ts';
 import type { Endpoint } from './endpoint.ts';
 import { eventEndpoints } from './events-api.ts';
@@ -22,6 +24,7 @@ import { newId } from './ids.ts';
 import { paymentMethodEndpoints } from './payment-methods.ts';
 import { priceEndpoints } from './prices.ts';
 import { productEndpoints } from './products.ts';
+import { setupIntentEndpoints } from './setup-intents.ts';
 import { StripeApiError, stripeErrors, StripeValidationError } from './stripe-errors.ts';
 import type { StripeState } from './stripe-state.ts';
 import { subscriptionEndpoints } from './subscriptions.ts';
@@ -66,6 +69,9 @@ const ENDPOINTS: CompiledEndpoint[] = [
   ...webhookEndpointEndpoints,
   ...eventEndpoints,
   ...paymentMethodEndpoints,
+  ...checkoutSessionEndpoints,
+  ...setupIntentEndpoints,
+  ...portalEndpoints,
 ].map(
   (endpoint) => {
     const names: string[] = [];
@@ -223,7 +229,7 @@ export function createStripeApiHandler(deps: StripeApiDeps) {
     try {
       // 'during': the endpoint started and failed before writing; Stripe saves that 500 for the key.
       if (decision?.when === 'during' && decision.kind === '500') throw stripeErrors.apiError({ 'stripe-should-retry': 'false' });
-      const result = matched.endpoint.handle({ state, params, path: matched.path });
+      const result = matched.endpoint.handle({ state, params, path: matched.path, origin: url.origin });
       saved = jsonResponse(result.status ?? 200, result.body, requestId);
     } catch (error) {
       if (error instanceof ConnectionDroppedError) {

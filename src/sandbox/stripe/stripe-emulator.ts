@@ -26,6 +26,8 @@ import { StripeState } from './stripe-state.ts';
 import { viewSubscription } from './views.ts';
 import { WebhookDelivery, type DeliveryRecord, type WebhookDeliverySettings } from './webhook-delivery.ts';
 import { mountWebhookRoutes } from './webhook-routes.ts';
+import { mountHostedCheckout } from './hosted-checkout.ts';
+import { mountHostedPortal } from './hosted-portal.ts';
 
 export { STRIPE_FAULT_KINDS, STRIPE_ROUTES, type StripeFaultKind } from './stripe-api.ts';
 export { StripeState } from './stripe-state.ts';
@@ -152,9 +154,11 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
   const handleApi = createStripeApiHandler({ state, settings, faults, counters, idempotency, writeLimit, readLimit, stop: () => held.signal });
 
   const app = new Hono();
+  const routed = withControlRoutes(app, handleApi);
   const emulator: StripeEmulator = {
     app,
-    fetch: withControlRoutes(app, handleApi),
+    // /_hosted/* are the emulator's stand-ins for Stripe-hosted pages (Checkout, customer portal).
+    fetch: (request, env) => (new URL(request.url).pathname.startsWith('/_hosted/') ? app.fetch(request, env) : routed(request, env)),
     state,
     faults,
     counters,
@@ -225,6 +229,8 @@ function mountEmulatorRoutes(emulator: StripeEmulator): void {
     return c.json(emulator.snapshot().subscriptions.filter((sub) => customer === undefined || (sub as { customer: string }).customer === customer));
   });
   mountWebhookRoutes(emulator);
+  mountHostedCheckout(emulator.app, emulator.state);
+  mountHostedPortal(emulator.app, emulator.state);
   mountControlRoutes(emulator, {
     partialKnobs: knobsSchema.partial(),
     faultRule: faultRuleSchema,

@@ -67,6 +67,9 @@ export type ResourceName =
   | 'invoice'
   | 'test_helpers.test_clock'
   | 'webhook endpoint'
+  | 'checkout.session'
+  | 'setupintent'
+  | 'configuration'
   | 'event';
 
 /** A declined card: 402 card_error with Stripe's `decline_code` beside the code. */

@@ -182,7 +182,8 @@ export class WebhookDelivery {
 
   async #attempt(job: Job, url: string, secret: string, stop: AbortSignal): Promise<DeliveryRecord> {
     const payload = JSON.stringify(job.event, null, 2);
-    const at = this.#state.now();
+    // Stripe signs with the real time (constructEvent checks it against the receiver clock), not account time.
+    const at = this.#state.wallNow();
     const base = { eventId: job.event.id, eventType: job.event.type, endpointId: job.endpointId, url, attempt: job.attempt, duplicate: job.duplicate, at };
     const timeout = AbortSignal.timeout(this.#settings.timeoutMs);
     try {
