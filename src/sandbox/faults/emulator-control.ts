@@ -107,7 +107,7 @@ export function faultRuleFields<K extends string>(kinds: readonly K[]) {
     kind: z.enum(kinds as [K, ...K[]]),
     path: z.string().optional(),
     pathPattern: z.string().optional(),
-    when: z.enum(['before', 'after']).optional(),
+    when: z.enum(['before', 'during', 'after']).optional(),
     times: z.number().int().min(0).optional(),
     skip: z.number().int().min(0).optional(),
   };

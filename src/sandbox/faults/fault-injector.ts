@@ -6,7 +6,11 @@
  */
 import { pick, seededRandom, type RandomSource } from './seeded-random.ts';
 
-export type FaultTiming = 'before' | 'after';
+/**
+ * 'during' (Stripe emulator): the endpoint started and failed without writing, and its 500 is
+ * saved under the idempotency key; emulators without idempotency treat it as 'after'.
+ */
+export type FaultTiming = 'before' | 'during' | 'after';
 
 /** What the emulator knows about a request when it asks for faults. */
 export interface FaultRequest {

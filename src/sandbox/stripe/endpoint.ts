@@ -8,6 +8,8 @@ export interface ApiCall {
   params: FormObject;
   /** Route parameters, e.g. {id: 'cus_123'}. */
   path: Record<string, string>;
+  /** The emulator's own origin as the caller reached it (for hosted page URLs). */
+  origin?: string;
 }
 
 export interface ApiResult {

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { paramName, type FormObject, type FormValue } from './form-encoding.ts';
-import { StripeApiError, stripeErrors } from './stripe-errors.ts';
+import { StripeApiError, stripeErrors, StripeValidationError } from './stripe-errors.ts';
 
 const isIndexKey = (key: string) => /^(0|[1-9]\d*)$/.test(key);
 
@@ -78,11 +78,15 @@ function valueAt(raw: FormObject, path: readonly PropertyKey[]): FormValue | und
   return node;
 }
 
-/** Parses request parameters or throws the StripeApiError Stripe would answer with. */
+/**
+ * Parses request parameters or throws the error Stripe would answer with, as a
+ * StripeValidationError: the request pipeline saves no idempotent result for it.
+ */
 export function parseParams<T extends z.ZodType>(schema: T, raw: FormObject): z.output<T> {
   const result = schema.safeParse(raw);
   if (result.success) return result.data;
-  throw toStripeError(result.error.issues, raw);
+  const error = toStripeError(result.error.issues, raw);
+  throw new StripeValidationError(error.message, error.code, error.param);
 }
 
 function toStripeError(issues: readonly z.core.$ZodIssue[], raw: FormObject): StripeApiError {

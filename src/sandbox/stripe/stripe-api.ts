@@ -1,8 +1,11 @@
 /**
  * The request pipeline in front of the emulated Stripe endpoints, in the order Stripe applies
  * it: authentication, parameter decoding, rate limits, idempotency, the endpoint, then the
- * injected faults ('before' ones refuse the request, 'after' ones lose the answer of an applied
- * write). Every answer carries a request-id header like Stripe's.
+ * injected faults ('before' ones refuse the request, 'during' 500s fail the started endpoint
+ * without writing, 'after' ones lose the answer of an applied write). As on Stripe, once the
+ * endpoint has started its result is saved under the Idempotency-Key, errors included; only
+ * parameter validation failures and concurrent conflicts (409) are not. Every answer carries a
+ * request-id header like Stripe's.
  */
 import { ConnectionDroppedError, dropConnection, hangThenDrop, sleep } from '../faults/connection-faults.ts';
 import type { FaultDecision, FaultInjector } from '../faults/fault-injector.ts';
@@ -10,8 +13,11 @@ import type { RequestCounters } from '../faults/request-counters.ts';
 import type { TokenBucket } from '../faults/token-bucket.ts';
 import { billingEndpoints } from './billing-meters.ts';
 import { customerSearchEndpoints } from './customer-search.ts';
+import { portalEndpoints } from './billing-portal.ts';
+import { checkoutSessionEndpoints } from './checkout-sessions.ts';
 import { customerEndpoints } from './customers.ts';
 import type { Endpoint } from './endpoint.ts';
+import { eventEndpoints } from './events-api.ts';
 import { EMULATOR_API_VERSION } from './events.ts';
 import { decodeForm, FormEncodingError, type FormObject } from './form-encoding.ts';
 import { fingerprint, type IdempotencyStore, type SavedResponse } from './idempotency.ts';
@@ -21,11 +27,13 @@ import { meterUsageEndpoints } from './meter-usage.ts';
 import { paymentMethodEndpoints } from './payment-methods.ts';
 import { priceEndpoints } from './prices.ts';
 import { productEndpoints } from './products.ts';
-import { StripeApiError, stripeErrors } from './stripe-errors.ts';
+import { setupIntentEndpoints } from './setup-intents.ts';
+import { StripeApiError, stripeErrors, StripeValidationError } from './stripe-errors.ts';
 import type { StripeState } from './stripe-state.ts';
 import { subscriptionUpdateEndpoints } from './subscription-updates.ts';
 import { subscriptionEndpoints } from './subscriptions.ts';
 import { testClockEndpoints } from './test-clocks.ts';
+import { webhookEndpointEndpoints } from './webhook-endpoints.ts';
 
 export type StripeFaultKind = '500' | '429' | 'lock_timeout' | 'drop' | 'timeout';
 export const STRIPE_FAULT_KINDS: readonly StripeFaultKind[] = ['500', '429', 'lock_timeout', 'drop', 'timeout'];
@@ -70,6 +78,11 @@ const ENDPOINTS: CompiledEndpoint[] = [
   ...paymentMethodEndpoints,
   ...invoiceEndpoints,
   ...testClockEndpoints,
+  ...webhookEndpointEndpoints,
+  ...eventEndpoints,
+  ...checkoutSessionEndpoints,
+  ...setupIntentEndpoints,
+  ...portalEndpoints,
 ].map(
   (endpoint) => {
     const names: string[] = [];
@@ -130,6 +143,13 @@ function jsonResponse(status: number, body: object, requestId: string, extra?: R
 
 function errorResponse(error: StripeApiError, requestId: string): SavedResponse {
   return jsonResponse(error.status, error.toBody(), requestId, error.headers);
+}
+
+/** What an endpoint's failure answers: its StripeApiError, or a 500 for an emulator bug. */
+function endpointFailure(error: unknown, requestId: string): SavedResponse {
+  if (error instanceof StripeApiError) return errorResponse(error, requestId);
+  console.error('stripe emulator: endpoint failed', error);
+  return errorResponse(new StripeApiError(500, 'api_error', `The Stripe emulator failed: ${(error as Error).message}`), requestId);
 }
 
 function toResponse(saved: SavedResponse, extra: Record<string, string> = {}): Response {
@@ -196,7 +216,8 @@ export function createStripeApiHandler(deps: StripeApiDeps) {
     }
 
     const decision = faults.decide({ method, path: url.pathname, route, params });
-    if (decision?.when === 'before') return faultAnswer(decision, request, env, requestId);
+    // 'during' is modelled for 500s only (started, failed, saved); other kinds refuse the request as 'before'.
+    if (decision?.when === 'before' || (decision?.when === 'during' && decision.kind !== '500')) return faultAnswer(decision, request, env, requestId);
 
     const idempotencyKey = method === 'POST' ? request.headers.get('idempotency-key') : null;
     if (idempotencyKey !== null) {
@@ -217,16 +238,24 @@ export function createStripeApiHandler(deps: StripeApiDeps) {
     await sleep(settings.latencyMs / 2);
     let saved: SavedResponse;
     try {
-      const result = matched.endpoint.handle({ state, params, path: matched.path });
+      // 'during': the endpoint started and failed before writing; Stripe saves that 500 for the key.
+      if (decision?.when === 'during' && decision.kind === '500') throw stripeErrors.apiError({ 'stripe-should-retry': 'false' });
+      const result = matched.endpoint.handle({ state, params, path: matched.path, origin: url.origin });
       saved = jsonResponse(result.status ?? 200, result.body, requestId);
     } catch (error) {
-      if (idempotencyKey !== null) idempotency.forget(apiKey, idempotencyKey);
-      if (error instanceof StripeApiError) return send(errorResponse(error, requestId));
-      if (error instanceof ConnectionDroppedError) throw error;
-      console.error('stripe emulator: endpoint failed', error);
-      return send(errorResponse(new StripeApiError(500, 'api_error', `The Stripe emulator failed: ${(error as Error).message}`), requestId));
+      if (error instanceof ConnectionDroppedError) {
+        if (idempotencyKey !== null) idempotency.forget(apiKey, idempotencyKey);
+        throw error;
+      }
+      const failed = endpointFailure(error, requestId);
+      // Parse failures mean the endpoint never ran: nothing is saved. Any later error is the result.
+      if (idempotencyKey !== null) {
+        if (error instanceof StripeValidationError) idempotency.forget(apiKey, idempotencyKey);
+        else idempotency.save(apiKey, idempotencyKey, failed);
+      }
+      if (decision?.when === 'during') counters.fault(decision.kind);
+      return send(failed);
     }
-
     if (decision?.when === 'after') {
       if (idempotencyKey !== null) {
         const stored = decision.kind === '500' ? errorResponse(stripeErrors.apiError({ 'stripe-should-retry': 'false' }), requestId) : saved;

@@ -25,12 +25,17 @@ import { IdempotencyStore } from './idempotency.ts';
 import { createStripeApiHandler, STRIPE_FAULT_KINDS, type StripeApiSettings, type StripeFaultKind } from './stripe-api.ts';
 import { StripeState } from './stripe-state.ts';
 import { viewSubscription } from './views.ts';
+import { WebhookDelivery, type DeliveryRecord, type WebhookDeliverySettings } from './webhook-delivery.ts';
+import { mountWebhookRoutes } from './webhook-routes.ts';
+import { mountHostedCheckout } from './hosted-checkout.ts';
+import { mountHostedPortal } from './hosted-portal.ts';
 
 export { STRIPE_FAULT_KINDS, STRIPE_ROUTES, type StripeFaultKind } from './stripe-api.ts';
 export { StripeState } from './stripe-state.ts';
 export { advanceAccountClock } from './account-clock.ts';
 export { attachCardByNumber } from './payment-methods.ts';
 export { runBilling } from './billing-engine.ts';
+export { stripeSignatureHeader, type DeliveryRecord } from './webhook-delivery.ts';
 
 const knobsSchema = z
   .object({
@@ -54,6 +59,14 @@ const knobsSchema = z
     dunningFinalStatus: z.enum(['unpaid', 'canceled']),
     /** Dashboard setting too: days before a renewal that invoice.upcoming is sent. */
     upcomingRenewalDays: z.number().int().min(1).max(45),
+    /** Webhook retry n waits the n-th delay (ms); Stripe live retries for up to 3 days, the default converges in ~3 s. */
+    webhookRetryDelaysMs: z.array(z.number().min(0).max(3 * 24 * 3600 * 1000)).max(50),
+    /** A webhook attempt unanswered after this long fails and is retried. */
+    webhookTimeoutMs: z.number().min(1).max(600_000),
+    /** Probability 0..1 that an event is delivered twice to an endpoint, or 'always'. */
+    webhookDuplicates: z.union([z.number().min(0).max(1), z.literal('always')]),
+    /** > 0: deliveries are held this long and sent shuffled (Stripe does not order them). */
+    webhookReorderWindowMs: z.number().min(0).max(600_000),
   })
   .strict();
 
@@ -72,6 +85,11 @@ export const DEFAULT_STRIPE_KNOBS: StripeEmulatorKnobs = {
   dunningRetryDays: [3, 5, 7],
   dunningFinalStatus: 'canceled',
   upcomingRenewalDays: 7,
+  webhookRetryDelaysMs: [100, 200, 400, 800, 1600],
+  // Stripe documents no exact figure; 10 s is on the strict side of what is reported.
+  webhookTimeoutMs: 10_000,
+  webhookDuplicates: 0,
+  webhookReorderWindowMs: 0,
 };
 
 export interface StripeEmulatorOptions extends Partial<StripeEmulatorKnobs> {
@@ -93,6 +111,20 @@ export interface StripeEmulatorSnapshot {
   events: object[];
   /** The emulator-only account clock. */
   time: AccountTime;
+  /** Webhook endpoints without their secrets. */
+  webhookEndpoints: object[];
+  /** Every webhook delivery attempt, oldest first. */
+  webhookDeliveries: DeliveryRecord[];
+}
+
+/** Emulator-only access to webhook delivery. */
+export interface StripeWebhooks {
+  /** Resolves when no delivery is scheduled, held or in flight (retries included). */
+  idle(): Promise<void>;
+  /** Delivery attempts, oldest first; filter by event or endpoint id. */
+  deliveries(filter?: { eventId?: string; endpointId?: string }): DeliveryRecord[];
+  /** An endpoint's signing secret (emulator-only: Stripe shows it once, at creation). */
+  secret(endpointId: string): string | undefined;
 }
 
 export interface StripeEmulator {
@@ -102,13 +134,14 @@ export interface StripeEmulator {
   state: StripeState;
   faults: FaultInjector<StripeFaultKind>;
   counters: RequestCounters;
+  webhooks: StripeWebhooks;
   knobs(): StripeEmulatorKnobs;
   /** Changes knobs at runtime; unspecified ones keep their value. Setting fault* restarts the seeded sequence. */
   configure(knobs: Partial<StripeEmulatorKnobs>): void;
   snapshot(): StripeEmulatorSnapshot;
-  /** Empties the account, counters, idempotency keys, fault rules; knobs go back to the creation options. */
+  /** Empties the account, counters, idempotency keys, fault rules, pending webhooks; knobs go back to the creation options. */
   reset(): void;
-  /** Releases requests held by 'timeout' faults. */
+  /** Releases requests held by 'timeout' faults and stops pending webhook deliveries. */
   close(): void;
 }
 
@@ -121,26 +154,43 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
   const writeLimit = new TokenBucket(undefined, now);
   const readLimit = new TokenBucket(undefined, now);
   const settings: StripeApiSettings = { latencyMs: 0, apiKeys: undefined, hangMs: 0 };
+  const webhookSettings: WebhookDeliverySettings = { retryDelaysMs: [], timeoutMs: 1, duplicates: 0, reorderWindowMs: 0, seed: 1 };
   // Without `previous` (creation, reset) both buckets are set, which also refills them.
   const knobs = new EmulatorKnobs(knobsSchema, { ...DEFAULT_STRIPE_KNOBS, ...initial }, faults, (next, previous) => {
     settings.latencyMs = next.latencyMs;
     settings.apiKeys = next.apiKeys ?? undefined;
     settings.hangMs = next.hangMs;
     state.dunning = { retryDays: [...next.dunningRetryDays], finalStatus: next.dunningFinalStatus, upcomingRenewalDays: next.upcomingRenewalDays };
+    Object.assign(webhookSettings, {
+      retryDelaysMs: next.webhookRetryDelaysMs,
+      timeoutMs: next.webhookTimeoutMs,
+      duplicates: next.webhookDuplicates,
+      reorderWindowMs: next.webhookReorderWindowMs,
+      seed: next.faultSeed,
+    });
     if (next.writeRateLimit !== previous?.writeRateLimit) writeLimit.setRate(next.writeRateLimit ?? undefined);
     if (next.readRateLimit !== previous?.readRateLimit) readLimit.setRate(next.readRateLimit ?? undefined);
   });
   const held = new HeldRequests();
+  const delivery = new WebhookDelivery(state, webhookSettings);
 
   const handleApi = createStripeApiHandler({ state, settings, faults, counters, idempotency, writeLimit, readLimit, stop: () => held.signal });
 
   const app = new Hono();
+  const routed = withControlRoutes(app, handleApi);
   const emulator: StripeEmulator = {
     app,
-    fetch: withControlRoutes(app, handleApi),
+    // /_hosted/* are the emulator's stand-ins for Stripe-hosted pages (Checkout, customer portal).
+    fetch: (request, env) => (new URL(request.url).pathname.startsWith('/_hosted/') ? app.fetch(request, env) : routed(request, env)),
     state,
     faults,
     counters,
+    webhooks: {
+      idle: () => delivery.idle(),
+      deliveries: (filter = {}) =>
+        structuredClone(delivery.log.filter((r) => (filter.eventId === undefined || r.eventId === filter.eventId) && (filter.endpointId === undefined || r.endpointId === filter.endpointId))),
+      secret: (endpointId) => state.webhookSecrets.get(endpointId),
+    },
     knobs: () => knobs.snapshot(),
     configure(partial) {
       knobs.configure(partial);
@@ -167,10 +217,13 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
         testClocks: state.testClocks.newestFirst().reverse(),
         events: state.events.newestFirst().reverse(),
         time: accountTime(state),
+        webhookEndpoints: state.webhookEndpoints.newestFirst().reverse(),
+        webhookDeliveries: [...delivery.log],
       });
     },
     reset() {
       held.releaseAll();
+      delivery.stop();
       state.clear();
       counters.reset();
       faults.clear();
@@ -179,6 +232,7 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
     },
     close() {
       held.releaseAll();
+      delivery.stop();
     },
   };
   mountEmulatorRoutes(emulator);
@@ -203,6 +257,9 @@ function mountEmulatorRoutes(emulator: StripeEmulator): void {
     const customer = c.req.query('customer');
     return c.json(emulator.snapshot().subscriptions.filter((sub) => customer === undefined || (sub as { customer: string }).customer === customer));
   });
+  mountWebhookRoutes(emulator);
+  mountHostedCheckout(emulator.app, emulator.state);
+  mountHostedPortal(emulator.app, emulator.state);
   mountControlRoutes(emulator, {
     partialKnobs: knobsSchema.partial(),
     faultRule: faultRuleSchema,

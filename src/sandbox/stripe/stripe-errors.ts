@@ -43,6 +43,17 @@ export class StripeApiError extends Error {
   }
 }
 
+/**
+ * A request refused while its parameters were parsed: the endpoint never started executing, so
+ * Stripe saves nothing under the idempotency key (a retry with the same key, fixed or not, runs).
+ */
+export class StripeValidationError extends StripeApiError {
+  constructor(message: string, code?: string, param?: string) {
+    super(400, 'invalid_request_error', message, code, param);
+    this.name = 'StripeValidationError';
+  }
+}
+
 /** Human names Stripe uses in "No such ..." messages. */
 export type ResourceName =
   | 'customer'
@@ -54,7 +65,12 @@ export type ResourceName =
   | 'plan'
   | 'PaymentMethod'
   | 'invoice'
-  | 'test_helpers.test_clock';
+  | 'test_helpers.test_clock'
+  | 'webhook endpoint'
+  | 'checkout.session'
+  | 'setupintent'
+  | 'configuration'
+  | 'event';
 
 /** A declined card: 402 card_error with Stripe's `decline_code` beside the code. */
 export class CardError extends StripeApiError {

@@ -106,6 +106,15 @@ export class StripeState {
   readonly upcomingSent = new Set<string>();
   /** Deleted customers answer retrieve with {id, object, deleted: true}, like Stripe. */
   readonly deletedCustomers = new Set<string>();
+  readonly checkoutSessions = new Collection<Stripe.Checkout.Session>();
+  /** Checkout session id -> the line items it was created with (subscription mode). */
+  readonly checkoutLineItems = new Map<string, { price: string; quantity: number | undefined }[]>();
+  readonly setupIntents = new Collection<Stripe.SetupIntent>();
+  readonly portalConfigurations = new Collection<Stripe.BillingPortal.Configuration>();
+  readonly portalSessions = new Collection<Stripe.BillingPortal.Session>();
+  readonly webhookEndpoints = new Collection<Stripe.WebhookEndpoint>();
+  /** Endpoint id -> signing secret (`whsec_…`); Stripe shows it only in the create answer. */
+  readonly webhookSecrets = new Map<string, string>();
   /** Every state change as a Stripe Event (GET /v1/events, webhook delivery). */
   readonly events: EventLog;
 
@@ -143,6 +152,13 @@ export class StripeState {
     this.trialWillEndSent.clear();
     this.upcomingSent.clear();
     this.deletedCustomers.clear();
+    this.checkoutSessions.clear();
+    this.checkoutLineItems.clear();
+    this.setupIntents.clear();
+    this.portalConfigurations.clear();
+    this.portalSessions.clear();
+    this.webhookEndpoints.clear();
+    this.webhookSecrets.clear();
     this.events.clear();
   }
 

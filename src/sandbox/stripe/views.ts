@@ -69,6 +69,8 @@ export function viewById(state: StripeState, id: string): object | undefined {
   if (invoice) return structuredClone(invoice);
   const clock = state.testClocks.get(id);
   if (clock) return structuredClone(clock);
+  const checkoutObject = state.setupIntents.get(id) ?? state.checkoutSessions.get(id) ?? state.portalConfigurations.get(id);
+  if (checkoutObject) return structuredClone(checkoutObject);
   return undefined;
 }
 

@@ -1,0 +1,95 @@
+/**
+ * What a customer can do in the hosted portal, as the portal configuration allows, with the events
+ * Stripe emits: replace the card (payment_method.attached, then customer.updated: the portal makes
+ * it the customer's invoice_settings.default_payment_method), switch plan (same subscription, the
+ * item's price swapped: customer.subscription.updated), cancel at period end
+ * (customer.subscription.updated) or immediately (customer.subscription.deleted).
+ */
+import type Stripe from 'stripe';
+import { callEndpoint, parseExpiry } from './checkout-completion.ts';
+import { attachCardByNumber, setDefaultPaymentMethod } from './payment-methods.ts';
+import { StripeApiError } from './stripe-errors.ts';
+import type { StoredSubscription, StripeState } from './stripe-state.ts';
+import { subscriptionEndpoints } from './subscriptions.ts';
+import { viewSubscription } from './views.ts';
+
+export class PortalActionError extends Error {}
+
+type Configuration = Stripe.BillingPortal.Configuration;
+
+/** Runs `change` and emits `type` for the subscription unless the change already did (the subscription endpoints may). */
+function emitUnlessEmitted(state: StripeState, type: string, subscriptionId: string, change: () => void, previous?: object): void {
+  const before = state.events.newestFirst().length;
+  change();
+  const emitted = state.events.newestFirst().slice(0, state.events.newestFirst().length - before);
+  if (emitted.some((event) => event.type === type && (event.data.object as { id?: string }).id === subscriptionId)) return;
+  const stored = state.subscriptions.get(subscriptionId);
+  if (stored) state.events.emit(type, viewSubscription(state, stored), previous);
+}
+
+export function customerSubscription(state: StripeState, customerId: string, subscriptionId: string): StoredSubscription {
+  const subscription = state.subscriptions.get(subscriptionId);
+  if (!subscription || subscription.customer !== customerId) throw new PortalActionError('No such subscription.');
+  if (subscription.status === 'canceled') throw new PortalActionError('This subscription is already canceled.');
+  return subscription;
+}
+
+export function replaceCard(state: StripeState, config: Configuration, customerId: string, card: { number: string; expiry: string; cvc: string }): Stripe.PaymentMethod {
+  if (!config.features.payment_method_update.enabled) throw new PortalActionError('Updating the payment method is not enabled.');
+  const expiry = parseExpiry(card.expiry);
+  if (!expiry) throw new PortalActionError("Your card's expiration date is incomplete.");
+  if (!/^\d{3,4}$/.test(card.cvc.trim())) throw new PortalActionError("Your card's security code is incomplete.");
+  try {
+    const method = attachCardByNumber(state, customerId, card.number, expiry);
+    setDefaultPaymentMethod(state, customerId, method.id);
+    return method;
+  } catch (error) {
+    if (error instanceof StripeApiError) throw new PortalActionError(error.message);
+    throw error;
+  }
+}
+
+/** Prices the configuration lets a customer switch to. */
+export function switchablePrices(config: Configuration): string[] {
+  const update = config.features.subscription_update;
+  if (!update.enabled || !update.default_allowed_updates.includes('price')) return [];
+  return (update.products ?? []).flatMap((entry) => entry.prices);
+}
+
+export function switchPlan(state: StripeState, config: Configuration, customerId: string, subscriptionId: string, priceId: string): void {
+  const subscription = customerSubscription(state, customerId, subscriptionId);
+  if (!switchablePrices(config).includes(priceId)) throw new PortalActionError('This plan is not available.');
+  const [item, ...others] = subscription.items;
+  // Stripe's portal updates only subscriptions with a single product.
+  if (!item || others.length > 0) throw new PortalActionError('This subscription cannot be updated in the portal.');
+  if (item.price === priceId) throw new PortalActionError('This is already your plan.');
+  const previous = { items: viewSubscription(state, subscription).items };
+  emitUnlessEmitted(state, 'customer.subscription.updated', subscriptionId, () => {
+    state.subscriptions.set({ ...subscription, items: [{ ...item, price: priceId }] });
+  }, previous);
+}
+
+export function cancelSubscription(state: StripeState, config: Configuration, customerId: string, subscriptionId: string): void {
+  const subscription = customerSubscription(state, customerId, subscriptionId);
+  const cancel = config.features.subscription_cancel;
+  if (!cancel.enabled) throw new PortalActionError('Canceling is not enabled.');
+  if (cancel.mode === 'immediately') {
+    emitUnlessEmitted(state, 'customer.subscription.deleted', subscriptionId, () => {
+      callEndpoint(subscriptionEndpoints, 'DELETE', '/v1/subscriptions/:id', state, {}, { id: subscriptionId });
+    });
+    return;
+  }
+  if (subscription.cancel_at_period_end) throw new PortalActionError('This subscription already ends at the end of the period.');
+  const periodEnd = subscription.items[0]?.current_period_end ?? null;
+  const previous = { cancel_at_period_end: false, cancel_at: subscription.cancel_at, canceled_at: subscription.canceled_at };
+  emitUnlessEmitted(state, 'customer.subscription.updated', subscriptionId, () => {
+    const current = state.subscriptions.get(subscriptionId) ?? subscription;
+    state.subscriptions.set({
+      ...current,
+      cancel_at_period_end: true,
+      cancel_at: periodEnd,
+      canceled_at: state.now(),
+      cancellation_details: { comment: null, feedback: null, feedback_option: null, ...current.cancellation_details, reason: 'cancellation_requested' },
+    });
+  }, previous);
+}
