@@ -10,7 +10,7 @@ import { callEndpoint, parseExpiry } from './checkout-completion.ts';
 import { attachCardByNumber, setDefaultPaymentMethod } from './payment-methods.ts';
 import { StripeApiError } from './stripe-errors.ts';
 import type { StoredSubscription, StripeState } from './stripe-state.ts';
-import { subscriptionEndpoints } from './subscriptions.ts';
+import { subscriptionUpdateEndpoints } from './subscription-updates.ts';
 import { viewSubscription } from './views.ts';
 
 export class PortalActionError extends Error {}
@@ -75,7 +75,7 @@ export function cancelSubscription(state: StripeState, config: Configuration, cu
   if (!cancel.enabled) throw new PortalActionError('Canceling is not enabled.');
   if (cancel.mode === 'immediately') {
     emitUnlessEmitted(state, 'customer.subscription.deleted', subscriptionId, () => {
-      callEndpoint(subscriptionEndpoints, 'DELETE', '/v1/subscriptions/:id', state, {}, { id: subscriptionId });
+      callEndpoint(subscriptionUpdateEndpoints, 'DELETE', '/v1/subscriptions/:id', state, {}, { id: subscriptionId });
     });
     return;
   }
