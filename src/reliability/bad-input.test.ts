@@ -266,6 +266,13 @@ function commandCases(files: Record<'malformed' | 'wrongTypes' | 'injection' | '
     [['sync', '--provisioner-url', PROVISIONER_URL, '--workspace', "x'; DROP TABLE files;--"], /workspace/],
     [['sync', '--provisioner-url', PROVISIONER_URL, '--theme', '../../etc'], /theme/],
     [['sync', '--provisioner-url', PROVISIONER_URL, '--theme', '<script>'], /theme/],
+    // Dot segments pass Kong's character rule but would address another Admin API path or folder.
+    [['sync', '--provisioner-url', PROVISIONER_URL, '--workspace', '..'], /--workspace: "\.\." is not a valid workspace name/],
+    [['sync', '--provisioner-url', PROVISIONER_URL, '--workspace', '.'], /--workspace: "\." is not a valid workspace name/],
+    [['sync', '--provisioner-url', PROVISIONER_URL, '--workspace', 'consumers'], /reserves the names of its core entities/],
+    [['sync', '--provisioner-url', PROVISIONER_URL, '--theme', '..'], /--theme: "\.\." is not a theme folder name/],
+    [['reconcile', '--workspace', '..'], /--workspace: "\.\." is not a valid workspace name/],
+    [['doctor', '--workspace', '..'], /--workspace: "\.\." is not a valid workspace name/],
     [['sync', '--provisioner-url', PROVISIONER_URL, '--header', 'no-colon-here'], /--header/],
     [['sync', '--provisioner-url', PROVISIONER_URL, '--header', 'X-A: b\r\nInjected: 1'], /--header/],
     [['sync', '--provisioner-url', PROVISIONER_URL, '--bogus'], /unknown option '--bogus'/],
