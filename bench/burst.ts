@@ -23,7 +23,7 @@ async function burst(options: { developers: number; concurrency: number; maxWrit
     const kong = sandbox.kong!;
     const stripe = sandbox.stripe!;
     const emails = Array.from({ length: options.developers }, (_, i) => `burst-${i}@example.com`);
-    for (const [i, email] of emails.entries()) kong.state.addDeveloper('default', { email, meta: { full_name: `Burst Developer ${i}` } });
+    const ids = new Map(emails.map((email, i) => [email, kong.state.addDeveloper('default', { email, meta: { full_name: `Burst Developer ${i}` } }).id]));
     // Warm the price cache with one read, then start from clean counters and a full bucket.
     await fetch(`${provisioner.url}/plans`);
     await new Promise((resolve) => setTimeout(resolve, 1100));
@@ -33,7 +33,7 @@ async function burst(options: { developers: number; concurrency: number; maxWrit
     const started = performance.now();
     let done = 0;
     const answers = await mapPool(emails, options.concurrency, async (email) => {
-      const answer = await postProvision(provisioner.url, email);
+      const answer = await postProvision(provisioner.url, email, ids.get(email)!);
       if (++done % 100 === 0) options.log(`${done}/${emails.length} provisioned, ${round((performance.now() - started) / 1000)} s`);
       return answer;
     });

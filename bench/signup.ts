@@ -117,8 +117,8 @@ export const signupScenario: BenchScenario = {
       const direct: number[] = [];
       for (let i = 0; i < count + 2; i++) {
         const email = `direct-${i}@example.com`;
-        sandbox.kong!.state.addDeveloper('default', { email, meta: { full_name: 'Direct Developer' } });
-        const answer = await postProvision(sandbox.provisioner!.url, email);
+        const { id } = sandbox.kong!.state.addDeveloper('default', { email, meta: { full_name: 'Direct Developer' } });
+        const answer = await postProvision(sandbox.provisioner!.url, email, id);
         if (answer.status !== 200) throw new Error(`POST /provision answered ${answer.status}: ${JSON.stringify(answer.body)}`);
         if (i >= 2) direct.push(answer.ms);
       }

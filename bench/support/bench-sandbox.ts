@@ -28,10 +28,14 @@ export async function startBenchSandbox(options: {
   return { sandbox, settings: sandbox.provisionerSettings!, provisioner: sandbox.provisioner!, close: () => sandbox.close() };
 }
 
-/** POST /provision as the browser does (JSON body with the email only); returns status and ms. */
-export async function postProvision(provisionerUrl: string, email: string): Promise<{ status: number; ms: number; body: unknown }> {
+/** POST /provision as the browser does (the email and Kong's developer id as the proof); returns status and ms. */
+export async function postProvision(provisionerUrl: string, email: string, developerId: string): Promise<{ status: number; ms: number; body: unknown }> {
   const started = performance.now();
-  const response = await fetch(`${provisionerUrl}/provision`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email }) });
+  const response = await fetch(`${provisionerUrl}/provision`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, developer_id: developerId }),
+  });
   const body: unknown = await response.json().catch(() => undefined);
   return { status: response.status, ms: performance.now() - started, body };
 }

@@ -265,6 +265,33 @@ describe('GET /plans, /healthz, /readyz', () => {
     expect(body.checks.kong?.ok).toBe(true);
   });
 
+  it('readyz: public status only, cached; the token holder gets a fresh probe with redacted messages', async () => {
+    let probes = 0;
+    const { app } = appWith({
+      readiness: [
+        {
+          name: 'kong',
+          check: async () => {
+            probes++;
+            throw new Error('cannot reach http://admin:pa55@kong.internal:8001 for GET /default/developers/ada@example.com');
+          },
+        },
+      ],
+      readyzToken: 'readyz-token-0123456789',
+    });
+    for (let i = 0; i < 3; i++) {
+      const response = await app.request('/readyz');
+      expect(response.status).toBe(503);
+      expect(await response.json()).toEqual({ status: 'not_ready' });
+    }
+    expect(probes).toBe(1);
+    const detailed = await app.request('/readyz', { headers: { authorization: 'Bearer readyz-token-0123456789' } });
+    expect(probes).toBe(2);
+    const text = await detailed.text();
+    expect(text).toContain('kong.internal');
+    expect(text).not.toMatch(/pa55|ada@example\.com/);
+  });
+
   it('answers unknown routes with a JSON 404', async () => {
     const { app } = appWith();
     const response = await app.request('/nope');

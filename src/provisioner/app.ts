@@ -151,11 +151,12 @@ export function createProvisionerApp(deps: ProvisionerAppDeps): Hono {
     ...(deps.readinessCacheMs === undefined ? {} : { cacheMs: deps.readinessCacheMs }),
   });
   app.get('/readyz', async (c) => {
-    const report = await readiness();
+    // Details name dependencies and their errors: only for whoever holds READYZ_TOKEN, who also gets a fresh probe.
+    const trusted = hasBearer(c.req.header('authorization'), deps.readyzToken);
+    const report = await readiness(trusted);
     const status = report.ready ? 200 : 503;
     c.header('cache-control', 'no-store');
-    // Details name dependencies and their errors: only for whoever holds READYZ_TOKEN.
-    if (!hasBearer(c.req.header('authorization'), deps.readyzToken)) {
+    if (!trusted) {
       const body: ReadyzPublicAnswer = { status: report.ready ? 'ready' : 'not_ready' };
       return c.json(body, status);
     }

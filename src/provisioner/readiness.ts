@@ -1,7 +1,8 @@
 /**
  * /readyz probes: every dependency checked in parallel with a timeout, the result cached for a
  * few seconds (and shared by concurrent requests) so a public endpoint cannot be used to make us
- * call Stripe, Kong and Moesif once per request. Messages are redacted (URL userinfo, emails).
+ * call Stripe, Kong and Moesif once per request; holders of READYZ_TOKEN may ask for a fresh
+ * probe. Messages are redacted (URL userinfo, emails).
  */
 import { redactText } from '../shared/redact.ts';
 
@@ -20,7 +21,7 @@ export interface ReadinessReport {
   problems: string;
 }
 
-export function createReadinessProbe(checks: ReadinessCheck[], options: { timeoutMs?: number; cacheMs?: number; now?: () => number } = {}): () => Promise<ReadinessReport> {
+export function createReadinessProbe(checks: ReadinessCheck[], options: { timeoutMs?: number; cacheMs?: number; now?: () => number } = {}): (fresh?: boolean) => Promise<ReadinessReport> {
   const timeoutMs = options.timeoutMs ?? 2000;
   const cacheMs = options.cacheMs ?? 5000;
   const now = options.now ?? Date.now;
@@ -46,9 +47,10 @@ export function createReadinessProbe(checks: ReadinessCheck[], options: { timeou
     };
   }
 
-  return () => {
+  /** `fresh`: probe now (a READYZ_TOKEN holder asking) and refresh the cache for everyone. */
+  return (fresh = false) => {
     const at = now();
-    if (!cached || at - cached.at >= cacheMs) cached = { at, report: probe() };
+    if (fresh || !cached || at - cached.at >= cacheMs) cached = { at, report: probe() };
     return cached.report;
   };
 }

@@ -50,6 +50,11 @@ function expectExactlyOnce(emails: readonly string[]): void {
 }
 
 /** A provisioner answer is a success or a clear error: {error: {code, message}}, never a stack. */
+/** The developer id Kong gave this email's signup: the page's proof. */
+function proofOf(email: string): string | undefined {
+  return rs.kong.state.getDeveloper('default', email)?.id;
+}
+
 function expectClearAnswer(answer: { status: number; body: unknown }): void {
   if (answer.status === 200) return;
   const error = (answer.body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
@@ -104,7 +109,7 @@ describe('faults at each step', () => {
         rs.moesif.faults.add({ kind: '500', times: Infinity, method: 'POST', path: '/v1/users', match: (r) => params(r).user_id === outageEmails[2] }),
       ];
 
-      const first = await Promise.all(emails.map((email) => provisionOverHttp(provisioner.url, email)));
+      const first = await Promise.all(emails.map((email) => provisionOverHttp(provisioner.url, email, proofOf(email))));
       first.forEach(expectClearAnswer);
       for (const { name, handle } of handles) expect(handle.fired, name).toBe(1);
       // The Stripe outages could not be papered over: those signups answered a clear 502.
@@ -115,7 +120,7 @@ describe('faults at each step', () => {
 
       outages.forEach((outage) => outage.remove());
       // Where the developer would retry (the page's retry, the event hook): once more.
-      const retried = await Promise.all(emails.map((email, i) => (first[i]?.status === 200 ? first[i] : provisionOverHttp(provisioner.url, email))));
+      const retried = await Promise.all(emails.map((email, i) => (first[i]?.status === 200 ? first[i] : provisionOverHttp(provisioner.url, email, proofOf(email)))));
       retried.forEach(expectClearAnswer);
 
       const report = await reconcileOnce();
@@ -166,7 +171,7 @@ describe('provisioner killed between steps, then restarted', () => {
         running = await spawnProvisioner(rs.env);
         const current = running;
         const handle = point.arm(() => current.kill(), id, point.email);
-        const answer = await provisionOverHttp(current.url, point.email);
+        const answer = await provisionOverHttp(current.url, point.email, proofOf(point.email));
         await current.exited;
         expect(handle.fired, point.left).toBe(1);
         expect(answer.status, `${point.left}: the caller saw the connection die`).toBe(0);
@@ -182,7 +187,7 @@ describe('provisioner killed between steps, then restarted', () => {
 
       // Restarted; the first developer retries (the page's retry); the rest wait for reconcile.
       running = await spawnProvisioner(rs.env);
-      expect(await provisionOverHttp(running.url, emails[0]!)).toMatchObject({ status: 200, body: { moesif: 'synced' } });
+      expect(await provisionOverHttp(running.url, emails[0]!, proofOf(emails[0]!))).toMatchObject({ status: 200, body: { moesif: 'synced' } });
       const report = await reconcileOnce();
       expect(report.failures).toEqual([]);
       // The developer left with a customer only got its subscription from reconcile.

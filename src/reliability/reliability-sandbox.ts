@@ -46,10 +46,14 @@ export async function startReliabilitySandbox(): Promise<ReliabilitySandbox> {
   return { sandbox, kong: sandbox.kong!, stripe: sandbox.stripe!, moesif: sandbox.moesif!, env, settings, close: () => sandbox.close() };
 }
 
-/** POST /provision with the browser's body; never throws (a dropped connection is status 0). */
-export async function provisionOverHttp(url: string, email: string): Promise<{ status: number; body: unknown }> {
+/**
+ * POST /provision with the browser's body (the email and, when given, Kong's developer id as the
+ * proof); never throws (a dropped connection is status 0).
+ */
+export async function provisionOverHttp(url: string, email: string, developerId?: string): Promise<{ status: number; body: unknown }> {
   try {
-    const response = await fetch(`${url}/provision`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email }) });
+    const body = developerId ? { email, developer_id: developerId } : { email };
+    const response = await fetch(`${url}/provision`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     return { status: response.status, body: await response.json().catch(() => undefined) };
   } catch (error) {
     return { status: 0, body: { dropped: (error as Error).message } };

@@ -52,6 +52,25 @@ export const FREE_PORTS: SandboxPorts = { kongAdmin: 0, kongPages: 0, kongPortal
 export const SANDBOX_STRIPE_KEY = 'sk_test_sandbox0000000000000000';
 export const SANDBOX_MOESIF_APP_ID = 'sandbox-moesif-application-id';
 export const SANDBOX_EVENT_HOOK_SECRET = 'sandbox-event-hook-secret-0000';
+export const SANDBOX_READYZ_TOKEN = 'sandbox-readyz-token-00000000';
+export const SANDBOX_LOG_HASH_KEY = 'sandbox-log-hash-key-000000000';
+
+/** Variables whose values are secrets: printed only when they hold the sandbox's own fakes. */
+export const SECRET_VARIABLES = ['STRIPE_SECRET_KEY', 'KONG_ADMIN_TOKEN', 'KONG_EVENT_HOOK_SECRET', 'MOESIF_APPLICATION_ID', 'READYZ_TOKEN', 'LOG_HASH_KEY'] as const;
+const SANDBOX_FAKES = new Set<string>([SANDBOX_STRIPE_KEY, SANDBOX_MOESIF_APP_ID, SANDBOX_EVENT_HOOK_SECRET, SANDBOX_READYZ_TOKEN, SANDBOX_LOG_HASH_KEY]);
+
+/**
+ * The sandbox environment as `NAME=value` pairs safe to print: a secret that is not one of the
+ * sandbox's fixed fakes is shown as a reference to the variable (`"$NAME"`), never its value.
+ */
+export function printableEnv(env: Record<string, string>): Array<[string, string]> {
+  return Object.entries(env).map(([name, value]) =>
+    (SECRET_VARIABLES as readonly string[]).includes(name) && !SANDBOX_FAKES.has(value) ? [name, `"$${name}"`] : [name, value],
+  );
+}
+
+/** Stripe live-mode keys (sk_live_, rk_live_, pk_live_...) open real money: the sandbox never takes one. */
+const LIVE_KEY = /^[a-z]{2}_live_/;
 export const DEFAULT_PLANS_FILE = fileURLToPath(new URL('../../plans.example.json', import.meta.url));
 
 export interface SandboxOptions {
@@ -59,9 +78,12 @@ export interface SandboxOptions {
   services?: readonly SandboxService[];
   /** Ports; 0 = a free port (tests). Default DEFAULT_PORTS. */
   ports?: Partial<SandboxPorts>;
-  /** `real` talks to Stripe test mode with STRIPE_SECRET_KEY from `env`. */
+  /** `real` talks to Stripe test mode with STRIPE_SECRET_KEY from `env`; the only way a credential is read from `env`. */
   stripe?: 'emulator' | 'real';
-  /** Where real-mode secrets and external URLs come from; default process.env. */
+  /**
+   * Where `--stripe real` reads STRIPE_SECRET_KEY, and where URLs of services the sandbox does not
+   * start come from; default process.env. No other credential is ever read from it.
+   */
   env?: NodeJS.ProcessEnv;
   plansFile?: string;
   /** Give the workspace an optional `plan` meta field (so the page shows a plan picker). Default true. */
@@ -106,7 +128,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const env = options.env ?? process.env;
   const log = options.log ?? (() => {});
   const stripeMode = options.stripe ?? 'emulator';
-  const realStripeKey = env.STRIPE_SECRET_KEY;
+  refuseLiveKeys(env, options.provisionerEnv);
+  // Credentials come from the environment only when the mode asks for the real service.
+  const realStripeKey = stripeMode === 'real' ? env.STRIPE_SECRET_KEY : undefined;
   if (stripeMode === 'real' && !realStripeKey?.startsWith('sk_test_') && !realStripeKey?.startsWith('rk_test_'))
     throw new SettingError('STRIPE_SECRET_KEY', '--stripe real needs a Stripe test-mode key (sk_test_… or rk_test_…)', 'export STRIPE_SECRET_KEY=sk_test_… from your Stripe dashboard (test mode), or drop --stripe real to use the emulator');
 
@@ -126,8 +150,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       stopping.push(() => moesif.close());
       log(`moesif emulator    ${moesif.url}`);
     }
-    const moesifUrl = moesif?.url ?? env.MOESIF_API_BASE;
-    const moesifAppId = moesif ? SANDBOX_MOESIF_APP_ID : env.MOESIF_APPLICATION_ID;
+    // Not started here: a Moesif emulator elsewhere (`npm start -- --services stripe,moesif`), never a real account.
+    const moesifUrl = moesif?.url ?? env.MOESIF_API_BASE ?? `http://127.0.0.1:${DEFAULT_PORTS.moesif}`;
+    const moesifAppId = SANDBOX_MOESIF_APP_ID;
 
     const stripe =
       services.has('stripe') && stripeMode === 'emulator' ? await startStripeEmulator({ ...options.stripeEmulator, port: ports.stripe }) : undefined;
@@ -154,15 +179,24 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const setEnv = (name: string, value: string | undefined) => {
       if (value !== undefined) providedEnv[name] = value;
     };
-    setEnv('STRIPE_SECRET_KEY', stripe ? SANDBOX_STRIPE_KEY : realStripeKey);
-    setEnv('STRIPE_API_BASE', stripe ? stripe.url : env.STRIPE_API_BASE);
+    if (stripeMode === 'real') {
+      setEnv('STRIPE_SECRET_KEY', realStripeKey);
+      setEnv('STRIPE_API_BASE', env.STRIPE_API_BASE);
+    } else {
+      // The emulator's fake key, also when the emulator runs elsewhere (another `npm start`).
+      setEnv('STRIPE_SECRET_KEY', SANDBOX_STRIPE_KEY);
+      setEnv('STRIPE_API_BASE', stripe?.url ?? env.STRIPE_API_BASE ?? `http://127.0.0.1:${DEFAULT_PORTS.stripe}`);
+    }
     setEnv('MOESIF_APPLICATION_ID', moesifAppId);
     setEnv('MOESIF_API_BASE', moesifUrl);
     setEnv('KONG_ADMIN_URL', kong?.adminUrl ?? env.KONG_ADMIN_URL);
-    setEnv('KONG_ADMIN_TOKEN', kong ? options.kongAdminToken : env.KONG_ADMIN_TOKEN);
+    // Only the token the sandbox itself set on its Kong emulator; never KONG_ADMIN_TOKEN from the shell.
+    setEnv('KONG_ADMIN_TOKEN', options.kongAdminToken);
     setEnv('KONG_WORKSPACE', 'default');
     setEnv('PLANS_FILE', options.plansFile ?? env.PLANS_FILE ?? DEFAULT_PLANS_FILE);
     setEnv('KONG_EVENT_HOOK_SECRET', SANDBOX_EVENT_HOOK_SECRET);
+    setEnv('READYZ_TOKEN', SANDBOX_READYZ_TOKEN);
+    setEnv('LOG_HASH_KEY', SANDBOX_LOG_HASH_KEY);
     setEnv('PORTAL_ORIGINS', kong?.portalUrl ?? env.PORTAL_ORIGINS);
     setEnv('PROVISION_RATE_LIMIT_PER_MINUTE', String(options.provisionRateLimitPerMinute ?? 600));
     // Caller overrides win, and CLIs pointed at the sandbox (env) see them too.
@@ -241,5 +275,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   } catch (error) {
     await closeAll();
     throw error;
+  }
+}
+
+/** No *_live_* Stripe key is used by the sandbox, whatever the mode; the message never shows the key. */
+function refuseLiveKeys(env: NodeJS.ProcessEnv, overrides: Record<string, string> | undefined): void {
+  for (const [source, value] of [
+    ['STRIPE_SECRET_KEY', env.STRIPE_SECRET_KEY],
+    ['provisionerEnv.STRIPE_SECRET_KEY', overrides?.STRIPE_SECRET_KEY],
+  ] as const) {
+    if (value !== undefined && LIVE_KEY.test(value.trim()))
+      throw new SettingError(source, 'is a Stripe live-mode key; the sandbox never uses live keys', 'unset it in this shell (the emulator needs no key) or use a test-mode key with --stripe real');
   }
 }

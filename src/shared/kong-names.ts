@@ -19,31 +19,38 @@ const CORE_ENTITIES = new Set([
   'ca_certificates', 'clustering_data_planes', 'parameters', 'vaults', 'key_sets', 'keys', 'filter_chains',
 ]);
 
+interface NameProblem {
+  message: string;
+  hint: string;
+}
+
+const CHARACTERS = 'use letters, digits, ".", "_", "~" or "-" (Kong\'s name rule)';
+
 /** Why `name` is not a usable workspace name, or undefined when it is. */
-export function workspaceNameProblem(name: string): string | undefined {
-  if (name === '') return 'is empty';
-  if (!UTF8_NAME.test(name)) return `"${name}" is not a valid workspace name: Kong accepts only letters, digits, ".", "-", "_", "~" (and non-ASCII letters)`;
-  if (DOT_SEGMENT.test(name)) return `"${name}" is not a valid workspace name: "." and ".." would address another path of the Admin API`;
-  if (CORE_ENTITIES.has(name)) return `"${name}" is not a valid workspace name: Kong reserves the names of its core entities`;
+export function workspaceNameProblem(name: string): NameProblem | undefined {
+  const message = `"${name}" is not a valid workspace name`;
+  if (!UTF8_NAME.test(name)) return { message, hint: CHARACTERS };
+  if (DOT_SEGMENT.test(name)) return { message, hint: '"." and ".." would address another path of the Admin API; use the workspace name as Kong shows it' };
+  if (CORE_ENTITIES.has(name)) return { message: `${message}: Kong reserves the names of its core entities`, hint: 'use the workspace name as Kong shows it' };
   return undefined;
 }
 
 /** Why `name` is not a usable theme folder name, or undefined when it is. */
-export function themeNameProblem(name: string): string | undefined {
-  if (name === '') return 'is empty';
-  if (!UTF8_NAME.test(name)) return `"${name}" is not a theme folder name: use letters, digits, ".", "-", "_" or "~"`;
-  if (DOT_SEGMENT.test(name)) return `"${name}" is not a theme folder name: "." and ".." are not folders under themes/`;
+export function themeNameProblem(name: string): NameProblem | undefined {
+  const message = `"${name}" is not a theme folder name`;
+  if (!UTF8_NAME.test(name)) return { message, hint: `${CHARACTERS} (the folder under themes/)` };
+  if (DOT_SEGMENT.test(name)) return { message, hint: '"." and ".." are not folders under themes/' };
   return undefined;
 }
 
 export function parseWorkspaceName(value: string, setting: string): string {
   const problem = workspaceNameProblem(value);
-  if (problem) throw new SettingError(setting, problem, 'use the workspace name as Kong shows it, e.g. default');
+  if (problem) throw new SettingError(setting, problem.message, problem.hint);
   return value;
 }
 
 export function parseThemeFolderName(value: string, setting: string): string {
   const problem = themeNameProblem(value);
-  if (problem) throw new SettingError(setting, problem, 'use the folder name under themes/, e.g. base');
+  if (problem) throw new SettingError(setting, problem.message, problem.hint);
   return value;
 }

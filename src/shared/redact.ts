@@ -5,12 +5,12 @@
 
 // scheme://anything-but-slash-or-space@ : the userinfo part of an absolute URL.
 const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^/\s@]*@/gi;
-const EMAIL = /[^\s"'<>()\\/:;,@]+@[^\s"'<>()\\/:;,@]+\.[^\s"'<>()\\/:;,@]+/g;
+const EMAIL = /[^\s"'<>()[\]\\/:;,@]+@[^\s"'<>()[\]\\/:;,@]+\.[^\s"'<>()[\]\\/:;,@]+/g;
 // /developers/<email or id> (and what follows in the same path segment).
-const DEVELOPER_PATH = /(\/developers\/)[^\s/?#"']+/gi;
+const DEVELOPER_PATH = /(\/developers\/)[^\s/?#"':,)]+/gi;
 
 export function redactUserinfo(text: string): string {
-  return text.replace(USERINFO, '$1***@');
+  return text.replace(USERINFO, '$1[redacted]@');
 }
 
 /** Userinfo, developer paths and emails replaced; what remains still says what failed. */

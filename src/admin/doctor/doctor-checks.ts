@@ -32,6 +32,8 @@ export interface DoctorInputs {
   themeDir?: string;
   timeoutMs?: number;
   fetch?: typeof fetch;
+  /** READYZ_TOKEN: unlocks the provisioner's /readyz details (and a fresh probe). */
+  readyzToken?: string;
 }
 
 export interface DoctorState extends DoctorInputs {
@@ -165,13 +167,16 @@ const provisioner: Check<DoctorState> = {
     const fix = `start it (npm run provisioner) or pass --provisioner-url with its address`;
     let response: Response;
     try {
-      response = await (state.fetch ?? fetch)(url, { signal: AbortSignal.timeout(state.timeoutMs ?? 5000) });
+      const headers: Record<string, string> = state.readyzToken ? { authorization: `Bearer ${state.readyzToken}` } : {};
+      response = await (state.fetch ?? fetch)(url, { headers, signal: AbortSignal.timeout(state.timeoutMs ?? 5000) });
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
       return fail(`cannot reach ${url} (${cause})`, fix);
     }
     const text = await response.text();
     if (response.ok) return pass(`${url} answered ${response.status}`);
+    if (!state.readyzToken)
+      return fail(`${url} answered ${response.status}: ${text.slice(0, 300)}`, 'set READYZ_TOKEN (the provisioner\'s) so the answer names the failing dependency');
     return fail(`${url} answered ${response.status}: ${text.slice(0, 300)}`, 'the answer names the failing dependency; fix its setting in the provisioner and restart it');
   },
 };

@@ -43,6 +43,8 @@ beforeAll(async () => {
     KONG_ADMIN_URL: kongAdmin.url,
     PLANS_FILE: 'plans.example.json',
     KONG_EVENT_HOOK_SECRET: SECRET,
+    // doctor sends the provisioner's READYZ_TOKEN, so /readyz names the failing dependency.
+    READYZ_TOKEN: 'doctor-readyz-token-000000',
   };
   provisioner = await startProvisioner(await loadProvisionerSettings(env), { port: 0, logger: silentLogger });
   await install();

@@ -57,7 +57,8 @@ export async function doctorInputsFromEnv(env: NodeJS.ProcessEnv, options: Docto
   const plans = plansPath
     ? await loadPlansFile(plansPath).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))
     : new SettingError('PLANS_FILE', 'is not set', 'set PLANS_FILE (or pass --plans) to the plans file the provisioner uses');
-  return { kong, provisionerUrl, stripe, plans, moesif, timeoutMs, ...(options.themeDir ? { themeDir: options.themeDir } : {}) };
+  const readyzToken = env.READYZ_TOKEN?.trim();
+  return { kong, provisionerUrl, stripe, plans, moesif, timeoutMs, ...(options.themeDir ? { themeDir: options.themeDir } : {}), ...(readyzToken ? { readyzToken } : {}) };
 }
 
 export async function runDoctor(inputs: DoctorInputs, onResult?: (result: CheckResult) => void): Promise<CheckResult[]> {

@@ -35,7 +35,7 @@ export function reconcileProgram(): Command {
       `
 Environment (the provisioner's settings): STRIPE_SECRET_KEY, STRIPE_API_BASE, STRIPE_MAX_WRITES_PER_SECOND,
   MOESIF_APPLICATION_ID, MOESIF_API_BASE, MOESIF_COMPANY_ID_SOURCE, KONG_ADMIN_URL, KONG_ADMIN_TOKEN,
-  KONG_ADMIN_TOKEN_FILE, KONG_WORKSPACE, PLANS_FILE, PROVISION_STATUSES (default approved,pending,unverified).
+  KONG_ADMIN_TOKEN_FILE, KONG_WORKSPACE, PLANS_FILE, PROVISION_STATUSES (default approved).
 
 Exit status: 0 when every provisionable developer is whole, 1 when any failed (each listed with its reason).
 

@@ -30,6 +30,8 @@ beforeAll(async () => {
     MOESIF_API_BASE: moesif.url,
     KONG_ADMIN_URL: kong.adminUrl,
     PLANS_FILE: 'plans.example.json',
+    // The seeded portal has pending developers that these cases expect billed (the default is approved only).
+    PROVISION_STATUSES: 'approved,pending,unverified',
   };
 });
 afterAll(async () => {

@@ -14,13 +14,13 @@ function environmentHelp(): string {
     'Environment (validated at start; a bad value stops it and names the variable):',
     ...lines,
     '',
-    'Endpoints: GET /healthz, GET /readyz, GET /plans, POST /provision {"email"}, POST /kong/events',
+    'Endpoints: GET /healthz, GET /readyz ({status}; details with READYZ_TOKEN), GET /plans, POST /provision {"email","developer_id"}, POST /kong/events',
     '',
     'Examples:',
     '  STRIPE_SECRET_KEY=sk_test_... MOESIF_APPLICATION_ID=... KONG_ADMIN_URL=http://127.0.0.1:8001 \\',
     '  PLANS_FILE=plans.json PORTAL_ORIGINS=http://localhost:8003 npm run provisioner',
     '  npm run provisioner -- --port 9000',
-    '  curl -s -X POST http://127.0.0.1:8787/provision -H "content-type: application/json" -d \'{"email":"ada@example.com"}\'',
+    '  curl -s -X POST http://127.0.0.1:8787/provision -H "content-type: application/json" -d \'{"email":"ada@example.com","developer_id":"<developer.id from Kong>"}\'',
   ].join('\n');
 }
 

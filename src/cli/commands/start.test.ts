@@ -41,7 +41,8 @@ describe('portal-monetization start: bad input', () => {
       const errors: string[] = [];
       vi.spyOn(console, 'error').mockImplementation((line: string) => errors.push(line));
       expect(await run(['--stripe', 'real'])).toBe(1);
-      expect(errors.join('\n')).toContain('STRIPE_SECRET_KEY: --stripe real needs a Stripe test-mode key');
+      // A live key is refused before anything else, in every mode.
+      expect(errors.join('\n')).toContain('STRIPE_SECRET_KEY: is a Stripe live-mode key; the sandbox never uses live keys');
       expect(errors.join('\n')).not.toContain('sk_live_notallowedhere');
     } finally {
       if (previous === undefined) delete process.env.STRIPE_SECRET_KEY;

@@ -3,7 +3,7 @@
  */
 import { Option } from 'commander';
 import pc from 'picocolors';
-import { SANDBOX_SERVICES, startSandbox, type SandboxPorts, type SandboxService } from '../../sandbox/start-sandbox.ts';
+import { printableEnv, SANDBOX_SERVICES, startSandbox, type SandboxPorts, type SandboxService } from '../../sandbox/start-sandbox.ts';
 import { Command, InvalidArgumentError, parseArgs } from '../command-line.ts';
 import { reportFatal } from '../main.ts';
 
@@ -110,10 +110,8 @@ export async function run(argv: string[]): Promise<number> {
   } else console.log(`${pc.green('ready')}.`);
   if (sandbox.stripe) console.log(`  Stripe state:     ${sandbox.stripe.url}/_emulator/state`);
   if (sandbox.moesif) console.log(`  Moesif users:     ${sandbox.moesif.url}/_emulator/users`);
-  // Sandbox credentials are fake and safe to show; a real Stripe key (--stripe real) never is.
-  const shown = Object.entries(sandbox.env).filter(([name]) => flags.stripe === 'emulator' || name !== 'STRIPE_SECRET_KEY');
   console.log(`  other commands (doctor, reconcile, sync) against it, in another shell:`);
-  console.log(pc.dim(`    export ${shown.map(([name, value]) => `${name}=${value}`).join(' ')}`));
+  console.log(pc.dim(`    ${exportLine(sandbox.env)}`));
   console.log(pc.dim('Ctrl-C stops everything.'));
 
   await new Promise<void>((resolve) => {
@@ -124,6 +122,14 @@ export async function run(argv: string[]): Promise<number> {
   console.log('\nstopping…');
   await sandbox.close();
   return 0;
+}
+
+/**
+ * The `export …` line for other shells. The sandbox's fixed fake credentials are safe to show; a
+ * real secret (the --stripe real key) appears as a reference to the variable, never its value.
+ */
+export function exportLine(env: Record<string, string>): string {
+  return `export ${printableEnv(env).map(([name, value]) => `${name}=${value}`).join(' ')}`;
 }
 
 function camel(flag: string): string {
