@@ -23,6 +23,7 @@ import { FaultInjector, type FaultDecision } from '../faults/fault-injector.ts';
 import { RequestCounters } from '../faults/request-counters.ts';
 import type { FetchHandler, RunningService } from '../running-service.ts';
 import { MoesifStore, type JsonObject, type MoesifCompany, type MoesifUser } from './moesif-store.ts';
+import { UsageBilling, type FlushResult, type UsageBillingSettings } from './usage-billing.ts';
 
 export { deepMerge, MoesifStore, type MoesifCompany, type MoesifEvent, type MoesifUser } from './moesif-store.ts';
 
@@ -58,6 +59,13 @@ export const DEFAULT_MOESIF_KNOBS: MoesifEmulatorKnobs = {
 
 export interface MoesifEmulatorOptions extends Partial<MoesifEmulatorKnobs> {
   now?: () => number;
+  /** Report usage to Stripe (Moesif's Stripe integration); can also be set later with configureBilling. */
+  billing?: BillingOptions;
+}
+
+export interface BillingOptions extends UsageBillingSettings {
+  /** Flush on a timer every this many ms (0 or unset: only on flushUsage() / POST /_emulator/flush). */
+  flushIntervalMs?: number;
 }
 
 export interface MoesifEmulator {
@@ -68,8 +76,14 @@ export interface MoesifEmulator {
   counters: RequestCounters;
   knobs(): MoesifEmulatorKnobs;
   configure(knobs: Partial<MoesifEmulatorKnobs>): void;
-  /** Empties users, companies, events, counters and fault rules; knobs go back to the creation options. */
+  /** Empties users, companies, events, counters, fault rules and billing state; knobs go back to the creation options. */
   reset(): void;
+  /** Turns usage reporting to Stripe on (or off with undefined), replacing any earlier setting. */
+  configureBilling(options: BillingOptions | undefined): void;
+  /** The usage reporter, when billing is configured. */
+  billing(): UsageBilling | undefined;
+  /** Reports the calls not yet reported: one Stripe meter event per company. */
+  flushUsage(): Promise<FlushResult>;
   close(): void;
 }
 
@@ -133,7 +147,7 @@ const ROUTES = ['/v1/users', '/v1/users/batch', '/v1/companies', '/v1/companies/
 type Route = (typeof ROUTES)[number];
 
 export function createMoesifEmulator(options: MoesifEmulatorOptions = {}): MoesifEmulator {
-  const { now = Date.now, ...initial } = options;
+  const { now = Date.now, billing: _billing, ...initial } = options;
   const store = new MoesifStore();
   const counters = new RequestCounters();
   const faults = new FaultInjector<MoesifFaultKind>(MOESIF_FAULT_KINDS);
@@ -227,6 +241,21 @@ export function createMoesifEmulator(options: MoesifEmulatorOptions = {}): Moesi
     return answer(status);
   }
 
+  let billing: UsageBilling | undefined;
+  let flushTimer: NodeJS.Timeout | undefined;
+  const configureBilling = (billingOptions: BillingOptions | undefined) => {
+    clearInterval(flushTimer);
+    flushTimer = undefined;
+    billing = billingOptions ? new UsageBilling(store, billingOptions) : undefined;
+    if (billing && billingOptions?.flushIntervalMs) {
+      const reporter = billing;
+      // A failed flush keeps its batches for the next tick; nothing to do with the error here.
+      flushTimer = setInterval(() => void reporter.flush().catch(() => undefined), billingOptions.flushIntervalMs);
+      flushTimer.unref();
+    }
+  };
+  configureBilling(options.billing);
+
   const app = new Hono();
   const emulator: MoesifEmulator = {
     app,
@@ -244,8 +273,16 @@ export function createMoesifEmulator(options: MoesifEmulatorOptions = {}): Moesi
       counters.reset();
       faults.clear();
       knobs.reset();
+      billing?.clear();
+    },
+    configureBilling,
+    billing: () => billing,
+    flushUsage() {
+      if (!billing) return Promise.reject(new Error('usage billing is not configured on the Moesif emulator'));
+      return billing.flush();
     },
     close() {
+      clearInterval(flushTimer);
       held.releaseAll();
     },
   };
@@ -282,6 +319,20 @@ function mountEmulatorRoutes(emulator: MoesifEmulator): void {
     const userId = c.req.query('user_id');
     const companyId = c.req.query('company_id');
     return c.json(store.events.filter((event) => (userId === undefined || event.user_id === userId) && (companyId === undefined || event.company_id === companyId)));
+  });
+  app.post('/_emulator/flush', async (c) => {
+    if (!emulator.billing()) return c.json(emulatorError('usage billing is not configured (configureBilling / the billing option)'), 409);
+    try {
+      return c.json(await emulator.flushUsage());
+    } catch (error) {
+      return c.json(emulatorError(`flush failed: ${(error as Error).message}`), 502);
+    }
+  });
+  app.get('/_emulator/billing', (c) => {
+    const billing = emulator.billing();
+    if (!billing) return c.json({ configured: false });
+    const { stripeSecretKey: _key, ...settings } = billing.settings;
+    return c.json({ configured: true, settings, reported: billing.reported });
   });
   mountControlRoutes(emulator, {
     partialKnobs: knobsSchema.partial(),
