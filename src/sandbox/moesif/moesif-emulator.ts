@@ -10,11 +10,7 @@ import { z } from 'zod';
 import { dropConnection, hangThenDrop, sleep } from '../faults/connection-faults.ts';
 import {
   EmulatorKnobs,
-  emulatorError,
-  faultRuleFields,
-  faultRuleFromJson,
   HeldRequests,
-  mountControlRoutes,
   randomFaultKnobFields,
   serveEmulator,
   withControlRoutes,
@@ -23,6 +19,7 @@ import { FaultInjector, type FaultDecision } from '../faults/fault-injector.ts';
 import { RequestCounters } from '../faults/request-counters.ts';
 import type { FetchHandler, RunningService } from '../running-service.ts';
 import { MoesifStore, type JsonObject, type MoesifCompany, type MoesifUser } from './moesif-store.ts';
+import { mountEmulatorRoutes } from './moesif-emulator-routes.ts';
 import { UsageBilling, type FlushResult, type UsageBillingSettings } from './usage-billing.ts';
 
 export { deepMerge, MoesifStore, type MoesifCompany, type MoesifEvent, type MoesifUser } from './moesif-store.ts';
@@ -286,63 +283,8 @@ export function createMoesifEmulator(options: MoesifEmulatorOptions = {}): Moesi
       held.releaseAll();
     },
   };
-  mountEmulatorRoutes(emulator);
+  mountEmulatorRoutes(emulator, knobsSchema.partial());
   return emulator;
-}
-
-const faultRuleSchema = z
-  .object({
-    ...faultRuleFields(MOESIF_FAULT_KINDS),
-    /** Only bodies whose user_id equals this (batch bodies: any element). */
-    userId: z.string().optional(),
-  })
-  .strict();
-
-function mentionsUser(body: unknown, userId: string): boolean {
-  const items = Array.isArray(body) ? body : [body];
-  return items.some((item) => typeof item === 'object' && item !== null && (item as { user_id?: unknown }).user_id === userId);
-}
-
-function mountEmulatorRoutes(emulator: MoesifEmulator): void {
-  const { app, store } = emulator;
-  app.get('/_emulator/users', (c) => c.json([...store.users.values()]));
-  app.get('/_emulator/users/:id', (c) => {
-    const user = store.users.get(c.req.param('id'));
-    return user ? c.json(user) : c.json(emulatorError(`No user ${c.req.param('id')}`), 404);
-  });
-  app.get('/_emulator/companies', (c) => c.json([...store.companies.values()]));
-  app.get('/_emulator/companies/:id', (c) => {
-    const company = store.companies.get(c.req.param('id'));
-    return company ? c.json(company) : c.json(emulatorError(`No company ${c.req.param('id')}`), 404);
-  });
-  app.get('/_emulator/events', (c) => {
-    const userId = c.req.query('user_id');
-    const companyId = c.req.query('company_id');
-    return c.json(store.events.filter((event) => (userId === undefined || event.user_id === userId) && (companyId === undefined || event.company_id === companyId)));
-  });
-  app.post('/_emulator/flush', async (c) => {
-    if (!emulator.billing()) return c.json(emulatorError('usage billing is not configured (configureBilling / the billing option)'), 409);
-    try {
-      return c.json(await emulator.flushUsage());
-    } catch (error) {
-      return c.json(emulatorError(`flush failed: ${(error as Error).message}`), 502);
-    }
-  });
-  app.get('/_emulator/billing', (c) => {
-    const billing = emulator.billing();
-    if (!billing) return c.json({ configured: false });
-    const { stripeSecretKey: _key, ...settings } = billing.settings;
-    return c.json({ configured: true, settings, reported: billing.reported });
-  });
-  mountControlRoutes(emulator, {
-    partialKnobs: knobsSchema.partial(),
-    faultRule: faultRuleSchema,
-    toFaultRule: ({ userId, ...json }) => {
-      const rule = faultRuleFromJson(json);
-      if (userId !== undefined) rule.match = (request) => mentionsUser(request.params, userId);
-      return rule;
-    },
-  });
 }
 
 export interface RunningMoesifEmulator extends RunningService, Omit<MoesifEmulator, 'close'> {}
