@@ -9,12 +9,12 @@ import { MOESIF_FAULT_KINDS, type MoesifEmulator, type MoesifEmulatorKnobs } fro
 // Built on first use: this module and moesif-emulator.ts import each other.
 const faultRuleSchema = () =>
   z
-  .object({
-    ...faultRuleFields(MOESIF_FAULT_KINDS),
-    /** Only bodies whose user_id equals this (batch bodies: any element). */
-    userId: z.string().optional(),
-  })
-  .strict();
+    .object({
+      ...faultRuleFields(MOESIF_FAULT_KINDS),
+      /** Only bodies whose user_id equals this (batch bodies: any element). */
+      userId: z.string().optional(),
+    })
+    .strict();
 
 function mentionsUser(body: unknown, userId: string): boolean {
   const items = Array.isArray(body) ? body : [body];
