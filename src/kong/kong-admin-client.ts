@@ -3,6 +3,7 @@
  * TLS and how Kong answers errors. Used by sync, the provisioner, reconcile and doctor.
  */
 import { Agent, fetch as undiciFetch } from 'undici';
+import { backoffMs, delay, httpError, networkError, parseJson } from './kong-http-support.ts';
 import { KongError } from './kong-errors.ts';
 import type { KongDeveloper, KongEventHook, KongFile, KongPage, KongPlugin, KongPluginInput, KongWorkspace } from './kong-types.ts';
 
@@ -26,7 +27,6 @@ export interface KongAdminClientOptions {
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 const RETRYABLE_METHODS = new Set<Method>(['GET', 'PUT', 'PATCH', 'DELETE']);
-const TLS_CODES = /CERT|SELF_SIGNED|ERR_TLS|ERR_SSL|UNABLE_TO_VERIFY|EPROTO/;
 
 export interface RequestOptions {
   body?: unknown;
@@ -97,7 +97,7 @@ export class KongAdminClient {
         };
         response = this.dispatcher ? await undiciFetch(url, { ...init, dispatcher: this.dispatcher }) : await fetch(url, init);
       } catch (error) {
-        const failure = this.networkError(error, method, path);
+        const failure = networkError(this.adminUrl, error, method, path);
         if (failure.code === 'kong_unreachable' && attempt < attempts) {
           await delay(backoffMs(attempt));
           continue;
@@ -110,7 +110,7 @@ export class KongAdminClient {
         await delay(backoffMs(attempt));
         continue;
       }
-      if (response.status >= 400) throw this.httpError(response.status, body, method, path);
+      if (response.status >= 400) throw httpError(response.status, body, method, path);
       return { status: response.status, body: body as T };
     }
   }
@@ -268,42 +268,6 @@ export class KongAdminClient {
       throw error;
     }
   }
-
-  // ---- errors ------------------------------------------------------------------------------
-
-  private networkError(error: unknown, method: string, path: string): KongError {
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    const code = cause?.code ?? (error as { code?: string }).code ?? (error as Error).name;
-    if (code && TLS_CODES.test(code))
-      return new KongError('kong_tls', `TLS error talking to the Kong Admin API at ${this.adminUrl} (${code})`, {
-        method,
-        path,
-        hint: 'if Kong uses a self-signed certificate, pass --insecure; otherwise check the certificate and KONG_ADMIN_URL',
-        cause: error,
-      });
-    const reason = (error as Error).name === 'TimeoutError' ? 'timed out' : code || (error as Error).message;
-    return new KongError('kong_unreachable', `cannot reach the Kong Admin API at ${this.adminUrl} (${reason})`, {
-      method,
-      path,
-      hint: 'check KONG_ADMIN_URL and that Kong is running and reachable from here',
-      cause: error,
-    });
-  }
-
-  private httpError(status: number, body: unknown, method: string, path: string): KongError {
-    const kongMessage = describeBody(body);
-    const where = `${method} ${path}`;
-    if (status === 401 || status === 403)
-      return new KongError('kong_unauthorized', `Kong rejected the admin token (${status} on ${where}${kongMessage ? `: ${kongMessage}` : ''})`, {
-        status,
-        method,
-        path,
-        body,
-        hint: 'token rejected: check KONG_ADMIN_TOKEN (or KONG_ADMIN_TOKEN_FILE) and its RBAC role, which needs read and write on /files',
-      });
-    const code = status === 404 ? 'kong_not_found' : status === 409 ? 'kong_conflict' : status === 400 ? 'kong_bad_request' : 'kong_http';
-    return new KongError(code, `Kong answered ${status} to ${where}${kongMessage ? `: ${kongMessage}` : ''}`, { status, method, path, body });
-  }
 }
 
 /** The offset of the following page: `offset`, or (gateways that omit it) the one inside `next`. */
@@ -328,30 +292,4 @@ async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
 /** Files are addressed by their unencoded path (slashes kept); only unsafe characters are escaped. */
 function filePath(path: string): string {
   return path.split('/').map(encodeURIComponent).join('/');
-}
-
-function parseJson(text: string): unknown {
-  if (!text) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
-function describeBody(body: unknown): string {
-  if (body && typeof body === 'object') {
-    const { message, fields } = body as { message?: unknown; fields?: unknown };
-    const parts = [typeof message === 'string' ? message : '', fields ? JSON.stringify(fields) : ''].filter(Boolean);
-    return parts.join(' ');
-  }
-  return typeof body === 'string' ? body.slice(0, 200) : '';
-}
-
-function backoffMs(attempt: number): number {
-  return 200 * 3 ** (attempt - 1);
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

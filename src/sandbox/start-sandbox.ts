@@ -220,6 +220,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       log(`stripe catalog     ${catalog.rows.filter((r) => r.kind === 'price').length} plans from ${providedEnv.PLANS_FILE} (${catalog.writes} writes)`);
     }
 
+    if (moesif && stripe) {
+      // Moesif's Stripe integration: metered calls go to the Stripe emulator's meter (the plans file's first).
+      const plans = await loadPlansFile(providedEnv.PLANS_FILE as string);
+      moesif.configureBilling({
+        stripeApiBase: stripe.url,
+        stripeSecretKey: SANDBOX_STRIPE_KEY,
+        eventName: plans.meters[0]?.event_name ?? 'api_calls',
+        companyIdSource: providedEnv.MOESIF_COMPANY_ID_SOURCE === 'customer' ? 'customer' : 'subscription',
+        flushIntervalMs: 60_000,
+      });
+    }
+
     const launchProvisioner = async (): Promise<RunningProvisioner> => {
       provisionerSettings ??= await loadProvisionerSettings({ PROVISIONER_PORT: String(ports.provisioner), ...providedEnv });
       const running = await startProvisioner(provisionerSettings, {

@@ -117,6 +117,25 @@ describe('proxy /test-service with key-auth', () => {
     await admin('DELETE', `/default/developers/${blocked.id}/plugins/${plugin.body.id}`);
   });
 
+  it('names the Moesif user like the plugin: user_id_header, then custom id, then username', async () => {
+    const custom = kong.state.addDeveloper('default', { email: 'custom@example.com', key: 'k-custom', custom_id: 'crm-7' });
+    const moesifPlugin = [...kong.state.requireWs('default').plugins.values()].find((p) => p.name === 'moesif');
+    if (!moesifPlugin) throw new Error('no moesif plugin');
+    await kong.settle();
+    collector.received.length = 0;
+    const echoed = (await (await fetch(`${kong.proxyUrl}/test-service`, { headers: { apikey: 'k-custom' } })).json()) as { headers: Record<string, string> };
+    expect(echoed.headers['x-consumer-custom-id']).toBe('crm-7');
+    moesifPlugin.config.user_id_header = 'x-user';
+    try {
+      await fetch(`${kong.proxyUrl}/test-service`, { headers: { apikey: key, 'x-user': 'someone-else' } });
+    } finally {
+      moesifPlugin.config.user_id_header = null;
+    }
+    await kong.settle();
+    expect(collector.received.map((post) => (post.body as [{ user_id: string }])[0].user_id)).toEqual(['crm-7', 'someone-else']);
+    kong.state.deleteDeveloper('default', custom.id);
+  });
+
   it('answers 404 like Kong for paths no route matches', async () => {
     const response = await fetch(`${kong.proxyUrl}/other`, { headers: { apikey: key } });
     expect(response.status).toBe(404);

@@ -98,10 +98,11 @@ function terminate(state: KongEmulatorState, workspace: string, consumerId: stri
 
 const DEFAULT_MESSAGES: Record<number, string> = { 402: 'Payment required', 403: 'Forbidden', 429: 'API rate limit exceeded', 503: 'Service unavailable' };
 
-/** What key-auth sets upstream: no X-Consumer-Custom-ID, since developer consumers have none. */
+/** What key-auth sets upstream; X-Consumer-Custom-ID only when the consumer has one. */
 function consumerHeaders(consumer: KongConsumer, credentialId: string): Record<string, string> {
   return {
     'x-consumer-id': consumer.id,
+    ...(consumer.custom_id ? { 'x-consumer-custom-id': consumer.custom_id } : {}),
     'x-consumer-username': consumer.username,
     'x-credential-identifier': credentialId,
   };
@@ -116,8 +117,11 @@ async function reportToMoesif(
   upstreamHeaders: Record<string, string>,
   answer: { status: number; body: unknown },
 ): Promise<void> {
-  // The plugin's user id order: custom id, then username, then consumer id.
-  const userId = upstreamHeaders['x-consumer-custom-id'] ?? upstreamHeaders['x-consumer-username'] ?? upstreamHeaders['x-consumer-id'];
+  // The plugin's user id order: its user_id_header request header, custom id, username, consumer id.
+  const plugin = [...(state.ws('default')?.plugins.values() ?? [])].find((p) => p.name === 'moesif' && p.enabled && !p.consumer);
+  if (!plugin) return; // no Moesif plugin on the gateway: nothing is logged
+  const header = typeof plugin.config.user_id_header === 'string' && plugin.config.user_id_header !== '' ? c.req.header(plugin.config.user_id_header) : undefined;
+  const userId = header ?? upstreamHeaders['x-consumer-custom-id'] ?? upstreamHeaders['x-consumer-username'] ?? upstreamHeaders['x-consumer-id'];
   const requestHeaders = Object.fromEntries(Object.entries(c.req.header()).filter(([name]) => name !== 'apikey'));
   const event = {
     request: { time: started.toISOString(), uri: c.req.url, verb: c.req.method, headers: requestHeaders, ip_address: '127.0.0.1' },

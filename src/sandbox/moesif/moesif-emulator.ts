@@ -10,11 +10,7 @@ import { z } from 'zod';
 import { dropConnection, hangThenDrop, sleep } from '../faults/connection-faults.ts';
 import {
   EmulatorKnobs,
-  emulatorError,
-  faultRuleFields,
-  faultRuleFromJson,
   HeldRequests,
-  mountControlRoutes,
   randomFaultKnobFields,
   serveEmulator,
   withControlRoutes,
@@ -23,6 +19,8 @@ import { FaultInjector, type FaultDecision } from '../faults/fault-injector.ts';
 import { RequestCounters } from '../faults/request-counters.ts';
 import type { FetchHandler, RunningService } from '../running-service.ts';
 import { MoesifStore, type JsonObject, type MoesifCompany, type MoesifUser } from './moesif-store.ts';
+import { mountEmulatorRoutes } from './moesif-emulator-routes.ts';
+import { UsageBilling, type FlushResult, type UsageBillingSettings } from './usage-billing.ts';
 
 export { deepMerge, MoesifStore, type MoesifCompany, type MoesifEvent, type MoesifUser } from './moesif-store.ts';
 
@@ -58,6 +56,13 @@ export const DEFAULT_MOESIF_KNOBS: MoesifEmulatorKnobs = {
 
 export interface MoesifEmulatorOptions extends Partial<MoesifEmulatorKnobs> {
   now?: () => number;
+  /** Report usage to Stripe (Moesif's Stripe integration); can also be set later with configureBilling. */
+  billing?: BillingOptions;
+}
+
+export interface BillingOptions extends UsageBillingSettings {
+  /** Flush on a timer every this many ms (0 or unset: only on flushUsage() / POST /_emulator/flush). */
+  flushIntervalMs?: number;
 }
 
 export interface MoesifEmulator {
@@ -68,8 +73,14 @@ export interface MoesifEmulator {
   counters: RequestCounters;
   knobs(): MoesifEmulatorKnobs;
   configure(knobs: Partial<MoesifEmulatorKnobs>): void;
-  /** Empties users, companies, events, counters and fault rules; knobs go back to the creation options. */
+  /** Empties users, companies, events, counters, fault rules and billing state; knobs go back to the creation options. */
   reset(): void;
+  /** Turns usage reporting to Stripe on (or off with undefined), replacing any earlier setting. */
+  configureBilling(options: BillingOptions | undefined): void;
+  /** The usage reporter, when billing is configured. */
+  billing(): UsageBilling | undefined;
+  /** Reports the calls not yet reported: one Stripe meter event per company. */
+  flushUsage(): Promise<FlushResult>;
   close(): void;
 }
 
@@ -133,7 +144,7 @@ const ROUTES = ['/v1/users', '/v1/users/batch', '/v1/companies', '/v1/companies/
 type Route = (typeof ROUTES)[number];
 
 export function createMoesifEmulator(options: MoesifEmulatorOptions = {}): MoesifEmulator {
-  const { now = Date.now, ...initial } = options;
+  const { now = Date.now, billing: _billing, ...initial } = options;
   const store = new MoesifStore();
   const counters = new RequestCounters();
   const faults = new FaultInjector<MoesifFaultKind>(MOESIF_FAULT_KINDS);
@@ -227,6 +238,21 @@ export function createMoesifEmulator(options: MoesifEmulatorOptions = {}): Moesi
     return answer(status);
   }
 
+  let billing: UsageBilling | undefined;
+  let flushTimer: NodeJS.Timeout | undefined;
+  const configureBilling = (billingOptions: BillingOptions | undefined) => {
+    clearInterval(flushTimer);
+    flushTimer = undefined;
+    billing = billingOptions ? new UsageBilling(store, billingOptions) : undefined;
+    if (billing && billingOptions?.flushIntervalMs) {
+      const reporter = billing;
+      // A failed flush keeps its batches for the next tick; nothing to do with the error here.
+      flushTimer = setInterval(() => void reporter.flush().catch(() => undefined), billingOptions.flushIntervalMs);
+      flushTimer.unref();
+    }
+  };
+  configureBilling(options.billing);
+
   const app = new Hono();
   const emulator: MoesifEmulator = {
     app,
@@ -244,54 +270,21 @@ export function createMoesifEmulator(options: MoesifEmulatorOptions = {}): Moesi
       counters.reset();
       faults.clear();
       knobs.reset();
+      billing?.clear();
+    },
+    configureBilling,
+    billing: () => billing,
+    flushUsage() {
+      if (!billing) return Promise.reject(new Error('usage billing is not configured on the Moesif emulator'));
+      return billing.flush();
     },
     close() {
+      clearInterval(flushTimer);
       held.releaseAll();
     },
   };
-  mountEmulatorRoutes(emulator);
+  mountEmulatorRoutes(emulator, knobsSchema.partial());
   return emulator;
-}
-
-const faultRuleSchema = z
-  .object({
-    ...faultRuleFields(MOESIF_FAULT_KINDS),
-    /** Only bodies whose user_id equals this (batch bodies: any element). */
-    userId: z.string().optional(),
-  })
-  .strict();
-
-function mentionsUser(body: unknown, userId: string): boolean {
-  const items = Array.isArray(body) ? body : [body];
-  return items.some((item) => typeof item === 'object' && item !== null && (item as { user_id?: unknown }).user_id === userId);
-}
-
-function mountEmulatorRoutes(emulator: MoesifEmulator): void {
-  const { app, store } = emulator;
-  app.get('/_emulator/users', (c) => c.json([...store.users.values()]));
-  app.get('/_emulator/users/:id', (c) => {
-    const user = store.users.get(c.req.param('id'));
-    return user ? c.json(user) : c.json(emulatorError(`No user ${c.req.param('id')}`), 404);
-  });
-  app.get('/_emulator/companies', (c) => c.json([...store.companies.values()]));
-  app.get('/_emulator/companies/:id', (c) => {
-    const company = store.companies.get(c.req.param('id'));
-    return company ? c.json(company) : c.json(emulatorError(`No company ${c.req.param('id')}`), 404);
-  });
-  app.get('/_emulator/events', (c) => {
-    const userId = c.req.query('user_id');
-    const companyId = c.req.query('company_id');
-    return c.json(store.events.filter((event) => (userId === undefined || event.user_id === userId) && (companyId === undefined || event.company_id === companyId)));
-  });
-  mountControlRoutes(emulator, {
-    partialKnobs: knobsSchema.partial(),
-    faultRule: faultRuleSchema,
-    toFaultRule: ({ userId, ...json }) => {
-      const rule = faultRuleFromJson(json);
-      if (userId !== undefined) rule.match = (request) => mentionsUser(request.params, userId);
-      return rule;
-    },
-  });
 }
 
 export interface RunningMoesifEmulator extends RunningService, Omit<MoesifEmulator, 'close'> {}
