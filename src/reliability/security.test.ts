@@ -8,7 +8,11 @@
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { exportLine } from '../cli/commands/start.ts';
+import { runSync } from '../cli/commands/sync.ts';
 import { createJsonLogger, silentLogger, type ProvisionLogger } from '../provisioner/provision-log.ts';
 import { startProvisioner, type RunningProvisioner } from '../provisioner/server.ts';
 import { loadProvisionerSettings, parseProvisionerEnv } from '../provisioner/settings.ts';
@@ -325,5 +329,33 @@ describe('what held up stays held', () => {
       const response = await fetch(`${provisioner.url}/kong/events`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-kong-signature': signature }, body });
       expect(response.status, signature).toBe(401);
     }
+  });
+});
+
+describe('sync never prints the admin token nor --header values', () => {
+  it('even when Kong echoes every request header back in its error', async () => {
+    const token = 'admin-token-that-must-stay-hidden';
+    const proxySecret = 'proxy-auth-value-that-must-stay-hidden';
+    const echoingKong = await listen('echoing-kong', (request) =>
+      Response.json({ message: `denied: ${JSON.stringify(Object.fromEntries(request.headers.entries()))}` }, { status: 403 }),
+    );
+    const scratch = await mkdtemp(join(tmpdir(), 'kpm-security-sync-'));
+    let output = '';
+    try {
+      const code = await runSync(['--provisioner-url', 'https://billing.example.com', '--header', `X-Proxy-Auth: ${proxySecret}`], {
+        env: { KONG_ADMIN_URL: echoingKong.url, KONG_ADMIN_TOKEN: token },
+        stdout: (text) => void (output += text),
+        stderr: (text) => void (output += text),
+        interactive: false,
+        backupRoot: join(scratch, 'backups'),
+      });
+      expect(code).not.toBe(0);
+    } finally {
+      await echoingKong.close();
+      await rm(scratch, { recursive: true, force: true });
+    }
+    expect(output).toMatch(/denied|403|token/i);
+    expect(output).not.toContain(token);
+    expect(output).not.toContain(proxySecret);
   });
 });
