@@ -26,10 +26,10 @@ export interface BillingCore {
 
 export function createBillingCore(
   settings: ProvisionerSettings,
-  deps: StripeAccess & { kong: KongAdminClient; provisioner: Pick<Provisioner, 'planForPrice'>; logger: ProvisionLogger },
+  deps: StripeAccess & { kong: KongAdminClient; provisioner: Pick<Provisioner, 'planForPrice'>; logger: ProvisionLogger; now?: () => number },
 ): BillingCore {
   const billingSettings = settings.billing ?? NO_BILLING_SETTINGS;
-  const timers = createGraceTimers();
+  const timers = createGraceTimers(deps.now ? { now: deps.now } : {});
   const access = createAccessSync({
     ...deps,
     workspace: settings.kong.workspace,
@@ -40,6 +40,7 @@ export function createBillingCore(
     timers,
   });
   const billing = createBillingStatus({ ...deps, access, dashboardUrl: billingSettings.dashboardUrl });
+
   return {
     access,
     billing,

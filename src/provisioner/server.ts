@@ -37,6 +37,8 @@ export interface CoreOptions {
   stripeClient?: StripeClientOptions;
   stripeRetry?: StripeRetryOptions;
   moesifSync?: Omit<MoesifSyncOptions, 'logger'>;
+  /** Clock in ms for billing decisions (grace) and provisioning; default Date.now. The sandbox passes the Stripe emulator's account clock. */
+  now?: () => number;
   /** Moesif client retry tuning (tests shorten it). */
   moesifAttempts?: number;
   moesifBaseDelayMs?: number;
@@ -71,8 +73,9 @@ export function createProvisionerCore(settings: ProvisionerSettings, options: Co
     writeLimiter,
     logger,
     ...(options.stripeRetry ? { stripeRetry: options.stripeRetry } : {}),
+    ...(options.now ? { now: options.now } : {}),
   });
-  const billing = createBillingCore(settings, { stripe, retry: options.stripeRetry, writeLimiter, kong, provisioner, logger });
+  const billing = createBillingCore(settings, { stripe, retry: options.stripeRetry, writeLimiter, kong, provisioner, logger, ...(options.now ? { now: options.now } : {}) });
   return { stripe, kong, moesifClient, moesif, prices, writeLimiter, provisioner, billing };
 }
 

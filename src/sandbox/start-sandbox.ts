@@ -5,10 +5,13 @@
  * sync code over the emulated Admin Files API. Tests and benchmarks start it with free ports.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setupStripeCatalog, type CatalogSetupResult } from '../admin/stripe-setup/catalog-setup.ts';
+import { setupCustomerPortal } from '../admin/stripe-setup/portal-setup.ts';
+import { setupWebhookEndpoint } from '../admin/stripe-setup/webhook-setup.ts';
 import { KongAdminClient } from '../kong/kong-admin-client.ts';
 import { syncBundle, type SyncBundleResult } from '../kong/sync/sync-bundle.ts';
 import { createStripeClient } from '../provisioner/stripe-client.ts';
@@ -232,9 +235,22 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       });
     }
 
+    // Billing: where Checkout returns and 402s point, the customer portal, and Stripe's webhooks
+    // to the provisioner (the emulator only: real Stripe cannot reach 127.0.0.1; use `stripe listen`).
+    if (kong) setEnv('PORTAL_DASHBOARD_URL', `${kong.portalUrl}/default/dashboard`);
+    if (stripe && services.has('provisioner') && catalog) {
+      const billingSetup = await setupSandboxBilling(stripe, providedEnv, ports.provisioner);
+      ports.provisioner = billingSetup.provisionerPort;
+      setEnv('STRIPE_WEBHOOK_SECRET', billingSetup.webhookSecret);
+      log(`stripe webhooks    ${billingSetup.webhookUrl}; customer portal login ${billingSetup.portalLoginUrl ?? '(off)'}`);
+    }
+    Object.assign(providedEnv, options.provisionerEnv);
+
     const launchProvisioner = async (): Promise<RunningProvisioner> => {
       provisionerSettings ??= await loadProvisionerSettings({ PROVISIONER_PORT: String(ports.provisioner), ...providedEnv });
       const running = await startProvisioner(provisionerSettings, {
+        // The provisioner reads time as Stripe does: the emulator's account clock moves when advanced.
+        ...(stripe ? { now: () => stripe.state.now() * 1000 } : {}),
         ...options.provisionerOptions,
         port: provisioner?.port ?? ports.provisioner,
         logger: options.provisionerLogger ?? silentLogger,
@@ -299,4 +315,26 @@ function refuseLiveKeys(env: NodeJS.ProcessEnv, overrides: Record<string, string
     if (value !== undefined && LIVE_KEY.test(value.trim()))
       throw new SettingError(source, 'is a Stripe live-mode key; the sandbox never uses live keys', 'unset it in this shell (the emulator needs no key) or use a test-mode key with --stripe real');
   }
+}
+
+/** A port nobody listens on now (the provisioner's URL must be known before it starts: webhooks point at it). */
+async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** stripe:setup's own customer portal and webhook steps, pointed at the sandbox provisioner. */
+async function setupSandboxBilling(stripe: RunningStripeEmulator, env: Record<string, string>, port: number) {
+  const provisionerPort = port === 0 ? await freePort() : port;
+  const client = createStripeClient({ secretKey: SANDBOX_STRIPE_KEY, mode: 'test', apiBase: new URL(stripe.url), maxWritesPerSecond: 20 });
+  const plans = await loadPlansFile(env.PLANS_FILE as string);
+  const portal = await setupCustomerPortal(client, plans, { dryRun: false, returnUrl: env.PORTAL_DASHBOARD_URL });
+  const webhookUrl = `http://127.0.0.1:${provisionerPort}/stripe/webhooks`;
+  const webhook = await setupWebhookEndpoint(client, webhookUrl, { dryRun: false });
+  // A fresh emulator always creates the endpoint, so the secret is in the answer.
+  const webhookSecret = webhook.secret ?? (webhook.endpointId ? stripe.webhooks.secret(webhook.endpointId) : undefined);
+  return { provisionerPort, webhookUrl, webhookSecret, portalLoginUrl: portal.loginUrl };
 }

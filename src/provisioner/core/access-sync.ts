@@ -59,6 +59,14 @@ const REMOVED = new Set<number>([DEVELOPER_STATUS.rejected, DEVELOPER_STATUS.rev
 export function createAccessSync(deps: AccessSyncDeps): AccessSync {
   const now = deps.now ?? Date.now;
 
+  /** Unix seconds as Stripe sees them for this customer: a test clock's frozen time, else ours. */
+  async function timeOf(customer: Stripe.Customer | undefined): Promise<number> {
+    const clock = customer?.test_clock;
+    if (!clock) return Math.floor(now() / 1000);
+    const clockId = typeof clock === 'string' ? clock : clock.id;
+    return (await deps.stripe.testHelpers.testClocks.retrieve(clockId)).frozen_time;
+  }
+
   async function customerOf(developer: KongDeveloper, allowSearch: boolean): Promise<Stripe.Customer | undefined> {
     const [customer] = await findDeveloperCustomers(deps, developer.id, [developer.email]);
     if (customer || !allowSearch) return customer;
@@ -79,7 +87,7 @@ export function createAccessSync(deps: AccessSyncDeps): AccessSync {
     const plan = priceId ? await deps.planForPrice(priceId) : undefined;
     const collection = plan ? paymentCollectionOf(plan, deps.defaultCollection) : deps.defaultCollection;
     const facts = { ...(await readBillingFacts(deps, customer, subscriptions, collection)), developerRemoved: REMOVED.has(developer.status) };
-    const decision = decideAccess(facts, { graceDays: deps.graceDays, now: Math.floor(now() / 1000) });
+    const decision = decideAccess(facts, { graceDays: deps.graceDays, now: await timeOf(customer) });
     const message = accessMessage(decision, deps.fixUrl);
     const change = await applyAccess(deps.kong, developer.id, decision, message);
     if (decision.access === 'grace' && decision.graceEndsAt !== undefined)
