@@ -176,7 +176,7 @@ const envSchema = z.object({
     return codes;
   }),
   PROVISION_RATE_LIMIT_PER_MINUTE: numberVar((n) => (Number.isInteger(n) && n > 0 ? undefined : 'must be a positive integer')),
-  STRIPE_WEBHOOK_SECRET: optionalText.refine((value) => value === undefined || /^whsec_[A-Za-z0-9_]{8,}$/.test(value), 'must be the whsec_... signing secret of the webhook endpoint'),
+  STRIPE_WEBHOOK_SECRET: optionalText.refine((value) => value === undefined || /^whsec_[A-Za-z0-9_+/=-]{8,}$/.test(value), 'must be the whsec_... signing secret of the webhook endpoint'),
   PAYMENT_COLLECTION: optionalText.pipe(z.enum(PAYMENT_COLLECTIONS, 'must be checkout, invoice or none').optional()),
   BILLING_GRACE_DAYS: numberVar((n) => (n >= 0 && n <= 60 ? undefined : 'must be a number of days from 0 to 60')),
   PORTAL_DASHBOARD_URL: optionalText.transform((value, ctx) => {

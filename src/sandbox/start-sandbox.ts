@@ -232,6 +232,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         eventName: plans.meters[0]?.event_name ?? 'api_calls',
         companyIdSource: providedEnv.MOESIF_COMPANY_ID_SOURCE === 'customer' ? 'customer' : 'subscription',
         flushIntervalMs: 60_000,
+        stripeTimeShiftSeconds: () => stripe.state.skippedSeconds,
       });
     }
 

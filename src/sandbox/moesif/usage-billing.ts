@@ -23,6 +23,12 @@ export interface UsageBillingSettings {
   billableStatusBelow?: number;
   /** stripe-node's retries per request; default 2. */
   stripeMaxNetworkRetries?: number;
+  /**
+   * Seconds to add to a call's time when reporting it: the sandbox's Stripe emulator runs an
+   * account clock that tests move ahead, and a call made "now" must land in Stripe's now. 0 on
+   * a real Stripe (its clock is the wall's).
+   */
+  stripeTimeShiftSeconds?: () => number;
 }
 
 /** One meter event formed for a company; kept until Stripe has it. */
@@ -129,7 +135,7 @@ export class UsageBilling {
       const eventSeqs = events.map((e) => e.seq);
       const digest = createHash('sha256').update(`${companyId}\n${eventSeqs.join(',')}`).digest('hex').slice(0, 32);
       const last = events[events.length - 1] as MoesifEvent;
-      this.pending.set(companyId, { companyId, identifier: `moesif_${digest}`, eventSeqs, value: events.length, timestamp: Math.floor(Date.parse(last.received_at) / 1000) });
+      this.pending.set(companyId, { companyId, identifier: `moesif_${digest}`, eventSeqs, value: events.length, timestamp: Math.floor(Date.parse(last.received_at) / 1000) + (this.settings.stripeTimeShiftSeconds?.() ?? 0) });
     }
     return unattributed;
   }
