@@ -5,7 +5,7 @@
  */
 import { parseWorkspace } from '../../kong/kong-settings.ts';
 import { createJsonLogger, silentLogger } from '../../provisioner/provision-log.ts';
-import { createProvisionerCore } from '../../provisioner/server.ts';
+import { createProvisionerCore, type ProvisionerCore } from '../../provisioner/server.ts';
 import { loadProvisionerSettings } from '../../provisioner/settings.ts';
 import { Command, InvalidArgumentError, parseArgs, positiveInteger } from '../../cli/command-line.ts';
 import { reconcileDevelopers, type MoesifMode, type ReconcileProgress, type ReconcileReport } from './reconcile-developers.ts';
@@ -17,6 +17,7 @@ interface ReconcileFlags {
   moesif: MoesifMode;
   progressEvery: number;
   verbose?: boolean;
+  resubscribe?: string;
 }
 
 export function reconcileProgram(): Command {
@@ -29,6 +30,7 @@ export function reconcileProgram(): Command {
     .option('--concurrency <n>', 'developers handled at once (Stripe writes stay under STRIPE_MAX_WRITES_PER_SECOND)', positiveInteger('--concurrency', 64), 4)
     .option('--moesif <mode>', '"always": re-send the Moesif user and company of every developer (Moesif cannot be read back); "repaired": only for developers fixed in Stripe', parseMoesifMode, 'always')
     .option('--progress-every <n>', 'print a progress line every N developers (a live line on a terminal)', positiveInteger('--progress-every', 1_000_000), 100)
+    .option('--resubscribe <email>', 'give ONE developer whose subscription ended (canceled, unpaid) a new subscription, then reconcile only them; the explicit way back')
     .option('--verbose', 'print the provisioner\'s JSON log line for each developer provisioned (stderr)')
     .addHelpText(
       'after',
@@ -42,6 +44,7 @@ Exit status: 0 when every provisionable developer is whole, 1 when any failed (e
 Examples:
   npm run reconcile -- --dry-run
   npm run reconcile -- --workspace partners --concurrency 8
+  npm run reconcile -- --resubscribe ada@example.com
   */15 * * * *  cd /srv/portal-monetization && npm run --silent reconcile >> reconcile.log 2>&1`,
     );
 }
@@ -101,11 +104,17 @@ export async function runReconcileCommand(argv: string[], env: NodeJS.ProcessEnv
   const settings = await loadProvisionerSettings(workspace === undefined ? env : { ...env, KONG_WORKSPACE: workspace });
   const core = createProvisionerCore(settings, { logger: flags.verbose ? createJsonLogger((line) => process.stderr.write(`${line}\n`)) : silentLogger });
 
+  if (flags.resubscribe !== undefined) return resubscribe(core, flags.resubscribe, flags.dryRun ?? false);
   const live = process.stderr.isTTY === true;
   console.log(`reconcile: workspace "${settings.kong.workspace}", Stripe ${settings.stripe.mode} mode, at most ${settings.stripe.maxWritesPerSecond} writes/s${flags.dryRun ? ' (dry run)' : ''}`);
   try {
     const report = await reconcileDevelopers(
-      { listDevelopers: () => core.kong.listDevelopers(), provisioner: core.provisioner, moesif: core.moesif },
+      {
+        listDevelopers: () => core.kong.listDevelopers(),
+        provisioner: core.provisioner,
+        moesif: core.moesif,
+        syncAccess: (developer) => core.billing.access.syncDeveloper(developer, { allowSearch: true }),
+      },
       {
         dryRun: flags.dryRun ?? false,
         concurrency: flags.concurrency,
@@ -117,6 +126,32 @@ export async function runReconcileCommand(argv: string[], env: NodeJS.ProcessEnv
     if (live) process.stderr.write('\n');
     console.log(formatReconcileReport(report));
     return report.failed > 0 ? 1 : 0;
+  } finally {
+    core.moesif.close();
+  }
+}
+
+/** The explicit path back for a developer whose subscription ended: one new subscription, access re-derived. */
+async function resubscribe(core: ProvisionerCore, email: string, dryRun: boolean): Promise<number> {
+  try {
+    const developer = await core.kong.getDeveloper(email.trim());
+    if (!developer) {
+      console.error(`reconcile --resubscribe: no developer ${email} in workspace "${core.kong.workspace}"`);
+      return 1;
+    }
+    const inspection = await core.provisioner.inspectDeveloper(developer);
+    if (!inspection.endedStatus) {
+      console.log(`${developer.email}: nothing to do (${inspection.subscriptionId ? 'the subscription has not ended' : 'no subscription yet: a plain reconcile provisions it'})`);
+      return 0;
+    }
+    if (dryRun) {
+      console.log(`${developer.email}: would create a new subscription (the last one is ${inspection.endedStatus})\ndry run: nothing was written`);
+      return 0;
+    }
+    const outcome = await core.provisioner.provisionDeveloper(developer, { mode: 'reconcile', resubscribe: true });
+    const access = await core.billing.access.syncDeveloper(developer);
+    console.log(`${developer.email}: new subscription on plan ${outcome.plan}; access ${access?.decision.access ?? 'unknown'} (${access?.decision.reason ?? ''})`);
+    return 0;
   } finally {
     core.moesif.close();
   }
