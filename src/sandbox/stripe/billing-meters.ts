@@ -116,24 +116,28 @@ export const billingEndpoints: Endpoint[] = [
     route: '/v1/billing/meter_events',
     handle({ state, params }) {
       const input = parseParams(meterEventSchema, params);
-      const now = state.now();
-      const timestamp = input.timestamp ?? now;
-      // Stripe accepts events from the past 35 days and up to 5 minutes into the future.
-      if (timestamp < now - 35 * 24 * 60 * 60 || timestamp > now + 5 * 60)
-        throw stripeErrors.invalid('Timestamp must be within the past 35 days and not more than 5 minutes in the future.', 'timestamp');
       const meter = state.meterByEventName(input.event_name);
+      const customerId = meter ? input.payload[meter.customer_mapping.event_payload_key] : undefined;
       if (meter) {
         const customerKey = meter.customer_mapping.event_payload_key;
-        if (input.payload[customerKey] === undefined) throw stripeErrors.parameterMissing(`payload[${customerKey}]`);
+        if (customerId === undefined) throw stripeErrors.parameterMissing(`payload[${customerKey}]`);
         const valueKey = meter.value_settings.event_payload_key;
         const value = input.payload[valueKey];
         if (value !== undefined && !/^-?\d+(\.\d+)?$/.test(value)) throw stripeErrors.invalid(`Invalid payload[${valueKey}]: must be a number.`, `payload[${valueKey}]`);
       }
-      if (input.identifier !== undefined && state.meterEvents.some((event) => event.identifier === input.identifier && event.created > now - IDENTIFIER_WINDOW_SECONDS))
+      // Timestamps are judged against the customer's time (its test clock's frozen time, if any).
+      const now = customerId && state.customers.has(customerId) ? state.nowFor(customerId) : state.now();
+      const timestamp = input.timestamp ?? now;
+      // Stripe accepts events from the past 35 days and up to 5 minutes into the future.
+      if (timestamp < now - 35 * 24 * 60 * 60 || timestamp > now + 5 * 60)
+        throw stripeErrors.invalid('Timestamp must be within the past 35 days and not more than 5 minutes in the future.', 'timestamp');
+      // Dedupe window measured in account time (when Stripe received the events).
+      const received = state.now();
+      if (input.identifier !== undefined && state.meterEvents.some((event) => event.identifier === input.identifier && event.created > received - IDENTIFIER_WINDOW_SECONDS))
         throw stripeErrors.invalid(`An event already exists with identifier ${input.identifier}.`, 'identifier');
       const event: Stripe.Billing.MeterEvent = {
         object: 'billing.meter_event',
-        created: now,
+        created: received,
         event_name: input.event_name,
         identifier: input.identifier ?? newId.meterEventIdentifier(),
         livemode: false,

@@ -21,14 +21,18 @@ import { EMULATOR_API_VERSION } from './events.ts';
 import { decodeForm, FormEncodingError, type FormObject } from './form-encoding.ts';
 import { fingerprint, type IdempotencyStore, type SavedResponse } from './idempotency.ts';
 import { newId } from './ids.ts';
+import { invoiceEndpoints } from './invoices.ts';
+import { meterUsageEndpoints } from './meter-usage.ts';
 import { paymentMethodEndpoints } from './payment-methods.ts';
 import { priceEndpoints } from './prices.ts';
 import { productEndpoints } from './products.ts';
 import { setupIntentEndpoints } from './setup-intents.ts';
 import { StripeApiError, stripeErrors, StripeValidationError } from './stripe-errors.ts';
 import type { StripeState } from './stripe-state.ts';
+import { subscriptionUpdateEndpoints } from './subscription-updates.ts';
 import { subscriptionEndpoints } from './subscriptions.ts';
 import { webhookEndpointEndpoints } from './webhook-endpoints.ts';
+import { testClockEndpoints } from './test-clocks.ts';
 
 export type StripeFaultKind = '500' | '429' | 'lock_timeout' | 'drop' | 'timeout';
 export const STRIPE_FAULT_KINDS: readonly StripeFaultKind[] = ['500', '429', 'lock_timeout', 'drop', 'timeout'];
@@ -65,10 +69,14 @@ const ENDPOINTS: CompiledEndpoint[] = [
   ...productEndpoints,
   ...priceEndpoints,
   ...billingEndpoints,
+  ...meterUsageEndpoints,
   ...subscriptionEndpoints,
+  ...subscriptionUpdateEndpoints,
+  ...paymentMethodEndpoints,
+  ...invoiceEndpoints,
+  ...testClockEndpoints,
   ...webhookEndpointEndpoints,
   ...eventEndpoints,
-  ...paymentMethodEndpoints,
   ...checkoutSessionEndpoints,
   ...setupIntentEndpoints,
   ...portalEndpoints,

@@ -20,6 +20,7 @@ import { FaultInjector } from '../faults/fault-injector.ts';
 import { RequestCounters } from '../faults/request-counters.ts';
 import { TokenBucket } from '../faults/token-bucket.ts';
 import type { FetchHandler, RunningService } from '../running-service.ts';
+import { accountTime, mountAccountClockRoutes, type AccountTime } from './account-clock.ts';
 import { IdempotencyStore } from './idempotency.ts';
 import { createStripeApiHandler, STRIPE_FAULT_KINDS, type StripeApiSettings, type StripeFaultKind } from './stripe-api.ts';
 import { StripeState } from './stripe-state.ts';
@@ -32,6 +33,9 @@ import { mountHostedPortal } from './hosted-portal.ts';
 export { STRIPE_FAULT_KINDS, STRIPE_ROUTES, type StripeFaultKind } from './stripe-api.ts';
 export { StripeState } from './stripe-state.ts';
 export { stripeSignatureHeader, type DeliveryRecord } from './webhook-delivery.ts';
+export { advanceAccountClock } from './account-clock.ts';
+export { attachCardByNumber } from './payment-methods.ts';
+export { runBilling } from './billing-engine.ts';
 
 const knobsSchema = z
   .object({
@@ -54,6 +58,15 @@ const knobsSchema = z
     webhookDuplicates: z.union([z.number().min(0).max(1), z.literal('always')]),
     /** > 0: deliveries are held this long and sent shuffled (Stripe does not order them). */
     webhookReorderWindowMs: z.number().min(0).max(600_000),
+    /**
+     * Stand for the account's Dashboard settings (Billing > Revenue recovery): days between
+     * payment retries of a failed invoice (each counted from the previous attempt; the last
+     * one ends dunning) and what the subscription becomes when dunning ends unpaid.
+     */
+    dunningRetryDays: z.array(z.number().int().min(1).max(60)).min(1).max(8),
+    dunningFinalStatus: z.enum(['unpaid', 'canceled']),
+    /** Dashboard setting too: days before a renewal that invoice.upcoming is sent. */
+    upcomingRenewalDays: z.number().int().min(1).max(45),
   })
   .strict();
 
@@ -74,6 +87,9 @@ export const DEFAULT_STRIPE_KNOBS: StripeEmulatorKnobs = {
   webhookTimeoutMs: 10_000,
   webhookDuplicates: 0,
   webhookReorderWindowMs: 0,
+  dunningRetryDays: [3, 5, 7],
+  dunningFinalStatus: 'canceled',
+  upcomingRenewalDays: 7,
 };
 
 export interface StripeEmulatorOptions extends Partial<StripeEmulatorKnobs> {
@@ -89,6 +105,12 @@ export interface StripeEmulatorSnapshot {
   meters: object[];
   meterEvents: object[];
   subscriptions: object[];
+  paymentMethods: object[];
+  invoices: object[];
+  testClocks: object[];
+  events: object[];
+  /** The emulator-only account clock. */
+  time: AccountTime;
   /** Webhook endpoints without their secrets. */
   webhookEndpoints: object[];
   /** Every webhook delivery attempt, oldest first. */
@@ -145,6 +167,7 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
       reorderWindowMs: next.webhookReorderWindowMs,
       seed: next.faultSeed,
     });
+    state.dunning = { retryDays: [...next.dunningRetryDays], finalStatus: next.dunningFinalStatus, upcomingRenewalDays: next.upcomingRenewalDays };
     if (next.writeRateLimit !== previous?.writeRateLimit) writeLimit.setRate(next.writeRateLimit ?? undefined);
     if (next.readRateLimit !== previous?.readRateLimit) readLimit.setRate(next.readRateLimit ?? undefined);
   });
@@ -191,6 +214,11 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
           .map((subscription) => viewSubscription(state, subscription)),
         webhookEndpoints: state.webhookEndpoints.newestFirst().reverse(),
         webhookDeliveries: [...delivery.log],
+        paymentMethods: state.paymentMethods.newestFirst().reverse(),
+        invoices: state.invoices.newestFirst().reverse(),
+        testClocks: state.testClocks.newestFirst().reverse(),
+        events: state.events.newestFirst().reverse(),
+        time: accountTime(state),
       });
     },
     reset() {
@@ -220,6 +248,7 @@ const faultRuleSchema = z
 function mountEmulatorRoutes(emulator: StripeEmulator): void {
   const { app } = emulator;
   app.get('/_emulator/state', (c) => c.json(emulator.snapshot()));
+  mountAccountClockRoutes(app, emulator.state);
   app.get('/_emulator/customers', (c) => {
     const email = c.req.query('email');
     return c.json(emulator.snapshot().customers.filter((customer) => email === undefined || (customer as { email: string | null }).email === email));

@@ -56,6 +56,27 @@ export interface StoredSubscription extends Omit<WireSubscription, 'items'> {
   items: StoredSubscriptionItem[];
 }
 
+/**
+ * The account's dunning settings (Stripe Dashboard > Billing > Revenue recovery), set by the
+ * emulator knobs `dunningRetryDays` and `dunningFinalStatus`.
+ */
+export interface DunningSettings {
+  /** Days after the previous attempt for each retry; the last one ends dunning. */
+  retryDays: number[];
+  /** What the subscription becomes when dunning ends unpaid. */
+  finalStatus: 'unpaid' | 'canceled';
+  /** Days before a renewal that invoice.upcoming is sent. */
+  upcomingRenewalDays: number;
+}
+
+/** Billing bookkeeping Stripe keeps out of the API objects. */
+export interface InvoiceBilling {
+  /** When dunning gives up on this invoice (subscription becomes unpaid or canceled). */
+  dunningEndsAt: number | null;
+  /** A send_invoice invoice whose due date has passed has made its subscription past_due. */
+  overdueHandled: boolean;
+}
+
 export class StripeState {
   readonly customers = new Collection<Stripe.Customer>();
   readonly products = new Collection<Stripe.Product>();
@@ -77,6 +98,12 @@ export class StripeState {
    * /_emulator/time/advance): stands for real time passing for customers without a test clock.
    */
   skippedSeconds = 0;
+  dunning: DunningSettings = { retryDays: [3, 5, 7], finalStatus: 'canceled', upcomingRenewalDays: 7 };
+  readonly invoiceBilling = new Map<string, InvoiceBilling>();
+  /** Subscriptions that got customer.subscription.trial_will_end for their current trial. */
+  readonly trialWillEndSent = new Set<string>();
+  /** `${subscription}:${period end}` of the renewals that got invoice.upcoming. */
+  readonly upcomingSent = new Set<string>();
   /** Deleted customers answer retrieve with {id, object, deleted: true}, like Stripe. */
   readonly deletedCustomers = new Set<string>();
   readonly checkoutSessions = new Collection<Stripe.Checkout.Session>();
@@ -121,6 +148,9 @@ export class StripeState {
     this.invoices.clear();
     this.testClocks.clear();
     this.skippedSeconds = 0;
+    this.invoiceBilling.clear();
+    this.trialWillEndSent.clear();
+    this.upcomingSent.clear();
     this.deletedCustomers.clear();
     this.checkoutSessions.clear();
     this.checkoutLineItems.clear();

@@ -6,6 +6,8 @@
  */
 import { z } from 'zod';
 import { pathParam, type ApiCall, type Endpoint } from './endpoint.ts';
+import { addInterval } from './billing-periods.ts';
+import { checkOwnPaymentMethod, startSubscription } from './subscription-start.ts';
 import { newId } from './ids.ts';
 import { expand, inRange, listPage } from './list-and-expand.ts';
 import { mergeMetadata, p, paginationShape, parseParams } from './params.ts';
@@ -25,6 +27,11 @@ const itemSchema = p.hash({
   discounts: p.accepted(),
   billing_thresholds: p.accepted(),
 });
+
+export const trialSettingsSchema = p.hash({ end_behavior: p.hash({ missing_payment_method: p.oneOf(['cancel', 'create_invoice', 'pause']) }) });
+
+/** Stripe's limit on subscriptions per customer of a test clock. */
+export const SUBSCRIPTIONS_PER_CLOCK_CUSTOMER = 3;
 
 const createSchema = p.hash({
   customer: p.id(),
@@ -60,24 +67,7 @@ const createSchema = p.hash({
   transfer_data: p.accepted(),
   trial_end: p.accepted(),
   trial_from_plan: p.accepted(),
-  trial_settings: p.accepted(),
-});
-
-const updateSchema = p.hash({
-  metadata: p.metadata().optional(),
-  description: p.emptyable(p.string(500)).optional(),
-  cancel_at_period_end: p.bool().optional(),
-  cancellation_details: p.hash({ comment: p.emptyable(p.string(5000)).optional(), feedback: p.accepted() }).optional(),
-  items: p.accepted(),
-  proration_behavior: p.accepted(),
-  expand: p.expand(),
-});
-
-const cancelSchema = p.hash({
-  cancellation_details: p.hash({ comment: p.emptyable(p.string(5000)).optional(), feedback: p.accepted() }).optional(),
-  invoice_now: p.bool().optional(),
-  prorate: p.bool().optional(),
-  expand: p.expand(),
+  trial_settings: trialSettingsSchema.optional(),
 });
 
 const listSchema = p.hash({
@@ -90,7 +80,7 @@ const listSchema = p.hash({
   current_period_end: p.accepted(),
   current_period_start: p.accepted(),
   automatic_tax: p.accepted(),
-  test_clock: p.accepted(),
+  test_clock: p.id().optional(),
 });
 
 const expandOnly = p.hash({ expand: p.expand() });
@@ -98,31 +88,10 @@ const itemListSchema = p.hash({ ...paginationShape, subscription: p.id() });
 
 type CreateInput = z.output<typeof createSchema>;
 
-function requireSubscription(state: StripeState, id: string): StoredSubscription {
+export function requireSubscription(state: StripeState, id: string): StoredSubscription {
   const subscription = state.subscriptions.get(id);
   if (!subscription) throw stripeErrors.notFound('subscription', id);
   return subscription;
-}
-
-function addInterval(start: number, price: WirePrice): number {
-  const recurring = price.recurring;
-  const count = recurring?.interval_count ?? 1;
-  const date = new Date(start * 1000);
-  switch (recurring?.interval ?? 'month') {
-    case 'day':
-      date.setUTCDate(date.getUTCDate() + count);
-      break;
-    case 'week':
-      date.setUTCDate(date.getUTCDate() + 7 * count);
-      break;
-    case 'month':
-      date.setUTCMonth(date.getUTCMonth() + count);
-      break;
-    case 'year':
-      date.setUTCFullYear(date.getUTCFullYear() + count);
-      break;
-  }
-  return Math.floor(date.getTime() / 1000);
 }
 
 /** The prices of the items, checked the way Stripe checks them. */
@@ -164,10 +133,19 @@ function createSubscription({ state, params }: ApiCall) {
   const items = checkItems(state, input.items);
   const collectionMethod = input.collection_method ?? 'charge_automatically';
   if (collectionMethod === 'send_invoice' && input.days_until_due === undefined) throw stripeErrors.parameterMissing('days_until_due');
-  const now = state.now();
+  if (collectionMethod !== 'send_invoice' && input.days_until_due !== undefined)
+    throw stripeErrors.invalid('days_until_due can only be set when collection_method is send_invoice.', 'days_until_due');
+  if (input.default_payment_method !== undefined) checkOwnPaymentMethod(state, customer.id, input.default_payment_method, 'default_payment_method');
+  if (typeof customer.test_clock === 'string') {
+    const live = state.subscriptions.newestFirst().filter((subscription) => subscription.customer === customer.id && subscription.status !== 'canceled').length;
+    if (live >= SUBSCRIPTIONS_PER_CLOCK_CUSTOMER)
+      throw stripeErrors.invalid(`A customer on a test clock can have at most ${SUBSCRIPTIONS_PER_CLOCK_CUSTOMER} subscriptions.`, 'customer', 'test_clock_subscription_limit_reached');
+  }
+  const now = state.nowFor(customer.id);
   const trialEnd = input.trial_period_days ? now + input.trial_period_days * 86400 : null;
   let status: StoredSubscription['status'] = trialEnd ? 'trialing' : 'active';
-  const hasPaymentMethod = Boolean(input.default_payment_method ?? customer.invoice_settings.default_payment_method ?? customer.default_source);
+  const paymentMethod = input.default_payment_method ?? customer.invoice_settings.default_payment_method;
+  const hasPaymentMethod = Boolean(paymentMethod ?? customer.default_source);
   if (collectionMethod === 'charge_automatically' && !trialEnd && !hasPaymentMethod && chargesUpFront(items)) {
     const behavior = input.payment_behavior ?? 'allow_incomplete';
     if (behavior === 'default_incomplete') status = 'incomplete';
@@ -181,7 +159,8 @@ function createSubscription({ state, params }: ApiCall) {
   }
   const id = newId.subscription();
   const firstPrice = items[0]?.price as WirePrice;
-  const periodEnd = addInterval(now, firstPrice);
+  // During a trial the first period is the trial itself.
+  const periodEnd = trialEnd ?? addInterval(now, firstPrice.recurring);
   const storedItems: StoredSubscriptionItem[] = items.map(({ price, quantity, metadata }) => ({
     id: newId.subscriptionItem(),
     object: 'subscription_item',
@@ -226,7 +205,6 @@ function createSubscription({ state, params }: ApiCall) {
     ended_at: null,
     invoice_settings: { account_tax_ids: null, custom_fields: null, description: null, footer: null, issuer: { type: 'self' } },
     items: storedItems,
-    // The emulator does not model invoices.
     latest_invoice: null,
     livemode: false,
     managed_payments: null,
@@ -241,14 +219,13 @@ function createSubscription({ state, params }: ApiCall) {
     schedule: null,
     start_date: now,
     status,
-    test_clock: null,
+    test_clock: customer.test_clock ?? null,
     transfer_data: null,
     trial_end: trialEnd,
-    trial_settings: { end_behavior: { billing_cycle_anchor: null, missing_payment_method: 'create_invoice' } },
+    trial_settings: { end_behavior: { billing_cycle_anchor: null, missing_payment_method: input.trial_settings?.end_behavior.missing_payment_method ?? 'create_invoice' } },
     trial_start: trialEnd ? now : null,
   };
-  state.subscriptions.set(subscription);
-  return { body: expand(state, viewSubscription(state, subscription), input.expand) };
+  return { body: expand(state, viewSubscription(state, startSubscription(state, subscription, typeof paymentMethod === 'string' ? paymentMethod : null)), input.expand) };
 }
 
 function matchesStatus(status: StoredSubscription['status'], filter: (typeof STATUSES)[number] | undefined): boolean {
@@ -269,49 +246,6 @@ export const subscriptionEndpoints: Endpoint[] = [
     },
   },
   {
-    method: 'POST',
-    route: '/v1/subscriptions/:id',
-    handle(call) {
-      const { state } = call;
-      const subscription = requireSubscription(state, pathParam(call, 'id'));
-      const input = parseParams(updateSchema, call.params);
-      if (input.items !== undefined) throw stripeErrors.invalid('The emulator does not support changing subscription items; cancel and create a new subscription.', 'items');
-      if (subscription.status === 'canceled' && (input.description !== undefined || input.cancel_at_period_end !== undefined))
-        throw stripeErrors.invalid('A canceled subscription can only update its cancellation_details and metadata.');
-      const updated: StoredSubscription = {
-        ...subscription,
-        ...(input.description !== undefined ? { description: input.description } : {}),
-        ...(input.cancel_at_period_end !== undefined ? { cancel_at_period_end: input.cancel_at_period_end } : {}),
-        ...(input.cancellation_details?.comment !== undefined
-          ? { cancellation_details: { ...(subscription.cancellation_details ?? { feedback: null, feedback_option: null, reason: null }), comment: input.cancellation_details.comment } }
-          : {}),
-        metadata: mergeMetadata(subscription.metadata, input.metadata),
-      };
-      state.subscriptions.set(updated);
-      return { body: expand(state, viewSubscription(state, updated), input.expand) };
-    },
-  },
-  {
-    method: 'DELETE',
-    route: '/v1/subscriptions/:id',
-    handle(call) {
-      const { state } = call;
-      const subscription = requireSubscription(state, pathParam(call, 'id'));
-      const input = parseParams(cancelSchema, call.params);
-      if (subscription.status === 'canceled') throw stripeErrors.invalid(`This subscription (${subscription.id}) is already canceled.`);
-      const now = state.now();
-      const canceled: StoredSubscription = {
-        ...subscription,
-        status: 'canceled',
-        canceled_at: now,
-        ended_at: now,
-        cancellation_details: { comment: input.cancellation_details?.comment ?? null, feedback: null, feedback_option: null, reason: 'cancellation_requested' },
-      };
-      state.subscriptions.set(canceled);
-      return { body: expand(state, viewSubscription(state, canceled), input.expand) };
-    },
-  },
-  {
     method: 'GET',
     route: '/v1/subscriptions',
     handle({ state, params }) {
@@ -325,6 +259,7 @@ export const subscriptionEndpoints: Endpoint[] = [
             (input.customer === undefined || subscription.customer === input.customer) &&
             (input.price === undefined || subscription.items.some((item) => item.price === input.price)) &&
             (input.collection_method === undefined || subscription.collection_method === input.collection_method) &&
+            (input.test_clock === undefined || subscription.test_clock === input.test_clock) &&
             inRange(subscription.created, input.created),
         )
         .map((subscription) => viewSubscription(state, subscription));
