@@ -3,11 +3,13 @@
  * Stripe emits: replace the card (payment_method.attached, then customer.updated: the portal makes
  * it the customer's invoice_settings.default_payment_method), switch plan (same subscription, the
  * item's price swapped: customer.subscription.updated), cancel at period end
- * (customer.subscription.updated) or immediately (customer.subscription.deleted).
+ * (customer.subscription.updated) or immediately (customer.subscription.deleted), edit the
+ * customer's email, name or phone when customer_update allows it (customer.updated).
  */
 import type Stripe from 'stripe';
 import { callEndpoint, parseExpiry } from './checkout-completion.ts';
 import type { FormObject } from './form-encoding.ts';
+import { customerEndpoints } from './customers.ts';
 import { attachCardByNumber, setDefaultPaymentMethod } from './payment-methods.ts';
 import { StripeApiError } from './stripe-errors.ts';
 import type { StoredSubscription, StripeState } from './stripe-state.ts';
@@ -90,4 +92,26 @@ export function cancelSubscription(state: StripeState, config: Configuration, cu
   if (subscription.cancel_at_period_end) throw new PortalActionError('This subscription already ends at the end of the period.');
   const previous = { cancel_at_period_end: false, cancel_at: subscription.cancel_at, canceled_at: subscription.canceled_at };
   emitUnlessEmitted(state, 'customer.subscription.updated', subscriptionId, () => runUpdate(state, 'POST', subscriptionId, { cancel_at_period_end: 'true' }), previous);
+}
+
+/** Customer details the configuration lets a customer change in the portal (of those the page offers). */
+export function editableCustomerFields(config: Configuration): ('email' | 'name' | 'phone')[] {
+  const update = config.features.customer_update;
+  if (!update.enabled) return [];
+  return (['email', 'name', 'phone'] as const).filter((field) => update.allowed_updates.includes(field));
+}
+
+/** Updates the allowed customer fields through the customer endpoint (its validation, customer.updated). */
+export function updateCustomerDetails(state: StripeState, config: Configuration, customerId: string, values: Record<string, string>): void {
+  const allowed = editableCustomerFields(config);
+  if (allowed.length === 0) throw new PortalActionError('Updating your details is not enabled.');
+  if (allowed.includes('email') && !values.email?.trim()) throw new PortalActionError('Enter your email address.');
+  const params: FormObject = {};
+  for (const field of allowed) if (values[field] !== undefined) params[field] = values[field].trim();
+  try {
+    callEndpoint(customerEndpoints, 'POST', '/v1/customers/:id', state, params, { id: customerId });
+  } catch (error) {
+    if (error instanceof StripeApiError) throw new PortalActionError(error.message);
+    throw error;
+  }
 }
