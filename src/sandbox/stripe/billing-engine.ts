@@ -12,7 +12,7 @@
  */
 import { addInterval, DAY_SECONDS } from './billing-periods.ts';
 import { draftInvoice, upcomingInvoice, type InvoicePlan } from './invoice-builder.ts';
-import { attemptPayment, finalizeInvoice, recordDraft, subscriptionOf, subscriptionPaymentMethod } from './invoice-lifecycle.ts';
+import { attemptPayment, finalizeInvoice, recordDraft, setDelinquent, subscriptionOf, subscriptionPaymentMethod } from './invoice-lifecycle.ts';
 import { newId } from './ids.ts';
 import type { StoredSubscription, StripeState } from './stripe-state.ts';
 import { changeSubscription, endSubscription, pauseSubscription, setStatus } from './subscription-changes.ts';
@@ -149,6 +149,7 @@ function invoiceTransitions(state: StripeState, invoice: WireInvoice): Transitio
       at: invoice.due_date,
       apply: () => {
         billing.overdueHandled = true;
+        setDelinquent(state, invoice.customer as string, true);
         const subscription = subscriptionOf(state, invoice);
         if (subscription?.status === 'active') setStatus(state, subscription, 'past_due');
       },

@@ -129,6 +129,20 @@ describe('hosted portal', () => {
     expect(types).toContain('customer.updated');
   });
 
+  it('lets the customer edit the details customer_update allows (customer.updated)', async () => {
+    const { configuration, customer } = await portalSetup();
+    await sdk.billingPortal.configurations.update(configuration.id, { features: { customer_update: { enabled: true, allowed_updates: ['email', 'name'] } } });
+    const session = await sdk.billingPortal.sessions.create({ customer: customer.id, configuration: configuration.id });
+    const text = await (await fetch(session.url)).text();
+    expect(text).toContain('name="name"');
+    expect(text).not.toContain('name="phone"');
+    expect((await postForm(`${emulator.url}/_hosted/portal/${session.id}/customer`, { email: '', name: 'X' })).status).toBe(400);
+    expect((await postForm(`${emulator.url}/_hosted/portal/${session.id}/customer`, { email: 'new@example.com', name: 'Ada <Dev>', phone: '123' })).status).toBe(303);
+    expect((await sdk.customers.retrieve(customer.id)) as Stripe.Customer).toMatchObject({ email: 'new@example.com', name: 'Ada <Dev>', phone: null });
+    expect(await (await fetch(session.url)).text()).toContain('value="Ada &lt;Dev&gt;"');
+    expect(emulator.state.events.newestFirst()[0]?.type).toBe('customer.updated');
+  });
+
   it('cancels immediately when so configured (customer.subscription.deleted)', async () => {
     const { configuration, customer, subscription } = await portalSetup('immediately');
     const session = await sdk.billingPortal.sessions.create({ customer: customer.id, configuration: configuration.id });

@@ -17,6 +17,7 @@ import { createSetupIntent, failSetupIntent, succeedSetupIntent } from './setup-
 import { StripeApiError } from './stripe-errors.ts';
 import type { StripeState } from './stripe-state.ts';
 import { subscriptionEndpoints } from './subscriptions.ts';
+import { TEST_CARD_NUMBERS } from './test-cards.ts';
 
 /** What the person typed. */
 export interface CardForm {
@@ -87,6 +88,10 @@ function completeSubscription(state: StripeState, session: Stripe.Checkout.Sessi
   let customerId = typeof session.customer === 'string' ? session.customer : undefined;
   const email = session.customer_email ?? form.email?.trim();
   if (!customerId && !email) return { ok: false, message: 'Enter your email address.' };
+  // Checkout charges the first invoice while the person waits: a card whose charges fail is declined
+  // here (with nothing created). With nothing due now (metered prices) it is saved and fails later.
+  if ((session.amount_total ?? 0) > 0 && TEST_CARD_NUMBERS[form.number.replace(/[\s-]/g, '')]?.outcome === 'charge_fails')
+    return { ok: false, message: 'Your card was declined.' };
   // The customer is created before the card is tried and kept on the session for the next attempt.
   if (!customerId) {
     const created = callEndpoint(customerEndpoints, 'POST', '/v1/customers', state, { email: email as string }) as Stripe.Customer;

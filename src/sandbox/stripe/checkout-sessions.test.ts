@@ -105,6 +105,19 @@ describe('subscription mode', () => {
     expect(subscription.items.data[0]?.price.id).toBe(price.id);
     expect(typeof subscription.default_payment_method).toBe('string');
   });
+
+  it('declines 4000 0000 0000 0341 when the first invoice is due now, creating nothing', async () => {
+    const product = await sdk.products.create({ name: 'API Pro' });
+    const price = await sdk.prices.create({ product: product.id, currency: 'usd', unit_amount: 2000, recurring: { interval: 'month' } });
+    const customer = await sdk.customers.create({ email: 'late@example.com' });
+    const session = await sdk.checkout.sessions.create({ mode: 'subscription', customer: customer.id, line_items: [{ price: price.id, quantity: 1 }], success_url: 'https://app.example/ok' });
+    const declined = await submitCard(session.url as string, { cardnumber: '4000000000000341', ...CARD });
+    expect(declined.status).toBe(402);
+    expect(await declined.text()).toContain('Your card was declined.');
+    expect((await sdk.checkout.sessions.retrieve(session.id)).status).toBe('open');
+    expect((await sdk.subscriptions.list({ customer: customer.id })).data).toEqual([]);
+    expect((await sdk.paymentMethods.list({ customer: customer.id })).data).toEqual([]);
+  });
 });
 
 describe('bad input', () => {

@@ -40,6 +40,8 @@ function eventId(): string {
 export class EventLog {
   readonly #events: WireEvent[] = [];
   readonly #listeners = new Set<EventListener>();
+  /** The API request being handled, if any: events it causes carry its id and idempotency key. */
+  #ambient: EventCause = {};
 
   constructor(private readonly now: () => number) {}
 
@@ -48,7 +50,7 @@ export class EventLog {
    * subscription) and tells every listener. `previousAttributes` holds the old values of the
    * fields that changed, as Stripe sends them on `*.updated` events.
    */
-  emit(type: string, object: object, previousAttributes?: object, cause: EventCause = {}): WireEvent {
+  emit(type: string, object: object, previousAttributes?: object, cause: EventCause = this.#ambient): WireEvent {
     const event: WireEvent = {
       id: eventId(),
       object: 'event',
@@ -63,6 +65,17 @@ export class EventLog {
     this.#events.push(event);
     for (const listener of this.#listeners) listener(event);
     return event;
+  }
+
+  /** Runs `change` (synchronous) with `cause` as the default cause of the events it emits. */
+  causedBy<T>(cause: EventCause, change: () => T): T {
+    const outer = this.#ambient;
+    this.#ambient = cause;
+    try {
+      return change();
+    } finally {
+      this.#ambient = outer;
+    }
   }
 
   /** Newest first, the order Stripe lists in. */

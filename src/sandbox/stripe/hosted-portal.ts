@@ -12,10 +12,10 @@ import type { Context, Hono } from 'hono';
 import type Stripe from 'stripe';
 import { openPortalSession } from './billing-portal.ts';
 import { cardFields, errorLine, html, money, page, redirect, type SafeHtml } from './hosted-html.ts';
-import { cancelSubscription, PortalActionError, replaceCard, switchablePrices, switchPlan } from './portal-actions.ts';
+import { cancelSubscription, editableCustomerFields, PortalActionError, replaceCard, switchablePrices, switchPlan, updateCustomerDetails } from './portal-actions.ts';
 import type { StoredSubscription, StripeState } from './stripe-state.ts';
 
-const NOTICES: Record<string, string> = { card: 'Your payment method was updated.', plan: 'Your plan was changed.', cancel: 'Your subscription was canceled.' };
+const NOTICES: Record<string, string> = { details: 'Your details were updated.', card: 'Your payment method was updated.', plan: 'Your plan was changed.', cancel: 'Your subscription was canceled.' };
 
 function priceLabel(state: StripeState, priceId: string): string {
   const price = state.prices.get(priceId);
@@ -54,6 +54,15 @@ function invoicesSection(state: StripeState, customerId: string): SafeHtml {
   return html`<section><h2>Invoice history</h2>${rows.length > 0 ? html`<table>${rows}</table>` : html`<p>No invoices yet.</p>`}</section>`;
 }
 
+const FIELD_LABELS = { email: 'Email', name: 'Name', phone: 'Phone' } as const;
+
+function detailsSection(sessionId: string, config: Stripe.BillingPortal.Configuration, customer: Stripe.Customer): SafeHtml {
+  const fields = editableCustomerFields(config);
+  if (fields.length === 0) return html``;
+  const inputs = fields.map((field) => html`<label for="customer-${field}">${FIELD_LABELS[field]}</label><input id="customer-${field}" name="${field}" value="${customer[field] ?? ''}">`);
+  return html`<section><h2>Your details</h2><form method="post" action="/_hosted/portal/${sessionId}/customer">${inputs}<button type="submit">Save details</button></form></section>`;
+}
+
 function portalPage(state: StripeState, session: Stripe.BillingPortal.Session, notice?: string, error?: string): Response {
   const config = state.portalConfigurations.get(session.configuration as string);
   const customer = state.customers.get(session.customer);
@@ -68,6 +77,7 @@ ${subscriptions.length > 0 ? subscriptions.map((s) => subscriptionSection(state,
 ${config.features.payment_method_update.enabled
     ? html`<form method="post" action="/_hosted/portal/${session.id}/payment-method">${cardFields()}<button type="submit">Save new card</button></form>`
     : html``}</section>
+${detailsSection(session.id, config, customer)}
 ${config.features.invoice_history.enabled ? invoicesSection(state, customer.id) : html``}
 ${session.return_url ? html`<p><a href="${session.return_url}">Return to the site</a></p>` : html``}`;
   return page('Billing', body, error ? 400 : 200);
@@ -92,6 +102,7 @@ function mountPortalActions(app: Hono, state: StripeState): void {
       }
       return redirect(`/_hosted/portal/${session.id}?done=${notice}`);
     });
+  act('/_hosted/portal/:session/customer', (s, config, field) => updateCustomerDetails(state, config, s.customer, { email: field('email'), name: field('name'), phone: field('phone') }), 'details');
   act('/_hosted/portal/:session/payment-method', (s, config, field) => replaceCard(state, config, s.customer, { number: field('cardnumber'), expiry: field('exp'), cvc: field('cvc') }), 'card');
   act('/_hosted/portal/:session/subscriptions/:subscription/price', (s, config, field, sub) => switchPlan(state, config, s.customer, sub, field('price')), 'plan');
   act('/_hosted/portal/:session/subscriptions/:subscription/cancel', (s, config, _field, sub) => cancelSubscription(state, config, s.customer, sub), 'cancel');

@@ -114,6 +114,7 @@ export function attemptPayment(state: StripeState, invoice: WireInvoice, at: num
   const nextAttempt = methodId !== null && gap !== undefined ? at + gap * DAY_SECONDS : null;
   const failed = save(state, { ...attempted, next_payment_attempt: nextAttempt }, 'invoice.payment_failed');
   if (!state.invoiceBilling.has(failed.id)) state.invoiceBilling.set(failed.id, { dunningEndsAt: at + dunningLength(state), overdueHandled: true });
+  setDelinquent(state, failed.customer as string, true);
   const subscription = subscriptionOf(state, failed);
   if (subscription && (subscription.status === 'active' || subscription.status === 'trialing')) setStatus(state, subscription, 'past_due');
   return { invoice: failed, error };
@@ -139,10 +140,24 @@ export function markPaid(state: StripeState, invoice: WireInvoice, at: number, c
 
 /** After an invoice stops being owed (paid, voided, uncollectible): past_due/unpaid → active if nothing else is open. */
 function settleSubscription(state: StripeState, invoice: WireInvoice): void {
+  const customerOwes = state.invoices.newestFirst().some((other) => other.id !== invoice.id && other.customer === invoice.customer && other.status === 'open' && state.invoiceBilling.has(other.id));
+  if (!customerOwes) setDelinquent(state, invoice.customer as string, false);
   const subscription = subscriptionOf(state, invoice);
   if (!subscription || (subscription.status !== 'past_due' && subscription.status !== 'unpaid')) return;
   const stillOwed = state.invoices.newestFirst().some((other) => other.id !== invoice.id && other.status === 'open' && subscriptionOf(state, other)?.id === subscription.id && state.invoiceBilling.has(other.id));
   if (!stillOwed) setStatus(state, subscription, 'active');
+}
+
+/**
+ * customer.delinquent: true once an automatic charge failed or a sent invoice is past due,
+ * false again when nothing is owed (with customer.updated).
+ */
+export function setDelinquent(state: StripeState, customerId: string, delinquent: boolean): void {
+  const customer = state.customers.get(customerId);
+  if (!customer || customer.delinquent === delinquent) return;
+  const updated = { ...customer, delinquent };
+  state.customers.set(updated);
+  state.events.emit('customer.updated', structuredClone(updated), { delinquent: customer.delinquent });
 }
 
 export function voidInvoice(state: StripeState, invoice: WireInvoice, at: number): WireInvoice {

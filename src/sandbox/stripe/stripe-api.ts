@@ -12,9 +12,9 @@ import type { FaultDecision, FaultInjector } from '../faults/fault-injector.ts';
 import type { RequestCounters } from '../faults/request-counters.ts';
 import type { TokenBucket } from '../faults/token-bucket.ts';
 import { billingEndpoints } from './billing-meters.ts';
-import { customerSearchEndpoints } from './customer-search.ts';
 import { portalEndpoints } from './billing-portal.ts';
 import { checkoutSessionEndpoints } from './checkout-sessions.ts';
+import { customerSearchEndpoints } from './customer-search.ts';
 import { customerEndpoints } from './customers.ts';
 import type { Endpoint } from './endpoint.ts';
 import { eventEndpoints } from './events-api.ts';
@@ -32,8 +32,8 @@ import { StripeApiError, stripeErrors, StripeValidationError } from './stripe-er
 import type { StripeState } from './stripe-state.ts';
 import { subscriptionUpdateEndpoints } from './subscription-updates.ts';
 import { subscriptionEndpoints } from './subscriptions.ts';
-import { testClockEndpoints } from './test-clocks.ts';
 import { webhookEndpointEndpoints } from './webhook-endpoints.ts';
+import { testClockEndpoints } from './test-clocks.ts';
 
 export type StripeFaultKind = '500' | '429' | 'lock_timeout' | 'drop' | 'timeout';
 export const STRIPE_FAULT_KINDS: readonly StripeFaultKind[] = ['500', '429', 'lock_timeout', 'drop', 'timeout'];
@@ -240,7 +240,9 @@ export function createStripeApiHandler(deps: StripeApiDeps) {
     try {
       // 'during': the endpoint started and failed before writing; Stripe saves that 500 for the key.
       if (decision?.when === 'during' && decision.kind === '500') throw stripeErrors.apiError({ 'stripe-should-retry': 'false' });
-      const result = matched.endpoint.handle({ state, params, path: matched.path, origin: url.origin });
+      const call = { state, params, path: matched.path, origin: url.origin };
+      // Events the endpoint emits name this request (event.request.id / idempotency_key), as on Stripe.
+      const result = state.events.causedBy({ requestId, idempotencyKey }, () => matched.endpoint.handle(call));
       saved = jsonResponse(result.status ?? 200, result.body, requestId);
     } catch (error) {
       if (error instanceof ConnectionDroppedError) {

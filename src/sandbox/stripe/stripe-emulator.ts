@@ -25,17 +25,17 @@ import { IdempotencyStore } from './idempotency.ts';
 import { createStripeApiHandler, STRIPE_FAULT_KINDS, type StripeApiSettings, type StripeFaultKind } from './stripe-api.ts';
 import { StripeState } from './stripe-state.ts';
 import { viewSubscription } from './views.ts';
-import { WebhookDelivery, type DeliveryRecord, type WebhookDeliverySettings } from './webhook-delivery.ts';
+import { DEFAULT_WEBHOOK_KNOBS, WebhookDelivery, webhookKnobFields, webhookSettingsFrom, type DeliveryRecord, type WebhookDeliverySettings } from './webhook-delivery.ts';
 import { mountWebhookRoutes } from './webhook-routes.ts';
 import { mountHostedCheckout } from './hosted-checkout.ts';
 import { mountHostedPortal } from './hosted-portal.ts';
 
 export { STRIPE_FAULT_KINDS, STRIPE_ROUTES, type StripeFaultKind } from './stripe-api.ts';
 export { StripeState } from './stripe-state.ts';
+export { stripeSignatureHeader, type DeliveryRecord } from './webhook-delivery.ts';
 export { advanceAccountClock } from './account-clock.ts';
 export { attachCardByNumber } from './payment-methods.ts';
 export { runBilling } from './billing-engine.ts';
-export { stripeSignatureHeader, type DeliveryRecord } from './webhook-delivery.ts';
 
 const knobsSchema = z
   .object({
@@ -50,6 +50,7 @@ const knobsSchema = z
     apiKeys: z.array(z.string().min(1)).nullable(),
     /** Longest a 'timeout' fault holds a request before dropping it (stripe-node times out at 80 s). */
     hangMs: z.number().min(0).max(600_000),
+    ...webhookKnobFields,
     /**
      * Stand for the account's Dashboard settings (Billing > Revenue recovery): days between
      * payment retries of a failed invoice (each counted from the previous attempt; the last
@@ -59,14 +60,6 @@ const knobsSchema = z
     dunningFinalStatus: z.enum(['unpaid', 'canceled']),
     /** Dashboard setting too: days before a renewal that invoice.upcoming is sent. */
     upcomingRenewalDays: z.number().int().min(1).max(45),
-    /** Webhook retry n waits the n-th delay (ms); Stripe live retries for up to 3 days, the default converges in ~3 s. */
-    webhookRetryDelaysMs: z.array(z.number().min(0).max(3 * 24 * 3600 * 1000)).max(50),
-    /** A webhook attempt unanswered after this long fails and is retried. */
-    webhookTimeoutMs: z.number().min(1).max(600_000),
-    /** Probability 0..1 that an event is delivered twice to an endpoint, or 'always'. */
-    webhookDuplicates: z.union([z.number().min(0).max(1), z.literal('always')]),
-    /** > 0: deliveries are held this long and sent shuffled (Stripe does not order them). */
-    webhookReorderWindowMs: z.number().min(0).max(600_000),
   })
   .strict();
 
@@ -82,14 +75,10 @@ export const DEFAULT_STRIPE_KNOBS: StripeEmulatorKnobs = {
   faultWhen: 'before',
   apiKeys: null,
   hangMs: 90_000,
+  ...DEFAULT_WEBHOOK_KNOBS,
   dunningRetryDays: [3, 5, 7],
   dunningFinalStatus: 'canceled',
   upcomingRenewalDays: 7,
-  webhookRetryDelaysMs: [100, 200, 400, 800, 1600],
-  // Stripe documents no exact figure; 10 s is on the strict side of what is reported.
-  webhookTimeoutMs: 10_000,
-  webhookDuplicates: 0,
-  webhookReorderWindowMs: 0,
 };
 
 export interface StripeEmulatorOptions extends Partial<StripeEmulatorKnobs> {
@@ -154,20 +143,14 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
   const writeLimit = new TokenBucket(undefined, now);
   const readLimit = new TokenBucket(undefined, now);
   const settings: StripeApiSettings = { latencyMs: 0, apiKeys: undefined, hangMs: 0 };
-  const webhookSettings: WebhookDeliverySettings = { retryDelaysMs: [], timeoutMs: 1, duplicates: 0, reorderWindowMs: 0, seed: 1 };
+  const webhookSettings: WebhookDeliverySettings = webhookSettingsFrom({ ...DEFAULT_WEBHOOK_KNOBS, faultSeed: 1 });
   // Without `previous` (creation, reset) both buckets are set, which also refills them.
   const knobs = new EmulatorKnobs(knobsSchema, { ...DEFAULT_STRIPE_KNOBS, ...initial }, faults, (next, previous) => {
     settings.latencyMs = next.latencyMs;
     settings.apiKeys = next.apiKeys ?? undefined;
     settings.hangMs = next.hangMs;
+    Object.assign(webhookSettings, webhookSettingsFrom(next));
     state.dunning = { retryDays: [...next.dunningRetryDays], finalStatus: next.dunningFinalStatus, upcomingRenewalDays: next.upcomingRenewalDays };
-    Object.assign(webhookSettings, {
-      retryDelaysMs: next.webhookRetryDelaysMs,
-      timeoutMs: next.webhookTimeoutMs,
-      duplicates: next.webhookDuplicates,
-      reorderWindowMs: next.webhookReorderWindowMs,
-      seed: next.faultSeed,
-    });
     if (next.writeRateLimit !== previous?.writeRateLimit) writeLimit.setRate(next.writeRateLimit ?? undefined);
     if (next.readRateLimit !== previous?.readRateLimit) readLimit.setRate(next.readRateLimit ?? undefined);
   });
@@ -212,13 +195,13 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
           .newestFirst()
           .reverse()
           .map((subscription) => viewSubscription(state, subscription)),
+        webhookEndpoints: state.webhookEndpoints.newestFirst().reverse(),
+        webhookDeliveries: [...delivery.log],
         paymentMethods: state.paymentMethods.newestFirst().reverse(),
         invoices: state.invoices.newestFirst().reverse(),
         testClocks: state.testClocks.newestFirst().reverse(),
         events: state.events.newestFirst().reverse(),
         time: accountTime(state),
-        webhookEndpoints: state.webhookEndpoints.newestFirst().reverse(),
-        webhookDeliveries: [...delivery.log],
       });
     },
     reset() {

@@ -12,7 +12,8 @@ import { mergeMetadata, p, parseParams } from './params.ts';
 import { stripeErrors } from './stripe-errors.ts';
 import type { StoredSubscription, StoredSubscriptionItem, StripeState } from './stripe-state.ts';
 import { changeSubscription, endSubscription } from './subscription-changes.ts';
-import { checkOwnPaymentMethod, requireSubscription } from './subscriptions.ts';
+import { checkOwnPaymentMethod } from './subscription-start.ts';
+import { requireSubscription } from './subscriptions.ts';
 import { viewSubscription } from './views.ts';
 
 const cancellationDetails = p.hash({ comment: p.emptyable(p.string(5000)).optional(), feedback: p.accepted() });

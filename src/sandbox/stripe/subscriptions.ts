@@ -7,9 +7,7 @@
 import { z } from 'zod';
 import { pathParam, type ApiCall, type Endpoint } from './endpoint.ts';
 import { addInterval } from './billing-periods.ts';
-import { draftInvoice, type InvoicePlan } from './invoice-builder.ts';
-import { finalizeInvoice, recordDraft } from './invoice-lifecycle.ts';
-import { chargeFails } from './payment-methods.ts';
+import { checkOwnPaymentMethod, startSubscription } from './subscription-start.ts';
 import { newId } from './ids.ts';
 import { expand, inRange, listPage } from './list-and-expand.ts';
 import { mergeMetadata, p, paginationShape, parseParams } from './params.ts';
@@ -82,7 +80,7 @@ const listSchema = p.hash({
   current_period_end: p.accepted(),
   current_period_start: p.accepted(),
   automatic_tax: p.accepted(),
-  test_clock: p.accepted(),
+  test_clock: p.id().optional(),
 });
 
 const expandOnly = p.hash({ expand: p.expand() });
@@ -230,35 +228,6 @@ function createSubscription({ state, params }: ApiCall) {
   return { body: expand(state, viewSubscription(state, startSubscription(state, subscription, typeof paymentMethod === 'string' ? paymentMethod : null)), input.expand) };
 }
 
-/**
- * Stores a new subscription and bills its first invoice (billing_reason subscription_create):
- * licensed items in advance (free during a trial), nothing for metered ones, so a metered-only
- * subscription's first invoice is 0 and paid at once. A charge that cannot succeed makes the
- * subscription `incomplete`, as with Stripe's default payment_behavior allow_incomplete.
- */
-function startSubscription(state: StripeState, subscription: StoredSubscription, paymentMethod: string | null): StoredSubscription {
-  const at = subscription.start_date;
-  const item = subscription.items[0];
-  const invoiceId = newId.invoice();
-  const plan: InvoicePlan = { usage: null, advance: { start: at, end: item?.current_period_end ?? at }, billingReason: 'subscription_create', ...(subscription.status === 'trialing' ? { free: 'advance' as const } : {}) };
-  const draft = draftInvoice(state, subscription, plan, at, invoiceId);
-  const cannotPay = subscription.collection_method === 'charge_automatically' && draft.amount_due > 0 && (paymentMethod === null || chargeFails(state, paymentMethod));
-  const stored: StoredSubscription = { ...subscription, latest_invoice: invoiceId, ...(cannotPay ? { status: 'incomplete' as const } : {}) };
-  state.subscriptions.set(stored);
-  state.events.emit('customer.subscription.created', viewSubscription(state, stored));
-  recordDraft(state, draft);
-  finalizeInvoice(state, draft, at);
-  return state.subscriptions.get(stored.id) ?? stored;
-}
-
-/** A payment method given for a subscription must be attached to its customer. */
-export function checkOwnPaymentMethod(state: StripeState, customerId: string, paymentMethodId: string, param: string): void {
-  const method = state.paymentMethods.get(paymentMethodId);
-  if (!method) throw stripeErrors.missingReference('PaymentMethod', paymentMethodId, param);
-  if (method.customer !== customerId)
-    throw stripeErrors.invalid(`The customer does not have a payment method with the ID ${paymentMethodId}. The payment method must be attached to the customer.`, param);
-}
-
 function matchesStatus(status: StoredSubscription['status'], filter: (typeof STATUSES)[number] | undefined): boolean {
   if (filter === undefined) return status !== 'canceled';
   if (filter === 'all') return true;
@@ -290,6 +259,7 @@ export const subscriptionEndpoints: Endpoint[] = [
             (input.customer === undefined || subscription.customer === input.customer) &&
             (input.price === undefined || subscription.items.some((item) => item.price === input.price)) &&
             (input.collection_method === undefined || subscription.collection_method === input.collection_method) &&
+            (input.test_clock === undefined || subscription.test_clock === input.test_clock) &&
             inRange(subscription.created, input.created),
         )
         .map((subscription) => viewSubscription(state, subscription));

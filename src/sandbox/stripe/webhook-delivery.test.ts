@@ -50,6 +50,16 @@ describe('signed delivery', () => {
     ]);
   });
 
+  it('never holds up the API request that caused the event, even when the receiver hangs', async () => {
+    await endpoint(['billing_portal.configuration.created']);
+    receiver.script.push('hang');
+    const configuration = await sdk.billingPortal.configurations.create({ features: { invoice_history: { enabled: true } } });
+    expect(configuration.object).toBe('billing_portal.configuration');
+    await expect.poll(() => receiver.received.length).toBe(1);
+    expect(emulator.webhooks.deliveries()).toEqual([]);
+    expect(receiver.received[0]?.eventType).toBe('billing_portal.configuration.created');
+  });
+
   it('sends only the types an enabled endpoint asked for; a disabled endpoint gets nothing', async () => {
     await endpoint(['invoice.paid']);
     const other = await endpoint(['customer.created']);

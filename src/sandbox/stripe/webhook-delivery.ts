@@ -8,10 +8,44 @@
  * endpoints that have not yet acknowledged the event.
  */
 import { createHmac } from 'node:crypto';
+import { z } from 'zod';
 import { seededRandom, type RandomSource } from '../faults/seeded-random.ts';
 import type { WireEvent } from './events.ts';
 import type { StripeState } from './stripe-state.ts';
 import { endpointWants } from './webhook-endpoints.ts';
+
+/** The Stripe emulator's webhook knobs (zod fields to spread into its knobs schema). */
+export const webhookKnobFields = {
+  /** Webhook retry n waits the n-th delay (ms); Stripe live retries for up to 3 days, the default converges in ~3 s. */
+  webhookRetryDelaysMs: z.array(z.number().min(0).max(3 * 24 * 3600 * 1000)).max(50),
+  /** A webhook attempt unanswered after this long fails and is retried. */
+  webhookTimeoutMs: z.number().min(1).max(600_000),
+  /** Probability 0..1 that an event is delivered twice to an endpoint, or 'always'. */
+  webhookDuplicates: z.union([z.number().min(0).max(1), z.literal('always')]),
+  /** > 0: deliveries are held this long and sent shuffled (Stripe does not order them). */
+  webhookReorderWindowMs: z.number().min(0).max(600_000),
+};
+
+type WebhookKnobs = { [K in keyof typeof webhookKnobFields]: z.infer<(typeof webhookKnobFields)[K]> };
+
+export const DEFAULT_WEBHOOK_KNOBS: WebhookKnobs = {
+  webhookRetryDelaysMs: [100, 200, 400, 800, 1600],
+  // Stripe documents no exact figure; 10 s is on the strict side of what is reported.
+  webhookTimeoutMs: 10_000,
+  webhookDuplicates: 0,
+  webhookReorderWindowMs: 0,
+};
+
+/** Delivery settings from the knobs; the duplicate and shuffle draws use the fault seed. */
+export function webhookSettingsFrom(knobs: WebhookKnobs & { faultSeed: number }): WebhookDeliverySettings {
+  return {
+    retryDelaysMs: knobs.webhookRetryDelaysMs,
+    timeoutMs: knobs.webhookTimeoutMs,
+    duplicates: knobs.webhookDuplicates,
+    reorderWindowMs: knobs.webhookReorderWindowMs,
+    seed: knobs.faultSeed,
+  };
+}
 
 /** Live delivery knobs (changeable at runtime). */
 export interface WebhookDeliverySettings {

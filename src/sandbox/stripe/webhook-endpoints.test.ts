@@ -124,6 +124,18 @@ describe('events', () => {
     expect((await sdk.events.list({ delivery_success: true })).data.map((e) => e.id)).toEqual([delivered.id]);
   });
 
+  it('events caused by an API request carry its request id and idempotency key; others carry null', async () => {
+    const response = await fetch(`${emulator.url}/v1/billing_portal/configurations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/x-www-form-urlencoded', 'idempotency-key': 'portal-config-1' },
+      body: encodeForm({ features: { invoice_history: { enabled: 'true' } } }),
+    });
+    expect(response.status).toBe(200);
+    const [created] = (await sdk.events.list({ type: 'billing_portal.configuration.created' })).data;
+    expect(created?.request).toEqual({ id: response.headers.get('request-id'), idempotency_key: 'portal-config-1' });
+    expect(emitAt(1_800_000_000, 'invoice.paid').request).toEqual({ id: null, idempotency_key: null });
+  });
+
   it('keeps 30 days of events', async () => {
     const old = emitAt(1_800_000_000, 'invoice.paid');
     clock = (1_800_000_000 + 30 * 86_400 + 1) * 1000;
