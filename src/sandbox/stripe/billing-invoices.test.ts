@@ -83,6 +83,26 @@ describe('invoice actions', () => {
   });
 });
 
+describe('licensed prices', () => {
+  it('bill in advance at creation; a declined first charge leaves the subscription incomplete, expired after 23 hours', async () => {
+    const product = await stripe.products.create({ name: 'Seat' });
+    const price = await stripe.prices.create({ currency: 'usd', product: product.id, unit_amount: 1000, recurring: { interval: 'month' } });
+    const clock = await stripe.testHelpers.testClocks.create({ frozen_time: T0 });
+    const good = await stripe.customers.create({ test_clock: clock.id, payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } });
+    const paid = await stripe.subscriptions.create({ customer: good.id, items: [{ price: price.id, quantity: 3 }] });
+    expect(paid.status).toBe('active');
+    expect(await stripe.invoices.retrieve(paid.latest_invoice as string)).toMatchObject({ status: 'paid', total: 3000, period_start: T0, period_end: FEB_1 });
+
+    const failing = await stripe.customers.create({ test_clock: clock.id, payment_method: 'pm_card_chargeCustomerFail', invoice_settings: { default_payment_method: 'pm_card_chargeCustomerFail' } });
+    const incomplete = await stripe.subscriptions.create({ customer: failing.id, items: [{ price: price.id }] });
+    expect(incomplete.status).toBe('incomplete');
+    expect(await stripe.invoices.retrieve(incomplete.latest_invoice as string)).toMatchObject({ status: 'open', attempt_count: 1, total: 1000 });
+    await advanceClock(stripe, clock.id, T0 + DAY);
+    expect((await stripe.subscriptions.retrieve(incomplete.id)).status).toBe('incomplete_expired');
+    expect((await stripe.invoices.retrieve(incomplete.latest_invoice as string)).status).toBe('void');
+  });
+});
+
 describe('events of the existing endpoints', () => {
   it('customers and subscriptions emit created, updated and deleted with previous attributes', async () => {
     const { price } = await meteredPrice(stripe);
