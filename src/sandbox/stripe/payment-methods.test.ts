@@ -1,6 +1,7 @@
 /** Payment methods through stripe-node: test tokens, attach/detach, defaults, card numbers for emulator pages. */
 import Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { meteredPrice } from './billing-test-kit.ts';
 import { attachCardByNumber } from './payment-methods.ts';
 import { CardError } from './stripe-errors.ts';
 import { startStripeEmulator, type RunningStripeEmulator } from './stripe-emulator.ts';
@@ -84,6 +85,11 @@ describe('payment methods', () => {
     expect(await stripeError(stripe.paymentMethods.retrieve('pm_nope'))).toMatchObject({ statusCode: 404, param: 'id' });
     expect(await stripeError(stripe.paymentMethods.list({ customer: ada.id, type: 'sepa_debit' }))).toMatchObject({ param: 'type' });
     expect(await stripeError(stripe.paymentMethods.attach(bobs.id, { customer: ada.id }))).toMatchObject({ code: 'payment_method_unexpected_state' });
+    expect(await stripeError(stripe.paymentMethods.detach('pm_nope'))).toMatchObject({ statusCode: 404, param: 'id' });
+    expect(await stripeError(stripe.customers.listPaymentMethods(ada.id, { type: 'paypal' }))).toMatchObject({ param: 'type' });
+    expect(await stripeError(stripe.customers.listPaymentMethods('cus_nope'))).toMatchObject({ statusCode: 404 });
+    const { price } = await meteredPrice(stripe);
+    expect(await stripeError(stripe.subscriptions.create({ customer: ada.id, items: [{ price: price.id }], default_payment_method: bobs.id }))).toMatchObject({ param: 'default_payment_method' });
     expect(((await stripe.customers.retrieve(ada.id)) as Stripe.Customer).invoice_settings.default_payment_method).toBeNull();
   });
 });
