@@ -106,6 +106,9 @@ describe('licensed prices', () => {
 describe('events of the existing endpoints', () => {
   it('customers and subscriptions emit created, updated and deleted with previous attributes', async () => {
     const { price } = await meteredPrice(stripe);
+    expect(eventTypes(emulator)).toEqual(['billing.meter.created', 'product.created', 'price.created']);
+    await stripe.prices.update(price.id, { nickname: 'calls' });
+    expect(emulator.state.events.newestFirst()[0]).toMatchObject({ type: 'price.updated', data: { previous_attributes: { nickname: null } } });
     const customer = await stripe.customers.create({ email: 'ev@example.com' });
     await stripe.customers.update(customer.id, { name: 'Eve' });
     const subscription = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }], metadata: { plan: 'a' } });
