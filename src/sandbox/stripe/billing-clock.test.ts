@@ -157,6 +157,10 @@ describe('bad input to the invoice and usage routes', () => {
     expect(await stripeError(stripe.invoices.list({ subscription: 'sub_nope' }))).toMatchObject({ param: 'subscription' });
     expect(await stripeError(stripe.invoices.retrieve('in_nope'))).toMatchObject({ statusCode: 404, param: 'id' });
     expect(await stripeError(stripe.invoices.createPreview({}))).toMatchObject({ param: 'customer' });
+    expect(await stripeError(stripe.invoices.createPreview({ subscription: 'sub_nope' }))).toMatchObject({ code: 'resource_missing', param: 'subscription' });
+    expect(await stripeError(stripe.testHelpers.testClocks.create({ frozen_time: 'soon' as unknown as number }))).toMatchObject({ type: 'StripeInvalidRequestError', param: 'frozen_time' });
+    expect(await stripeError(stripe.testHelpers.testClocks.create({ frozen_time: T0, name: 'x'.repeat(301) }))).toMatchObject({ param: 'name' });
+    expect(await stripeError(stripe.subscriptions.resume(subscription.id))).toMatchObject({ type: 'StripeInvalidRequestError', code: 'subscription_not_paused' });
     const invoiceId = subscription.latest_invoice as string;
     expect(await stripeError(stripe.invoices.pay(invoiceId))).toMatchObject({ code: 'invoice_unexpected_state' });
     expect(await stripeError(stripe.invoices.finalizeInvoice(invoiceId))).toMatchObject({ code: 'invoice_unexpected_state' });

@@ -12,7 +12,7 @@
  */
 import { addInterval, DAY_SECONDS } from './billing-periods.ts';
 import { draftInvoice, upcomingInvoice, type InvoicePlan } from './invoice-builder.ts';
-import { attemptPayment, finalizeInvoice, recordDraft, setDelinquent, subscriptionOf, subscriptionPaymentMethod } from './invoice-lifecycle.ts';
+import { attemptPayment, finalizeInvoice, recordDraft, setDelinquent, subscriptionOf, subscriptionPaymentMethod, voidInvoice } from './invoice-lifecycle.ts';
 import { newId } from './ids.ts';
 import type { StoredSubscription, StripeState } from './stripe-state.ts';
 import { changeSubscription, endSubscription, pauseSubscription, setStatus } from './subscription-changes.ts';
@@ -30,6 +30,7 @@ interface Transition {
 }
 
 const TRIAL_WILL_END_SECONDS = 3 * DAY_SECONDS;
+const INCOMPLETE_EXPIRY_SECONDS = 23 * 3600;
 
 function inScope(state: StripeState, customerId: unknown, scope: BillingScope): boolean {
   if (typeof customerId !== 'string') return false;
@@ -67,7 +68,10 @@ function subscriptionTransitions(state: StripeState, subscription: StoredSubscri
   const transitions: Transition[] = [];
   const periodStart = subscription.items[0]?.current_period_start ?? subscription.start_date;
   const periodEnd = subscription.items[0]?.current_period_end;
-  if (subscription.status === 'trialing' && subscription.trial_end !== null) {
+  if (subscription.status === 'incomplete') {
+    // Stripe expires a subscription whose first invoice stays unpaid for 23 hours.
+    transitions.push({ at: subscription.created + INCOMPLETE_EXPIRY_SECONDS, apply: (at) => expireIncomplete(state, subscription.id, at) });
+  } else if (subscription.status === 'trialing' && subscription.trial_end !== null) {
     const trialEnd = subscription.trial_end;
     if (!state.trialWillEndSent.has(subscription.id))
       transitions.push({
@@ -109,6 +113,15 @@ function subscriptionTransitions(state: StripeState, subscription: StoredSubscri
     });
   }
   return transitions;
+}
+
+/** incomplete → incomplete_expired; its first invoice is voided. */
+function expireIncomplete(state: StripeState, id: string, at: number): void {
+  const subscription = state.subscriptions.get(id);
+  if (subscription?.status !== 'incomplete') return;
+  const first = typeof subscription.latest_invoice === 'string' ? state.invoices.get(subscription.latest_invoice) : undefined;
+  changeSubscription(state, subscription, { status: 'incomplete_expired', ended_at: at });
+  if (first?.status === 'open') voidInvoice(state, first, at);
 }
 
 function viewOf(state: StripeState, id: string): object {

@@ -50,6 +50,7 @@ function setStatus(call: ApiCall, status: Stripe.Billing.Meter.Status) {
   const now = state.now();
   const updated: Stripe.Billing.Meter = { ...meter, status, status_transitions: { deactivated_at: status === 'inactive' ? now : null }, updated: now };
   state.meters.set(updated);
+  state.events.emit(status === 'inactive' ? 'billing.meter.deactivated' : 'billing.meter.reactivated', structuredClone(updated));
   return { body: expand(state, structuredClone(updated), input.expand) };
 }
 
@@ -78,6 +79,7 @@ export const billingEndpoints: Endpoint[] = [
         value_settings: { event_payload_key: input.value_settings?.event_payload_key ?? 'value' },
       };
       state.meters.set(meter);
+      state.events.emit('billing.meter.created', structuredClone(meter));
       return { body: expand(state, structuredClone(meter), input.expand) };
     },
   },
@@ -97,6 +99,7 @@ export const billingEndpoints: Endpoint[] = [
       const input = parseParams(updateSchema, call.params);
       const updated = { ...meter, ...(input.display_name !== undefined ? { display_name: input.display_name } : {}), updated: call.state.now() };
       call.state.meters.set(updated);
+      call.state.events.emit('billing.meter.updated', structuredClone(updated), { display_name: meter.display_name, updated: meter.updated });
       return { body: expand(call.state, structuredClone(updated), input.expand) };
     },
   },

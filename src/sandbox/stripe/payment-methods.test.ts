@@ -1,7 +1,9 @@
 /** Payment methods through stripe-node: test tokens, attach/detach, defaults, card numbers for emulator pages. */
 import Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { meteredPrice } from './billing-test-kit.ts';
 import { attachCardByNumber } from './payment-methods.ts';
+import { setSubscriptionPaymentMethod, switchSubscriptionPrice } from './subscription-updates.ts';
 import { CardError } from './stripe-errors.ts';
 import { startStripeEmulator, type RunningStripeEmulator } from './stripe-emulator.ts';
 
@@ -84,6 +86,11 @@ describe('payment methods', () => {
     expect(await stripeError(stripe.paymentMethods.retrieve('pm_nope'))).toMatchObject({ statusCode: 404, param: 'id' });
     expect(await stripeError(stripe.paymentMethods.list({ customer: ada.id, type: 'sepa_debit' }))).toMatchObject({ param: 'type' });
     expect(await stripeError(stripe.paymentMethods.attach(bobs.id, { customer: ada.id }))).toMatchObject({ code: 'payment_method_unexpected_state' });
+    expect(await stripeError(stripe.paymentMethods.detach('pm_nope'))).toMatchObject({ statusCode: 404, param: 'id' });
+    expect(await stripeError(stripe.customers.listPaymentMethods(ada.id, { type: 'paypal' }))).toMatchObject({ param: 'type' });
+    expect(await stripeError(stripe.customers.listPaymentMethods('cus_nope'))).toMatchObject({ statusCode: 404 });
+    const { price } = await meteredPrice(stripe);
+    expect(await stripeError(stripe.subscriptions.create({ customer: ada.id, items: [{ price: price.id }], default_payment_method: bobs.id }))).toMatchObject({ param: 'default_payment_method' });
     expect(((await stripe.customers.retrieve(ada.id)) as Stripe.Customer).invoice_settings.default_payment_method).toBeNull();
   });
 });
@@ -99,5 +106,20 @@ describe('attachCardByNumber (Checkout and portal pages)', () => {
     expect(() => attachCardByNumber(emulator.state, customer.id, '4242424242424241')).toThrow(/incorrect/);
     expect(() => attachCardByNumber(emulator.state, customer.id, '4242424242424242', { month: 1, year: 2000 })).toThrow(/expiration/);
     expect((await stripe.customers.listPaymentMethods(customer.id)).data.map((m) => m.card?.last4)).toEqual(['0341', '4242']);
+  });
+
+  it('lets emulator pages set a subscription card and switch its price', async () => {
+    const { price, meter } = await meteredPrice(stripe);
+    const { price: other } = await meteredPrice(stripe, '1', meter);
+    const customer = await stripe.customers.create({});
+    const subscription = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });
+    const card = attachCardByNumber(emulator.state, customer.id, '4242424242424242');
+    setSubscriptionPaymentMethod(emulator.state, subscription.id, card.id);
+    switchSubscriptionPrice(emulator.state, subscription.id, other.id);
+    const updated = await stripe.subscriptions.retrieve(subscription.id);
+    expect(updated).toMatchObject({ default_payment_method: card.id, items: { data: [{ id: subscription.items.data[0]?.id, price: { id: other.id } }] } });
+    const stranger = await stripe.customers.create({});
+    const foreign = attachCardByNumber(emulator.state, stranger.id, '4242424242424242');
+    expect(() => setSubscriptionPaymentMethod(emulator.state, subscription.id, foreign.id)).toThrow(/does not have a payment method/);
   });
 });

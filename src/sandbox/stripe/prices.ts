@@ -6,6 +6,7 @@
 import type { WirePrice, WireTier } from './wire-types.ts';
 import { z } from 'zod';
 import { pathParam, type Endpoint } from './endpoint.ts';
+import { previousAttributes } from './customers.ts';
 import { newId } from './ids.ts';
 import { expand, inRange, listPage } from './list-and-expand.ts';
 import { mergeMetadata, p, paginationShape, parseParams } from './params.ts';
@@ -170,7 +171,9 @@ function claimLookupKey(state: StripeState, lookupKey: string, transfer: boolean
       `A price (\`${holder.id}\`) already uses that lookup key. Pass \`transfer_lookup_key=true\` to move the key to this price.`,
       'lookup_key',
     );
-  state.prices.set({ ...holder, lookup_key: null });
+  const released = { ...holder, lookup_key: null };
+  state.prices.set(released);
+  state.events.emit('price.updated', structuredClone(released), { lookup_key: lookupKey });
 }
 
 function productFor(state: StripeState, input: CreateInput): string {
@@ -207,6 +210,7 @@ function productFor(state: StripeState, input: CreateInput): string {
     updated: now,
     url: null,
   });
+  state.events.emit('product.created', structuredClone(state.products.get(id) as object));
   return id;
 }
 
@@ -253,6 +257,7 @@ export const priceEndpoints: Endpoint[] = [
         ...amounts(input.unit_amount, input.unit_amount_decimal),
       };
       state.prices.set(price);
+      state.events.emit('price.created', structuredClone(price));
       if (tiers) state.priceTiers.set(id, tiers);
       return { body: expand(state, structuredClone(price), input.expand) };
     },
@@ -282,6 +287,8 @@ export const priceEndpoints: Endpoint[] = [
         metadata: mergeMetadata(price.metadata, input.metadata),
       };
       state.prices.set(updated);
+      const previous = previousAttributes(price, updated);
+      if (previous) state.events.emit('price.updated', structuredClone(updated), previous);
       return { body: expand(state, structuredClone(updated), input.expand) };
     },
   },

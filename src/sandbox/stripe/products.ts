@@ -1,6 +1,7 @@
 /** /v1/products: create (optionally with a chosen id), retrieve, update, list. */
 import type Stripe from 'stripe';
 import { pathParam, type Endpoint } from './endpoint.ts';
+import { previousAttributes } from './customers.ts';
 import { newId } from './ids.ts';
 import { expand, inRange, listPage } from './list-and-expand.ts';
 import { mergeMetadata, p, paginationShape, parseParams } from './params.ts';
@@ -79,6 +80,7 @@ export const productEndpoints: Endpoint[] = [
         url: input.url ?? null,
       };
       state.products.set(product);
+      state.events.emit('product.created', structuredClone(product));
       return { body: expand(state, structuredClone(product), input.expand) };
     },
   },
@@ -112,6 +114,8 @@ export const productEndpoints: Endpoint[] = [
         updated: state.now(),
       };
       state.products.set(updated);
+      const previous = previousAttributes(product, updated);
+      if (previous) state.events.emit('product.updated', structuredClone(updated), previous);
       return { body: expand(state, structuredClone(updated), input.expand) };
     },
   },

@@ -112,6 +112,8 @@ export const testClockEndpoints: Endpoint[] = [
         state.deletedCustomers.add(customer.id);
       }
       for (const subscription of state.subscriptions.newestFirst()) if (subscription.test_clock === clock.id) state.subscriptions.delete(subscription.id);
+      for (const invoice of state.invoices.newestFirst()) if (invoice.test_clock === clock.id) state.invoices.delete(invoice.id);
+      for (const method of state.paymentMethods.newestFirst()) if (method.customer !== null && state.deletedCustomers.has(method.customer as string)) state.paymentMethods.delete(method.id);
       state.testClocks.delete(clock.id);
       state.events.emit('test_helpers.test_clock.deleted', structuredClone(clock));
       return { body: { id: clock.id, object: 'test_helpers.test_clock', deleted: true } };
