@@ -91,7 +91,7 @@ export interface DeveloperInspection {
   priceId: string | undefined;
   customerId: string | undefined;
   subscriptionId: string | undefined;
-  /** Status of the subscription when it ended (then nothing is missing: it is not re-created). */
+  /** Status of the subscription when it ended or is unpaid (then nothing is missing: it is not re-created). */
   endedStatus: Stripe.Subscription.Status | undefined;
   /** Other customers carrying this developer id (should be none). */
   duplicateCustomerIds: string[];
@@ -242,7 +242,9 @@ export function createProvisioner(deps: ProvisionerDeps): Provisioner {
       created = { customer: part.customerCreated, subscription: part.subscription.kind === 'current' && part.subscription.created };
       if (part.emailUpdated) extra.emailUpdated = true;
       if (created.customer && created.subscription) extra.createdObjects = { customer: part.customer, subscription: part.subscription.subscription };
-      if (part.subscription.kind === 'ended') extra = { ...extra, ended: { status: part.subscription.subscription.status } };
+      // Unpaid is not over in Stripe's terms, but like an ended one it gets nothing new: it is a debt.
+      if (part.subscription.kind === 'ended' || part.subscription.subscription.status === 'unpaid')
+        extra = { ...extra, ended: { status: part.subscription.subscription.status } };
       else memory.remember(developer.id, ids);
       const requested = requestedPlanId(developer);
       if (requested !== undefined && requested !== ids.planId && !created.subscription)
@@ -348,7 +350,7 @@ export function createProvisioner(deps: ProvisionerDeps): Provisioner {
       inspection.planError = error.message;
     }
     inspection.subscriptionId = subscription?.id;
-    if (!subscriptions?.current && subscription) inspection.endedStatus = subscription.status;
+    if (subscription && (!subscriptions?.current || subscription.status === 'unpaid')) inspection.endedStatus = subscription.status;
     if (!inspection.customerId) inspection.missing.push('customer');
     if (!inspection.subscriptionId) inspection.missing.push('subscription');
     inspection.whole = inspection.missing.length === 0;

@@ -144,6 +144,10 @@ async function resubscribe(core: ProvisionerCore, email: string, dryRun: boolean
       console.log(`${developer.email}: nothing to do (${inspection.subscriptionId ? 'the subscription has not ended' : 'no subscription yet: a plain reconcile provisions it'})`);
       return 0;
     }
+    if (inspection.endedStatus === 'unpaid') {
+      console.log(`${developer.email}: the subscription is unpaid, not ended: paying its open invoices (Stripe's customer portal, "Manage billing") makes it active again; nothing created`);
+      return 1;
+    }
     if (dryRun) {
       console.log(`${developer.email}: would create a new subscription (the last one is ${inspection.endedStatus})\ndry run: nothing was written`);
       return 0;
