@@ -21,6 +21,7 @@ import { findPricesByLookupKey } from '../stripe-setup/catalog-setup.ts';
 import { createMoesifClient } from '../../provisioner/moesif-client.ts';
 import { fail, pass, type Check, type CheckOutcome, type CheckResult } from './check-runner.ts';
 import { moesifIdentityCheck } from './moesif-identity-check.ts';
+import { stripeWebhookCheck } from './stripe-webhook-check.ts';
 
 export interface DoctorInputs {
   kong: KongAdminClient | Error;
@@ -328,4 +329,5 @@ export const DOCTOR_CHECKS: Check<DoctorState>[] = [
   keyAuth,
   moesifPlugin,
   moesifIdentityCheck([ADMIN_API]) as Check<DoctorState>,
+  stripeWebhookCheck([STRIPE_KEY]) as Check<DoctorState>,
 ];

@@ -11,6 +11,7 @@ import { createKongEmulator, seedStandInTheme, FULL_NAME_FIELD, PLAN_FIELD, type
 import { listen, type RunningService } from '../../sandbox/running-service.ts';
 import { startStripeEmulator, type RunningStripeEmulator } from '../../sandbox/stripe/stripe-emulator.ts';
 import { setupStripeCatalog } from '../stripe-setup/catalog-setup.ts';
+import { setupWebhookEndpoint } from '../stripe-setup/webhook-setup.ts';
 import { loadPlansFile } from '../../shared/plans.ts';
 import { startMoesifEmulator, type RunningMoesifEmulator } from '../../sandbox/moesif/moesif-emulator.ts';
 import type { CheckResult } from './check-runner.ts';
@@ -48,6 +49,7 @@ beforeAll(async () => {
   };
   provisioner = await startProvisioner(await loadProvisionerSettings(env), { port: 0, logger: silentLogger });
   await install();
+  await setupWebhookEndpoint(stripe, `${provisioner.url}/stripe/webhooks`, { dryRun: false });
 });
 afterAll(async () => {
   await Promise.all([provisioner?.close(), kongAdmin?.close(), stripeEmulator?.close(), moesif?.close()]);
@@ -83,6 +85,7 @@ describe('doctor', () => {
       'key-auth plugin',
       'Moesif plugin',
       'Moesif user = developer email',
+      'Stripe webhook endpoint',
     ]);
     expect(result(results, 'Stripe key').detail).toMatch(/^test mode key accepted/);
 
@@ -94,8 +97,25 @@ describe('doctor', () => {
     } finally {
       console.log = log;
     }
-    expect(lines.filter((l) => l.startsWith('PASS'))).toHaveLength(17);
-    expect(lines.at(-1)).toContain('all 17 checks passed');
+    expect(lines.filter((l) => l.startsWith('PASS'))).toHaveLength(18);
+    expect(lines.at(-1)).toContain('all 18 checks passed');
+  });
+
+  it('a Stripe webhook endpoint that is disabled, misses an event or points elsewhere fails with the stripe:setup command', async () => {
+    const [endpoint] = (await stripe.webhookEndpoints.list()).data;
+    const id = endpoint?.id as string;
+    try {
+      await stripe.webhookEndpoints.update(id, { disabled: true });
+      expect(result(await doctor(), 'Stripe webhook endpoint')).toMatchObject({ ok: false, detail: expect.stringMatching(/is disabled/) });
+      await stripe.webhookEndpoints.update(id, { disabled: false, enabled_events: ['invoice.paid'] });
+      const missing = result(await doctor(), 'Stripe webhook endpoint');
+      expect(missing.detail).toMatch(/does not send checkout\.session\.completed/);
+      expect(missing.fix).toContain(`stripe:setup -- --webhook-url ${provisioner.url}/stripe/webhooks`);
+      expect(result(await doctor({}, 'http://127.0.0.1:9/'), 'Stripe webhook endpoint').detail).toMatch(/no webhook endpoint points at http:\/\/127\.0\.0\.1:9\/stripe\/webhooks/);
+    } finally {
+      await setupWebhookEndpoint(stripe, `${provisioner.url}/stripe/webhooks`, { dryRun: false });
+    }
+    expect(result(await doctor(), 'Stripe webhook endpoint').ok).toBe(true);
   });
 
   it('portal disabled: names it and skips what needs it', async () => {
@@ -242,6 +262,7 @@ describe('doctor', () => {
       'skip:key-auth plugin',
       'skip:Moesif plugin',
       'skip:Moesif user = developer email',
+      'skip:Stripe webhook endpoint',
     ]);
     expect(result(results, 'Stripe key').detail).toMatch(/publishable key/);
   });
@@ -262,7 +283,7 @@ describe('doctor', () => {
     }
     expect(lines.some((l) => l.startsWith('FAIL  provisioner /readyz'))).toBe(true);
     expect(lines.some((l) => l.includes('fix: start it (npm run provisioner)'))).toBe(true);
-    expect(lines.at(-1)).toContain('1 of 17 checks did not pass');
+    expect(lines.at(-1)).toContain('1 of 18 checks did not pass');
   });
 
   it('bad flags exit 2; a bad --provisioner-url is a setting error', async () => {
