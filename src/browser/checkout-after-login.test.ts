@@ -77,7 +77,7 @@ describe('Checkout after Kong\'s login', () => {
     const checkout = createCheckoutAfterLogin((url) => events.push(`navigate ${url}`));
     const failure = { message: 'Invalid authentication credentials' };
     let attempts = 0;
-    const auth = { login: () => (++attempts === 1 ? Promise.reject(failure) : Promise.resolve('OK')) };
+    const auth = { login: (_options: unknown) => (++attempts === 1 ? Promise.reject(failure) : Promise.resolve('OK')) };
     expect(checkout.wrapLogin(auth)).toBe(true);
     expect(checkout.wrapLogin(auth)).toBe(true);
     checkout.remember('ada@example.com', CHECKOUT);
