@@ -107,6 +107,8 @@ export const signupScenario: BenchScenario = {
       stripeEmulator: { latencyMs: LATENCY_MS },
       moesifEmulator: { latencyMs: LATENCY_MS },
       provisionRateLimitPerMinute: 100_000,
+      // Signup latency up to the dashboard redirect: no Checkout step in between.
+      provisionerEnv: { PAYMENT_COLLECTION: 'none' },
     });
     const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
     try {

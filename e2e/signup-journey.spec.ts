@@ -17,7 +17,9 @@ let sandbox: Sandbox;
 let stripe: Stripe;
 
 test.beforeAll(async () => {
-  sandbox = await startSandbox({ ports: FREE_PORTS });
+  // Not about payment: without a card step the signup goes straight to the dashboard (the
+  // Checkout step and the 402-until-card rule are covered by get-paid-journey.spec.ts).
+  sandbox = await startSandbox({ ports: FREE_PORTS, provisionerEnv: { PAYMENT_COLLECTION: 'none' } });
   stripe = createStripeClient({ secretKey: sandbox.env.STRIPE_SECRET_KEY as string, mode: 'test', apiBase: new URL(sandbox.stripe!.url), maxWritesPerSecond: 20 });
 });
 
@@ -69,6 +71,10 @@ test('a developer picks a plan, signs up, is billed once, creates a key and call
 
   await page.waitForURL(/\/default\/dashboard/);
   await expect(page.locator('#developer-email')).toHaveText(email);
+  // The bundle's billing panel: the plan picked, nothing to fix, no card asked for.
+  await expect(page.locator('.portal-monetization-billing-plan')).toHaveText('Growth');
+  await expect(page.getByRole('link', { name: 'Manage billing' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Add a payment method' })).toHaveCount(0);
   await step(page, info, '03-dashboard');
 
   // Stripe: exactly one customer with that email and one subscription to the Growth price.

@@ -3,6 +3,8 @@
  * Loaded by required-scripts.html after jQuery and before Kong's scripts; the register-hook block
  * at the end of kong.auth.js then calls `PortalMonetization.wrapRegister(Kong.Auth)`.
  */
+import { findDashboard, showBillingPanel } from './billing-panel.ts';
+import { createCheckoutAfterLogin } from './checkout-after-login.ts';
 import { parseConfig, type BrowserConfig } from './config.ts';
 import { showCarriedNotice, findRegisterForm } from './page-ui.ts';
 import { fetchPlans, renderPlanPicker } from './plan-picker.ts';
@@ -52,6 +54,19 @@ async function enhanceRegisterForm(): Promise<void> {
   }
 }
 
+/** The dashboard's billing panel, for a logged-in developer (Kong.getApiUrl() says where Kong's portal API is). */
+async function enhanceDashboard(): Promise<void> {
+  const current = pageConfig();
+  const kong = (window as { Kong?: { getApiUrl?: () => unknown } }).Kong;
+  const apiUrl = typeof kong?.getApiUrl === 'function' ? kong.getApiUrl() : undefined;
+  if (!current || typeof apiUrl !== 'string' || !findDashboard(document)) return;
+  try {
+    await showBillingPanel({ document, config: current, apiUrl, fetch: (input, init) => window.fetch(input, init), provision });
+  } catch (error) {
+    warn(`kong-portal-monetization: no billing panel: ${String(error)}`);
+  }
+}
+
 function whenReady(task: () => void): void {
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', task);
   else task();
@@ -61,10 +76,17 @@ function whenReady(task: () => void): void {
 if (!window.PortalMonetization) {
   window.PortalMonetization = {
     version: __BUNDLE_VERSION__,
-    wrapRegister: createWrapRegister({ document, config: pageConfig, provision: (c, email, developerId) => provision(c, email, developerId), warn }),
+    wrapRegister: createWrapRegister({
+      document,
+      config: pageConfig,
+      provision: (c, email, developerId) => provision(c, email, developerId),
+      warn,
+      checkout: createCheckoutAfterLogin((url) => window.location.assign(url)),
+    }),
   };
   whenReady(() => {
     showCarriedNotice(document);
     void enhanceRegisterForm();
+    void enhanceDashboard();
   });
 }

@@ -46,6 +46,42 @@ describe('provision', () => {
     expect(await provision(CONFIG, 'ada@example.com', DEV_ID, odd)).toEqual({ status: 'active', result: RESULT });
   });
 
+  it('keeps the billing part with its text, and drops links that are not http(s)', async () => {
+    const billing = {
+      plan: 'growth',
+      plan_name: 'Growth',
+      access: 'refused',
+      reason: 'payment_method_required',
+      message: 'Add a payment method to start calling the API.',
+      checkout_url: 'http://127.0.0.1:1/_hosted/checkout/cs_1',
+      manage_url: 'javascript:alert(1)',
+      stripe_id: 'cus_never_shown',
+    };
+    const { deps } = scripted([{ status: 200, body: { ...RESULT, billing } }]);
+    const outcome = await provision(CONFIG, 'ada@example.com', DEV_ID, deps);
+    expect(outcome).toEqual({
+      status: 'active',
+      result: {
+        ...RESULT,
+        billing: {
+          plan: 'growth',
+          plan_name: 'Growth',
+          access: 'refused',
+          reason: 'payment_method_required',
+          message: 'Add a payment method to start calling the API.',
+          checkout_url: 'http://127.0.0.1:1/_hosted/checkout/cs_1',
+        },
+      },
+    });
+  });
+
+  it('ignores a billing part with an unknown access value or no message', async () => {
+    for (const billing of [{ access: 'maybe', message: 'x' }, { access: 'allowed' }, 'allowed']) {
+      const { deps } = scripted([{ status: 200, body: { ...RESULT, billing } }]);
+      expect(await provision(CONFIG, 'ada@example.com', DEV_ID, deps)).toEqual({ status: 'active', result: RESULT });
+    }
+  });
+
   it('ends pending, without retrying, on 202 accepted and on awaiting_approval', async () => {
     const accepted = scripted([{ status: 202, body: { status: 'accepted' } }]);
     expect(await provision(CONFIG, 'ada@example.com', undefined, accepted.deps)).toEqual({ status: 'pending', reason: 'accepted' });

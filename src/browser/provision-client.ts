@@ -4,7 +4,7 @@
  * errors, 408, 429, 5xx) on the schedule in retry.ts. Never throws: every path ends in an outcome
  * the register wrapper can hand to the theme.
  */
-import type { ErrorResponse, ProvisionProvenAnswer, ProvisionRequest } from '../shared/provisioner-api.ts';
+import type { BillingStatusResponse, ErrorResponse, ProvisionProvenAnswer, ProvisionRequest } from '../shared/provisioner-api.ts';
 import type { BrowserConfig } from './config.ts';
 import { attemptTimeoutMs, isRetryableStatus, nextRetryDelayMs } from './retry.ts';
 
@@ -80,13 +80,41 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
 
+/** The value when it is an http(s) URL: nothing else may become a link or a redirect target. */
+export function httpUrl(value: unknown): string | undefined {
+  return typeof value === 'string' && /^https?:\/\//i.test(value) ? value : undefined;
+}
+
+const ACCESS = ['allowed', 'grace', 'refused'];
+
+/** The billing part, keeping only well-typed fields; links must be http(s). */
+export function asBilling(value: unknown): BillingStatusResponse | undefined {
+  if (!isRecord(value) || !ACCESS.includes(value.access as string) || typeof value.message !== 'string') return undefined;
+  const text = (v: unknown) => (typeof v === 'string' ? v : null);
+  const billing: BillingStatusResponse = {
+    plan: text(value.plan),
+    plan_name: text(value.plan_name),
+    access: value.access as BillingStatusResponse['access'],
+    reason: text(value.reason) ?? '',
+    message: value.message,
+  };
+  const checkout = httpUrl(value.checkout_url);
+  const manage = httpUrl(value.manage_url);
+  if (checkout) billing.checkout_url = checkout;
+  if (manage) billing.manage_url = manage;
+  return billing;
+}
+
 /** Reads only the fields the page uses; unknown fields (later additions) are ignored. */
 function asProvenAnswer(value: unknown): ProvisionProvenAnswer | undefined {
   if (!isRecord(value) || typeof value.developer_status !== 'string') return undefined;
   if (value.status === 'awaiting_approval') return { status: 'awaiting_approval', developer_status: value.developer_status };
   if (value.status !== 'active' || typeof value.plan !== 'string') return undefined;
   const answer: ProvisionProvenAnswer = { status: 'active', developer_status: value.developer_status, plan: value.plan };
-  if (typeof value.checkout_url === 'string' && /^https?:\/\//i.test(value.checkout_url)) answer.checkout_url = value.checkout_url;
+  const checkout = httpUrl(value.checkout_url);
+  const billing = asBilling(value.billing);
+  if (checkout) answer.checkout_url = checkout;
+  if (billing) answer.billing = billing;
   return answer;
 }
 

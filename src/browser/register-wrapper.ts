@@ -1,9 +1,12 @@
 /**
  * Wraps Kong's `Kong.Auth.register(options)`: Kong's own register runs first and its rejection
  * passes through untouched; once Kong has created the developer, the provisioner is asked to set
- * up billing for that email, with the developer id from Kong's answer as the proof. The returned promise always resolves with Kong's data (plus a
- * `monetization` summary) because the account exists whatever happens to billing.
+ * up billing for that email, with the developer id from Kong's answer as the proof. The returned
+ * promise always resolves with Kong's data (plus a `monetization` summary) because the account
+ * exists whatever happens to billing. A Checkout URL in the answer is handed to `env.checkout`,
+ * which redirects after the theme's own login (checkout-after-login.ts).
  */
+import type { CheckoutAfterLogin } from './checkout-after-login.ts';
 import type { BrowserConfig } from './config.ts';
 import { findRegisterForm, showBusy, showNotice, TEXT } from './page-ui.ts';
 import type { ProvisionOutcome } from './provision-client.ts';
@@ -33,6 +36,8 @@ export interface WrapperEnvironment {
   config(): BrowserConfig | undefined;
   provision(config: BrowserConfig, email: string, developerId: string | undefined): Promise<ProvisionOutcome>;
   warn(message: string): void;
+  /** Takes the developer to Stripe Checkout after Kong's login when the signup answer asks for a card. */
+  checkout?: CheckoutAfterLogin;
 }
 
 export function emailFromFields(fields: unknown): string | undefined {
@@ -95,6 +100,7 @@ export function createWrapRegister(env: WrapperEnvironment): (auth: unknown) => 
           provisionByEmail.set(key, pending);
         }
         summary = summarize(await pending);
+        if (summary.status === 'active' && summary.checkout_url) env.checkout?.remember(email, summary.checkout_url);
       }
     } catch (error) {
       // Never turn a created account into a failed signup.
@@ -106,7 +112,7 @@ export function createWrapRegister(env: WrapperEnvironment): (auth: unknown) => 
 
   return function wrapRegister(auth: unknown): boolean {
     if (typeof auth !== 'object' || auth === null) return false;
-    const target = auth as { register?: unknown };
+    const target = auth as { register?: unknown; login?: unknown };
     const original = target.register as RegisterFunction | undefined;
     if (typeof original !== 'function') {
       env.warn('kong-portal-monetization: Kong.Auth.register is missing; signup billing is off on this page');
@@ -115,6 +121,7 @@ export function createWrapRegister(env: WrapperEnvironment): (auth: unknown) => 
     if (original.portalMonetizationWrapped) return true;
     const config = env.config();
     if (!config) return false;
+    env.checkout?.wrapLogin(target);
 
     const wrapped: RegisterFunction = function (this: unknown, ...args: unknown[]) {
       const result = original.apply(this, args);

@@ -1,0 +1,135 @@
+// @vitest-environment happy-dom
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { BillingStatusResponse } from '../shared/provisioner-api.ts';
+import { BILLING_TEXT, fetchDeveloper, findDashboard, renderBillingPanel, showBillingPanel, type PanelDeps } from './billing-panel.ts';
+import type { BrowserConfig } from './config.ts';
+import type { ProvisionOutcome } from './provision-client.ts';
+
+const CONFIG: BrowserConfig = { provisionerUrl: 'https://billing.example.com', planField: false, retryDelaysMs: [] };
+const API = 'http://portal-api.example.com:8004/default';
+const CHECKOUT = 'https://checkout.stripe.com/c/pay/cs_test_1';
+const MANAGE = 'https://billing.stripe.com/p/login/test_1';
+const REFUSED: BillingStatusResponse = {
+  plan: 'growth',
+  plan_name: 'Growth',
+  access: 'refused',
+  reason: 'payment_method_required',
+  message: 'Add a payment method to start calling the API.',
+  checkout_url: CHECKOUT,
+  manage_url: MANAGE,
+};
+
+beforeEach(() => {
+  document.body.innerHTML = '<main id="dashboard-page"><h1>Dashboard</h1></main>';
+});
+
+function deps(outcome: ProvisionOutcome, developer: { status: number; body?: unknown } = { status: 200, body: { id: 'dev_1', email: 'ada@example.com', meta: '{}' } }) {
+  const requests: { url: string; init?: RequestInit }[] = [];
+  const proofs: string[][] = [];
+  const panelDeps: PanelDeps = {
+    document,
+    config: CONFIG,
+    apiUrl: API,
+    fetch: async (input, init) => {
+      requests.push({ url: String(input), init });
+      return new Response(JSON.stringify(developer.body ?? { message: 'Unauthorized' }), { status: developer.status });
+    },
+    provision: async (_config, email, developerId) => {
+      proofs.push([email, developerId]);
+      return outcome;
+    },
+  };
+  return { panelDeps, requests, proofs };
+}
+
+const active = (billing?: BillingStatusResponse): ProvisionOutcome => ({
+  status: 'active',
+  result: { status: 'active', developer_status: 'approved', plan: 'growth', ...(billing ? { billing } : {}) },
+});
+
+describe('findDashboard', () => {
+  it('puts the panel before Kong\'s dashboard mount point, whose children Kong\'s app owns', () => {
+    document.body.innerHTML = '<div id="wrap"><div id="portal-dashboard" data-page="dashboard"></div></div>';
+    const place = findDashboard(document);
+    expect(place?.parent).toBe(document.getElementById('wrap'));
+    expect(place?.before).toBe(document.getElementById('portal-dashboard'));
+  });
+
+  it('uses the top of the stand-in theme\'s dashboard page, and finds nothing elsewhere', () => {
+    expect(findDashboard(document)?.parent).toBe(document.getElementById('dashboard-page'));
+    document.body.innerHTML = '<main id="register-page"></main><div id="portal-dashboard" data-page="login"></div>';
+    expect(findDashboard(document)).toBeUndefined();
+  });
+});
+
+describe('renderBillingPanel', () => {
+  it('shows the plan, the reason access is refused, and both billing links', () => {
+    const panel = renderBillingPanel(document, REFUSED);
+    expect(panel.querySelector('h2')?.textContent).toBe('Billing');
+    expect(panel.querySelector('.portal-monetization-billing-plan')?.textContent).toBe('Growth');
+    const banner = panel.querySelector('[role="alert"]');
+    expect(banner?.textContent).toBe(REFUSED.message);
+    const links = Array.from(panel.querySelectorAll('a')).map((a) => [a.textContent, a.getAttribute('href')]);
+    expect(links).toEqual([
+      [BILLING_TEXT.addCard, CHECKOUT],
+      [BILLING_TEXT.manage, MANAGE],
+    ]);
+  });
+
+  it('shows no banner and no Checkout when access is allowed and nothing is missing', () => {
+    const panel = renderBillingPanel(document, { plan: 'starter', plan_name: null, access: 'allowed', reason: 'active', message: 'All good.', manage_url: MANAGE });
+    expect(panel.querySelector('.portal-monetization-billing-plan')?.textContent).toBe('starter');
+    expect(panel.querySelector('[role="alert"]')).toBeNull();
+    expect(Array.from(panel.querySelectorAll('a')).map((a) => a.textContent)).toEqual([BILLING_TEXT.manage]);
+  });
+
+  it('shows the grace message as a banner', () => {
+    const panel = renderBillingPanel(document, { ...REFUSED, access: 'grace', reason: 'past_due_grace', message: 'Payment failed; access ends on 3 Dec.' });
+    expect(panel.querySelector('.portal-monetization-billing-banner--grace')?.textContent).toBe('Payment failed; access ends on 3 Dec.');
+  });
+
+  it('inserts server text as text, never as markup', () => {
+    const panel = renderBillingPanel(document, { ...REFUSED, plan_name: '<img src=x onerror=alert(1)>', message: '<b>bold</b>' });
+    expect(panel.querySelector('img')).toBeNull();
+    expect(panel.querySelector('b')).toBeNull();
+    expect(panel.querySelector('[role="alert"]')?.textContent).toBe('<b>bold</b>');
+  });
+});
+
+describe('fetchDeveloper', () => {
+  it('reads the logged-in developer with the session cookie, and nobody on 401', async () => {
+    const ok = deps(active());
+    expect(await fetchDeveloper(API, ok.panelDeps.fetch)).toEqual({ id: 'dev_1', email: 'ada@example.com' });
+    expect(ok.requests[0]).toMatchObject({ url: `${API}/developer`, init: { credentials: 'include' } });
+    const anonymous = deps(active(), { status: 401 });
+    expect(await fetchDeveloper(API, anonymous.panelDeps.fetch)).toBeUndefined();
+  });
+});
+
+describe('showBillingPanel', () => {
+  it('proves itself with the logged-in developer and puts the panel at the top of the dashboard', async () => {
+    const { panelDeps, proofs } = deps(active(REFUSED));
+    const panel = await showBillingPanel(panelDeps);
+    expect(proofs).toEqual([['ada@example.com', 'dev_1']]);
+    expect(document.getElementById('dashboard-page')?.firstElementChild).toBe(panel);
+    // A second run (the page enhanced twice) replaces the panel instead of adding another.
+    await showBillingPanel(panelDeps);
+    expect(document.querySelectorAll('.portal-monetization-billing')).toHaveLength(1);
+  });
+
+  it('shows nothing when nobody is logged in, billing is pending, or the answer has no billing part', async () => {
+    const anonymous = deps(active(REFUSED), { status: 401 });
+    expect(await showBillingPanel(anonymous.panelDeps)).toBeUndefined();
+    expect(anonymous.proofs).toEqual([]);
+    expect(await showBillingPanel(deps({ status: 'pending', reason: 'accepted' }).panelDeps)).toBeUndefined();
+    expect(await showBillingPanel(deps(active()).panelDeps)).toBeUndefined();
+    expect(document.querySelector('.portal-monetization-billing')).toBeNull();
+  });
+
+  it('asks nothing on a page that is not the dashboard', async () => {
+    document.body.innerHTML = '<main id="register-page"></main>';
+    const { panelDeps, requests } = deps(active(REFUSED));
+    expect(await showBillingPanel(panelDeps)).toBeUndefined();
+    expect(requests).toEqual([]);
+  });
+});

@@ -1,0 +1,102 @@
+/**
+ * The dashboard's billing panel: plan, why access is refused or in grace, "Add a payment method"
+ * (Stripe Checkout, offered on every visit until a card is saved) and "Manage billing" (Stripe's
+ * customer portal). The data comes from the same proven POST /provision the signup sends, with the
+ * logged-in developer read from Kong's portal API as the proof. All text goes in as text.
+ */
+import type { BillingStatusResponse } from '../shared/provisioner-api.ts';
+import type { BrowserConfig } from './config.ts';
+import type { ProvisionOutcome } from './provision-client.ts';
+
+const CLASS = 'portal-monetization-billing';
+
+export const BILLING_TEXT = {
+  title: 'Billing',
+  plan: 'Plan: ',
+  noPlan: 'none yet',
+  addCard: 'Add a payment method',
+  manage: 'Manage billing',
+} as const;
+
+export interface LoggedInDeveloper {
+  id: string;
+  email: string;
+}
+
+/** Kong's base theme mounts its dashboard app on #portal-dashboard; the stand-in theme uses #dashboard-page. */
+export function findDashboard(doc: Document): { parent: Node; before: Node | null } | undefined {
+  const mount = doc.querySelector('#portal-dashboard[data-page="dashboard"]');
+  // Kong's app owns the mount point's children, so the panel goes just before it.
+  if (mount?.parentNode) return { parent: mount.parentNode, before: mount };
+  const page = doc.getElementById('dashboard-page');
+  return page ? { parent: page, before: page.firstChild } : undefined;
+}
+
+/** GET {portal API}/developer with the session cookie; undefined when nobody is logged in. */
+export async function fetchDeveloper(apiUrl: string, fetchFn: typeof fetch): Promise<LoggedInDeveloper | undefined> {
+  const response = await fetchFn(`${apiUrl}/developer`, { credentials: 'include', headers: { Accept: 'application/json' } });
+  if (!response.ok) return undefined;
+  const body = (await response.json()) as { id?: unknown; email?: unknown } | null;
+  return typeof body?.id === 'string' && typeof body.email === 'string' ? { id: body.id, email: body.email } : undefined;
+}
+
+function link(doc: Document, href: string, text: string, className: string): HTMLAnchorElement {
+  const anchor = doc.createElement('a');
+  anchor.href = href;
+  anchor.className = className;
+  anchor.textContent = text;
+  return anchor;
+}
+
+export function renderBillingPanel(doc: Document, billing: BillingStatusResponse): HTMLElement {
+  const panel = doc.createElement('section');
+  panel.className = CLASS;
+  panel.setAttribute('aria-label', BILLING_TEXT.title);
+  const title = doc.createElement('h2');
+  title.textContent = BILLING_TEXT.title;
+  const plan = doc.createElement('p');
+  const name = doc.createElement('strong');
+  name.className = `${CLASS}-plan`;
+  name.textContent = billing.plan_name ?? billing.plan ?? BILLING_TEXT.noPlan;
+  plan.append(BILLING_TEXT.plan, name);
+  panel.append(title, plan);
+  if (billing.access !== 'allowed') {
+    const banner = doc.createElement('p');
+    banner.className = `${CLASS}-banner ${CLASS}-banner--${billing.access}`;
+    banner.setAttribute('role', 'alert');
+    banner.textContent = billing.message;
+    Object.assign(banner.style, { padding: '8px 12px', background: billing.access === 'refused' ? '#fdecea' : '#fff8e1' });
+    panel.append(banner);
+  }
+  const actions = doc.createElement('p');
+  if (billing.checkout_url) actions.append(link(doc, billing.checkout_url, BILLING_TEXT.addCard, `${CLASS}-checkout button`), ' ');
+  if (billing.manage_url) actions.append(link(doc, billing.manage_url, BILLING_TEXT.manage, `${CLASS}-manage`));
+  if (actions.firstChild) panel.append(actions);
+  return panel;
+}
+
+export interface PanelDeps {
+  document: Document;
+  config: BrowserConfig;
+  /** Kong's portal API base (`Kong.getApiUrl()`). */
+  apiUrl: string;
+  fetch: typeof fetch;
+  provision(config: BrowserConfig, email: string, developerId: string): Promise<ProvisionOutcome>;
+}
+
+/** On a dashboard page with a logged-in developer whose billing is set up: shows the panel. */
+export async function showBillingPanel(deps: PanelDeps): Promise<HTMLElement | undefined> {
+  if (!findDashboard(deps.document)) return undefined;
+  const developer = await fetchDeveloper(deps.apiUrl, deps.fetch);
+  if (!developer) return undefined;
+  const outcome = await deps.provision(deps.config, developer.email, developer.id);
+  const billing = outcome.status === 'active' ? outcome.result.billing : undefined;
+  if (!billing) return undefined;
+  deps.document.querySelector(`.${CLASS}`)?.remove();
+  // Looked up again: the page may have changed while the requests ran.
+  const place = findDashboard(deps.document);
+  if (!place) return undefined;
+  const panel = renderBillingPanel(deps.document, billing);
+  place.parent.insertBefore(panel, place.before);
+  return panel;
+}
