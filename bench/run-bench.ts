@@ -13,9 +13,10 @@ import { reconcileScenario } from './reconcile.ts';
 import { signupScenario } from './signup.ts';
 import { machineFacts, type MachineFacts } from './support/machine.ts';
 import { syncScenario } from './sync.ts';
+import { webhooksScenario } from './webhooks.ts';
 
 /** In the issue's order; `--only` picks by name. */
-export const SCENARIOS: readonly BenchScenario[] = [signupScenario, bundleSizeScenario, burstScenario, reconcileScenario, syncScenario];
+export const SCENARIOS: readonly BenchScenario[] = [signupScenario, bundleSizeScenario, burstScenario, reconcileScenario, syncScenario, webhooksScenario];
 export const SCENARIO_NAMES = SCENARIOS.map((scenario) => scenario.name);
 export const DEFAULT_RESULTS_FILE = 'bench/results.json';
 

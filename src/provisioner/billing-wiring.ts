@@ -29,6 +29,9 @@ export function createBillingCore(
   deps: StripeAccess & { kong: KongAdminClient; provisioner: Pick<Provisioner, 'planForPrice'>; logger: ProvisionLogger; now?: () => number },
 ): BillingCore {
   const billingSettings = settings.billing ?? NO_BILLING_SETTINGS;
+  // Stripe's rate limit counts reads and writes together: access syncs (a burst of webhooks)
+  // read through the same budget the writes use, instead of meeting a 429 storm.
+  deps = { ...deps, readLimiter: deps.readLimiter ?? deps.writeLimiter };
   const timers = createGraceTimers(deps.now ? { now: deps.now } : {});
   const access = createAccessSync({
     ...deps,

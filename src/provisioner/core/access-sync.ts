@@ -10,9 +10,11 @@ import { paymentCollectionOf, type PaymentCollection, type Plan } from '../../sh
 import type { ProvisionLogger } from '../provision-log.ts';
 import { accessMessage, decideAccess, type AccessDecision, type BillingFacts } from './access-decision.ts';
 import { readBillingFacts } from './billing-facts.ts';
+import { createCoalescer } from '../../shared/coalesce.ts';
+import { withStripeRetry } from '../stripe-calls.ts';
 import type { GraceTimers } from './grace-timers.ts';
 import { applyAccess, type AccessChange, type DeveloperPlugins } from './kong-access.ts';
-import { findDeveloperCustomers, findDeveloperSubscriptions, searchDeveloperCustomers, type StripeAccess } from './stripe-lookups.ts';
+import { findDeveloperCustomers, findDeveloperSubscriptions, retryFor, searchDeveloperCustomers, type StripeAccess } from './stripe-lookups.ts';
 
 export interface AccessSyncDeps extends StripeAccess {
   kong: DeveloperPlugins & { getDeveloper(emailOrId: string): Promise<KongDeveloper | undefined> };
@@ -98,16 +100,21 @@ export function createAccessSync(deps: AccessSyncDeps): AccessSync {
     return { developerId: developer.id, decision, change, message, customer, subscription, plan, facts };
   }
 
+  // A burst of events for one customer (a Checkout emits four) costs two read-backs, not four.
+  const coalesce = createCoalescer<AccessOutcome | undefined>();
+
   return {
     syncDeveloper,
-    async syncCustomer(customerId) {
-      const customer = await deps.stripe.customers.retrieve(customerId);
-      if ('deleted' in customer && customer.deleted) return undefined;
-      const live = customer as Stripe.Customer;
-      const developerId = live.metadata?.kong_developer_id;
-      // Another workspace's (or another product's) customer: not ours to act on.
-      if (!developerId || (live.metadata.kong_workspace && live.metadata.kong_workspace !== deps.workspace)) return undefined;
-      return syncDeveloper(developerId, { customer: live });
-    },
+    syncCustomer: (customerId) => coalesce(customerId, () => syncCustomerNow(customerId)),
   };
+
+  async function syncCustomerNow(customerId: string): Promise<AccessOutcome | undefined> {
+    const customer = await withStripeRetry(() => deps.stripe.customers.retrieve(customerId), retryFor(deps, 'read the customer', false));
+    if ('deleted' in customer && customer.deleted) return undefined;
+    const live = customer as Stripe.Customer;
+    const developerId = live.metadata?.kong_developer_id;
+    // Another workspace's (or another product's) customer: not ours to act on.
+    if (!developerId || (live.metadata.kong_workspace && live.metadata.kong_workspace !== deps.workspace)) return undefined;
+    return syncDeveloper(developerId, { customer: live });
+  }
 }

@@ -15,6 +15,8 @@ import type { AccessOutcome, AccessSync } from './access-sync.ts';
 import { listAll, retryFor, type StripeAccess } from './stripe-lookups.ts';
 
 /** The events the provisioner needs (stripe:setup registers exactly these; doctor checks them). */
+// Not payment_method.attached (a card is only charged once it is a default: customer.updated
+// says so) nor invoice.payment_succeeded (invoice.paid covers it): each event costs Stripe reads.
 export const STRIPE_WEBHOOK_EVENTS = [
   'checkout.session.completed',
   'customer.subscription.created',
@@ -25,9 +27,7 @@ export const STRIPE_WEBHOOK_EVENTS = [
   'customer.updated',
   'invoice.paid',
   'invoice.payment_failed',
-  'invoice.payment_succeeded',
   'invoice.marked_uncollectible',
-  'payment_method.attached',
 ] as const;
 
 export interface StripeEventDeps extends StripeAccess {

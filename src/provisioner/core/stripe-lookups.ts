@@ -11,15 +11,17 @@ import type { WriteLimiter } from '../write-limiter.ts';
 export interface StripeAccess {
   stripe: Stripe;
   retry?: StripeRetryOptions;
-  /** Taken before every write (and by bulk readers before reads). */
+  /** Taken before every write. */
   writeLimiter?: WriteLimiter | undefined;
+  /** Taken before every read when set (webhook handling shares the write budget: Stripe's limit counts both). */
+  readLimiter?: WriteLimiter | undefined;
 }
 
 /** Statuses after which a subscription bills nothing more and cannot come back. */
 export const ENDED_STATUSES: ReadonlySet<Stripe.Subscription.Status> = new Set(['canceled', 'incomplete_expired']);
 
 export function retryFor(access: StripeAccess, what: string, write: boolean) {
-  return { ...access.retry, what, limiter: write ? access.writeLimiter : undefined };
+  return { ...access.retry, what, limiter: write ? access.writeLimiter : access.readLimiter };
 }
 
 /** Every item of a Stripe list, page by page (100 a page). */

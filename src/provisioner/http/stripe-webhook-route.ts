@@ -23,6 +23,13 @@ export interface StripeWebhookRouteDeps {
   logger: ProvisionLogger;
   /** Seconds a signature stays valid (stripe-node's default 300). */
   toleranceSeconds?: number;
+  /**
+   * Longest wait for the effect before answering (default 5 s). Usually it is milliseconds; under
+   * Stripe's rate limit a burst can queue for longer, and Stripe times a delivery out after some
+   * seconds and sends it again. Past the budget the answer is 200 and the work goes on; should it
+   * then fail, the customer's next event or reconcile converges them.
+   */
+  answerBudgetMs?: number;
 }
 
 export function createStripeWebhookRoute(deps: StripeWebhookRouteDeps): Hono {
@@ -50,9 +57,7 @@ export function createStripeWebhookRoute(deps: StripeWebhookRouteDeps): Hono {
       }
       if (applied.has(event.id)) return c.json({ received: true, duplicate: true });
       const started = performance.now();
-      try {
-        const outcome = await deps.handle(event);
-        applied.set(event.id, true);
+      const logOutcome = (outcome: EventOutcome, deferred: boolean) =>
         deps.logger.info({
           event: 'stripe_webhook',
           type: event.type,
@@ -60,12 +65,32 @@ export function createStripeWebhookRoute(deps: StripeWebhookRouteDeps): Hono {
           action: outcome.action,
           ...(outcome.reason ? { reason: outcome.reason } : {}),
           ...(outcome.access ? { developer_id: outcome.access.developerId, access: outcome.access.decision.access, change: outcome.access.change } : {}),
+          ...(deferred ? { answered: 'before the effect (budget)' } : {}),
           ms: Math.round(performance.now() - started),
         });
+      const logFailure = (error: unknown) =>
+        deps.logger.error({ event: 'stripe_webhook_failed', type: event.type, stripe_event: event.id, message: (error as Error).message.slice(0, 300) });
+      const work = deps.handle(event).then((outcome) => {
+        applied.set(event.id, true);
+        return outcome;
+      });
+      let timer: NodeJS.Timeout | undefined;
+      const budget = new Promise<'budget'>((resolve) => {
+        timer = setTimeout(() => resolve('budget'), deps.answerBudgetMs ?? 5_000);
+      });
+      try {
+        const first = await Promise.race([work, budget]);
+        if (first === 'budget') {
+          work.then((outcome) => logOutcome(outcome, true), logFailure);
+          return c.json({ received: true, applying: true });
+        }
+        logOutcome(first, false);
         return c.json({ received: true });
       } catch (error) {
-        deps.logger.error({ event: 'stripe_webhook_failed', type: event.type, stripe_event: event.id, message: (error as Error).message.slice(0, 300) });
+        logFailure(error);
         throw new ProvisionError('webhook_failed', 500, 'the event could not be applied yet; Stripe will deliver it again');
+      } finally {
+        clearTimeout(timer);
       }
     },
   );

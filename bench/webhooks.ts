@@ -1,0 +1,120 @@
+/**
+ * Benchmark: Stripe webhooks to Kong access. Developers under "checkout" collection start refused
+ * (402); each then gets a card inside the Stripe emulator (as Checkout or the customer portal
+ * would), which emits payment_method.attached and customer.updated. Measured:
+ * - latency: from a webhook arriving at the provisioner to Kong's access changing (the webhook
+ *   route's own timing of the events that unblocked someone), p50 / p95; in a burst it is mostly
+ *   the wait for Stripe read budget (the provisioner paces itself under the limit);
+ * - throughput: events handled per second while Stripe's test-mode limit (25 requests/s, reads
+ *   and writes) is in force, and that none is lost: every developer ends unblocked.
+ */
+import { createMemoryLogger } from '../src/provisioner/provision-log.ts';
+import { attachCardByNumber } from '../src/sandbox/stripe/payment-methods.ts';
+import { setDefaultPaymentMethod } from '../src/sandbox/stripe/payment-methods.ts';
+import { ACCESS_TAGS } from '../src/provisioner/core/kong-access.ts';
+import type { BenchResult, BenchScenario } from './bench-types.ts';
+import { postProvision, startBenchSandbox } from './support/bench-sandbox.ts';
+import { mapPool } from './support/pool.ts';
+import { round, summarize } from './support/stats.ts';
+
+const STRIPE_LIMIT = 25;
+/** Developers measured one at a time before the burst. */
+const QUIET = 20;
+
+async function webhooks(options: { developers: number; log: (line: string) => void }): Promise<Omit<BenchResult, 'seconds' | 'ranAt'>> {
+  const logger = createMemoryLogger();
+  const bench = await startBenchSandbox({ sandbox: { provisionerLogger: logger } });
+  try {
+    const { sandbox, provisioner } = bench;
+    const kong = sandbox.kong!;
+    const stripe = sandbox.stripe!;
+    const developers = Array.from({ length: options.developers }, (_, i) =>
+      kong.state.addDeveloper('default', { email: `hook-${i}@example.com`, status: 0, meta: { full_name: `Hook ${i}` } }),
+    );
+    await mapPool(developers, 8, (developer) => postProvision(provisioner.url, developer.email, developer.id));
+    await stripe.webhooks.idle();
+    const blocked = () => [...kong.state.requireWs('default').plugins.values()].filter((p) => ACCESS_TAGS.every((tag) => p.tags?.includes(tag))).length;
+    options.log(`${options.developers} developers provisioned, ${blocked()} refused until they add a card`);
+
+    // Setup's own events (customers and subscriptions created) may still be applying: wait for quiet.
+    for (let seen = -1; seen !== logger.entries.length; ) {
+      seen = logger.entries.length;
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+    }
+    stripe.configure({ writeRateLimit: STRIPE_LIMIT, readRateLimit: STRIPE_LIMIT });
+    const addCard = (email: string) => {
+      const customer = stripe.state.customers.newestFirst().find((c) => c.email === email);
+      if (!customer) throw new Error(`no customer for ${email}`);
+      setDefaultPaymentMethod(stripe.state, customer.id, attachCardByNumber(stripe.state, customer.id, '4242424242424242').id);
+    };
+    // One at a time first: the latency of a lone event, with nothing queued before it.
+    const lone = developers.splice(0, QUIET);
+    const loneMs: number[] = [];
+    for (const developer of lone) {
+      // Spaced out so the client-side limiter (20 requests/s, a burst of 5) is not what is measured.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      logger.entries.length = 0;
+      addCard(developer.email);
+      await stripe.webhooks.idle();
+      const entry = logger.entries.find((e) => e.event === 'stripe_webhook' && e.change === 'unblocked');
+      if (entry) loneMs.push(entry.ms as number);
+    }
+    const quiet = summarize(loneMs);
+    logger.entries.length = 0;
+    const deliveriesBefore = stripe.webhooks.deliveries().length;
+    const started = performance.now();
+    for (const developer of developers) addCard(developer.email);
+    await stripe.webhooks.idle();
+    // Deliveries answered within the provisioner's budget may still be applying: wait for Kong.
+    const deadline = performance.now() + 180_000;
+    while (blocked() > 0 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    const wallS = (performance.now() - started) / 1000;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    const burstSize = developers.length;
+    const handled = logger.entries.filter((entry) => entry.event === 'stripe_webhook');
+    const unblocking = handled.filter((entry) => entry.change === 'unblocked').map((entry) => entry.ms as number);
+    const deliveries = stripe.webhooks.deliveries().slice(deliveriesBefore);
+    const retried = deliveries.filter((d) => d.outcome !== 'succeeded').length;
+    const latency = summarize(unblocking);
+    const stillBlocked = blocked();
+    return {
+      id: 'webhooks',
+      title: `Webhooks: ${QUIET} developers add a card one at a time, then ${options.developers - QUIET} at once; Stripe ${STRIPE_LIMIT} requests/s`,
+      metrics: {
+        events_handled: handled.length,
+        deliveries: deliveries.length,
+        deliveries_retried: retried,
+        events_per_s: round(handled.length / wallS),
+        developers_unblocked_per_s: round((burstSize - blocked()) / wallS),
+        wall_s: round(wallS),
+        lone_event_p50_ms: round(quiet.p50),
+        lone_event_p95_ms: round(quiet.p95),
+        burst_unblock_p50_ms: round(latency.p50),
+        burst_unblock_p95_ms: round(latency.p95),
+        still_blocked: stillBlocked,
+        stripe_429s: stripe.counters.snapshot().rateLimited,
+      },
+      parameters: { developers: options.developers, lone_events: QUIET, burst: options.developers - QUIET, stripe_requests_per_s: STRIPE_LIMIT },
+      goals: [
+        { description: 'a lone event changes Kong access within 100 ms (p95)', met: quiet.p95 < 100 },
+        { description: 'no event lost: every developer unblocked', met: stillBlocked === 0 },
+        { description: 'the provisioner stays under Stripe\'s limit: no 429', met: stripe.counters.snapshot().rateLimited === 0 },
+      ],
+      notes: [
+        'Each developer gets a card inside the emulator (no API call), so only the provisioner\'s own Stripe reads count against the limit.',
+        'Latency is the webhook route\'s own timing of the events that unblocked a developer: signature check, Stripe read-back, Kong plugin change.',
+      ],
+    };
+  } finally {
+    await bench.close();
+  }
+}
+
+export const webhooksScenario: BenchScenario = {
+  name: 'webhooks',
+  summary: 'Stripe webhooks to Kong access: latency and throughput under Stripe\'s test-mode limit',
+  async run(context) {
+    return [await webhooks({ developers: context.quick ? 40 : 220, log: context.log })];
+  },
+};
