@@ -1,5 +1,5 @@
 /**
- * The benchmark runner behind `portal-monetization bench`: runs the chosen scenarios one after
+ * The benchmark runner behind `npm run bench` (bench/cli.ts): runs the chosen scenarios one after
  * another (they share two cores, so never in parallel), merges their results into results.json
  * with the machine they ran on, and renders the table printed at the end.
  */
