@@ -9,13 +9,14 @@ import { formatTable } from '../src/admin/shared/text-table.ts';
 import type { BenchResult, BenchScenario, MetricValue } from './bench-types.ts';
 import { bundleSizeScenario } from './bundle-size.ts';
 import { burstScenario } from './burst.ts';
+import { coldStartScenario } from './cold-start.ts';
 import { reconcileScenario } from './reconcile.ts';
 import { signupScenario } from './signup.ts';
 import { machineFacts, type MachineFacts } from './support/machine.ts';
 import { syncScenario } from './sync.ts';
 
 /** In the issue's order; `--only` picks by name. */
-export const SCENARIOS: readonly BenchScenario[] = [signupScenario, bundleSizeScenario, burstScenario, reconcileScenario, syncScenario];
+export const SCENARIOS: readonly BenchScenario[] = [signupScenario, bundleSizeScenario, burstScenario, reconcileScenario, syncScenario, coldStartScenario];
 export const SCENARIO_NAMES = SCENARIOS.map((scenario) => scenario.name);
 export const DEFAULT_RESULTS_FILE = 'bench/results.json';
 
