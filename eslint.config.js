@@ -4,7 +4,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'theme/**', 'test-results/**', 'playwright-report/**', '.kong-portal-monetization/**', 'bench/results.json'] },
+  { ignores: ['node_modules/**', 'theme/**', 'test-results/**', 'playwright-report/**', '.kong-portal-monetization/**', 'bench/results.json', 'dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

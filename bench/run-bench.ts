@@ -1,5 +1,5 @@
 /**
- * The benchmark runner behind `portal-monetization bench`: runs the chosen scenarios one after
+ * The benchmark runner behind `npm run bench` (bench/cli.ts): runs the chosen scenarios one after
  * another (they share two cores, so never in parallel), merges their results into results.json
  * with the machine they ran on, and renders the table printed at the end.
  */
@@ -9,6 +9,7 @@ import { formatTable } from '../src/admin/shared/text-table.ts';
 import type { BenchResult, BenchScenario, MetricValue } from './bench-types.ts';
 import { bundleSizeScenario } from './bundle-size.ts';
 import { burstScenario } from './burst.ts';
+import { coldStartScenario } from './cold-start.ts';
 import { reconcileScenario } from './reconcile.ts';
 import { signupScenario } from './signup.ts';
 import { machineFacts, type MachineFacts } from './support/machine.ts';
@@ -16,7 +17,7 @@ import { syncScenario } from './sync.ts';
 import { webhooksScenario } from './webhooks.ts';
 
 /** In the issue's order; `--only` picks by name. */
-export const SCENARIOS: readonly BenchScenario[] = [signupScenario, bundleSizeScenario, burstScenario, reconcileScenario, syncScenario, webhooksScenario];
+export const SCENARIOS: readonly BenchScenario[] = [signupScenario, bundleSizeScenario, burstScenario, reconcileScenario, syncScenario, coldStartScenario, webhooksScenario];
 export const SCENARIO_NAMES = SCENARIOS.map((scenario) => scenario.name);
 export const DEFAULT_RESULTS_FILE = 'bench/results.json';
 

@@ -1,8 +1,22 @@
 #!/usr/bin/env node
-// Thin entry point for the `portal-monetization` bin and every npm script: load TypeScript
-// through tsx and hand the arguments to the CLI.
-import { register } from 'tsx/esm/api';
+// Entry point for the `portal-monetization` bin and every npm script. Runs the compiled CLI in
+// dist/ when `npm run build` made it from the current sources (fast start, no compiler loaded);
+// otherwise (fresh clone, edited sources) loads the TypeScript sources through tsx.
+// PORTAL_MONETIZATION_CODE=compiled|sources|auto (default auto) forces one or the other.
+import { pathToFileURL, fileURLToPath } from 'node:url';
+import { chooseCode } from './compiled-cli.mjs';
 
-register();
-const { runCli } = await import('../src/cli/main.ts');
-process.exitCode = await runCli(process.argv.slice(2));
+const choice = chooseCode(fileURLToPath(new URL('..', import.meta.url)), process.env.PORTAL_MONETIZATION_CODE || 'auto');
+if ('error' in choice) {
+  console.error(`error: ${choice.error}`);
+  process.exit(1);
+}
+let cli;
+if ('compiled' in choice) {
+  cli = await import(pathToFileURL(choice.compiled).href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  cli = await import('../src/cli/main.ts');
+}
+process.exitCode = await cli.runCli(process.argv.slice(2));

@@ -18,7 +18,6 @@ const COMMANDS: Record<string, CommandEntry> = {
   'stripe-setup': { summary: 'create or update the Stripe products, meters and prices from a plans file', load: () => import('./commands/stripe-setup.ts') },
   reconcile: { summary: 'make every provisionable Kong developer whole in Stripe and Moesif', load: () => import('./commands/reconcile.ts') },
   doctor: { summary: 'check the whole installation, one line per check', load: () => import('./commands/doctor.ts') },
-  bench: { summary: 'run the benchmarks against the emulators and write bench/results.json', load: () => import('./commands/bench.ts') },
 };
 
 function usage(): string {

@@ -1,7 +1,6 @@
 /** `portal-monetization doctor [--workspace W] [--provisioner-url URL] [--plans FILE]`. */
 import { Command, parseArgs } from '../../cli/command-line.ts';
 import { formatCheck } from './check-runner.ts';
-import { doctorInputsFromEnv, runDoctor } from './doctor.ts';
 
 interface DoctorFlags {
   workspace?: string;
@@ -39,6 +38,8 @@ export async function runDoctorCommand(argv: string[], env: NodeJS.ProcessEnv = 
   const parsed = parseArgs<DoctorFlags>(doctorProgram(), argv);
   if (!parsed.ok) return parsed.exitCode;
   const { workspace, provisionerUrl, plans } = parsed.options;
+  // Loaded only now: the checks pull in the Stripe SDK, undici and zod, which --help never needs.
+  const { doctorInputsFromEnv, runDoctor } = await import('./doctor.ts');
   const inputs = await doctorInputsFromEnv(env, { workspace, provisionerUrl, plansFile: plans });
   const results = await runDoctor(inputs, (result) => console.log(formatCheck(result)));
   const failed = results.filter((r) => !r.ok);

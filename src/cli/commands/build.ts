@@ -1,11 +1,15 @@
 /**
  * `portal-monetization build`: builds theme/ (monetization.js, the two splice blocks, the
- * manifest) and prints the sizes; `--check` verifies the committed theme/ is up to date instead.
+ * manifest) and the compiled Node code in dist/ (the CLI and provisioner the bin runs), and prints
+ * the sizes. `--check` verifies the committed theme/ is up to date and that the Node code compiles
+ * without benchmarks, tests or dev-only packages; dist/ is not committed, so it is not compared.
  */
+import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import pc from 'picocolors';
 import { THEME_DIR, BUILT } from '../../shared/bundle-layout.ts';
-import { buildBundle, SCRIPT_GZIP_BUDGET_BYTES } from '../../build/build-bundle.ts';
+import { buildBundle, SCRIPT_GZIP_BUDGET_BYTES, type BuiltFile } from '../../build/build-bundle.ts';
+import { BUILD_INFO, buildNodeCode, DIST_DIR, PROJECT_ROOT } from '../../build/build-node.ts';
 import { compareWithDir, writeBuiltFiles } from '../../build/theme-files.ts';
 import { Command, parseArgs } from '../command-line.ts';
 
@@ -17,19 +21,24 @@ interface BuildFlags {
 
 const EXAMPLES = `
 Examples:
-  $ npm run build                                     # write theme/
-  $ npx portal-monetization build --check             # fail if theme/ is stale (npm test runs this)
+  $ npm run build                                     # write theme/ and dist/
+  $ npx portal-monetization build --check             # fail if theme/ is stale or dist/ would not ship (npm test runs this)
   $ npx portal-monetization build --out /tmp/theme    # write somewhere else
   $ npx portal-monetization build --dry-run           # build and print sizes, write nothing
 
 The build fails, naming the file, if any output holds a Stripe secret key (sk_/rk_ test|live),
 a webhook secret (whsec_) or the value of KONG_ADMIN_TOKEN, KONG_ADMIN_TOKEN_FILE's contents,
-STRIPE_SECRET_KEY or STRIPE_WEBHOOK_SECRET from the environment.`;
+STRIPE_SECRET_KEY or STRIPE_WEBHOOK_SECRET from the environment.
+
+dist/ (not committed) holds the compiled CLI and provisioner: the bin runs it while it matches
+the sources and falls back to the TypeScript sources through tsx otherwise.
+It fails the build if the shipped code imports bench/, e2e/, a test, a fixture or a package that
+is not in package.json "dependencies".`;
 
 function parseFlags(argv: string[]): BuildFlags | number {
   const program = new Command('portal-monetization build')
     .description('Build theme/: monetization.js, the kong.auth.js register-hook block, the required-scripts.html script-tags block and manifest.json.')
-    .option('--out <dir>', 'folder to write (laid out like a portal workspace)', `${THEME_DIR}/`)
+    .option('--out <dir>', 'folder to write the portal bundle to (laid out like a portal workspace)', `${THEME_DIR}/`)
     .option('--check', 'build in memory and fail, naming each file, if it differs from --out', false)
     .option('--dry-run', 'build and print sizes without writing anything', false)
     .addHelpText('after', EXAMPLES);
@@ -46,12 +55,15 @@ export async function run(argv: string[]): Promise<number> {
   if (typeof flags === 'number') return flags;
   const outDir = resolve(flags.out);
 
-  const result = await buildBundle();
+  const [result, node] = await Promise.all([buildBundle(), buildNodeCode()]);
   for (const file of result.files) {
     const size = Buffer.byteLength(file.contents);
     const extra = file.path === BUILT.script ? `, ${kb(result.script.gzipBytes)} gzipped (budget ${kb(SCRIPT_GZIP_BUDGET_BYTES)})` : '';
     console.log(`  ${file.path}  ${size} bytes${extra}`);
   }
+
+  const nodeBytes = node.files.reduce((sum, file) => sum + Buffer.byteLength(file.contents), 0);
+  console.log(`  ${DIST_DIR}/: ${node.files.length} files, ${nodeBytes} bytes, from ${node.info.inputs.length} sources; imports ${node.packages.join(', ')}`);
 
   if (flags.check) {
     const differences = await compareWithDir(outDir, result.files);
@@ -60,14 +72,24 @@ export async function run(argv: string[]): Promise<number> {
       console.error(`  fix: run \`npm run build\` and commit ${flags.out}`);
       return 1;
     }
-    console.log(`${pc.green('ok')}: ${flags.out} is up to date (${result.files.length} files)`);
+    console.log(`${pc.green('ok')}: ${flags.out} is up to date (${result.files.length} files); ${DIST_DIR}/ compiles with runtime dependencies only`);
     return 0;
   }
   if (flags.dryRun) {
-    console.log(`dry run: nothing written to ${flags.out}`);
+    console.log(`dry run: nothing written to ${flags.out} or ${DIST_DIR}/`);
     return 0;
   }
   await writeBuiltFiles(outDir, result.files);
-  console.log(`${pc.green('built')} ${result.files.length} files into ${flags.out}`);
+  await writeNodeCode(node.files);
+  console.log(`${pc.green('built')} ${result.files.length} files into ${flags.out} and ${node.files.length} into ${DIST_DIR}/`);
   return 0;
+}
+
+/** Replaces dist/ whole (old chunks would linger otherwise), build-info.json last so a half-written dist/ never counts as built. */
+async function writeNodeCode(files: BuiltFile[]): Promise<void> {
+  const distDir = resolve(PROJECT_ROOT, DIST_DIR);
+  await rm(distDir, { recursive: true, force: true });
+  const info = files.filter((file) => file.path === BUILD_INFO);
+  await writeBuiltFiles(distDir, files.filter((file) => file.path !== BUILD_INFO));
+  await writeBuiltFiles(distDir, info);
 }

@@ -4,7 +4,6 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadProvisionerSettings, PROVISIONER_VARIABLES } from '../../provisioner/settings.ts';
-import { startProvisioner } from '../../provisioner/server.ts';
 
 function environmentHelp(): string {
   const width = Math.max(...PROVISIONER_VARIABLES.map((v) => v.name.length));
@@ -42,6 +41,8 @@ export async function run(argv: string[]): Promise<number> {
   const options = program.opts<{ port?: number; host: string }>();
 
   const settings = await loadProvisionerSettings(process.env);
+  // Loaded after parsing: --help needs only the variable list, not the server and the Stripe SDK.
+  const { startProvisioner } = await import('../../provisioner/server.ts');
   const running = await startProvisioner(settings, { ...(options.port === undefined ? {} : { port: options.port }), host: options.host });
   console.error(`provisioner listening on ${running.url} (workspace "${settings.kong.workspace}", Stripe ${settings.stripe.mode} mode${settings.stripe.apiBase ? ` at ${settings.stripe.apiBase.origin}` : ''})`);
   if (settings.portalOrigins.length === 0) console.error('warning: PORTAL_ORIGINS is empty, so no portal page can call POST /provision from a browser');

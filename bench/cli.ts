@@ -1,10 +1,12 @@
 /**
- * `portal-monetization bench` (npm run bench): runs the benchmarks in bench/ against the sandbox
- * emulators on free ports, prints a table and writes bench/results.json. Not part of npm test.
+ * `npm run bench` (node --import tsx bench/cli.ts): runs the benchmarks in bench/ against the
+ * sandbox emulators on free ports, prints a table and writes bench/results.json. Not part of npm
+ * test, and not part of the shipped CLI: it needs dev-only packages (playwright-core).
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
-import { DEFAULT_RESULTS_FILE, formatResults, runBench, SCENARIO_NAMES, SCENARIOS } from '../../../bench/run-bench.ts';
+import { pathToFileURL } from 'node:url';
+import { DEFAULT_RESULTS_FILE, formatResults, runBench, SCENARIO_NAMES, SCENARIOS } from './run-bench.ts';
 
 interface BenchFlags {
   only?: string[];
@@ -25,7 +27,7 @@ Examples:
   $ npm run bench                                   # everything, writes bench/results.json
   $ npm run bench -- --quick                        # smaller counts: a smoke run in well under a minute
   $ npm run bench -- --only signup,bundle           # some scenarios; other results in the file are kept
-  $ npx portal-monetization bench --out /tmp/bench.json
+  $ npm run bench -- --out /tmp/bench.json
   $ npm run bench -- --quick --only bundle --dry-run  # print only, write nothing
 
 Exit status: 0 when every scenario ran (a missed goal is reported, not an error), 1 when one failed, 2 on bad options.`;
@@ -44,7 +46,7 @@ function parseOut(value: string): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const program = new Command('portal-monetization bench')
+  const program = new Command('npm run bench --')
     .description('Run the benchmarks against the sandbox emulators; print a table and write the figures as JSON.')
     .option('--only <names>', `comma-separated scenarios (default: all): ${SCENARIO_NAMES.join(', ')}`, parseOnly)
     .option('--quick', 'smaller counts for a smoke run', false)
@@ -74,4 +76,8 @@ export async function run(argv: string[]): Promise<number> {
   else console.log(`results: ${out}${file.results.length > ran.length ? ` (${file.results.length - ran.length} earlier results kept)` : ''}`);
   for (const failure of failures) console.error(`error: scenario "${failure.scenario}" failed: ${failure.message}`);
   return failures.length ? 1 : 0;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = await run(process.argv.slice(2));
 }
