@@ -162,4 +162,26 @@ describe('get paid: Checkout, usage, invoices, dunning and access at Kong', () =
     await settle();
     expect(await callStatus(dev.key)).toBe(200);
   });
+
+  it("back from Checkout before its webhook: the dashboard's proven call adopts the card and unblocks", async () => {
+    const [endpoint] = (await stripe.webhookEndpoints.list()).data;
+    const dev = await signUp('starter');
+    await stripe.webhookEndpoints.update(endpoint!.id, { disabled: true });
+    try {
+      expect((await completeCheckout(dev.answer.checkout_url as string, '4242424242424242')).status).toBe(303);
+      await settle();
+      expect(await callStatus(dev.key)).toBe(402);
+      const response = await fetch(`${sandbox.provisioner!.url}/provision`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: dev.email, developer_id: dev.developer.id }),
+      });
+      const answer = (await response.json()) as { checkout_url?: string; billing?: { access: string; message: string } };
+      expect(answer.billing?.access).toBe('allowed');
+      expect(answer.checkout_url).toBeUndefined();
+      expect(await callStatus(dev.key)).toBe(200);
+    } finally {
+      await stripe.webhookEndpoints.update(endpoint!.id, { disabled: false });
+    }
+  });
 });

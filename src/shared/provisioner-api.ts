@@ -80,8 +80,8 @@ export interface ErrorResponse {
 }
 
 /**
- * POST /billing/status answer (and the billing part of a proven signup answer): what the portal
- * page shows about the developer's billing. No Stripe ids.
+ * The billing part of a proven POST /provision answer (the dashboard's billing panel sends the
+ * same proven call): what the portal page shows about the developer's billing. No Stripe ids.
  */
 export interface BillingStatusResponse {
   plan: string | null;

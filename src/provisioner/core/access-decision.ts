@@ -114,3 +114,19 @@ export function accessMessage(decision: AccessDecision, fixUrl: string | undefin
       return 'Access allowed.';
   }
 }
+
+/** The same reasons as the page says them (the developer is already in the portal: no "where"). */
+export function pageMessage(decision: AccessDecision): string {
+  switch (decision.reason) {
+    case 'payment_method_required':
+      return 'Add a payment method to start using the API.';
+    case 'payment_overdue':
+      return 'Your last invoice could not be paid, so API access is suspended. Update your payment method to restore it.';
+    case 'past_due_grace':
+      return `Your last payment failed. Update your payment method before ${new Date((decision.graceEndsAt ?? 0) * 1000).toISOString().slice(0, 10)} to keep API access.`;
+    case 'subscription_paused':
+      return 'Your trial ended without a payment method. Add one to resume API access.';
+    default:
+      return accessMessage(decision, undefined);
+  }
+}

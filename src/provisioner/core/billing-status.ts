@@ -7,10 +7,11 @@
 import type Stripe from 'stripe';
 import type { KongDeveloper } from '../../kong/kong-types.ts';
 import { sha256Hex } from '../../shared/sha256.ts';
-import type { AccessReason } from './access-decision.ts';
+import { pageMessage, type AccessReason } from './access-decision.ts';
 import type { AccessOutcome, AccessSync, SyncOptions } from './access-sync.ts';
 import { retryFor, type StripeAccess } from './stripe-lookups.ts';
 import { withStripeRetry } from '../stripe-calls.ts';
+import { adoptCompletedCheckouts } from './stripe-events.ts';
 import type { BillingStatusResponse } from '../../shared/provisioner-api.ts';
 
 /** Metadata mark of the customer portal configuration stripe:setup manages. */
@@ -81,7 +82,7 @@ export function createBillingStatus(deps: BillingStatusDeps): BillingStatusServi
       plan_name: outcome.plan?.name ?? null,
       access: outcome.decision.access,
       reason: outcome.decision.reason,
-      message: outcome.message,
+      message: pageMessage(outcome.decision),
       ...(outcome.decision.graceEndsAt ? { grace_ends_at: new Date(outcome.decision.graceEndsAt * 1000).toISOString() } : {}),
       ...(checkout ? { checkout_url: checkout } : {}),
       ...(manage ? { manage_url: manage } : {}),
@@ -91,8 +92,11 @@ export function createBillingStatus(deps: BillingStatusDeps): BillingStatusServi
   return {
     fromOutcome,
     async status(developer, options) {
-      const outcome = await deps.access.syncDeveloper(developer, options);
+      let outcome = await deps.access.syncDeveloper(developer, options);
       if (!outcome) throw new Error('developer vanished from Kong while reading its billing');
+      // Checkout sends the developer back before (or without) its webhook: adopt the card here too.
+      if (outcome.decision.reason === 'payment_method_required' && outcome.customer && (await adoptCompletedCheckouts(deps, outcome.customer.id)) > 0)
+        outcome = (await deps.access.syncDeveloper(developer)) ?? outcome;
       return fromOutcome(outcome);
     },
   };

@@ -67,6 +67,22 @@ async function adoptCheckoutCard(deps: StripeAccess, session: Stripe.Checkout.Se
   );
 }
 
+/** Completed setup-mode Checkouts of the last day whose card is not the default yet; answers how many were adopted. */
+export async function adoptCompletedCheckouts(deps: StripeAccess, customerId: string): Promise<number> {
+  const since = Math.floor(Date.now() / 1000) - 24 * 60 * 60;
+  const sessions = await withStripeRetry(
+    () => deps.stripe.checkout.sessions.list({ customer: customerId, status: 'complete', limit: 10 }),
+    retryFor(deps, 'list completed Checkouts', false),
+  );
+  let adopted = 0;
+  for (const session of sessions.data) {
+    if (session.mode !== 'setup' || session.created < since) continue;
+    await adoptCheckoutCard(deps, session);
+    adopted += 1;
+  }
+  return adopted;
+}
+
 /**
  * A new default payment method: retry what is owed now instead of waiting days for Stripe's
  * next scheduled retry. A decline is Stripe's answer, not our failure.
