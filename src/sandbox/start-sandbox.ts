@@ -59,7 +59,7 @@ export const SANDBOX_READYZ_TOKEN = 'sandbox-readyz-token-00000000';
 export const SANDBOX_LOG_HASH_KEY = 'sandbox-log-hash-key-000000000';
 
 /** Variables whose values are secrets: printed only when they hold the sandbox's own fakes. */
-export const SECRET_VARIABLES = ['STRIPE_SECRET_KEY', 'KONG_ADMIN_TOKEN', 'KONG_EVENT_HOOK_SECRET', 'MOESIF_APPLICATION_ID', 'READYZ_TOKEN', 'LOG_HASH_KEY'] as const;
+export const SECRET_VARIABLES = ['STRIPE_SECRET_KEY', 'KONG_ADMIN_TOKEN', 'KONG_EVENT_HOOK_SECRET', 'MOESIF_APPLICATION_ID', 'READYZ_TOKEN', 'LOG_HASH_KEY', 'STRIPE_WEBHOOK_SECRET'] as const;
 const SANDBOX_FAKES = new Set<string>([SANDBOX_STRIPE_KEY, SANDBOX_MOESIF_APP_ID, SANDBOX_EVENT_HOOK_SECRET, SANDBOX_READYZ_TOKEN, SANDBOX_LOG_HASH_KEY]);
 
 /**

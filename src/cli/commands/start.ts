@@ -108,6 +108,13 @@ export async function run(argv: string[]): Promise<number> {
     console.log(`${pc.green('ready')}: open ${pc.bold(`${sandbox.kong.portalUrl}/default/register`)}, pick a plan and sign up; then create an API key on the dashboard.`);
     console.log(`  call the API:     curl -H "apikey: <your key>" ${sandbox.kong.proxyUrl}/test-service`);
   } else console.log(`${pc.green('ready')}.`);
+  if (sandbox.stripe && sandbox.moesif) {
+    console.log('  see money move (after a few calls):');
+    console.log(pc.dim(`    curl -X POST ${sandbox.moesif.url}/_emulator/flush                 # Moesif reports the calls to Stripe's meter`));
+    console.log(pc.dim(`    curl -X POST ${sandbox.stripe.url}/_emulator/time/advance -H 'content-type: application/json' -d '{"seconds": 2764800}'   # 32 days pass: the period closes, the invoice is charged`));
+    console.log(pc.dim(`    curl ${sandbox.stripe.url}/_emulator/invoices               # amount due, lines, status`));
+    console.log(`  Stripe webhooks:  ${sandbox.stripe.url}/_emulator/webhooks/deliveries`);
+  }
   if (sandbox.stripe) console.log(`  Stripe state:     ${sandbox.stripe.url}/_emulator/state`);
   if (sandbox.moesif) console.log(`  Moesif users:     ${sandbox.moesif.url}/_emulator/users`);
   console.log(`  other commands (doctor, reconcile, sync) against it, in another shell:`);

@@ -240,6 +240,23 @@ function mountEmulatorRoutes(emulator: StripeEmulator): void {
     const customer = c.req.query('customer');
     return c.json(emulator.snapshot().subscriptions.filter((sub) => customer === undefined || (sub as { customer: string }).customer === customer));
   });
+  // Emulator-only: the invoices in a few readable fields, newest first (the sandbox's "see money move").
+  app.get('/_emulator/invoices', (c) => {
+    const { state } = emulator;
+    return c.json(
+      state.invoices.newestFirst().map((invoice) => ({
+        id: invoice.id,
+        customer_email: state.customers.get(invoice.customer as string)?.email ?? null,
+        status: invoice.status,
+        period: [new Date(invoice.period_start * 1000).toISOString(), new Date(invoice.period_end * 1000).toISOString()],
+        amount_due: invoice.amount_due,
+        amount_paid: invoice.amount_paid,
+        currency: invoice.currency,
+        attempt_count: invoice.attempt_count,
+        lines: invoice.lines.data.map((line) => ({ description: line.description, quantity: line.quantity, amount: line.amount })),
+      })),
+    );
+  });
   mountWebhookRoutes(emulator);
   mountHostedCheckout(emulator.app, emulator.state);
   mountHostedPortal(emulator.app, emulator.state);
