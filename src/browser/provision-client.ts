@@ -49,7 +49,9 @@ async function attemptOnce(baseUrl: string, body: ProvisionRequest, timeoutMs: n
   try {
     const response = await deps.fetch(`${baseUrl}/provision`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      // A string body goes as text/plain: a CORS "simple" request, so no preflight round trip
+      // before the signup's call (the provisioner parses it as JSON and checks the origin itself).
+      headers: { Accept: 'application/json' },
       body: JSON.stringify(body),
       // The provisioner needs no cookie: it trusts only what Kong says about this email.
       credentials: 'omit',

@@ -123,7 +123,8 @@ describe('POST /provision validation', () => {
     ['missing email', json({}), 400, 'invalid_email'],
     ['malformed email', json({ email: 'not-an-email' }), 400, 'invalid_email'],
     ['invalid JSON', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"email":' }, 400, 'invalid_json'],
-    ['wrong content type', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"email":"a@b.co"}' }, 415, 'unsupported_media_type'],
+    ['wrong content type', { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '{"email":"a@b.co"}' }, 415, 'unsupported_media_type'],
+    ['text/plain that is not JSON', { method: 'POST', headers: { 'content-type': 'text/plain;charset=UTF-8' }, body: 'email=a@b.co' }, 400, 'invalid_json'],
     ['form encoded', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'email=a%40b.co' }, 415, 'unsupported_media_type'],
     ['100 KB body', json({ email: 'a@b.co', pad: 'x'.repeat(100 * 1024) }), 413, 'payload_too_large'],
     ['disallowed origin', json({ email: 'a@b.co' }, { origin: 'http://evil.test' }), 403, 'origin_not_allowed'],
@@ -297,5 +298,19 @@ describe('GET /plans, /healthz, /readyz', () => {
     const response = await app.request('/nope');
     expect(response.status).toBe(404);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe('not_found');
+  });
+});
+
+describe('POST /provision as a CORS simple request', () => {
+  it('takes the page JSON sent as text/plain (no preflight) and answers it with the CORS header', async () => {
+    const { app, calls } = appWith();
+    const response = await app.request('/provision', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain;charset=UTF-8', origin: 'http://portal.test' },
+      body: JSON.stringify({ email: 'a@b.co' }),
+    });
+    expect(response.status).toBe(202);
+    expect(response.headers.get('access-control-allow-origin')).toBe('http://portal.test');
+    expect(calls.length).toBeLessThanOrEqual(1);
   });
 });

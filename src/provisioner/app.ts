@@ -91,10 +91,15 @@ function hasBearer(header: string | undefined, token: string | undefined): boole
   return timingSafeEqual(digest(header.slice('Bearer '.length).trim()), digest(token));
 }
 
+/**
+ * JSON, declared as application/json or as text/plain: the page sends text/plain so its call is
+ * a CORS simple request (no preflight); the body is parsed as JSON either way and the origin is
+ * checked here, not by the browser.
+ */
 function requireJson(c: Context): void {
   const type = c.req.header('content-type') ?? '';
-  if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type))
-    fail('unsupported_media_type', 415, `send the body as JSON with content-type: application/json (got "${type || 'none'}")`);
+  if (!/^(application\/([\w.+-]+\+)?json|text\/plain)\s*(;|$)/i.test(type))
+    fail('unsupported_media_type', 415, `send the body as JSON with content-type: application/json or text/plain (got "${type || 'none'}")`);
 }
 
 function parseJson(text: string): unknown {

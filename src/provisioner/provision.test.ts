@@ -351,7 +351,7 @@ describe('POST /provision', () => {
     ['missing email', {}, {}, 400, 'invalid_email'],
     ['invalid JSON', '{"email": "a@', {}, 400, 'invalid_json'],
     ['100 KB body', { email: 'dev1@example.com', padding: 'x'.repeat(100 * 1024) }, {}, 413, 'payload_too_large'],
-    ['wrong content type', '{"email":"dev1@example.com"}', { 'content-type': 'text/plain' }, 415, 'unsupported_media_type'],
+    ['wrong content type', '{"email":"dev1@example.com"}', { 'content-type': 'application/xml' }, 415, 'unsupported_media_type'],
     ['disallowed origin', { email: 'dev1@example.com' }, { origin: 'https://evil.example' }, 403, 'origin_not_allowed'],
   ])('%s: %i %s and zero Stripe calls', async (_name, body, headers, status, code) => {
     const before = stripeEmulator.counters.total;
