@@ -31,7 +31,10 @@ export function createBillingCore(
   const billingSettings = settings.billing ?? NO_BILLING_SETTINGS;
   // Stripe's rate limit counts reads and writes together: access syncs (a burst of webhooks)
   // read through the same budget the writes use, instead of meeting a 429 storm.
-  deps = { ...deps, readLimiter: deps.readLimiter ?? deps.writeLimiter };
+  // They are background work: a signup's writes go first.
+  const shared = deps.writeLimiter;
+  const background = shared ? { ...shared, acquire: () => shared.acquire('low'), schedule: <T>(fn: () => Promise<T>) => shared.acquire('low').then(fn) } : undefined;
+  deps = { ...deps, readLimiter: deps.readLimiter ?? background };
   const timers = createGraceTimers(deps.now ? { now: deps.now } : {});
   const access = createAccessSync({
     ...deps,

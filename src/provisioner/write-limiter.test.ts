@@ -39,4 +39,20 @@ describe('createWriteLimiter', () => {
   it('rejects a non-positive rate', () => {
     expect(() => createWriteLimiter({ ratePerSecond: 0 })).toThrow(RangeError);
   });
+
+  it('a high-priority request waiting goes before every low-priority one queued earlier', async () => {
+    vi.useFakeTimers();
+    const limiter = createWriteLimiter({ ratePerSecond: 10, burst: 1, now: () => Date.now() });
+    const order: string[] = [];
+    await limiter.acquire(); // empties the bucket
+    const waits = [
+      limiter.acquire('low').then(() => order.push('low 1')),
+      limiter.acquire('low').then(() => order.push('low 2')),
+      limiter.acquire('high').then(() => order.push('high')),
+    ];
+    await vi.advanceTimersByTimeAsync(1_000);
+    await Promise.all(waits);
+    expect(order).toEqual(['high', 'low 1', 'low 2']);
+    vi.useRealTimers();
+  });
 });

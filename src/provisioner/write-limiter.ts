@@ -5,8 +5,11 @@
  * test default of 20/s and 100 at the live default of 80/s, i.e. exactly Stripe's limits.
  */
 export interface WriteLimiter {
-  /** Resolves when the caller may send one write. FIFO. */
-  acquire(): Promise<void>;
+  /**
+   * Resolves when the caller may send one request. FIFO within a priority; 'low' (background
+   * work such as webhook read-backs) waits while any 'high' (a signup in progress) is waiting.
+   */
+  acquire(priority?: 'high' | 'low'): Promise<void>;
   /** Runs fn after acquiring a token. */
   schedule<T>(fn: () => Promise<T>): Promise<T>;
   /** Callers waiting for a token. */
@@ -21,6 +24,7 @@ export function createWriteLimiter(options: { ratePerSecond: number; burst?: num
   let tokens = capacity;
   let refilledAt = now();
   const queue: Array<() => void> = [];
+  const lowQueue: Array<() => void> = [];
   let timer: NodeJS.Timeout | undefined;
 
   const refill = () => {
@@ -32,11 +36,11 @@ export function createWriteLimiter(options: { ratePerSecond: number; burst?: num
   const pump = () => {
     timer = undefined;
     refill();
-    while (queue.length > 0 && tokens >= 1) {
+    while ((queue.length > 0 || lowQueue.length > 0) && tokens >= 1) {
       tokens -= 1;
-      queue.shift()?.();
+      (queue.length > 0 ? queue : lowQueue).shift()?.();
     }
-    if (queue.length > 0) {
+    if (queue.length > 0 || lowQueue.length > 0) {
       const waitMs = Math.max(1, Math.ceil(((1 - tokens) / rate) * 1000));
       timer = setTimeout(pump, waitMs);
       // A pending write keeps its own request alive; the limiter alone must not hold the process.
@@ -44,9 +48,9 @@ export function createWriteLimiter(options: { ratePerSecond: number; burst?: num
     }
   };
 
-  const acquire = () =>
+  const acquire = (priority: 'high' | 'low' = 'high') =>
     new Promise<void>((resolve) => {
-      queue.push(resolve);
+      (priority === 'low' ? lowQueue : queue).push(resolve);
       if (!timer) pump();
     });
 
@@ -57,7 +61,7 @@ export function createWriteLimiter(options: { ratePerSecond: number; burst?: num
       return fn();
     },
     get waiting() {
-      return queue.length;
+      return queue.length + lowQueue.length;
     },
   };
 }

@@ -126,6 +126,10 @@ export async function handleStripeEvent(
 ): Promise<EventOutcome> {
   const customerId = customerIdOf(event);
   if (!customerId) return { action: 'ignored', reason: 'the event names no customer' };
+  // Every subscription starts with a $0 invoice paid at once: it settles no debt, so it cannot change access.
+  const invoice = event.data.object as { object?: string; amount_paid?: number; amount_due?: number };
+  if (event.type === 'invoice.paid' && invoice.object === 'invoice' && invoice.amount_due === 0)
+    return { action: 'ignored', reason: 'a $0 invoice changes nothing' };
   if (event.type === 'checkout.session.completed') await adoptCheckoutCard(deps, event.data.object);
   const paymentMethodChanged =
     event.type === 'checkout.session.completed' ||
