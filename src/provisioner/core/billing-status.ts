@@ -95,7 +95,9 @@ export function createBillingStatus(deps: BillingStatusDeps): BillingStatusServi
       let outcome = await deps.access.syncDeveloper(developer, options);
       if (!outcome) throw new Error('developer vanished from Kong while reading its billing');
       // Checkout sends the developer back before (or without) its webhook: adopt the card here too.
-      if (outcome.decision.reason === 'payment_method_required' && outcome.customer && (await adoptCompletedCheckouts(deps, outcome.customer.id)) > 0)
+      // (Not for a customer created by this very call: no Checkout of theirs can exist yet.)
+      const fresh = options?.freshSubscription !== undefined;
+      if (!fresh && outcome.decision.reason === 'payment_method_required' && outcome.customer && (await adoptCompletedCheckouts(deps, outcome.customer.id)) > 0)
         outcome = (await deps.access.syncDeveloper(developer)) ?? outcome;
       return fromOutcome(outcome);
     },
