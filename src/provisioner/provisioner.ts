@@ -14,119 +14,20 @@
  */
 import type Stripe from 'stripe';
 import { KongError } from '../kong/kong-errors.ts';
-import type { KongAdminClient } from '../kong/kong-admin-client.ts';
 import { developerStatusName, type KongDeveloper } from '../kong/kong-types.ts';
-import type { PaymentCollection, Plan, PlansFile } from '../shared/plans.ts';
-import type { ProvisionResult } from '../shared/provisioner-api.ts';
-import { ensureCustomer, ensureSubscription, findCustomer, type EnsureContext } from './core/ensure-stripe.ts';
+import type { Plan } from '../shared/plans.ts';
+import { ensureCustomer, ensureSubscription, type EnsureContext } from './core/ensure-stripe.ts';
 import { moesifRecord } from './core/moesif-record.ts';
 import { planIdOfSubscription, requestedPlanId, selectPlan } from './core/plan-choice.ts';
-import { findDeveloperSubscriptions } from './core/stripe-lookups.ts';
 import { createWholeMemory, type WholeIds } from './core/whole-memory.ts';
+import type { ProvisionerDeps, ProvisionMode, ProvisionOptions, ProvisionOutcome, Provisioner } from './provisioner-types.ts';
+import { inspectDeveloperIn } from './core/inspect-developer.ts';
 import { ProvisionError } from './errors.ts';
 import { hashEmail, usesStableKeys } from './idempotency.ts';
-import type { MoesifSync } from './moesif-sync.ts';
-import type { PriceResolver } from './plan-prices.ts';
-import { silentLogger, type ProvisionLogger } from './provision-log.ts';
-import type { MoesifCompanyIdSource } from './settings.ts';
+import { silentLogger } from './provision-log.ts';
 import { createSingleFlight } from './single-flight.ts';
-import type { StripeRetryOptions } from './stripe-calls.ts';
-import type { WriteLimiter } from './write-limiter.ts';
 
-export interface ProvisionerDeps {
-  stripe: Stripe;
-  kong: Pick<KongAdminClient, 'getDeveloper'>;
-  moesif: MoesifSync;
-  prices: PriceResolver;
-  plans: PlansFile;
-  workspace: string;
-  /** Developer status codes that get provisioned. */
-  provisionStatuses: number[];
-  companyIdSource: MoesifCompanyIdSource;
-  /** How plans that do not say collect payment (PAYMENT_COLLECTION); default 'checkout'. */
-  paymentCollection?: PaymentCollection;
-  writeLimiter?: WriteLimiter;
-  logger?: ProvisionLogger;
-  stripeRetry?: StripeRetryOptions;
-  /** Clock in ms (stable-key window, memory of whole developers); default Date.now. */
-  now?: () => number;
-  /**
-   * Interactive calls skip the Stripe lookups only for developers Kong created at or after this
-   * time (ms). Default: when this provisioner was created, so developers that an earlier version
-   * (other keys) may have provisioned are still looked up after an upgrade.
-   */
-  skipLookupsForDevelopersSince?: number;
-  /** How long a developer made whole is answered from memory; default 10 minutes. */
-  rememberWholeMs?: number;
-  /** Most developers remembered as whole; default 10,000. */
-  rememberWholeMax?: number;
-  /** Longest wait for Moesif on a call that looked Stripe up; default 2 s. */
-  moesifWaitAfterLookupMs?: number;
-}
-
-/** ProvisionResult plus what this call wrote to Stripe. */
-export interface ProvisionOutcome extends ProvisionResult {
-  created: { customer: boolean; subscription: boolean };
-  /** Set when every subscription of the developer ended: nothing was created, access stays refused. */
-  ended?: { status: Stripe.Subscription.Status };
-  /** The customer still had an earlier email and now has Kong's. */
-  emailUpdated?: boolean;
-  /**
-   * Both objects when this call created them (fresh, so the access decision needs no re-read).
-   * Never a replayed or looked-up object: those may be stale (a card added since).
-   */
-  createdObjects?: { customer: Stripe.Customer; subscription: Stripe.Subscription };
-}
-
-export type MissingPart = 'customer' | 'subscription';
-
-/** Read-only view of one developer's state in Stripe (reconcile counts "already whole" with it). */
-export interface DeveloperInspection {
-  developerId: string;
-  status: string;
-  provisionable: boolean;
-  /** Plan the developer is on (Stripe's), or would get (meta.plan or the default); undefined with planError set when none. */
-  plan: string | undefined;
-  planError: string | undefined;
-  priceId: string | undefined;
-  customerId: string | undefined;
-  subscriptionId: string | undefined;
-  /** Status of the subscription when it ended or is unpaid (then nothing is missing: it is not re-created). */
-  endedStatus: Stripe.Subscription.Status | undefined;
-  /** Other customers carrying this developer id (should be none). */
-  duplicateCustomerIds: string[];
-  missing: MissingPart[];
-  /** Customer and subscription exist. Moesif cannot be read back through the Collector API. */
-  whole: boolean;
-  /** This process still has a Moesif record queued for retry. */
-  moesifPending: boolean;
-}
-
-/**
- * - 'interactive' (POST /provision, the event hook): a developer made whole here recently is
- *   answered from memory; a young developer's objects are created without a lookup first;
- * - 'reconcile': always read Stripe before writing, so a whole developer costs reads only.
- */
-export type ProvisionMode = 'interactive' | 'reconcile';
-
-export interface ProvisionOptions {
-  /** Default: 'interactive' for an email or id, 'reconcile' for a developer object. */
-  mode?: ProvisionMode;
-  /** Earlier emails of the developer (the event hook's old_entity), to find the customer after a change. */
-  previousEmails?: readonly string[];
-  /** Give a developer whose subscriptions all ended a new one (reconcile --resubscribe only). */
-  resubscribe?: boolean;
-}
-
-export interface Provisioner {
-  /** Email or Kong developer id (looked up in Kong), or a developer object already read from Kong. */
-  provisionDeveloper(emailOrDeveloper: string | KongDeveloper, options?: ProvisionOptions): Promise<ProvisionOutcome>;
-  inspectDeveloper(emailOrDeveloper: string | KongDeveloper): Promise<DeveloperInspection>;
-  /** Whether a developer's status is in PROVISION_STATUSES. */
-  isProvisionable(developer: Pick<KongDeveloper, 'status'>): boolean;
-  /** The plan of the plans file whose price is this price id, if any. */
-  planForPrice(priceId: string): Promise<Plan | undefined>;
-}
+export type { DeveloperInspection, MissingPart, ProvisionerDeps, ProvisionMode, ProvisionOptions, ProvisionOutcome, Provisioner } from './provisioner-types.ts';
 
 type Step = 'kong' | 'plan' | 'customer' | 'subscription' | 'moesif';
 type StepTimer = <T>(step: Step, work: () => Promise<T>) => Promise<T>;
@@ -319,43 +220,8 @@ export function createProvisioner(deps: ProvisionerDeps): Provisioner {
     }
   }
 
-  async function inspectDeveloper(input: string | KongDeveloper): Promise<DeveloperInspection> {
-    const developer = typeof input === 'string' ? await fetchDeveloper(input) : input;
-    const inspection: DeveloperInspection = {
-      developerId: developer.id,
-      status: developerStatusName(developer.status),
-      provisionable: isProvisionable(developer),
-      plan: undefined,
-      planError: undefined,
-      priceId: undefined,
-      customerId: undefined,
-      subscriptionId: undefined,
-      endedStatus: undefined,
-      duplicateCustomerIds: [],
-      missing: [],
-      whole: false,
-      moesifPending: deps.moesif.isPending(developer.id),
-    };
-    const [customer, ...duplicates] = await findCustomer(ctx, developer, { allowSearch: true });
-    inspection.customerId = customer?.id;
-    inspection.duplicateCustomerIds = duplicates.map((c) => c.id);
-    const subscriptions = customer ? await findDeveloperSubscriptions(ctx, customer.id, developer.id) : undefined;
-    const subscription = subscriptions?.current ?? subscriptions?.ended[0];
-    try {
-      const plan = selectPlan(deps.plans, developer);
-      inspection.plan = subscription ? await planOf(subscription, plan) : plan.id;
-      inspection.priceId = subscription?.items.data[0]?.price.id ?? (await deps.prices.priceFor(plan)).id;
-    } catch (error) {
-      if (!(error instanceof ProvisionError) || (error.code !== 'plan_not_found' && error.code !== 'plan_price_not_found')) throw error;
-      inspection.planError = error.message;
-    }
-    inspection.subscriptionId = subscription?.id;
-    if (subscription && (!subscriptions?.current || subscription.status === 'unpaid')) inspection.endedStatus = subscription.status;
-    if (!inspection.customerId) inspection.missing.push('customer');
-    if (!inspection.subscriptionId) inspection.missing.push('subscription');
-    inspection.whole = inspection.missing.length === 0;
-    return inspection;
-  }
+  const inspectDeveloper = (input: string | KongDeveloper) =>
+    inspectDeveloperIn({ ctx, plans: deps.plans, prices: deps.prices, moesif: deps.moesif, isProvisionable, fetchDeveloper, planOf }, input);
 
   return {
     isProvisionable,
