@@ -1,68 +1,31 @@
 // The lifecycle rules of the money loop over the whole sandbox: forged, duplicated, reordered and
 // late webhooks converge; an unpaid end is never wiped by reconcile; a plan switch keeps the
 // subscription; meta.plan edits create nothing; an email change keeps the one customer.
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reconcileDevelopers } from '../admin/reconcile/reconcile-developers.ts';
-import { FREE_PORTS, SANDBOX_STRIPE_KEY, startSandbox, type Sandbox } from '../sandbox/start-sandbox.ts';
-import { stripeClientOptions } from '../sandbox/stripe/stripe-emulator.ts';
+import { startBillingSandbox, type BillingSandbox } from './billing-sandbox.ts';
 
-const DAY = 86_400;
-let sandbox: Sandbox;
+let billing: BillingSandbox;
 let stripe: Stripe;
+let sandbox: BillingSandbox['sandbox'];
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ ports: FREE_PORTS, stripeEmulator: { dunningFinalStatus: 'unpaid', dunningRetryDays: [2, 4] } });
-  stripe = new Stripe(SANDBOX_STRIPE_KEY, { ...stripeClientOptions(sandbox.stripe!), maxNetworkRetries: 0 });
+  billing = await startBillingSandbox({ stripeEmulator: { dunningFinalStatus: 'unpaid', dunningRetryDays: [2, 4] } });
+  ({ stripe, sandbox } = billing);
 });
 afterAll(async () => {
-  await sandbox?.close();
+  await billing?.close();
 });
 
-let sequence = 0;
 async function provisioned(plan = 'starter') {
-  const email = `life${++sequence}@example.com`;
-  const key = `life-key-${sequence}-${Date.now()}`;
-  const developer = sandbox.kong!.state.addDeveloper('default', { email, status: 0, meta: { full_name: `Life ${sequence}`, plan }, key });
-  const response = await fetch(`${sandbox.provisioner!.url}/provision`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, developer_id: developer.id }),
-  });
-  expect(response.status).toBe(200);
-  const answer = (await response.json()) as { checkout_url?: string };
-  await settle();
-  const customer = (await stripe.customers.list({ email })).data[0] as Stripe.Customer;
-  return { email, key, developer, customer, checkoutUrl: answer.checkout_url };
+  const dev = await billing.signUp(plan, 'life');
+  return { ...dev, checkoutUrl: dev.answer.checkout_url };
 }
-
-async function settle(): Promise<void> {
-  for (let i = 0; i < 3; i++) {
-    await sandbox.kong!.settle();
-    await sandbox.stripe!.webhooks.idle();
-  }
-}
-
-async function callStatus(key: string): Promise<number> {
-  const response = await fetch(`${sandbox.kong!.proxyUrl}/test-service/x`, { headers: { apikey: key } });
-  await response.arrayBuffer();
-  return response.status;
-}
-
-async function addCard(customerId: string, token: string): Promise<void> {
-  const method = await stripe.paymentMethods.attach(token, { customer: customerId });
-  await stripe.customers.update(customerId, { invoice_settings: { default_payment_method: method.id } });
-}
-
-async function advanceDays(days: number): Promise<void> {
-  const response = await fetch(`${sandbox.stripe!.url}/_emulator/time/advance`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ seconds: Math.round(days * DAY) }),
-  });
-  expect(response.status).toBe(200);
-  await settle();
-}
+const settle = () => billing.settle();
+const callStatus = (key: string) => billing.callStatus(key);
+const addCard = (customerId: string, token: string) => billing.addCard(customerId, token);
+const advanceDays = (days: number) => billing.advanceDays(days);
 
 const stripeWrites = () => sandbox.stripe!.counters.writes;
 
@@ -96,7 +59,9 @@ describe('webhooks', () => {
       // The provisioner is down while the card is removed: Stripe keeps retrying until it is back.
       const late = await provisioned();
       await sandbox.stopProvisioner();
-      await addCard(late.customer.id, 'pm_card_visa');
+      // Not billing.addCard: that waits for the deliveries, which must still be retrying here.
+      const card = await stripe.paymentMethods.attach('pm_card_visa', { customer: late.customer.id });
+      await stripe.customers.update(late.customer.id, { invoice_settings: { default_payment_method: card.id } });
       await new Promise((resolve) => setTimeout(resolve, 150));
       await sandbox.startProvisioner();
       await settle();

@@ -2,74 +2,33 @@
 // refused (402) until Checkout collects a card, calls the API, Moesif reports the calls, the
 // Stripe emulator's clock closes the period and the invoice is paid; a failing card goes
 // past_due (grace), then refused, then paid and restored. Webhooks, not polling, carry each change.
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_TAGS } from '../provisioner/core/kong-access.ts';
-import { FREE_PORTS, SANDBOX_STRIPE_KEY, startSandbox, type Sandbox } from '../sandbox/start-sandbox.ts';
-import { stripeClientOptions } from '../sandbox/stripe/stripe-emulator.ts';
+import { startBillingSandbox, type BillingSandbox } from './billing-sandbox.ts';
 
-const DAY = 86_400;
-let sandbox: Sandbox;
+let billing: BillingSandbox;
 let stripe: Stripe;
+let sandbox: BillingSandbox['sandbox'];
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ ports: FREE_PORTS, stripeEmulator: { dunningFinalStatus: 'unpaid', dunningRetryDays: [2, 4] } });
-  stripe = new Stripe(SANDBOX_STRIPE_KEY, { ...stripeClientOptions(sandbox.stripe!), maxNetworkRetries: 0 });
+  billing = await startBillingSandbox({ stripeEmulator: { dunningFinalStatus: 'unpaid', dunningRetryDays: [2, 4] } });
+  ({ stripe, sandbox } = billing);
 });
 afterAll(async () => {
-  await sandbox?.close();
+  await billing?.close();
 });
 
-let sequence = 0;
-async function signUp(plan: string) {
-  const email = `payer${++sequence}@example.com`;
-  const key = `key-${sequence}-${Date.now()}`;
-  const developer = sandbox.kong!.state.addDeveloper('default', { email, status: 0, meta: { full_name: `Payer ${sequence}`, plan }, key });
-  const response = await fetch(`${sandbox.provisioner!.url}/provision`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, developer_id: developer.id }),
-  });
-  expect(response.status).toBe(200);
-  const answer = (await response.json()) as { checkout_url?: string; billing?: { access: string; reason: string; message: string } };
-  await settle();
-  const customer = (await stripe.customers.list({ email })).data[0] as Stripe.Customer;
-  return { email, key, developer, answer, customer };
-}
-
-async function settle(): Promise<void> {
-  for (let i = 0; i < 3; i++) {
-    await sandbox.kong!.settle();
-    await sandbox.stripe!.webhooks.idle();
-  }
-}
-
+const signUp = (plan: string) => billing.signUp(plan);
+const settle = () => billing.settle();
+const callStatus = (key: string) => billing.callStatus(key);
+const advanceDays = (days: number) => billing.advanceDays(days);
+const reportUsage = () => billing.reportUsage();
 const call = (key: string) => fetch(`${sandbox.kong!.proxyUrl}/test-service/x`, { headers: { apikey: key } });
-
-async function callStatus(key: string): Promise<number> {
-  const response = await call(key);
-  await response.arrayBuffer();
-  return response.status;
-}
 
 async function completeCheckout(url: string, cardNumber: string): Promise<Response> {
   const form = new URLSearchParams({ cardnumber: cardNumber, exp: '12/34', cvc: '123' });
   return fetch(url, { method: 'POST', body: form, redirect: 'manual' });
-}
-
-async function advanceDays(days: number): Promise<void> {
-  const response = await fetch(`${sandbox.stripe!.url}/_emulator/time/advance`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ seconds: Math.round(days * DAY) }),
-  });
-  expect(response.status).toBe(200);
-  await settle();
-}
-
-async function reportUsage(): Promise<void> {
-  await sandbox.kong!.settle();
-  await sandbox.moesif!.flushUsage();
 }
 
 const blocksOf = (developerId: string) =>
