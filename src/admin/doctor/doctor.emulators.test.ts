@@ -1,5 +1,8 @@
 // doctor over a good sandbox (Kong and Stripe emulators, a Moesif collector, a running provisioner,
 // the bundle installed by the real sync), then with one thing broken at a time.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KongAdminClient } from '../../kong/kong-admin-client.ts';
@@ -28,9 +31,12 @@ let stripe: Stripe;
 let env: NodeJS.ProcessEnv;
 
 const adminClient = () => new KongAdminClient({ adminUrl: kongAdmin.url, workspace: 'default' });
-const install = () => syncBundle({ client: adminClient(), provisionerUrl: provisioner.url, eventHook: { secret: SECRET }, secretEnv: {} });
+// Backups go to a temp dir, never into the repo.
+let backupRoot: string;
+const install = () => syncBundle({ client: adminClient(), provisionerUrl: provisioner.url, eventHook: { secret: SECRET }, secretEnv: {}, backupRoot });
 
 beforeAll(async () => {
+  backupRoot = await mkdtemp(join(tmpdir(), 'doctor-backups-'));
   kongApps = createKongEmulator({ moesifApplicationId: 'app-good' });
   seedStandInTheme(kongApps.state, { planField: true });
   [kongAdmin, stripeEmulator, moesif] = await Promise.all([listen('kong admin', kongApps.admin.fetch), startStripeEmulator(), startMoesifEmulator({ applicationIds: ['app-good'] })]);
@@ -52,7 +58,7 @@ beforeAll(async () => {
   await setupWebhookEndpoint(stripe, `${provisioner.url}/stripe/webhooks`, { dryRun: false });
 });
 afterAll(async () => {
-  await Promise.all([provisioner?.close(), kongAdmin?.close(), stripeEmulator?.close(), moesif?.close()]);
+  await Promise.all([provisioner?.close(), kongAdmin?.close(), stripeEmulator?.close(), moesif?.close(), rm(backupRoot, { recursive: true, force: true })]);
 });
 
 async function doctor(overrides: NodeJS.ProcessEnv = {}, provisionerUrl = provisioner.url): Promise<CheckResult[]> {
