@@ -57,10 +57,12 @@ export const SANDBOX_MOESIF_APP_ID = 'sandbox-moesif-application-id';
 export const SANDBOX_EVENT_HOOK_SECRET = 'sandbox-event-hook-secret-0000';
 export const SANDBOX_READYZ_TOKEN = 'sandbox-readyz-token-00000000';
 export const SANDBOX_LOG_HASH_KEY = 'sandbox-log-hash-key-000000000';
+export const SANDBOX_SIGNUP_SECRET = 'sandbox-signup-secret-000000000000000000';
+export const SANDBOX_KONNECT = { controlPlaneId: '5f1e7a52-0000-4000-8000-000000000001', token: 'kpat_sandbox000000000000000000000000000000000000' };
 
 /** Variables whose values are secrets: printed only when they hold the sandbox's own fakes. */
-export const SECRET_VARIABLES = ['STRIPE_SECRET_KEY', 'KONG_ADMIN_TOKEN', 'KONG_EVENT_HOOK_SECRET', 'MOESIF_APPLICATION_ID', 'READYZ_TOKEN', 'LOG_HASH_KEY'] as const;
-const SANDBOX_FAKES = new Set<string>([SANDBOX_STRIPE_KEY, SANDBOX_MOESIF_APP_ID, SANDBOX_EVENT_HOOK_SECRET, SANDBOX_READYZ_TOKEN, SANDBOX_LOG_HASH_KEY]);
+export const SECRET_VARIABLES = ['STRIPE_SECRET_KEY', 'KONG_ADMIN_TOKEN', 'KONG_EVENT_HOOK_SECRET', 'MOESIF_APPLICATION_ID', 'READYZ_TOKEN', 'LOG_HASH_KEY', 'SIGNUP_SECRET', 'SMTP_URL'] as const;
+const SANDBOX_FAKES = new Set<string>([SANDBOX_STRIPE_KEY, SANDBOX_MOESIF_APP_ID, SANDBOX_EVENT_HOOK_SECRET, SANDBOX_READYZ_TOKEN, SANDBOX_LOG_HASH_KEY, SANDBOX_SIGNUP_SECRET, SANDBOX_KONNECT.token]);
 
 /**
  * The sandbox environment as `NAME=value` pairs safe to print: a secret that is not one of the
@@ -106,6 +108,11 @@ export interface SandboxOptions {
   provisionerOptions?: Omit<StartOptions, 'port' | 'logger'>;
   /** Progress lines; default silent. */
   log?: (line: string) => void;
+  /**
+   * Hosted signup (SIGNUP_MODE=hosted) instead of the portal: no bundle sync, emails to `smtpUrl`;
+   * `konnect` points the provisioner at the Kong emulator's Konnect-style core-entities base.
+   */
+  hosted?: { smtpUrl: string; konnect?: boolean };
 }
 
 export interface Sandbox {
@@ -170,6 +177,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           adminToken: options.kongAdminToken,
           moesifUrl,
           moesifApplicationId: moesifAppId,
+          ...(options.hosted?.konnect ? { konnect: SANDBOX_KONNECT } : {}),
         })
       : undefined;
     if (kong) {
@@ -245,6 +253,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       setEnv('STRIPE_WEBHOOK_SECRET', billingSetup.webhookSecret);
       log(`stripe webhooks    ${billingSetup.webhookUrl}; customer portal login ${billingSetup.portalLoginUrl ?? '(off)'}`);
     }
+    if (options.hosted) Object.assign(providedEnv, hostedSignupEnv(options.hosted, kong, ports.provisioner === 0 ? (ports.provisioner = await freePort()) : ports.provisioner));
     Object.assign(providedEnv, options.provisionerEnv);
 
     const launchProvisioner = async (): Promise<RunningProvisioner> => {
@@ -268,7 +277,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
 
     let sync: SyncBundleResult | undefined;
-    if (kong) {
+    // Hosted signup: a gateway without the legacy portal, so nothing to sync.
+    if (kong && !options.hosted) {
       // The provisioner URL is where it listens, or where it will listen when started later.
       const provisionerUrl = provisioner?.url ?? `http://127.0.0.1:${ports.provisioner}`;
       const client = new KongAdminClient({ adminUrl: kong.adminUrl, token: options.kongAdminToken, workspace: 'default' });
@@ -305,6 +315,24 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     await closeAll();
     throw error;
   }
+}
+
+/** The provisioner's hosted-signup settings in the sandbox (and the Konnect-style Admin API base when asked). */
+function hostedSignupEnv(hosted: NonNullable<SandboxOptions['hosted']>, kong: RunningKongEmulator | undefined, provisionerPort: number): Record<string, string> {
+  const publicUrl = `http://127.0.0.1:${provisionerPort}`;
+  return {
+    SIGNUP_MODE: 'hosted',
+    SIGNUP_SECRET: SANDBOX_SIGNUP_SECRET,
+    SMTP_URL: hosted.smtpUrl,
+    SIGNUP_PUBLIC_URL: publicUrl,
+    SIGNUP_PRODUCT_NAME: 'Sandbox API',
+    // A refused consumer (402) is sent back to the signup: there is no portal dashboard.
+    PORTAL_DASHBOARD_URL: `${publicUrl}/signup`,
+    ...(kong ? { SIGNUP_API_URL: kong.proxyUrl } : {}),
+    ...(kong && hosted.konnect
+      ? { KONG_ADMIN_URL: `${kong.adminUrl}/v2/control-planes/${SANDBOX_KONNECT.controlPlaneId}/core-entities`, KONG_ADMIN_TOKEN: SANDBOX_KONNECT.token }
+      : {}),
+  };
 }
 
 /** No *_live_* Stripe key is used by the sandbox, whatever the mode; the message never shows the key. */

@@ -6,6 +6,7 @@
  * of core/kong-access.ts over `/consumers/{id}/plugins`, so access is enforced the same way.
  */
 import type { KongConsumer, KongConsumers } from '../../kong/kong-consumers.ts';
+import { KongError } from '../../kong/kong-errors.ts';
 import { DEVELOPER_STATUS, parseDeveloperMeta, type KongDeveloper, type KongPlugin } from '../../kong/kong-types.ts';
 import type { DeveloperPlugins } from '../core/kong-access.ts';
 
@@ -69,7 +70,17 @@ export function createConsumerDirectory(consumers: KongConsumers): ConsumerDirec
       return consumerAsDeveloper(await consumers.setTags(consumer.id, tags));
     },
     listDeveloperPlugins: (id, options): Promise<KongPlugin[]> => consumers.listPlugins(id, options),
-    createDeveloperPlugin: (id, plugin) => consumers.createPlugin(id, plugin),
+    // Two syncs blocking at once meet Kong's one-plugin-per-name-and-consumer rule: the loser adopts the winner's.
+    async createDeveloperPlugin(id, plugin) {
+      try {
+        return await consumers.createPlugin(id, plugin);
+      } catch (error) {
+        if (!(error instanceof KongError && error.code === 'kong_conflict')) throw error;
+        const existing = (await consumers.listPlugins(id)).find((p) => p.name === plugin.name);
+        if (!existing) throw error;
+        return existing;
+      }
+    },
     updateDeveloperPlugin: (id, pluginId, patch) => consumers.updatePlugin(id, pluginId, patch),
     deleteDeveloperPlugin: (id, pluginId) => consumers.deletePlugin(id, pluginId),
   };

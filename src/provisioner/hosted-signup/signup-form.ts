@@ -9,7 +9,13 @@ import type { SignupRequest } from './signup-service.ts';
 export type FieldErrors = Partial<Record<'name' | 'email' | 'plan' | 'terms', string>>;
 
 // Control characters (C0, DEL, C1) and bidi overrides have no place in a name that lands in Stripe and emails.
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+function hasUnprintable(value: string): boolean {
+  for (const ch of value) {
+    const code = ch.codePointAt(0) ?? 0;
+    if (code < 0x20 || (code >= 0x7f && code <= 0x9f) || (code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069)) return true;
+  }
+  return false;
+}
 
 const nameSchema = z
   .string()
@@ -19,7 +25,7 @@ const nameSchema = z
       .string()
       .min(1, 'enter your name')
       .max(100, 'use at most 100 characters')
-      .refine((value) => !UNPRINTABLE.test(value), 'remove the control characters'),
+      .refine((value) => !hasUnprintable(value), 'remove the control characters'),
   );
 
 const emailSchema = z
