@@ -69,8 +69,10 @@ const SANDBOX_FAKES = new Set<string>([SANDBOX_STRIPE_KEY, SANDBOX_MOESIF_APP_ID
  * sandbox's fixed fakes is shown as a reference to the variable (`"$NAME"`), never its value.
  */
 export function printableEnv(env: Record<string, string>): Array<[string, string]> {
+  // An SMTP URL without user:password@ (the sandbox's mail catcher) carries no secret.
+  const harmless = (name: string, value: string) => SANDBOX_FAKES.has(value) || (name === 'SMTP_URL' && !value.includes('@'));
   return Object.entries(env).map(([name, value]) =>
-    (SECRET_VARIABLES as readonly string[]).includes(name) && !SANDBOX_FAKES.has(value) ? [name, `"$${name}"`] : [name, value],
+    (SECRET_VARIABLES as readonly string[]).includes(name) && !harmless(name, value) ? [name, `"$${name}"`] : [name, value],
   );
 }
 
