@@ -152,6 +152,19 @@ describe('hosted signup', () => {
     expect(await consumers.listKeys(consumer!.id)).toHaveLength(1);
   });
 
+  it('a Stripe webhook moves access at Kong on the consumer: a canceled subscription is refused with 402', async () => {
+    const email = 'hosted-happy@example.com';
+    const consumer = await consumers.get(email);
+    const key = (await consumers.listKeys(consumer!.id))[0]!.key;
+    const [customer] = await stripeCustomers(email);
+    const [subscription] = (await sandbox.provisioner!.stripe.subscriptions.list({ customer: customer!.id })).data;
+    await sandbox.provisioner!.stripe.subscriptions.cancel(subscription!.id);
+    await sandbox.stripe!.webhooks.idle();
+    const call = await fetch(`${sandbox.kong!.proxyUrl}${TEST_SERVICE_PATH}`, { headers: { apikey: key } });
+    expect(call.status).toBe(402);
+    expect((await consumers.listPlugins(consumer!.id)).map((p) => p.tags)).toEqual([expect.arrayContaining(['kong-portal-monetization', 'kpm-access'])]);
+  });
+
   it('two tabs and a double click make one consumer, customer, subscription and key', async () => {
     const email = 'hosted-race@example.com';
     const started = Date.now();
