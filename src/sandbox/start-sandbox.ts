@@ -20,6 +20,7 @@ import { startProvisioner, type RunningProvisioner, type StartOptions } from '..
 import { silentLogger, type ProvisionLogger } from '../provisioner/provision-log.ts';
 import { SettingError } from '../shared/errors.ts';
 import { loadPlansFile } from '../shared/plans.ts';
+import { TEST_SERVICE_PATH } from './kong/gateway-entities.ts';
 import { startKongEmulator, seedStandInTheme, type RunningKongEmulator } from './kong/index.ts';
 import { startMoesifEmulator, type RunningMoesifEmulator, type MoesifEmulatorOptions } from './moesif/moesif-emulator.ts';
 import { startStripeEmulator, type RunningStripeEmulator, type StripeEmulatorOptions } from './stripe/stripe-emulator.ts';
@@ -330,7 +331,7 @@ function hostedSignupEnv(hosted: NonNullable<SandboxOptions['hosted']>, kong: Ru
     SIGNUP_PRODUCT_NAME: 'Sandbox API',
     // A refused consumer (402) is sent back to the signup: there is no portal dashboard.
     PORTAL_DASHBOARD_URL: `${publicUrl}/signup`,
-    ...(kong ? { SIGNUP_API_URL: kong.proxyUrl } : {}),
+    ...(kong ? { SIGNUP_API_URL: `${kong.proxyUrl}${TEST_SERVICE_PATH}` } : {}),
     ...(kong && hosted.konnect
       ? { KONG_ADMIN_URL: `${kong.adminUrl}/v2/control-planes/${SANDBOX_KONNECT.controlPlaneId}/core-entities`, KONG_ADMIN_TOKEN: SANDBOX_KONNECT.token }
       : {}),

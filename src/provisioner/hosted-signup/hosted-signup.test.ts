@@ -129,7 +129,7 @@ describe('hosted signup', () => {
     expect(keyPage.headers.get('cache-control')).toBe('no-store');
     const key = keyOf(html);
     expect(key).toMatch(/^[0-9a-f]{32}$/);
-    expect(html).toContain(`curl -H &#39;apikey: ${key}&#39;`);
+    expect(html).toContain(`curl -H &#39;apikey: ${key}&#39; ${sandbox.kong!.proxyUrl}${TEST_SERVICE_PATH}`);
     expect(await consumers.listPlugins(consumer!.id)).toHaveLength(0);
 
     const call = await fetch(`${sandbox.kong!.proxyUrl}${TEST_SERVICE_PATH}`, { headers: { apikey: key! } });

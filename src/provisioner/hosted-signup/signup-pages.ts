@@ -98,7 +98,7 @@ export function confirmPage(brand: Branding, nonce: string, token: string, email
 }
 
 export function keyPage(brand: Branding, nonce: string, key: string, apiUrl: string | undefined): string {
-  const curl = `curl -H 'apikey: ${key}' ${apiUrl ?? 'https://<your-gateway>'}/`;
+  const curl = `curl -H 'apikey: ${key}' ${apiUrl ?? 'https://<your-gateway>/<your-api>'}`;
   const body = `<h1>Your API key</h1>
 <p role="status"><strong>Copy it now: this page shows it only once.</strong> We do not email it.</p>
 <label for="api-key">API key</label>
