@@ -69,7 +69,11 @@ export function createConsumerDirectory(consumers: KongConsumers): ConsumerDirec
       const tags = [...(consumer.tags ?? []).filter((tag) => !tag.startsWith(PLAN_TAG)), `${PLAN_TAG}${plan}`];
       return consumerAsDeveloper(await consumers.setTags(consumer.id, tags));
     },
-    listDeveloperPlugins: (id, options): Promise<KongPlugin[]> => consumers.listPlugins(id, options),
+    // Filtered here, not with ?tags=: whether Kong filters tags on a nested list is not documented, and a
+    // consumer has a handful of plugins at most.
+    async listDeveloperPlugins(id, options): Promise<KongPlugin[]> {
+      return (await consumers.listPlugins(id)).filter((plugin) => options.tags.every((tag) => plugin.tags?.includes(tag)));
+    },
     // Two syncs blocking at once meet Kong's one-plugin-per-name-and-consumer rule: the loser adopts the winner's.
     async createDeveloperPlugin(id, plugin) {
       try {
