@@ -15,6 +15,9 @@ import type { Provisioner } from '../provisioner.ts';
 import type { PaymentCollection } from '../../shared/plans.ts';
 import type { WriteLimiter } from '../write-limiter.ts';
 import type { HostedSignupSettings } from './hosted-settings.ts';
+import { createAccountRoutes } from './account-routes.ts';
+import { createAccountService } from './account-service.ts';
+import { createPageKit } from './page-kit.ts';
 import { createTokenSigner } from './signed-token.ts';
 import { createSmtpMailer, type SignupMailer } from './signup-mailer.ts';
 import { createSignupRoutes } from './signup-routes.ts';
@@ -62,19 +65,42 @@ export function createHostedSignup(deps: HostedSignupDeps): HostedSignup {
     linkTtlMinutes: settings.linkTtlMinutes,
     logger: deps.logger,
   });
+  const brand = { productName: settings.productName, logoUrl: settings.logoUrl, accentColor: settings.accentColor, termsUrl: settings.termsUrl };
+  const kit = createPageKit({
+    signer,
+    brand,
+    publicUrl: settings.publicUrl,
+    trustedProxies: deps.trustedProxies,
+    emailsPerHour: settings.emailsPerHour,
+    logger: deps.logger,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
   const app = createSignupRoutes({
     service,
     signer,
+    kit,
     plans: deps.plans,
     prices: deps.prices,
-    brand: { productName: settings.productName, logoUrl: settings.logoUrl, accentColor: settings.accentColor, termsUrl: settings.termsUrl },
+    brand,
     apiUrl: settings.apiUrl,
     publicUrl: settings.publicUrl,
     trustedProxies: deps.trustedProxies,
     requestsPerMinute: settings.requestsPerMinute,
     emailsPerHour: settings.emailsPerHour,
     logger: deps.logger,
-    ...(deps.now ? { now: deps.now } : {}),
   });
+  const account = createAccountService({
+    stripe: deps.stripe,
+    writeLimiter: deps.writeLimiter,
+    consumers: deps.consumers,
+    provisioner: deps.provisioner,
+    signer,
+    mailer,
+    publicUrl: settings.publicUrl,
+    productName: settings.productName,
+    linkTtlMinutes: settings.linkTtlMinutes,
+    logger: deps.logger,
+  });
+  app.route('/', createAccountRoutes({ service: account, kit, brand, apiUrl: settings.apiUrl, requestsPerMinute: settings.requestsPerMinute }));
   return { app, close: () => mailer.close() };
 }

@@ -6,7 +6,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-export type TokenKind = 'link' | 'csrf';
+export type TokenKind = 'link' | 'csrf' | 'account';
 
 export type TokenErrorCode = 'token_malformed' | 'token_forged' | 'token_expired';
 

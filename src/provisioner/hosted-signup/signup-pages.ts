@@ -90,11 +90,12 @@ export function messagePage(brand: Branding, nonce: string, title: string, parag
 }
 
 /** The email link lands here; the work happens on the POST, so mail scanners that open links create nothing. */
-export function confirmPage(brand: Branding, nonce: string, token: string, email: string): string {
-  const body = `<h1>Confirm your signup</h1>
-<p>Continue as <strong>${e(email)}</strong> to create your API key.</p>
-<form method="post" action="verify"><input type="hidden" name="token" value="${e(token)}"><button type="submit">Continue</button></form>`;
-  return layout(brand, nonce, 'Confirm your signup', body);
+export function confirmPage(brand: Branding, nonce: string, token: string, email: string, purpose: 'signup' | 'account' = 'signup'): string {
+  const title = purpose === 'signup' ? 'Confirm your signup' : 'Open your account';
+  const body = `<h1>${title}</h1>
+<p>Continue as <strong>${e(email)}</strong> ${purpose === 'signup' ? 'to create your API key' : 'to manage your key and billing'}.</p>
+<form method="post" action="${purpose === 'signup' ? 'verify' : 'open'}"><input type="hidden" name="token" value="${e(token)}"><button type="submit">Continue</button></form>`;
+  return layout(brand, nonce, title, body);
 }
 
 export function keyPage(brand: Branding, nonce: string, key: string, apiUrl: string | undefined): string {
@@ -109,4 +110,29 @@ export function keyPage(brand: Branding, nonce: string, key: string, apiUrl: str
 <pre><code>${e(curl)}</code></pre>`;
   const script = `document.getElementById('copy').hidden=false;document.getElementById('copy').addEventListener('click',function(){var k=document.getElementById('api-key');navigator.clipboard.writeText(k.value).then(function(){document.getElementById('copied').textContent='Copied.';},function(){k.select();document.getElementById('copied').textContent='Press Ctrl+C to copy.';});});`;
   return layout(brand, nonce, 'Your API key', body, script);
+}
+
+export function accountRequestPage(brand: Branding, nonce: string, csrf: string, error?: string): string {
+  const body = `<h1>Your ${e(brand.productName)} account</h1>
+${error ? `<p class="error" role="alert">${e(error)}</p>` : ''}
+<p>We email you a link to replace your API key or manage your billing.</p>
+<form method="post" action="account">
+<input type="hidden" name="csrf" value="${e(csrf)}">
+<label for="email">Email you signed up with</label>
+<input type="email" id="email" name="email" autocomplete="email" maxlength="254" required>
+<button type="submit">Email me a link</button>
+</form>`;
+  return layout(brand, nonce, 'Your account', body);
+}
+
+export function accountPage(brand: Branding, nonce: string, token: string, view: { email: string; plan: string | undefined }): string {
+  const hidden = `<input type="hidden" name="token" value="${e(token)}">`;
+  const body = `<h1>Your ${e(brand.productName)} account</h1>
+<p>Signed in as <strong>${e(view.email)}</strong>${view.plan ? `, plan <strong>${e(view.plan)}</strong>` : ''}.</p>
+<h2>API key</h2>
+<p>Replacing your key stops the old one at once; the new one is shown once.</p>
+<form method="post" action="rotate">${hidden}<button type="submit">Replace my API key</button></form>
+<h2>Billing</h2>
+<form method="post" action="billing">${hidden}<button type="submit">Manage payment method and invoices</button></form>`;
+  return layout(brand, nonce, 'Your account', body);
 }

@@ -210,7 +210,7 @@ export function createSignupService(deps: SignupServiceDeps): SignupService {
 }
 
 /** Runs `work` after every earlier work of the same key (a lock, not a join: the second caller sees the first's effect). */
-function serialized<T>(locks: Map<string, Promise<unknown>>, key: string, work: () => Promise<T>): Promise<T> {
+export function serialized<T>(locks: Map<string, Promise<unknown>>, key: string, work: () => Promise<T>): Promise<T> {
   const previous = locks.get(key) ?? Promise.resolve();
   const run = previous.then(work, work);
   const settled = run.catch(() => undefined);
@@ -221,6 +221,6 @@ function serialized<T>(locks: Map<string, Promise<unknown>>, key: string, work: 
   return run;
 }
 
-function olderFirst(a: KongKeyCredential, b: KongKeyCredential): number {
+export function olderFirst(a: KongKeyCredential, b: KongKeyCredential): number {
   return a.created_at - b.created_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
