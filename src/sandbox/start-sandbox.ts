@@ -329,8 +329,8 @@ function hostedSignupEnv(hosted: NonNullable<SandboxOptions['hosted']>, kong: Ru
     SMTP_URL: hosted.smtpUrl,
     SIGNUP_PUBLIC_URL: publicUrl,
     SIGNUP_PRODUCT_NAME: 'Sandbox API',
-    // A refused consumer (402) is sent back to the signup: there is no portal dashboard.
-    PORTAL_DASHBOARD_URL: `${publicUrl}/signup`,
+    // A refused consumer (402) is sent to the hosted account page: there is no portal dashboard.
+    PORTAL_DASHBOARD_URL: `${publicUrl}/signup/account`,
     ...(kong ? { SIGNUP_API_URL: `${kong.proxyUrl}${TEST_SERVICE_PATH}` } : {}),
     ...(kong && hosted.konnect
       ? { KONG_ADMIN_URL: `${kong.adminUrl}/v2/control-planes/${SANDBOX_KONNECT.controlPlaneId}/core-entities`, KONG_ADMIN_TOKEN: SANDBOX_KONNECT.token }

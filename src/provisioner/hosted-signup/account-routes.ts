@@ -88,7 +88,7 @@ export function createAccountRoutes(deps: AccountRoutesDeps): Hono {
   app.post('/signup/account/rotate', limit, async (c) => {
     try {
       const key = await deps.service.rotateKey(await tokenOf(c));
-      return kit.html(c, (nonce) => keyPage(brand, nonce, key, deps.apiUrl));
+      return kit.html(c, (nonce) => keyPage(brand, nonce, key, deps.apiUrl, `${kit.signupUrl}/account`));
     } catch (error) {
       return kit.failure(c, error);
     }

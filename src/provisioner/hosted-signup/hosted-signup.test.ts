@@ -190,6 +190,7 @@ describe('hosted signup', () => {
     const message = await mail.waitFor(email, { after: started });
     expect(message.subject).toContain('already have');
     expect(message.text).not.toMatch(/signup\/verify/);
+    expect(message.text).toContain(`${base}/signup/account`);
     expect(await stripeCustomers(email)).toHaveLength(1);
   });
 

@@ -42,7 +42,7 @@ export function verificationMail(productName: string, to: string, link: string, 
 }
 
 /** A second signup with an address that already has a key: nothing new, and what to do instead. */
-export function alreadySignedUpMail(productName: string, to: string): OutgoingMail {
+export function alreadySignedUpMail(productName: string, to: string, accountUrl: string): OutgoingMail {
   return {
     to,
     subject: `You already have ${productName} access`,
@@ -50,7 +50,9 @@ export function alreadySignedUpMail(productName: string, to: string): OutgoingMa
       `Hello,`,
       ``,
       `Someone (probably you) asked to sign up for ${productName} with this address, which already has an API key.`,
-      `Nothing new was created. Keep using the key you were shown at signup; if you lost it, contact the API provider's support to get a new one.`,
+      `Nothing new was created. Keep using the key you were shown at signup. To replace a lost key or manage your billing, open:`,
+      ``,
+      accountUrl,
     ].join('\n'),
   };
 }

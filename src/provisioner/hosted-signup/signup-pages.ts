@@ -80,7 +80,8 @@ ${fieldError('plan', errors.plan)}
 ${terms}
 <button type="submit">Email me a sign-in link</button>
 <p class="hint">We email you a link to confirm your address. Nothing is created until you open it.</p>
-</form>`;
+</form>
+<p class="hint">Already signed up? <a href="signup/account">Manage my account</a>.</p>`;
   return layout(brand, nonce, 'Sign up', body);
 }
 
@@ -98,7 +99,7 @@ export function confirmPage(brand: Branding, nonce: string, token: string, email
   return layout(brand, nonce, title, body);
 }
 
-export function keyPage(brand: Branding, nonce: string, key: string, apiUrl: string | undefined): string {
+export function keyPage(brand: Branding, nonce: string, key: string, apiUrl: string | undefined, accountUrl: string): string {
   const curl = `curl -H 'apikey: ${key}' ${apiUrl ?? 'https://<your-gateway>/<your-api>'}`;
   const body = `<h1>Your API key</h1>
 <p role="status"><strong>Copy it now: this page shows it only once.</strong> We do not email it.</p>
@@ -107,7 +108,8 @@ export function keyPage(brand: Branding, nonce: string, key: string, apiUrl: str
 <button type="button" id="copy" hidden>Copy key</button> <span id="copied" class="hint" aria-live="polite"></span>
 <h2>Try it</h2>
 <p>Send the key in the <code>apikey</code> header:</p>
-<pre><code>${e(curl)}</code></pre>`;
+<pre><code>${e(curl)}</code></pre>
+<p class="hint">Lost it later? <a href="${e(accountUrl)}">Manage your account</a> to replace it or your payment method.</p>`;
   const script = `document.getElementById('copy').hidden=false;document.getElementById('copy').addEventListener('click',function(){var k=document.getElementById('api-key');navigator.clipboard.writeText(k.value).then(function(){document.getElementById('copied').textContent='Copied.';},function(){k.select();document.getElementById('copied').textContent='Press Ctrl+C to copy.';});});`;
   return layout(brand, nonce, 'Your API key', body, script);
 }

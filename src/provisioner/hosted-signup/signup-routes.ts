@@ -58,7 +58,7 @@ export function createSignupRoutes(deps: SignupRoutesDeps): Hono {
 
   function outcomePage(c: Context, outcome: ConfirmOutcome) {
     if (outcome.kind === 'checkout') return c.redirect(outcome.url, 303);
-    return html(c, (nonce) => keyPage(deps.brand, nonce, outcome.key, deps.apiUrl));
+    return html(c, (nonce) => keyPage(deps.brand, nonce, outcome.key, deps.apiUrl, `${kit.signupUrl}/account`));
   }
 
   app.get('/signup', (c) => form(c, {}));

@@ -102,7 +102,7 @@ export function createSignupService(deps: SignupServiceDeps): SignupService {
 
   async function refuseIfKeyed(consumer: KongConsumer): Promise<void> {
     if ((await deps.consumers.listKeys(consumer.id)).length > 0)
-      throw new SignupError('link_used', 410, 'this link was already used: the API key was shown when it was first opened. If you lost the key, contact the API provider.');
+      throw new SignupError('link_used', 410, 'this link was already used: the API key was shown when it was first opened. To replace a lost key, use "Manage my account" on the signup page.');
   }
 
   /**
@@ -174,7 +174,7 @@ export function createSignupService(deps: SignupServiceDeps): SignupService {
     async requestLink(request) {
       const existing = await deps.consumers.get(request.email);
       if (existing && (!isSignupConsumer(existing) || (await deps.consumers.listKeys(existing.id)).length > 0)) {
-        await deps.mailer.send(alreadySignedUpMail(deps.productName, request.email));
+        await deps.mailer.send(alreadySignedUpMail(deps.productName, request.email, `${deps.publicUrl}/signup/account`));
         return 'already_signed_up';
       }
       const token = deps.signer.sign('link', { e: request.email, n: request.name, p: request.plan }, deps.linkTtlMinutes * 60);
