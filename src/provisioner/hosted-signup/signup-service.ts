@@ -91,8 +91,11 @@ export function createSignupService(deps: SignupServiceDeps): SignupService {
       try {
         consumer = await deps.consumers.create({ username: signup.email, tags: signupConsumerTags(signup) });
       } catch (error) {
-        if (!(error instanceof KongError && error.code === 'kong_conflict')) throw error;
+        // Kong answers 409 to a taken username; Konnect's answer to it is not documented (400 seen in
+        // gRPC-style APIs), so any refusal is followed by a read: the username decides.
+        if (!(error instanceof KongError && (error.status === 409 || error.status === 400))) throw error;
         consumer = await deps.consumers.get(signup.email);
+        if (!consumer) throw error;
       }
     }
     if (!consumer || !isSignupConsumer(consumer))
