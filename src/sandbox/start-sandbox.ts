@@ -185,7 +185,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       : undefined;
     if (kong) {
       stopping.push(() => kong.close());
-      seedStandInTheme(kong, { planField: options.planField ?? true });
+      // Hosted signup stands for a gateway without the legacy portal: the workspace keeps it off.
+      if (!options.hosted) seedStandInTheme(kong, { planField: options.planField ?? true });
       log(`kong emulator      admin ${kong.adminUrl}  portal ${kong.portalUrl}  portal API ${kong.portalApiUrl}  proxy ${kong.proxyUrl}`);
     }
 

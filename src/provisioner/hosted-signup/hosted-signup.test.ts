@@ -87,6 +87,11 @@ async function stripeCustomers(email: string) {
 }
 
 describe('hosted signup', () => {
+  it('runs against a Kong without the legacy portal', async () => {
+    const files = await fetch(`${sandbox.kong!.adminUrl}/default/files`);
+    expect(files.status).toBe(404);
+  });
+
   it('serves an accessible form with plans, terms, a CSRF cookie and a strict CSP', async () => {
     const { html, response, browser, csrf } = await openForm();
     expect(response.status).toBe(200);
