@@ -77,8 +77,9 @@ export class KongAdminClient {
     return isKonnectAdminUrl(this.adminUrl);
   }
 
-  /** `/{workspace}` prefix for workspace-scoped routes. */
+  /** `/{workspace}` prefix for workspace-scoped routes; none on Konnect, which has no workspaces. */
   get ws(): string {
+    if (this.isKonnect) return '';
     return `/${encodeURIComponent(this.workspace)}`;
   }
 

@@ -4,6 +4,7 @@
  * real SMTP into the sandbox mail catcher. A browser is played with fetch (form posts, cookies).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { doctorInputsFromEnv, runDoctor } from '../../admin/doctor/doctor.ts';
 import { KongAdminClient } from '../../kong/kong-admin-client.ts';
 import { KongConsumers } from '../../kong/kong-consumers.ts';
 import { startMailCatcher, type RunningMailCatcher } from '../../sandbox/mail/mail-catcher.ts';
@@ -90,6 +91,12 @@ describe('hosted signup', () => {
   it('runs against a Kong without the legacy portal', async () => {
     const files = await fetch(`${sandbox.kong!.adminUrl}/default/files`);
     expect(files.status).toBe(404);
+  });
+
+  it('doctor passes in hosted mode against the Konnect-style base', async () => {
+    const results = await runDoctor(await doctorInputsFromEnv(sandbox.env, { provisionerUrl: base, timeoutMs: 5000 }));
+    expect(results.filter((r) => !r.ok).map((r) => `${r.name}: ${r.detail}`)).toEqual([]);
+    expect(results.map((r) => r.name)).toContain('hosted signup page');
   });
 
   it('serves an accessible form with plans, terms, a CSRF cookie and a strict CSP', async () => {
