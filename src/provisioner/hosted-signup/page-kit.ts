@@ -101,7 +101,9 @@ export function createPageKit(deps: PageKitDeps) {
         return message(c, error.code === 'token_expired' ? 410 : 400, error.code === 'token_expired' ? 'Link expired' : 'Link not valid', [error.message], again);
       if (error instanceof SignupError) return message(c, error.status, error.code === 'link_used' ? 'Link already used' : 'Not possible', [error.message]);
       if (error instanceof ProvisionError && error.status < 500) return message(c, 409, 'Not possible', [error.message]);
-      deps.logger.error({ event: 'signup_failed', code: error instanceof ProvisionError ? error.code : 'internal_error', message: (error as Error).message });
+      // Kong paths name consumers by username (= email): emails stay out of the log.
+      const text = String((error as Error).message).replace(/[^\s/@%'"]+(?:@|%40)[^\s/'"]+/g, '<email>');
+      deps.logger.error({ event: 'signup_failed', code: error instanceof ProvisionError ? error.code : ((error as { code?: string }).code ?? 'internal_error'), message: text });
       return message(c, 502, 'Something went wrong', ['We could not finish this just now. Nothing was charged. Open the link from your email again in a minute.']);
     },
   };

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type Stripe from 'stripe';
 import { loadPlansFile } from '../../shared/plans.ts';
 import { DEFAULT_PLANS_FILE } from '../../sandbox/start-sandbox.ts';
+import { KongError } from '../../kong/kong-errors.ts';
 import { silentLogger } from '../provision-log.ts';
 import { createTokenSigner } from './signed-token.ts';
 import { createSignupRoutes } from './signup-routes.ts';
@@ -13,10 +14,12 @@ import type { SignupRequest, SignupService } from './signup-service.ts';
 
 const price = { id: 'price_1', currency: 'usd', unit_amount: 5, unit_amount_decimal: '5', billing_scheme: 'per_unit', recurring: { interval: 'month', interval_count: 1, usage_type: 'metered' }, tiers_mode: null, transform_quantity: null } as unknown as Stripe.Price;
 
-async function routes(requestsPerMinute: number) {
+async function routes(requestsPerMinute: number, failWith?: Error) {
   const requested: SignupRequest[] = [];
+  const logged: unknown[] = [];
   const service: SignupService = {
     requestLink: async (request) => {
+      if (failWith) throw failWith;
       requested.push(request);
       return 'sent';
     },
@@ -35,9 +38,9 @@ async function routes(requestsPerMinute: number) {
     trustedProxies: { kind: 'none' },
     requestsPerMinute,
     emailsPerHour: 3,
-    logger: silentLogger,
+    logger: { ...silentLogger, error: (fields: unknown) => void logged.push(fields) },
   });
-  return { app, requested };
+  return { app, requested, logged };
 }
 
 async function formSession(app: Awaited<ReturnType<typeof routes>>['app']) {
@@ -62,6 +65,16 @@ describe('signup routes', () => {
     expect(requested).toEqual([]);
     expect((await post(app, fields, cookie)).status).toBe(200);
     expect(requested).toEqual([{ name: 'Ada', email: 'ada@example.com', plan: 'growth' }]);
+  });
+
+  it('answers a Kong failure with a page that names no internals, and logs no email', async () => {
+    const { app, logged } = await routes(100, new KongError('kong_http', 'Kong answered 500 to GET /consumers/ada%40example.com', { status: 500, method: 'GET', path: '/consumers/ada%40example.com' }));
+    const { cookie, csrf } = await formSession(app);
+    const answer = await post(app, { csrf, name: 'Ada', email: 'ada@example.com', plan: 'starter' }, cookie);
+    expect(answer.status).toBe(502);
+    expect(await answer.text()).not.toContain('/consumers');
+    expect(JSON.stringify(logged)).not.toMatch(/ada(@|%40)example/);
+    expect(JSON.stringify(logged)).toContain('kong_http');
   });
 
   it('limits POST /signup per client address', async () => {
