@@ -87,6 +87,11 @@ export class KongConsumers {
     await this.ignoreMissing(() => this.client.request('DELETE', this.path(consumerId, 'plugins', pluginId)));
   }
 
+  /** Every consumer carrying all `tags` (at most 5, AND), all pages. */
+  list(tags: string[]): Promise<KongConsumer[]> {
+    return this.walk<KongConsumer>(this.path(), tags.length ? { tags: tags.join(',') } : {});
+  }
+
   /** One page, for a readiness probe. */
   async listPage(size: number): Promise<KongPage<KongConsumer>> {
     return (await this.client.request<KongPage<KongConsumer>>('GET', this.path(), { query: { size } })).body;

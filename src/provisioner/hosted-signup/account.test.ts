@@ -8,6 +8,8 @@ import { KongConsumers } from '../../kong/kong-consumers.ts';
 import { TEST_SERVICE_PATH } from '../../sandbox/kong/gateway-entities.ts';
 import { startMailCatcher, type RunningMailCatcher } from '../../sandbox/mail/mail-catcher.ts';
 import { FREE_PORTS, startSandbox, type Sandbox } from '../../sandbox/start-sandbox.ts';
+import { signupConsumerTags } from './consumer-directory.ts';
+import { reconcileSignupConsumers } from './reconcile-consumers.ts';
 
 let sandbox: Sandbox;
 let mail: RunningMailCatcher;
@@ -111,5 +113,22 @@ describe('hosted signup account', () => {
     await formPost('/signup', { name: 'X', email: 'other@example.com', plan: 'starter' });
     const signupToken = await tokenFromMail('other@example.com', started, '/signup/verify');
     expect((await post('/signup/account/rotate', { token: signupToken })).status).toBe(400);
+  });
+});
+
+describe('reconcile of signup consumers', () => {
+  it('makes a consumer left without Stripe objects whole once, and a second run writes nothing', async () => {
+    const orphan = await consumers.create({ username: 'orphan@example.com', tags: signupConsumerTags({ name: 'Or Phan', plan: 'starter' }) });
+    const running = sandbox.provisioner!;
+    const deps = { consumers: running.consumers!, provisioner: running.provisioner, access: running.billing.access };
+    const first = await reconcileSignupConsumers(deps);
+    expect(first.failed).toEqual([]);
+    expect(first.created).toEqual({ customers: 1, subscriptions: 1 });
+    const [customer, ...others] = (await running.stripe.customers.list({ email: 'orphan@example.com' })).data;
+    expect(others).toEqual([]);
+    expect(customer?.metadata.kong_developer_id).toBe(orphan.id);
+    const second = await reconcileSignupConsumers(deps);
+    expect(second.created).toEqual({ customers: 0, subscriptions: 0 });
+    expect(second.consumers).toBe(first.consumers);
   });
 });
