@@ -72,8 +72,14 @@ export class KongAdminClient {
     return this.options.pageSize ?? 1000;
   }
 
-  /** `/{workspace}` prefix for workspace-scoped routes. */
+  /** KONG_ADMIN_URL is a Konnect control plane's core-entities base (no workspaces, bearer token). */
+  get isKonnect(): boolean {
+    return isKonnectAdminUrl(this.adminUrl);
+  }
+
+  /** `/{workspace}` prefix for workspace-scoped routes; none on Konnect, which has no workspaces. */
   get ws(): string {
+    if (this.isKonnect) return '';
     return `/${encodeURIComponent(this.workspace)}`;
   }
 
@@ -81,7 +87,11 @@ export class KongAdminClient {
     const url = new URL(this.adminUrl + path);
     for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
     const headers: Record<string, string> = { accept: 'application/json', ...this.options.headers };
-    if (this.options.token) headers['kong-admin-token'] = this.options.token;
+    // Konnect takes a personal or system access token as a bearer; Kong's RBAC its own header.
+    if (this.options.token) {
+      if (this.isKonnect) headers.authorization = `Bearer ${this.options.token}`;
+      else headers['kong-admin-token'] = this.options.token;
+    }
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     const attempts = RETRYABLE_METHODS.has(method) || options.retry ? (this.options.attempts ?? 3) : 1;
 
@@ -268,6 +278,11 @@ export class KongAdminClient {
       throw error;
     }
   }
+}
+
+/** `…/v2/control-planes/{id}/core-entities`: a Konnect control plane's Admin API base. */
+export function isKonnectAdminUrl(adminUrl: string): boolean {
+  return /\/v2\/control-planes\/[^/]+\/core-entities\/?$/.test(new URL(adminUrl).pathname);
 }
 
 /** The offset of the following page: `offset`, or (gateways that omit it) the one inside `next`. */

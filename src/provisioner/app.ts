@@ -59,6 +59,8 @@ export interface ProvisionerAppDeps {
   stripe?: Stripe;
   /** whsec_ secret; undefined answers POST /stripe/webhooks with 404 and how to turn it on. */
   stripeWebhookSecret?: string | undefined;
+  /** GET/POST /signup… (SIGNUP_MODE=hosted; hosted-signup/). */
+  hostedSignup?: Hono | undefined;
 }
 
 export const PROVISION_BODY_LIMIT = 8 * 1024;
@@ -245,6 +247,8 @@ export function createProvisionerApp(deps: ProvisionerAppDeps): Hono {
       return c.json(answer.body, answer.status);
     },
   );
+
+  if (deps.hostedSignup) app.route('/', deps.hostedSignup);
 
   if (deps.stripe && billing)
     app.route('/', createStripeWebhookRoute({ stripe: deps.stripe, webhookSecret: deps.stripeWebhookSecret, handle: (event) => billing.handleStripeEvent(event), logger }));

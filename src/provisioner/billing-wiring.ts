@@ -8,12 +8,16 @@ import type { KongAdminClient } from '../kong/kong-admin-client.ts';
 import { createAccessSync, type AccessOutcome, type AccessSync } from './core/access-sync.ts';
 import { createBillingStatus, type BillingStatusService } from './core/billing-status.ts';
 import { endSubscriptionOfRemovedDeveloper, type RemovalOutcome } from './core/developer-removal.ts';
+import type { DeveloperPlugins } from './core/kong-access.ts';
 import { createGraceTimers, type GraceTimers } from './core/grace-timers.ts';
 import { handleStripeEvent, type EventOutcome } from './core/stripe-events.ts';
 import type { StripeAccess } from './core/stripe-lookups.ts';
 import type { ProvisionLogger } from './provision-log.ts';
 import type { Provisioner } from './provisioner.ts';
 import { NO_BILLING_SETTINGS, type ProvisionerSettings } from './settings.ts';
+
+/** What billing needs from Kong: portal developers (KongAdminClient) or hosted-signup consumers (ConsumerDirectory). */
+export type BillingKong = DeveloperPlugins & Pick<KongAdminClient, 'getDeveloper' | 'updateDeveloperMeta'>;
 
 export interface BillingCore {
   access: AccessSync;
@@ -26,7 +30,7 @@ export interface BillingCore {
 
 export function createBillingCore(
   settings: ProvisionerSettings,
-  deps: StripeAccess & { kong: KongAdminClient; provisioner: Pick<Provisioner, 'planForPrice'>; logger: ProvisionLogger; now?: () => number },
+  deps: StripeAccess & { kong: BillingKong; provisioner: Pick<Provisioner, 'planForPrice'>; logger: ProvisionLogger; now?: () => number },
 ): BillingCore {
   const billingSettings = settings.billing ?? NO_BILLING_SETTINGS;
   // Stripe's rate limit counts reads and writes together: access syncs (a burst of webhooks)

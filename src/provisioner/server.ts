@@ -6,6 +6,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Stripe from 'stripe';
 import { KongAdminClient } from '../kong/kong-admin-client.ts';
+import { KongConsumers } from '../kong/kong-consumers.ts';
+import { createConsumerDirectory } from './hosted-signup/consumer-directory.ts';
+import { createHostedSignup } from './hosted-signup/hosted-signup.ts';
+import type { SignupMailer } from './hosted-signup/signup-mailer.ts';
 import { listen, type RunningService } from '../shared/http-listen.ts';
 import { createProvisionerApp, type ReadinessCheck } from './app.ts';
 import { createMoesifClient, type MoesifClient } from './moesif-client.ts';
@@ -30,6 +34,8 @@ export interface ProvisionerCore {
   provisioner: Provisioner;
   /** Access at Kong, billing status, Stripe events, removals. */
   billing: BillingCore;
+  /** SIGNUP_MODE=hosted: Kong consumers (the provisioner and billing then work on consumers, not portal developers). */
+  consumers?: KongConsumers;
 }
 
 export interface CoreOptions {
@@ -59,10 +65,13 @@ export function createProvisionerCore(settings: ProvisionerSettings, options: Co
     ...(options.moesifBaseDelayMs === undefined ? {} : { baseDelayMs: options.moesifBaseDelayMs }),
   });
   const moesif = createMoesifSync(moesifClient, { ...options.moesifSync, logger });
+  const consumers = settings.hostedSignup ? new KongConsumers(kong) : undefined;
+  // Hosted signup: a consumer is the developer (consumer-directory.ts), on every path.
+  const developers = consumers ? createConsumerDirectory(consumers) : kong;
   const prices = createPriceResolver(stripe);
   const provisioner = createProvisioner({
     stripe,
-    kong,
+    kong: developers,
     moesif,
     prices,
     plans: settings.plans,
@@ -75,14 +84,17 @@ export function createProvisionerCore(settings: ProvisionerSettings, options: Co
     ...(options.stripeRetry ? { stripeRetry: options.stripeRetry } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
-  const billing = createBillingCore(settings, { stripe, retry: options.stripeRetry, writeLimiter, kong, provisioner, logger, ...(options.now ? { now: options.now } : {}) });
-  return { stripe, kong, moesifClient, moesif, prices, writeLimiter, provisioner, billing };
+  const billing = createBillingCore(settings, { stripe, retry: options.stripeRetry, writeLimiter, kong: developers, provisioner, logger, ...(options.now ? { now: options.now } : {}) });
+  return { stripe, kong, moesifClient, moesif, prices, writeLimiter, provisioner, billing, ...(consumers ? { consumers } : {}) };
 }
 
 export function readinessChecks(settings: ProvisionerSettings, core: ProvisionerCore): ReadinessCheck[] {
   const kong = new KongAdminClient({ adminUrl: settings.kong.adminUrl, token: settings.kong.token, workspace: settings.kong.workspace, attempts: 1, timeoutMs: 2000 });
   return [
-    { name: 'kong', check: async () => void (await kong.listDevelopersPage({ size: 1 })) },
+    {
+      name: 'kong',
+      check: async () => void (await (settings.hostedSignup ? new KongConsumers(kong).listPage(1) : kong.listDevelopersPage({ size: 1 }))),
+    },
     {
       name: 'stripe',
       check: async (timeoutMs) => {
@@ -109,6 +121,8 @@ export interface StartOptions extends CoreOptions {
   host?: string;
   /** Longest wait for in-flight requests on drain; default 25 s. */
   drainTimeoutMs?: number;
+  /** Hosted signup email transport; default SMTP at SMTP_URL. */
+  signupMailer?: SignupMailer;
 }
 
 export type RunningProvisioner = RunningService & ProvisionerCore & { drain(): Promise<void> };
@@ -116,6 +130,24 @@ export type RunningProvisioner = RunningService & ProvisionerCore & { drain(): P
 export async function startProvisioner(settings: ProvisionerSettings, options: StartOptions = {}): Promise<RunningProvisioner> {
   const logger = options.logger ?? createJsonLogger();
   const core = createProvisionerCore(settings, { ...options, logger });
+  const hosted =
+    settings.hostedSignup && core.consumers
+      ? createHostedSignup({
+          settings: settings.hostedSignup,
+          stripe: core.stripe,
+          writeLimiter: core.writeLimiter,
+          consumers: core.consumers,
+          provisioner: core.provisioner,
+          access: core.billing.access,
+          plans: settings.plans,
+          prices: core.prices,
+          defaultCollection: (settings.billing ?? NO_BILLING_SETTINGS).paymentCollection,
+          trustedProxies: settings.trustedProxies ?? { kind: 'none' },
+          logger,
+          ...(options.signupMailer ? { mailer: options.signupMailer } : {}),
+          ...(options.now ? { now: options.now } : {}),
+        })
+      : undefined;
   const app = createProvisionerApp({
     provisioner: core.provisioner,
     plans: settings.plans,
@@ -132,6 +164,7 @@ export async function startProvisioner(settings: ProvisionerSettings, options: S
     ...(settings.billing ? { billing: core.billing } : {}),
     stripe: core.stripe,
     stripeWebhookSecret: settings.billing?.webhookSecret,
+    hostedSignup: hosted?.app,
   });
 
   let draining = false;
@@ -174,6 +207,7 @@ export async function startProvisioner(settings: ProvisionerSettings, options: S
 
   const close = async () => {
     draining = true;
+    hosted?.close();
     core.moesif.close();
     core.billing.timers.clear();
     await running.close();
@@ -192,6 +226,7 @@ export async function startProvisioner(settings: ProvisionerSettings, options: S
           logger.warn({ event: 'moesif_pending_on_exit', count: core.moesif.pendingCount, message: 'run `npm run reconcile` to finish them' });
       }
       core.moesif.close();
+      hosted?.close();
       core.billing.timers.clear();
       server.closeAllConnections();
       await done;

@@ -12,6 +12,7 @@ import { readKongSettings, type KongSettings } from '../kong/kong-settings.ts';
 import { DEVELOPER_STATUS, type DeveloperStatusName } from '../kong/kong-types.ts';
 import { REMOVAL_POLICIES, type RemovalPolicy } from './core/developer-removal.ts';
 import { parseTrustedProxies, type TrustedProxies } from './client-address.ts';
+import { parseHostedSignupEnv, type HostedSignupSettings } from './hosted-signup/hosted-settings.ts';
 import { parseStripeApiBase, parseStripeSecretKey, type StripeKeyMode } from './stripe-settings.ts';
 
 export type StripeMode = StripeKeyMode;
@@ -54,6 +55,8 @@ export interface ProvisionerSettings {
   logHashKey?: { key: string; source: 'LOG_HASH_KEY' | 'derived from STRIPE_SECRET_KEY' };
   /** Absent (settings built in code, e.g. older tests): NO_BILLING_SETTINGS. */
   billing?: BillingSettings;
+  /** SIGNUP_MODE=hosted: the provisioner serves /signup and works on consumers, not portal developers. */
+  hostedSignup?: HostedSignupSettings | undefined;
 }
 
 export interface BillingSettings {
@@ -244,6 +247,7 @@ export function parseProvisionerEnv(env: NodeJS.ProcessEnv): Omit<ProvisionerSet
       dashboardUrl: values.PORTAL_DASHBOARD_URL,
       onDeveloperRemoved: values.ON_DEVELOPER_REMOVED ?? 'period_end',
     },
+    hostedSignup: parseHostedSignupEnv(env),
     logHashKey: values.LOG_HASH_KEY
       ? { key: values.LOG_HASH_KEY, source: 'LOG_HASH_KEY' }
       : // Stable across restarts without a new setting; one-way, so the log key reveals nothing of the Stripe key.

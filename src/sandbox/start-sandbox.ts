@@ -20,6 +20,7 @@ import { startProvisioner, type RunningProvisioner, type StartOptions } from '..
 import { silentLogger, type ProvisionLogger } from '../provisioner/provision-log.ts';
 import { SettingError } from '../shared/errors.ts';
 import { loadPlansFile } from '../shared/plans.ts';
+import { TEST_SERVICE_PATH } from './kong/gateway-entities.ts';
 import { startKongEmulator, seedStandInTheme, type RunningKongEmulator } from './kong/index.ts';
 import { startMoesifEmulator, type RunningMoesifEmulator, type MoesifEmulatorOptions } from './moesif/moesif-emulator.ts';
 import { startStripeEmulator, type RunningStripeEmulator, type StripeEmulatorOptions } from './stripe/stripe-emulator.ts';
@@ -57,18 +58,22 @@ export const SANDBOX_MOESIF_APP_ID = 'sandbox-moesif-application-id';
 export const SANDBOX_EVENT_HOOK_SECRET = 'sandbox-event-hook-secret-0000';
 export const SANDBOX_READYZ_TOKEN = 'sandbox-readyz-token-00000000';
 export const SANDBOX_LOG_HASH_KEY = 'sandbox-log-hash-key-000000000';
+export const SANDBOX_SIGNUP_SECRET = 'sandbox-signup-secret-000000000000000000';
+export const SANDBOX_KONNECT = { controlPlaneId: '5f1e7a52-0000-4000-8000-000000000001', token: 'kpat_sandbox000000000000000000000000000000000000' };
 
 /** Variables whose values are secrets: printed only when they hold the sandbox's own fakes. */
-export const SECRET_VARIABLES = ['STRIPE_SECRET_KEY', 'KONG_ADMIN_TOKEN', 'KONG_EVENT_HOOK_SECRET', 'MOESIF_APPLICATION_ID', 'READYZ_TOKEN', 'LOG_HASH_KEY', 'STRIPE_WEBHOOK_SECRET'] as const;
-const SANDBOX_FAKES = new Set<string>([SANDBOX_STRIPE_KEY, SANDBOX_MOESIF_APP_ID, SANDBOX_EVENT_HOOK_SECRET, SANDBOX_READYZ_TOKEN, SANDBOX_LOG_HASH_KEY]);
+export const SECRET_VARIABLES = ['STRIPE_SECRET_KEY', 'KONG_ADMIN_TOKEN', 'KONG_EVENT_HOOK_SECRET', 'MOESIF_APPLICATION_ID', 'READYZ_TOKEN', 'LOG_HASH_KEY', 'STRIPE_WEBHOOK_SECRET', 'SIGNUP_SECRET', 'SMTP_URL'] as const;
+const SANDBOX_FAKES = new Set<string>([SANDBOX_STRIPE_KEY, SANDBOX_MOESIF_APP_ID, SANDBOX_EVENT_HOOK_SECRET, SANDBOX_READYZ_TOKEN, SANDBOX_LOG_HASH_KEY, SANDBOX_SIGNUP_SECRET, SANDBOX_KONNECT.token]);
 
 /**
  * The sandbox environment as `NAME=value` pairs safe to print: a secret that is not one of the
  * sandbox's fixed fakes is shown as a reference to the variable (`"$NAME"`), never its value.
  */
 export function printableEnv(env: Record<string, string>): Array<[string, string]> {
+  // An SMTP URL without user:password@ (the sandbox's mail catcher) carries no secret.
+  const harmless = (name: string, value: string) => SANDBOX_FAKES.has(value) || (name === 'SMTP_URL' && !value.includes('@'));
   return Object.entries(env).map(([name, value]) =>
-    (SECRET_VARIABLES as readonly string[]).includes(name) && !SANDBOX_FAKES.has(value) ? [name, `"$${name}"`] : [name, value],
+    (SECRET_VARIABLES as readonly string[]).includes(name) && !harmless(name, value) ? [name, `"$${name}"`] : [name, value],
   );
 }
 
@@ -106,6 +111,11 @@ export interface SandboxOptions {
   provisionerOptions?: Omit<StartOptions, 'port' | 'logger'>;
   /** Progress lines; default silent. */
   log?: (line: string) => void;
+  /**
+   * Hosted signup (SIGNUP_MODE=hosted) instead of the portal: no bundle sync, emails to `smtpUrl`;
+   * `konnect` points the provisioner at the Kong emulator's Konnect-style core-entities base.
+   */
+  hosted?: { smtpUrl: string; konnect?: boolean };
 }
 
 export interface Sandbox {
@@ -170,11 +180,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           adminToken: options.kongAdminToken,
           moesifUrl,
           moesifApplicationId: moesifAppId,
+          ...(options.hosted?.konnect ? { konnect: SANDBOX_KONNECT } : {}),
         })
       : undefined;
     if (kong) {
       stopping.push(() => kong.close());
-      seedStandInTheme(kong, { planField: options.planField ?? true });
+      // Hosted signup stands for a gateway without the legacy portal: the workspace keeps it off.
+      if (!options.hosted) seedStandInTheme(kong, { planField: options.planField ?? true });
       log(`kong emulator      admin ${kong.adminUrl}  portal ${kong.portalUrl}  portal API ${kong.portalApiUrl}  proxy ${kong.proxyUrl}`);
     }
 
@@ -245,6 +257,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       setEnv('STRIPE_WEBHOOK_SECRET', billingSetup.webhookSecret);
       log(`stripe webhooks    ${billingSetup.webhookUrl}; customer portal login ${billingSetup.portalLoginUrl ?? '(off)'}`);
     }
+    if (options.hosted) Object.assign(providedEnv, hostedSignupEnv(options.hosted, kong, ports.provisioner === 0 ? (ports.provisioner = await freePort()) : ports.provisioner));
     Object.assign(providedEnv, options.provisionerEnv);
 
     const launchProvisioner = async (): Promise<RunningProvisioner> => {
@@ -268,7 +281,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
 
     let sync: SyncBundleResult | undefined;
-    if (kong) {
+    // Hosted signup: a gateway without the legacy portal, so nothing to sync.
+    if (kong && !options.hosted) {
       // The provisioner URL is where it listens, or where it will listen when started later.
       const provisionerUrl = provisioner?.url ?? `http://127.0.0.1:${ports.provisioner}`;
       const client = new KongAdminClient({ adminUrl: kong.adminUrl, token: options.kongAdminToken, workspace: 'default' });
@@ -305,6 +319,24 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     await closeAll();
     throw error;
   }
+}
+
+/** The provisioner's hosted-signup settings in the sandbox (and the Konnect-style Admin API base when asked). */
+function hostedSignupEnv(hosted: NonNullable<SandboxOptions['hosted']>, kong: RunningKongEmulator | undefined, provisionerPort: number): Record<string, string> {
+  const publicUrl = `http://127.0.0.1:${provisionerPort}`;
+  return {
+    SIGNUP_MODE: 'hosted',
+    SIGNUP_SECRET: SANDBOX_SIGNUP_SECRET,
+    SMTP_URL: hosted.smtpUrl,
+    SIGNUP_PUBLIC_URL: publicUrl,
+    SIGNUP_PRODUCT_NAME: 'Sandbox API',
+    // A refused consumer (402) is sent to the hosted account page: there is no portal dashboard.
+    PORTAL_DASHBOARD_URL: `${publicUrl}/signup/account`,
+    ...(kong ? { SIGNUP_API_URL: `${kong.proxyUrl}${TEST_SERVICE_PATH}` } : {}),
+    ...(kong && hosted.konnect
+      ? { KONG_ADMIN_URL: `${kong.adminUrl}/v2/control-planes/${SANDBOX_KONNECT.controlPlaneId}/core-entities`, KONG_ADMIN_TOKEN: SANDBOX_KONNECT.token }
+      : {}),
+  };
 }
 
 /** No *_live_* Stripe key is used by the sandbox, whatever the mode; the message never shows the key. */

@@ -35,6 +35,8 @@ export interface DoctorInputs {
   fetch?: typeof fetch;
   /** READYZ_TOKEN: unlocks the provisioner's /readyz details (and a fresh probe). */
   readyzToken?: string;
+  /** SIGNUP_MODE=hosted: no portal to check; consumers and the /signup page instead (hosted-checks.ts). */
+  hosted?: boolean;
 }
 
 export interface DoctorState extends DoctorInputs {

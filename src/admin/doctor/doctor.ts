@@ -10,6 +10,7 @@ import { loadPlansFile } from '../../shared/plans.ts';
 import { connectStripe, readStripeConnection } from '../shared/stripe-connection.ts';
 import { runChecks, type CheckResult } from './check-runner.ts';
 import { DOCTOR_CHECKS, type DoctorInputs } from './doctor-checks.ts';
+import { HOSTED_DOCTOR_CHECKS } from './hosted-checks.ts';
 
 export interface DoctorOptions {
   workspace?: string | undefined;
@@ -58,9 +59,20 @@ export async function doctorInputsFromEnv(env: NodeJS.ProcessEnv, options: Docto
     ? await loadPlansFile(plansPath).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))
     : new SettingError('PLANS_FILE', 'is not set', 'set PLANS_FILE (or pass --plans) to the plans file the provisioner uses');
   const readyzToken = env.READYZ_TOKEN?.trim();
-  return { kong, provisionerUrl, stripe, plans, moesif, timeoutMs, ...(options.themeDir ? { themeDir: options.themeDir } : {}), ...(readyzToken ? { readyzToken } : {}) };
+  const hosted = env.SIGNUP_MODE?.trim() === 'hosted';
+  return {
+    kong,
+    provisionerUrl,
+    stripe,
+    plans,
+    moesif,
+    timeoutMs,
+    ...(options.themeDir ? { themeDir: options.themeDir } : {}),
+    ...(readyzToken ? { readyzToken } : {}),
+    ...(hosted ? { hosted } : {}),
+  };
 }
 
 export async function runDoctor(inputs: DoctorInputs, onResult?: (result: CheckResult) => void): Promise<CheckResult[]> {
-  return runChecks(DOCTOR_CHECKS, { ...inputs }, onResult);
+  return runChecks(inputs.hosted ? HOSTED_DOCTOR_CHECKS : DOCTOR_CHECKS, { ...inputs }, onResult);
 }

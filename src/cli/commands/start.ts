@@ -4,6 +4,7 @@
 import { Option } from 'commander';
 import pc from 'picocolors';
 import { printableEnv, SANDBOX_SERVICES, startSandbox, type SandboxPorts, type SandboxService } from '../../sandbox/start-sandbox.ts';
+import { startMailCatcher, type RunningMailCatcher } from '../../sandbox/mail/mail-catcher.ts';
 import { Command, InvalidArgumentError, parseArgs } from '../command-line.ts';
 import { reportFatal } from '../main.ts';
 
@@ -51,7 +52,11 @@ function program(): Command {
     .option('--no-plan-field', 'no plan picker: do not give the workspace a `plan` meta field')
     .option('--stripe-latency-ms <ms>', 'Stripe emulator latency per call', nonNegative('--stripe-latency-ms'), 0)
     .option('--stripe-write-limit <n>', 'Stripe emulator writes per second before 429 (Stripe test mode: 25; 0 = unlimited)', nonNegative('--stripe-write-limit'), 0)
-    .option('--moesif-latency-ms <ms>', 'Moesif emulator latency per call', nonNegative('--moesif-latency-ms'), 0);
+    .option('--moesif-latency-ms <ms>', 'Moesif emulator latency per call', nonNegative('--moesif-latency-ms'), 0)
+    .addOption(new Option('--mode <mode>', 'portal (legacy Dev Portal) or hosted (Kong 3.5+/OSS/Konnect: the provisioner serves /signup)').choices(['portal', 'hosted']).default('portal'))
+    .option('--konnect', 'hosted mode: reach the Kong emulator as a Konnect control plane (core-entities base, bearer token)', false)
+    .addOption(new Option('--smtp-port <port>', 'hosted mode: sandbox SMTP catcher port').env('SMTP_CATCHER_PORT').default(2525).argParser(port('--smtp-port')))
+    .addOption(new Option('--mailbox-port <port>', 'hosted mode: sandbox mailbox page port').env('MAILBOX_PORT').default(8025).argParser(port('--mailbox-port')));
   for (const setting of PORT_SETTINGS)
     command.addOption(new Option(`${setting.flag} <port>`, `${setting.what} port`).env(setting.env).default(setting.fallback).argParser(port(setting.flag)));
   return command.addHelpText(
@@ -60,6 +65,8 @@ function program(): Command {
 Examples:
   npm start                                   # everything, then open the register page it prints
   npm start -- --services stripe,moesif       # just the two emulators (for other tools and benches)
+  npm start -- --mode hosted                  # no portal: hosted signup page, emails to a local mailbox
+  npm start -- --mode hosted --konnect        # same, Kong reached as a Konnect control plane
   npm start -- --stripe-latency-ms 50         # feel real Stripe latency
   STRIPE_SECRET_KEY=sk_test_... npm start -- --stripe real   # real Stripe test mode instead of the emulator
   KONG_PORTAL_PORT=9003 npm start             # move one port (each has a flag and an environment variable)
@@ -77,6 +84,10 @@ interface StartFlags {
   stripeLatencyMs: number;
   stripeWriteLimit: number;
   moesifLatencyMs: number;
+  mode: 'portal' | 'hosted';
+  konnect: boolean;
+  smtpPort: number;
+  mailboxPort: number;
   [port: string]: unknown;
 }
 
@@ -88,8 +99,14 @@ export async function run(argv: string[]): Promise<number> {
 
   console.log(pc.bold('kong-portal-monetization sandbox: starting…'));
   let sandbox;
+  let mail: RunningMailCatcher | undefined;
   try {
+    if (flags.mode === 'hosted') {
+      mail = await startMailCatcher({ smtpPort: flags.smtpPort, httpPort: flags.mailboxPort });
+      console.log(`  mail catcher       smtp ${mail.smtpUrl}  mailbox ${mail.mailboxUrl}`);
+    }
     sandbox = await startSandbox({
+      ...(mail ? { hosted: { smtpUrl: mail.smtpUrl, konnect: flags.konnect } } : {}),
       ...(flags.services ? { services: flags.services } : {}),
       ports,
       stripe: flags.stripe,
@@ -100,11 +117,16 @@ export async function run(argv: string[]): Promise<number> {
       log: (line) => console.log(`  ${line}`),
     });
   } catch (error) {
+    await mail?.close();
     return reportFatal(error);
   }
 
   console.log('');
-  if (sandbox.kong) {
+  if (mail && sandbox.provisioner) {
+    console.log(`${pc.green('ready')}: open ${pc.bold(`${sandbox.provisioner.url}/signup`)}, sign up, open the link in the mailbox ${pc.bold(mail.mailboxUrl)},`);
+    console.log(`  save the test card 4242 4242 4242 4242 in Checkout and copy the key it shows once.`);
+    if (sandbox.kong) console.log(`  call the API:     curl -H "apikey: <your key>" ${sandbox.kong.proxyUrl}/test-service`);
+  } else if (sandbox.kong) {
     console.log(`${pc.green('ready')}: open ${pc.bold(`${sandbox.kong.portalUrl}/default/register`)}, pick a plan and sign up; then create an API key on the dashboard.`);
     console.log(`  call the API:     curl -H "apikey: <your key>" ${sandbox.kong.proxyUrl}/test-service`);
   } else console.log(`${pc.green('ready')}.`);
@@ -128,6 +150,7 @@ export async function run(argv: string[]): Promise<number> {
   });
   console.log('\nstopping…');
   await sandbox.close();
+  await mail?.close();
   return 0;
 }
 
@@ -136,7 +159,9 @@ export async function run(argv: string[]): Promise<number> {
  * real secret (the --stripe real key) appears as a reference to the variable, never its value.
  */
 export function exportLine(env: Record<string, string>): string {
-  return `export ${printableEnv(env).map(([name, value]) => `${name}=${value}`).join(' ')}`;
+  // Values with spaces or shell characters are single-quoted; "$NAME" references stay as they are.
+  const shell = (value: string) => (/^"\$\w+"$/.test(value) || /^[\w@%+=:,./-]*$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`);
+  return `export ${printableEnv(env).map(([name, value]) => `${name}=${shell(value)}`).join(' ')}`;
 }
 
 function camel(flag: string): string {

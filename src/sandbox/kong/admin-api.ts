@@ -5,6 +5,7 @@
  */
 import { Hono, type Context, type Next } from 'hono';
 import { mountEventHookRoutes } from './admin-event-hooks.ts';
+import { mountConsumerRoutes } from './admin-consumers.ts';
 import { mountPluginRoutes } from './admin-plugins.ts';
 import { filePathError } from './file-rules.ts';
 import type { GatewayEntities } from './gateway-entities.ts';
@@ -16,7 +17,19 @@ export interface AdminAppOptions {
   adminToken?: string | undefined;
   gateway: GatewayEntities;
   version?: string;
+  /** Also serve the core entities as a Konnect control plane: `/v2/control-planes/{id}/core-entities/…` with `Authorization: Bearer <token>`. */
+  konnect?: KonnectControlPlane | undefined;
 }
+
+export interface KonnectControlPlane {
+  controlPlaneId: string;
+  /** kpat_… (personal) or spat_… (system) access token. */
+  token: string;
+}
+
+const KONNECT_PREFIX = /^\/v2\/control-planes\/([^/]+)\/core-entities(\/.*)?$/;
+/** Konnect's core entities have no workspaces and no portal routes. */
+const KONNECT_ENTITIES = /^\/(consumers|plugins|services|routes)(\/|$)/;
 
 const PORTAL_AUTH_TYPES = new Set(['basic-auth', 'key-auth', 'openid-connect']);
 const BOOLEAN_CONFIG_KEYS = new Set(['portal', 'portal_auto_approve', 'portal_email_verification', 'portal_is_legacy']);
@@ -216,6 +229,7 @@ export function createAdminApp(state: KongEmulatorState, options: AdminAppOption
     return c.body(null, 204);
   });
 
+  mountConsumerRoutes(app, state);
   mountPluginRoutes(app, state, options.gateway);
   mountEventHookRoutes(app, state);
 
@@ -225,11 +239,30 @@ export function createAdminApp(state: KongEmulatorState, options: AdminAppOption
   const outer = new Hono();
   outer.all('*', (c) => {
     const url = new URL(c.req.url);
+    const konnect = KONNECT_PREFIX.exec(url.pathname);
+    if (konnect) return konnectRequest(c.req.raw, url, konnect[1] ?? '', konnect[2] ?? '/', options, app);
     if (!UNPREFIXED.test(url.pathname)) return app.fetch(c.req.raw);
     url.pathname = `/default${url.pathname}`;
     return app.fetch(new Request(url, c.req.raw));
   });
   return outer;
+}
+
+/** Konnect's answers are problem+json; a control plane or entity it does not know is a 404. */
+function konnectRequest(request: Request, url: URL, controlPlaneId: string, rest: string, options: AdminAppOptions, app: Hono): Response | Promise<Response> {
+  const problem = (status: number, title: string, detail: string) =>
+    Response.json({ status, title, instance: `kong:trace:${Date.now()}`, detail }, { status, headers: { 'content-type': 'application/problem+json' } });
+  const konnect = options.konnect;
+  if (!konnect) return problem(404, 'Not Found', 'this emulator serves no Konnect control plane');
+  if (request.headers.get('authorization') !== `Bearer ${konnect.token}`) return problem(401, 'Unauthorized', 'Invalid credentials');
+  if (controlPlaneId !== konnect.controlPlaneId || !KONNECT_ENTITIES.test(rest)) return problem(404, 'Not Found', 'Not found');
+  const inner = new URL(url);
+  inner.pathname = `/default${rest}`;
+  const headers = new Headers(request.headers);
+  headers.delete('authorization');
+  // The bearer stands for the RBAC token inside: Konnect has its own auth, no Kong-Admin-Token.
+  if (options.adminToken) headers.set('kong-admin-token', options.adminToken);
+  return app.fetch(new Request(inner, { method: request.method, headers, body: request.body, duplex: 'half' } as RequestInit));
 }
 
 const UNPREFIXED = /^\/(files|developers|consumers|plugins|services|routes)(\/|$)/;

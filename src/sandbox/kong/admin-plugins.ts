@@ -1,13 +1,12 @@
 /**
- * Admin API routes for consumers and plugins: `/{ws}/consumers` (developer consumers hidden, as
- * Kong Enterprise does), `/{ws}/plugins` (tags filter, consumer scoping), the developer-scoped
+ * Admin API routes for plugins (consumers: admin-consumers.ts): `/{ws}/plugins` (tags filter, consumer scoping), the developer-scoped
  * `/{ws}/developers/{email|id}/plugins` and `/credentials/key-auth`, and the read-only services
  * and routes. Lists page like Kong's core entities (see paginateCore).
  */
 import { randomUUID } from 'node:crypto';
 import type { Context, Hono } from 'hono';
 import type { GatewayEntities } from './gateway-entities.ts';
-import type { KongConsumer, KongEmulatorState, StoredPlugin } from './kong-state.ts';
+import type { KongEmulatorState, StoredPlugin } from './kong-state.ts';
 import { badBody, notFound, paginateCore, readBody, readPageRequest, schemaViolation, uniqueViolation } from './kong-responses.ts';
 import { matchesTags, mergePluginPatch, parseTagQuery, pluginErrors } from './plugin-rules.ts';
 
@@ -16,20 +15,8 @@ export function pluginView(plugin: StoredPlugin): Omit<StoredPlugin, 'seq'> {
   return view;
 }
 
-function consumerView(consumer: KongConsumer): Omit<KongConsumer, 'seq'> {
-  const { seq: _seq, ...view } = consumer;
-  return view;
-}
-
-/** A proxy consumer by id or username; developer consumers (type 1) are not visible here. */
-function proxyConsumer(state: KongEmulatorState, ws: string, idOrUsername: string): KongConsumer | undefined {
-  const record = state.requireWs(ws);
-  const consumer = record.consumers.get(idOrUsername) ?? [...record.consumers.values()].find((x) => x.username === idOrUsername);
-  return consumer && consumer.type !== 1 ? consumer : undefined;
-}
-
 /** Lists plugins (optionally of one consumer) with Kong's tags filter and core pagination. */
-function listPlugins(c: Context, state: KongEmulatorState, consumerId: string | undefined): Response {
+export function listPlugins(c: Context, state: KongEmulatorState, consumerId: string | undefined): Response {
   const page = readPageRequest(c);
   if (page instanceof Response) return page;
   const filter = parseTagQuery(c.req.query('tags'));
@@ -41,7 +28,7 @@ function listPlugins(c: Context, state: KongEmulatorState, consumerId: string | 
 }
 
 /** Creates a plugin; `consumerId` (from a developer route) overrides any consumer in the body. */
-async function createPlugin(c: Context, state: KongEmulatorState, consumerId: string | undefined): Promise<Response> {
+export async function createPlugin(c: Context, state: KongEmulatorState, consumerId: string | undefined): Promise<Response> {
   const ws = c.req.param('ws') ?? '';
   const body = await readBody(c);
   if (!body) return badBody(c);
@@ -65,7 +52,7 @@ async function createPlugin(c: Context, state: KongEmulatorState, consumerId: st
   return c.json(pluginView(plugin), 201);
 }
 
-async function patchPlugin(c: Context, state: KongEmulatorState, existing: StoredPlugin): Promise<Response> {
+export async function patchPlugin(c: Context, state: KongEmulatorState, existing: StoredPlugin): Promise<Response> {
   const body = await readBody(c);
   if (!body) return badBody(c);
   // The scope and name of a plugin are kept: moving it is not something the product does.
@@ -84,26 +71,6 @@ function developerConsumer(c: Context, state: KongEmulatorState): string | Respo
 }
 
 export function mountPluginRoutes(app: Hono, state: KongEmulatorState, gateway: GatewayEntities): void {
-  app.get('/:ws/consumers', (c) => {
-    const page = readPageRequest(c);
-    if (page instanceof Response) return page;
-    const visible = [...state.requireWs(c.req.param('ws')).consumers.values()].filter((x) => x.type !== 1);
-    const result = paginateCore(c, 'consumers', visible, page, consumerView);
-    return result instanceof Response ? result : c.json(result);
-  });
-  app.get('/:ws/consumers/:idOrUsername', (c) => {
-    const consumer = proxyConsumer(state, c.req.param('ws'), c.req.param('idOrUsername'));
-    return consumer ? c.json(consumerView(consumer)) : notFound(c);
-  });
-  app.get('/:ws/consumers/:idOrUsername/plugins', (c) => {
-    const consumer = proxyConsumer(state, c.req.param('ws'), c.req.param('idOrUsername'));
-    return consumer ? listPlugins(c, state, consumer.id) : notFound(c);
-  });
-  app.get('/:ws/consumers/:idOrUsername/key-auth', (c) => {
-    const consumer = proxyConsumer(state, c.req.param('ws'), c.req.param('idOrUsername'));
-    return consumer ? c.json({ data: state.keysOf(c.req.param('ws'), consumer.id), next: null }) : notFound(c);
-  });
-
   app.get('/:ws/plugins', (c) => listPlugins(c, state, undefined));
   app.post('/:ws/plugins', (c) => createPlugin(c, state, undefined));
   app.get('/:ws/plugins/:id', (c) => {

@@ -5,7 +5,7 @@
  */
 import type { Hono } from 'hono';
 import { listen, type RunningService } from '../running-service.ts';
-import { createAdminApp } from './admin-api.ts';
+import { createAdminApp, type KonnectControlPlane } from './admin-api.ts';
 import { deliverDeveloperEvents } from './event-hooks.ts';
 import { createGatewayEntities, type GatewayEntities } from './gateway-entities.ts';
 import { KongEmulatorState } from './kong-state.ts';
@@ -32,6 +32,8 @@ export interface KongEmulatorOptions {
   workspaces?: string[];
   /** Origins allowed to call the portal API with credentials, besides the pages origin. */
   portalCorsOrigins?: string[];
+  /** Also answer as a Konnect control plane (`/v2/control-planes/{id}/core-entities`, bearer token). */
+  konnect?: KonnectControlPlane;
 }
 
 export interface KongEmulatorApps {
@@ -65,7 +67,7 @@ export function createKongEmulator(options: KongEmulatorOptions = {}): KongEmula
   return {
     state,
     gateway,
-    admin: createAdminApp(state, { adminToken: options.adminToken, gateway }),
+    admin: createAdminApp(state, { adminToken: options.adminToken, gateway, konnect: options.konnect }),
     pages: createPortalPagesApp(state),
     portalApi: createPortalApiApp(state, { corsOrigins: options.portalCorsOrigins ?? [] }),
     proxy: createProxyApp(state, { gateway, moesifUrl: options.moesifUrl, moesifApplicationId: options.moesifApplicationId }),

@@ -60,7 +60,7 @@ export function parseTagQuery(query: string | undefined): { mode: 'and' | 'or'; 
   return { mode, tags };
 }
 
-export function matchesTags(plugin: StoredPlugin, filter: { mode: 'and' | 'or'; tags: string[] } | undefined): boolean {
+export function matchesTags(plugin: { tags?: string[] | null }, filter: { mode: 'and' | 'or'; tags: string[] } | undefined): boolean {
   if (!filter) return true;
   const own = new Set(plugin.tags ?? []);
   return filter.mode === 'and' ? filter.tags.every((t) => own.has(t)) : filter.tags.some((t) => own.has(t));

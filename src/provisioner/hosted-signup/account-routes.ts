@@ -1,0 +1,106 @@
+/**
+ * "My account" pages of the hosted signup (same sub-app family, same page kit):
+ * - GET  /signup/account          email form (CSRF)
+ * - POST /signup/account          rate limited; emails a link when the address has a key; same answer otherwise
+ * - GET  /signup/account/open     confirm button (mail scanners only GET)
+ * - POST /signup/account/open     the account page: replace the key, manage billing
+ * - POST /signup/account/rotate   a new key shown once, the old ones removed; the link is then used up
+ * - POST /signup/account/billing  303 to a Stripe customer portal session
+ */
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { rateLimiter } from 'hono-rate-limiter';
+import { z } from 'zod';
+import type { AccountService } from './account-service.ts';
+import type { PageKit } from './page-kit.ts';
+import { accountPage, accountRequestPage, confirmPage, keyPage, type Branding } from './signup-pages.ts';
+
+export interface AccountRoutesDeps {
+  service: AccountService;
+  kit: PageKit;
+  brand: Branding;
+  apiUrl: string | undefined;
+  requestsPerMinute: number;
+}
+
+const BODY_LIMIT = 4 * 1024;
+const emailSchema = z
+  .string()
+  .transform((value) => value.trim().toLowerCase())
+  .pipe(z.email().max(254));
+
+export function createAccountRoutes(deps: AccountRoutesDeps): Hono {
+  const app = new Hono();
+  const { kit, brand } = deps;
+  const limit = bodyLimit({ maxSize: BODY_LIMIT, onError: (c) => kit.message(c, 413, 'Form too large', ['Go back and try again.']) });
+  const tokenOf = async (c: Context) => {
+    const body = await c.req.parseBody();
+    return typeof body.token === 'string' ? body.token : '';
+  };
+
+  app.get('/signup/account', (c) => kit.html(c, (nonce) => accountRequestPage(brand, nonce, kit.csrfFor(c))));
+
+  app.post(
+    '/signup/account',
+    rateLimiter({
+      windowMs: 60_000,
+      limit: deps.requestsPerMinute,
+      standardHeaders: 'draft-6',
+      keyGenerator: (c) => `account:${kit.clientKey(c)}`,
+      handler: (c) => kit.message(c, 429, 'Too many attempts', ['Wait a minute and try again.']),
+    }),
+    limit,
+    async (c) => {
+      const body = await c.req.parseBody();
+      if (!kit.csrfValid(c, body.csrf)) return kit.html(c, (nonce) => accountRequestPage(brand, nonce, kit.csrfFor(c), 'The form expired; send it again.'), 403);
+      const email = emailSchema.safeParse(typeof body.email === 'string' ? body.email : '');
+      if (!email.success) return kit.html(c, (nonce) => accountRequestPage(brand, nonce, kit.csrfFor(c), 'Enter a valid email, like name@example.com.'), 400);
+      if (kit.tooManyEmails(email.data)) return kit.message(c, 429, 'Too many emails', ['We already sent several emails to this address in the last hour. Use the newest link.']);
+      try {
+        await deps.service.requestLink(email.data);
+      } catch (error) {
+        return kit.failure(c, error);
+      }
+      return kit.message(c, 200, 'Check your email', [`If ${email.data} has an API key, we sent it a link to manage it.`]);
+    },
+  );
+
+  app.get('/signup/account/open', async (c) => {
+    const token = c.req.query('token') ?? '';
+    try {
+      const account = await deps.service.open(token);
+      return kit.html(c, (nonce) => confirmPage(brand, nonce, token, account.email, 'account'));
+    } catch (error) {
+      return kit.failure(c, error);
+    }
+  });
+
+  app.post('/signup/account/open', limit, async (c) => {
+    const token = await tokenOf(c);
+    try {
+      const account = await deps.service.open(token);
+      return kit.html(c, (nonce) => accountPage(brand, nonce, token, account));
+    } catch (error) {
+      return kit.failure(c, error);
+    }
+  });
+
+  app.post('/signup/account/rotate', limit, async (c) => {
+    try {
+      const key = await deps.service.rotateKey(await tokenOf(c));
+      return kit.html(c, (nonce) => keyPage(brand, nonce, key, deps.apiUrl, `${kit.signupUrl}/account`));
+    } catch (error) {
+      return kit.failure(c, error);
+    }
+  });
+
+  app.post('/signup/account/billing', limit, async (c) => {
+    try {
+      return c.redirect(await deps.service.billingPortalUrl(await tokenOf(c)), 303);
+    } catch (error) {
+      return kit.failure(c, error);
+    }
+  });
+
+  return app;
+}

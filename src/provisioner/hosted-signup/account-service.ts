@@ -1,0 +1,111 @@
+/**
+ * "My account" for hosted-signup consumers, reached through an emailed, signed, time-limited link
+ * (no passwords): replace the API key, or open Stripe's customer portal. The link names the keys
+ * the consumer had when it was sent (a digest of their ids); a replacement removes exactly those,
+ * so the same link cannot replace twice: state in Kong again, across restarts and processes.
+ */
+import type Stripe from 'stripe';
+import type { KongConsumer, KongConsumers, KongKeyCredential } from '../../kong/kong-consumers.ts';
+import { sha256Hex } from '../../shared/sha256.ts';
+import { PORTAL_MARK } from '../core/billing-status.ts';
+import { retryFor, type StripeAccess } from '../core/stripe-lookups.ts';
+import type { ProvisionLogger } from '../provision-log.ts';
+import type { Provisioner } from '../provisioner.ts';
+import { withStripeRetry } from '../stripe-calls.ts';
+import { consumerAsDeveloper, consumerSignup, isSignupConsumer, SIGNUP_CONSUMER_TAGS } from './consumer-directory.ts';
+import type { OutgoingMail, SignupMailer } from './signup-mailer.ts';
+import { olderFirst, serialized, SignupError } from './signup-service.ts';
+import type { TokenSigner } from './signed-token.ts';
+
+export interface AccountServiceDeps extends StripeAccess {
+  consumers: Pick<KongConsumers, 'get' | 'listKeys' | 'createKey' | 'deleteKey'>;
+  provisioner: Pick<Provisioner, 'provisionDeveloper'>;
+  signer: TokenSigner;
+  mailer: SignupMailer;
+  publicUrl: string;
+  productName: string;
+  linkTtlMinutes: number;
+  logger: ProvisionLogger;
+}
+
+export interface AccountService {
+  /** Emails a link when the address has a key; otherwise nothing (the page says the same either way). */
+  requestLink(email: string): Promise<'sent' | 'no_account'>;
+  open(token: string): Promise<{ email: string; plan: string | undefined }>;
+  rotateKey(token: string): Promise<string>;
+  billingPortalUrl(token: string): Promise<string>;
+}
+
+const keysDigest = (keys: KongKeyCredential[]) => sha256Hex(keys.map((key) => key.id).sort().join(','));
+
+function accountMail(productName: string, to: string, link: string, ttlMinutes: number): OutgoingMail {
+  return {
+    to,
+    subject: `Manage your ${productName} account`,
+    text: [`Hello,`, ``, `Open this link to replace your API key or manage your billing:`, ``, link, ``, `It works for ${ttlMinutes} minutes. If you did not ask for it, ignore this email.`].join('\n'),
+  };
+}
+
+export function createAccountService(deps: AccountServiceDeps): AccountService {
+  const locks = new Map<string, Promise<unknown>>();
+
+  async function consumerOf(token: string): Promise<{ consumer: KongConsumer; keysAtSend: string }> {
+    const claims = deps.signer.verify('account', token);
+    const email = typeof claims.e === 'string' ? claims.e : '';
+    const consumer = await deps.consumers.get(email);
+    if (!consumer || !isSignupConsumer(consumer)) throw new SignupError('not_started', 400, 'there is no account with this email any more');
+    return { consumer, keysAtSend: typeof claims.k === 'string' ? claims.k : '' };
+  }
+
+  const used = () => new SignupError('link_used', 410, 'this link was already used to replace the key; ask for a new link to do it again');
+
+  return {
+    async requestLink(email) {
+      const consumer = await deps.consumers.get(email);
+      const keys = consumer && isSignupConsumer(consumer) ? await deps.consumers.listKeys(consumer.id) : [];
+      if (!consumer || keys.length === 0) return 'no_account';
+      const token = deps.signer.sign('account', { e: email, k: keysDigest(keys) }, deps.linkTtlMinutes * 60);
+      await deps.mailer.send(accountMail(deps.productName, email, `${deps.publicUrl}/signup/account/open?token=${encodeURIComponent(token)}`, deps.linkTtlMinutes));
+      return 'sent';
+    },
+    async open(token) {
+      const { consumer } = await consumerOf(token);
+      return { email: consumer.username ?? '', plan: consumerSignup(consumer).plan };
+    },
+    async rotateKey(token) {
+      const { consumer, keysAtSend } = await consumerOf(token);
+      return serialized(locks, consumer.id, async () => {
+        const old = await deps.consumers.listKeys(consumer.id);
+        if (old.length === 0 || keysDigest(old) !== keysAtSend) throw used();
+        const mine = await deps.consumers.createKey(consumer.id, [...SIGNUP_CONSUMER_TAGS]);
+        // Another process replacing at the same moment: the oldest new key wins, the others withdraw.
+        const oldIds = new Set(old.map((key) => key.id));
+        const fresh = (await deps.consumers.listKeys(consumer.id)).filter((key) => !oldIds.has(key.id)).sort(olderFirst);
+        if (fresh[0] && fresh[0].id !== mine.id) {
+          await deps.consumers.deleteKey(consumer.id, mine.id);
+          throw used();
+        }
+        for (const key of old) await deps.consumers.deleteKey(consumer.id, key.id);
+        deps.logger.info({ event: 'signup_key_replaced', consumer_id: consumer.id, removed: old.length });
+        return mine.key;
+      });
+    },
+    async billingPortalUrl(token) {
+      const { consumer } = await consumerOf(token);
+      const outcome = await deps.provisioner.provisionDeveloper(consumerAsDeveloper(consumer), { mode: 'interactive' });
+      // Configurations made through the API are never Stripe's default: use the one stripe:setup made.
+      const configs = await withStripeRetry(() => deps.stripe.billingPortal.configurations.list({ active: true, limit: 100 }), retryFor(deps, 'list portal configurations', false));
+      const ours = configs.data.find((config) => config.metadata?.[PORTAL_MARK] === 'true');
+      const session: Stripe.BillingPortal.Session = await withStripeRetry(
+        () =>
+          deps.stripe.billingPortal.sessions.create({
+            customer: outcome.customerId,
+            return_url: `${deps.publicUrl}/signup/account`,
+            ...(ours ? { configuration: ours.id } : {}),
+          }),
+        retryFor(deps, 'open the customer portal', true),
+      );
+      return session.url;
+    },
+  };
+}

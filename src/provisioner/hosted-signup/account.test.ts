@@ -1,0 +1,134 @@
+/**
+ * "My account" of the hosted signup over the sandbox, with PAYMENT_COLLECTION=none (so the key
+ * comes right after the email link, no Checkout): replace the key once per link, open billing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KongAdminClient } from '../../kong/kong-admin-client.ts';
+import { KongConsumers } from '../../kong/kong-consumers.ts';
+import { TEST_SERVICE_PATH } from '../../sandbox/kong/gateway-entities.ts';
+import { startMailCatcher, type RunningMailCatcher } from '../../sandbox/mail/mail-catcher.ts';
+import { FREE_PORTS, startSandbox, type Sandbox } from '../../sandbox/start-sandbox.ts';
+import { signupConsumerTags } from './consumer-directory.ts';
+import { reconcileSignupConsumers } from './reconcile-consumers.ts';
+
+let sandbox: Sandbox;
+let mail: RunningMailCatcher;
+let base: string;
+let consumers: KongConsumers;
+
+beforeAll(async () => {
+  mail = await startMailCatcher();
+  sandbox = await startSandbox({
+    ports: FREE_PORTS,
+    eventHook: false,
+    hosted: { smtpUrl: mail.smtpUrl },
+    provisionerEnv: { PAYMENT_COLLECTION: 'none', SIGNUP_RATE_LIMIT_PER_MINUTE: '1000', SIGNUP_EMAILS_PER_HOUR: '20' },
+  });
+  base = sandbox.provisioner!.url;
+  consumers = new KongConsumers(new KongAdminClient({ adminUrl: sandbox.env.KONG_ADMIN_URL!, workspace: 'default' }));
+}, 60_000);
+
+afterAll(async () => {
+  await sandbox?.close();
+  await mail?.close();
+});
+
+async function formPost(page: string, fields: Record<string, string>): Promise<Response> {
+  const form = await fetch(`${base}${page}`);
+  const csrf = /name="csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
+  const cookie = (form.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  return post(page, { csrf, ...fields }, cookie);
+}
+
+function post(path: string, fields: Record<string, string>, cookie = ''): Promise<Response> {
+  return fetch(`${base}${path}`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie }, body: new URLSearchParams(fields) });
+}
+
+async function tokenFromMail(email: string, after: number, path: string): Promise<string> {
+  const text = (await mail.waitFor(email, { after })).text;
+  const link = new RegExp(`https?://\\S+${path.replace(/\//g, '\\/')}\\?token=\\S+`).exec(text)?.[0] ?? '';
+  return new URL(link).searchParams.get('token') ?? '';
+}
+
+const keyOf = async (response: Response) => /id="api-key" readonly value="([^"]+)"/.exec(await response.text())?.[1] ?? '';
+const callApi = async (key: string) => (await fetch(`${sandbox.kong!.proxyUrl}${TEST_SERVICE_PATH}`, { headers: { apikey: key } })).status;
+
+describe('hosted signup account', () => {
+  const email = 'account@example.com';
+  let firstKey = '';
+
+  it('without card collection, the key comes right after the email link', async () => {
+    const started = Date.now();
+    expect((await formPost('/signup', { name: 'Acc Ount', email, plan: 'growth' })).status).toBe(200);
+    const answer = await post('/signup/verify', { token: await tokenFromMail(email, started, '/signup/verify') });
+    expect(answer.status).toBe(200);
+    firstKey = await keyOf(answer);
+    expect(await callApi(firstKey)).toBe(200);
+  });
+
+  it('emails a link only to an address with a key, and answers the same either way', async () => {
+    const started = Date.now();
+    const unknown = await formPost('/signup/account', { email: 'nobody@example.com' });
+    const known = await formPost('/signup/account', { email });
+    expect([unknown.status, known.status]).toEqual([200, 200]);
+    expect(await tokenFromMail(email, started, '/signup/account/open')).not.toBe('');
+    expect(mail.messages().filter((m) => m.to.includes('nobody@example.com'))).toHaveLength(0);
+  });
+
+  it('replaces the key once per link; a double click gets one new key', async () => {
+    let started = Date.now();
+    await formPost('/signup/account', { email });
+    let token = await tokenFromMail(email, started, '/signup/account/open');
+    const page = await post('/signup/account/open', { token });
+    expect(await page.text()).toContain('plan <strong>growth</strong>');
+    const rotated = await post('/signup/account/rotate', { token });
+    expect(rotated.status).toBe(200);
+    const secondKey = await keyOf(rotated);
+    expect(secondKey).toMatch(/^[0-9a-f]{32}$/);
+    expect([await callApi(firstKey), await callApi(secondKey)]).toEqual([401, 200]);
+    expect((await post('/signup/account/rotate', { token })).status).toBe(410);
+
+    started = Date.now();
+    await formPost('/signup/account', { email });
+    token = await tokenFromMail(email, started, '/signup/account/open');
+    const both = await Promise.all([post('/signup/account/rotate', { token }), post('/signup/account/rotate', { token })]);
+    expect(both.map((r) => r.status).sort()).toEqual([200, 410]);
+    const consumer = await consumers.get(email);
+    const keys = await consumers.listKeys(consumer!.id);
+    expect(keys).toHaveLength(1);
+    expect(await callApi(secondKey)).toBe(401);
+    expect(await callApi(keys[0]!.key)).toBe(200);
+  });
+
+  it('opens the Stripe customer portal for the customer', async () => {
+    const started = Date.now();
+    await formPost('/signup/account', { email });
+    const answer = await post('/signup/account/billing', { token: await tokenFromMail(email, started, '/signup/account/open') });
+    expect(answer.status).toBe(303);
+    expect(answer.headers.get('location')).toContain(sandbox.stripe!.url);
+  });
+
+  it('refuses a signup link used as an account link', async () => {
+    const started = Date.now();
+    await formPost('/signup', { name: 'X', email: 'other@example.com', plan: 'starter' });
+    const signupToken = await tokenFromMail('other@example.com', started, '/signup/verify');
+    expect((await post('/signup/account/rotate', { token: signupToken })).status).toBe(400);
+  });
+});
+
+describe('reconcile of signup consumers', () => {
+  it('makes a consumer left without Stripe objects whole once, and a second run writes nothing', async () => {
+    const orphan = await consumers.create({ username: 'orphan@example.com', tags: signupConsumerTags({ name: 'Or Phan', plan: 'starter' }) });
+    const running = sandbox.provisioner!;
+    const deps = { consumers: running.consumers!, provisioner: running.provisioner, access: running.billing.access };
+    const first = await reconcileSignupConsumers(deps);
+    expect(first.failed).toEqual([]);
+    expect(first.created).toEqual({ customers: 1, subscriptions: 1 });
+    const [customer, ...others] = (await running.stripe.customers.list({ email: 'orphan@example.com' })).data;
+    expect(others).toEqual([]);
+    expect(customer?.metadata.kong_developer_id).toBe(orphan.id);
+    const second = await reconcileSignupConsumers(deps);
+    expect(second.created).toEqual({ customers: 0, subscriptions: 0 });
+    expect(second.consumers).toBe(first.consumers);
+  });
+});

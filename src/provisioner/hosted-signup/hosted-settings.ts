@@ -1,0 +1,99 @@
+/**
+ * Settings of the hosted signup (SIGNUP_MODE=hosted): for gateways without the legacy Dev Portal
+ * (Kong 3.5+, OSS, Konnect), the provisioner serves GET/POST /signup itself. Off by default, so
+ * the portal mode is unchanged. Read from the environment; a bad value throws a SettingError.
+ */
+import { z } from 'zod';
+import { SettingError } from '../../shared/errors.ts';
+import { parseHttpUrl, withoutTrailingSlash } from '../../shared/http-url-setting.ts';
+
+export interface HostedSignupSettings {
+  /** Base URL browsers reach the provisioner at; links in emails point here. */
+  publicUrl: string;
+  /** HMAC key of email links and CSRF tokens (at least 32 characters). */
+  secret: string;
+  /** smtp(s)://[user:pass@]host:port; never logged. */
+  smtpUrl: string;
+  emailFrom: string;
+  /** When set, the form asks to accept these terms. */
+  termsUrl: string | undefined;
+  productName: string;
+  logoUrl: string | undefined;
+  /** A #rrggbb colour. */
+  accentColor: string;
+  /** The gateway's proxy URL for the curl example on the key page. */
+  apiUrl: string | undefined;
+  linkTtlMinutes: number;
+  /** Link emails per address per hour. */
+  emailsPerHour: number;
+  /** POST /signup requests per client address per minute. */
+  requestsPerMinute: number;
+}
+
+const text = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+
+const positiveInt = (max: number) =>
+  text.transform((value, ctx) => {
+    if (value === undefined) return undefined;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1 || n > max) {
+      ctx.addIssue({ code: 'custom', message: `must be a whole number from 1 to ${max}` });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+const schema = z.object({
+  SIGNUP_MODE: text.pipe(z.enum(['portal', 'hosted'], 'must be portal (the default) or hosted').optional()),
+  SIGNUP_SECRET: text.refine((value) => value === undefined || value.length >= 32, 'is shorter than 32 characters'),
+  SMTP_URL: text.refine((value) => value === undefined || /^smtps?:\/\/[^/\s]+/.test(value), 'must be smtp://host:port or smtps://user:pass@host:port'),
+  SIGNUP_EMAIL_FROM: text.refine((value) => value === undefined || /^[^\s@<>]+@[^\s@<>]+$/.test(value), 'must be an email address'),
+  SIGNUP_PRODUCT_NAME: text.refine((value) => value === undefined || value.length <= 80, 'is longer than 80 characters'),
+  SIGNUP_ACCENT_COLOR: text.refine((value) => value === undefined || /^#[0-9a-fA-F]{6}$/.test(value), 'must be a #rrggbb colour'),
+  SIGNUP_LINK_TTL_MINUTES: positiveInt(24 * 60),
+  SIGNUP_EMAILS_PER_HOUR: positiveInt(100),
+  SIGNUP_RATE_LIMIT_PER_MINUTE: positiveInt(1000),
+});
+
+const HINTS: Record<string, string> = {
+  SIGNUP_SECRET: 'use a long random value, e.g. `openssl rand -hex 32`; changing it voids the links already sent',
+  SMTP_URL: 'e.g. smtp://127.0.0.1:2525 or smtps://user:password@smtp.example.com:465',
+};
+
+function url(env: NodeJS.ProcessEnv, name: string, example: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? withoutTrailingSlash(parseHttpUrl(value, name, { example, publicInBrowser: true })) : undefined;
+}
+
+/** Undefined unless SIGNUP_MODE=hosted; then every required setting must be there. */
+export function parseHostedSignupEnv(env: NodeJS.ProcessEnv): HostedSignupSettings | undefined {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const variable = String(issue?.path[0] ?? 'environment');
+    throw new SettingError(variable, issue?.message ?? 'is invalid', HINTS[variable]);
+  }
+  const values = parsed.data;
+  if (values.SIGNUP_MODE !== 'hosted') return undefined;
+  const publicUrl = url(env, 'SIGNUP_PUBLIC_URL', 'https://signup.example.com');
+  if (!publicUrl) throw new SettingError('SIGNUP_PUBLIC_URL', 'is not set (SIGNUP_MODE=hosted)', 'the URL browsers reach this provisioner at; email links point there');
+  if (!values.SIGNUP_SECRET) throw new SettingError('SIGNUP_SECRET', 'is not set (SIGNUP_MODE=hosted)', HINTS.SIGNUP_SECRET);
+  if (!values.SMTP_URL) throw new SettingError('SMTP_URL', 'is not set (SIGNUP_MODE=hosted)', HINTS.SMTP_URL);
+  return {
+    publicUrl,
+    secret: values.SIGNUP_SECRET,
+    smtpUrl: values.SMTP_URL,
+    emailFrom: values.SIGNUP_EMAIL_FROM ?? `no-reply@${new URL(publicUrl).hostname}`,
+    termsUrl: url(env, 'TERMS_URL', 'https://example.com/terms'),
+    productName: values.SIGNUP_PRODUCT_NAME ?? 'API',
+    logoUrl: url(env, 'SIGNUP_LOGO_URL', 'https://example.com/logo.png'),
+    accentColor: values.SIGNUP_ACCENT_COLOR ?? '#1f5fbf',
+    apiUrl: url(env, 'SIGNUP_API_URL', 'https://api.example.com'),
+    linkTtlMinutes: values.SIGNUP_LINK_TTL_MINUTES ?? 30,
+    emailsPerHour: values.SIGNUP_EMAILS_PER_HOUR ?? 3,
+    requestsPerMinute: values.SIGNUP_RATE_LIMIT_PER_MINUTE ?? 10,
+  };
+}

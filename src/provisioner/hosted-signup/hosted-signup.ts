@@ -1,0 +1,106 @@
+/**
+ * Builds the hosted signup from the provisioner's settings and core: the token signer, the SMTP
+ * mailer, the service (over the same provisioner and access sync as everything else) and its
+ * routes. server.ts mounts the result when SIGNUP_MODE=hosted.
+ */
+import type { Hono } from 'hono';
+import type Stripe from 'stripe';
+import type { KongConsumers } from '../../kong/kong-consumers.ts';
+import type { PlansFile } from '../../shared/plans.ts';
+import type { TrustedProxies } from '../client-address.ts';
+import type { AccessSync } from '../core/access-sync.ts';
+import type { PriceResolver } from '../plan-prices.ts';
+import type { ProvisionLogger } from '../provision-log.ts';
+import type { Provisioner } from '../provisioner.ts';
+import type { PaymentCollection } from '../../shared/plans.ts';
+import type { WriteLimiter } from '../write-limiter.ts';
+import type { HostedSignupSettings } from './hosted-settings.ts';
+import { createAccountRoutes } from './account-routes.ts';
+import { createAccountService } from './account-service.ts';
+import { createPageKit } from './page-kit.ts';
+import { createTokenSigner } from './signed-token.ts';
+import { createSmtpMailer, type SignupMailer } from './signup-mailer.ts';
+import { createSignupRoutes } from './signup-routes.ts';
+import { createSignupService } from './signup-service.ts';
+
+export interface HostedSignupDeps {
+  settings: HostedSignupSettings;
+  stripe: Stripe;
+  writeLimiter?: WriteLimiter;
+  consumers: KongConsumers;
+  provisioner: Pick<Provisioner, 'provisionDeveloper'>;
+  access: AccessSync;
+  plans: PlansFile;
+  prices: PriceResolver;
+  defaultCollection: PaymentCollection;
+  trustedProxies: TrustedProxies;
+  logger: ProvisionLogger;
+  /** Defaults to SMTP at settings.smtpUrl (tests pass a capturing one). */
+  mailer?: SignupMailer;
+  now?: () => number;
+}
+
+export interface HostedSignup {
+  app: Hono;
+  close(): void;
+}
+
+export function createHostedSignup(deps: HostedSignupDeps): HostedSignup {
+  const { settings } = deps;
+  const signer = createTokenSigner(settings.secret, deps.now);
+  const mailer = deps.mailer ?? createSmtpMailer(settings.smtpUrl, settings.emailFrom);
+  const service = createSignupService({
+    stripe: deps.stripe,
+    writeLimiter: deps.writeLimiter,
+    consumers: deps.consumers,
+    provisioner: deps.provisioner,
+    access: deps.access,
+    plans: deps.plans,
+    prices: deps.prices,
+    defaultCollection: deps.defaultCollection,
+    signer,
+    mailer,
+    publicUrl: settings.publicUrl,
+    productName: settings.productName,
+    linkTtlMinutes: settings.linkTtlMinutes,
+    logger: deps.logger,
+  });
+  const brand = { productName: settings.productName, logoUrl: settings.logoUrl, accentColor: settings.accentColor, termsUrl: settings.termsUrl };
+  const kit = createPageKit({
+    signer,
+    brand,
+    publicUrl: settings.publicUrl,
+    trustedProxies: deps.trustedProxies,
+    emailsPerHour: settings.emailsPerHour,
+    logger: deps.logger,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  const app = createSignupRoutes({
+    service,
+    signer,
+    kit,
+    plans: deps.plans,
+    prices: deps.prices,
+    brand,
+    apiUrl: settings.apiUrl,
+    publicUrl: settings.publicUrl,
+    trustedProxies: deps.trustedProxies,
+    requestsPerMinute: settings.requestsPerMinute,
+    emailsPerHour: settings.emailsPerHour,
+    logger: deps.logger,
+  });
+  const account = createAccountService({
+    stripe: deps.stripe,
+    writeLimiter: deps.writeLimiter,
+    consumers: deps.consumers,
+    provisioner: deps.provisioner,
+    signer,
+    mailer,
+    publicUrl: settings.publicUrl,
+    productName: settings.productName,
+    linkTtlMinutes: settings.linkTtlMinutes,
+    logger: deps.logger,
+  });
+  app.route('/', createAccountRoutes({ service: account, kit, brand, apiUrl: settings.apiUrl, requestsPerMinute: settings.requestsPerMinute }));
+  return { app, close: () => mailer.close() };
+}

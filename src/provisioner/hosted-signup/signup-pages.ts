@@ -1,0 +1,140 @@
+/**
+ * The hosted signup's HTML: plain forms that work without JavaScript, every interpolated value
+ * escaped, labels tied to inputs, errors announced (role=alert) and linked to their field. Styles
+ * and the one script (the copy button) carry the response's CSP nonce.
+ */
+import type { PublicPlan } from '../../shared/provisioner-api.ts';
+
+export interface Branding {
+  productName: string;
+  logoUrl: string | undefined;
+  accentColor: string;
+  termsUrl: string | undefined;
+}
+
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"'`=]/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}
+
+const e = escapeHtml;
+
+export function layout(brand: Branding, nonce: string, title: string, body: string, script = ''): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer"><title>${e(title)} · ${e(brand.productName)}</title>
+<style nonce="${e(nonce)}">
+body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1b1f24}
+main{max-width:34rem;margin:2rem auto;background:#fff;padding:1.5rem 2rem;border-radius:8px;box-shadow:0 1px 3px #0002}
+h1{font-size:1.4rem;margin-top:0} label{display:block;font-weight:600;margin-top:1rem}
+input[type=text],input[type=email]{width:100%;box-sizing:border-box;padding:.5rem;font:inherit;border:1px solid #8a939d;border-radius:4px}
+fieldset{border:1px solid #c9ced4;border-radius:4px;margin-top:1rem} fieldset label{font-weight:400;margin-top:.25rem}
+button,.button{display:inline-block;margin-top:1.25rem;padding:.6rem 1.2rem;font:inherit;color:#fff;background:${e(brand.accentColor)};border:0;border-radius:4px;text-decoration:none;cursor:pointer}
+.error{color:#a4161a} .hint{color:#59636e;font-size:.9rem} code,pre{background:#f0f2f4;padding:.2rem .4rem;border-radius:3px;overflow-x:auto}
+pre{padding:.75rem;white-space:pre-wrap;word-break:break-all} .logo{max-height:48px}
+</style></head><body><main>
+${brand.logoUrl ? `<img class="logo" src="${e(brand.logoUrl)}" alt="${e(brand.productName)}">` : ''}
+${body}
+</main>${script ? `<script nonce="${e(nonce)}">${script}</script>` : ''}</body></html>`;
+}
+
+export interface FormView {
+  csrf: string;
+  plans: PublicPlan[];
+  values: { name?: string; email?: string; plan?: string };
+  errors: Partial<Record<'name' | 'email' | 'plan' | 'terms' | 'form', string>>;
+}
+
+function fieldError(id: string, message: string | undefined): string {
+  return message ? `<p class="error" id="${id}-error">${e(message)}</p>` : '';
+}
+
+const described = (id: string, message: string | undefined) => (message ? ` aria-invalid="true" aria-describedby="${id}-error"` : '');
+
+export function signupFormPage(brand: Branding, nonce: string, view: FormView): string {
+  const { values, errors } = view;
+  const chosen = values.plan ?? view.plans.find((plan) => plan.default)?.id ?? view.plans[0]?.id;
+  const plans = view.plans
+    .map(
+      (plan) =>
+        `<label><input type="radio" name="plan" value="${e(plan.id)}"${plan.id === chosen ? ' checked' : ''} required> <strong>${e(plan.name)}</strong> — ${e(plan.priceSummary)}${plan.description ? `<br><span class="hint">${e(plan.description)}</span>` : ''}</label>`,
+    )
+    .join('\n');
+  const terms = brand.termsUrl
+    ? `<label><input type="checkbox" name="terms" value="accepted" required${described('terms', errors.terms)}> I accept the <a href="${e(brand.termsUrl)}" target="_blank" rel="noopener noreferrer">terms of service</a></label>${fieldError('terms', errors.terms)}`
+    : '';
+  const body = `<h1>Sign up for ${e(brand.productName)}</h1>
+${errors.form ? `<p class="error" role="alert">${e(errors.form)}</p>` : ''}
+${Object.keys(errors).length && !errors.form ? '<p class="error" role="alert">Please fix the fields marked below.</p>' : ''}
+<form method="post" action="signup" novalidate>
+<input type="hidden" name="csrf" value="${e(view.csrf)}">
+<label for="name">Your name</label>
+<input type="text" id="name" name="name" autocomplete="name" maxlength="100" required value="${e(values.name ?? '')}"${described('name', errors.name)}>
+${fieldError('name', errors.name)}
+<label for="email">Email</label>
+<input type="email" id="email" name="email" autocomplete="email" maxlength="254" required value="${e(values.email ?? '')}"${described('email', errors.email)}>
+${fieldError('email', errors.email)}
+<fieldset${described('plan', errors.plan)}><legend>Plan</legend>
+${plans}
+</fieldset>
+${fieldError('plan', errors.plan)}
+${terms}
+<button type="submit">Email me a sign-in link</button>
+<p class="hint">We email you a link to confirm your address. Nothing is created until you open it.</p>
+</form>
+<p class="hint">Already signed up? <a href="signup/account">Manage my account</a>.</p>`;
+  return layout(brand, nonce, 'Sign up', body);
+}
+
+export function messagePage(brand: Branding, nonce: string, title: string, paragraphs: string[], action?: { href: string; label: string }): string {
+  const body = `<h1>${e(title)}</h1>\n${paragraphs.map((p) => `<p>${e(p)}</p>`).join('\n')}${action ? `\n<a class="button" href="${e(action.href)}">${e(action.label)}</a>` : ''}`;
+  return layout(brand, nonce, title, body);
+}
+
+/** The email link lands here; the work happens on the POST, so mail scanners that open links create nothing. */
+export function confirmPage(brand: Branding, nonce: string, token: string, email: string, purpose: 'signup' | 'account' = 'signup'): string {
+  const title = purpose === 'signup' ? 'Confirm your signup' : 'Open your account';
+  const body = `<h1>${title}</h1>
+<p>Continue as <strong>${e(email)}</strong> ${purpose === 'signup' ? 'to create your API key' : 'to manage your key and billing'}.</p>
+<form method="post" action="${purpose === 'signup' ? 'verify' : 'open'}"><input type="hidden" name="token" value="${e(token)}"><button type="submit">Continue</button></form>`;
+  return layout(brand, nonce, title, body);
+}
+
+export function keyPage(brand: Branding, nonce: string, key: string, apiUrl: string | undefined, accountUrl: string): string {
+  const curl = `curl -H 'apikey: ${key}' ${apiUrl ?? 'https://<your-gateway>/<your-api>'}`;
+  const body = `<h1>Your API key</h1>
+<p role="status"><strong>Copy it now: this page shows it only once.</strong> We do not email it.</p>
+<label for="api-key">API key</label>
+<input type="text" id="api-key" readonly value="${e(key)}">
+<button type="button" id="copy" hidden>Copy key</button> <span id="copied" class="hint" aria-live="polite"></span>
+<h2>Try it</h2>
+<p>Send the key in the <code>apikey</code> header:</p>
+<pre><code>${e(curl)}</code></pre>
+<p class="hint">Lost it later? <a href="${e(accountUrl)}">Manage your account</a> to replace it or your payment method.</p>`;
+  const script = `document.getElementById('copy').hidden=false;document.getElementById('copy').addEventListener('click',function(){var k=document.getElementById('api-key');navigator.clipboard.writeText(k.value).then(function(){document.getElementById('copied').textContent='Copied.';},function(){k.select();document.getElementById('copied').textContent='Press Ctrl+C to copy.';});});`;
+  return layout(brand, nonce, 'Your API key', body, script);
+}
+
+export function accountRequestPage(brand: Branding, nonce: string, csrf: string, error?: string): string {
+  const body = `<h1>Your ${e(brand.productName)} account</h1>
+${error ? `<p class="error" role="alert">${e(error)}</p>` : ''}
+<p>We email you a link to replace your API key or manage your billing.</p>
+<form method="post" action="account">
+<input type="hidden" name="csrf" value="${e(csrf)}">
+<label for="email">Email you signed up with</label>
+<input type="email" id="email" name="email" autocomplete="email" maxlength="254" required>
+<button type="submit">Email me a link</button>
+</form>`;
+  return layout(brand, nonce, 'Your account', body);
+}
+
+export function accountPage(brand: Branding, nonce: string, token: string, view: { email: string; plan: string | undefined }): string {
+  const hidden = `<input type="hidden" name="token" value="${e(token)}">`;
+  const body = `<h1>Your ${e(brand.productName)} account</h1>
+<p>Signed in as <strong>${e(view.email)}</strong>${view.plan ? `, plan <strong>${e(view.plan)}</strong>` : ''}.</p>
+<h2>API key</h2>
+<p>Replacing your key stops the old one at once; the new one is shown once.</p>
+<form method="post" action="rotate">${hidden}<button type="submit">Replace my API key</button></form>
+<h2>Billing</h2>
+<form method="post" action="billing">${hidden}<button type="submit">Manage payment method and invoices</button></form>`;
+  return layout(brand, nonce, 'Your account', body);
+}
