@@ -21,7 +21,8 @@ import type { ProvisionResult } from '../shared/provisioner-api.ts';
 import { ensureCustomer, ensureSubscription, findCustomer, type EnsureContext } from './core/ensure-stripe.ts';
 import { moesifRecord } from './core/moesif-record.ts';
 import { planIdOfSubscription, requestedPlanId, selectPlan } from './core/plan-choice.ts';
-import { findDeveloperSubscriptions } from './core/stripe-lookups.ts';
+import { classifySubscriptions, findDeveloperSubscriptions } from './core/stripe-lookups.ts';
+import type { StripeSnapshot } from './core/stripe-snapshot.ts';
 import { createWholeMemory, type WholeIds } from './core/whole-memory.ts';
 import { ProvisionError } from './errors.ts';
 import { hashEmail, usesStableKeys } from './idempotency.ts';
@@ -116,12 +117,18 @@ export interface ProvisionOptions {
   previousEmails?: readonly string[];
   /** Give a developer whose subscriptions all ended a new one (reconcile --resubscribe only). */
   resubscribe?: boolean;
+  /**
+   * Reconcile's bulk read of Stripe (core/stripe-snapshot.ts), used instead of listing what it
+   * holds; anything it lacks is still looked up live before a create. Moesif is not waited for
+   * (reconcile flushes it once at the end).
+   */
+  snapshot?: StripeSnapshot;
 }
 
 export interface Provisioner {
   /** Email or Kong developer id (looked up in Kong), or a developer object already read from Kong. */
   provisionDeveloper(emailOrDeveloper: string | KongDeveloper, options?: ProvisionOptions): Promise<ProvisionOutcome>;
-  inspectDeveloper(emailOrDeveloper: string | KongDeveloper): Promise<DeveloperInspection>;
+  inspectDeveloper(emailOrDeveloper: string | KongDeveloper, options?: { snapshot?: StripeSnapshot }): Promise<DeveloperInspection>;
   /** Whether a developer's status is in PROVISION_STATUSES. */
   isProvisionable(developer: Pick<KongDeveloper, 'status'>): boolean;
   /** The plan of the plans file whose price is this price id, if any. */
@@ -211,14 +218,22 @@ export function createProvisioner(deps: ProvisionerDeps): Provisioner {
         previousEmails: options.previousEmails,
         allowSearch: mode === 'reconcile',
         beforeCreate: needPrice,
+        snapshot: options.snapshot,
       }),
     );
     const newPlan = async () => ({ plan: firstPlan, price: needPrice() });
     const subscription = await time('subscription', () =>
-      ensureSubscription(ctx, developer, customer.id, newPlan, { stable, lookupFirst, resubscribe: options.resubscribe }),
+      ensureSubscription(ctx, developer, customer.id, newPlan, { stable, lookupFirst, resubscribe: options.resubscribe, snapshot: options.snapshot }),
     );
     const planId = subscription.kind === 'current' && subscription.created ? firstPlan.id : await planOf(subscription.subscription, firstPlan);
     return { customer, customerCreated, emailUpdated, subscription, planId, stripePath: (lookupFirst ? 'lookup' : 'direct') as StripePath };
+  }
+
+  /** A live subscription in the snapshot is taken as is; anything else is read live (the snapshot may be stale). */
+  async function subscriptionsOf(customerId: string, developerId: string, snapshot: StripeSnapshot | undefined) {
+    const known = snapshot?.subscriptionsOf(customerId);
+    const classified = known ? classifySubscriptions(known, developerId) : undefined;
+    return classified?.current ? classified : findDeveloperSubscriptions(ctx, customerId, developerId);
   }
 
   async function planOf(subscription: Stripe.Subscription, fallback: Plan): Promise<string> {
@@ -253,7 +268,8 @@ export function createProvisioner(deps: ProvisionerDeps): Provisioner {
     // Off the critical path on a fresh signup or a repeat; a call that had to look Stripe up is a
     // repair and waits for Moesif (bounded), so its answer says what Moesif holds.
     const record = moesifRecord(developer, deps.workspace, ids.planId, ids, deps.companyIdSource);
-    const moesif = await time('moesif', () => deps.moesif.sync(record, stripePath === 'lookup' ? { waitMs: moesifWaitAfterLookupMs } : {}));
+    const waits = stripePath === 'lookup' && !options.snapshot;
+    const moesif = await time('moesif', () => deps.moesif.sync(record, waits ? { waitMs: moesifWaitAfterLookupMs } : {}));
     return { developerId: developer.id, customerId: ids.customerId, subscriptionId: ids.subscriptionId, plan: ids.planId, moesif, created, stripePath, ...extra };
   }
 
@@ -319,7 +335,7 @@ export function createProvisioner(deps: ProvisionerDeps): Provisioner {
     }
   }
 
-  async function inspectDeveloper(input: string | KongDeveloper): Promise<DeveloperInspection> {
+  async function inspectDeveloper(input: string | KongDeveloper, options: { snapshot?: StripeSnapshot } = {}): Promise<DeveloperInspection> {
     const developer = typeof input === 'string' ? await fetchDeveloper(input) : input;
     const inspection: DeveloperInspection = {
       developerId: developer.id,
@@ -336,10 +352,10 @@ export function createProvisioner(deps: ProvisionerDeps): Provisioner {
       whole: false,
       moesifPending: deps.moesif.isPending(developer.id),
     };
-    const [customer, ...duplicates] = await findCustomer(ctx, developer, { allowSearch: true });
+    const [customer, ...duplicates] = await findCustomer(ctx, developer, { allowSearch: true, snapshot: options.snapshot });
     inspection.customerId = customer?.id;
     inspection.duplicateCustomerIds = duplicates.map((c) => c.id);
-    const subscriptions = customer ? await findDeveloperSubscriptions(ctx, customer.id, developer.id) : undefined;
+    const subscriptions = customer ? await subscriptionsOf(customer.id, developer.id, options.snapshot) : undefined;
     const subscription = subscriptions?.current ?? subscriptions?.ended[0];
     try {
       const plan = selectPlan(deps.plans, developer);

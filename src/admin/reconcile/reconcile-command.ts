@@ -6,6 +6,7 @@
 import { parseWorkspace } from '../../kong/kong-settings.ts';
 import { createJsonLogger, silentLogger } from '../../provisioner/provision-log.ts';
 import { createProvisionerCore, type ProvisionerCore } from '../../provisioner/server.ts';
+import { readStripeSnapshot } from '../../provisioner/core/stripe-snapshot.ts';
 import { loadProvisionerSettings } from '../../provisioner/settings.ts';
 import { Command, InvalidArgumentError, parseArgs, positiveInteger } from '../../cli/command-line.ts';
 import { reconcileDevelopers, type MoesifMode, type ReconcileProgress, type ReconcileReport } from './reconcile-developers.ts';
@@ -113,7 +114,8 @@ export async function runReconcileCommand(argv: string[], env: NodeJS.ProcessEnv
         listDevelopers: () => core.kong.listDevelopers(),
         provisioner: core.provisioner,
         moesif: core.moesif,
-        syncAccess: (developer) => core.billing.access.syncDeveloper(developer, { allowSearch: true }),
+        syncAccess: (developer, options) => core.billing.access.syncDeveloper(developer, options),
+        readSnapshot: () => readStripeSnapshot(core),
       },
       {
         dryRun: flags.dryRun ?? false,

@@ -12,7 +12,8 @@ import { accessMessage, decideAccess, type AccessDecision, type BillingFacts } f
 import { readBillingFacts } from './billing-facts.ts';
 import type { GraceTimers } from './grace-timers.ts';
 import { applyAccess, type AccessChange, type DeveloperPlugins } from './kong-access.ts';
-import { findDeveloperCustomers, findDeveloperSubscriptions, searchDeveloperCustomers, type StripeAccess } from './stripe-lookups.ts';
+import { classifySubscriptions, findDeveloperCustomers, findDeveloperSubscriptions, searchDeveloperCustomers, type StripeAccess } from './stripe-lookups.ts';
+import type { StripeSnapshot } from './stripe-snapshot.ts';
 
 export interface AccessSyncDeps extends StripeAccess {
   kong: DeveloperPlugins & { getDeveloper(emailOrId: string): Promise<KongDeveloper | undefined> };
@@ -45,6 +46,8 @@ export interface SyncOptions {
   /** The only subscription of a developer whose objects were just created (skips the listing). */
   freshSubscription?: Stripe.Subscription;
   allowSearch?: boolean;
+  /** Reconcile's bulk read: what it holds is not listed again; a developer it lacks is read live. */
+  snapshot?: StripeSnapshot | undefined;
 }
 
 export interface AccessSync {
@@ -76,12 +79,19 @@ export function createAccessSync(deps: AccessSyncDeps): AccessSync {
   async function syncDeveloper(input: KongDeveloper | string, options: SyncOptions = {}) {
     const developer = typeof input === 'string' ? await deps.kong.getDeveloper(input) : input;
     if (!developer) return undefined;
-    const customer = options.customer ?? (await customerOf(developer, options.allowSearch ?? false));
+    // With a snapshot, search adds nothing (the snapshot indexes customers by developer id).
+    const search = (options.allowSearch ?? false) && !options.snapshot;
+    const customer = options.customer ?? options.snapshot?.customersOf(developer.id)?.[0] ?? (await customerOf(developer, search));
+    const known = customer ? options.snapshot?.subscriptionsOf(customer.id) : undefined;
+    // Only a live subscription is taken from the snapshot; "none" or "ended" may be stale and is read again.
+    const fromSnapshot = known ? classifySubscriptions(known, developer.id) : undefined;
     const subscriptions = options.freshSubscription
       ? { current: options.freshSubscription, extra: [], ended: [] }
-      : customer
-        ? await findDeveloperSubscriptions(deps, customer.id, developer.id)
-        : undefined;
+      : fromSnapshot?.current
+        ? fromSnapshot
+        : customer
+          ? await findDeveloperSubscriptions(deps, customer.id, developer.id)
+          : undefined;
     const subscription = subscriptions?.current ?? subscriptions?.ended[0];
     const priceId = subscription?.items.data[0]?.price.id;
     const plan = priceId ? await deps.planForPrice(priceId) : undefined;
