@@ -50,6 +50,9 @@ Examples:
     );
 }
 
+/** Reconcile's Moesif records wait up to half a second to share a batch (200 a call): two calls per 200 developers. */
+export const RECONCILE_MOESIF_BATCHING = { batchLingerMs: 500, batchMax: 200 } as const;
+
 function parseMoesifMode(value: string): MoesifMode {
   if (value !== 'always' && value !== 'repaired') throw new InvalidArgumentError('use "always" or "repaired"');
   return value;
@@ -103,7 +106,10 @@ export async function runReconcileCommand(argv: string[], env: NodeJS.ProcessEnv
   const flags = parsed.options;
   const workspace = flags.workspace === undefined ? undefined : parseWorkspace(flags.workspace, '--workspace');
   const settings = await loadProvisionerSettings(workspace === undefined ? env : { ...env, KONG_WORKSPACE: workspace });
-  const core = createProvisionerCore(settings, { logger: flags.verbose ? createJsonLogger((line) => process.stderr.write(`${line}\n`)) : silentLogger });
+  const core = createProvisionerCore(settings, {
+    logger: flags.verbose ? createJsonLogger((line) => process.stderr.write(`${line}\n`)) : silentLogger,
+    moesifSync: RECONCILE_MOESIF_BATCHING,
+  });
 
   if (flags.resubscribe !== undefined) return resubscribe(core, flags.resubscribe, flags.dryRun ?? false);
   const live = process.stderr.isTTY === true;
