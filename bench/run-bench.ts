@@ -10,12 +10,13 @@ import type { BenchResult, BenchScenario, MetricValue } from './bench-types.ts';
 import { bundleSizeScenario } from './bundle-size.ts';
 import { burstScenario } from './burst.ts';
 import { reconcileScenario } from './reconcile.ts';
+import { reconcileScaleScenario } from './reconcile-scale.ts';
 import { signupScenario } from './signup.ts';
 import { machineFacts, type MachineFacts } from './support/machine.ts';
 import { syncScenario } from './sync.ts';
 
 /** In the issue's order; `--only` picks by name. */
-export const SCENARIOS: readonly BenchScenario[] = [signupScenario, bundleSizeScenario, burstScenario, reconcileScenario, syncScenario];
+export const SCENARIOS: readonly BenchScenario[] = [signupScenario, bundleSizeScenario, burstScenario, reconcileScenario, reconcileScaleScenario, syncScenario];
 export const SCENARIO_NAMES = SCENARIOS.map((scenario) => scenario.name);
 export const DEFAULT_RESULTS_FILE = 'bench/results.json';
 
@@ -69,7 +70,7 @@ export async function runBench(options: BenchRunOptions): Promise<BenchRun> {
 
   const previous = await readResults(options.out);
   const kept = (previous?.mode === (quick ? 'quick' : 'full') ? previous.results : []).filter((old) => !ran.some((r) => r.id === old.id));
-  const order = (result: BenchResult) => SCENARIOS.findIndex((s) => result.id.startsWith(s.name)) * 100;
+  const order = (result: BenchResult) => SCENARIOS.findIndex((s) => result.id === s.name || result.id.startsWith(`${s.name}-`)) * 100;
   const file: BenchFile = {
     machine: machineFacts(),
     mode: quick ? 'quick' : 'full',

@@ -50,8 +50,8 @@ Examples:
     );
 }
 
-/** Reconcile's Moesif records wait up to half a second to share a batch (200 a call): two calls per 200 developers. */
-export const RECONCILE_MOESIF_BATCHING = { batchLingerMs: 500, batchMax: 200 } as const;
+/** Reconcile's Moesif records wait up to a second to share a batch (500 a call): two calls per second or per 500 developers. */
+export const RECONCILE_MOESIF_BATCHING = { batchLingerMs: 1000, batchMax: 500 } as const;
 
 function parseMoesifMode(value: string): MoesifMode {
   if (value !== 'always' && value !== 'repaired') throw new InvalidArgumentError('use "always" or "repaired"');
