@@ -182,6 +182,25 @@ describe('reconcile over the emulators', () => {
     }
   });
 
+  it('a stale snapshot never changes access at Kong on its own: the change is decided again from live reads', async () => {
+    const created = await core();
+    const dev = kong.state.addDeveloper(workspace, { email: 'carded@example.com', status: 0, meta: { full_name: 'Carded' } });
+    const outcome = await created.provisioner.provisionDeveloper((await created.kong.getDeveloper(dev.email))!, { mode: 'reconcile' });
+    const stale = await readStripeSnapshot(created);
+    // A card arrives after the snapshot was read: the snapshot says "no card" (refuse), Stripe says allowed.
+    const card = await stripe.paymentMethods.attach('pm_card_visa', { customer: outcome.customerId });
+    await stripe.customers.update(outcome.customerId, { invoice_settings: { default_payment_method: card.id } });
+    const report = await reconcileDevelopers({
+      listDevelopers: () => created.kong.listDevelopers(),
+      provisioner: created.provisioner,
+      moesif: created.moesif,
+      syncAccess: created.billing.access.syncDeveloper,
+      readSnapshot: async () => stale,
+    });
+    expect(report).toMatchObject({ alreadyWhole: 1, failed: 0, accessChanges: [] });
+    expect(await created.kong.listDeveloperPlugins(dev.id, { tags: ['kpm-access'] })).toEqual([]);
+  });
+
   it('the command: dry run writes nothing, the real run fixes, exit codes and output say so', async () => {
     const { provisioner } = await core();
     await seedPortal(provisioner);

@@ -59,6 +59,16 @@ export interface AccessSync {
 
 const REMOVED = new Set<number>([DEVELOPER_STATUS.rejected, DEVELOPER_STATUS.revoked]);
 
+/** Thrown instead of a Kong write decided from a snapshot: the decision is made again from live reads. */
+class StaleSnapshotWrite extends Error {}
+
+function readOnlyPlugins(kong: DeveloperPlugins): DeveloperPlugins {
+  const refuse = async (): Promise<never> => {
+    throw new StaleSnapshotWrite('access change decided from a snapshot');
+  };
+  return { listDeveloperPlugins: (id, options) => kong.listDeveloperPlugins(id, options), createDeveloperPlugin: refuse, updateDeveloperPlugin: refuse, deleteDeveloperPlugin: refuse };
+}
+
 export function createAccessSync(deps: AccessSyncDeps): AccessSync {
   const now = deps.now ?? Date.now;
 
@@ -99,7 +109,14 @@ export function createAccessSync(deps: AccessSyncDeps): AccessSync {
     const facts = { ...(await readBillingFacts(deps, customer, subscriptions, collection)), developerRemoved: REMOVED.has(developer.status) };
     const decision = decideAccess(facts, { graceDays: deps.graceDays, now: await timeOf(customer) });
     const message = accessMessage(decision, deps.fixUrl);
-    const change = await applyAccess(deps.kong, developer.id, decision, message);
+    let change: AccessChange;
+    try {
+      change = await applyAccess(options.snapshot ? readOnlyPlugins(deps.kong) : deps.kong, developer.id, decision, message);
+    } catch (error) {
+      // A snapshot may be stale (a card added since it was read): it never changes Kong on its own.
+      if (!(error instanceof StaleSnapshotWrite)) throw error;
+      return syncDeveloper(developer, { ...options, snapshot: undefined });
+    }
     if (decision.access === 'grace' && decision.graceEndsAt !== undefined)
       deps.timers?.arm(developer.id, decision.graceEndsAt * 1000, () => syncDeveloper(developer.id));
     else deps.timers?.disarm(developer.id);
