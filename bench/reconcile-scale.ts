@@ -38,6 +38,7 @@ export const reconcileScaleScenario: BenchScenario = {
         [`moesif_calls_${size}`]: run.moesifCalls,
         [`kong_calls_${size}`]: Object.values(run.kongCalls).reduce((a, b) => a + b, 0),
         [`wall_s_${size}`]: round(run.wallS),
+        [`access_changes_${size}`]: run.accessChanges,
       });
       goals.push({ description: `${size}: every developer whole, no duplicates, none failed`, met: run.whole === size && run.duplicates === 0 && run.report.failed === 0 });
     }

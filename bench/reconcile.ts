@@ -37,6 +37,7 @@ export const reconcileScenario: BenchScenario = {
           stripe_429s: run.stripe.rateLimited,
           moesif_calls: run.moesifCalls,
           write_floor_s: round(run.stripe.writes / run.maxWritesPerSecond),
+          access_changes: run.accessChanges,
           whole_after: run.whole,
           duplicates_after: run.duplicates,
         },

@@ -2,8 +2,12 @@
  * One reconcile run for the benches, wired like `portal-monetization reconcile`: the provisioner's
  * core, the bulk Stripe snapshot, access sync and the command's Moesif batching, against the
  * sandbox's emulators. Seeds `total` Kong developers, makes all but `unprovisioned` of them whole
- * in Stripe first (in process, unpaced), then counts every call the run makes.
+ * in Stripe first (in process, unpaced), then counts every call the run makes. Steady state: the
+ * sandbox's webhook endpoint is removed (its deliveries to a provisioner that is not running would
+ * flood the run) and PAYMENT_COLLECTION is none, so access at Kong already matches Stripe and the
+ * run measures reads; each access change would add two live Stripe reads (the stale-snapshot guard).
  */
+import Stripe from 'stripe';
 import { RECONCILE_MOESIF_BATCHING } from '../../src/admin/reconcile/reconcile-command.ts';
 import { reconcileDevelopers, type ReconcileReport } from '../../src/admin/reconcile/reconcile-developers.ts';
 import { KongAdminClient } from '../../src/kong/kong-admin-client.ts';
@@ -38,6 +42,7 @@ export interface ReconcileRunFigures {
   maxWritesPerSecond: number;
   whole: number;
   duplicates: number;
+  accessChanges: number;
 }
 
 export async function runReconcileBench(options: ReconcileRunOptions): Promise<ReconcileRunFigures> {
@@ -47,7 +52,9 @@ export async function runReconcileBench(options: ReconcileRunOptions): Promise<R
     const kong = sandbox.kong!;
     const stripe = sandbox.stripe!;
     const moesif = sandbox.moesif!;
-    const settings = await loadProvisionerSettings(sandbox.env);
+    const settings = await loadProvisionerSettings({ ...sandbox.env, PAYMENT_COLLECTION: 'none' });
+    const admin = new Stripe(settings.stripe.secretKey, { ...stripe.clientOptions, maxNetworkRetries: 0 });
+    for (const endpoint of (await admin.webhookEndpoints.list({ limit: 100 })).data) await admin.webhookEndpoints.del(endpoint.id);
     const developers: KongDeveloper[] = [];
     for (let i = 0; i < total; i++)
       developers.push(developerView(kong.state.addDeveloper('default', { email: `dev-${i}@example.com`, meta: { full_name: `Developer ${i}` } })));
@@ -97,6 +104,7 @@ export async function runReconcileBench(options: ReconcileRunOptions): Promise<R
       maxWritesPerSecond: settings.stripe.maxWritesPerSecond,
       whole: audit.whole,
       duplicates: audit.duplicated.length,
+      accessChanges: report.accessChanges.length,
     };
   } finally {
     await sandbox.close();
