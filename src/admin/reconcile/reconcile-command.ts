@@ -24,7 +24,7 @@ interface ReconcileFlags {
 export function reconcileProgram(): Command {
   return new Command('portal-monetization reconcile')
     .description(
-      'Make every provisionable Kong developer whole: one Stripe customer, one metered subscription, the Moesif user and company.\nUses the provisioner\'s own code and settings; developers already whole cost Stripe reads only. Safe from cron and beside a running provisioner.',
+      'Make every provisionable Kong developer whole: one Stripe customer, one metered subscription, the Moesif user and company.\nUses the provisioner\'s own code and settings. Stripe is read once in bulk (100 customers or subscriptions a call, paced under STRIPE_MAX_WRITES_PER_SECOND); developers already whole cost no Stripe call of their own, and Moesif gets batches. Safe from cron and beside a running provisioner.',
     )
     .option('--workspace <name>', 'Kong workspace (default: $KONG_WORKSPACE, else "default")')
     .option('--dry-run', 'report what would be fixed; write nothing to Stripe or Moesif')
