@@ -41,6 +41,7 @@ export const reconcileScaleScenario: BenchScenario = {
         [`access_changes_${size}`]: run.accessChanges,
       });
       goals.push({ description: `${size}: every developer whole, no duplicates, none failed`, met: run.whole === size && run.duplicates === 0 && run.report.failed === 0 });
+      goals.push({ description: `${size}: Moesif calls <= developers/100 + 10`, met: run.moesifCalls <= size / 100 + 10 });
     }
     const first = points[0];
     const last = points.at(-1);

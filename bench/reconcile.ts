@@ -52,7 +52,7 @@ export const reconcileScenario: BenchScenario = {
           `Kong calls by method: ${Object.entries(run.kongCalls).map(([m, n]) => `${m} ${n}`).join(', ')} (developers in pages of 1000; not counted: access sync's read of each developer's plugins, through the provisioner's own Kong client)`,
           `Stripe calls by route: ${Object.entries(run.stripe.requests).map(([r, n]) => `${r} ${n}`).join(', ')}`,
           'Stripe is read once in bulk (customers, then subscriptions with status "all", 100 a page, paced by the write limiter); only developers it lacks are listed live, and only before a create',
-          'Moesif "always" re-sends the user and company of every developer, in /batch calls of up to 500 (a batch leaves after 1 s or when full)',
+          'Moesif "always" re-sends the user and company of every developer, in /batch calls of up to 500 (a batch leaves after 5 s or when full)',
         ],
       },
     ];

@@ -50,8 +50,11 @@ Examples:
     );
 }
 
-/** Reconcile's Moesif records wait up to a second to share a batch (500 a call): two calls per second or per 500 developers. */
-export const RECONCILE_MOESIF_BATCHING = { batchLingerMs: 1000, batchMax: 500 } as const;
+/**
+ * Reconcile's Moesif records wait up to 5 s to share a batch (500 a call): two calls per 500
+ * developers, or per 5 s of a run slowed by Stripe writes. The final flush sends what is left.
+ */
+export const RECONCILE_MOESIF_BATCHING = { batchLingerMs: 5000, batchMax: 500 } as const;
 
 function parseMoesifMode(value: string): MoesifMode {
   if (value !== 'always' && value !== 'repaired') throw new InvalidArgumentError('use "always" or "repaired"');
