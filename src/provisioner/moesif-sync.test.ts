@@ -210,4 +210,12 @@ describe('createMoesifSync', () => {
     expect(sync.pendingCount).toBe(0);
     expect(state.users.map((u) => u.user_id).sort()).toEqual(['a@example.com', 'b@example.com']);
   });
+
+  it('a caller that waits is not held by the linger', async () => {
+    const { client, batches } = batchingCollector();
+    sync = createMoesifSync(client, { batchLingerMs: 60_000 });
+    await sync.sync(record('a'));
+    await expect(sync.sync(record('b'), { waitMs: Infinity })).resolves.toBe('synced');
+    expect(batches.map((b) => b.size)).toEqual([2, 2]);
+  });
 });

@@ -141,9 +141,9 @@ export function createMoesifSync(client: MoesifClient, options: MoesifSyncOption
     }
   };
 
-  /** A full batch goes now; otherwise after the linger (or the current I/O turn), or now when the caller waits. */
+  /** A full batch, or one a caller waits for, goes now; otherwise after the linger (or the current I/O turn). */
   const scheduleOutbox = (later: boolean) => {
-    if (outbox.length >= batchMax || (!later && lingerMs === 0)) return sendOutbox();
+    if (outbox.length >= batchMax || !later) return sendOutbox();
     if (outboxTimer) return;
     if (lingerMs > 0) {
       const handle = setTimeout(sendOutbox, lingerMs);
