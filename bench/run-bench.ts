@@ -11,13 +11,14 @@ import { bundleSizeScenario } from './bundle-size.ts';
 import { burstScenario } from './burst.ts';
 import { coldStartScenario } from './cold-start.ts';
 import { reconcileScenario } from './reconcile.ts';
+import { reconcileScaleScenario } from './reconcile-scale.ts';
 import { signupScenario } from './signup.ts';
 import { machineFacts, type MachineFacts } from './support/machine.ts';
 import { syncScenario } from './sync.ts';
 import { webhooksScenario } from './webhooks.ts';
 
 /** In the issue's order; `--only` picks by name. */
-export const SCENARIOS: readonly BenchScenario[] = [signupScenario, bundleSizeScenario, burstScenario, reconcileScenario, syncScenario, coldStartScenario, webhooksScenario];
+export const SCENARIOS: readonly BenchScenario[] = [signupScenario, bundleSizeScenario, burstScenario, reconcileScenario, reconcileScaleScenario, syncScenario, coldStartScenario, webhooksScenario];
 export const SCENARIO_NAMES = SCENARIOS.map((scenario) => scenario.name);
 export const DEFAULT_RESULTS_FILE = 'bench/results.json';
 
@@ -71,7 +72,7 @@ export async function runBench(options: BenchRunOptions): Promise<BenchRun> {
 
   const previous = await readResults(options.out);
   const kept = (previous?.mode === (quick ? 'quick' : 'full') ? previous.results : []).filter((old) => !ran.some((r) => r.id === old.id));
-  const order = (result: BenchResult) => SCENARIOS.findIndex((s) => result.id.startsWith(s.name)) * 100;
+  const order = (result: BenchResult) => SCENARIOS.findIndex((s) => result.id === s.name || result.id.startsWith(`${s.name}-`)) * 100;
   const file: BenchFile = {
     machine: machineFacts(),
     mode: quick ? 'quick' : 'full',

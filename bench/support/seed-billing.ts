@@ -31,6 +31,9 @@ export async function seedWholeDevelopers(stripeEmulator: RunningStripeEmulator,
     workspace: settings.kong.workspace,
     provisionStatuses: settings.provisionStatuses,
     companyIdSource: settings.moesif.companyIdSource,
+    // Fresh developers in an empty account: the interactive path's direct creates (stable keys, no
+    // lookup first) make the same objects without listing Stripe per developer (tens of thousands).
+    skipLookupsForDevelopersSince: 0,
   });
-  await mapPool(developers, 16, (developer) => provisioner.provisionDeveloper(developer));
+  await mapPool(developers, 16, (developer) => provisioner.provisionDeveloper(developer, { mode: 'interactive' }));
 }

@@ -1,6 +1,6 @@
 /**
  * Moesif Collector API: create-or-update a company and a user (POST /v1/companies, /v1/users with
- * X-Moesif-Application-Id). Retries 429, 5xx and network errors with backoff; a 401 means the
+ * X-Moesif-Application-Id), or many at once (the /batch routes take arrays). Retries 429, 5xx and network errors with backoff; a 401 means the
  * application id is wrong and is not retried.
  */
 import { MonetizationError } from '../shared/errors.ts';
@@ -46,6 +46,10 @@ export class MoesifError extends MonetizationError {
 export interface MoesifClient {
   upsertCompany(company: MoesifCompany): Promise<void>;
   upsertUser(user: MoesifUser): Promise<void>;
+  /** POST /v1/companies/batch (an array); optional so stand-ins without it fall back on single calls. */
+  upsertCompanies?(companies: MoesifCompany[]): Promise<void>;
+  /** POST /v1/users/batch (an array). */
+  upsertUsers?(users: MoesifUser[]): Promise<void>;
   /**
    * Reachability and application id check (/readyz, doctor): an empty company batch, which the
    * Collector authenticates like any write (401 for an unknown id) but which writes nothing.
@@ -94,6 +98,8 @@ export function createMoesifClient(options: MoesifClientOptions): MoesifClient {
   return {
     upsertCompany: (company) => post('/v1/companies', company),
     upsertUser: (user) => post('/v1/users', user),
+    upsertCompanies: async (companies) => (companies.length ? post('/v1/companies/batch', companies) : undefined),
+    upsertUsers: async (users) => (users.length ? post('/v1/users/batch', users) : undefined),
     async check(timeoutMs) {
       const response = await send('POST', '/v1/companies/batch', [], timeoutMs);
       await response.arrayBuffer();

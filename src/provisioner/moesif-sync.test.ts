@@ -24,6 +24,26 @@ function fakeCollector() {
   return { state, client };
 }
 
+/** The same Collector with the /batch routes; `batches` records the size of each batch call. */
+function batchingCollector() {
+  const { state, client } = fakeCollector();
+  const batches: Array<{ kind: string; size: number }> = [];
+  const batching: MoesifClient = {
+    ...client,
+    upsertCompanies: async (companies) => {
+      batches.push({ kind: 'companies', size: companies.length });
+      for (const company of companies) await client.upsertCompany(company);
+      state.calls -= companies.length - 1;
+    },
+    upsertUsers: async (users) => {
+      batches.push({ kind: 'users', size: users.length });
+      for (const user of users) await client.upsertUser(user);
+      state.calls -= users.length - 1;
+    },
+  };
+  return { state, client: batching, batches };
+}
+
 const record = (id: string, plan = 'starter'): MoesifRecord => ({
   developerId: id,
   company: { company_id: `sub_${id}`, metadata: { plan } },
@@ -154,5 +174,48 @@ describe('createMoesifSync', () => {
     await sync.flush();
     expect(sync.pendingCount).toBe(0);
     expect(state.users.map((u) => u.user_id).sort()).toEqual(['b@example.com', 'c@example.com']);
+  });
+
+  it('records of one I/O turn go out as one company batch and one user batch, at most batchMax each', async () => {
+    const { state, client, batches } = batchingCollector();
+    sync = createMoesifSync(client, { batchMax: 2 });
+    for (const id of ['a', 'b', 'c']) await expect(sync.sync(record(id))).resolves.toBe('pending');
+    await sync.flush();
+    expect(batches).toEqual([
+      { kind: 'companies', size: 2 },
+      { kind: 'users', size: 2 },
+    ]);
+    // The third record travelled alone: single routes.
+    expect(state.calls).toBe(4);
+    expect(state.users.map((u) => u.user_id).sort()).toEqual(['a@example.com', 'b@example.com', 'c@example.com']);
+    expect(sync.pendingCount).toBe(0);
+    await expect(sync.sync(record('b'))).resolves.toBe('synced');
+  });
+
+  it('with a linger, records spread over time share a batch; a failed batch leaves each record pending, retried as a batch', async () => {
+    vi.useFakeTimers();
+    const { state, client, batches } = batchingCollector();
+    sync = createMoesifSync(client, { batchLingerMs: 500, retryBaseMs: 60_000 });
+    state.down = true;
+    await sync.sync(record('a'));
+    await vi.advanceTimersByTimeAsync(200);
+    await sync.sync(record('b'));
+    expect(batches).toEqual([]);
+    await vi.advanceTimersByTimeAsync(400);
+    expect(batches.map((b) => b.size)).toEqual([2, 2]);
+    expect(sync.isPending('a') && sync.isPending('b')).toBe(true);
+    state.down = false;
+    await sync.flush();
+    expect(batches.map((b) => b.size)).toEqual([2, 2, 2, 2]);
+    expect(sync.pendingCount).toBe(0);
+    expect(state.users.map((u) => u.user_id).sort()).toEqual(['a@example.com', 'b@example.com']);
+  });
+
+  it('a caller that waits is not held by the linger', async () => {
+    const { client, batches } = batchingCollector();
+    sync = createMoesifSync(client, { batchLingerMs: 60_000 });
+    await sync.sync(record('a'));
+    await expect(sync.sync(record('b'), { waitMs: Infinity })).resolves.toBe('synced');
+    expect(batches.map((b) => b.size)).toEqual([2, 2]);
   });
 });

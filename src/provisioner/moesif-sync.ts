@@ -6,6 +6,9 @@
  * (one entry per developer, newest record wins). A restart loses what is queued or in flight;
  * `reconcile` finishes it. Records delivered by this process are remembered (bounded), so a
  * repeated provision answers 'synced' at once without resending identical data.
+ * Records waiting to go out together travel as one batch (POST /v1/companies/batch and
+ * /v1/users/batch, at most `batchMax` each): a lone record uses the single routes, and reconcile
+ * sets `batchLingerMs` so its thousands of records go out a few hundred per pair of calls.
  */
 import { sha256Hex } from '../shared/sha256.ts';
 import { canonicalJson } from './idempotency.ts';
@@ -38,6 +41,13 @@ export interface MoesifSyncOptions {
    * process already delivered still answers 'synced' at once.
    */
   waitMs?: number;
+  /** Most records in one batch call; default 200 (two calls per 200 developers). */
+  batchMax?: number;
+  /**
+   * How long a background delivery waits for others to share its batch; default 0 (only the
+   * records of the same I/O turn share one). Reconcile sets it, the signup path leaves it at 0.
+   */
+  batchLingerMs?: number;
   logger?: ProvisionLogger;
 }
 
@@ -61,6 +71,13 @@ interface QueueEntry {
   nextAt: number;
 }
 
+interface Outgoing {
+  record: MoesifRecord;
+  seq: number;
+  /** Called once the record's batch is answered: no argument on success, the error otherwise. */
+  settle: (error?: unknown) => void;
+}
+
 interface Delivery {
   digest: string;
   seq: number;
@@ -74,6 +91,10 @@ export function createMoesifSync(client: MoesifClient, options: MoesifSyncOption
   const retryMax = options.retryMaxMs ?? 60_000;
   const rememberSent = options.rememberSent ?? 10_000;
   const defaultWaitMs = options.waitMs ?? DEFAULT_MOESIF_WAIT_MS;
+  const batchMax = Math.max(1, options.batchMax ?? 200);
+  const lingerMs = Math.max(0, options.batchLingerMs ?? 0);
+  let outbox: Outgoing[] = [];
+  let outboxTimer: { cancel: () => void } | undefined;
   const queue = new Map<string, QueueEntry>();
   const inFlight = new Map<string, Delivery>();
   const sent = new Map<string, { digest: string; seq: number }>();
@@ -85,13 +106,53 @@ export function createMoesifSync(client: MoesifClient, options: MoesifSyncOption
   const digest = (record: MoesifRecord) => sha256Hex(canonicalJson([record.company, record.user]));
 
   /** Remembers what Moesif holds; an older record answered late does not replace a newer one. */
-  const send = async (record: MoesifRecord, seq: number) => {
-    await Promise.all([client.upsertCompany(record.company), client.upsertUser(record.user)]);
+  const remember = (record: MoesifRecord, seq: number) => {
     const known = sent.get(record.developerId);
     if (known && known.seq > seq) return;
     sent.delete(record.developerId);
     sent.set(record.developerId, { digest: digest(record), seq });
     if (sent.size > rememberSent) sent.delete(sent.keys().next().value as string);
+  };
+
+  /** One record: the single routes; several: one company batch and one user batch (company and user at once). */
+  const sendMany = async (items: ReadonlyArray<{ record: MoesifRecord; seq: number }>) => {
+    const [only] = items;
+    if (items.length === 1 && only) await Promise.all([client.upsertCompany(only.record.company), client.upsertUser(only.record.user)]);
+    else if (client.upsertCompanies && client.upsertUsers)
+      await Promise.all([client.upsertCompanies(items.map((item) => item.record.company)), client.upsertUsers(items.map((item) => item.record.user))]);
+    else await Promise.all(items.flatMap((item) => [client.upsertCompany(item.record.company), client.upsertUser(item.record.user)]));
+    for (const item of items) remember(item.record, item.seq);
+  };
+
+  const send = (record: MoesifRecord, seq: number) => sendMany([{ record, seq }]);
+
+  /** Sends everything waiting in the outbox, `batchMax` records a batch. */
+  const sendOutbox = () => {
+    outboxTimer?.cancel();
+    outboxTimer = undefined;
+    while (outbox.length) {
+      const batch = outbox.slice(0, batchMax);
+      outbox = outbox.slice(batchMax);
+      // Each record's delivery (deliver) awaits its settle; flush() awaits those deliveries.
+      void sendMany(batch).then(
+        () => batch.forEach((item) => item.settle()),
+        (error: unknown) => batch.forEach((item) => item.settle(error ?? new Error('Moesif batch failed'))),
+      );
+    }
+  };
+
+  /** A full batch, or one a caller waits for, goes now; otherwise after the linger (or the current I/O turn). */
+  const scheduleOutbox = (later: boolean) => {
+    if (outbox.length >= batchMax || !later) return sendOutbox();
+    if (outboxTimer) return;
+    if (lingerMs > 0) {
+      const handle = setTimeout(sendOutbox, lingerMs);
+      handle.unref();
+      outboxTimer = { cancel: () => clearTimeout(handle) };
+    } else {
+      const handle = setImmediate(sendOutbox);
+      outboxTimer = { cancel: () => clearImmediate(handle) };
+    }
   };
 
   const schedule = () => {
@@ -132,10 +193,14 @@ export function createMoesifSync(client: MoesifClient, options: MoesifSyncOption
     const id = record.developerId;
     const delivery: Delivery = { digest: digest(record), seq: ++seqCounter, done: Promise.resolve(false) };
     inFlight.set(id, delivery);
+    const answered = new Promise<{ error?: unknown }>((resolve) => {
+      outbox.push({ record, seq: delivery.seq, settle: (error) => resolve(error === undefined ? {} : { error }) });
+    });
+    scheduleOutbox(later);
     delivery.done = (async () => {
-      if (later) await new Promise((resolve) => setImmediate(resolve));
       try {
-        await send(record, delivery.seq);
+        const { error } = await answered;
+        if (error !== undefined) throw error;
         const queued = queue.get(id);
         if (queued && queued.seq <= delivery.seq) queue.delete(id);
         return true;
@@ -175,13 +240,25 @@ export function createMoesifSync(client: MoesifClient, options: MoesifSyncOption
     }
   };
 
+  /** Due entries go out in batches; a failed batch puts each of its entries back with one more failure. */
+  const attemptBatch = async (entries: QueueEntry[]) => {
+    if (entries.length === 1 && entries[0]) return attempt(entries[0]);
+    try {
+      await sendMany(entries);
+      for (const entry of entries) if (queue.get(entry.record.developerId) === entry) queue.delete(entry.record.developerId);
+      options.logger?.info({ event: 'moesif_synced', developers: entries.length, after_failures: Math.max(...entries.map((e) => e.failures)) });
+    } catch (error) {
+      for (const entry of entries) if (queue.get(entry.record.developerId) === entry) enqueue(entry.record, entry.seq, entry.failures + 1, error);
+    }
+  };
+
   const runDue = async (all = false) => {
     timer = undefined;
     if (closed) return;
     running = true;
     try {
       const due = [...queue.values()].filter((entry) => all || entry.nextAt <= Date.now());
-      for (const entry of due) await attempt(entry);
+      for (let i = 0; i < due.length; i += batchMax) await attemptBatch(due.slice(i, i + batchMax));
     } finally {
       running = false;
       schedule();
@@ -205,11 +282,13 @@ export function createMoesifSync(client: MoesifClient, options: MoesifSyncOption
       return pendingIds().size;
     },
     async flush() {
+      sendOutbox();
       await Promise.all([...inFlight.values()].map((delivery) => delivery.done));
       await runDue(true);
     },
     close() {
       closed = true;
+      sendOutbox();
       if (timer) clearTimeout(timer);
       timer = undefined;
     },

@@ -10,6 +10,7 @@ import type { ProvisionLogger } from './provision-log.ts';
 import type { MoesifCompanyIdSource } from './settings.ts';
 import type { StripeRetryOptions } from './stripe-calls.ts';
 import type { WriteLimiter } from './write-limiter.ts';
+import type { StripeSnapshot } from './core/stripe-snapshot.ts';
 
 export interface ProvisionerDeps {
   stripe: Stripe;
@@ -94,12 +95,18 @@ export interface ProvisionOptions {
   previousEmails?: readonly string[];
   /** Give a developer whose subscriptions all ended a new one (reconcile --resubscribe only). */
   resubscribe?: boolean;
+  /**
+   * Reconcile's bulk read of Stripe (core/stripe-snapshot.ts), used instead of listing what it
+   * holds; anything it lacks is still looked up live before a create. Moesif is not waited for
+   * (reconcile flushes it once at the end).
+   */
+  snapshot?: StripeSnapshot;
 }
 
 export interface Provisioner {
   /** Email or Kong developer id (looked up in Kong), or a developer object already read from Kong. */
   provisionDeveloper(emailOrDeveloper: string | KongDeveloper, options?: ProvisionOptions): Promise<ProvisionOutcome>;
-  inspectDeveloper(emailOrDeveloper: string | KongDeveloper): Promise<DeveloperInspection>;
+  inspectDeveloper(emailOrDeveloper: string | KongDeveloper, options?: { snapshot?: StripeSnapshot }): Promise<DeveloperInspection>;
   /** Whether a developer's status is in PROVISION_STATUSES. */
   isProvisionable(developer: Pick<KongDeveloper, 'status'>): boolean;
   /** The plan of the plans file whose price is this price id, if any. */

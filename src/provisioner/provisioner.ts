@@ -19,6 +19,7 @@ import type { Plan } from '../shared/plans.ts';
 import { ensureCustomer, ensureSubscription, type EnsureContext } from './core/ensure-stripe.ts';
 import { moesifRecord } from './core/moesif-record.ts';
 import { planIdOfSubscription, requestedPlanId, selectPlan } from './core/plan-choice.ts';
+import type { StripeSnapshot } from './core/stripe-snapshot.ts';
 import { createWholeMemory, type WholeIds } from './core/whole-memory.ts';
 import type { ProvisionerDeps, ProvisionMode, ProvisionOptions, ProvisionOutcome, Provisioner } from './provisioner-types.ts';
 import { inspectDeveloperIn } from './core/inspect-developer.ts';
@@ -112,11 +113,12 @@ export function createProvisioner(deps: ProvisionerDeps): Provisioner {
         previousEmails: options.previousEmails,
         allowSearch: mode === 'reconcile',
         beforeCreate: needPrice,
+        snapshot: options.snapshot,
       }),
     );
     const newPlan = async () => ({ plan: firstPlan, price: needPrice() });
     const subscription = await time('subscription', () =>
-      ensureSubscription(ctx, developer, customer.id, newPlan, { stable, lookupFirst, resubscribe: options.resubscribe }),
+      ensureSubscription(ctx, developer, customer.id, newPlan, { stable, lookupFirst, resubscribe: options.resubscribe, snapshot: options.snapshot }),
     );
     const planId = subscription.kind === 'current' && subscription.created ? firstPlan.id : await planOf(subscription.subscription, firstPlan);
     return { customer, customerCreated, emailUpdated, subscription, planId, stripePath: (lookupFirst ? 'lookup' : 'direct') as StripePath };
@@ -154,7 +156,9 @@ export function createProvisioner(deps: ProvisionerDeps): Provisioner {
     // Off the critical path on a fresh signup or a repeat; a call that had to look Stripe up is a
     // repair and waits for Moesif (bounded), so its answer says what Moesif holds.
     const record = moesifRecord(developer, deps.workspace, ids.planId, ids, deps.companyIdSource);
-    const moesif = await time('moesif', () => deps.moesif.sync(record, stripePath === 'lookup' ? { waitMs: moesifWaitAfterLookupMs } : {}));
+    // Reconcile (a snapshot) does not wait per developer: it flushes Moesif once at the end.
+    const waits = stripePath === 'lookup' && !options.snapshot;
+    const moesif = await time('moesif', () => deps.moesif.sync(record, waits ? { waitMs: moesifWaitAfterLookupMs } : {}));
     return { developerId: developer.id, customerId: ids.customerId, subscriptionId: ids.subscriptionId, plan: ids.planId, moesif, created, stripePath, ...extra };
   }
 
@@ -220,8 +224,8 @@ export function createProvisioner(deps: ProvisionerDeps): Provisioner {
     }
   }
 
-  const inspectDeveloper = (input: string | KongDeveloper) =>
-    inspectDeveloperIn({ ctx, plans: deps.plans, prices: deps.prices, moesif: deps.moesif, isProvisionable, fetchDeveloper, planOf }, input);
+  const inspectDeveloper = (input: string | KongDeveloper, options: { snapshot?: StripeSnapshot } = {}) =>
+    inspectDeveloperIn({ ctx, plans: deps.plans, prices: deps.prices, moesif: deps.moesif, isProvisionable, fetchDeveloper, planOf }, input, options.snapshot);
 
   return {
     isProvisionable,

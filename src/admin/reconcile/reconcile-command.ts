@@ -6,6 +6,7 @@
 import { parseWorkspace } from '../../kong/kong-settings.ts';
 import { createJsonLogger, silentLogger } from '../../provisioner/provision-log.ts';
 import { createProvisionerCore, type ProvisionerCore } from '../../provisioner/server.ts';
+import { readStripeSnapshot } from '../../provisioner/core/stripe-snapshot.ts';
 import { loadProvisionerSettings } from '../../provisioner/settings.ts';
 import { Command, InvalidArgumentError, parseArgs, positiveInteger } from '../../cli/command-line.ts';
 import { reconcileDevelopers, type MoesifMode, type ReconcileProgress, type ReconcileReport } from './reconcile-developers.ts';
@@ -23,7 +24,7 @@ interface ReconcileFlags {
 export function reconcileProgram(): Command {
   return new Command('portal-monetization reconcile')
     .description(
-      'Make every provisionable Kong developer whole: one Stripe customer, one metered subscription, the Moesif user and company.\nUses the provisioner\'s own code and settings; developers already whole cost Stripe reads only. Safe from cron and beside a running provisioner.',
+      'Make every provisionable Kong developer whole: one Stripe customer, one metered subscription, the Moesif user and company.\nUses the provisioner\'s own code and settings. Stripe is read once in bulk (100 customers or subscriptions a call, paced under STRIPE_MAX_WRITES_PER_SECOND); developers already whole cost no Stripe call of their own, and Moesif gets batches. Safe from cron and beside a running provisioner.',
     )
     .option('--workspace <name>', 'Kong workspace (default: $KONG_WORKSPACE, else "default")')
     .option('--dry-run', 'report what would be fixed; write nothing to Stripe or Moesif')
@@ -48,6 +49,12 @@ Examples:
   */15 * * * *  cd /srv/portal-monetization && npm run --silent reconcile >> reconcile.log 2>&1`,
     );
 }
+
+/**
+ * Reconcile's Moesif records wait up to 5 s to share a batch (500 a call): two calls per 500
+ * developers, or per 5 s of a run slowed by Stripe writes. The final flush sends what is left.
+ */
+export const RECONCILE_MOESIF_BATCHING = { batchLingerMs: 5000, batchMax: 500 } as const;
 
 function parseMoesifMode(value: string): MoesifMode {
   if (value !== 'always' && value !== 'repaired') throw new InvalidArgumentError('use "always" or "repaired"');
@@ -102,7 +109,10 @@ export async function runReconcileCommand(argv: string[], env: NodeJS.ProcessEnv
   const flags = parsed.options;
   const workspace = flags.workspace === undefined ? undefined : parseWorkspace(flags.workspace, '--workspace');
   const settings = await loadProvisionerSettings(workspace === undefined ? env : { ...env, KONG_WORKSPACE: workspace });
-  const core = createProvisionerCore(settings, { logger: flags.verbose ? createJsonLogger((line) => process.stderr.write(`${line}\n`)) : silentLogger });
+  const core = createProvisionerCore(settings, {
+    logger: flags.verbose ? createJsonLogger((line) => process.stderr.write(`${line}\n`)) : silentLogger,
+    moesifSync: RECONCILE_MOESIF_BATCHING,
+  });
 
   if (flags.resubscribe !== undefined) return resubscribe(core, flags.resubscribe, flags.dryRun ?? false);
   const live = process.stderr.isTTY === true;
@@ -113,7 +123,8 @@ export async function runReconcileCommand(argv: string[], env: NodeJS.ProcessEnv
         listDevelopers: () => core.kong.listDevelopers(),
         provisioner: core.provisioner,
         moesif: core.moesif,
-        syncAccess: (developer) => core.billing.access.syncDeveloper(developer, { allowSearch: true }),
+        syncAccess: (developer, options) => core.billing.access.syncDeveloper(developer, options),
+        readSnapshot: () => readStripeSnapshot(core),
       },
       {
         dryRun: flags.dryRun ?? false,

@@ -1,15 +1,19 @@
 /**
  * reconcile's engine: walk every Kong developer (paginated) and make each provisionable one whole
- * with the provisioner's own provisionDeveloper (no second implementation). A developer that is
- * already whole costs Stripe reads only: the provisioner lists before it creates. Safe to run from
- * cron and beside a running provisioner, because that code is idempotent across processes.
+ * with the provisioner's own provisionDeveloper (no second implementation). Stripe is read once in
+ * bulk first (every customer and subscription, 100 a page; core/stripe-snapshot.ts), so a developer
+ * already whole costs no Stripe call at all; one the snapshot lacks is looked up live before any
+ * create. Safe to run from cron and beside a running provisioner, because that code is idempotent
+ * across processes.
  */
 import type { KongDeveloper } from '../../kong/kong-types.ts';
 import { developerStatusName } from '../../kong/kong-types.ts';
 import type { MoesifSync } from '../../provisioner/moesif-sync.ts';
-import type { Provisioner } from '../../provisioner/provisioner.ts';
+import type { ProvisionOutcome, Provisioner } from '../../provisioner/provisioner.ts';
 import type { AccessDecision } from '../../provisioner/core/access-decision.ts';
 import type { AccessChange } from '../../provisioner/core/kong-access.ts';
+import type { SyncOptions } from '../../provisioner/core/access-sync.ts';
+import type { StripeSnapshot } from '../../provisioner/core/stripe-snapshot.ts';
 import { MonetizationError } from '../../shared/errors.ts';
 
 export interface ReconcileDeps {
@@ -19,7 +23,9 @@ export interface ReconcileDeps {
   /** The provisioner's Moesif queue: flushed at the end, so a Moesif hiccup gets one more try. */
   moesif?: Pick<MoesifSync, 'flush' | 'isPending'>;
   /** Converges the developer's access at Kong to Stripe (the provisioner's access sync); omitted: access is left alone. */
-  syncAccess?: (developer: KongDeveloper) => Promise<{ change: AccessChange; decision: AccessDecision } | undefined>;
+  syncAccess?: (developer: KongDeveloper, options: SyncOptions) => Promise<{ change: AccessChange; decision: AccessDecision } | undefined>;
+  /** Bulk read of Stripe (readStripeSnapshot), taken once before the walk; omitted: every developer is listed live. */
+  readSnapshot?: () => Promise<StripeSnapshot>;
 }
 
 /**
@@ -109,9 +115,11 @@ export async function reconcileDevelopers(deps: ReconcileDeps, options: Reconcil
     report.failures.push({ developerId: developer.id, email: developer.email, code, reason: error instanceof Error ? error.message : String(error) });
   };
 
-  const syncAccess = async (developer: KongDeveloper) => {
+  const snapshot = deps.readSnapshot ? await deps.readSnapshot() : undefined;
+  const syncAccess = async (developer: KongDeveloper, created?: ProvisionOutcome['createdObjects']) => {
     if (dryRun || !deps.syncAccess) return;
-    const outcome = await deps.syncAccess(developer);
+    const fresh = created ? { customer: created.customer, freshSubscription: created.subscription } : {};
+    const outcome = await deps.syncAccess(developer, { allowSearch: true, snapshot, ...fresh });
     if (outcome && outcome.change !== 'unchanged')
       report.accessChanges.push({ developerId: developer.id, email: developer.email, change: outcome.change, reason: outcome.decision.reason });
   };
@@ -127,7 +135,7 @@ export async function reconcileDevelopers(deps: ReconcileDeps, options: Reconcil
     }
     try {
       if (dryRun || mode === 'repaired') {
-        const inspection = await deps.provisioner.inspectDeveloper(developer);
+        const inspection = await deps.provisioner.inspectDeveloper(developer, snapshot ? { snapshot } : {});
         if (inspection.planError) throw new MonetizationError('plan_not_found', inspection.planError);
         if (inspection.endedStatus) {
           report.ended.push({ developerId: developer.id, email: developer.email, status: inspection.endedStatus });
@@ -144,8 +152,8 @@ export async function reconcileDevelopers(deps: ReconcileDeps, options: Reconcil
           return;
         }
       }
-      const outcome = await deps.provisioner.provisionDeveloper(developer, { mode: 'reconcile' });
-      await syncAccess(developer);
+      const outcome = await deps.provisioner.provisionDeveloper(developer, { mode: 'reconcile', ...(snapshot ? { snapshot } : {}) });
+      await syncAccess(developer, outcome.createdObjects);
       if (outcome.ended) {
         report.ended.push({ developerId: developer.id, email: developer.email, status: outcome.ended.status });
         return;

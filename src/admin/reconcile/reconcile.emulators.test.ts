@@ -12,6 +12,7 @@ import { loadPlansFile } from '../../shared/plans.ts';
 import { startMoesifEmulator, type RunningMoesifEmulator } from '../../sandbox/moesif/moesif-emulator.ts';
 import { runReconcileCommand } from './reconcile-command.ts';
 import { reconcileDevelopers } from './reconcile-developers.ts';
+import { readStripeSnapshot } from '../../provisioner/core/stripe-snapshot.ts';
 
 let kong: RunningKongEmulator;
 let stripeEmulator: RunningStripeEmulator;
@@ -127,6 +128,77 @@ describe('reconcile over the emulators', () => {
       expect(customers, email).toHaveLength(1);
       expect(subscriptions, email).toHaveLength(1);
     }
+  });
+
+  it('with a bulk snapshot: a second run reads one page of customers and one of subscriptions, plus the developer Stripe lacks, and writes nothing', async () => {
+    const created = await core();
+    const { provisioner, moesif: moesifSync, kong: kongClient, billing } = created;
+    await seedPortal(provisioner);
+    const deps = {
+      listDevelopers: () => kongClient.listDevelopers(2),
+      provisioner,
+      moesif: moesifSync,
+      syncAccess: billing.access.syncDeveloper,
+      readSnapshot: () => readStripeSnapshot(created),
+    };
+    const first = await reconcileDevelopers(deps, { concurrency: 2 });
+    expect(first).toMatchObject({ alreadyWhole: 1, fixed: 2, failed: 0 });
+    expect(stripeEmulator.counters.writes).toBe(3);
+    for (const email of ['whole@example.com', 'half@example.com', 'untouched@example.com'])
+      expect((await stripeStateOf(email)).subscriptions, email).toHaveLength(1);
+
+    stripeEmulator.counters.reset();
+    const again = await reconcileDevelopers(deps, { concurrency: 2 });
+    expect(again).toMatchObject({ alreadyWhole: 3, fixed: 0, failed: 0 });
+    expect(stripeEmulator.counters.writes).toBe(0);
+    // One page each; the rejected developer, absent from Stripe, is still looked up live for its access.
+    expect(stripeEmulator.counters.snapshot().requests).toEqual({ 'GET /v1/customers': 2, 'GET /v1/subscriptions': 1 });
+  });
+
+  it('a stale snapshot never creates twice: a developer provisioned after it was read is looked up live', async () => {
+    const created = await core();
+    const other = await core();
+    const untouched = kong.state.addDeveloper(workspace, { email: 'late@example.com', status: 0, meta: { full_name: 'Late' } });
+    const half = kong.state.addDeveloper(workspace, { email: 'late-half@example.com', status: 0, meta: { full_name: 'Half' } });
+    await stripe.customers.create({ email: half.email, metadata: { kong_developer_id: half.id, kong_workspace: workspace, plan: 'starter' } });
+    const stale = await readStripeSnapshot(created);
+    // Another process makes both whole after the snapshot was read (as reconcile would: lookup first).
+    for (const email of [untouched.email, half.email]) await other.provisioner.provisionDeveloper((await other.kong.getDeveloper(email))!, { mode: 'reconcile' });
+    stripeEmulator.counters.reset();
+    const report = await reconcileDevelopers({
+      listDevelopers: () => created.kong.listDevelopers(),
+      provisioner: created.provisioner,
+      moesif: created.moesif,
+      syncAccess: created.billing.access.syncDeveloper,
+      readSnapshot: async () => stale,
+    });
+    expect(report.failures).toEqual([]);
+    expect(report).toMatchObject({ alreadyWhole: 2, fixed: 0, failed: 0 });
+    expect(stripeEmulator.counters.writes).toBe(0);
+    for (const email of [untouched.email, half.email]) {
+      const { customers, subscriptions } = await stripeStateOf(email);
+      expect(customers, email).toHaveLength(1);
+      expect(subscriptions, email).toHaveLength(1);
+    }
+  });
+
+  it('a stale snapshot never changes access at Kong on its own: the change is decided again from live reads', async () => {
+    const created = await core();
+    const dev = kong.state.addDeveloper(workspace, { email: 'carded@example.com', status: 0, meta: { full_name: 'Carded' } });
+    const outcome = await created.provisioner.provisionDeveloper((await created.kong.getDeveloper(dev.email))!, { mode: 'reconcile' });
+    const stale = await readStripeSnapshot(created);
+    // A card arrives after the snapshot was read: the snapshot says "no card" (refuse), Stripe says allowed.
+    const card = await stripe.paymentMethods.attach('pm_card_visa', { customer: outcome.customerId });
+    await stripe.customers.update(outcome.customerId, { invoice_settings: { default_payment_method: card.id } });
+    const report = await reconcileDevelopers({
+      listDevelopers: () => created.kong.listDevelopers(),
+      provisioner: created.provisioner,
+      moesif: created.moesif,
+      syncAccess: created.billing.access.syncDeveloper,
+      readSnapshot: async () => stale,
+    });
+    expect(report).toMatchObject({ alreadyWhole: 1, failed: 0, accessChanges: [] });
+    expect(await created.kong.listDeveloperPlugins(dev.id, { tags: ['kpm-access'] })).toEqual([]);
   });
 
   it('the command: dry run writes nothing, the real run fixes, exit codes and output say so', async () => {

@@ -1,9 +1,12 @@
 /**
  * Carries out a plan, in its order: back up, write (PUT upsert or DELETE; the client retries 5xx
- * and network errors), read back and verify, one file at a time.
+ * and network errors), verify, one file at a time. A PUT is verified from its own answer: Kong
+ * answers an upsert with the file as stored (contents and checksum), so a second GET would read
+ * the same row again. A DELETE answers 204 with no body, so it is still read back.
  */
 import { MonetizationError } from '../../shared/errors.ts';
 import type { KongAdminClient } from '../kong-admin-client.ts';
+import type { KongFile } from '../kong-types.ts';
 import type { Backups } from './backups.ts';
 import type { FileRole, PlannedFile } from './plan-sync.ts';
 import { sha256Hex } from '../../shared/sha256.ts';
@@ -29,19 +32,27 @@ export async function applyPlan(
     if (file.action !== 'unchanged') {
       await options.backups.save(file.path, file.before);
       options.onWrite?.(file);
-      if (file.after === undefined) await client.deleteFile(file.path);
-      else await client.putFile(file.path, file.after);
+      let stored: KongFile | undefined;
+      if (file.after === undefined) {
+        await client.deleteFile(file.path);
+        stored = await client.getFile(file.path);
+      } else stored = await client.putFile(file.path, file.after);
       writes++;
-      await verify(client, file);
+      verify(file, stored);
     }
     results.push({ path: file.path, role: file.role, action: DONE[file.action] });
   }
   return { results, writes };
 }
 
-async function verify(client: KongAdminClient, file: PlannedFile): Promise<void> {
-  const stored = await client.getFile(file.path);
-  const ok = file.after === undefined ? stored === undefined : stored !== undefined && sha256Hex(stored.contents) === sha256Hex(file.after);
+/** The file as Kong holds it after the write (the PUT's answer, or a read after a DELETE) must be what was planned. */
+function verify(file: PlannedFile, stored: KongFile | undefined): void {
+  const expected = file.after === undefined ? undefined : sha256Hex(file.after);
+  // The checksum is Kong's own sha256 of what it stored; a stored file must carry our contents and agree with it.
+  const ok =
+    file.after === undefined
+      ? stored === undefined
+      : stored?.path === file.path && typeof stored.contents === 'string' && sha256Hex(stored.contents) === expected && (!stored.checksum || stored.checksum === expected);
   if (!ok)
     throw new MonetizationError(
       'sync_verify_failed',

@@ -14,7 +14,8 @@ import { createCoalescer } from '../../shared/coalesce.ts';
 import { withStripeRetry } from '../stripe-calls.ts';
 import type { GraceTimers } from './grace-timers.ts';
 import { applyAccess, type AccessChange, type DeveloperPlugins } from './kong-access.ts';
-import { findDeveloperCustomers, findDeveloperSubscriptions, retryFor, searchDeveloperCustomers, type StripeAccess } from './stripe-lookups.ts';
+import { classifySubscriptions, findDeveloperCustomers, findDeveloperSubscriptions, retryFor, searchDeveloperCustomers, type StripeAccess } from './stripe-lookups.ts';
+import type { StripeSnapshot } from './stripe-snapshot.ts';
 
 export interface AccessSyncDeps extends StripeAccess {
   kong: DeveloperPlugins & { getDeveloper(emailOrId: string): Promise<KongDeveloper | undefined> };
@@ -47,6 +48,8 @@ export interface SyncOptions {
   /** The only subscription of a developer whose objects were just created (skips the listing). */
   freshSubscription?: Stripe.Subscription;
   allowSearch?: boolean;
+  /** Reconcile's bulk read: what it holds is not listed again; a developer it lacks is read live. */
+  snapshot?: StripeSnapshot | undefined;
 }
 
 export interface AccessSync {
@@ -57,6 +60,16 @@ export interface AccessSync {
 }
 
 const REMOVED = new Set<number>([DEVELOPER_STATUS.rejected, DEVELOPER_STATUS.revoked]);
+
+/** Thrown instead of a Kong write decided from a snapshot: the decision is made again from live reads. */
+class StaleSnapshotWrite extends Error {}
+
+function readOnlyPlugins(kong: DeveloperPlugins): DeveloperPlugins {
+  const refuse = async (): Promise<never> => {
+    throw new StaleSnapshotWrite('access change decided from a snapshot');
+  };
+  return { listDeveloperPlugins: (id, options) => kong.listDeveloperPlugins(id, options), createDeveloperPlugin: refuse, updateDeveloperPlugin: refuse, deleteDeveloperPlugin: refuse };
+}
 
 export function createAccessSync(deps: AccessSyncDeps): AccessSync {
   const now = deps.now ?? Date.now;
@@ -78,12 +91,19 @@ export function createAccessSync(deps: AccessSyncDeps): AccessSync {
   async function syncDeveloper(input: KongDeveloper | string, options: SyncOptions = {}) {
     const developer = typeof input === 'string' ? await deps.kong.getDeveloper(input) : input;
     if (!developer) return undefined;
-    const customer = options.customer ?? (await customerOf(developer, options.allowSearch ?? false));
+    // With a snapshot, search adds nothing (the snapshot indexes customers by developer id).
+    const search = (options.allowSearch ?? false) && !options.snapshot;
+    const customer = options.customer ?? options.snapshot?.customersOf(developer.id)?.[0] ?? (await customerOf(developer, search));
+    const known = customer ? options.snapshot?.subscriptionsOf(customer.id) : undefined;
+    // Only a live subscription is taken from the snapshot; "none" or "ended" may be stale and is read again.
+    const fromSnapshot = known ? classifySubscriptions(known, developer.id) : undefined;
     const subscriptions = options.freshSubscription
       ? { current: options.freshSubscription, extra: [], ended: [] }
-      : customer
-        ? await findDeveloperSubscriptions(deps, customer.id, developer.id)
-        : undefined;
+      : fromSnapshot?.current
+        ? fromSnapshot
+        : customer
+          ? await findDeveloperSubscriptions(deps, customer.id, developer.id)
+          : undefined;
     const subscription = subscriptions?.current ?? subscriptions?.ended[0];
     const priceId = subscription?.items.data[0]?.price.id;
     const plan = priceId ? await deps.planForPrice(priceId) : undefined;
@@ -91,7 +111,14 @@ export function createAccessSync(deps: AccessSyncDeps): AccessSync {
     const facts = { ...(await readBillingFacts(deps, customer, subscriptions, collection)), developerRemoved: REMOVED.has(developer.status) };
     const decision = decideAccess(facts, { graceDays: deps.graceDays, now: await timeOf(customer) });
     const message = accessMessage(decision, deps.fixUrl);
-    const change = await applyAccess(deps.kong, developer.id, decision, message);
+    let change: AccessChange;
+    try {
+      change = await applyAccess(options.snapshot ? readOnlyPlugins(deps.kong) : deps.kong, developer.id, decision, message);
+    } catch (error) {
+      // A snapshot may be stale (a card added since it was read): it never changes Kong on its own.
+      if (!(error instanceof StaleSnapshotWrite)) throw error;
+      return syncDeveloper(developer, { ...options, snapshot: undefined });
+    }
     if (decision.access === 'grace' && decision.graceEndsAt !== undefined)
       deps.timers?.arm(developer.id, decision.graceEndsAt * 1000, () => syncDeveloper(developer.id));
     else deps.timers?.disarm(developer.id);

@@ -14,7 +14,8 @@ import { idempotencyKey, stableIdempotencyKey } from '../idempotency.ts';
 import { withStripeRetry } from '../stripe-calls.ts';
 import { createOrFind } from './create-or-find.ts';
 import { customerParams, subscriptionParams } from './stripe-params.ts';
-import { findDeveloperCustomers, findDeveloperSubscriptions, retryFor, searchDeveloperCustomers, type StripeAccess } from './stripe-lookups.ts';
+import { classifySubscriptions, findDeveloperCustomers, findDeveloperSubscriptions, retryFor, searchDeveloperCustomers, type StripeAccess } from './stripe-lookups.ts';
+import type { StripeSnapshot } from './stripe-snapshot.ts';
 
 export interface EnsureContext extends StripeAccess {
   workspace: string;
@@ -31,6 +32,8 @@ export interface CustomerOptions {
   allowSearch?: boolean;
   /** Runs before a customer is created (throws to create nothing, e.g. the plan has no price). */
   beforeCreate?: () => void;
+  /** Reconcile's bulk read: a customer it holds needs no lookup; one it lacks is still looked up live. */
+  snapshot?: StripeSnapshot | undefined;
 }
 
 export interface EnsuredCustomer {
@@ -40,7 +43,11 @@ export interface EnsuredCustomer {
   emailUpdated: boolean;
 }
 
-export async function findCustomer(ctx: EnsureContext, developer: KongDeveloper, options: Pick<CustomerOptions, 'previousEmails' | 'allowSearch'>) {
+export async function findCustomer(ctx: EnsureContext, developer: KongDeveloper, options: Pick<CustomerOptions, 'previousEmails' | 'allowSearch' | 'snapshot'>) {
+  const known = options.snapshot?.customersOf(developer.id);
+  if (known?.length) return known;
+  // The snapshot indexes every customer by developer id, which is what search would find (and search lags).
+  if (options.snapshot) return findDeveloperCustomers(ctx, developer.id, [developer.email, ...(options.previousEmails ?? [])]);
   let found = await findDeveloperCustomers(ctx, developer.id, [developer.email, ...(options.previousEmails ?? [])]);
   if (!found.length && options.allowSearch) found = await searchDeveloperCustomers(ctx, developer.id);
   return found;
@@ -90,6 +97,8 @@ export interface SubscriptionOptions {
   lookupFirst: boolean;
   /** Create a new subscription even though earlier ones ended (the explicit path only). */
   resubscribe?: boolean;
+  /** Reconcile's bulk read: a live subscription it holds is used; otherwise the customer's are listed live. */
+  snapshot?: StripeSnapshot | undefined;
 }
 
 export async function ensureSubscription(
@@ -100,6 +109,12 @@ export async function ensureSubscription(
   options: SubscriptionOptions,
 ): Promise<EnsuredSubscription> {
   let replaces: string | undefined;
+  if (options.lookupFirst && !options.resubscribe && options.snapshot) {
+    const known = options.snapshot.subscriptionsOf(customerId);
+    const current = known ? classifySubscriptions(known, developer.id).current : undefined;
+    // Only a live subscription is taken from the snapshot: "none" or "ended" may be stale, so they are read again.
+    if (current) return { kind: 'current', subscription: current, created: false };
+  }
   if (options.lookupFirst || options.resubscribe) {
     const found = await findDeveloperSubscriptions(ctx, customerId, developer.id);
     if (found.current) return { kind: 'current', subscription: found.current, created: false };

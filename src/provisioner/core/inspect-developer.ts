@@ -12,7 +12,15 @@ import type { PriceResolver } from '../plan-prices.ts';
 import type { DeveloperInspection } from '../provisioner-types.ts';
 import { findCustomer, type EnsureContext } from './ensure-stripe.ts';
 import { selectPlan } from './plan-choice.ts';
-import { findDeveloperSubscriptions } from './stripe-lookups.ts';
+import { classifySubscriptions, findDeveloperSubscriptions } from './stripe-lookups.ts';
+import type { StripeSnapshot } from './stripe-snapshot.ts';
+
+/** A live subscription in the snapshot is taken as is; anything else is read live (the snapshot may be stale). */
+async function subscriptionsOf(ctx: EnsureContext, customerId: string, developerId: string, snapshot: StripeSnapshot | undefined) {
+  const known = snapshot?.subscriptionsOf(customerId);
+  const classified = known ? classifySubscriptions(known, developerId) : undefined;
+  return classified?.current ? classified : findDeveloperSubscriptions(ctx, customerId, developerId);
+}
 
 export interface InspectDeps {
   ctx: EnsureContext;
@@ -24,7 +32,7 @@ export interface InspectDeps {
   planOf(subscription: Stripe.Subscription, fallback: Plan): Promise<string>;
 }
 
-export async function inspectDeveloperIn(deps: InspectDeps, input: string | KongDeveloper): Promise<DeveloperInspection> {
+export async function inspectDeveloperIn(deps: InspectDeps, input: string | KongDeveloper, snapshot?: StripeSnapshot): Promise<DeveloperInspection> {
   const developer = typeof input === 'string' ? await deps.fetchDeveloper(input) : input;
   const inspection: DeveloperInspection = {
     developerId: developer.id,
@@ -41,10 +49,10 @@ export async function inspectDeveloperIn(deps: InspectDeps, input: string | Kong
     whole: false,
     moesifPending: deps.moesif.isPending(developer.id),
   };
-  const [customer, ...duplicates] = await findCustomer(deps.ctx, developer, { allowSearch: true });
+  const [customer, ...duplicates] = await findCustomer(deps.ctx, developer, { allowSearch: true, snapshot });
   inspection.customerId = customer?.id;
   inspection.duplicateCustomerIds = duplicates.map((c) => c.id);
-  const subscriptions = customer ? await findDeveloperSubscriptions(deps.ctx, customer.id, developer.id) : undefined;
+  const subscriptions = customer ? await subscriptionsOf(deps.ctx, customer.id, developer.id, snapshot) : undefined;
   const subscription = subscriptions?.current ?? subscriptions?.ended[0];
   try {
     const plan = selectPlan(deps.plans, developer);

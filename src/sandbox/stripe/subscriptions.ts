@@ -261,9 +261,10 @@ export const subscriptionEndpoints: Endpoint[] = [
             (input.collection_method === undefined || subscription.collection_method === input.collection_method) &&
             (input.test_clock === undefined || subscription.test_clock === input.test_clock) &&
             inRange(subscription.created, input.created),
-        )
-        .map((subscription) => viewSubscription(state, subscription));
-      return { body: expand(state, listPage(matching, input, '/v1/subscriptions', 'subscription'), input.expand) };
+        );
+      // Only the page is rendered (rendering every match per page made listing them all quadratic).
+      const page = listPage(matching, input, '/v1/subscriptions', 'subscription');
+      return { body: expand(state, { ...page, data: page.data.map((subscription) => viewSubscription(state, subscription)) }, input.expand) };
     },
   },
   {
