@@ -3,7 +3,10 @@
  * provisioner's core from the same settings the provisioner reads, walks the workspace's
  * developers and prints the counts; exit 1 when any developer failed.
  */
+import type { KongConsumers } from '../../kong/kong-consumers.ts';
 import { parseWorkspace } from '../../kong/kong-settings.ts';
+import type { KongDeveloper } from '../../kong/kong-types.ts';
+import { consumerAsDeveloper, SIGNUP_CONSUMER_TAGS } from '../../provisioner/hosted-signup/consumer-directory.ts';
 import { createJsonLogger, silentLogger } from '../../provisioner/provision-log.ts';
 import { createProvisionerCore, type ProvisionerCore } from '../../provisioner/server.ts';
 import { readStripeSnapshot } from '../../provisioner/core/stripe-snapshot.ts';
@@ -120,7 +123,8 @@ export async function runReconcileCommand(argv: string[], env: NodeJS.ProcessEnv
   try {
     const report = await reconcileDevelopers(
       {
-        listDevelopers: () => core.kong.listDevelopers(),
+        // SIGNUP_MODE=hosted: the hosted signup's consumers (found by their tag) are the developers.
+        listDevelopers: () => (core.consumers ? signupConsumersAsDevelopers(core.consumers) : core.kong.listDevelopers()),
         provisioner: core.provisioner,
         moesif: core.moesif,
         syncAccess: (developer, options) => core.billing.access.syncDeveloper(developer, options),
@@ -170,4 +174,8 @@ async function resubscribe(core: ProvisionerCore, email: string, dryRun: boolean
   } finally {
     core.moesif.close();
   }
+}
+
+async function* signupConsumersAsDevelopers(consumers: KongConsumers): AsyncGenerator<KongDeveloper> {
+  for (const consumer of await consumers.list([...SIGNUP_CONSUMER_TAGS])) yield consumerAsDeveloper(consumer);
 }

@@ -9,7 +9,7 @@ import { TEST_SERVICE_PATH } from '../../sandbox/kong/gateway-entities.ts';
 import { startMailCatcher, type RunningMailCatcher } from '../../sandbox/mail/mail-catcher.ts';
 import { FREE_PORTS, startSandbox, type Sandbox } from '../../sandbox/start-sandbox.ts';
 import { signupConsumerTags } from './consumer-directory.ts';
-import { reconcileSignupConsumers } from './reconcile-consumers.ts';
+import { runReconcileCommand } from '../../admin/reconcile/reconcile-command.ts';
 
 let sandbox: Sandbox;
 let mail: RunningMailCatcher;
@@ -116,19 +116,26 @@ describe('hosted signup account', () => {
   });
 });
 
-describe('reconcile of signup consumers', () => {
+describe('reconcile of signup consumers (npm run reconcile in SIGNUP_MODE=hosted)', () => {
   it('makes a consumer left without Stripe objects whole once, and a second run writes nothing', async () => {
     const orphan = await consumers.create({ username: 'orphan@example.com', tags: signupConsumerTags({ name: 'Or Phan', plan: 'starter' }) });
     const running = sandbox.provisioner!;
-    const deps = { consumers: running.consumers!, provisioner: running.provisioner, access: running.billing.access };
-    const first = await reconcileSignupConsumers(deps);
-    expect(first.failed).toEqual([]);
-    expect(first.created).toEqual({ customers: 1, subscriptions: 1 });
-    const [customer, ...others] = (await running.stripe.customers.list({ email: 'orphan@example.com' })).data;
-    expect(others).toEqual([]);
-    expect(customer?.metadata.kong_developer_id).toBe(orphan.id);
-    const second = await reconcileSignupConsumers(deps);
-    expect(second.created).toEqual({ customers: 0, subscriptions: 0 });
-    expect(second.consumers).toBe(first.consumers);
+    const lines: string[] = [];
+    const saved = { log: console.log, error: console.error };
+    console.log = (...args: unknown[]) => void lines.push(args.join(' '));
+    console.error = () => {};
+    try {
+      expect(await runReconcileCommand([], sandbox.env)).toBe(0);
+      const [customer, ...others] = (await running.stripe.customers.list({ email: 'orphan@example.com' })).data;
+      expect(others).toEqual([]);
+      expect(customer?.metadata.kong_developer_id).toBe(orphan.id);
+      expect(lines.join('\n')).toMatch(/orphan@example\.com \(.+\): created customer, subscription/);
+      lines.length = 0;
+      expect(await runReconcileCommand([], sandbox.env)).toBe(0);
+      expect(lines.join('\n')).toMatch(/fixed:\s+0/);
+      expect((await running.stripe.customers.list({ email: 'orphan@example.com' })).data).toHaveLength(1);
+    } finally {
+      Object.assign(console, saved);
+    }
   });
 });
