@@ -60,7 +60,12 @@ async function holdDashboardUntilWebhooks(page: Page): Promise<void> {
 
 async function signUp(page: Page, email: string, plan?: string): Promise<void> {
   await page.goto(`${sandbox.kong!.portalUrl}/default/register`);
-  if (plan) await page.getByLabel('Plan').selectOption(plan);
+  if (plan) {
+    // The picker replaces Kong's text input once /plans has answered: wait for the select.
+    const picker = page.getByLabel('Plan');
+    await expect(picker).toHaveJSProperty('tagName', 'SELECT');
+    await picker.selectOption(plan);
+  }
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByLabel('Full Name').fill('Ada Lovelace');

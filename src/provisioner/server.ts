@@ -179,6 +179,7 @@ export async function startProvisioner(settings: ProvisionerSettings, options: S
     readyz_details: settings.readyzToken ? 'READYZ_TOKEN bearer' : 'off',
     trusted_proxies: describeTrustedProxies(settings.trustedProxies),
   });
+  for (const warning of billingWarnings(settings)) logger.warn({ event: 'provisioner_setting_warning', message: warning });
   const running = await listen('provisioner', fetchHandler, options.port ?? settings.port, options.host ?? '127.0.0.1', { portHint: '--port or PROVISIONER_PORT' });
   const { server } = running;
 
@@ -233,4 +234,19 @@ export async function startProvisioner(settings: ProvisionerSettings, options: S
     })());
 
   return { name: running.name, url: running.url, port: running.port, close, drain, ...core };
+}
+
+/** Billing settings that work but leave developers without a way to pay or without updates. */
+export function billingWarnings(settings: ProvisionerSettings): string[] {
+  const billing = settings.billing;
+  if (!billing) return [];
+  const warnings: string[] = [];
+  const checkoutPlans = settings.plans.plans.filter((plan) => (plan.payment_collection ?? billing.paymentCollection) === 'checkout').map((plan) => plan.id);
+  if (checkoutPlans.length && !billing.dashboardUrl)
+    warnings.push(
+      `plans ${checkoutPlans.join(', ')} collect a card through Checkout, but PORTAL_DASHBOARD_URL is not set: no Checkout link is offered and those developers stay refused until they add a card in the customer portal; set PORTAL_DASHBOARD_URL to the portal dashboard`,
+    );
+  if (!billing.webhookSecret)
+    warnings.push('STRIPE_WEBHOOK_SECRET is not set: Kong access follows Stripe only through the page, the Kong event hook and reconcile; run `npm run stripe:setup -- --webhook-url https://<this provisioner>/stripe/webhooks`');
+  return warnings;
 }

@@ -1,8 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SettingError } from '../shared/errors.ts';
+import { parsePlans } from '../shared/plans.ts';
+import { billingWarnings } from './server.ts';
 import { loadProvisionerSettings, parseProvisionerEnv } from './settings.ts';
 
 const minimal = {
@@ -115,5 +118,19 @@ describe('loadProvisionerSettings', () => {
 
   it('names the plans file when it cannot be read', async () => {
     await expect(loadProvisionerSettings({ ...minimal, PLANS_FILE: '/nonexistent/plans.json' })).rejects.toThrow(/\/nonexistent\/plans\.json/);
+  });
+});
+
+describe('billingWarnings', () => {
+  it('warns when Checkout plans have no dashboard to return to, and when webhooks are off', async () => {
+    const plans = parsePlans(JSON.parse(await readFile('plans.example.json', 'utf8')));
+    const base = parseProvisionerEnv({ STRIPE_SECRET_KEY: 'sk_test_x', MOESIF_APPLICATION_ID: 'm', KONG_ADMIN_URL: 'http://127.0.0.1:8001', PLANS_FILE: 'plans.example.json' });
+    const warnings = billingWarnings({ ...base, plans });
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatch(/plans starter, bundle, growth, volume collect a card through Checkout, but PORTAL_DASHBOARD_URL is not set/);
+    expect(warnings[1]).toMatch(/STRIPE_WEBHOOK_SECRET is not set/);
+    const configured = { ...base, plans, billing: { ...base.billing!, dashboardUrl: 'https://portal.example/default/dashboard', webhookSecret: 'whsec_abcdefgh' } };
+    expect(billingWarnings(configured)).toEqual([]);
+    expect(billingWarnings({ ...base, plans, billing: { ...base.billing!, paymentCollection: 'none', webhookSecret: 'whsec_abcdefgh' } })).toEqual([]);
   });
 });
