@@ -40,7 +40,7 @@ describe('portal-monetization start: bad input', () => {
     try {
       const errors: string[] = [];
       vi.spyOn(console, 'error').mockImplementation((line: string) => errors.push(line));
-      expect(await run(['--stripe', 'real'])).toBe(1);
+      expect(await run(['--stripe', 'real'])).toBe(2); // bad input: a setting
       // A live key is refused before anything else, in every mode.
       expect(errors.join('\n')).toContain('STRIPE_SECRET_KEY: is a Stripe live-mode key; the sandbox never uses live keys');
       expect(errors.join('\n')).not.toContain('sk_live_notallowedhere');
