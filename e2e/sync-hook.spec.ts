@@ -102,7 +102,11 @@ test("the emulator's stand-in base theme: signup through the portal's own regist
     await Promise.all([page.waitForURL(`${portal.kong.portalUrl}/default/dashboard`), page.click('#register-submit')]);
     expect(portal.kong.state.getDeveloper('default', 'stand-in@example.com')?.status).toBe(0);
     const standIn = portal.kong.state.getDeveloper('default', 'stand-in@example.com');
-    expect(portal.provisionCalls).toEqual([{ body: { email: 'stand-in@example.com', developer_id: standIn?.id }, developerExisted: true }]);
+    // The signup's call; the dashboard's billing panel may already have sent the same proven call.
+    const expected = { body: { email: 'stand-in@example.com', developer_id: standIn?.id }, developerExisted: true };
+    expect(portal.provisionCalls[0]).toEqual(expected);
+    expect(portal.provisionCalls.length).toBeLessThanOrEqual(2);
+    for (const call of portal.provisionCalls) expect(call).toEqual(expected);
 
     await sync(portal, { uninstall: true });
     const after = new Map([...portal.kong.state.requireWs('default').files.values()].map((file) => [file.path, file.contents]));

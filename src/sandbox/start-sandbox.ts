@@ -5,13 +5,10 @@
  * sync code over the emulated Admin Files API. Tests and benchmarks start it with free ports.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setupStripeCatalog, type CatalogSetupResult } from '../admin/stripe-setup/catalog-setup.ts';
-import { setupCustomerPortal } from '../admin/stripe-setup/portal-setup.ts';
-import { setupWebhookEndpoint } from '../admin/stripe-setup/webhook-setup.ts';
 import { KongAdminClient } from '../kong/kong-admin-client.ts';
 import { syncBundle, type SyncBundleResult } from '../kong/sync/sync-bundle.ts';
 import { createStripeClient } from '../provisioner/stripe-client.ts';
@@ -20,10 +17,13 @@ import { startProvisioner, type RunningProvisioner, type StartOptions } from '..
 import { silentLogger, type ProvisionLogger } from '../provisioner/provision-log.ts';
 import { SettingError } from '../shared/errors.ts';
 import { loadPlansFile } from '../shared/plans.ts';
-import { TEST_SERVICE_PATH } from './kong/gateway-entities.ts';
 import { startKongEmulator, seedStandInTheme, type RunningKongEmulator } from './kong/index.ts';
 import { startMoesifEmulator, type RunningMoesifEmulator, type MoesifEmulatorOptions } from './moesif/moesif-emulator.ts';
 import { startStripeEmulator, type RunningStripeEmulator, type StripeEmulatorOptions } from './stripe/stripe-emulator.ts';
+import { refuseLiveKeys, SANDBOX_EVENT_HOOK_SECRET, SANDBOX_KONNECT, SANDBOX_LOG_HASH_KEY, SANDBOX_MOESIF_APP_ID, SANDBOX_READYZ_TOKEN, SANDBOX_STRIPE_KEY } from './sandbox-credentials.ts';
+import { freePort, hostedSignupEnv, setupSandboxBilling } from './sandbox-wiring.ts';
+
+export * from './sandbox-credentials.ts';
 
 export const SANDBOX_SERVICES = ['kong', 'stripe', 'moesif', 'provisioner'] as const;
 export type SandboxService = (typeof SANDBOX_SERVICES)[number];
@@ -52,33 +52,6 @@ export const DEFAULT_PORTS: SandboxPorts = {
 /** Every service on a free port: for tests and benches, which must not collide with `npm start` or each other. */
 export const FREE_PORTS: SandboxPorts = { kongAdmin: 0, kongPages: 0, kongPortalApi: 0, kongProxy: 0, stripe: 0, moesif: 0, provisioner: 0 };
 
-/** Sandbox-only credentials. They open nothing outside this machine. */
-export const SANDBOX_STRIPE_KEY = 'sk_test_sandbox0000000000000000';
-export const SANDBOX_MOESIF_APP_ID = 'sandbox-moesif-application-id';
-export const SANDBOX_EVENT_HOOK_SECRET = 'sandbox-event-hook-secret-0000';
-export const SANDBOX_READYZ_TOKEN = 'sandbox-readyz-token-00000000';
-export const SANDBOX_LOG_HASH_KEY = 'sandbox-log-hash-key-000000000';
-export const SANDBOX_SIGNUP_SECRET = 'sandbox-signup-secret-000000000000000000';
-export const SANDBOX_KONNECT = { controlPlaneId: '5f1e7a52-0000-4000-8000-000000000001', token: 'kpat_sandbox000000000000000000000000000000000000' };
-
-/** Variables whose values are secrets: printed only when they hold the sandbox's own fakes. */
-export const SECRET_VARIABLES = ['STRIPE_SECRET_KEY', 'KONG_ADMIN_TOKEN', 'KONG_EVENT_HOOK_SECRET', 'MOESIF_APPLICATION_ID', 'READYZ_TOKEN', 'LOG_HASH_KEY', 'STRIPE_WEBHOOK_SECRET', 'SIGNUP_SECRET', 'SMTP_URL'] as const;
-const SANDBOX_FAKES = new Set<string>([SANDBOX_STRIPE_KEY, SANDBOX_MOESIF_APP_ID, SANDBOX_EVENT_HOOK_SECRET, SANDBOX_READYZ_TOKEN, SANDBOX_LOG_HASH_KEY, SANDBOX_SIGNUP_SECRET, SANDBOX_KONNECT.token]);
-
-/**
- * The sandbox environment as `NAME=value` pairs safe to print: a secret that is not one of the
- * sandbox's fixed fakes is shown as a reference to the variable (`"$NAME"`), never its value.
- */
-export function printableEnv(env: Record<string, string>): Array<[string, string]> {
-  // An SMTP URL without user:password@ (the sandbox's mail catcher) carries no secret.
-  const harmless = (name: string, value: string) => SANDBOX_FAKES.has(value) || (name === 'SMTP_URL' && !value.includes('@'));
-  return Object.entries(env).map(([name, value]) =>
-    (SECRET_VARIABLES as readonly string[]).includes(name) && !harmless(name, value) ? [name, `"$${name}"`] : [name, value],
-  );
-}
-
-/** Stripe live-mode keys (sk_live_, rk_live_, pk_live_...) open real money: the sandbox never takes one. */
-const LIVE_KEY = /^[a-z]{2}_live_/;
 export const DEFAULT_PLANS_FILE = fileURLToPath(new URL('../../plans.example.json', import.meta.url));
 
 export interface SandboxOptions {
@@ -321,53 +294,3 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
 }
 
-/** The provisioner's hosted-signup settings in the sandbox (and the Konnect-style Admin API base when asked). */
-function hostedSignupEnv(hosted: NonNullable<SandboxOptions['hosted']>, kong: RunningKongEmulator | undefined, provisionerPort: number): Record<string, string> {
-  const publicUrl = `http://127.0.0.1:${provisionerPort}`;
-  return {
-    SIGNUP_MODE: 'hosted',
-    SIGNUP_SECRET: SANDBOX_SIGNUP_SECRET,
-    SMTP_URL: hosted.smtpUrl,
-    SIGNUP_PUBLIC_URL: publicUrl,
-    SIGNUP_PRODUCT_NAME: 'Sandbox API',
-    // A refused consumer (402) is sent to the hosted account page: there is no portal dashboard.
-    PORTAL_DASHBOARD_URL: `${publicUrl}/signup/account`,
-    ...(kong ? { SIGNUP_API_URL: `${kong.proxyUrl}${TEST_SERVICE_PATH}` } : {}),
-    ...(kong && hosted.konnect
-      ? { KONG_ADMIN_URL: `${kong.adminUrl}/v2/control-planes/${SANDBOX_KONNECT.controlPlaneId}/core-entities`, KONG_ADMIN_TOKEN: SANDBOX_KONNECT.token }
-      : {}),
-  };
-}
-
-/** No *_live_* Stripe key is used by the sandbox, whatever the mode; the message never shows the key. */
-function refuseLiveKeys(env: NodeJS.ProcessEnv, overrides: Record<string, string> | undefined): void {
-  for (const [source, value] of [
-    ['STRIPE_SECRET_KEY', env.STRIPE_SECRET_KEY],
-    ['provisionerEnv.STRIPE_SECRET_KEY', overrides?.STRIPE_SECRET_KEY],
-  ] as const) {
-    if (value !== undefined && LIVE_KEY.test(value.trim()))
-      throw new SettingError(source, 'is a Stripe live-mode key; the sandbox never uses live keys', 'unset it in this shell (the emulator needs no key) or use a test-mode key with --stripe real');
-  }
-}
-
-/** A port nobody listens on now (the provisioner's URL must be known before it starts: webhooks point at it). */
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** stripe:setup's own customer portal and webhook steps, pointed at the sandbox provisioner. */
-async function setupSandboxBilling(stripe: RunningStripeEmulator, env: Record<string, string>, port: number) {
-  const provisionerPort = port === 0 ? await freePort() : port;
-  const client = createStripeClient({ secretKey: SANDBOX_STRIPE_KEY, mode: 'test', apiBase: new URL(stripe.url), maxWritesPerSecond: 20 });
-  const plans = await loadPlansFile(env.PLANS_FILE as string);
-  const portal = await setupCustomerPortal(client, plans, { dryRun: false, returnUrl: env.PORTAL_DASHBOARD_URL });
-  const webhookUrl = `http://127.0.0.1:${provisionerPort}/stripe/webhooks`;
-  const webhook = await setupWebhookEndpoint(client, webhookUrl, { dryRun: false });
-  // A fresh emulator always creates the endpoint, so the secret is in the answer.
-  const webhookSecret = webhook.secret ?? (webhook.endpointId ? stripe.webhooks.secret(webhook.endpointId) : undefined);
-  return { provisionerPort, webhookUrl, webhookSecret, portalLoginUrl: portal.loginUrl };
-}
