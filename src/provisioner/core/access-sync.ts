@@ -14,7 +14,8 @@ import { createCoalescer } from '../../shared/coalesce.ts';
 import { withStripeRetry } from '../stripe-calls.ts';
 import type { GraceTimers } from './grace-timers.ts';
 import { applyAccess, type AccessChange, type DeveloperPlugins } from './kong-access.ts';
-import { classifySubscriptions, findDeveloperCustomers, findDeveloperSubscriptions, retryFor, searchDeveloperCustomers, type StripeAccess } from './stripe-lookups.ts';
+import { findCustomer } from './ensure-stripe.ts';
+import { classifySubscriptions, findDeveloperSubscriptions, idOf, retryFor, type StripeAccess } from './stripe-lookups.ts';
 import type { StripeSnapshot } from './stripe-snapshot.ts';
 
 export interface AccessSyncDeps extends StripeAccess {
@@ -76,24 +77,15 @@ export function createAccessSync(deps: AccessSyncDeps): AccessSync {
 
   /** Unix seconds as Stripe sees them for this customer: a test clock's frozen time, else ours. */
   async function timeOf(customer: Stripe.Customer | undefined): Promise<number> {
-    const clock = customer?.test_clock;
-    if (!clock) return Math.floor(now() / 1000);
-    const clockId = typeof clock === 'string' ? clock : clock.id;
+    const clockId = idOf(customer?.test_clock);
+    if (!clockId) return Math.floor(now() / 1000);
     return (await deps.stripe.testHelpers.testClocks.retrieve(clockId)).frozen_time;
-  }
-
-  async function customerOf(developer: KongDeveloper, allowSearch: boolean): Promise<Stripe.Customer | undefined> {
-    const [customer] = await findDeveloperCustomers(deps, developer.id, [developer.email]);
-    if (customer || !allowSearch) return customer;
-    return (await searchDeveloperCustomers(deps, developer.id))[0];
   }
 
   async function syncDeveloper(input: KongDeveloper | string, options: SyncOptions = {}) {
     const developer = typeof input === 'string' ? await deps.kong.getDeveloper(input) : input;
     if (!developer) return undefined;
-    // With a snapshot, search adds nothing (the snapshot indexes customers by developer id).
-    const search = (options.allowSearch ?? false) && !options.snapshot;
-    const customer = options.customer ?? options.snapshot?.customersOf(developer.id)?.[0] ?? (await customerOf(developer, search));
+    const customer = options.customer ?? (await findCustomer(deps, developer, { allowSearch: options.allowSearch, snapshot: options.snapshot }))[0];
     const known = customer ? options.snapshot?.subscriptionsOf(customer.id) : undefined;
     // Only a live subscription is taken from the snapshot; "none" or "ended" may be stale and is read again.
     const fromSnapshot = known ? classifySubscriptions(known, developer.id) : undefined;

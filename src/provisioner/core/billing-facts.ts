@@ -5,12 +5,11 @@
 import type Stripe from 'stripe';
 import type { PaymentCollection } from '../../shared/plans.ts';
 import type { BillingFacts } from './access-decision.ts';
-import { listAll, type DeveloperSubscriptions, type StripeAccess } from './stripe-lookups.ts';
+import { idOf, listAll, type DeveloperSubscriptions, type StripeAccess } from './stripe-lookups.ts';
 
 /** The payment method Stripe would charge for this subscription, in Stripe's own order. */
 export function chargeablePaymentMethod(customer: Stripe.Customer | undefined, subscription: Stripe.Subscription | undefined): string | undefined {
-  const id = (ref: string | { id: string } | null | undefined) => (typeof ref === 'string' ? ref : ref?.id);
-  return id(subscription?.default_payment_method) ?? id(subscription?.default_source) ?? id(customer?.invoice_settings?.default_payment_method) ?? id(customer?.default_source);
+  return idOf(subscription?.default_payment_method) ?? idOf(subscription?.default_source) ?? idOf(customer?.invoice_settings?.default_payment_method) ?? idOf(customer?.default_source);
 }
 
 /** When an open invoice became overdue: its first charge (at finalization) or its missed due date. */

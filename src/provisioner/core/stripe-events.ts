@@ -12,7 +12,7 @@ import { parseDeveloperMeta, type KongDeveloper } from '../../kong/kong-types.ts
 import { sha256Hex } from '../../shared/sha256.ts';
 import { withStripeRetry } from '../stripe-calls.ts';
 import type { AccessOutcome, AccessSync } from './access-sync.ts';
-import { listAll, retryFor, type StripeAccess } from './stripe-lookups.ts';
+import { idOf, listAll, retryFor, type StripeAccess } from './stripe-lookups.ts';
 
 /** The events the provisioner needs (stripe:setup registers exactly these; doctor checks them). */
 // Not payment_method.attached (a card is only charged once it is a default: customer.updated
@@ -43,17 +43,15 @@ export interface EventOutcome {
 
 function customerIdOf(event: Stripe.Event): string | undefined {
   const object = event.data.object as { object?: string; id?: string; customer?: string | { id: string } | null };
-  if (object.object === 'customer') return object.id;
-  const customer = object.customer;
-  return typeof customer === 'string' ? customer : (customer?.id ?? undefined);
+  return object.object === 'customer' ? object.id : idOf(object.customer);
 }
 
 /** Makes the card a completed setup-mode Checkout collected the customer's default, once. */
 async function adoptCheckoutCard(deps: StripeAccess, session: Stripe.Checkout.Session): Promise<void> {
-  if (session.mode !== 'setup' || session.status !== 'complete' || !session.setup_intent || typeof session.customer !== 'string') return;
-  const intentId = typeof session.setup_intent === 'string' ? session.setup_intent : session.setup_intent.id;
+  const intentId = idOf(session.setup_intent);
+  if (session.mode !== 'setup' || session.status !== 'complete' || !intentId || typeof session.customer !== 'string') return;
   const intent = await withStripeRetry(() => deps.stripe.setupIntents.retrieve(intentId), retryFor(deps, 'read the Checkout setup intent', false));
-  const paymentMethod = typeof intent.payment_method === 'string' ? intent.payment_method : intent.payment_method?.id;
+  const paymentMethod = idOf(intent.payment_method);
   if (intent.status !== 'succeeded' || !paymentMethod) return;
   const customerId = session.customer;
   await withStripeRetry(
@@ -88,8 +86,7 @@ export async function adoptCompletedCheckouts(deps: StripeAccess, customerId: st
  * next scheduled retry. A decline is Stripe's answer, not our failure.
  */
 export async function payOpenInvoices(deps: StripeAccess, customer: Stripe.Customer): Promise<number> {
-  const paymentMethod = customer.invoice_settings?.default_payment_method;
-  const pm = typeof paymentMethod === 'string' ? paymentMethod : paymentMethod?.id;
+  const pm = idOf(customer.invoice_settings?.default_payment_method);
   if (!pm) return 0;
   const open = await listAll(deps, 'list open invoices', (startingAfter) =>
     deps.stripe.invoices.list({ customer: customer.id, status: 'open', limit: 100, ...(startingAfter ? { starting_after: startingAfter } : {}) }),
@@ -136,9 +133,9 @@ export async function handleStripeEvent(
     (event.type === 'customer.updated' && event.data.previous_attributes !== undefined && 'invoice_settings' in event.data.previous_attributes);
   const access = await deps.access.syncCustomer(customerId);
   if (!access) return { action: 'ignored', reason: 'not a customer of this workspace' };
+  // access.customer was read by this sync, after the Checkout card (if any) became the default.
   if (paymentMethodChanged && access.customer && access.decision.access !== 'allowed') {
-    const fresh = (await deps.stripe.customers.retrieve(customerId)) as Stripe.Customer;
-    if ((await payOpenInvoices(deps, fresh)) > 0) return { action: 'synced', access: (await deps.access.syncCustomer(customerId)) ?? access };
+    if ((await payOpenInvoices(deps, access.customer)) > 0) return { action: 'synced', access: (await deps.access.syncCustomer(customerId)) ?? access };
   }
   if (event.type.startsWith('customer.subscription.')) await followPlan(deps, access, await deps.getDeveloper(access.developerId));
   return { action: 'synced', access };

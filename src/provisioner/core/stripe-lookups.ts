@@ -20,6 +20,11 @@ export interface StripeAccess {
 /** Statuses after which a subscription bills nothing more and cannot come back. */
 export const ENDED_STATUSES: ReadonlySet<Stripe.Subscription.Status> = new Set(['canceled', 'incomplete_expired']);
 
+/** The id of an expandable Stripe field: the id itself, or the expanded object's id. */
+export function idOf(ref: string | { id: string } | null | undefined): string | undefined {
+  return typeof ref === 'string' ? ref : (ref?.id ?? undefined);
+}
+
 export function retryFor(access: StripeAccess, what: string, write: boolean) {
   return { ...access.retry, what, limiter: write ? access.writeLimiter : access.readLimiter };
 }
