@@ -25,6 +25,7 @@ import { createProvisionRoute, provisionBody } from './provision-route.ts';
 import type { Provisioner } from './provisioner.ts';
 import type { BillingCore } from './billing-wiring.ts';
 import { createStripeWebhookRoute } from './http/stripe-webhook-route.ts';
+import { createdSyncOptions } from './core/access-sync.ts';
 import type Stripe from 'stripe';
 import { createReadinessProbe, type ReadinessCheck } from './readiness.ts';
 
@@ -124,8 +125,7 @@ export function createProvisionerApp(deps: ProvisionerAppDeps): Hono {
     logger,
     ...(billing
       ? {
-          billing: (developer, outcome) =>
-            billing.billing.status(developer, outcome.createdObjects ? { customer: outcome.createdObjects.customer, freshSubscription: outcome.createdObjects.subscription } : {}),
+          billing: (developer, outcome) => billing.billing.status(developer, createdSyncOptions(outcome.createdObjects)),
         }
       : {}),
   });

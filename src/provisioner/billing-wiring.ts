@@ -15,6 +15,7 @@ import type { StripeAccess } from './core/stripe-lookups.ts';
 import type { ProvisionLogger } from './provision-log.ts';
 import type { Provisioner } from './provisioner.ts';
 import { NO_BILLING_SETTINGS, type ProvisionerSettings } from './settings.ts';
+import { atPriority } from './write-limiter.ts';
 
 /** What billing needs from Kong: portal developers (KongAdminClient) or hosted-signup consumers (ConsumerDirectory). */
 export type BillingKong = DeveloperPlugins & Pick<KongAdminClient, 'getDeveloper' | 'updateDeveloperMeta'>;
@@ -36,9 +37,7 @@ export function createBillingCore(
   // Stripe's rate limit counts reads and writes together: access syncs (a burst of webhooks)
   // read through the same budget the writes use, instead of meeting a 429 storm.
   // They are background work: a signup's writes go first.
-  const shared = deps.writeLimiter;
-  const background = shared ? { ...shared, acquire: () => shared.acquire('low'), schedule: <T>(fn: () => Promise<T>) => shared.acquire('low').then(fn) } : undefined;
-  deps = { ...deps, readLimiter: deps.readLimiter ?? background };
+  deps = { ...deps, readLimiter: deps.readLimiter ?? (deps.writeLimiter ? atPriority(deps.writeLimiter, 'low') : undefined) };
   const timers = createGraceTimers(deps.now ? { now: deps.now } : {});
   const access = createAccessSync({
     ...deps,

@@ -5,6 +5,7 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { BoundedMap } from '../shared/bounded-map.ts';
 
 /** HMAC-SHA1 hex of the raw body, as Kong sends it in x-kong-signature (with or without "sha1="). */
 export function signKongEvent(rawBody: string | Uint8Array, secret: string): string {
@@ -96,8 +97,10 @@ export function isKongPing(event: KongEvent): boolean {
  * Stripe reads. Oldest digests are forgotten first.
  */
 export class SeenEvents {
-  private readonly digests = new Set<string>();
-  constructor(private readonly capacity = 10_000) {}
+  private readonly digests: BoundedMap<string, true>;
+  constructor(capacity = 10_000) {
+    this.digests = new BoundedMap({ ttlMs: Infinity, maxEntries: capacity });
+  }
 
   static digest(rawBody: Uint8Array | string): string {
     return createHash('sha256').update(rawBody).digest('hex');
@@ -108,9 +111,7 @@ export class SeenEvents {
   }
 
   remember(digest: string): void {
-    this.digests.delete(digest);
-    this.digests.add(digest);
-    while (this.digests.size > this.capacity) this.digests.delete(this.digests.values().next().value as string);
+    this.digests.set(digest, true);
   }
 }
 

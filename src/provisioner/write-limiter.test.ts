@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createWriteLimiter } from './write-limiter.ts';
+import { atPriority, createWriteLimiter } from './write-limiter.ts';
 
 describe('createWriteLimiter', () => {
   afterEach(() => vi.useRealTimers());
@@ -54,5 +54,18 @@ describe('createWriteLimiter', () => {
     await Promise.all(waits);
     expect(order).toEqual(['high', 'low 1', 'low 2']);
     vi.useRealTimers();
+  });
+
+  it('atPriority takes every request of a view at that priority from the same budget', async () => {
+    vi.useFakeTimers();
+    const limiter = createWriteLimiter({ ratePerSecond: 10, burst: 1, now: () => Date.now() });
+    const background = atPriority(limiter, 'low');
+    const order: string[] = [];
+    await limiter.acquire();
+    const waits = [background.schedule(async () => order.push('background')), limiter.acquire().then(() => order.push('signup'))];
+    expect(background.waiting).toBe(2);
+    await vi.advanceTimersByTimeAsync(1_000);
+    await Promise.all(waits);
+    expect(order).toEqual(['signup', 'background']);
   });
 });

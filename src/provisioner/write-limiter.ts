@@ -16,6 +16,20 @@ export interface WriteLimiter {
   readonly waiting: number;
 }
 
+/** The same budget, every request taken at `priority` (e.g. background reads that must yield to signups). */
+export function atPriority(limiter: WriteLimiter, priority: 'high' | 'low'): WriteLimiter {
+  return {
+    acquire: () => limiter.acquire(priority),
+    schedule: async (fn) => {
+      await limiter.acquire(priority);
+      return fn();
+    },
+    get waiting() {
+      return limiter.waiting;
+    },
+  };
+}
+
 export function createWriteLimiter(options: { ratePerSecond: number; burst?: number; now?: () => number }): WriteLimiter {
   const rate = options.ratePerSecond;
   if (!(rate > 0)) throw new RangeError('ratePerSecond must be positive');

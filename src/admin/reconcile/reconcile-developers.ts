@@ -12,7 +12,7 @@ import type { MoesifSync } from '../../provisioner/moesif-sync.ts';
 import type { ProvisionOutcome, Provisioner } from '../../provisioner/provisioner.ts';
 import type { AccessDecision } from '../../provisioner/core/access-decision.ts';
 import type { AccessChange } from '../../provisioner/core/kong-access.ts';
-import type { SyncOptions } from '../../provisioner/core/access-sync.ts';
+import { createdSyncOptions, type SyncOptions } from '../../provisioner/core/access-sync.ts';
 import type { StripeSnapshot } from '../../provisioner/core/stripe-snapshot.ts';
 import { MonetizationError } from '../../shared/errors.ts';
 
@@ -118,8 +118,7 @@ export async function reconcileDevelopers(deps: ReconcileDeps, options: Reconcil
   const snapshot = deps.readSnapshot ? await deps.readSnapshot() : undefined;
   const syncAccess = async (developer: KongDeveloper, created?: ProvisionOutcome['createdObjects']) => {
     if (dryRun || !deps.syncAccess) return;
-    const fresh = created ? { customer: created.customer, freshSubscription: created.subscription } : {};
-    const outcome = await deps.syncAccess(developer, { allowSearch: true, snapshot, ...fresh });
+    const outcome = await deps.syncAccess(developer, { allowSearch: true, snapshot, ...createdSyncOptions(created) });
     if (outcome && outcome.change !== 'unchanged')
       report.accessChanges.push({ developerId: developer.id, email: developer.email, change: outcome.change, reason: outcome.decision.reason });
   };

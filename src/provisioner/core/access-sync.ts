@@ -53,6 +53,11 @@ export interface SyncOptions {
   snapshot?: StripeSnapshot | undefined;
 }
 
+/** The sync options for objects a provisioning call just created (none: read them). */
+export function createdSyncOptions(created: { customer: Stripe.Customer; subscription: Stripe.Subscription } | undefined): SyncOptions {
+  return created ? { customer: created.customer, freshSubscription: created.subscription } : {};
+}
+
 export interface AccessSync {
   /** By Kong developer (object, id or email). Undefined when Kong has no such developer here. */
   syncDeveloper(developer: KongDeveloper | string, options?: SyncOptions): Promise<AccessOutcome | undefined>;
