@@ -1,7 +1,7 @@
 /** Payment methods through stripe-node: test tokens, attach/detach, defaults, card numbers for emulator pages. */
 import Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { meteredPrice } from './billing-test-kit.ts';
+import { meteredPrice, stripeError } from './billing-test-kit.ts';
 import { attachCardByNumber } from './payment-methods.ts';
 import { setSubscriptionPaymentMethod, switchSubscriptionPrice } from './subscription-updates.ts';
 import { CardError } from './stripe-errors.ts';
@@ -16,16 +16,6 @@ beforeAll(async () => {
 });
 afterAll(() => emulator.close());
 beforeEach(() => emulator.reset());
-
-async function stripeError(promise: Promise<unknown>): Promise<Stripe.errors.StripeError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof Stripe.errors.StripeError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('payment methods', () => {
   it('attaches pm_card_visa as a new pm_ object, lists, sets it as default, detaches', async () => {

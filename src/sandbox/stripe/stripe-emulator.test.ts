@@ -1,6 +1,7 @@
 /** The Stripe emulator driven by the real stripe-node SDK: every resource, lists, validation, shapes. */
 import { readFileSync } from 'node:fs';
 import Stripe from 'stripe';
+import { stripeError } from './billing-test-kit.ts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startStripeEmulator, type RunningStripeEmulator } from './stripe-emulator.ts';
 
@@ -13,16 +14,6 @@ beforeAll(async () => {
 });
 afterAll(() => emulator.close());
 beforeEach(() => emulator.reset());
-
-async function stripeError(promise: Promise<unknown>): Promise<Stripe.errors.StripeError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof Stripe.errors.StripeError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 async function meteredPrice(lookupKey?: string) {
   const meter = await stripe.billing.meters.create({ display_name: 'API calls', event_name: `calls_${Math.random().toString(36).slice(2)}`, default_aggregation: { formula: 'sum' } });
