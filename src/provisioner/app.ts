@@ -229,7 +229,7 @@ export function createProvisionerApp(deps: ProvisionerAppDeps): Hono {
         provision: async (developerId, options) => {
           const outcome = await deps.provisioner.provisionDeveloper(developerId, { mode: 'interactive', previousEmails: options.previousEmails });
           // A new developer under "checkout" is refused until a card exists: before their first key, not after.
-          if (billing) await billing.access.syncDeveloper(outcome.developerId);
+          if (billing) await billing.access.syncDeveloper(outcome.developerId, createdSyncOptions(outcome.createdObjects));
           return outcome;
         },
         ...(billing ? { removed: (developer: { id: string; email: string; deleted: boolean }) => billing.removeDeveloper(developer) } : {}),
