@@ -3,7 +3,7 @@
  * module exports `run(argv)` and returns an exit code; it owns its own --help (commander).
  */
 import pc from 'picocolors';
-import { MonetizationError } from '../shared/errors.ts';
+import { reportFatal } from './report-error.ts';
 
 interface CommandEntry {
   summary: string;
@@ -56,19 +56,4 @@ export async function runCli(argv: string[]): Promise<number> {
   } catch (error) {
     return reportFatal(error);
   }
-}
-
-/** Exit status of bad input (a setting, a flag's value, the plans file): 2 in every command, as for usage errors. */
-export const BAD_INPUT_EXIT = 2;
-const BAD_INPUT_CODES = new Set(['invalid_setting', 'invalid_plans_file']);
-
-/** Last-resort reporting: a MonetizationError prints its message and fix; anything else its message only. */
-export function reportFatal(error: unknown): number {
-  if (error instanceof MonetizationError) {
-    console.error(`${pc.red('error')} [${error.code}]: ${error.describe()}`);
-    return BAD_INPUT_CODES.has(error.code) ? BAD_INPUT_EXIT : 1;
-  }
-  console.error(`${pc.red('error')}: ${error instanceof Error ? error.message : String(error)}`);
-  if (process.env.DEBUG) console.error(error);
-  return 1;
 }

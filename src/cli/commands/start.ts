@@ -6,7 +6,7 @@ import pc from 'picocolors';
 import { printableEnv, SANDBOX_SERVICES, startSandbox, type SandboxPorts, type SandboxService } from '../../sandbox/start-sandbox.ts';
 import { startMailCatcher, type RunningMailCatcher } from '../../sandbox/mail/mail-catcher.ts';
 import { Command, InvalidArgumentError, parseArgs } from '../command-line.ts';
-import { reportFatal } from '../main.ts';
+import { reportFatal } from '../report-error.ts';
 
 /** Flag, environment variable and default of each port. */
 const PORT_SETTINGS: Array<{ key: keyof SandboxPorts; flag: string; env: string; fallback: number; what: string }> = [

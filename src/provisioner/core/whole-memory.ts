@@ -18,5 +18,3 @@ export function createWholeMemory(options: { ttlMs: number; maxEntries: number; 
     forget: (developerId: string) => void memory.delete(developerId),
   };
 }
-
-export type WholeMemory = ReturnType<typeof createWholeMemory>;

@@ -2,7 +2,6 @@
  * Turns stored records into API objects: copies (callers may mutate them for expansion),
  * subscriptions with their items' current price and legacy `plan`, and expansion by id.
  */
-import type Stripe from 'stripe';
 import type { WirePlan, WirePrice, WireSubscription, WireSubscriptionItem } from './wire-types.ts';
 import type { StoredSubscription, StoredSubscriptionItem, StripeState } from './stripe-state.ts';
 
@@ -72,10 +71,6 @@ export function viewById(state: StripeState, id: string): object | undefined {
   const checkoutObject = state.setupIntents.get(id) ?? state.checkoutSessions.get(id) ?? state.portalConfigurations.get(id);
   if (checkoutObject) return structuredClone(checkoutObject);
   return undefined;
-}
-
-export function viewCustomer(customer: Stripe.Customer): Stripe.Customer {
-  return structuredClone(customer);
 }
 
 export type { StoredSubscription };
