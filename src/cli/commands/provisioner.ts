@@ -3,15 +3,22 @@
  * provisioner and drains it on SIGTERM / SIGINT before exiting.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { HOSTED_SIGNUP_VARIABLES } from '../../provisioner/hosted-signup/hosted-settings.ts';
 import { loadProvisionerSettings, PROVISIONER_VARIABLES } from '../../provisioner/settings.ts';
 
+function variableLines(variables: ReadonlyArray<{ name: string; default: string; description: string }>): string[] {
+  const width = Math.max(...variables.map((v) => v.name.length));
+  return variables.map((v) => `  ${v.name.padEnd(width)}  ${v.description}\n  ${' '.repeat(width)}  default: ${v.default}`);
+}
+
 function environmentHelp(): string {
-  const width = Math.max(...PROVISIONER_VARIABLES.map((v) => v.name.length));
-  const lines = PROVISIONER_VARIABLES.map((v) => `  ${v.name.padEnd(width)}  ${v.description}\n  ${' '.repeat(width)}  default: ${v.default}`);
   return [
     '',
     'Environment (validated at start; a bad value stops it and names the variable):',
-    ...lines,
+    ...variableLines(PROVISIONER_VARIABLES),
+    '',
+    'Hosted signup (SIGNUP_MODE=hosted; Kong 3.5+, OSS, Konnect):',
+    ...variableLines(HOSTED_SIGNUP_VARIABLES),
     '',
     'Endpoints: GET /healthz, GET /readyz ({status}; details with READYZ_TOKEN), GET /plans, POST /provision {"email","developer_id"}, POST /kong/events',
     '',

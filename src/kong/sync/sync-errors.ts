@@ -55,18 +55,21 @@ export function exitCodeFor(error: unknown): number {
   return SYNC_EXIT.failed;
 }
 
-/** One line per exit code, for --help and the README. */
-export const EXIT_CODE_HELP = [
-  '  0  done (or nothing to do)',
-  '  1  unexpected failure (Kong answered an error during a write, ...)',
-  '  2  invalid option or setting',
-  '  3  Kong Admin API unreachable (KONG_ADMIN_URL)',
-  '  4  TLS error (self-signed certificate: --insecure)',
-  '  5  admin token rejected (401/403: KONG_ADMIN_TOKEN and its RBAC role)',
-  '  6  workspace does not exist',
-  '  7  portal not enabled for the workspace',
-  '  8  refused: the theme files cannot be patched safely (nothing changed)',
-  '  9  a written file did not read back as written',
-  ' 10  a file about to be pushed holds a secret (nothing pushed)',
-  ' 11  built bundle missing or invalid (run npm run build)',
-].join('\n');
+/** What each exit code means: --help prints it, docs/error-codes.md is generated from it (npm run docs). */
+export const SYNC_EXIT_CODES: ReadonlyArray<{ code: number; meaning: string }> = [
+  { code: SYNC_EXIT.ok, meaning: 'done (or nothing to do)' },
+  { code: SYNC_EXIT.failed, meaning: 'unexpected failure (Kong answered an error during a write, ...)' },
+  { code: SYNC_EXIT.usage, meaning: 'invalid option or setting' },
+  { code: SYNC_EXIT.unreachable, meaning: 'Kong Admin API unreachable (KONG_ADMIN_URL)' },
+  { code: SYNC_EXIT.tls, meaning: 'TLS error (self-signed certificate: --insecure)' },
+  { code: SYNC_EXIT.unauthorized, meaning: 'admin token rejected (401/403: KONG_ADMIN_TOKEN and its RBAC role)' },
+  { code: SYNC_EXIT.workspaceNotFound, meaning: 'workspace does not exist' },
+  { code: SYNC_EXIT.portalDisabled, meaning: 'portal not enabled for the workspace' },
+  { code: SYNC_EXIT.refused, meaning: 'refused: the theme files cannot be patched safely (nothing changed)' },
+  { code: SYNC_EXIT.verifyFailed, meaning: 'a written file did not read back as written' },
+  { code: SYNC_EXIT.secretFound, meaning: 'a file about to be pushed holds a secret (nothing pushed)' },
+  { code: SYNC_EXIT.bundleMissing, meaning: 'built bundle missing or invalid (run npm run build)' },
+];
+
+/** One line per exit code, for --help. */
+export const EXIT_CODE_HELP = SYNC_EXIT_CODES.map(({ code, meaning }) => `${String(code).padStart(3)}  ${meaning}`).join('\n');

@@ -97,3 +97,20 @@ export function parseHostedSignupEnv(env: NodeJS.ProcessEnv): HostedSignupSettin
     requestsPerMinute: values.SIGNUP_RATE_LIMIT_PER_MINUTE ?? 10,
   };
 }
+
+/** Every hosted-signup variable with its default, for --help and docs/configuration.md (npm run docs). */
+export const HOSTED_SIGNUP_VARIABLES: ReadonlyArray<{ name: string; default: string; description: string }> = [
+  { name: 'SIGNUP_MODE', default: 'portal', description: 'portal (legacy Dev Portal, Kong up to 3.4) or hosted (Kong 3.5+, OSS, Konnect: the provisioner serves /signup)' },
+  { name: 'SIGNUP_PUBLIC_URL', default: '(required when hosted)', description: 'URL browsers reach the provisioner at; email links and Checkout returns point there' },
+  { name: 'SIGNUP_SECRET', default: '(required when hosted)', description: 'HMAC key of email links and CSRF tokens, at least 32 characters; changing it voids the links already sent' },
+  { name: 'SMTP_URL', default: '(required when hosted)', description: 'smtp://host:port or smtps://user:pass@host:465 (nodemailer); never printed' },
+  { name: 'SIGNUP_EMAIL_FROM', default: 'no-reply@<host of SIGNUP_PUBLIC_URL>', description: 'sender of the signup emails' },
+  { name: 'SIGNUP_PRODUCT_NAME', default: 'API', description: 'product name on the pages and in the emails (at most 80 characters)' },
+  { name: 'SIGNUP_LOGO_URL', default: '(none)', description: 'logo on the pages' },
+  { name: 'SIGNUP_ACCENT_COLOR', default: '#1f5fbf', description: 'accent colour of the pages, #rrggbb' },
+  { name: 'TERMS_URL', default: '(none: no terms checkbox)', description: 'when set, the form requires accepting these terms' },
+  { name: 'SIGNUP_API_URL', default: '(none)', description: 'the API URL in the curl example on the key page' },
+  { name: 'SIGNUP_LINK_TTL_MINUTES', default: '30', description: 'lifetime of an emailed link (a Checkout return is honoured one hour past it), 1-1440' },
+  { name: 'SIGNUP_EMAILS_PER_HOUR', default: '3', description: 'link emails per address per hour (per process), 1-100' },
+  { name: 'SIGNUP_RATE_LIMIT_PER_MINUTE', default: '10', description: 'POST /signup (and /signup/account) per client address per minute (TRUSTED_PROXIES applies), 1-1000' },
+];
