@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DEVELOPER_STATUS } from '../../src/kong/kong-types.ts';
 import { HOSTED_SIGNUP_VARIABLES, parseHostedSignupEnv } from '../../src/provisioner/hosted-signup/hosted-settings.ts';
 import { parseProvisionerEnv, PROVISIONER_VARIABLES } from '../../src/provisioner/settings.ts';
 import { ERROR_CODES } from '../../src/shared/error-codes.ts';
@@ -46,11 +47,19 @@ describe('README.md', () => {
     expect(pages.filter((page) => !linked.includes(page))).toEqual([]);
   });
 
-  it('has no dead relative link in docs/', () => {
+  it('has no dead link or anchor between README.md and docs/', () => {
+    // GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens.
+    const slug = (heading: string) => heading.toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-');
+    const anchors = (file: string) => [...readFileSync(join(ROOT, file), 'utf8').matchAll(/^#+ (.+)$/gm)].map((match) => slug(match[1] as string));
     const dead: string[] = [];
-    for (const name of readdirSync(join(ROOT, 'docs')).filter((entry) => entry.endsWith('.md'))) {
-      const text = readFileSync(join(ROOT, 'docs', name), 'utf8');
-      for (const match of text.matchAll(/\]\(((?!https?:|#)[^)#\s]+)(?:#[^)]*)?\)/g)) if (!existsSync(join(ROOT, 'docs', match[1] as string))) dead.push(`docs/${name}: ${match[1]}`);
+    const sources = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((entry) => entry.endsWith('.md')).map((entry) => `docs/${entry}`)];
+    for (const source of sources) {
+      const text = readFileSync(join(ROOT, source), 'utf8');
+      for (const match of text.matchAll(/\]\(((?!https?:)[^)#\s]*)(?:#([^)]*))?\)/g)) {
+        const target = match[1] ? join(source === 'README.md' ? '' : 'docs', match[1]) : source;
+        if (!existsSync(join(ROOT, target))) dead.push(`${source}: ${match[1]}`);
+        else if (match[2] && target.endsWith('.md') && !anchors(target).includes(match[2])) dead.push(`${source}: ${target}#${match[2]}`);
+      }
     }
     expect(dead).toEqual([]);
   });
@@ -68,7 +77,7 @@ describe('the settings lists the docs are generated from', () => {
       MOESIF_COMPANY_ID_SOURCE: settings.moesif.companyIdSource,
       KONG_WORKSPACE: settings.kong.workspace,
       PROVISIONER_PORT: String(settings.port),
-      PROVISION_STATUSES: settings.provisionStatuses.join() === '1' ? 'approved' : settings.provisionStatuses.join(),
+      PROVISION_STATUSES: settings.provisionStatuses.map((status) => Object.entries(DEVELOPER_STATUS).find(([, value]) => value === status)?.[0]).join(),
       PROVISION_RATE_LIMIT_PER_MINUTE: String(settings.rateLimitPerMinute),
       PAYMENT_COLLECTION: settings.billing?.paymentCollection ?? '',
       BILLING_GRACE_DAYS: String(settings.billing?.graceDays),

@@ -14,6 +14,8 @@ import { PROVISIONER_VARIABLES } from '../../src/provisioner/settings.ts';
 import { ERROR_CODES, ERROR_SURFACES, type ErrorSurface } from '../../src/shared/error-codes.ts';
 import { code, markdownTable } from './markdown.ts';
 
+const HELP_MARKER = '\u0000help:';
+
 export const COMMANDS = ['start', 'build', 'provisioner', 'sync', 'stripe-setup', 'reconcile', 'doctor'] as const;
 
 type Variable = { name: string; default: string; description: string };
@@ -64,10 +66,10 @@ function performanceSection(root: string): string {
     const parameters = Object.entries(result.parameters).map(([name, value]) => `${name} ${formatValue(value)}`).join(', ');
     const figures = markdownTable(['Figure', 'Value'], Object.entries(result.metrics).map(([name, value]) => [code(name), formatValue(value)]));
     const notes = result.notes.map((note) => `- ${note}`).join('\n');
-    return [`#### ${code(result.id)}: ${result.title}`, '', `Parameters: ${parameters || 'none'}. Measured ${result.ranAt}.`, '', figures, ...(notes ? ['', notes] : [])].join('\n');
+    return [`### ${code(result.id)}: ${result.title}`, '', `Parameters: ${parameters || 'none'}. Measured ${result.ranAt}.`, '', figures, ...(notes ? ['', notes] : [])].join('\n');
   });
   return [
-    `Machine of the latest run: ${machine.cpuCount} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}. Older rows may come from another machine: each has its date.`,
+    `Machine recorded in bench/results.json: ${machine.cpuCount} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}. Benchmarks run on other days may come from another machine of the same size: each has its date.`,
     '',
     summary,
     '',
@@ -75,10 +77,17 @@ function performanceSection(root: string): string {
   ].join('\n');
 }
 
-/** `portal-monetization <command> --help`, from the sources, with nothing from the caller's environment. */
+let helpTexts: Map<string, string> | undefined;
+
+/** `portal-monetization <command> --help` of every command, from the sources, with nothing from the caller's environment. */
 function commandHelp(root: string, command: string): string {
-  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORTAL_MONETIZATION_CODE: 'sources', NO_COLOR: '1' };
-  const text = execFileSync(process.execPath, ['scripts/portal-monetization.mjs', command, '--help'], { cwd: root, env, encoding: 'utf8' });
+  if (!helpTexts) {
+    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NO_COLOR: '1' };
+    const output = execFileSync(process.execPath, ['--import', 'tsx', 'scripts/docs/print-help.ts', ...COMMANDS], { cwd: root, env, encoding: 'utf8' });
+    helpTexts = new Map(output.split(HELP_MARKER).slice(1).map((chunk) => [chunk.slice(0, chunk.indexOf('\n')), chunk.slice(chunk.indexOf('\n') + 1)]));
+  }
+  const text = helpTexts.get(command);
+  if (text === undefined) throw new Error(`no --help output for ${command}`);
   return ['```text', text.trimEnd(), '```'].join('\n');
 }
 

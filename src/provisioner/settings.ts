@@ -77,7 +77,7 @@ export const NO_BILLING_SETTINGS: BillingSettings = { webhookSecret: undefined, 
 
 export const MIN_SECRET_LENGTH = 16;
 
-/** Every variable with its default, for --help and the README. */
+/** Every variable with its default, for --help and docs/configuration.md (npm run docs). */
 export const PROVISIONER_VARIABLES: ReadonlyArray<{ name: string; default: string; description: string }> = [
   { name: 'STRIPE_SECRET_KEY', default: '(required)', description: 'Stripe secret or restricted key: sk_test_/rk_test_ or sk_live_/rk_live_' },
   { name: 'STRIPE_API_BASE', default: 'https://api.stripe.com', description: 'a Stripe-compatible server, e.g. http://127.0.0.1:12111 (the sandbox emulator)' },

@@ -164,7 +164,7 @@ export class PlansFileError extends MonetizationError {
 
   constructor(file: string, problems: string[]) {
     super('invalid_plans_file', `${file}: ${problems.length === 1 ? problems[0] : `\n  - ${problems.join('\n  - ')}`}`, {
-      hint: 'fix the plans file; see plans.example.json and the README section "Plans file"',
+      hint: 'fix the plans file; see plans.example.json and docs/plans-file.md',
     });
     this.file = file;
     this.problems = problems;

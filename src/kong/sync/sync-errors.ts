@@ -14,7 +14,7 @@ export class SyncRefusal extends MonetizationError {
 }
 
 /**
- * Exit codes of `portal-monetization sync`. Documented in the command's --help and the README;
+ * Exit codes of `portal-monetization sync`. Documented in the command's --help and docs/error-codes.md;
  * keep them stable.
  */
 export const SYNC_EXIT = {
