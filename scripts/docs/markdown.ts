@@ -1,8 +1,11 @@
 /** Markdown helpers for the generated docs sections: tables, and the markers they live between. */
 
-/** A GitHub table; pipes and newlines in cells are escaped so a description cannot break a row. */
+/** `<` outside code spans would start an HTML tag on GitHub and hide the text after it. */
+const escapeHtml = (text: string) => text.split('`').map((part, i) => (i % 2 === 0 ? part.replace(/</g, '&lt;') : part)).join('`');
+
+/** A GitHub table; pipes, newlines and `<` in cells are escaped so a description cannot break a row. */
 export function markdownTable(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
-  const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  const cell = (text: string) => escapeHtml(text).replace(/\|/g, '\\|').replace(/\n/g, ' ');
   return [`| ${header.map(cell).join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`)].join('\n');
 }
 

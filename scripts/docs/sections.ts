@@ -21,7 +21,9 @@ export const COMMANDS = ['start', 'build', 'provisioner', 'sync', 'stripe-setup'
 type Variable = { name: string; default: string; description: string };
 
 function variableTable(variables: readonly Variable[]): string {
-  return markdownTable(['Variable', 'Default', 'Meaning'], variables.map((v) => [code(v.name), v.default.replace(/^\((.*)\)$/, '$1'), v.description]));
+  // "(none: ...)" and "(required)" are notes, "20 (test keys) / ..." a phrase; a single word is a value to type.
+  const defaultCell = (value: string) => (/^\(.*\)$/.test(value) ? value.slice(1, -1) : /\s/.test(value) ? value : code(value));
+  return markdownTable(['Variable', 'Default', 'Meaning'], variables.map((v) => [code(v.name), defaultCell(v.default), v.description]));
 }
 
 function exitCodeTable(codes: ReadonlyArray<{ code: number; meaning: string }>): string {
