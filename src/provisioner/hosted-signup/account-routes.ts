@@ -1,7 +1,8 @@
 /**
  * "My account" pages of the hosted signup (same sub-app family, same page kit):
  * - GET  /signup/account          email form (CSRF)
- * - POST /signup/account          rate limited; emails a link when the address has a key; same answer otherwise
+ * - POST /signup/account          rate limited; emails a link when the address has a key; same answer, at
+ *                                  the same speed, otherwise (lookup and email run after the answer)
  * - GET  /signup/account/open     confirm button (mail scanners only GET)
  * - POST /signup/account/open     the account page: replace the key, manage billing
  * - POST /signup/account/rotate   a new key shown once, the old ones removed; the link is then used up
@@ -12,6 +13,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { rateLimiter } from 'hono-rate-limiter';
 import { z } from 'zod';
 import type { AccountService } from './account-service.ts';
+import type { BackgroundTasks } from './background-tasks.ts';
 import type { PageKit } from './page-kit.ts';
 import { accountPage, accountRequestPage, confirmPage, keyPage, type Branding } from './signup-pages.ts';
 
@@ -21,6 +23,8 @@ export interface AccountRoutesDeps {
   brand: Branding;
   apiUrl: string | undefined;
   requestsPerMinute: number;
+  /** Runs the account lookup and the email after the answer. */
+  background: BackgroundTasks;
 }
 
 const BODY_LIMIT = 4 * 1024;
@@ -56,11 +60,8 @@ export function createAccountRoutes(deps: AccountRoutesDeps): Hono {
       const email = emailSchema.safeParse(typeof body.email === 'string' ? body.email : '');
       if (!email.success) return kit.html(c, (nonce) => accountRequestPage(brand, nonce, kit.csrfFor(c), 'Enter a valid email, like name@example.com.'), 400);
       if (kit.tooManyEmails(email.data)) return kit.message(c, 429, 'Too many emails', ['We already sent several emails to this address in the last hour. Use the newest link.']);
-      try {
-        await deps.service.requestLink(email.data);
-      } catch (error) {
-        return kit.failure(c, error);
-      }
+      // Looked up and sent after the answer: its time must not tell whether the address has a key.
+      deps.background.start('account link', () => deps.service.requestLink(email.data));
       return kit.message(c, 200, 'Check your email', [`If ${email.data} has an API key, we sent it a link to manage it.`]);
     },
   );

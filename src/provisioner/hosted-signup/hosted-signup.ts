@@ -17,6 +17,7 @@ import type { WriteLimiter } from '../write-limiter.ts';
 import type { HostedSignupSettings } from './hosted-settings.ts';
 import { createAccountRoutes } from './account-routes.ts';
 import { createAccountService } from './account-service.ts';
+import { createBackgroundTasks } from './background-tasks.ts';
 import { createPageKit } from './page-kit.ts';
 import { createTokenSigner } from './signed-token.ts';
 import { createSmtpMailer, type SignupMailer } from './signup-mailer.ts';
@@ -40,6 +41,8 @@ export interface HostedSignupDeps {
   now?: () => number;
 }
 
+const CLOSE_GRACE_MS = 5_000;
+
 export interface HostedSignup {
   app: Hono;
   close(): void;
@@ -49,6 +52,7 @@ export function createHostedSignup(deps: HostedSignupDeps): HostedSignup {
   const { settings } = deps;
   const signer = createTokenSigner(settings.secret, deps.now);
   const mailer = deps.mailer ?? createSmtpMailer(settings.smtpUrl, settings.emailFrom);
+  const background = createBackgroundTasks({ logger: deps.logger });
   const service = createSignupService({
     stripe: deps.stripe,
     writeLimiter: deps.writeLimiter,
@@ -88,6 +92,7 @@ export function createHostedSignup(deps: HostedSignupDeps): HostedSignup {
     requestsPerMinute: settings.requestsPerMinute,
     emailsPerHour: settings.emailsPerHour,
     logger: deps.logger,
+    background,
   });
   const account = createAccountService({
     stripe: deps.stripe,
@@ -101,6 +106,10 @@ export function createHostedSignup(deps: HostedSignupDeps): HostedSignup {
     linkTtlMinutes: settings.linkTtlMinutes,
     logger: deps.logger,
   });
-  app.route('/', createAccountRoutes({ service: account, kit, brand, apiUrl: settings.apiUrl, requestsPerMinute: settings.requestsPerMinute }));
-  return { app, close: () => mailer.close() };
+  app.route('/', createAccountRoutes({ service: account, kit, brand, apiUrl: settings.apiUrl, requestsPerMinute: settings.requestsPerMinute, background }));
+  return {
+    app,
+    // Emails already answered for get a few seconds to go out before the transport closes.
+    close: () => void Promise.race([background.idle(), new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref())]).finally(() => mailer.close()),
+  };
 }
