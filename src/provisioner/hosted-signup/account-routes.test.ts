@@ -11,6 +11,7 @@ import { createAccountRoutes } from './account-routes.ts';
 import { createAccountService } from './account-service.ts';
 import { createBackgroundTasks } from './background-tasks.ts';
 import { signupConsumerTags } from './consumer-directory.ts';
+import { createLinkLimits } from './link-limits.ts';
 import { createPageKit } from './page-kit.ts';
 import { createTokenSigner } from './signed-token.ts';
 import type { OutgoingMail, SignupMailer } from './signup-mailer.ts';
@@ -55,7 +56,8 @@ function accountApp(mailer: SignupMailer, logged: unknown[]) {
     logger,
   });
   const background = createBackgroundTasks({ logger });
-  const app = createAccountRoutes({ service, kit, brand, apiUrl: undefined, requestsPerMinute: 100, background });
+  const linkLimits = createLinkLimits({ kit, perAddressPerMinute: 100 });
+  const app = createAccountRoutes({ service, kit, brand, apiUrl: undefined, requestsPerMinute: 100, background, linkLimits });
   return { app, background };
 }
 

@@ -7,8 +7,9 @@
  * - POST /signup/account/open     the account page: replace the key, manage billing
  * - POST /signup/account/rotate   a new key shown once, the old ones removed; the link is then used up
  * - POST /signup/account/billing  303 to a Stripe customer portal session
+ * The link routes (open, rotate, billing) are rate limited per client address and per link.
  */
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { rateLimiter } from 'hono-rate-limiter';
 import { z } from 'zod';
@@ -25,6 +26,8 @@ export interface AccountRoutesDeps {
   requestsPerMinute: number;
   /** Runs the account lookup and the email after the answer. */
   background: BackgroundTasks;
+  /** Per address and per link budgets of the link routes (link-limits.ts), shared with the signup routes. */
+  linkLimits: MiddlewareHandler;
 }
 
 const BODY_LIMIT = 4 * 1024;
@@ -66,7 +69,7 @@ export function createAccountRoutes(deps: AccountRoutesDeps): Hono {
     },
   );
 
-  app.get('/signup/account/open', async (c) => {
+  app.get('/signup/account/open', deps.linkLimits, async (c) => {
     const token = c.req.query('token') ?? '';
     try {
       const account = await deps.service.open(token);
@@ -76,7 +79,7 @@ export function createAccountRoutes(deps: AccountRoutesDeps): Hono {
     }
   });
 
-  app.post('/signup/account/open', limit, async (c) => {
+  app.post('/signup/account/open', limit, deps.linkLimits, async (c) => {
     const token = await tokenOf(c);
     try {
       const account = await deps.service.open(token);
@@ -86,7 +89,7 @@ export function createAccountRoutes(deps: AccountRoutesDeps): Hono {
     }
   });
 
-  app.post('/signup/account/rotate', limit, async (c) => {
+  app.post('/signup/account/rotate', limit, deps.linkLimits, async (c) => {
     try {
       const key = await deps.service.rotateKey(await tokenOf(c));
       return kit.html(c, (nonce) => keyPage(brand, nonce, key, deps.apiUrl, `${kit.signupUrl}/account`));
@@ -95,7 +98,7 @@ export function createAccountRoutes(deps: AccountRoutesDeps): Hono {
     }
   });
 
-  app.post('/signup/account/billing', limit, async (c) => {
+  app.post('/signup/account/billing', limit, deps.linkLimits, async (c) => {
     try {
       return c.redirect(await deps.service.billingPortalUrl(await tokenOf(c)), 303);
     } catch (error) {

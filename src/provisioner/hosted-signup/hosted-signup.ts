@@ -18,6 +18,7 @@ import type { HostedSignupSettings } from './hosted-settings.ts';
 import { createAccountRoutes } from './account-routes.ts';
 import { createAccountService } from './account-service.ts';
 import { createBackgroundTasks } from './background-tasks.ts';
+import { createLinkLimits } from './link-limits.ts';
 import { createPageKit } from './page-kit.ts';
 import { createTokenSigner } from './signed-token.ts';
 import { createSmtpMailer, type SignupMailer } from './signup-mailer.ts';
@@ -68,6 +69,7 @@ export function createHostedSignup(deps: HostedSignupDeps): HostedSignup {
     productName: settings.productName,
     linkTtlMinutes: settings.linkTtlMinutes,
     logger: deps.logger,
+    ...(deps.now ? { now: deps.now } : {}),
   });
   const brand = { productName: settings.productName, logoUrl: settings.logoUrl, accentColor: settings.accentColor, termsUrl: settings.termsUrl };
   const kit = createPageKit({
@@ -79,6 +81,7 @@ export function createHostedSignup(deps: HostedSignupDeps): HostedSignup {
     logger: deps.logger,
     ...(deps.now ? { now: deps.now } : {}),
   });
+  const linkLimits = createLinkLimits({ kit, perAddressPerMinute: settings.requestsPerMinute });
   const app = createSignupRoutes({
     service,
     signer,
@@ -93,6 +96,7 @@ export function createHostedSignup(deps: HostedSignupDeps): HostedSignup {
     emailsPerHour: settings.emailsPerHour,
     logger: deps.logger,
     background,
+    linkLimits,
   });
   const account = createAccountService({
     stripe: deps.stripe,
@@ -106,7 +110,7 @@ export function createHostedSignup(deps: HostedSignupDeps): HostedSignup {
     linkTtlMinutes: settings.linkTtlMinutes,
     logger: deps.logger,
   });
-  app.route('/', createAccountRoutes({ service: account, kit, brand, apiUrl: settings.apiUrl, requestsPerMinute: settings.requestsPerMinute, background }));
+  app.route('/', createAccountRoutes({ service: account, kit, brand, apiUrl: settings.apiUrl, requestsPerMinute: settings.requestsPerMinute, background, linkLimits }));
   return {
     app,
     // Emails already answered for get a few seconds to go out before the transport closes.

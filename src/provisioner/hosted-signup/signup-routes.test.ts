@@ -9,6 +9,7 @@ import { DEFAULT_PLANS_FILE } from '../../sandbox/start-sandbox.ts';
 import { KongError } from '../../kong/kong-errors.ts';
 import { silentLogger } from '../provision-log.ts';
 import { createBackgroundTasks } from './background-tasks.ts';
+import { LINK_REQUESTS_PER_TOKEN_PER_MINUTE } from './link-limits.ts';
 import { createTokenSigner } from './signed-token.ts';
 import { createSignupRoutes } from './signup-routes.ts';
 import type { SignupRequest, SignupService } from './signup-service.ts';
@@ -97,6 +98,23 @@ describe('signup routes', () => {
     release();
     await background.idle();
     expect(requested).toEqual([{ name: 'Ada', email: 'ada@example.com', plan: 'starter' }]);
+  });
+
+  it('limits the link routes per link and per client address (issue 17.6)', async () => {
+    const { app } = await routes(4);
+    const from = (address: string) => ({ incoming: { socket: { remoteAddress: address } } });
+    const verify = (token: string, address: string) =>
+      app.request('/signup/verify', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token }).toString() }, from(address));
+    const complete = (token: string, address: string) => app.request(`/signup/complete?token=${encodeURIComponent(token)}`, {}, from(address));
+    // One link from many addresses: its own budget, shared by POST /signup/verify and GET /signup/complete.
+    const perLink = [];
+    for (let n = 0; n < 12; n++) perLink.push((await (n % 2 ? verify : complete)('one-link', `203.0.113.${n}`)).status);
+    expect(perLink).toEqual([...Array<number>(LINK_REQUESTS_PER_TOKEN_PER_MINUTE).fill(200), 429, 429]);
+    // Many links from one address: the address budget (4 a minute here).
+    const perAddress = [];
+    for (let n = 0; n < 5; n++) perAddress.push((await verify(`link-${n}`, '198.51.100.7')).status);
+    expect(perAddress).toEqual([200, 200, 200, 200, 429]);
+    expect((await verify('link-9', '198.51.100.8')).status).toBe(200);
   });
 
   it('limits POST /signup per client address', async () => {

@@ -7,9 +7,10 @@
  * - GET  /signup/verify    the link lands on a confirm button (mail scanners open links, never POST)
  * - POST /signup/verify    creates everything once; Checkout first when the plan collects by card
  * - GET  /signup/complete  back from Checkout: the key once Stripe has a payment method
+ * Both rate limited per client address and per link (link-limits.ts).
  * Every answer is HTML, `no-store`, with a nonce CSP.
  */
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { rateLimiter } from 'hono-rate-limiter';
 import { defaultPlan, type PlansFile } from '../../shared/plans.ts';
@@ -17,6 +18,7 @@ import type { TrustedProxies } from '../client-address.ts';
 import { resolvePlans, toPublicPlans, type PriceResolver } from '../plan-prices.ts';
 import type { ProvisionLogger } from '../provision-log.ts';
 import { createBackgroundTasks, type BackgroundTasks } from './background-tasks.ts';
+import { createLinkLimits } from './link-limits.ts';
 import { createPageKit, type PageKit } from './page-kit.ts';
 import type { TokenSigner } from './signed-token.ts';
 import { readSignupForm } from './signup-form.ts';
@@ -41,6 +43,8 @@ export interface SignupRoutesDeps {
   kit?: PageKit;
   /** Runs the lookup and the email of POST /signup after the answer; default a new one. */
   background?: BackgroundTasks;
+  /** Budgets of the link routes, shared with the account routes; default new ones. */
+  linkLimits?: MiddlewareHandler;
 }
 
 export const SIGNUP_BODY_LIMIT = 4 * 1024;
@@ -49,6 +53,7 @@ export function createSignupRoutes(deps: SignupRoutesDeps): Hono {
   const app = new Hono();
   const kit = deps.kit ?? createPageKit(deps);
   const background = deps.background ?? createBackgroundTasks({ logger: deps.logger });
+  const linkLimits = deps.linkLimits ?? createLinkLimits({ kit, perAddressPerMinute: deps.requestsPerMinute });
   const { html, message, failure } = kit;
   const planIds = deps.plans.plans.map((plan) => plan.id);
 
@@ -104,7 +109,7 @@ export function createSignupRoutes(deps: SignupRoutesDeps): Hono {
     }
   });
 
-  app.post('/signup/verify', bodyLimit({ maxSize: SIGNUP_BODY_LIMIT, onError: (c) => message(c, 413, 'Form too large', ['Open the link from the email again.']) }), async (c) => {
+  app.post('/signup/verify', bodyLimit({ maxSize: SIGNUP_BODY_LIMIT, onError: (c) => message(c, 413, 'Form too large', ['Open the link from the email again.']) }), linkLimits, async (c) => {
     const body = await c.req.parseBody();
     try {
       return outcomePage(c, await deps.service.confirm(typeof body.token === 'string' ? body.token : ''));
@@ -113,7 +118,7 @@ export function createSignupRoutes(deps: SignupRoutesDeps): Hono {
     }
   });
 
-  app.get('/signup/complete', async (c) => {
+  app.get('/signup/complete', linkLimits, async (c) => {
     try {
       return outcomePage(c, await deps.service.completeCheckout(c.req.query('token') ?? ''));
     } catch (error) {
