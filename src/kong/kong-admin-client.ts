@@ -3,7 +3,7 @@
  * TLS and how Kong answers errors. Used by sync, the provisioner, reconcile and doctor.
  */
 import { Agent, fetch as undiciFetch } from 'undici';
-import { backoffMs, delay, httpError, networkError, parseJson } from './kong-http-support.ts';
+import { backoffMs, delay, httpError, networkError, parseJson, redirectError } from './kong-http-support.ts';
 import { KongError } from './kong-errors.ts';
 import type { KongDeveloper, KongEventHook, KongFile, KongPage, KongPlugin, KongPluginInput, KongWorkspace } from './kong-types.ts';
 
@@ -96,12 +96,14 @@ export class KongAdminClient {
     const attempts = RETRYABLE_METHODS.has(method) || options.retry ? (this.options.attempts ?? 3) : 1;
 
     for (let attempt = 1; ; attempt++) {
-      let response: { status: number; text(): Promise<string> };
+      let response: { status: number; headers: { get(name: string): string | null }; text(): Promise<string> };
       try {
         this.options.onRequest?.(method, `${path}${url.search}`);
         const init = {
           method,
           headers,
+          // Never follow: fetch would resend Kong-Admin-Token to wherever Location points (it strips only Authorization).
+          redirect: 'manual' as const,
           body: options.body === undefined ? undefined : JSON.stringify(options.body),
           signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
         };
@@ -113,6 +115,10 @@ export class KongAdminClient {
           continue;
         }
         throw failure;
+      }
+      if (response.status >= 300 && response.status < 400) {
+        await response.text().catch(() => '');
+        throw redirectError(this.adminUrl, response.status, response.headers.get('location'), method, path);
       }
       const text = await response.text();
       const body = parseJson(text);

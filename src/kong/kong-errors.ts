@@ -3,7 +3,7 @@ import { MonetizationError } from '../shared/errors.ts';
 /**
  * A Kong Admin API failure. Codes: kong_unreachable, kong_tls, kong_unauthorized,
  * kong_portal_disabled, kong_workspace_not_found, kong_not_found, kong_conflict, kong_bad_request,
- * kong_http (anything else).
+ * kong_redirect (the Admin API answered a 3xx: not followed), kong_http (anything else).
  */
 export class KongError extends MonetizationError {
   readonly status: number | undefined;

@@ -25,6 +25,30 @@ export function networkError(adminUrl: string, error: unknown, method: string, p
   });
 }
 
+/**
+ * Kong's Admin API never redirects; a 3xx means KONG_ADMIN_URL points at something else (a proxy,
+ * http->https, a moved host). Not followed: the admin token must not travel to another origin.
+ */
+export function redirectError(adminUrl: string, status: number, location: string | null, method: string, path: string): KongError {
+  return new KongError('kong_redirect', `the Kong Admin API at ${adminUrl} redirects (${status} on ${method} ${path} to ${describeLocation(adminUrl, location)}); redirects are not followed, so the admin token never goes to another address`, {
+    status,
+    method,
+    path,
+    hint: 'set KONG_ADMIN_URL to the address the Admin API answers at directly (often https:// instead of http://, or without a trailing path)',
+  });
+}
+
+/** Where a redirect points, without userinfo, query or fragment (they may carry secrets). */
+function describeLocation(adminUrl: string, location: string | null): string {
+  if (!location) return 'no Location';
+  try {
+    const target = new URL(location, adminUrl);
+    return `${target.origin}${target.pathname}`;
+  } catch {
+    return 'an unreadable Location';
+  }
+}
+
 export function httpError(status: number, body: unknown, method: string, path: string): KongError {
   const kongMessage = describeBody(body);
   const where = `${method} ${path}`;

@@ -26,7 +26,12 @@ const DEV = {
   pending: developer('0b0e6f7a-8a47-4f1b-9a55-2d6f2f4f0a02', 'pending@example.com', 5),
   stripeDown: developer('0b0e6f7a-8a47-4f1b-9a55-2d6f2f4f0a03', 'stripe-down@example.com', 0),
   bug: developer('0b0e6f7a-8a47-4f1b-9a55-2d6f2f4f0a04', 'bug@example.com', 0),
+  stripeRefused: developer('0b0e6f7a-8a47-4f1b-9a55-2d6f2f4f0a05', 'stripe-refused@example.com', 0),
+  kongEcho: developer('0b0e6f7a-8a47-4f1b-9a55-2d6f2f4f0a06', 'kong-echo@example.com', 0),
 };
+/** What Stripe and a proxy in front of Kong really put in their error texts (issue 17.9). */
+const RAW_STRIPE = 'Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than \'kpm-customer-5f2d0c1e\' if you meant to execute a different request.';
+const RAW_KONG = 'Kong answered 500 to GET /developers/x: denied {"kong-admin-token":"tok-hidden","cookie":"session=abc"}';
 const UNKNOWN_ID = '0b0e6f7a-8a47-4f1b-9a55-2d6f2f4f0aff';
 
 function developer(id: string, email: string, status: number): KongDeveloper {
@@ -51,6 +56,8 @@ function fakeCore() {
       if (email === 'ghost@example.com') throw new ProvisionError('developer_not_found', 404, 'no developer with this email');
       if (email === 'stripe-down@example.com') throw new ProvisionError('stripe_unavailable', 502, 'Stripe is unavailable while trying to create the customer');
       if (email === 'bug@example.com') throw new Error('secret internals at /srv/app.ts:12');
+      if (email === 'stripe-refused@example.com') throw new ProvisionError('stripe_error', 502, `Stripe refused the request while trying to create the customer (400 idempotency_error): ${RAW_STRIPE}`);
+      if (email === 'kong-echo@example.com') throw new ProvisionError('kong_unavailable', 502, `Kong failed while reading the developer (${RAW_KONG})`);
       return { developerId: 'dev-1', customerId: 'cus_1', subscriptionId: 'sub_1', plan: 'starter', moesif: 'synced', created: { customer: true, subscription: true } };
     },
     inspectDeveloper: () => Promise.reject(new Error('not used')),
@@ -154,6 +161,48 @@ describe('POST /provision validation', () => {
     const text = await bug.text();
     expect(text).not.toMatch(/srv|secret|at /);
     expect(JSON.parse(text).error.code).toBe('internal_error');
+  });
+});
+
+describe('error answers to the browser (issue 17.9)', () => {
+  it('carry a stable code and a generic message, never Stripe\'s text or echoed headers; the details go to the log', async () => {
+    const logged: Array<Record<string, unknown>> = [];
+    const { app } = appWith({ logger: { info() {}, warn() {}, error: (fields) => void logged.push(fields) } });
+    for (const [dev, code] of [[DEV.stripeRefused, 'stripe_error'], [DEV.kongEcho, 'kong_unavailable']] as const) {
+      const response = await app.request('/provision', json({ email: dev.email, developer_id: dev.id }));
+      expect(response.status).toBe(502);
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      const text = await response.text();
+      expect(JSON.parse(text).error.code).toBe(code);
+      expect(text).not.toMatch(/idempot|kpm-|admin-token|tok-hidden|session=|cookie/i);
+    }
+    expect(JSON.stringify(logged)).toContain('kpm-customer-5f2d0c1e');
+    expect(logged.map((entry) => entry.code)).toEqual(['stripe_error', 'kong_unavailable']);
+  });
+
+  it('do not echo the request\'s content-type', async () => {
+    const { app } = appWith();
+    const response = await app.request('/provision', { method: 'POST', headers: { 'content-type': 'application/x-evil; <script>alert(1)</script>' }, body: '{}' });
+    expect(response.status).toBe(415);
+    expect(await response.text()).not.toContain('evil');
+  });
+
+  it('every JSON answer carries nosniff: 200, 202, 4xx, 404, 429, 500, preflight', async () => {
+    const { app } = appWith({ rateLimitPerMinute: 1 });
+    const answers = [
+      await app.request('/healthz'),
+      await app.request('/plans'),
+      await app.request('/readyz'),
+      await app.request('/provision', json({ email: 'ada@example.com' })),
+      await app.request('/provision', json({ email: 'ada@example.com' })),
+      await app.request('/nowhere'),
+      await app.request('/kong/events', json({})),
+      await app.request('/provision', { method: 'OPTIONS', headers: { origin: 'http://portal.test', 'access-control-request-method': 'POST' } }),
+    ];
+    expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 202, 429, 404, 401, 204]);
+    for (const answer of answers) expect(answer.headers.get('x-content-type-options'), String(answer.status)).toBe('nosniff');
+    const bug = await appWith().app.request('/provision', json({ email: DEV.bug.email, developer_id: DEV.bug.id }));
+    expect([bug.status, bug.headers.get('x-content-type-options')]).toEqual([500, 'nosniff']);
   });
 });
 

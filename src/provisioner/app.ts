@@ -17,7 +17,7 @@ import type { KongAdminClient } from '../kong/kong-admin-client.ts';
 import { defaultPlan, type PlansFile } from '../shared/plans.ts';
 import type { ErrorResponse, PlansResponse, ReadyzPublicAnswer } from '../shared/provisioner-api.ts';
 import { rateLimitKey, resolveClientAddress, type TrustedProxies } from './client-address.ts';
-import { ProvisionError, type ProvisionErrorCode } from './errors.ts';
+import { ProvisionError, publicMessage, type ProvisionErrorCode } from './errors.ts';
 import { createKongEventReceiver } from './kong-events.ts';
 import { resolvePlans, toPublicPlans, type PriceResolver } from './plan-prices.ts';
 import { silentLogger, type ProvisionLogger } from './provision-log.ts';
@@ -102,7 +102,8 @@ function hasBearer(header: string | undefined, token: string | undefined): boole
 function requireJson(c: Context): void {
   const type = c.req.header('content-type') ?? '';
   if (!/^(application\/([\w.+-]+\+)?json|text\/plain)\s*(;|$)/i.test(type))
-    fail('unsupported_media_type', 415, `send the body as JSON with content-type: application/json or text/plain (got "${type || 'none'}")`);
+    // The header is not echoed: an answer never reflects what the request carried.
+    fail('unsupported_media_type', 415, 'send the body as JSON with content-type: application/json or text/plain');
 }
 
 function parseJson(text: string): unknown {
@@ -134,12 +135,29 @@ export function createProvisionerApp(deps: ProvisionerAppDeps): Hono {
   const app = new Hono();
 
   app.onError((error, c) => {
-    if (error instanceof ProvisionError) return errorJson(c, error.code, error.status, error.message);
+    if (error instanceof ProvisionError) {
+      const answer = publicMessage(error);
+      // The browser gets a generic text; the operator gets what happened (the logger redacts it).
+      if (answer.generic) logger.error({ event: 'request_failed', path: c.req.path, code: error.code, message: error.message });
+      return errorJson(c, error.code, error.status, answer.message);
+    }
     if (error instanceof HTTPException && error.status < 500) return errorJson(c, 'bad_request', error.status, error.message || 'bad request');
     logger.error({ event: 'unhandled_error', path: c.req.path, message: (error as Error).message });
     return errorJson(c, 'internal_error', 500, 'the provisioner failed unexpectedly; see its log');
   });
   app.notFound((c) => errorJson(c, 'not_found', 404, `no route ${c.req.method} ${c.req.path}`));
+
+  // Every answer, JSON ones included, is read as what its content-type says and nothing else.
+  app.use('*', async (c, next) => {
+    await next();
+    try {
+      c.res.headers.set('x-content-type-options', 'nosniff');
+    } catch {
+      // A response with immutable headers (Response.redirect, a passed-through fetch): copy it.
+      c.res = new Response(c.res.body, c.res);
+      c.res.headers.set('x-content-type-options', 'nosniff');
+    }
+  });
 
   app.use(
     '*',

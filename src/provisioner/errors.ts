@@ -39,3 +39,28 @@ export class ProvisionError extends MonetizationError {
     this.status = status;
   }
 }
+
+/**
+ * What a browser is told about a failure: our own message for refusals we wrote (4xx and a few
+ * fixed 5xx texts), a generic one for anything that depends on Stripe, Kong or a bug. Upstream
+ * messages can hold idempotency keys, object ids, request headers Kong echoed or hints meant for
+ * the operator; those go to the log (redacted), never to the answer.
+ */
+const GENERIC_MESSAGES: Partial<Record<ProvisionErrorCode, string>> = {
+  stripe_unavailable: 'the billing service (Stripe) is unavailable right now; nothing was charged. Try again in a minute',
+  stripe_unauthorized: 'the billing service (Stripe) is not set up correctly; the API provider has been told in the log',
+  stripe_error: 'the billing service (Stripe) refused a request; the API provider has been told in the log. Try again later',
+  kong_unavailable: 'the gateway (Kong) could not be reached right now; try again in a minute',
+  plan_price_not_found: 'this plan is not ready for signups yet; the API provider has been told in the log',
+  internal_error: 'the provisioner failed unexpectedly; the API provider has been told in the log',
+};
+
+/** Fixed 5xx texts written here, with nothing from upstream in them. */
+const OWN_SERVER_MESSAGES = new Set<ProvisionErrorCode>(['webhook_failed', 'shutting_down']);
+
+export function publicMessage(error: ProvisionError): { message: string; generic: boolean } {
+  const generic = GENERIC_MESSAGES[error.code];
+  if (generic) return { message: generic, generic: true };
+  if (error.status >= 500 && !OWN_SERVER_MESSAGES.has(error.code)) return { message: GENERIC_MESSAGES.internal_error as string, generic: true };
+  return { message: error.message, generic: false };
+}

@@ -33,10 +33,16 @@ export class MoesifError extends MonetizationError {
   readonly retriable: boolean;
 
   constructor(message: string, details: { status?: number; retriable: boolean; cause?: unknown }) {
+    const status = details.status ?? 0;
+    const redirected = status >= 300 && status < 400;
     super(
-      details.status === 401 ? 'moesif_unauthorized' : 'moesif_unavailable',
+      status === 401 ? 'moesif_unauthorized' : redirected ? 'moesif_redirect' : 'moesif_unavailable',
       message,
-      details.status === 401 ? { hint: 'check MOESIF_APPLICATION_ID (Moesif > Settings > API Keys > Collector Application Id)', cause: details.cause } : { cause: details.cause },
+      status === 401
+        ? { hint: 'check MOESIF_APPLICATION_ID (Moesif > Settings > API Keys > Collector Application Id)', cause: details.cause }
+        : redirected
+          ? { hint: 'set MOESIF_API_BASE to the address the Collector API answers at directly (e.g. https://api.moesif.net)', cause: details.cause }
+          : { cause: details.cause },
     );
     this.status = details.status;
     this.retriable = details.retriable;
@@ -71,11 +77,18 @@ export function createMoesifClient(options: MoesifClientOptions): MoesifClient {
         headers: { 'content-type': 'application/json', accept: 'application/json', 'x-moesif-application-id': options.applicationId },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(timeoutMs),
+        // Never follow: the application id header would go to wherever Location points.
+        redirect: 'manual',
       });
     } catch (error) {
       const reason = (error as Error).name === 'TimeoutError' ? 'timed out' : ((error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message);
       throw new MoesifError(`cannot reach Moesif at ${base} (${reason})`, { retriable: true, cause: error });
     }
+  };
+
+  const refuseRedirect = (response: Response, path: string): void => {
+    if (response.status >= 300 && response.status < 400)
+      throw new MoesifError(`Moesif at ${base} redirects (${response.status} on POST ${path}); redirects are not followed, so the application id goes nowhere else`, { status: response.status, retriable: false });
   };
 
   const post = async (path: string, body: unknown): Promise<void> => {
@@ -85,6 +98,7 @@ export function createMoesifClient(options: MoesifClientOptions): MoesifClient {
         const response = await send('POST', path, body, options.timeoutMs ?? 5_000);
         await response.arrayBuffer();
         if (response.ok) return;
+        refuseRedirect(response, path);
         const retriable = response.status === 429 || response.status >= 500;
         failure = new MoesifError(`Moesif answered ${response.status} to POST ${path}`, { status: response.status, retriable });
       } catch (error) {
@@ -103,6 +117,7 @@ export function createMoesifClient(options: MoesifClientOptions): MoesifClient {
     async check(timeoutMs) {
       const response = await send('POST', '/v1/companies/batch', [], timeoutMs);
       await response.arrayBuffer();
+      refuseRedirect(response, '/v1/companies/batch');
       if (response.status === 401 || response.status === 403)
         throw new MoesifError(`Moesif at ${base} rejected MOESIF_APPLICATION_ID (${response.status})`, { status: 401, retriable: false });
       if (!response.ok)

@@ -170,7 +170,7 @@ export async function startProvisioner(settings: ProvisionerSettings, options: S
   let draining = false;
   const fetchHandler = (request: Request, env: unknown): Response | Promise<Response> =>
     draining
-      ? Response.json({ error: { code: 'shutting_down', message: 'the provisioner is shutting down; retry shortly' } }, { status: 503, headers: { connection: 'close' } })
+      ? Response.json({ error: { code: 'shutting_down', message: 'the provisioner is shutting down; retry shortly' } }, { status: 503, headers: { connection: 'close', 'x-content-type-options': 'nosniff' } })
       : app.fetch(request, env);
 
   logger.info({

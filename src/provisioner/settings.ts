@@ -14,6 +14,7 @@ import { REMOVAL_POLICIES, type RemovalPolicy } from './core/developer-removal.t
 import { parseTrustedProxies, type TrustedProxies } from './client-address.ts';
 import { parseHostedSignupEnv, type HostedSignupSettings } from './hosted-signup/hosted-settings.ts';
 import { parseStripeApiBase, parseStripeSecretKey, type StripeKeyMode } from './stripe-settings.ts';
+import { refuseSandboxSettingsInProduction, type SandboxMarker } from './production-guard.ts';
 
 export type StripeMode = StripeKeyMode;
 export type MoesifCompanyIdSource = 'subscription' | 'customer';
@@ -207,8 +208,11 @@ const HINTS: Record<string, string> = {
   TRUSTED_PROXIES: 'list your load balancers, e.g. 10.0.0.0/8, or give the number of proxies in front, e.g. 1',
 };
 
-/** Environment variables only; no file is read. Throws SettingError naming the first bad variable. */
-export function parseProvisionerEnv(env: NodeJS.ProcessEnv): Omit<ProvisionerSettings, 'plans'> {
+/**
+ * Environment variables only; no file is read. Throws SettingError naming the first bad variable,
+ * or, outside the sandbox, every setting that holds a sandbox value (production-guard.ts).
+ */
+export function parseProvisionerEnv(env: NodeJS.ProcessEnv, marker: SandboxMarker = {}): Omit<ProvisionerSettings, 'plans'> {
   // The Stripe pair first, with the rules the admin commands share (stripe-settings.ts).
   const { secretKey, mode } = parseStripeSecretKey(env.STRIPE_SECRET_KEY);
   const apiBase = parseStripeApiBase(env.STRIPE_API_BASE);
@@ -219,6 +223,8 @@ export function parseProvisionerEnv(env: NodeJS.ProcessEnv): Omit<ProvisionerSet
     throw new SettingError(variable, issue?.message ?? 'is invalid', HINTS[variable]);
   }
   const values = parsed.data;
+  const hostedSignup = parseHostedSignupEnv(env);
+  refuseSandboxSettingsInProduction(env, marker);
   return {
     stripe: {
       secretKey,
@@ -247,7 +253,7 @@ export function parseProvisionerEnv(env: NodeJS.ProcessEnv): Omit<ProvisionerSet
       dashboardUrl: values.PORTAL_DASHBOARD_URL,
       onDeveloperRemoved: values.ON_DEVELOPER_REMOVED ?? 'period_end',
     },
-    hostedSignup: parseHostedSignupEnv(env),
+    hostedSignup,
     logHashKey: values.LOG_HASH_KEY
       ? { key: values.LOG_HASH_KEY, source: 'LOG_HASH_KEY' }
       : // Stable across restarts without a new setting; one-way, so the log key reveals nothing of the Stripe key.
@@ -256,7 +262,7 @@ export function parseProvisionerEnv(env: NodeJS.ProcessEnv): Omit<ProvisionerSet
 }
 
 /** Environment plus the plans file it names (PlansFileError names the file and the bad field). */
-export async function loadProvisionerSettings(env: NodeJS.ProcessEnv = process.env): Promise<ProvisionerSettings> {
-  const settings = parseProvisionerEnv(env);
+export async function loadProvisionerSettings(env: NodeJS.ProcessEnv = process.env, marker: SandboxMarker = {}): Promise<ProvisionerSettings> {
+  const settings = parseProvisionerEnv(env, marker);
   return { ...settings, plans: await loadPlansFile(settings.plansFile) };
 }

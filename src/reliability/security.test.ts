@@ -19,6 +19,7 @@ import { loadProvisionerSettings, parseProvisionerEnv } from '../provisioner/set
 import { kongSignature } from '../sandbox/kong/index.ts';
 import { listen } from '../sandbox/running-service.ts';
 import { FREE_PORTS, SANDBOX_EVENT_HOOK_SECRET, SANDBOX_STRIPE_KEY, startSandbox } from '../sandbox/start-sandbox.ts';
+import { SANDBOX_LOG_HASH_KEY, SANDBOX_READYZ_TOKEN, SANDBOX_SIGNUP_SECRET } from '../sandbox/sandbox-credentials.ts';
 import { SettingError } from '../shared/errors.ts';
 import { FAST_PROVISIONER, startReliabilitySandbox, type ReliabilitySandbox } from './reliability-sandbox.ts';
 
@@ -287,6 +288,53 @@ describe('secret lengths', () => {
   it('the provisioner refuses an event hook secret shorter than 16 characters, as sync does', () => {
     expect(() => parseProvisionerEnv({ ...rs.env, KONG_EVENT_HOOK_SECRET: 'fifteen-chars-x' })).toThrow(/KONG_EVENT_HOOK_SECRET: is shorter than 16 characters/);
     expect(parseProvisionerEnv({ ...rs.env, KONG_EVENT_HOOK_SECRET: 'sixteen-chars-xx' }).eventHookSecret).toBe('sixteen-chars-xx');
+  });
+});
+
+describe('production refuses the sandbox\'s published settings (issue 17.7)', () => {
+  const production = { MOESIF_APPLICATION_ID: 'moesif-app', KONG_ADMIN_URL: 'http://127.0.0.1:8001', PLANS_FILE: 'plans.json' };
+  const hosted = { SIGNUP_MODE: 'hosted', SIGNUP_PUBLIC_URL: 'https://signup.example.com', SMTP_URL: 'smtp://127.0.0.1:2525' };
+  const published = {
+    SIGNUP_SECRET: SANDBOX_SIGNUP_SECRET,
+    KONG_EVENT_HOOK_SECRET: SANDBOX_EVENT_HOOK_SECRET,
+    READYZ_TOKEN: SANDBOX_READYZ_TOKEN,
+    LOG_HASH_KEY: SANDBOX_LOG_HASH_KEY,
+  };
+  const refusal = (env: NodeJS.ProcessEnv, marker?: { sandbox: boolean }) => {
+    try {
+      parseProvisionerEnv(env, marker);
+      return undefined;
+    } catch (error) {
+      return error as SettingError;
+    }
+  };
+
+  it('next to a live key: every published secret and TRUSTED_PROXIES=0.0.0.0/0 named at once, with the fix, no value shown', () => {
+    const env = { ...production, ...hosted, STRIPE_SECRET_KEY: 'sk_live_abcdefghijklmnop0123456789', ...published, TRUSTED_PROXIES: '10.0.0.0/8, 0.0.0.0/0' };
+    for (const marker of [undefined, { sandbox: true }]) {
+      const error = refusal(env, marker);
+      expect(error).toBeInstanceOf(SettingError);
+      expect(error!.setting).toBe('SIGNUP_SECRET, KONG_EVENT_HOOK_SECRET, READYZ_TOKEN, LOG_HASH_KEY, TRUSTED_PROXIES');
+      const text = error!.describe();
+      expect(text).toMatch(/openssl rand -hex 32/);
+      expect(text).toMatch(/"0\.0\.0\.0\/0" trusts \(nearly\) every address/);
+      expect(text).not.toContain('10.0.0.0/8"');
+      for (const value of [...Object.values(published), 'sk_live_abcdefghijklmnop0123456789']) expect(text).not.toContain(value);
+    }
+  });
+
+  it('outside npm start a test key is production too; ::/0 is refused like 0.0.0.0/0; own values pass', () => {
+    const ownKey = { ...production, STRIPE_SECRET_KEY: 'sk_test_the_operators_own_key_1' };
+    expect(refusal({ ...ownKey, READYZ_TOKEN: SANDBOX_READYZ_TOKEN })?.setting).toBe('READYZ_TOKEN');
+    expect(refusal({ ...ownKey, TRUSTED_PROXIES: '::/0' })?.setting).toBe('TRUSTED_PROXIES');
+    expect(refusal({ ...ownKey, LOG_HASH_KEY: SANDBOX_EVENT_HOOK_SECRET })?.setting).toBe('LOG_HASH_KEY');
+    expect(refusal({ ...ownKey, ...hosted, SIGNUP_SECRET: 'x'.repeat(40), READYZ_TOKEN: 'readyz-token-of-my-own-000', TRUSTED_PROXIES: '10.0.0.0/8,fd00::/8,1.2.3.4' })).toBeUndefined();
+  });
+
+  it('the sandbox keeps its values: started by npm start (the marker), or a CLI holding the emulator\'s Stripe key', () => {
+    const env = { ...production, ...hosted, ...published, TRUSTED_PROXIES: '0.0.0.0/0' };
+    expect(refusal({ ...env, STRIPE_SECRET_KEY: 'sk_test_the_operators_own_key_1' }, { sandbox: true })).toBeUndefined();
+    expect(refusal({ ...env, STRIPE_SECRET_KEY: SANDBOX_STRIPE_KEY })).toBeUndefined();
   });
 });
 

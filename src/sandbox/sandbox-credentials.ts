@@ -3,14 +3,15 @@
  * printed without them, and the refusal of Stripe live keys in every sandbox mode.
  */
 import { SettingError } from '../shared/errors.ts';
+import { PUBLISHED_SANDBOX_SECRETS } from '../shared/published-sandbox-secrets.ts';
 
-/** Sandbox-only credentials. They open nothing outside this machine. */
-export const SANDBOX_STRIPE_KEY = 'sk_test_sandbox0000000000000000';
+/** Sandbox-only credentials. They open nothing outside this machine (the provisioner refuses them elsewhere). */
+export const SANDBOX_STRIPE_KEY = PUBLISHED_SANDBOX_SECRETS.STRIPE_SECRET_KEY;
 export const SANDBOX_MOESIF_APP_ID = 'sandbox-moesif-application-id';
-export const SANDBOX_EVENT_HOOK_SECRET = 'sandbox-event-hook-secret-0000';
-export const SANDBOX_READYZ_TOKEN = 'sandbox-readyz-token-00000000';
-export const SANDBOX_LOG_HASH_KEY = 'sandbox-log-hash-key-000000000';
-export const SANDBOX_SIGNUP_SECRET = 'sandbox-signup-secret-000000000000000000';
+export const SANDBOX_EVENT_HOOK_SECRET = PUBLISHED_SANDBOX_SECRETS.KONG_EVENT_HOOK_SECRET;
+export const SANDBOX_READYZ_TOKEN = PUBLISHED_SANDBOX_SECRETS.READYZ_TOKEN;
+export const SANDBOX_LOG_HASH_KEY = PUBLISHED_SANDBOX_SECRETS.LOG_HASH_KEY;
+export const SANDBOX_SIGNUP_SECRET = PUBLISHED_SANDBOX_SECRETS.SIGNUP_SECRET;
 export const SANDBOX_KONNECT = { controlPlaneId: '5f1e7a52-0000-4000-8000-000000000001', token: 'kpat_sandbox000000000000000000000000000000000000' };
 
 /** Variables whose values are secrets: printed only when they hold the sandbox's own fakes. */

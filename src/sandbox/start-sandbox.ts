@@ -234,7 +234,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     Object.assign(providedEnv, options.provisionerEnv);
 
     const launchProvisioner = async (): Promise<RunningProvisioner> => {
-      provisionerSettings ??= await loadProvisionerSettings({ PROVISIONER_PORT: String(ports.provisioner), ...providedEnv });
+      provisionerSettings ??= await loadProvisionerSettings({ PROVISIONER_PORT: String(ports.provisioner), ...providedEnv }, { sandbox: true });
       const running = await startProvisioner(provisionerSettings, {
         // The provisioner reads time as Stripe does: the emulator's account clock moves when advanced.
         ...(stripe ? { now: () => stripe.state.now() * 1000 } : {}),

@@ -171,7 +171,8 @@ const provisioner: Check<DoctorState> = {
     let response: Response;
     try {
       const headers: Record<string, string> = state.readyzToken ? { authorization: `Bearer ${state.readyzToken}` } : {};
-      response = await (state.fetch ?? fetch)(url, { headers, signal: AbortSignal.timeout(state.timeoutMs ?? 5000) });
+      // Not followed: READYZ_TOKEN goes to the provisioner's own address only.
+      response = await (state.fetch ?? fetch)(url, { headers, redirect: 'manual', signal: AbortSignal.timeout(state.timeoutMs ?? 5000) });
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
       return fail(`cannot reach ${url} (${cause})`, fix);

@@ -1,17 +1,20 @@
 /**
  * "My account" pages of the hosted signup (same sub-app family, same page kit):
  * - GET  /signup/account          email form (CSRF)
- * - POST /signup/account          rate limited; emails a link when the address has a key; same answer otherwise
+ * - POST /signup/account          rate limited; emails a link when the address has a key; same answer, at
+ *                                  the same speed, otherwise (lookup and email run after the answer)
  * - GET  /signup/account/open     confirm button (mail scanners only GET)
  * - POST /signup/account/open     the account page: replace the key, manage billing
  * - POST /signup/account/rotate   a new key shown once, the old ones removed; the link is then used up
  * - POST /signup/account/billing  303 to a Stripe customer portal session
+ * The link routes (open, rotate, billing) are rate limited per client address and per link.
  */
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { rateLimiter } from 'hono-rate-limiter';
 import { z } from 'zod';
 import type { AccountService } from './account-service.ts';
+import type { BackgroundTasks } from './background-tasks.ts';
 import type { PageKit } from './page-kit.ts';
 import { accountPage, accountRequestPage, confirmPage, keyPage, type Branding } from './signup-pages.ts';
 
@@ -21,6 +24,10 @@ export interface AccountRoutesDeps {
   brand: Branding;
   apiUrl: string | undefined;
   requestsPerMinute: number;
+  /** Runs the account lookup and the email after the answer. */
+  background: BackgroundTasks;
+  /** Per address and per link budgets of the link routes (link-limits.ts), shared with the signup routes. */
+  linkLimits: MiddlewareHandler;
 }
 
 const BODY_LIMIT = 4 * 1024;
@@ -56,16 +63,13 @@ export function createAccountRoutes(deps: AccountRoutesDeps): Hono {
       const email = emailSchema.safeParse(typeof body.email === 'string' ? body.email : '');
       if (!email.success) return kit.html(c, (nonce) => accountRequestPage(brand, nonce, kit.csrfFor(c), 'Enter a valid email, like name@example.com.'), 400);
       if (kit.tooManyEmails(email.data)) return kit.message(c, 429, 'Too many emails', ['We already sent several emails to this address in the last hour. Use the newest link.']);
-      try {
-        await deps.service.requestLink(email.data);
-      } catch (error) {
-        return kit.failure(c, error);
-      }
+      // Looked up and sent after the answer: its time must not tell whether the address has a key.
+      deps.background.start('account link', () => deps.service.requestLink(email.data));
       return kit.message(c, 200, 'Check your email', [`If ${email.data} has an API key, we sent it a link to manage it.`]);
     },
   );
 
-  app.get('/signup/account/open', async (c) => {
+  app.get('/signup/account/open', deps.linkLimits, async (c) => {
     const token = c.req.query('token') ?? '';
     try {
       const account = await deps.service.open(token);
@@ -75,7 +79,7 @@ export function createAccountRoutes(deps: AccountRoutesDeps): Hono {
     }
   });
 
-  app.post('/signup/account/open', limit, async (c) => {
+  app.post('/signup/account/open', limit, deps.linkLimits, async (c) => {
     const token = await tokenOf(c);
     try {
       const account = await deps.service.open(token);
@@ -85,7 +89,7 @@ export function createAccountRoutes(deps: AccountRoutesDeps): Hono {
     }
   });
 
-  app.post('/signup/account/rotate', limit, async (c) => {
+  app.post('/signup/account/rotate', limit, deps.linkLimits, async (c) => {
     try {
       const key = await deps.service.rotateKey(await tokenOf(c));
       return kit.html(c, (nonce) => keyPage(brand, nonce, key, deps.apiUrl, `${kit.signupUrl}/account`));
@@ -94,7 +98,7 @@ export function createAccountRoutes(deps: AccountRoutesDeps): Hono {
     }
   });
 
-  app.post('/signup/account/billing', limit, async (c) => {
+  app.post('/signup/account/billing', limit, deps.linkLimits, async (c) => {
     try {
       return c.redirect(await deps.service.billingPortalUrl(await tokenOf(c)), 303);
     } catch (error) {

@@ -11,6 +11,7 @@ import { startMailCatcher, type RunningMailCatcher } from '../../sandbox/mail/ma
 import { FREE_PORTS, startSandbox, type Sandbox } from '../../sandbox/start-sandbox.ts';
 import { TEST_SERVICE_PATH } from '../../sandbox/kong/gateway-entities.ts';
 import { SIGNUP_CONSUMER_TAGS } from './consumer-directory.ts';
+import { LINK_REQUESTS_PER_TOKEN_PER_MINUTE } from './link-limits.ts';
 
 let sandbox: Sandbox;
 let mail: RunningMailCatcher;
@@ -192,6 +193,21 @@ describe('hosted signup', () => {
     const customers = await stripeCustomers(email);
     expect(customers).toHaveLength(1);
     expect((await sandbox.provisioner!.stripe.subscriptions.list({ customer: customers[0]!.id })).data).toHaveLength(1);
+  });
+
+  it('one link hammered by 16 requests at once makes one Checkout session; the link budget refuses the rest (issue 17.6)', async () => {
+    const email = 'hosted-hammer@example.com';
+    const started = Date.now();
+    await signUp(email);
+    const token = tokenOf(await linkFor(email, started));
+    const answers = await Promise.all(Array.from({ length: 16 }, () => postForm('/signup/verify', { token })));
+    const statuses = answers.map((r) => r.status);
+    expect(statuses.filter((status) => status === 303).length).toBeGreaterThan(0);
+    expect(statuses.every((status) => status === 303 || status === 429)).toBe(true);
+    expect(statuses.filter((status) => status === 303).length).toBeLessThanOrEqual(LINK_REQUESTS_PER_TOKEN_PER_MINUTE);
+    expect(new Set(answers.filter((r) => r.status === 303).map((r) => r.headers.get('location'))).size).toBe(1);
+    const [customer] = await stripeCustomers(email);
+    expect((await sandbox.provisioner!.stripe.checkout.sessions.list({ customer: customer!.id, limit: 100 })).data.length).toBeLessThanOrEqual(2);
   });
 
   it('a second signup with the same email creates nothing and emails what to do', async () => {

@@ -17,6 +17,8 @@ import type { WriteLimiter } from '../write-limiter.ts';
 import type { HostedSignupSettings } from './hosted-settings.ts';
 import { createAccountRoutes } from './account-routes.ts';
 import { createAccountService } from './account-service.ts';
+import { createBackgroundTasks } from './background-tasks.ts';
+import { createLinkLimits } from './link-limits.ts';
 import { createPageKit } from './page-kit.ts';
 import { createTokenSigner } from './signed-token.ts';
 import { createSmtpMailer, type SignupMailer } from './signup-mailer.ts';
@@ -40,6 +42,8 @@ export interface HostedSignupDeps {
   now?: () => number;
 }
 
+const CLOSE_GRACE_MS = 5_000;
+
 export interface HostedSignup {
   app: Hono;
   close(): void;
@@ -49,6 +53,7 @@ export function createHostedSignup(deps: HostedSignupDeps): HostedSignup {
   const { settings } = deps;
   const signer = createTokenSigner(settings.secret, deps.now);
   const mailer = deps.mailer ?? createSmtpMailer(settings.smtpUrl, settings.emailFrom);
+  const background = createBackgroundTasks({ logger: deps.logger });
   const service = createSignupService({
     stripe: deps.stripe,
     writeLimiter: deps.writeLimiter,
@@ -64,6 +69,7 @@ export function createHostedSignup(deps: HostedSignupDeps): HostedSignup {
     productName: settings.productName,
     linkTtlMinutes: settings.linkTtlMinutes,
     logger: deps.logger,
+    ...(deps.now ? { now: deps.now } : {}),
   });
   const brand = { productName: settings.productName, logoUrl: settings.logoUrl, accentColor: settings.accentColor, termsUrl: settings.termsUrl };
   const kit = createPageKit({
@@ -75,6 +81,7 @@ export function createHostedSignup(deps: HostedSignupDeps): HostedSignup {
     logger: deps.logger,
     ...(deps.now ? { now: deps.now } : {}),
   });
+  const linkLimits = createLinkLimits({ kit, perAddressPerMinute: settings.requestsPerMinute });
   const app = createSignupRoutes({
     service,
     signer,
@@ -88,6 +95,8 @@ export function createHostedSignup(deps: HostedSignupDeps): HostedSignup {
     requestsPerMinute: settings.requestsPerMinute,
     emailsPerHour: settings.emailsPerHour,
     logger: deps.logger,
+    background,
+    linkLimits,
   });
   const account = createAccountService({
     stripe: deps.stripe,
@@ -101,6 +110,10 @@ export function createHostedSignup(deps: HostedSignupDeps): HostedSignup {
     linkTtlMinutes: settings.linkTtlMinutes,
     logger: deps.logger,
   });
-  app.route('/', createAccountRoutes({ service: account, kit, brand, apiUrl: settings.apiUrl, requestsPerMinute: settings.requestsPerMinute }));
-  return { app, close: () => mailer.close() };
+  app.route('/', createAccountRoutes({ service: account, kit, brand, apiUrl: settings.apiUrl, requestsPerMinute: settings.requestsPerMinute, background, linkLimits }));
+  return {
+    app,
+    // Emails already answered for get a few seconds to go out before the transport closes.
+    close: () => void Promise.race([background.idle(), new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref())]).finally(() => mailer.close()),
+  };
 }

@@ -2,19 +2,23 @@
  * The hosted signup's HTTP face (a Hono sub-app mounted by app.ts when SIGNUP_MODE=hosted):
  * - GET  /signup           the form (plans with price summaries, terms, branding); sets the CSRF cookie
  * - POST /signup           form POST: CSRF (double submit: cookie + signed field), rate limits per
- *                          client address and per email, validation; then emails a link. Writes nothing.
+ *                          client address and per email, validation; then emails a link (after the
+ *                          answer, so its time tells nothing about the address). Writes nothing.
  * - GET  /signup/verify    the link lands on a confirm button (mail scanners open links, never POST)
  * - POST /signup/verify    creates everything once; Checkout first when the plan collects by card
  * - GET  /signup/complete  back from Checkout: the key once Stripe has a payment method
+ * Both rate limited per client address and per link (link-limits.ts).
  * Every answer is HTML, `no-store`, with a nonce CSP.
  */
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { rateLimiter } from 'hono-rate-limiter';
 import { defaultPlan, type PlansFile } from '../../shared/plans.ts';
 import type { TrustedProxies } from '../client-address.ts';
 import { resolvePlans, toPublicPlans, type PriceResolver } from '../plan-prices.ts';
 import type { ProvisionLogger } from '../provision-log.ts';
+import { createBackgroundTasks, type BackgroundTasks } from './background-tasks.ts';
+import { createLinkLimits } from './link-limits.ts';
 import { createPageKit, type PageKit } from './page-kit.ts';
 import type { TokenSigner } from './signed-token.ts';
 import { readSignupForm } from './signup-form.ts';
@@ -37,6 +41,10 @@ export interface SignupRoutesDeps {
   now?: () => number;
   /** Shared with the account routes (one per-email limit); default a new one. */
   kit?: PageKit;
+  /** Runs the lookup and the email of POST /signup after the answer; default a new one. */
+  background?: BackgroundTasks;
+  /** Budgets of the link routes, shared with the account routes; default new ones. */
+  linkLimits?: MiddlewareHandler;
 }
 
 export const SIGNUP_BODY_LIMIT = 4 * 1024;
@@ -44,6 +52,8 @@ export const SIGNUP_BODY_LIMIT = 4 * 1024;
 export function createSignupRoutes(deps: SignupRoutesDeps): Hono {
   const app = new Hono();
   const kit = deps.kit ?? createPageKit(deps);
+  const background = deps.background ?? createBackgroundTasks({ logger: deps.logger });
+  const linkLimits = deps.linkLimits ?? createLinkLimits({ kit, perAddressPerMinute: deps.requestsPerMinute });
   const { html, message, failure } = kit;
   const planIds = deps.plans.plans.map((plan) => plan.id);
 
@@ -82,12 +92,9 @@ export function createSignupRoutes(deps: SignupRoutesDeps): Hono {
       if (!read.ok) return form(c, { values: read.values, errors: read.errors }, 400);
       if (kit.tooManyEmails(read.request.email))
         return message(c, 429, 'Too many emails', [`We already sent several emails to ${read.request.email} in the last hour. Use the newest link, or try again later.`]);
-      try {
-        await deps.service.requestLink(read.request);
-      } catch (error) {
-        return failure(c, error);
-      }
-      // The same answer whether or not the address already has a key: the email says which.
+      // The same answer, at the same speed, whether or not the address already has a key: the
+      // lookup and the email run after it (their time would tell), and the email says which.
+      background.start('signup link', () => deps.service.requestLink(read.request));
       return message(c, 200, 'Check your email', [`We sent an email to ${read.request.email}. Open the link in it to continue.`, 'The link works once. It did not arrive? Check your spam folder.']);
     },
   );
@@ -102,7 +109,7 @@ export function createSignupRoutes(deps: SignupRoutesDeps): Hono {
     }
   });
 
-  app.post('/signup/verify', bodyLimit({ maxSize: SIGNUP_BODY_LIMIT, onError: (c) => message(c, 413, 'Form too large', ['Open the link from the email again.']) }), async (c) => {
+  app.post('/signup/verify', bodyLimit({ maxSize: SIGNUP_BODY_LIMIT, onError: (c) => message(c, 413, 'Form too large', ['Open the link from the email again.']) }), linkLimits, async (c) => {
     const body = await c.req.parseBody();
     try {
       return outcomePage(c, await deps.service.confirm(typeof body.token === 'string' ? body.token : ''));
@@ -111,7 +118,7 @@ export function createSignupRoutes(deps: SignupRoutesDeps): Hono {
     }
   });
 
-  app.get('/signup/complete', async (c) => {
+  app.get('/signup/complete', linkLimits, async (c) => {
     try {
       return outcomePage(c, await deps.service.completeCheckout(c.req.query('token') ?? ''));
     } catch (error) {

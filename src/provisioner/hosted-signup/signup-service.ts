@@ -20,6 +20,7 @@ import type { PriceResolver } from '../plan-prices.ts';
 import type { ProvisionLogger } from '../provision-log.ts';
 import type { Provisioner } from '../provisioner.ts';
 import { withStripeRetry } from '../stripe-calls.ts';
+import { createCheckoutSessions } from './checkout-sessions.ts';
 import { consumerAsDeveloper, isSignupConsumer, SIGNUP_CONSUMER_TAGS, signupConsumerTags } from './consumer-directory.ts';
 import { alreadySignedUpMail, verificationMail, type SignupMailer } from './signup-mailer.ts';
 import type { TokenSigner } from './signed-token.ts';
@@ -59,6 +60,8 @@ export interface SignupServiceDeps extends StripeAccess {
   productName: string;
   linkTtlMinutes: number;
   logger: ProvisionLogger;
+  /** The clock of the Checkout session buckets; default Date.now. */
+  now?: () => number;
 }
 
 /** How long after the link expires a return from Checkout is still honoured. */
@@ -139,21 +142,10 @@ export function createSignupService(deps: SignupServiceDeps): SignupService {
     return { outcome, access, plan, collection };
   }
 
-  async function checkoutUrl(token: string, customerId: string, currency: string): Promise<string> {
-    const session = await withStripeRetry(
-      () =>
-        deps.stripe.checkout.sessions.create({
-          mode: 'setup',
-          customer: customerId,
-          currency,
-          success_url: linkOf(token, 'complete'),
-          cancel_url: linkOf(token, 'verify'),
-        }),
-      retryFor(deps, 'create the Checkout session', true),
-    );
-    if (!session.url) throw new Error('Stripe answered a Checkout session without a url');
-    return session.url;
-  }
+  /** One session per link, customer and time bucket (checkout-sessions.ts): a hammered link costs one or two writes. */
+  const checkoutSessions = createCheckoutSessions(deps, deps.now);
+  const checkoutUrl = (token: string, customerId: string, currency: string) =>
+    checkoutSessions.urlFor({ customerId, currency, token, successUrl: linkOf(token, 'complete'), cancelUrl: linkOf(token, 'verify') });
 
   /** The card Checkout attached becomes the default, so invoices charge it (Stripe does not do that in setup mode). */
   async function adoptCard(customer: Stripe.Customer): Promise<boolean> {
