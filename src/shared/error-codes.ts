@@ -65,8 +65,10 @@ export const ERROR_CODES: readonly ErrorCodeEntry[] = [
   { code: 'stripe_unreachable', surface: 'command', meaning: 'an admin command cannot reach Stripe (`STRIPE_API_BASE`, network)' },
   { code: 'moesif_unavailable', surface: 'command', meaning: 'Moesif did not accept a user or company (reconcile: run it again once Moesif answers)' },
   { code: 'moesif_unauthorized', surface: 'command', meaning: 'Moesif rejected `MOESIF_APPLICATION_ID`' },
+  { code: 'moesif_redirect', surface: 'command', meaning: 'the Moesif API answered with a redirect; it is refused (never retried) so the application id is not sent elsewhere: check `MOESIF_API_BASE`' },
 
   { code: 'kong_unreachable', surface: 'kong', meaning: 'cannot reach the Admin API at `KONG_ADMIN_URL`' },
+  { code: 'kong_redirect', surface: 'kong', meaning: 'the Admin API answered with a redirect; it is refused so `Kong-Admin-Token` never reaches another origin: point `KONG_ADMIN_URL` at the final address' },
   { code: 'kong_tls', surface: 'kong', meaning: 'TLS failed (a self-signed certificate: `sync --insecure`)' },
   { code: 'kong_unauthorized', surface: 'kong', meaning: 'Kong answered 401/403: `KONG_ADMIN_TOKEN` or its RBAC role' },
   { code: 'kong_workspace_not_found', surface: 'kong', meaning: 'the workspace does not exist' },
