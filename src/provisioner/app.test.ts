@@ -55,6 +55,7 @@ function fakeCore() {
     },
     inspectDeveloper: () => Promise.reject(new Error('not used')),
     planForPrice: () => Promise.resolve(undefined),
+    planOfSubscription: () => Promise.resolve(undefined),
   };
   const prices: PriceResolver = {
     async priceFor(plan) {
