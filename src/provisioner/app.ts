@@ -14,7 +14,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { rateLimiter } from 'hono-rate-limiter';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { KongAdminClient } from '../kong/kong-admin-client.ts';
-import { defaultPlan, type PlansFile } from '../shared/plans.ts';
+import { defaultPlan, selectablePlans, type PlansFile } from '../shared/plans.ts';
 import type { ErrorResponse, PlansResponse, ReadyzPublicAnswer } from '../shared/provisioner-api.ts';
 import { rateLimitKey, resolveClientAddress, type TrustedProxies } from './client-address.ts';
 import { ProvisionError, type ProvisionErrorCode } from './errors.ts';
@@ -193,7 +193,8 @@ export function createProvisionerApp(deps: ProvisionerAppDeps): Hono {
   app.get('/plans', async (c) => {
     const now = Date.now();
     if (!plansCache || now - plansCache.at >= plansCacheMs) {
-      const body = resolvePlans(deps.plans, deps.prices).then((resolved) => ({ plans: toPublicPlans(resolved, defaultPlan(deps.plans)?.id) }));
+      // The picker offers what a developer may choose: private plans (invoice, free) are assigned by the admin.
+      const body = resolvePlans({ ...deps.plans, plans: selectablePlans(deps.plans) }, deps.prices).then((resolved) => ({ plans: toPublicPlans(resolved, defaultPlan(deps.plans)?.id) }));
       const entry = { at: now, body };
       plansCache = entry;
       body.catch(() => {

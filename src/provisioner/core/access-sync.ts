@@ -157,7 +157,16 @@ export function createAccessSync(deps: AccessSyncDeps): AccessSync {
   };
 
   async function syncCustomerNow(customerId: string): Promise<AccessOutcome | undefined> {
-    const customer = await withStripeRetry(() => deps.stripe.customers.retrieve(customerId), retryFor(deps, 'read the customer', false));
+    let customer: Stripe.Customer | Stripe.DeletedCustomer;
+    try {
+      customer = await withStripeRetry(() => deps.stripe.customers.retrieve(customerId), retryFor(deps, 'read the customer', false));
+    } catch (error) {
+      // No such customer (another account's event, or one made up): nothing to act on, and a 500 would
+      // have Stripe redeliver it for days.
+      if ((error as { cause?: { statusCode?: number } }).cause?.statusCode !== 404) throw error;
+      deps.logger.warn({ event: 'stripe_customer_missing', customer: customerId });
+      return undefined;
+    }
     if ('deleted' in customer && customer.deleted) return undefined;
     const live = customer as Stripe.Customer;
     const developerId = live.metadata?.kong_developer_id;
