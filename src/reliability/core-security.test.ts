@@ -111,6 +111,8 @@ describe('issue 17.1: an email change never takes the paywall off', () => {
       const b = `b-${dev.email}`;
       const c = `c-${dev.email}`;
       expect((await patchDeveloper(dev.developer.id, { email: b })).status).toBe(200);
+      // The first event's run has read Kong (email B) and is in Stripe when the second change lands.
+      await sleep(60);
       expect((await patchDeveloper(dev.developer.id, { email: c })).status).toBe(200);
       await settle();
       await waitFor(() => customersOfDeveloper(dev.developer.id)[0]?.email === c);
