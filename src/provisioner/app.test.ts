@@ -111,6 +111,17 @@ describe('POST /provision validation', () => {
     expect(calls).toEqual(['ada@example.com']);
   });
 
+  // Issue 17.11: in hosted mode an unproven email named a signup consumer, provisioned in the background.
+  it('in hosted mode an unproven request gets the same 202 and provisions nothing', async () => {
+    const { Hono } = await import('hono');
+    const { app, calls } = appWith({ hostedSignup: new Hono() });
+    const response = await app.request('/provision', json({ email: 'ada@example.com' }));
+    expect(response.status).toBe(202);
+    expect(await response.json()).toEqual({ status: 'accepted' });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toEqual([]);
+  });
+
   it('refuses a developer_id that is not a UUID with 400 invalid_proof, before Kong is read', async () => {
     const { app, calls, kongReads } = appWith();
     const response = await app.request('/provision', json({ email: 'ada@example.com', developer_id: '../../workspaces' }));
