@@ -152,9 +152,14 @@ export function createProvisioner(deps: ProvisionerDeps): Provisioner {
    * the emails still find the customer without it.
    */
   async function rememberCustomer(developer: KongDeveloper, customerId: string): Promise<void> {
-    const meta = parseDeveloperMeta(developer.meta);
-    if (!deps.kong.updateDeveloperMeta || meta[CUSTOMER_META_KEY] === customerId) return;
+    if (!deps.kong.updateDeveloperMeta || parseDeveloperMeta(developer.meta)[CUSTOMER_META_KEY] === customerId) return;
     try {
+      // Read again just before the write: Kong replaces meta whole, and the developer (or a plan
+      // switch following Stripe) may have changed it since this call read it.
+      const current = await deps.kong.getDeveloper(developer.id);
+      if (!current) return;
+      const meta = parseDeveloperMeta(current.meta);
+      if (meta[CUSTOMER_META_KEY] === customerId) return;
       await deps.kong.updateDeveloperMeta(developer.id, JSON.stringify({ ...meta, [CUSTOMER_META_KEY]: customerId }));
     } catch (error) {
       logger.warn({ event: 'customer_not_remembered', developer_id: developer.id, message: (error as Error).message.slice(0, 200) });
