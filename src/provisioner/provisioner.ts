@@ -145,7 +145,6 @@ export function createProvisioner(deps: ProvisionerDeps): Provisioner {
     return { customer, customerCreated, emailUpdated, subscription, planId, stripePath: (lookupFirst ? 'lookup' : 'direct') as StripePath };
   }
 
-  /** The plan id provisioning reports (Moesif, the page): informational, so a failed price read falls back on the metadata. */
   /**
    * Keeps the customer id in the developer's Kong meta, so the customer is found by the developer,
    * not by an email that may change (stripe-lookups.ts rememberedDeveloperCustomer). Best effort:
@@ -166,6 +165,7 @@ export function createProvisioner(deps: ProvisionerDeps): Provisioner {
     }
   }
 
+  /** The plan id provisioning reports (Moesif, the page): informational, so a failed price read falls back on the metadata. */
   async function planOf(subscription: Stripe.Subscription, fallback: Plan): Promise<string> {
     const plan = await planOfSubscription(subscription).catch(() => undefined);
     return plan?.id ?? subscription.metadata?.plan ?? fallback.id;
