@@ -128,7 +128,7 @@ export function accessMessage(decision: AccessDecision, fixUrl: string | undefin
       return `Access refused: billing could not be set up for this account (${decision.problem ?? 'unknown problem'}). Contact the API provider.`;
     case 'not_provisioned':
       return decision.access === 'refused'
-        ? `Access pending: billing for this account is not set up yet. Sign in${where} to finish it, or contact the API provider if this persists.`
+        ? `Access pending: billing for this account is not set up yet. Try again in a minute${fixUrl ? ` or sign in at ${fixUrl}` : ''}; contact the API provider if this persists.`
         : 'Access allowed.';
     default:
       return 'Access allowed.';
