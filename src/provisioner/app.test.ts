@@ -62,6 +62,7 @@ function fakeCore() {
     },
     inspectDeveloper: () => Promise.reject(new Error('not used')),
     planForPrice: () => Promise.resolve(undefined),
+    planOfSubscription: () => Promise.resolve(undefined),
   };
   const prices: PriceResolver = {
     async priceFor(plan) {
@@ -115,6 +116,17 @@ describe('POST /provision validation', () => {
     expect(response.status).toBe(202);
     expect(await response.json()).toEqual({ status: 'accepted' });
     expect(calls).toEqual(['ada@example.com']);
+  });
+
+  // Issue 17.11: in hosted mode an unproven email named a signup consumer, provisioned in the background.
+  it('in hosted mode an unproven request gets the same 202 and provisions nothing', async () => {
+    const { Hono } = await import('hono');
+    const { app, calls } = appWith({ hostedSignup: new Hono() });
+    const response = await app.request('/provision', json({ email: 'ada@example.com' }));
+    expect(response.status).toBe(202);
+    expect(await response.json()).toEqual({ status: 'accepted' });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toEqual([]);
   });
 
   it('refuses a developer_id that is not a UUID with 400 invalid_proof, before Kong is read', async () => {

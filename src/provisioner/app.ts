@@ -14,7 +14,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { rateLimiter } from 'hono-rate-limiter';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { KongAdminClient } from '../kong/kong-admin-client.ts';
-import { defaultPlan, type PlansFile } from '../shared/plans.ts';
+import { defaultPlan, selectablePlans, type PlansFile } from '../shared/plans.ts';
 import type { ErrorResponse, PlansResponse, ReadyzPublicAnswer } from '../shared/provisioner-api.ts';
 import { rateLimitKey, resolveClientAddress, type TrustedProxies } from './client-address.ts';
 import { ProvisionError, publicMessage, type ProvisionErrorCode } from './errors.ts';
@@ -120,8 +120,27 @@ export function createProvisionerApp(deps: ProvisionerAppDeps): Hono {
   const plansCacheMs = deps.plansCacheMs ?? 5 * 60_000;
   const trustedProxies = deps.trustedProxies ?? { kind: 'none' };
   const billing = deps.billing;
+  /**
+   * Provisioning whose failure still converges access: a developer who cannot be provisioned (no
+   * such plan, Stripe refusing) is read by the access sync, which refuses them under card
+   * collection and names a permanent problem, instead of leaving their key open.
+   */
+  const provisioner: Provisioner = {
+    ...deps.provisioner,
+    async provisionDeveloper(input, options) {
+      try {
+        return await deps.provisioner.provisionDeveloper(input, options);
+      } catch (error) {
+        const nothingToDo = error instanceof ProvisionError && (error.code === 'developer_not_found' || error.code === 'developer_not_provisionable');
+        if (billing && !nothingToDo) await billing.access.syncDeveloper(input).catch(() => undefined);
+        throw error;
+      }
+    },
+  };
   const provisionRoute = createProvisionRoute({
-    provisioner: deps.provisioner,
+    provisioner,
+    // Hosted signup has no portal developers: an unproven email would name a signup consumer.
+    background: !deps.hostedSignup,
     kong: deps.kong,
     logger,
     ...(billing
@@ -192,7 +211,8 @@ export function createProvisionerApp(deps: ProvisionerAppDeps): Hono {
   app.get('/plans', async (c) => {
     const now = Date.now();
     if (!plansCache || now - plansCache.at >= plansCacheMs) {
-      const body = resolvePlans(deps.plans, deps.prices).then((resolved) => ({ plans: toPublicPlans(resolved, defaultPlan(deps.plans)?.id) }));
+      // The picker offers what a developer may choose: private plans (invoice, free) are assigned by the admin.
+      const body = resolvePlans({ ...deps.plans, plans: selectablePlans(deps.plans) }, deps.prices).then((resolved) => ({ plans: toPublicPlans(resolved, defaultPlan(deps.plans)?.id) }));
       const entry = { at: now, body };
       plansCache = entry;
       body.catch(() => {
@@ -245,12 +265,21 @@ export function createProvisionerApp(deps: ProvisionerAppDeps): Hono {
     ? createKongEventReceiver({
         secret: deps.eventHookSecret,
         provision: async (developerId, options) => {
-          const outcome = await deps.provisioner.provisionDeveloper(developerId, { mode: 'interactive', previousEmails: options.previousEmails });
+          const outcome = await provisioner.provisionDeveloper(developerId, { mode: 'interactive', previousEmails: options.previousEmails });
           // A new developer under "checkout" is refused until a card exists: before their first key, not after.
-          if (billing) await billing.access.syncDeveloper(outcome.developerId, createdSyncOptions(outcome.createdObjects));
-          return outcome;
+          const access = billing ? await billing.access.syncDeveloper(outcome.developerId, createdSyncOptions(outcome.createdObjects)) : undefined;
+          // The answer goes back to whoever signed the event: ids and what happened, never Stripe's objects.
+          const { customerId, subscriptionId, plan, moesif, created } = outcome;
+          return { developerId: outcome.developerId, customerId, subscriptionId, plan, moesif, created, ...(access ? { access: access.decision.access, reason: access.decision.reason } : {}) };
         },
-        ...(billing ? { removed: (developer: { id: string; email: string; deleted: boolean }) => billing.removeDeveloper(developer) } : {}),
+        ...(billing
+          ? {
+              removed: async (developer: { id: string; email: string; deleted: boolean }) => {
+                const { removal, access } = await billing.removeDeveloper(developer);
+                return { subscription: removal.action, ...(access ? { access: access.decision.access, reason: access.decision.reason } : {}) };
+              },
+            }
+          : {}),
         isProvisionableStatus: (status) => deps.provisioner.isProvisionable({ status }),
         // Gone, of another workspace, or no longer eligible by the time we read Kong: nothing for Kong to retry.
         isNothingToDo: (error) => error instanceof ProvisionError && (error.code === 'developer_not_found' || error.code === 'developer_not_provisionable'),

@@ -16,6 +16,9 @@ import type { ProvisionLogger } from './provision-log.ts';
 import type { Provisioner } from './provisioner.ts';
 import { NO_BILLING_SETTINGS, type ProvisionerSettings } from './settings.ts';
 import { atPriority } from './write-limiter.ts';
+import { DEVELOPER_STATUS } from '../kong/kong-types.ts';
+
+const REMOVED_STATUSES = new Set<number>([DEVELOPER_STATUS.rejected, DEVELOPER_STATUS.revoked]);
 
 /** What billing needs from Kong: portal developers (KongAdminClient) or hosted-signup consumers (ConsumerDirectory). */
 export type BillingKong = DeveloperPlugins & Pick<KongAdminClient, 'getDeveloper' | 'updateDeveloperMeta'>;
@@ -25,13 +28,17 @@ export interface BillingCore {
   billing: BillingStatusService;
   timers: GraceTimers;
   handleStripeEvent(event: Stripe.Event): Promise<EventOutcome>;
-  /** A developer deleted, revoked or rejected in Kong: end billing per ON_DEVELOPER_REMOVED, refuse access. */
+  /**
+   * A Kong event says a developer was deleted, revoked or rejected: Kong is read first, and only a
+   * developer Kong shows as removed (or no longer has) loses billing per ON_DEVELOPER_REMOVED and
+   * access. A replayed event of a developer approved since changes nothing.
+   */
   removeDeveloper(developer: { id: string; email: string; deleted: boolean }): Promise<{ removal: RemovalOutcome; access: AccessOutcome | undefined }>;
 }
 
 export function createBillingCore(
   settings: ProvisionerSettings,
-  deps: StripeAccess & { kong: BillingKong; provisioner: Pick<Provisioner, 'planForPrice'>; logger: ProvisionLogger; now?: () => number },
+  deps: StripeAccess & { kong: BillingKong; provisioner: Pick<Provisioner, 'planOfSubscription'>; logger: ProvisionLogger; now?: () => number },
 ): BillingCore {
   const billingSettings = settings.billing ?? NO_BILLING_SETTINGS;
   // Stripe's rate limit counts reads and writes together: access syncs (a burst of webhooks)
@@ -45,7 +52,8 @@ export function createBillingCore(
     defaultCollection: billingSettings.paymentCollection,
     graceDays: billingSettings.graceDays,
     fixUrl: billingSettings.dashboardUrl,
-    planForPrice: (priceId) => deps.provisioner.planForPrice(priceId),
+    plans: settings.plans,
+    planOfSubscription: (subscription) => deps.provisioner.planOfSubscription(subscription),
     timers,
   });
   const billing = createBillingStatus({ ...deps, access, dashboardUrl: billingSettings.dashboardUrl });
@@ -55,13 +63,18 @@ export function createBillingCore(
     billing,
     timers,
     handleStripeEvent: (event) => handleStripeEvent({ ...deps, access, getDeveloper: (id) => deps.kong.getDeveloper(id) }, event),
-    async removeDeveloper(developer) {
-      const removal = developer.email
-        ? await endSubscriptionOfRemovedDeveloper(deps, developer, billingSettings.onDeveloperRemoved)
-        : { subscriptionId: undefined, action: 'no_subscription' as const };
+    async removeDeveloper(event) {
+      // The event's payload only names who; Kong says whether they are removed now.
+      const current = await deps.kong.getDeveloper(event.id);
+      if (current && !REMOVED_STATUSES.has(current.status)) {
+        deps.logger.info({ event: 'developer_removal_ignored', developer_id: event.id, reason: 'Kong shows the developer as not removed' });
+        return { removal: { subscriptionId: undefined, action: 'not_removed' }, access: undefined };
+      }
+      const developer = { id: event.id, email: current?.email ?? event.email, meta: current?.meta };
+      const removal = await endSubscriptionOfRemovedDeveloper(deps, developer, billingSettings.onDeveloperRemoved, settings.kong.workspace, deps.now);
       // A deleted developer's consumer (and its keys) went with it: nothing to block at Kong.
-      const outcome = developer.deleted ? undefined : await access.syncDeveloper(developer.id);
-      deps.logger.info({ event: 'developer_removed', developer_id: developer.id, deleted: developer.deleted, subscription: removal.action });
+      const outcome = current ? await access.syncDeveloper(current) : undefined;
+      deps.logger.info({ event: 'developer_removed', developer_id: event.id, deleted: !current, subscription: removal.action });
       return { removal, access: outcome };
     },
   };

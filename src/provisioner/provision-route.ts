@@ -34,6 +34,8 @@ export interface ProvisionRouteDeps {
   billing?: (developer: KongDeveloper, outcome: ProvisionOutcome) => Promise<BillingStatusResponse>;
   /** Most unproven requests provisioned in the background at once; more are left to the hook. Default 4. */
   backgroundLimit?: number;
+  /** Whether unproven requests provision their email in the background (default true; false in hosted mode). */
+  background?: boolean;
 }
 
 export type ProvisionRouteAnswer = { status: 200; body: ProvisionProvenAnswer } | { status: 202; body: ProvisionAccepted };
@@ -46,6 +48,7 @@ export function createProvisionRoute(deps: ProvisionRouteDeps): (body: Provision
   let background = 0;
 
   function provisionInBackground(email: string): void {
+    if (deps.background === false) return;
     if (background >= backgroundLimit) {
       deps.logger.info({ event: 'provision_deferred', email_hash: hashEmail(email), reason: 'background limit reached; left to the Kong event hook and reconcile' });
       return;

@@ -14,7 +14,8 @@ import type { StripeSnapshot } from './core/stripe-snapshot.ts';
 
 export interface ProvisionerDeps {
   stripe: Stripe;
-  kong: Pick<KongAdminClient, 'getDeveloper'>;
+  /** updateDeveloperMeta, when given, remembers the developer's Stripe customer id in their meta (found by it after an email change). */
+  kong: Pick<KongAdminClient, 'getDeveloper'> & Partial<Pick<KongAdminClient, 'updateDeveloperMeta'>>;
   moesif: MoesifSync;
   prices: PriceResolver;
   plans: PlansFile;
@@ -109,7 +110,9 @@ export interface Provisioner {
   inspectDeveloper(emailOrDeveloper: string | KongDeveloper, options?: { snapshot?: StripeSnapshot }): Promise<DeveloperInspection>;
   /** Whether a developer's status is in PROVISION_STATUSES. */
   isProvisionable(developer: Pick<KongDeveloper, 'status'>): boolean;
-  /** The plan of the plans file whose price is this price id, if any. */
+  /** The plan of the plans file whose price is this price id, if any (throws when Stripe cannot be read). */
   planForPrice(priceId: string): Promise<Plan | undefined>;
+  /** A subscription's plan: its price, else its metadata (core/plan-choice.ts planOfSubscription). */
+  planOfSubscription(subscription: Stripe.Subscription): Promise<Plan | undefined>;
 }
 

@@ -14,11 +14,12 @@
  */
 import type Stripe from 'stripe';
 import { KongError } from '../kong/kong-errors.ts';
-import { developerStatusName, type KongDeveloper } from '../kong/kong-types.ts';
+import { developerStatusName, parseDeveloperMeta, type KongDeveloper } from '../kong/kong-types.ts';
+import { CUSTOMER_META_KEY } from './core/stripe-lookups.ts';
 import type { Plan } from '../shared/plans.ts';
 import { ensureCustomer, ensureSubscription, type EnsureContext } from './core/ensure-stripe.ts';
 import { moesifRecord } from './core/moesif-record.ts';
-import { planIdOfSubscription, requestedPlanId, selectPlan } from './core/plan-choice.ts';
+import { planOfSubscription as planOfSubscriptionIn, requestedPlanId, selectPlan } from './core/plan-choice.ts';
 import type { StripeSnapshot } from './core/stripe-snapshot.ts';
 import { createWholeMemory, type WholeIds } from './core/whole-memory.ts';
 import type { ProvisionerDeps, ProvisionMode, ProvisionOptions, ProvisionOutcome, Provisioner } from './provisioner-types.ts';
@@ -47,6 +48,13 @@ export function createProvisioner(deps: ProvisionerDeps): Provisioner {
   const memory = createWholeMemory({ ttlMs: deps.rememberWholeMs ?? 10 * 60_000, maxEntries: deps.rememberWholeMax ?? 10_000, now });
   // Lowercased email and id -> the interactive makeWhole running for that developer.
   const joinable = new Map<string, Promise<MadeWhole>>();
+  // Developer id -> the makeWhole running for them, with what it was told.
+  interface RunningFlight {
+    email: string;
+    previousEmails: string[];
+    work: Promise<MadeWhole>;
+  }
+  const runningFor = new Map<string, RunningFlight>();
   const ctx: EnsureContext = {
     stripe: deps.stripe,
     retry: deps.stripeRetry,
@@ -57,13 +65,25 @@ export function createProvisioner(deps: ProvisionerDeps): Provisioner {
 
   const isProvisionable = (developer: Pick<KongDeveloper, 'status'>) => deps.provisionStatuses.includes(developer.status);
 
+  /**
+   * The plan whose resolved Stripe price is this one. A plan whose price Stripe does not have is
+   * skipped; any other failure is thrown, so a caller deciding access fails instead of guessing.
+   */
   async function planForPrice(priceId: string): Promise<Plan | undefined> {
     for (const plan of deps.plans.plans) {
-      const price = await deps.prices.priceFor(plan).catch(() => undefined);
-      if (price?.id === priceId) return plan;
+      let price: Stripe.Price;
+      try {
+        price = await deps.prices.priceFor(plan);
+      } catch (error) {
+        if (error instanceof ProvisionError && error.code === 'plan_price_not_found') continue;
+        throw error;
+      }
+      if (price.id === priceId) return plan;
     }
     return undefined;
   }
+
+  const planOfSubscription = (subscription: Stripe.Subscription) => planOfSubscriptionIn(deps.plans, subscription, planForPrice);
 
   async function fetchDeveloper(emailOrId: string): Promise<KongDeveloper> {
     let developer: KongDeveloper | undefined;
@@ -116,6 +136,7 @@ export function createProvisioner(deps: ProvisionerDeps): Provisioner {
         snapshot: options.snapshot,
       }),
     );
+    await rememberCustomer(developer, customer.id);
     const newPlan = async () => ({ plan: firstPlan, price: needPrice() });
     const subscription = await time('subscription', () =>
       ensureSubscription(ctx, developer, customer.id, newPlan, { stable, lookupFirst, resubscribe: options.resubscribe, snapshot: options.snapshot }),
@@ -124,15 +145,37 @@ export function createProvisioner(deps: ProvisionerDeps): Provisioner {
     return { customer, customerCreated, emailUpdated, subscription, planId, stripePath: (lookupFirst ? 'lookup' : 'direct') as StripePath };
   }
 
+  /**
+   * Keeps the customer id in the developer's Kong meta, so the customer is found by the developer,
+   * not by an email that may change (stripe-lookups.ts rememberedDeveloperCustomer). Best effort:
+   * the emails still find the customer without it.
+   */
+  async function rememberCustomer(developer: KongDeveloper, customerId: string): Promise<void> {
+    if (!deps.kong.updateDeveloperMeta || parseDeveloperMeta(developer.meta)[CUSTOMER_META_KEY] === customerId) return;
+    try {
+      // Read again just before the write: Kong replaces meta whole, and the developer (or a plan
+      // switch following Stripe) may have changed it since this call read it.
+      const current = await deps.kong.getDeveloper(developer.id);
+      if (!current) return;
+      const meta = parseDeveloperMeta(current.meta);
+      if (meta[CUSTOMER_META_KEY] === customerId) return;
+      await deps.kong.updateDeveloperMeta(developer.id, JSON.stringify({ ...meta, [CUSTOMER_META_KEY]: customerId }));
+    } catch (error) {
+      logger.warn({ event: 'customer_not_remembered', developer_id: developer.id, message: (error as Error).message.slice(0, 200) });
+    }
+  }
+
+  /** The plan id provisioning reports (Moesif, the page): informational, so a failed price read falls back on the metadata. */
   async function planOf(subscription: Stripe.Subscription, fallback: Plan): Promise<string> {
-    const priceId = subscription.items.data[0]?.price.id;
-    const plan = priceId ? await planForPrice(priceId) : undefined;
-    return planIdOfSubscription(subscription, () => plan) ?? fallback.id;
+    const plan = await planOfSubscription(subscription).catch(() => undefined);
+    return plan?.id ?? subscription.metadata?.plan ?? fallback.id;
   }
 
   async function makeWhole(developer: KongDeveloper, mode: ProvisionMode, options: ProvisionOptions, time: StepTimer): Promise<MadeWhole> {
     requireProvisionable(developer);
-    const remembered = mode === 'interactive' && !options.previousEmails?.length ? memory.get(developer.id) : undefined;
+    const known = mode === 'interactive' && !options.previousEmails?.length ? memory.get(developer.id) : undefined;
+    // Remembered with another email: the customer may still carry it, so Stripe is read (and follows).
+    const remembered = known && known.email === developer.email ? known : undefined;
     let ids: WholeIds;
     let stripePath: StripePath = 'remembered';
     let created = { customer: false, subscription: false };
@@ -140,7 +183,7 @@ export function createProvisioner(deps: ProvisionerDeps): Provisioner {
     if (remembered) ids = remembered;
     else {
       const part = await stripePart(developer, mode, options, time);
-      ids = { customerId: part.customer.id, subscriptionId: part.subscription.subscription.id, planId: part.planId };
+      ids = { customerId: part.customer.id, subscriptionId: part.subscription.subscription.id, planId: part.planId, email: developer.email };
       stripePath = part.stripePath;
       created = { customer: part.customerCreated, subscription: part.subscription.kind === 'current' && part.subscription.created };
       if (part.emailUpdated) extra.emailUpdated = true;
@@ -162,10 +205,28 @@ export function createProvisioner(deps: ProvisionerDeps): Provisioner {
     return { developerId: developer.id, customerId: ids.customerId, subscriptionId: ids.subscriptionId, plan: ids.planId, moesif, created, stripePath, ...extra };
   }
 
+  /**
+   * Whether a call can be answered by the flight already running for its developer: not when it
+   * knows more (another email, earlier emails the running one was not told), or the customer would
+   * stay on an email Kong no longer shows and the previous emails would be lost.
+   */
+  function canJoin(running: RunningFlight | undefined, developer: KongDeveloper, options: ProvisionOptions): boolean {
+    if (!running) return true;
+    return running.email === developer.email && (options.previousEmails ?? []).every((email) => running.previousEmails.includes(email));
+  }
+
   /** One makeWhole per developer at a time; interactive ones can be joined by email or id. */
-  function makeWholeOnce(developer: KongDeveloper, mode: ProvisionMode, options: ProvisionOptions, time: StepTimer): Promise<MadeWhole> {
+  async function makeWholeOnce(developer: KongDeveloper, mode: ProvisionMode, options: ProvisionOptions, time: StepTimer): Promise<MadeWhole> {
+    for (let running = runningFor.get(developer.id); !canJoin(running, developer, options); running = runningFor.get(developer.id))
+      await running?.work.catch(() => undefined);
     return flights.run(`developer:${developer.id}`, async () => {
       const work = makeWhole(developer, mode, options, time);
+      const flight: RunningFlight = { email: developer.email, previousEmails: [...(options.previousEmails ?? [])], work };
+      runningFor.set(developer.id, flight);
+      const done = () => {
+        if (runningFor.get(developer.id) === flight) runningFor.delete(developer.id);
+      };
+      work.then(done, done);
       const names = mode === 'interactive' ? [developer.id.toLowerCase(), developer.email.trim().toLowerCase()] : [];
       for (const name of names) joinable.set(name, work);
       try {
@@ -195,7 +256,8 @@ export function createProvisioner(deps: ProvisionerDeps): Provisioner {
     });
     try {
       // The event hook usually starts on this developer a moment before the page's call: join it.
-      const running = typeof input === 'string' && mode === 'interactive' ? joinable.get(input.trim().toLowerCase()) : undefined;
+      // Not with earlier emails to pass on (an email change): the running call was not told them.
+      const running = typeof input === 'string' && mode === 'interactive' && !options.previousEmails?.length ? joinable.get(input.trim().toLowerCase()) : undefined;
       let made: MadeWhole;
       if (running) made = await running;
       else {
@@ -230,10 +292,14 @@ export function createProvisioner(deps: ProvisionerDeps): Provisioner {
   return {
     isProvisionable,
     planForPrice,
+    planOfSubscription,
     provisionDeveloper(input, options = {}) {
       const mode = options.mode ?? (typeof input === 'string' ? 'interactive' : 'reconcile');
       // Concurrent calls with the same email share one Kong lookup and one log line.
-      const key = typeof input === 'string' ? `lookup:${mode}:${input.trim().toLowerCase()}` : `object:${mode}:${input.id}`;
+      const base = typeof input === 'string' ? `lookup:${mode}:${input.trim().toLowerCase()}` : `object:${mode}:${input.id}`;
+      // Calls that carry earlier emails (email changes) share a flight only with the same ones.
+      const previous = [...new Set(options.previousEmails ?? [])].sort();
+      const key = previous.length ? `${base}:previous:${previous.join('\u0000')}` : base;
       return flights.run(options.resubscribe ? `resubscribe:${key}` : key, () => provisionLogged(input, mode, options));
     },
     inspectDeveloper,

@@ -71,7 +71,8 @@ export function createProvisionerCore(settings: ProvisionerSettings, options: Co
   const prices = createPriceResolver(stripe);
   const provisioner = createProvisioner({
     stripe,
-    kong: developers,
+    // A hosted consumer's meta lives in its tags, which hold only the plan: nothing to remember there.
+    kong: consumers ? { getDeveloper: (emailOrId: string) => developers.getDeveloper(emailOrId) } : kong,
     moesif,
     prices,
     plans: settings.plans,

@@ -7,7 +7,7 @@ import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { SettingError } from '../shared/errors.ts';
 import { isHttpUrl, parseHttpUrl } from '../shared/http-url-setting.ts';
-import { loadPlansFile, PAYMENT_COLLECTIONS, type PaymentCollection, type PlansFile } from '../shared/plans.ts';
+import { loadPlansFile, PAYMENT_COLLECTIONS, planPickerProblem, PlansFileError, type PaymentCollection, type PlansFile } from '../shared/plans.ts';
 import { readKongSettings, type KongSettings } from '../kong/kong-settings.ts';
 import { DEVELOPER_STATUS, type DeveloperStatusName } from '../kong/kong-types.ts';
 import { REMOVAL_POLICIES, type RemovalPolicy } from './core/developer-removal.ts';
@@ -264,5 +264,9 @@ export function parseProvisionerEnv(env: NodeJS.ProcessEnv, marker: SandboxMarke
 /** Environment plus the plans file it names (PlansFileError names the file and the bad field). */
 export async function loadProvisionerSettings(env: NodeJS.ProcessEnv = process.env, marker: SandboxMarker = {}): Promise<ProvisionerSettings> {
   const settings = parseProvisionerEnv(env, marker);
-  return { ...settings, plans: await loadPlansFile(settings.plansFile) };
+  const plans = await loadPlansFile(settings.plansFile);
+  // A picker without a default leaves a developer who picks nothing (or a plan not offered) unprovisionable.
+  const problem = planPickerProblem(plans);
+  if (problem) throw new PlansFileError(settings.plansFile, [problem]);
+  return { ...settings, plans };
 }

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultPlan, loadPlansFile, parsePlans, PlansFileError, STRIPE_MAX_AMOUNT } from './plans.ts';
+import { defaultPlan, isPublicPlan, loadPlansFile, parsePlans, planPickerProblem, PlansFileError, selectablePlans, STRIPE_MAX_AMOUNT } from './plans.ts';
 
 type Json = Record<string, unknown>;
 
@@ -98,6 +98,7 @@ describe('parsePlans', () => {
     ['a price billing an unknown meter', (f) => void (f.plans[1]!.price.meter = 'calls'), 'plans.1.price.meter: no meter with event_name "calls" in meters'],
     ['a duplicate plan id', (f) => void (f.plans[2]!.id = 'starter'), 'plans.2.id: duplicate plan id "starter"'],
     ['two default plans', (f) => void (f.plans[1]!.default = true), 'plans: only one plan may be the default; found starter, tiered'],
+    ['a "public" that is no boolean', (f) => void (f.plans[1]!.public = 'yes'), 'plans.1.public: true or false'],
   ];
 
   it.each(cases)('rejects %s, naming the JSON path', (_name, edit, expected) => {
@@ -145,5 +146,47 @@ describe('loadPlansFile', () => {
   it('loads the checked-in example', async () => {
     const example = await loadPlansFile('plans.example.json');
     expect(defaultPlan(example)?.id).toBe('starter');
+  });
+});
+
+describe('public and private plans (issue 17: invoice and free plans are no way around the card)', () => {
+  const file = () =>
+    parsePlans(
+      withEdit((f) => {
+        f.plans[1]!.payment_collection = 'invoice';
+        f.plans[2]!.payment_collection = 'none';
+        f.plans[3]!.payment_collection = 'none';
+        f.plans[3]!.public = true;
+      }),
+    );
+
+  it('a plan that sets its own invoice or free collection is private unless marked public', () => {
+    expect(file().plans.map((plan) => [plan.id, isPublicPlan(plan)])).toEqual([
+      ['starter', true],
+      ['tiered', false],
+      ['legacy', false],
+      ['shared', true],
+    ]);
+    expect(selectablePlans(file()).map((plan) => plan.id)).toEqual(['starter', 'shared']);
+  });
+
+  it('the default plan is selectable even when private (it is what a developer gets without choosing)', () => {
+    const plans = parsePlans(withEdit((f) => void Object.assign(f.plans[0]!, { payment_collection: 'invoice' })));
+    expect(selectablePlans(plans).map((plan) => plan.id)).toContain('starter');
+  });
+
+  it('a picker of several plans with no default is a problem; one plan or a default is not', () => {
+    expect(planPickerProblem(parsePlans(withEdit((f) => void (f.plans[0]!.default = false))))).toMatch(/none has "default": true/);
+    expect(planPickerProblem(parsePlans(withEdit(() => undefined)))).toBeUndefined();
+    expect(
+      planPickerProblem(
+        parsePlans(
+          withEdit((f) => {
+            f.plans.splice(1);
+            f.plans[0]!.default = false;
+          }),
+        ),
+      ),
+    ).toBeUndefined();
   });
 });

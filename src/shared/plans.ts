@@ -110,6 +110,12 @@ export const planSchema = z
     trial_days: z.number().int().min(1).max(730).optional(),
     /** What Stripe does when the trial ends without a payment method; Stripe's default is create_invoice. */
     trial_end_without_payment_method: z.enum(TRIAL_END_BEHAVIORS).optional(),
+    /**
+     * Whether developers may choose the plan themselves (picker, hosted form, Stripe portal switcher).
+     * Default: true for plans that follow PAYMENT_COLLECTION, false for a plan that sets its own
+     * payment_collection ("invoice" or "none": no card), which the admin assigns instead.
+     */
+    public: z.boolean({ error: 'true or false' }).optional(),
   })
   .strict()
   .superRefine((plan, ctx) => {
@@ -242,6 +248,29 @@ export async function loadPlansFile(path: string): Promise<PlansFile> {
 /** The plan a developer gets when their meta names none (or an unknown one). */
 export function defaultPlan(file: PlansFile): Plan | undefined {
   return file.plans.find((p) => p.default) ?? (file.plans.length === 1 ? file.plans[0] : undefined);
+}
+
+/**
+ * Whether developers may pick this plan themselves. A plan that sets its own payment_collection
+ * ("invoice", "none") lets a developer in without a card, so it is private unless marked public.
+ */
+export function isPublicPlan(plan: Plan): boolean {
+  return plan.public ?? (plan.payment_collection === undefined || plan.payment_collection === 'checkout');
+}
+
+/** The plans a developer may choose: the public ones, and the default (what they get without choosing). */
+export function selectablePlans(file: PlansFile): Plan[] {
+  const fallback = defaultPlan(file);
+  return file.plans.filter((plan) => isPublicPlan(plan) || plan === fallback);
+}
+
+/**
+ * A problem with the plan picker, or undefined: with more than one plan the developer may pick, one
+ * must be the default, or a developer who picks nothing (or an unknown plan) cannot be provisioned.
+ */
+export function planPickerProblem(file: PlansFile): string | undefined {
+  if (defaultPlan(file)) return undefined;
+  return `plans: ${file.plans.length} plans and none has "default": true; a developer who picks no plan (or one not offered) could not be provisioned. Mark one plan "default": true`;
 }
 
 /** Days to pay an emailed invoice when the plan does not say. */

@@ -13,7 +13,7 @@ import { inspectInstall } from '../../kong/sync/inspect-install.ts';
 import { hasPlanField } from '../../kong/sync/configure-workspace.ts';
 import { eventHookUrl, isOurHook } from '../../kong/sync/event-hook.ts';
 import { MonetizationError } from '../../shared/errors.ts';
-import type { Plan, PlansFile } from '../../shared/plans.ts';
+import { isPublicPlan, planPickerProblem, selectablePlans, type Plan, type PlansFile } from '../../shared/plans.ts';
 import { workspacePaths } from '../../shared/bundle-layout.ts';
 import type { StripeKeyMode } from '../shared/stripe-connection.ts';
 import { describeStripeError, isStripeNotFound } from '../shared/stripe-failure.ts';
@@ -136,8 +136,9 @@ const planField: Check<DoctorState> = {
   needs: [ADMIN_API],
   async run(state) {
     if (hasPlanField(state.workspace as KongWorkspace)) return pass('the registration form has a "plan" field');
-    const plans = state.plans instanceof Error ? undefined : state.plans.plans.length;
-    if (plans === 1) return pass('no "plan" field, and none needed: the plans file has one plan');
+    // Private plans are the admin's to assign: only the ones a developer may pick need a picker.
+    const plans = state.plans instanceof Error ? undefined : selectablePlans(state.plans).length;
+    if (plans === 1) return pass('no "plan" field, and none needed: developers can pick only one plan');
     return fail('portal_developer_meta_fields has no "plan" field, so developers cannot pick a plan', `add it: ${syncCommand(state, ' --configure-workspace')}`);
   },
 };
@@ -191,7 +192,10 @@ const plansFile: Check<DoctorState> = {
     const bad = settingFailure(state.plans);
     if (bad) return bad;
     const plans = state.plans as PlansFile;
-    return pass(`${plans.plans.length} plan(s): ${plans.plans.map((p) => p.id).join(', ')}`);
+    const picker = planPickerProblem(plans);
+    if (picker) return fail(picker, 'mark the plan a developer gets without choosing with "default": true (the provisioner refuses to start without one)');
+    const private_ = plans.plans.filter((plan) => !isPublicPlan(plan)).map((plan) => plan.id);
+    return pass(`${plans.plans.length} plan(s): ${plans.plans.map((p) => p.id).join(', ')}${private_.length ? `; assigned by the admin only: ${private_.join(', ')}` : ''}`);
   },
 };
 

@@ -91,6 +91,21 @@ describe('reconcileDevelopers', () => {
     expect(report.failures).toEqual([{ developerId: 'dev-2', email: 'dev2@example.com', code: 'stripe_unavailable', reason: 'Stripe is unavailable while trying to create the customer' }]);
   });
 
+  // Issue 17.2: reconcile reported "failed" but never blocked a developer it could not provision.
+  it('still converges the access of a developer it failed to provision, and reports the blocking', async () => {
+    const failing = new Map([['dev-2', new MonetizationError('plan_not_found', 'plan "doesnotexist" is not offered and there is no default plan')]]);
+    const { provisioner } = fakeProvisioner(new Set(), failing);
+    const synced: string[] = [];
+    const syncAccess: ReconcileDeps['syncAccess'] = async (d) => {
+      synced.push(d.id);
+      return d.id === 'dev-2' ? { change: 'blocked', decision: { access: 'refused', reason: 'provisioning_failed' } } : { change: 'unchanged', decision: { access: 'allowed', reason: 'active' } };
+    };
+    const report = await reconcileDevelopers({ listDevelopers: () => pages(developers), provisioner, syncAccess });
+    expect(report.failures.map((failure) => [failure.developerId, failure.code])).toEqual([['dev-2', 'plan_not_found']]);
+    expect(synced).toContain('dev-2');
+    expect(report.accessChanges).toContainEqual({ developerId: 'dev-2', email: 'dev2@example.com', change: 'blocked', reason: 'provisioning_failed' });
+  });
+
   it('stops on a rejected Stripe key instead of failing every developer', async () => {
     const failing = new Map([['dev-1', new MonetizationError('stripe_unauthorized', 'Stripe rejected the key')]]);
     const { provisioner } = fakeProvisioner(new Set(), failing);

@@ -165,6 +165,9 @@ export async function reconcileDevelopers(deps: ReconcileDeps, options: Reconcil
       provisioned.push({ developer, counted });
     } catch (error) {
       fail(developer, error);
+      // Failed is not allowed: access is converged anyway (refused under card collection, with the
+      // problem named when provisioning cannot succeed), instead of leaving the key open.
+      await syncAccess(developer).catch(() => undefined);
     }
   };
 

@@ -5,7 +5,7 @@
  * link). Found again by its metadata mark; a re-run with the same plans changes nothing.
  */
 import type Stripe from 'stripe';
-import type { PlansFile } from '../../shared/plans.ts';
+import { selectablePlans, type PlansFile } from '../../shared/plans.ts';
 import { PORTAL_MARK } from '../../provisioner/core/billing-status.ts';
 import { idempotencyKey } from './catalog-setup.ts';
 
@@ -16,10 +16,14 @@ export interface PortalSetupResult {
   detail: string;
 }
 
-/** The plans' active prices grouped by product, as subscription_update.products wants them. */
-async function planProducts(stripe: Stripe, plans: PlansFile): Promise<Array<{ product: string; prices: string[] }>> {
+/**
+ * The active prices of the plans developers may choose, grouped by product, as
+ * subscription_update.products wants them. Private plans (invoice, free, unless marked public) are
+ * left out: a switch in the portal would otherwise be a way around the card.
+ */
+export async function planProducts(stripe: Stripe, plans: PlansFile): Promise<Array<{ product: string; prices: string[] }>> {
   const byProduct = new Map<string, string[]>();
-  for (const plan of plans.plans) {
+  for (const plan of selectablePlans(plans)) {
     const price =
       'id' in plan.price
         ? await stripe.prices.retrieve(plan.price.id)

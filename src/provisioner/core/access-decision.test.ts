@@ -46,9 +46,24 @@ describe('decideAccess', () => {
     expect(decide({ subscription: { status } })).toEqual({ access: 'refused', reason });
   });
 
-  it('refuses a developer whose subscriptions all ended, and allows one not yet provisioned', () => {
+  it('refuses a developer whose subscriptions all ended, and allows one not yet provisioned when no card is collected', () => {
     expect(decide({ subscription: undefined, hasEndedSubscription: true })).toEqual({ access: 'refused', reason: 'subscription_ended' });
-    expect(decide({ subscription: undefined })).toEqual({ access: 'allowed', reason: 'not_provisioned' });
+    expect(decide({ subscription: undefined, paymentCollection: 'invoice' })).toEqual({ access: 'allowed', reason: 'not_provisioned' });
+    expect(decide({ subscription: undefined, paymentCollection: 'none' })).toEqual({ access: 'allowed', reason: 'not_provisioned' });
+  });
+
+  // Issue 17.1: "no subscription found" (an email change, a failed read) was an allowance.
+  it('under card collection, no subscription found is a refusal, not an allowance', () => {
+    expect(decide({ subscription: undefined })).toEqual({ access: 'refused', reason: 'not_provisioned' });
+    expect(accessMessage({ access: 'refused', reason: 'not_provisioned' }, undefined)).toMatch(/^Access pending: billing for this account is not set up yet/);
+  });
+
+  // Issue 17.2: a developer whose provisioning always fails was never blocked.
+  it('refuses a developer whose provisioning cannot succeed, whatever the collection, naming the problem', () => {
+    const problem = 'plan "doesnotexist" is not offered and there is no default plan';
+    for (const paymentCollection of ['checkout', 'invoice', 'none'] as const)
+      expect(decide({ subscription: undefined, paymentCollection, provisioningProblem: problem })).toEqual({ access: 'refused', reason: 'provisioning_failed', problem });
+    expect(accessMessage({ access: 'refused', reason: 'provisioning_failed', problem }, undefined)).toContain(problem);
   });
 
   it('refuses a removed developer whatever Stripe says', () => {

@@ -10,6 +10,9 @@
  * | past_due, past the grace                 | refused (payment_overdue) |
  * | unpaid, paused, incomplete               | refused |
  * | only ended subscriptions (canceled, ...) | refused (subscription_ended) |
+ * | none, and provisioning cannot succeed    | refused (provisioning_failed) |
+ * | none yet, card collection ("checkout")   | refused (not_provisioned) |
+ * | none yet, invoice or free collection     | allowed (not_provisioned) |
  * | developer revoked/rejected/deleted       | refused (developer_removed) |
  */
 import type Stripe from 'stripe';
@@ -28,6 +31,7 @@ export type AccessReason =
   | 'subscription_paused'
   | 'subscription_incomplete'
   | 'subscription_ended'
+  | 'provisioning_failed'
   | 'developer_removed';
 
 export interface AccessDecision {
@@ -35,6 +39,8 @@ export interface AccessDecision {
   reason: AccessReason;
   /** Unix seconds when a grace ends (access 'grace' only). */
   graceEndsAt?: number;
+  /** Why provisioning cannot succeed (provisioning_failed only): what the admin fixes. */
+  problem?: string;
 }
 
 export interface BillingFacts {
@@ -49,6 +55,8 @@ export interface BillingFacts {
   overdueSince: number | undefined;
   /** The developer is no longer approved in Kong (revoked, rejected) or was deleted. */
   developerRemoved?: boolean;
+  /** Set when the developer has no subscription and provisioning one cannot succeed (e.g. no such plan). */
+  provisioningProblem?: string;
 }
 
 export interface AccessPolicy {
@@ -62,7 +70,13 @@ const DAY = 24 * 60 * 60;
 export function decideAccess(facts: BillingFacts, policy: AccessPolicy): AccessDecision {
   if (facts.developerRemoved) return { access: 'refused', reason: 'developer_removed' };
   const subscription = facts.subscription;
-  if (!subscription) return facts.hasEndedSubscription ? { access: 'refused', reason: 'subscription_ended' } : { access: 'allowed', reason: 'not_provisioned' };
+  if (!subscription) {
+    if (facts.hasEndedSubscription) return { access: 'refused', reason: 'subscription_ended' };
+    if (facts.provisioningProblem !== undefined) return { access: 'refused', reason: 'provisioning_failed', problem: facts.provisioningProblem };
+    // No subscription found is no proof there is none (an email change, a failed read): under card
+    // collection it is a refusal, which the next successful provisioning lifts.
+    return facts.paymentCollection === 'checkout' ? { access: 'refused', reason: 'not_provisioned' } : { access: 'allowed', reason: 'not_provisioned' };
+  }
   switch (subscription.status) {
     case 'trialing':
       return { access: 'allowed', reason: 'trialing' };
@@ -110,6 +124,12 @@ export function accessMessage(decision: AccessDecision, fixUrl: string | undefin
       return `Your subscription has ended. Subscribe again${where} to use this API.`;
     case 'developer_removed':
       return 'Access revoked: this developer account is no longer active.';
+    case 'provisioning_failed':
+      return `Access refused: billing could not be set up for this account (${decision.problem ?? 'unknown problem'}). Contact the API provider.`;
+    case 'not_provisioned':
+      return decision.access === 'refused'
+        ? `Access pending: billing for this account is not set up yet. Try again in a minute${fixUrl ? ` or sign in at ${fixUrl}` : ''}; contact the API provider if this persists.`
+        : 'Access allowed.';
     default:
       return 'Access allowed.';
   }

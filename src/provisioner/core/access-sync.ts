@@ -6,7 +6,7 @@
 import type Stripe from 'stripe';
 import type { KongDeveloper } from '../../kong/kong-types.ts';
 import { DEVELOPER_STATUS } from '../../kong/kong-types.ts';
-import { paymentCollectionOf, type PaymentCollection, type Plan } from '../../shared/plans.ts';
+import type { PaymentCollection, Plan, PlansFile } from '../../shared/plans.ts';
 import type { ProvisionLogger } from '../provision-log.ts';
 import { accessMessage, decideAccess, type AccessDecision, type BillingFacts } from './access-decision.ts';
 import { readBillingFacts } from './billing-facts.ts';
@@ -16,6 +16,9 @@ import type { GraceTimers } from './grace-timers.ts';
 import { applyAccess, type AccessChange, type DeveloperPlugins } from './kong-access.ts';
 import { findCustomer } from './ensure-stripe.ts';
 import { classifySubscriptions, findDeveloperSubscriptions, idOf, retryFor, type StripeAccess } from './stripe-lookups.ts';
+import { collectionOfSubscription, selectPlan } from './plan-choice.ts';
+import { liftRemovalCancellation } from './developer-removal.ts';
+import { ProvisionError } from '../errors.ts';
 import type { StripeSnapshot } from './stripe-snapshot.ts';
 
 export interface AccessSyncDeps extends StripeAccess {
@@ -25,7 +28,10 @@ export interface AccessSyncDeps extends StripeAccess {
   graceDays: number;
   /** Where a refused developer fixes it (PORTAL_DASHBOARD_URL). */
   fixUrl: string | undefined;
-  planForPrice(priceId: string): Promise<Plan | undefined>;
+  /** The plans file: a developer without a subscription who could not get one is refused with the reason. */
+  plans: PlansFile;
+  /** The one way to a subscription's plan (core/plan-choice.ts); throws when Stripe cannot be read, failing the sync. */
+  planOfSubscription(subscription: Stripe.Subscription): Promise<Plan | undefined>;
   timers?: GraceTimers;
   logger: ProvisionLogger;
   /** Clock in ms. */
@@ -80,6 +86,17 @@ function readOnlyPlugins(kong: DeveloperPlugins): DeveloperPlugins {
 export function createAccessSync(deps: AccessSyncDeps): AccessSync {
   const now = deps.now ?? Date.now;
 
+  /** Why provisioning this developer cannot succeed (no plan for them), or undefined. */
+  function provisioningProblemOf(developer: KongDeveloper): string | undefined {
+    try {
+      selectPlan(deps.plans, developer);
+      return undefined;
+    } catch (error) {
+      if (error instanceof ProvisionError && error.code === 'plan_not_found') return error.message;
+      throw error;
+    }
+  }
+
   /** Unix seconds as Stripe sees them for this customer: a test clock's frozen time, else ours. */
   async function timeOf(customer: Stripe.Customer | undefined): Promise<number> {
     const clockId = idOf(customer?.test_clock);
@@ -101,11 +118,18 @@ export function createAccessSync(deps: AccessSyncDeps): AccessSync {
         : customer
           ? await findDeveloperSubscriptions(deps, customer.id, developer.id)
           : undefined;
+    const developerRemoved = REMOVED.has(developer.status);
+    // Approved again after a removal: the period-end cancellation that removal made is lifted.
+    if (subscriptions?.current && !developerRemoved) subscriptions.current = await liftRemovalCancellation(deps, subscriptions.current, now);
     const subscription = subscriptions?.current ?? subscriptions?.ended[0];
-    const priceId = subscription?.items.data[0]?.price.id;
-    const plan = priceId ? await deps.planForPrice(priceId) : undefined;
-    const collection = plan ? paymentCollectionOf(plan, deps.defaultCollection) : deps.defaultCollection;
-    const facts = { ...(await readBillingFacts(deps, customer, subscriptions, collection)), developerRemoved: REMOVED.has(developer.status) };
+    const plan = subscription ? await deps.planOfSubscription(subscription) : undefined;
+    // Decided from the subscription itself (its collection_method), never from what the plan intends.
+    const collection = subscription ? collectionOfSubscription(subscription, plan, deps.defaultCollection) : deps.defaultCollection;
+    const facts: BillingFacts = {
+      ...(await readBillingFacts(deps, customer, subscriptions, collection)),
+      developerRemoved,
+      ...(subscription ? {} : { provisioningProblem: provisioningProblemOf(developer) }),
+    };
     const decision = decideAccess(facts, { graceDays: deps.graceDays, now: await timeOf(customer) });
     const message = accessMessage(decision, deps.fixUrl);
     let change: AccessChange;
@@ -133,7 +157,16 @@ export function createAccessSync(deps: AccessSyncDeps): AccessSync {
   };
 
   async function syncCustomerNow(customerId: string): Promise<AccessOutcome | undefined> {
-    const customer = await withStripeRetry(() => deps.stripe.customers.retrieve(customerId), retryFor(deps, 'read the customer', false));
+    let customer: Stripe.Customer | Stripe.DeletedCustomer;
+    try {
+      customer = await withStripeRetry(() => deps.stripe.customers.retrieve(customerId), retryFor(deps, 'read the customer', false));
+    } catch (error) {
+      // No such customer (another account's event, or one made up): nothing to act on, and a 500 would
+      // have Stripe redeliver it for days.
+      if ((error as { cause?: { statusCode?: number } }).cause?.statusCode !== 404) throw error;
+      deps.logger.warn({ event: 'stripe_customer_missing', customer: customerId });
+      return undefined;
+    }
     if ('deleted' in customer && customer.deleted) return undefined;
     const live = customer as Stripe.Customer;
     const developerId = live.metadata?.kong_developer_id;

@@ -14,7 +14,7 @@ import { idempotencyKey, stableIdempotencyKey } from '../idempotency.ts';
 import { withStripeRetry } from '../stripe-calls.ts';
 import { createOrFind } from './create-or-find.ts';
 import { customerParams, subscriptionParams } from './stripe-params.ts';
-import { classifySubscriptions, findDeveloperCustomers, findDeveloperSubscriptions, retryFor, searchDeveloperCustomers, type StripeAccess } from './stripe-lookups.ts';
+import { classifySubscriptions, findDeveloperCustomers, findDeveloperSubscriptions, rememberedDeveloperCustomer, retryFor, searchDeveloperCustomers, type StripeAccess } from './stripe-lookups.ts';
 import type { StripeSnapshot } from './stripe-snapshot.ts';
 
 export interface EnsureContext extends StripeAccess {
@@ -43,9 +43,17 @@ export interface EnsuredCustomer {
   emailUpdated: boolean;
 }
 
-export async function findCustomer(ctx: EnsureContext, developer: KongDeveloper, options: Pick<CustomerOptions, 'previousEmails' | 'allowSearch' | 'snapshot'>) {
+/**
+ * The developer's customers, found by developer id: the snapshot's index, the customer id
+ * remembered on the developer (checked against Stripe's metadata), then the emails Kong has known
+ * for them, confirmed by metadata.kong_developer_id. Never the email alone.
+ */
+export async function findCustomer(ctx: Pick<EnsureContext, 'stripe' | 'retry' | 'readLimiter' | 'writeLimiter' | 'workspace'>, developer: KongDeveloper, options: Pick<CustomerOptions, 'previousEmails' | 'allowSearch' | 'snapshot'>) {
   const known = options.snapshot?.customersOf(developer.id);
   if (known?.length) return known;
+  // An email change leaves the customer on an email Kong no longer shows: its id still finds it.
+  const remembered = await rememberedDeveloperCustomer(ctx, developer, ctx.workspace);
+  if (remembered) return [remembered];
   // The snapshot indexes every customer by developer id, which is what search would find (and search lags).
   if (options.snapshot) return findDeveloperCustomers(ctx, developer.id, [developer.email, ...(options.previousEmails ?? [])]);
   let found = await findDeveloperCustomers(ctx, developer.id, [developer.email, ...(options.previousEmails ?? [])]);
@@ -82,9 +90,14 @@ export async function ensureCustomer(ctx: EnsureContext, developer: KongDevelope
     'create the customer',
     key,
     (idempotencyKey) => ctx.stripe.customers.create(params, { idempotencyKey }),
-    async () => (await findDeveloperCustomers(ctx, developer.id, [developer.email]))[0],
+    // Stripe refused the key (used with other params: the developer's email changed since the
+    // first create): a customer exists. Found by developer id; search is the last resort here only.
+    async () => (await findCustomer(ctx, developer, { previousEmails: options.previousEmails, allowSearch: true }))[0],
   );
-  return { customer: object, created, duplicates: [], emailUpdated: false };
+  if (created) return { customer: object, created, duplicates: [], emailUpdated: false };
+  // A replayed or found customer may still carry an earlier email: Kong's is the truth.
+  const { customer, updated } = await followEmail(ctx, object, developer);
+  return { customer, created, duplicates: [], emailUpdated: updated };
 }
 
 export type EnsuredSubscription =

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { KongPlugin } from '../../kong/kong-types.ts';
+import { KongError } from '../../kong/kong-errors.ts';
 import { ACCESS_TAGS, applyAccess, type DeveloperPlugins } from './kong-access.ts';
 
 /** Kong's developer plugin routes over a list, counting writes. */
@@ -69,5 +70,40 @@ describe('applyAccess', () => {
     const { kong, plugins } = fakeKong([block('a'), block('b')]);
     expect(await applyAccess(kong, 'dev-1', refused, 'add a card')).toBe('updated');
     expect(plugins.map((p) => p.id)).toEqual(['a']);
+  });
+
+  // Issue 17.10: a webhook blocking the same developer at the same moment made reconcile report "failed" in portal mode.
+  it('adopts the block a concurrent sync created (Kong 409: one plugin of a name per consumer)', async () => {
+    const { kong, plugins, writes } = fakeKong();
+    const racing: DeveloperPlugins = {
+      ...kong,
+      async listDeveloperPlugins(developer, options) {
+        const seen = await kong.listDeveloperPlugins(developer, options);
+        // The other sync creates its block right after this one listed none.
+        if (!plugins.length) await kong.createDeveloperPlugin(developer, { name: 'request-termination', config: { status_code: 402, message: 'old reason' }, tags: [...ACCESS_TAGS] });
+        return seen;
+      },
+      async createDeveloperPlugin(developer, plugin) {
+        if (plugins.some((p) => p.name === plugin.name))
+          throw new KongError('kong_conflict', 'unique constraint violation', { status: 409, method: 'POST', path: `/default/developers/${developer}/plugins` });
+        return kong.createDeveloperPlugin(developer, plugin);
+      },
+    };
+    expect(await applyAccess(racing, 'dev-1', refused, 'add a card')).toBe('blocked');
+    expect(plugins).toHaveLength(1);
+    expect(plugins[0]!.config).toEqual({ status_code: 402, message: 'add a card' });
+    expect(writes).toEqual(['create', 'update p1']);
+  });
+
+  it('does not adopt a request-termination that is not ours: the 409 stands', async () => {
+    const foreign = { id: 'x', name: 'request-termination', enabled: true, config: { status_code: 503 }, tags: ['team'] };
+    const { kong } = fakeKong([foreign]);
+    const conflicting: DeveloperPlugins = {
+      ...kong,
+      createDeveloperPlugin: async () => {
+        throw new KongError('kong_conflict', 'unique constraint violation', { status: 409, method: 'POST', path: '/default/developers/dev-1/plugins' });
+      },
+    };
+    await expect(applyAccess(conflicting, 'dev-1', refused, 'add a card')).rejects.toMatchObject({ code: 'kong_conflict' });
   });
 });

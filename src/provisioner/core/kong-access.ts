@@ -6,6 +6,7 @@
  * exactly our own and never touch another plugin or consumer. Applying is idempotent: it
  * compares what is there with what should be and changes only the difference.
  */
+import { KongError } from '../../kong/kong-errors.ts';
 import type { KongPlugin } from '../../kong/kong-types.ts';
 import type { AccessDecision } from './access-decision.ts';
 
@@ -28,6 +29,26 @@ export function blockConfig(message: string): Record<string, unknown> {
 
 const isOurs = (plugin: KongPlugin) => plugin.name === 'request-termination' && ACCESS_TAGS.every((tag) => (plugin as { tags?: string[] | null }).tags?.includes(tag));
 
+/**
+ * Creates the block. Kong allows one plugin of a name per consumer: a 409 means another sync (a
+ * webhook for the same developer at the same moment) blocked first, so theirs is adopted, made to
+ * say this message, as the hosted mode's consumer directory does.
+ */
+async function createBlock(kong: DeveloperPlugins, developerId: string, wanted: Record<string, unknown>): Promise<AccessChange> {
+  try {
+    await kong.createDeveloperPlugin(developerId, { name: 'request-termination', config: wanted, tags: [...ACCESS_TAGS] });
+    return 'blocked';
+  } catch (error) {
+    if (!(error instanceof KongError && error.code === 'kong_conflict')) throw error;
+    const [existing] = (await kong.listDeveloperPlugins(developerId, { tags: [...ACCESS_TAGS] })).filter(isOurs);
+    // Someone else's request-termination (not ours to change): the conflict stands.
+    if (!existing) throw error;
+    if (existing.config.message !== wanted.message || existing.config.status_code !== wanted.status_code)
+      await kong.updateDeveloperPlugin(developerId, existing.id, { config: wanted });
+    return 'blocked';
+  }
+}
+
 export async function applyAccess(kong: DeveloperPlugins, developerId: string, decision: AccessDecision, message: string): Promise<AccessChange> {
   const ours = (await kong.listDeveloperPlugins(developerId, { tags: [...ACCESS_TAGS] })).filter(isOurs);
   if (decision.access !== 'refused') {
@@ -38,10 +59,7 @@ export async function applyAccess(kong: DeveloperPlugins, developerId: string, d
   const [keep, ...extra] = ours;
   // Two processes blocking at once can leave two plugins; both refuse, and this removes the spare.
   for (const plugin of extra) await kong.deleteDeveloperPlugin(developerId, plugin.id);
-  if (!keep) {
-    await kong.createDeveloperPlugin(developerId, { name: 'request-termination', config: wanted, tags: [...ACCESS_TAGS] });
-    return 'blocked';
-  }
+  if (!keep) return createBlock(kong, developerId, wanted);
   const same = keep.config.status_code === wanted.status_code && keep.config.message === wanted.message;
   if (same) return extra.length ? 'updated' : 'unchanged';
   await kong.updateDeveloperPlugin(developerId, keep.id, { config: wanted });

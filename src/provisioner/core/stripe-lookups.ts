@@ -60,6 +60,47 @@ export async function findDeveloperCustomers(access: StripeAccess, developerId: 
   return [...found.values()].sort(oldestFirst);
 }
 
+/** The key of the developer's Kong meta where provisioning remembers the Stripe customer id. */
+export const CUSTOMER_META_KEY = 'kpm_customer';
+
+/** The customer id remembered in a developer's meta, if it looks like one. */
+export function rememberedCustomerId(meta: string | null | undefined): string | undefined {
+  let remembered: unknown;
+  try {
+    remembered = (JSON.parse(meta ?? '{}') as Record<string, unknown> | null)?.[CUSTOMER_META_KEY];
+  } catch {
+    return undefined;
+  }
+  return typeof remembered === 'string' && /^cus_[A-Za-z0-9]{1,64}$/.test(remembered) ? remembered : undefined;
+}
+
+/**
+ * The customer remembered on the developer, read back by id (read-after-write consistent, unlike
+ * search) and trusted only when Stripe's own metadata names this developer and workspace: the
+ * developer can edit their meta, so the id there is a hint, never a proof.
+ */
+export async function rememberedDeveloperCustomer(
+  access: StripeAccess,
+  developer: { id: string; meta?: string | null | undefined },
+  workspace: string,
+): Promise<Stripe.Customer | undefined> {
+  const remembered = rememberedCustomerId(developer.meta);
+  if (!remembered) return undefined;
+  let customer: Stripe.Customer | Stripe.DeletedCustomer;
+  try {
+    customer = await withStripeRetry(() => access.stripe.customers.retrieve(remembered), retryFor(access, 'read the remembered customer', false));
+  } catch (error) {
+    // A customer id that does not exist (deleted for good, or typed in by the developer) is no hint.
+    if ((error as { cause?: { statusCode?: number } }).cause?.statusCode === 404) return undefined;
+    throw error;
+  }
+  if ('deleted' in customer && customer.deleted) return undefined;
+  const live = customer as Stripe.Customer;
+  const owner = live.metadata?.kong_developer_id;
+  const ws = live.metadata?.kong_workspace;
+  return owner === developer.id && (ws === undefined || ws === workspace) ? live : undefined;
+}
+
 /**
  * Customers by developer id through customers.search, for reconcile only: it finds a customer
  * whose email no longer matches Kong's (an email change nobody told us about), but its index

@@ -8,6 +8,8 @@ export interface WholeIds {
   customerId: string;
   subscriptionId: string;
   planId: string;
+  /** The email the customer was made whole with: another email (a change) is not answered from memory. */
+  email?: string;
 }
 
 export function createWholeMemory(options: { ttlMs: number; maxEntries: number; now: () => number }) {

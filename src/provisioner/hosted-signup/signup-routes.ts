@@ -13,7 +13,7 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { rateLimiter } from 'hono-rate-limiter';
-import { defaultPlan, type PlansFile } from '../../shared/plans.ts';
+import { defaultPlan, selectablePlans, type PlansFile } from '../../shared/plans.ts';
 import type { TrustedProxies } from '../client-address.ts';
 import { resolvePlans, toPublicPlans, type PriceResolver } from '../plan-prices.ts';
 import type { ProvisionLogger } from '../provision-log.ts';
@@ -55,10 +55,12 @@ export function createSignupRoutes(deps: SignupRoutesDeps): Hono {
   const background = deps.background ?? createBackgroundTasks({ logger: deps.logger });
   const linkLimits = deps.linkLimits ?? createLinkLimits({ kit, perAddressPerMinute: deps.requestsPerMinute });
   const { html, message, failure } = kit;
-  const planIds = deps.plans.plans.map((plan) => plan.id);
+  // Private plans (invoice, free) are the admin's to assign: neither shown nor accepted here.
+  const offered = { ...deps.plans, plans: selectablePlans(deps.plans) };
+  const planIds = offered.plans.map((plan) => plan.id);
 
   async function publicPlans() {
-    return toPublicPlans(await resolvePlans(deps.plans, deps.prices), defaultPlan(deps.plans)?.id);
+    return toPublicPlans(await resolvePlans(offered, deps.prices), defaultPlan(deps.plans)?.id);
   }
 
   async function form(c: Context, view: Partial<FormView>, status: 200 | 400 | 403 = 200) {

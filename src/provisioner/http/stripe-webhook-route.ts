@@ -14,6 +14,15 @@ import { ProvisionError } from '../errors.ts';
 import type { ProvisionLogger } from '../provision-log.ts';
 
 export const STRIPE_EVENT_BODY_LIMIT = 512 * 1024;
+/** How far in the future a signature's timestamp may be (clock skew); stripe-node only bounds the past. */
+export const FUTURE_SKEW_SECONDS = 60;
+
+/** The t= of a Stripe-Signature header, or undefined. */
+function signedAt(header: string): number | undefined {
+  const match = /(?:^|,)\s*t=(\d{1,12})\s*(?:,|$)/.exec(header);
+  return match ? Number(match[1]) : undefined;
+}
+
 
 export interface StripeWebhookRouteDeps {
   stripe: Stripe;
@@ -23,6 +32,8 @@ export interface StripeWebhookRouteDeps {
   logger: ProvisionLogger;
   /** Seconds a signature stays valid (stripe-node's default 300). */
   toleranceSeconds?: number;
+  /** Clock in ms (the future-timestamp check); default Date.now. */
+  now?: () => number;
   /**
    * Longest wait for the effect before answering (default 5 s). Usually it is milliseconds; under
    * Stripe's rate limit a burst can queue for longer, and Stripe times a delivery out after some
@@ -50,7 +61,11 @@ export function createStripeWebhookRoute(deps: StripeWebhookRouteDeps): Hono {
       const raw = await c.req.text();
       let event: Stripe.Event;
       try {
-        event = deps.stripe.webhooks.constructEvent(raw, c.req.header('stripe-signature') ?? '', secret, deps.toleranceSeconds);
+        const header = c.req.header('stripe-signature') ?? '';
+        event = deps.stripe.webhooks.constructEvent(raw, header, secret, deps.toleranceSeconds);
+        // A signature made for later (a captured one replayed then, or a skewed signer) is no signature now.
+        const at = signedAt(header);
+        if (at === undefined || at > Math.floor((deps.now ?? Date.now)() / 1000) + FUTURE_SKEW_SECONDS) throw new Error('the signature timestamp is in the future');
       } catch (error) {
         deps.logger.warn({ event: 'stripe_webhook_refused', reason: (error as Error).message.slice(0, 200) });
         throw new ProvisionError('invalid_signature', 400, 'the Stripe-Signature header does not match this body and STRIPE_WEBHOOK_SECRET');
