@@ -6,6 +6,7 @@
  * and the subscription status that follows (past_due, back to active when paid).
  */
 import { DAY_SECONDS } from './billing-periods.ts';
+import { addToCustomerBalance, applyCustomerBalance, belowMinimumCharge } from './customer-balance.ts';
 import { dueDate, refreshDraft } from './invoice-builder.ts';
 import { chargeFails } from './payment-methods.ts';
 import { declineError } from './test-cards.ts';
@@ -45,11 +46,12 @@ function dunningLength(state: StripeState): number {
 }
 
 /**
- * Finalizes a draft (usage re-read first) and, with auto_advance, collects it: charges it
- * (charge_automatically) or sends it (send_invoice). A zero invoice is paid on the spot.
+ * Finalizes a draft (usage re-read first, the customer's balance applied) and, with auto_advance,
+ * collects it: charges it (charge_automatically) or sends it (send_invoice). A zero invoice is
+ * paid on the spot; one below the minimum charge is marked paid and carried to the balance.
  */
 export function finalizeInvoice(state: StripeState, draft: WireInvoice, at: number, collect = draft.auto_advance !== false): WireInvoice {
-  const refreshed = refreshDraft(state, draft);
+  const refreshed = applyCustomerBalance(state, refreshDraft(state, draft));
   const subscription = subscriptionOf(state, refreshed);
   const sendInvoice = refreshed.collection_method === 'send_invoice';
   const finalized = save(
@@ -61,13 +63,14 @@ export function finalizeInvoice(state: StripeState, draft: WireInvoice, at: numb
       automatically_finalizes_at: null,
       effective_at: at,
       due_date: sendInvoice ? dueDate(subscription, at) : null,
-      hosted_invoice_url: null,
+      hosted_invoice_url: `${state.hostedOrigin}/_hosted/invoice/${refreshed.id}`,
       status_transitions: { ...refreshed.status_transitions, finalized_at: at },
     },
     'invoice.finalized',
   );
   if (finalized.amount_due === 0) return markPaid(state, finalized, at, false);
   if (!collect) return finalized;
+  if (belowMinimumCharge(finalized)) return carryToBalance(state, finalized, at);
   if (sendInvoice) {
     const dueAt = finalized.due_date ?? at;
     state.invoiceBilling.set(finalized.id, { dunningEndsAt: dueAt + dunningLength(state), overdueHandled: false });
@@ -136,6 +139,26 @@ export function markPaid(state: StripeState, invoice: WireInvoice, at: number, c
   save(state, paid, ...(charged || invoice.amount_due === 0 ? ['invoice.paid', 'invoice.payment_succeeded'] : ['invoice.paid']));
   settleSubscription(state, paid);
   return paid;
+}
+
+/**
+ * Too small to charge: Stripe marks the invoice paid without a payment and adds the amount to the
+ * customer's balance as a debit, which the next finalized invoice bills (invoice.paid only).
+ */
+function carryToBalance(state: StripeState, invoice: WireInvoice, at: number): WireInvoice {
+  addToCustomerBalance(state, invoice.customer as string, invoice.amount_due);
+  const carried: WireInvoice = {
+    ...invoice,
+    status: 'paid',
+    amount_remaining: 0,
+    ending_balance: (invoice.ending_balance ?? 0) + invoice.amount_due,
+    next_payment_attempt: null,
+    status_transitions: { ...invoice.status_transitions, paid_at: at },
+  };
+  state.invoiceBilling.delete(invoice.id);
+  save(state, carried, 'invoice.paid');
+  settleSubscription(state, carried);
+  return carried;
 }
 
 /** After an invoice stops being owed (paid, voided, uncollectible): past_due/unpaid → active if nothing else is open. */

@@ -240,6 +240,7 @@ export function createStripeApiHandler(deps: StripeApiDeps) {
     try {
       // 'during': the endpoint started and failed before writing; Stripe saves that 500 for the key.
       if (decision?.when === 'during' && decision.kind === '500') throw stripeErrors.apiError({ 'stripe-should-retry': 'false' });
+      state.hostedOrigin = url.origin;
       const call = { state, params, path: matched.path, origin: url.origin };
       // Events the endpoint emits name this request (event.request.id / idempotency_key), as on Stripe.
       const result = state.events.causedBy({ requestId, idempotencyKey }, () => matched.endpoint.handle(call));

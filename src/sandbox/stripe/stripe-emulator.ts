@@ -54,7 +54,13 @@ const knobsSchema = z
     /**
      * Stand for the account's Dashboard settings (Billing > Revenue recovery): days between
      * payment retries of a failed invoice (each counted from the previous attempt; the last
-     * one ends dunning) and what the subscription becomes when dunning ends unpaid.
+     * one ends dunning) and what the subscription becomes when dunning ends unpaid. The default
+     * stands for Smart Retries at Stripe's recommended default policy, 8 tries within 2 weeks
+     * (the first attempt and 7 retries, the last on day 14). Smart Retries picks each time with a
+     * model, so the exact days cannot be confirmed; the emulator spaces them on a fixed schedule.
+     * No retry without a payment method, after a hard decline, or when the bank asks for
+     * authentication (invoice-lifecycle.ts). That "cancel the subscription" is the default final
+     * action was not confirmed either; it is the stricter choice for access.
      */
     dunningRetryDays: z.array(z.number().int().min(1).max(60)).min(1).max(8),
     dunningFinalStatus: z.enum(['unpaid', 'canceled']),
@@ -64,6 +70,9 @@ const knobsSchema = z
   .strict();
 
 export type StripeEmulatorKnobs = z.infer<typeof knobsSchema>;
+
+/** Days between tries for Smart Retries' recommended default (8 tries within 2 weeks). */
+export const SMART_RETRY_DAYS = [1, 1, 2, 2, 2, 3, 3];
 
 export const DEFAULT_STRIPE_KNOBS: StripeEmulatorKnobs = {
   latencyMs: 0,
@@ -76,7 +85,7 @@ export const DEFAULT_STRIPE_KNOBS: StripeEmulatorKnobs = {
   apiKeys: null,
   hangMs: 90_000,
   ...DEFAULT_WEBHOOK_KNOBS,
-  dunningRetryDays: [3, 5, 7],
+  dunningRetryDays: SMART_RETRY_DAYS,
   dunningFinalStatus: 'canceled',
   upcomingRenewalDays: 7,
 };

@@ -98,7 +98,12 @@ export class StripeState {
    * /_emulator/time/advance): stands for real time passing for customers without a test clock.
    */
   skippedSeconds = 0;
-  dunning: DunningSettings = { retryDays: [3, 5, 7], finalStatus: 'canceled', upcomingRenewalDays: 7 };
+  /**
+   * The emulator's origin as API callers reach it (updated on each API call): hosted pages
+   * (invoices' hosted_invoice_url) live there, like Checkout's and the portal's.
+   */
+  hostedOrigin = 'http://127.0.0.1';
+  dunning: DunningSettings = { retryDays: [1, 1, 2, 2, 2, 3, 3], finalStatus: 'canceled', upcomingRenewalDays: 7 };
   readonly invoiceBilling = new Map<string, InvoiceBilling>();
   /** Subscriptions that got customer.subscription.trial_will_end for their current trial. */
   readonly trialWillEndSent = new Set<string>();
