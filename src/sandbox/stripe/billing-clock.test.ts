@@ -91,6 +91,9 @@ describe('a metered period on a test clock', () => {
       'customer.subscription.updated',
       'invoice.created',
       'invoice.finalized',
+      // The charge runs on the invoice's PaymentIntent.
+      'payment_intent.created',
+      'payment_intent.succeeded',
       'invoice.paid',
       'invoice.payment_succeeded',
       'test_helpers.test_clock.ready',

@@ -8,10 +8,10 @@
 import { DAY_SECONDS } from './billing-periods.ts';
 import { addToCustomerBalance, applyCustomerBalance, belowMinimumCharge } from './customer-balance.ts';
 import { dueDate, refreshDraft } from './invoice-builder.ts';
-import { chargeFails } from './payment-methods.ts';
-import { declineError } from './test-cards.ts';
+import { recordCharge, type ChargeResult } from './payment-intents.ts';
+import { declineError, HARD_DECLINE_CODES } from './test-cards.ts';
 import type { StoredSubscription, StripeState } from './stripe-state.ts';
-import { StripeApiError } from './stripe-errors.ts';
+import { CardError, StripeApiError } from './stripe-errors.ts';
 import { setStatus } from './subscription-changes.ts';
 import type { WireInvoice } from './wire-types.ts';
 
@@ -102,20 +102,39 @@ export interface PaymentAttempt {
   error?: StripeApiError;
 }
 
-/** One charge of an open invoice. Failures schedule the next retry while retries remain and a card exists. */
-export function attemptPayment(state: StripeState, invoice: WireInvoice, at: number, explicitPaymentMethod?: string): PaymentAttempt {
+/** What a charge of `methodId` does: on-session means the customer just authenticated (hosted invoice page). */
+function chargeResult(state: StripeState, methodId: string, onSession: boolean): ChargeResult {
+  if (state.failingPaymentMethods.has(methodId)) return { status: 'requires_payment_method', error: declineError({ declineCode: 'generic_decline' }) };
+  if (state.authenticationPaymentMethods.has(methodId) && !onSession) return { status: 'requires_action' };
+  return { status: 'succeeded' };
+}
+
+/**
+ * One charge of an open invoice, recorded on its PaymentIntent. A decline schedules the next retry
+ * while retries remain, unless it is a hard decline; no payment method means no retry (Stripe).
+ * A charge the bank wants authenticated (3-D Secure) is not retried either: the customer confirms
+ * it on the hosted invoice page (invoice.payment_action_required).
+ */
+export function attemptPayment(state: StripeState, invoice: WireInvoice, at: number, explicitPaymentMethod?: string, onSession = false): PaymentAttempt {
   const methodId = paymentMethodFor(state, invoice, explicitPaymentMethod);
   const attempted: WireInvoice = { ...invoice, attempt_count: invoice.attempt_count + 1, attempted: true };
-  if (methodId !== null && !chargeFails(state, methodId)) return { invoice: markPaid(state, attempted, at, true) };
-  const error =
-    methodId === null
-      ? new StripeApiError(400, 'invalid_request_error', 'The customer has no default payment method to charge.', 'invoice_no_payment_method_types')
-      : declineError({ declineCode: 'generic_decline' });
-  // Stripe does not retry without a payment method; with one, it retries on the schedule.
-  const retryIndex = attempted.attempt_count - 1;
-  const gap = state.dunning.retryDays[retryIndex];
-  const nextAttempt = methodId !== null && gap !== undefined ? at + gap * DAY_SECONDS : null;
-  const failed = save(state, { ...attempted, next_payment_attempt: nextAttempt }, 'invoice.payment_failed');
+  if (methodId === null)
+    return failAttempt(state, attempted, at, false, new StripeApiError(400, 'invalid_request_error', 'The customer has no default payment method to charge.', 'invoice_no_payment_method_types'));
+  const result = chargeResult(state, methodId, onSession);
+  recordCharge(state, attempted, methodId, result, at);
+  if (result.status === 'succeeded') return { invoice: markPaid(state, attempted, at, true) };
+  if (result.status === 'requires_action') {
+    const error = new CardError('Your card was declined. This transaction requires authentication.', 'authentication_required', 'authentication_required');
+    return failAttempt(state, attempted, at, false, error, 'invoice.payment_action_required');
+  }
+  return failAttempt(state, attempted, at, !HARD_DECLINE_CODES.has(result.error.declineCode ?? ''), result.error);
+}
+
+/** A failed attempt: invoice.payment_failed (and `also`), the next retry if `retry`, delinquent and past_due. */
+function failAttempt(state: StripeState, attempted: WireInvoice, at: number, retry: boolean, error: StripeApiError, also?: string): PaymentAttempt {
+  const gap = state.dunning.retryDays[attempted.attempt_count - 1];
+  const nextAttempt = retry && gap !== undefined ? at + gap * DAY_SECONDS : null;
+  const failed = save(state, { ...attempted, next_payment_attempt: nextAttempt }, 'invoice.payment_failed', ...(also ? [also] : []));
   if (!state.invoiceBilling.has(failed.id)) state.invoiceBilling.set(failed.id, { dunningEndsAt: at + dunningLength(state), overdueHandled: true });
   setDelinquent(state, failed.customer as string, true);
   const subscription = subscriptionOf(state, failed);

@@ -25,6 +25,7 @@ import { newId } from './ids.ts';
 import { invoiceEndpoints } from './invoices.ts';
 import { meterUsageEndpoints } from './meter-usage.ts';
 import { paymentMethodEndpoints } from './payment-methods.ts';
+import { paymentIntentEndpoints } from './payment-intents.ts';
 import { priceEndpoints } from './prices.ts';
 import { productEndpoints } from './products.ts';
 import { setupIntentEndpoints } from './setup-intents.ts';
@@ -77,6 +78,7 @@ const ENDPOINTS: CompiledEndpoint[] = [
   ...subscriptionUpdateEndpoints,
   ...paymentMethodEndpoints,
   ...invoiceEndpoints,
+  ...paymentIntentEndpoints,
   ...testClockEndpoints,
   ...webhookEndpointEndpoints,
   ...eventEndpoints,

@@ -89,6 +89,11 @@ export class StripeState {
   readonly paymentMethods = new Collection<Stripe.PaymentMethod>();
   /** Payment methods whose every charge is declined (pm_card_chargeCustomerFail, card 4000000000000341). */
   readonly failingPaymentMethods = new Set<string>();
+  /** Payment methods whose every payment needs 3-D Secure (4000 0027 6000 3184): off-session charges require action. */
+  readonly authenticationPaymentMethods = new Set<string>();
+  readonly paymentIntents = new Collection<Stripe.PaymentIntent>();
+  /** Invoice id -> the PaymentIntent of its charges. */
+  readonly invoiceIntents = new Map<string, string>();
   /** Payment methods once detached (or never attached): Stripe refuses to attach them again. */
   readonly spentPaymentMethods = new Set<string>();
   readonly invoices = new Collection<WireInvoice>();
@@ -149,6 +154,9 @@ export class StripeState {
     this.subscriptions.clear();
     this.paymentMethods.clear();
     this.failingPaymentMethods.clear();
+    this.authenticationPaymentMethods.clear();
+    this.paymentIntents.clear();
+    this.invoiceIntents.clear();
     this.spentPaymentMethods.clear();
     this.invoices.clear();
     this.testClocks.clear();
