@@ -29,6 +29,7 @@ import { DEFAULT_WEBHOOK_KNOBS, WebhookDelivery, webhookKnobFields, webhookSetti
 import { mountWebhookRoutes } from './webhook-routes.ts';
 import { mountHostedCheckout } from './hosted-checkout.ts';
 import { mountHostedPortal } from './hosted-portal.ts';
+import { mountHostedInvoice } from './hosted-invoice.ts';
 
 export { STRIPE_FAULT_KINDS, STRIPE_ROUTES, type StripeFaultKind } from './stripe-api.ts';
 export { StripeState } from './stripe-state.ts';
@@ -172,7 +173,7 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
   const routed = withControlRoutes(app, handleApi);
   const emulator: StripeEmulator = {
     app,
-    // /_hosted/* are the emulator's stand-ins for Stripe-hosted pages (Checkout, customer portal).
+    // /_hosted/* are the emulator's stand-ins for Stripe-hosted pages (Checkout, customer portal, invoices).
     fetch: (request, env) => (new URL(request.url).pathname.startsWith('/_hosted/') ? app.fetch(request, env) : routed(request, env)),
     state,
     faults,
@@ -269,6 +270,7 @@ function mountEmulatorRoutes(emulator: StripeEmulator): void {
   mountWebhookRoutes(emulator);
   mountHostedCheckout(emulator.app, emulator.state);
   mountHostedPortal(emulator.app, emulator.state);
+  mountHostedInvoice(emulator.app, emulator.state);
   mountControlRoutes(emulator, {
     partialKnobs: knobsSchema.partial(),
     faultRule: faultRuleSchema,
