@@ -153,7 +153,7 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
   const writeLimit = new TokenBucket(undefined, now);
   const readLimit = new TokenBucket(undefined, now);
   const settings: StripeApiSettings = { latencyMs: 0, apiKeys: undefined, hangMs: 0 };
-  const webhookSettings: WebhookDeliverySettings = webhookSettingsFrom({ ...DEFAULT_WEBHOOK_KNOBS, faultSeed: 1 });
+  const webhookSettings: WebhookDeliverySettings = webhookSettingsFrom(DEFAULT_WEBHOOK_KNOBS);
   // Without `previous` (creation, reset) both buckets are set, which also refills them.
   const knobs = new EmulatorKnobs(knobsSchema, { ...DEFAULT_STRIPE_KNOBS, ...initial }, faults, (next, previous) => {
     settings.latencyMs = next.latencyMs;
