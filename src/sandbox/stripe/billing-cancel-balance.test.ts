@@ -128,6 +128,22 @@ describe('dunning defaults', () => {
   });
 });
 
+describe('hard declines', () => {
+  it('a card declined as lost is not retried (a generic decline would be)', async () => {
+    const { clock, customer, subscription } = await meteredCustomer({ calls: 12_345 });
+    const card = await stripe.paymentMethods.attach('pm_card_chargeCustomerFail', { customer: customer.id });
+    await stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: card.id } });
+    // Reported lost after it was saved: Stripe's test cards cannot do this on their own.
+    emulator.state.failingPaymentMethods.set(card.id, 'lost_card');
+    await advanceClock(stripe, clock.id, FINALIZED + 60);
+    const [open] = (await stripe.invoices.list({ subscription: subscription.id, status: 'open' })).data;
+    expect(open).toMatchObject({ attempt_count: 1, next_payment_attempt: null });
+    expect(((await stripe.paymentIntents.retrieve(((await stripe.invoices.retrieve(open!.id, { expand: ['payments'] })).payments?.data[0]?.payment.payment_intent) as string)).last_payment_error)).toMatchObject({ decline_code: 'lost_card' });
+    await advanceClock(stripe, clock.id, FINALIZED + 10 * DAY);
+    expect(await stripe.invoices.retrieve(open!.id)).toMatchObject({ attempt_count: 1 });
+  });
+});
+
 describe('subscriptions.list and test clocks', () => {
   it('leaves test-clock subscriptions out unless customer or test_clock is given', async () => {
     const { clock, customer, subscription, price } = await meteredCustomer({ calls: 0 });

@@ -104,7 +104,8 @@ export interface PaymentAttempt {
 
 /** What a charge of `methodId` does: on-session means the customer just authenticated (hosted invoice page). */
 function chargeResult(state: StripeState, methodId: string, onSession: boolean): ChargeResult {
-  if (state.failingPaymentMethods.has(methodId)) return { status: 'requires_payment_method', error: declineError({ declineCode: 'generic_decline' }) };
+  const declineCode = state.failingPaymentMethods.get(methodId);
+  if (declineCode !== undefined) return { status: 'requires_payment_method', error: declineError({ declineCode }) };
   if (state.authenticationPaymentMethods.has(methodId) && !onSession) return { status: 'requires_action' };
   return { status: 'succeeded' };
 }

@@ -69,7 +69,7 @@ function attachCard(state: StripeState, customerId: string, card: TestCard, expi
   if (card.outcome === 'declined') throw declineError(card);
   const method = newPaymentMethod(state, card, customerId, expiry);
   state.paymentMethods.set(method);
-  if (card.outcome === 'charge_fails') state.failingPaymentMethods.add(method.id);
+  if (card.outcome === 'charge_fails') state.failingPaymentMethods.set(method.id, card.declineCode ?? 'generic_decline');
   if (card.outcome === 'requires_authentication') state.authenticationPaymentMethods.add(method.id);
   state.events.emit('payment_method.attached', structuredClone(method));
   return method;

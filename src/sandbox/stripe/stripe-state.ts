@@ -87,8 +87,12 @@ export class StripeState {
   readonly meterEvents: Stripe.Billing.MeterEvent[] = [];
   readonly subscriptions = new Collection<StoredSubscription>();
   readonly paymentMethods = new Collection<Stripe.PaymentMethod>();
-  /** Payment methods whose every charge is declined (pm_card_chargeCustomerFail, card 4000000000000341). */
-  readonly failingPaymentMethods = new Set<string>();
+  /**
+   * Payment methods whose every charge is declined (pm_card_chargeCustomerFail, card
+   * 4000000000000341: `generic_decline`), with the decline code. Tests may set a hard decline code
+   * (a card reported lost after it was saved), which no Stripe test card produces on its own.
+   */
+  readonly failingPaymentMethods = new Map<string, string>();
   /** Payment methods whose every payment needs 3-D Secure (4000 0027 6000 3184): off-session charges require action. */
   readonly authenticationPaymentMethods = new Set<string>();
   readonly paymentIntents = new Collection<Stripe.PaymentIntent>();
