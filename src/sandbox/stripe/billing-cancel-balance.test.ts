@@ -99,6 +99,9 @@ describe('the minimum charge', () => {
     expect(await stripe.subscriptions.retrieve(subscription.id)).toMatchObject({ status: 'active' });
 
     await stripe.billing.meterEvents.create({ event_name: meter.event_name, payload: { stripe_customer_id: customer.id, value: '1000' } });
+    await advanceClock(stripe, clock.id, FINALIZED + 600);
+    // The preview shows the carried balance the next invoice will bill.
+    expect(await stripe.invoices.createPreview({ subscription: subscription.id })).toMatchObject({ total: 250, starting_balance: 25, amount_due: 275 });
     await advanceClock(stripe, clock.id, Date.UTC(2026, 2, 1) / 1000 + 7200);
     const [february] = (await stripe.invoices.list({ customer: customer.id })).data;
     // 250¢ of usage + the 25¢ carried.

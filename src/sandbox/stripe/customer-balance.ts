@@ -47,6 +47,13 @@ export function applyCustomerBalance(state: StripeState, invoice: WireInvoice): 
   return { ...invoice, starting_balance: starting, ending_balance: ending, amount_due: amountDue, amount_remaining: Math.max(0, amountDue - invoice.amount_paid) };
 }
 
+/** A preview (create_preview, invoice.upcoming) shows the balance the next finalization would apply, without applying it. */
+export function previewCustomerBalance(state: StripeState, invoice: WireInvoice): WireInvoice {
+  const starting = state.customers.get(invoice.customer as string)?.balance ?? 0;
+  const due = invoice.total + starting;
+  return { ...invoice, starting_balance: starting, ending_balance: due < 0 ? due : 0, amount_due: Math.max(0, due), amount_remaining: Math.max(0, due) };
+}
+
 /** An automatically charged invoice too small to charge. */
 export function belowMinimumCharge(invoice: WireInvoice): boolean {
   return invoice.collection_method === 'charge_automatically' && invoice.amount_due > 0 && invoice.amount_due < minimumCharge(invoice.currency);
