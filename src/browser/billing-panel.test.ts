@@ -83,6 +83,15 @@ describe('renderBillingPanel', () => {
     expect(Array.from(panel.querySelectorAll('a')).map((a) => a.textContent)).toEqual([BILLING_TEXT.manage]);
   });
 
+  it('offers the hosted invoice page first when a payment waits for 3-D Secure confirmation', () => {
+    const confirm = 'https://invoice.stripe.com/i/acct_1/test_1';
+    const panel = renderBillingPanel(document, { ...REFUSED, access: 'grace', reason: 'payment_confirmation_required', message: 'Your bank asks you to confirm your last payment.', confirm_url: confirm });
+    const links = Array.from(panel.querySelectorAll('a'));
+    expect(links.map((a) => a.textContent)).toEqual([BILLING_TEXT.confirmPayment, BILLING_TEXT.addCard, BILLING_TEXT.manage]);
+    expect(links[0]?.getAttribute('href')).toBe(confirm);
+    expect(panel.querySelector('[role="alert"]')?.textContent).toBe('Your bank asks you to confirm your last payment.');
+  });
+
   it('shows the grace message as a banner', () => {
     const panel = renderBillingPanel(document, { ...REFUSED, access: 'grace', reason: 'past_due_grace', message: 'Payment failed; access ends on 3 Dec.' });
     expect(panel.querySelector('.portal-monetization-billing-banner--grace')?.textContent).toBe('Payment failed; access ends on 3 Dec.');

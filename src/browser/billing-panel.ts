@@ -15,6 +15,7 @@ export const BILLING_TEXT = {
   plan: 'Plan: ',
   noPlan: 'none yet',
   addCard: 'Add a payment method',
+  confirmPayment: 'Confirm the payment',
   manage: 'Manage billing',
 } as const;
 
@@ -69,6 +70,7 @@ export function renderBillingPanel(doc: Document, billing: BillingStatusResponse
     panel.append(banner);
   }
   const actions = doc.createElement('p');
+  if (billing.confirm_url) actions.append(link(doc, billing.confirm_url, BILLING_TEXT.confirmPayment, `${CLASS}-confirm button`), ' ');
   if (billing.checkout_url) actions.append(link(doc, billing.checkout_url, BILLING_TEXT.addCard, `${CLASS}-checkout button`), ' ');
   if (billing.manage_url) actions.append(link(doc, billing.manage_url, BILLING_TEXT.manage, `${CLASS}-manage`));
   if (actions.firstChild) panel.append(actions);

@@ -55,6 +55,7 @@ describe('provision', () => {
       message: 'Add a payment method to start calling the API.',
       checkout_url: 'http://127.0.0.1:1/_hosted/checkout/cs_1',
       manage_url: 'javascript:alert(1)',
+      confirm_url: 'http://127.0.0.1:1/_hosted/invoice/in_1',
       stripe_id: 'cus_never_shown',
     };
     const { deps } = scripted([{ status: 200, body: { ...RESULT, billing } }]);
@@ -70,6 +71,7 @@ describe('provision', () => {
           reason: 'payment_method_required',
           message: 'Add a payment method to start calling the API.',
           checkout_url: 'http://127.0.0.1:1/_hosted/checkout/cs_1',
+          confirm_url: 'http://127.0.0.1:1/_hosted/invoice/in_1',
         },
       },
     });

@@ -104,6 +104,8 @@ export function asBilling(value: unknown): BillingStatusResponse | undefined {
   const manage = httpUrl(value.manage_url);
   if (checkout) billing.checkout_url = checkout;
   if (manage) billing.manage_url = manage;
+  const confirm = httpUrl(value.confirm_url);
+  if (confirm) billing.confirm_url = confirm;
   return billing;
 }
 

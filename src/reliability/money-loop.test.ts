@@ -64,7 +64,8 @@ describe('get paid: Checkout, usage, invoices, dunning and access at Kong', () =
   });
 
   it('a failing card: past_due keeps access for the grace, then 402, then a new card pays and restores it', async () => {
-    const dev = await signUp('starter');
+    // Bundle: 10 calls bill $10, above Stripe's minimum charge (starter's 5¢ would be carried to the balance).
+    const dev = await signUp('bundle');
     const failing = await stripe.paymentMethods.attach('pm_card_chargeCustomerFail', { customer: dev.customer.id });
     await stripe.customers.update(dev.customer.id, { invoice_settings: { default_payment_method: failing.id } });
     await settle();
@@ -97,6 +98,36 @@ describe('get paid: Checkout, usage, invoices, dunning and access at Kong', () =
     const open = await stripe.invoices.list({ customer: dev.customer.id, status: 'open' });
     expect(open.data).toEqual([]);
     expect((await stripe.subscriptions.retrieve(subscription.id)).status).toBe('active');
+    expect(await callStatus(dev.key)).toBe(200);
+  });
+
+  it('an invoice below the minimum charge is carried to the balance: the developer stays allowed and the next invoice bills it', async () => {
+    const dev = await signUp('starter');
+    const failing = await stripe.paymentMethods.attach('pm_card_chargeCustomerFail', { customer: dev.customer.id });
+    await stripe.customers.update(dev.customer.id, { invoice_settings: { default_payment_method: failing.id } });
+    await settle();
+    // Starter: 10 calls × 0.5¢ = 5¢, below $0.50: Stripe marks the invoice paid without charging the card.
+    for (let i = 0; i < 10; i++) expect(await callStatus(dev.key)).toBe(200);
+    await reportUsage();
+    await advanceDays(31.5);
+    const [first] = (await stripe.invoices.list({ customer: dev.customer.id })).data;
+    expect(first).toMatchObject({ status: 'paid', amount_due: 5, amount_paid: 0 });
+    expect(((await stripe.customers.retrieve(dev.customer.id)) as Stripe.Customer).balance).toBe(5);
+    expect((await stripe.subscriptions.list({ customer: dev.customer.id })).data[0]?.status).toBe('active');
+    await settle();
+    expect(await callStatus(dev.key)).toBe(200);
+    expect(blocksOf(dev.developer.id)).toEqual([]);
+
+    // The next invoice bills its own usage (190 calls = 95¢) plus the 5¢ carried.
+    const good = await stripe.paymentMethods.attach('pm_card_visa', { customer: dev.customer.id });
+    await stripe.customers.update(dev.customer.id, { invoice_settings: { default_payment_method: good.id } });
+    for (let i = 0; i < 190; i++) expect(await callStatus(dev.key)).toBe(200);
+    await reportUsage();
+    await advanceDays(31);
+    const [second] = (await stripe.invoices.list({ customer: dev.customer.id })).data;
+    expect(second).toMatchObject({ status: 'paid', starting_balance: 5 });
+    expect(second!.amount_paid).toBe(second!.total + 5);
+    expect(((await stripe.customers.retrieve(dev.customer.id)) as Stripe.Customer).balance).toBe(0);
     expect(await callStatus(dev.key)).toBe(200);
   });
 

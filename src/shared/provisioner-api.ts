@@ -98,4 +98,6 @@ export interface BillingStatusResponse {
   checkout_url?: string;
   /** Stripe's customer portal login page ("Manage billing"). */
   manage_url?: string;
+  /** Stripe's hosted invoice page where a payment the bank held for authentication (3-D Secure) is confirmed. */
+  confirm_url?: string;
 }

@@ -32,6 +32,19 @@ describe('decideAccess', () => {
     expect(decide({ subscription: { status: 'past_due' }, overdueSince: since }, 0).access).toBe('refused');
   });
 
+  it('a payment held for 3-D Secure follows the same grace, with its own reason and messages', () => {
+    const since = now - 2 * DAY;
+    const held = { subscription: { status: 'past_due' as const }, overdueSince: since, confirmPaymentUrl: 'https://invoice.stripe.com/i/x' };
+    const grace = decide(held);
+    expect(grace).toEqual({ access: 'grace', reason: 'payment_confirmation_required', graceEndsAt: since + 3 * DAY });
+    const refused = decide({ ...held, overdueSince: now - 3 * DAY });
+    expect(refused).toEqual({ access: 'refused', reason: 'payment_confirmation_required' });
+    expect(accessMessage(grace, 'https://portal.example/dashboard')).toMatch(/confirm your last payment\. Confirm it at https:\/\/portal\.example\/dashboard before /);
+    expect(accessMessage(refused, 'https://portal.example/dashboard')).toMatch(/^Payment needs your confirmation: .* Confirm it at https:\/\/portal\.example\/dashboard to restore access\.$/);
+    // The 402 body reaches whoever holds the key: it names the portal, never the invoice page.
+    expect(accessMessage(refused, 'https://portal.example/dashboard')).not.toContain('invoice.stripe.com');
+  });
+
   it('refuses past_due when the first failure cannot be dated', () => {
     expect(decide({ subscription: { status: 'past_due' }, overdueSince: undefined }).access).toBe('refused');
   });

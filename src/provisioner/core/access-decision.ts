@@ -8,6 +8,7 @@
  * | active under "checkout" without a card   | refused (payment_method_required) |
  * | past_due, within the grace               | grace   |
  * | past_due, past the grace                 | refused (payment_overdue) |
+ * | past_due, the bank wants the payment authenticated (3-D Secure) | grace, then refused (payment_confirmation_required) |
  * | unpaid, paused, incomplete               | refused |
  * | only ended subscriptions (canceled, ...) | refused (subscription_ended) |
  * | none, and provisioning cannot succeed    | refused (provisioning_failed) |
@@ -27,6 +28,7 @@ export type AccessReason =
   | 'past_due_grace'
   | 'payment_overdue'
   | 'payment_method_required'
+  | 'payment_confirmation_required'
   | 'subscription_unpaid'
   | 'subscription_paused'
   | 'subscription_incomplete'
@@ -57,6 +59,11 @@ export interface BillingFacts {
   developerRemoved?: boolean;
   /** Set when the developer has no subscription and provisioning one cannot succeed (e.g. no such plan). */
   provisioningProblem?: string;
+  /**
+   * Set when an open invoice's payment waits for the developer to authenticate it (3-D Secure,
+   * PaymentIntent requires_action): the hosted invoice page where they confirm it.
+   */
+  confirmPaymentUrl?: string;
 }
 
 export interface AccessPolicy {
@@ -84,10 +91,13 @@ export function decideAccess(facts: BillingFacts, policy: AccessPolicy): AccessD
       if (facts.paymentCollection === 'checkout' && !facts.hasPaymentMethod) return { access: 'refused', reason: 'payment_method_required' };
       return { access: 'allowed', reason: 'active' };
     case 'past_due': {
+      // A payment held for authentication follows the grace of a failed one; only the fix differs.
+      const confirm = facts.confirmPaymentUrl !== undefined;
       // No date for the first failure means we cannot prove a grace is running: refuse.
-      if (facts.overdueSince === undefined) return { access: 'refused', reason: 'payment_overdue' };
+      if (facts.overdueSince === undefined) return { access: 'refused', reason: confirm ? 'payment_confirmation_required' : 'payment_overdue' };
       const graceEndsAt = facts.overdueSince + Math.round(policy.graceDays * DAY);
-      return policy.now < graceEndsAt ? { access: 'grace', reason: 'past_due_grace', graceEndsAt } : { access: 'refused', reason: 'payment_overdue' };
+      if (policy.now < graceEndsAt) return { access: 'grace', reason: confirm ? 'payment_confirmation_required' : 'past_due_grace', graceEndsAt };
+      return { access: 'refused', reason: confirm ? 'payment_confirmation_required' : 'payment_overdue' };
     }
     case 'unpaid':
       return { access: 'refused', reason: 'subscription_unpaid' };
@@ -104,10 +114,19 @@ export function decideAccess(facts: BillingFacts, policy: AccessPolicy): AccessD
   }
 }
 
-/** What the developer reads in the 402 body and on the dashboard banner. */
+const day = (at: number | undefined) => new Date((at ?? 0) * 1000).toISOString().slice(0, 10);
+
+/**
+ * What the developer reads in the 402 body and on the dashboard banner. A payment to confirm names
+ * where the billing panel is, not the hosted invoice URL: the 402 reaches whoever holds the key.
+ */
 export function accessMessage(decision: AccessDecision, fixUrl: string | undefined): string {
   const where = fixUrl ? ` at ${fixUrl}` : ' in the developer portal';
   switch (decision.reason) {
+    case 'payment_confirmation_required':
+      return decision.access === 'grace'
+        ? `Your bank asks you to confirm your last payment. Confirm it${where} before ${day(decision.graceEndsAt)} to keep access.`
+        : `Payment needs your confirmation: your bank asked you to authenticate your last payment. Confirm it${where} to restore access.`;
     case 'payment_method_required':
       return `Payment required: add a payment method${where} to use this API.`;
     case 'payment_overdue':
@@ -138,6 +157,10 @@ export function accessMessage(decision: AccessDecision, fixUrl: string | undefin
 /** The same reasons as the page says them (the developer is already in the portal: no "where"). */
 export function pageMessage(decision: AccessDecision): string {
   switch (decision.reason) {
+    case 'payment_confirmation_required':
+      return decision.access === 'grace'
+        ? `Your bank asks you to confirm your last payment. Confirm it before ${day(decision.graceEndsAt)} to keep API access.`
+        : 'Your bank asks you to confirm your last payment, so API access is suspended. Confirm the payment to restore it.';
     case 'payment_method_required':
       return 'Add a payment method to start using the API.';
     case 'payment_overdue':

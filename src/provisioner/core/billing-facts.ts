@@ -5,7 +5,8 @@
 import type Stripe from 'stripe';
 import type { PaymentCollection } from '../../shared/plans.ts';
 import type { BillingFacts } from './access-decision.ts';
-import { idOf, listAll, type DeveloperSubscriptions, type StripeAccess } from './stripe-lookups.ts';
+import { withStripeRetry } from '../stripe-calls.ts';
+import { idOf, listAll, retryFor, type DeveloperSubscriptions, type StripeAccess } from './stripe-lookups.ts';
 
 /** The payment method Stripe would charge for this subscription, in Stripe's own order. */
 export function chargeablePaymentMethod(customer: Stripe.Customer | undefined, subscription: Stripe.Subscription | undefined): string | undefined {
@@ -18,10 +19,27 @@ export function overdueSinceOf(invoice: Stripe.Invoice): number | undefined {
   return invoice.status_transitions?.finalized_at ?? invoice.created;
 }
 
-export async function openInvoices(access: StripeAccess, subscriptionId: string): Promise<Stripe.Invoice[]> {
+/** Open invoices of a subscription or a customer, with their payments (an includable field, at no extra read). */
+export async function openInvoices(access: StripeAccess, owner: { subscription: string } | { customer: string }): Promise<Stripe.Invoice[]> {
   return listAll(access, 'list open invoices', (startingAfter) =>
-    access.stripe.invoices.list({ subscription: subscriptionId, status: 'open', limit: 100, ...(startingAfter ? { starting_after: startingAfter } : {}) }),
+    access.stripe.invoices.list({ ...owner, status: 'open', limit: 100, expand: ['data.payments'], ...(startingAfter ? { starting_after: startingAfter } : {}) }),
   );
+}
+
+/**
+ * The hosted invoice page of an open invoice whose payment the bank held for authentication
+ * (3-D Secure: its PaymentIntent is `requires_action`), where the developer confirms it. Only an
+ * invoice with a payment still open costs a read (its PaymentIntent).
+ */
+export async function paymentToConfirm(access: StripeAccess, invoices: readonly Stripe.Invoice[]): Promise<string | undefined> {
+  for (const invoice of invoices) {
+    const pending = invoice.payments?.data.find((payment) => payment.status === 'open' && payment.payment.type === 'payment_intent');
+    const intentId = idOf(pending?.payment.payment_intent);
+    if (!intentId || !invoice.hosted_invoice_url) continue;
+    const intent = await withStripeRetry(() => access.stripe.paymentIntents.retrieve(intentId), retryFor(access, 'read the payment of an open invoice', false));
+    if (intent.status === 'requires_action') return invoice.hosted_invoice_url;
+  }
+  return undefined;
 }
 
 export async function readBillingFacts(
@@ -32,9 +50,12 @@ export async function readBillingFacts(
 ): Promise<BillingFacts> {
   const subscription = subscriptions?.current;
   let overdueSince: number | undefined;
+  let confirmPaymentUrl: string | undefined;
   if (subscription?.status === 'past_due') {
-    const dates = (await openInvoices(access, subscription.id)).map(overdueSinceOf).filter((at): at is number => at !== undefined);
+    const open = await openInvoices(access, { subscription: subscription.id });
+    const dates = open.map(overdueSinceOf).filter((at): at is number => at !== undefined);
     overdueSince = dates.length ? Math.min(...dates) : undefined;
+    confirmPaymentUrl = await paymentToConfirm(access, open);
   }
   return {
     subscription,
@@ -42,5 +63,6 @@ export async function readBillingFacts(
     hasPaymentMethod: chargeablePaymentMethod(customer, subscription) !== undefined,
     paymentCollection,
     overdueSince,
+    ...(confirmPaymentUrl ? { confirmPaymentUrl } : {}),
   };
 }

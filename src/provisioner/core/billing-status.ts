@@ -18,7 +18,7 @@ import type { BillingStatusResponse } from '../../shared/provisioner-api.ts';
 export const PORTAL_MARK = 'kong_portal_monetization';
 
 /** Reasons a card fixes: Checkout is offered for these. */
-const CARD_FIXES = new Set<AccessReason>(['payment_method_required', 'past_due_grace', 'payment_overdue', 'subscription_unpaid', 'subscription_paused']);
+const CARD_FIXES = new Set<AccessReason>(['payment_method_required', 'past_due_grace', 'payment_overdue', 'payment_confirmation_required', 'subscription_unpaid', 'subscription_paused']);
 
 /** A double click or a reload within this window gets the same Checkout session. */
 const CHECKOUT_REUSE_MS = 10 * 60_000;
@@ -86,6 +86,7 @@ export function createBillingStatus(deps: BillingStatusDeps): BillingStatusServi
       ...(outcome.decision.graceEndsAt ? { grace_ends_at: new Date(outcome.decision.graceEndsAt * 1000).toISOString() } : {}),
       ...(checkout ? { checkout_url: checkout } : {}),
       ...(manage ? { manage_url: manage } : {}),
+      ...(outcome.decision.reason === 'payment_confirmation_required' && outcome.facts.confirmPaymentUrl ? { confirm_url: outcome.facts.confirmPaymentUrl } : {}),
     };
   }
 

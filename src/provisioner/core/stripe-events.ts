@@ -27,6 +27,10 @@ export const STRIPE_WEBHOOK_EVENTS = [
   'customer.updated',
   'invoice.paid',
   'invoice.payment_failed',
+  // A charge held for 3-D Secure; Stripe's docs list it beside invoice.payment_failed, and it is
+  // not confirmed that payment_failed always comes with it, so both are taken (a burst for one
+  // customer is coalesced into one read-back).
+  'invoice.payment_action_required',
   'invoice.marked_uncollectible',
 ] as const;
 

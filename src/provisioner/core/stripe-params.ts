@@ -29,6 +29,10 @@ export function subscriptionParams(
     customer: customerId,
     items: [{ price: priceId }],
     metadata: ownerMetadata(developer, workspace, plan),
+    // Explicit, so a change of Stripe's default (classic until 2025-09-30.clover, flexible since)
+    // cannot move how our invoices are built: flexible makes no $0 first invoice for a metered-only
+    // subscription, so `latest_invoice` is null until the first renewal (nothing here reads it).
+    billing_mode: { type: 'flexible' },
     ...(collection === 'invoice' ? { collection_method: 'send_invoice', days_until_due: plan.days_until_due ?? DEFAULT_DAYS_UNTIL_DUE } : {}),
     ...(plan.trial_days !== undefined
       ? {

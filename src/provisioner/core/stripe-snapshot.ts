@@ -9,6 +9,13 @@
  * A developer it does not hold, or whose customer holds no live subscription in it, is looked up
  * live (read-after-write consistent customers.list / subscriptions.list) before anything is
  * created, exactly as without a snapshot.
+ *
+ * Test clocks: Stripe leaves customers and subscriptions of a test clock out of customers.list and
+ * subscriptions.list unless `test_clock` (or, for subscriptions, `customer`) is given, so neither
+ * this snapshot nor the live lookup by email sees them. The product never makes such customers (a
+ * customer cannot join a clock after creation), so only a customer made by hand on a test clock is
+ * missed, and reconcile would make the developer a clock-free one. Listing every clock's members
+ * would cost a read per clock on every run for a test-mode-only case, so it is not done.
  */
 import type Stripe from 'stripe';
 import { withStripeRetry } from '../stripe-calls.ts';

@@ -8,7 +8,8 @@ import type Stripe from 'stripe';
 import type { KongConsumer, KongConsumers, KongKeyCredential } from '../../kong/kong-consumers.ts';
 import { sha256Hex } from '../../shared/sha256.ts';
 import { PORTAL_MARK } from '../core/billing-status.ts';
-import { retryFor, type StripeAccess } from '../core/stripe-lookups.ts';
+import { openInvoices, paymentToConfirm } from '../core/billing-facts.ts';
+import { findDeveloperCustomers, retryFor, type StripeAccess } from '../core/stripe-lookups.ts';
 import type { ProvisionLogger } from '../provision-log.ts';
 import type { Provisioner } from '../provisioner.ts';
 import { withStripeRetry } from '../stripe-calls.ts';
@@ -31,7 +32,8 @@ export interface AccountServiceDeps extends StripeAccess {
 export interface AccountService {
   /** Emails a link when the address has a key; otherwise nothing (the page says the same either way). */
   requestLink(email: string): Promise<'sent' | 'no_account'>;
-  open(token: string): Promise<{ email: string; plan: string | undefined }>;
+  /** `confirmPaymentUrl`: a payment waiting for 3-D Secure confirmation (Stripe's hosted invoice page). */
+  open(token: string): Promise<{ email: string; plan: string | undefined; confirmPaymentUrl?: string }>;
   rotateKey(token: string): Promise<string>;
   billingPortalUrl(token: string): Promise<string>;
 }
@@ -70,7 +72,10 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
     },
     async open(token) {
       const { consumer } = await consumerOf(token);
-      return { email: consumer.username ?? '', plan: consumerSignup(consumer).plan };
+      const email = consumer.username ?? '';
+      const [customer] = await findDeveloperCustomers(deps, consumer.id, [email]);
+      const confirmPaymentUrl = customer ? await paymentToConfirm(deps, await openInvoices(deps, { customer: customer.id })) : undefined;
+      return { email, plan: consumerSignup(consumer).plan, ...(confirmPaymentUrl ? { confirmPaymentUrl } : {}) };
     },
     async rotateKey(token) {
       const { consumer, keysAtSend } = await consumerOf(token);

@@ -2,6 +2,7 @@
  * "My account" of the hosted signup over the sandbox, with PAYMENT_COLLECTION=none (so the key
  * comes right after the email link, no Checkout): replace the key once per link, open billing.
  */
+import { advanceAccountClock } from '../../sandbox/stripe/stripe-emulator.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KongAdminClient } from '../../kong/kong-admin-client.ts';
 import { KongConsumers } from '../../kong/kong-consumers.ts';
@@ -106,6 +107,33 @@ describe('hosted signup account', () => {
     const answer = await post('/signup/account/billing', { token: await tokenFromMail(email, started, '/signup/account/open') });
     expect(answer.status).toBe(303);
     expect(answer.headers.get('location')).toContain(sandbox.stripe!.url);
+  });
+
+  it('tells the developer to confirm a payment their bank held for 3-D Secure, with the hosted invoice page', async () => {
+    const stripe = sandbox.provisioner!.stripe;
+    const [customer] = (await stripe.customers.list({ email })).data;
+    const [subscription] = (await stripe.subscriptions.list({ customer: customer!.id })).data;
+    const card = await stripe.paymentMethods.attach('pm_card_authenticationRequired', { customer: customer!.id });
+    await stripe.customers.update(customer!.id, { invoice_settings: { default_payment_method: card.id } });
+    const meter = await stripe.billing.meters.retrieve(subscription!.items.data[0]!.price.recurring!.meter!);
+    await stripe.billing.meterEvents.create({ event_name: meter.event_name, payload: { stripe_customer_id: customer!.id, value: '100000' } });
+    // The account clock stands for time passing: past the period end and the draft hour.
+    advanceAccountClock(sandbox.stripe!.state, subscription!.items.data[0]!.current_period_end + 2 * 3600);
+    const [held] = (await stripe.invoices.list({ customer: customer!.id, status: 'open' })).data;
+    expect(held?.hosted_invoice_url).toBeTruthy();
+
+    const started = Date.now();
+    await formPost('/signup/account', { email });
+    const page = await (await post('/signup/account/open', { token: await tokenFromMail(email, started, '/signup/account/open') })).text();
+    expect(page).toContain('Your bank asks you to confirm your last payment');
+    expect(page).toContain(`href="${held!.hosted_invoice_url}"`);
+    // Confirmed on the hosted invoice page: the account page says nothing more.
+    await fetch(`${held!.hosted_invoice_url}/confirm`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'authentication=complete' });
+    expect((await stripe.invoices.retrieve(held!.id)).status).toBe('paid');
+    const later = Date.now();
+    await formPost('/signup/account', { email });
+    const after = await (await post('/signup/account/open', { token: await tokenFromMail(email, later, '/signup/account/open') })).text();
+    expect(after).not.toContain('confirm your last payment');
   });
 
   it('refuses a signup link used as an account link', async () => {

@@ -27,12 +27,21 @@ async function clockCustomerWithSubscription(paymentMethod: string | undefined =
 }
 
 describe('a metered period on a test clock', () => {
+  it('classic billing mode, when asked for, still makes a $0 first invoice paid at once', async () => {
+    const { customer, price } = await clockCustomerWithSubscription();
+    const classic = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }], billing_mode: { type: 'classic' } });
+    expect(classic.billing_mode).toMatchObject({ type: 'classic', flexible: null });
+    expect(await stripe.invoices.retrieve(classic.latest_invoice as string)).toMatchObject({ billing_reason: 'subscription_create', status: 'paid', total: 0 });
+    expect(await stripeError(stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }], billing_mode: { type: 'hybrid' as 'classic' } }))).toMatchObject({ param: 'billing_mode[type]' });
+  });
+
   it('bills the period usage once, in Stripe event order, and charges the default card', async () => {
     const { meter, clock, customer, subscription } = await clockCustomerWithSubscription();
     expect(customer.created).toBe(T0);
     expect(subscription.items.data[0]).toMatchObject({ current_period_start: T0, current_period_end: FEB_1 });
-    const first = await stripe.invoices.retrieve(subscription.latest_invoice as string);
-    expect(first).toMatchObject({ billing_reason: 'subscription_create', status: 'paid', total: 0 });
+    // Flexible billing mode (the API default since 2025-09-30.clover): no $0 first invoice for metered items.
+    expect(subscription).toMatchObject({ billing_mode: { type: 'flexible' }, latest_invoice: null });
+    expect((await stripe.invoices.list({ customer: customer.id })).data).toEqual([]);
 
     await advanceClock(stripe, clock.id, T0 + 10 * DAY);
     const at = T0 + 10 * DAY - 60;
@@ -52,7 +61,7 @@ describe('a metered period on a test clock', () => {
     const before = eventTypes(emulator).length;
     await advanceClock(stripe, clock.id, FEB_1 + 2 * 3600);
     const invoices = await stripe.invoices.list({ customer: customer.id });
-    expect(invoices.data).toHaveLength(2);
+    expect(invoices.data).toHaveLength(1);
     const cycle = invoices.data[0] as Stripe.Invoice;
     expect(cycle).toMatchObject({
       billing_reason: 'subscription_cycle',
@@ -69,7 +78,7 @@ describe('a metered period on a test clock', () => {
       parent: { subscription_details: { subscription: subscription.id } },
       status_transitions: { finalized_at: FEB_1 + 3600, paid_at: FEB_1 + 3600 },
     });
-    expect(cycle.number).toMatch(/^[0-9A-F]{8}-0002$/);
+    expect(cycle.number).toMatch(/^[0-9A-F]{8}-0001$/);
     const lines = await stripe.invoices.listLineItems(cycle.id);
     expect(lines.data[0]).toMatchObject({ amount: 3086, quantity: 12_345, period: { start: T0, end: FEB_1 } });
     expect(lines.data[0]?.pricing?.unit_amount_decimal?.toString()).toBe('0.25');
@@ -82,6 +91,9 @@ describe('a metered period on a test clock', () => {
       'customer.subscription.updated',
       'invoice.created',
       'invoice.finalized',
+      // The charge runs on the invoice's PaymentIntent.
+      'payment_intent.created',
+      'payment_intent.succeeded',
       'invoice.paid',
       'invoice.payment_succeeded',
       'test_helpers.test_clock.ready',
@@ -161,7 +173,8 @@ describe('bad input to the invoice and usage routes', () => {
     expect(await stripeError(stripe.testHelpers.testClocks.create({ frozen_time: 'soon' as unknown as number }))).toMatchObject({ type: 'StripeInvalidRequestError', param: 'frozen_time' });
     expect(await stripeError(stripe.testHelpers.testClocks.create({ frozen_time: T0, name: 'x'.repeat(301) }))).toMatchObject({ param: 'name' });
     expect(await stripeError(stripe.subscriptions.resume(subscription.id))).toMatchObject({ type: 'StripeInvalidRequestError', code: 'subscription_not_paused' });
-    const invoiceId = subscription.latest_invoice as string;
+    const classic = await stripe.subscriptions.create({ customer: subscription.customer as string, items: [{ price: subscription.items.data[0]!.price.id }], billing_mode: { type: 'classic' } });
+    const invoiceId = classic.latest_invoice as string;
     expect(await stripeError(stripe.invoices.pay(invoiceId))).toMatchObject({ code: 'invoice_unexpected_state' });
     expect(await stripeError(stripe.invoices.finalizeInvoice(invoiceId))).toMatchObject({ code: 'invoice_unexpected_state' });
     expect(await stripeError(stripe.invoices.pay(invoiceId, { paid_out_of_band: 'yes' as unknown as boolean }))).toMatchObject({ param: 'paid_out_of_band' });

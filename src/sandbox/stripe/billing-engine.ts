@@ -11,6 +11,7 @@
  * and the end of dunning (subscription unpaid or canceled per the account's settings).
  */
 import { addInterval, DAY_SECONDS } from './billing-periods.ts';
+import { previewCustomerBalance } from './customer-balance.ts';
 import { draftInvoice, upcomingInvoice, type InvoicePlan } from './invoice-builder.ts';
 import { attemptPayment, finalizeInvoice, recordDraft, setDelinquent, subscriptionOf, subscriptionPaymentMethod, voidInvoice } from './invoice-lifecycle.ts';
 import { newId } from './ids.ts';
@@ -92,7 +93,7 @@ function subscriptionTransitions(state: StripeState, subscription: StoredSubscri
         apply: () => {
           state.upcomingSent.add(upcomingKey);
           // The upcoming invoice has no id on Stripe: it does not exist yet.
-          const { id: _none, ...upcoming } = upcomingInvoice(state, subscription);
+          const { id: _none, ...upcoming } = previewCustomerBalance(state, upcomingInvoice(state, subscription));
           state.events.emit('invoice.upcoming', upcoming);
         },
       });

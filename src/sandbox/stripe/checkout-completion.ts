@@ -27,9 +27,21 @@ export interface CardForm {
   cvc: string;
   /** Subscription mode without a customer: the email to create one with. */
   email?: string | undefined;
+  /** The 3-D Secure test challenge's answer, for cards that need it ('complete' or 'fail'). */
+  authentication?: string | undefined;
 }
 
-export type CheckoutOutcome = { ok: true; session: Stripe.Checkout.Session; redirect: string | null } | { ok: false; message: string };
+/** `challenge`: the card needs 3-D Secure; the page shows the test challenge and posts the form again with its answer. */
+export type CheckoutOutcome = { ok: true; session: Stripe.Checkout.Session; redirect: string | null } | { ok: false; message: string; challenge?: true };
+
+export const AUTHENTICATION_FAILED = 'We are unable to authenticate your payment method. Please choose a different payment method and try again.';
+
+/** A card that needs 3-D Secure is saved or charged only once the customer completes the challenge (on-session). */
+export function authenticationProblem(form: CardForm): CheckoutOutcome | undefined {
+  if (TEST_CARD_NUMBERS[form.number.replace(/[\s-]/g, '')]?.outcome !== 'requires_authentication') return undefined;
+  if (form.authentication === undefined || form.authentication === '') return { ok: false, message: 'Your bank asks you to authenticate this card.', challenge: true };
+  return form.authentication === 'complete' ? undefined : { ok: false, message: AUTHENTICATION_FAILED };
+}
 
 export function parseExpiry(text: string): { month: number; year: number } | undefined {
   const match = /^\s*(\d{1,2})\s*\/\s*(\d{2}|\d{4})\s*$/.exec(text);
@@ -132,6 +144,8 @@ export function completeCheckout(state: StripeState, sessionId: string, form: Ca
   if (!session || session.status !== 'open') return { ok: false, message: 'This Checkout Session is no longer active.' };
   const problem = cardFormProblem(form);
   if (problem) return { ok: false, message: problem };
+  const authentication = authenticationProblem(form);
+  if (authentication) return authentication;
   try {
     return session.mode === 'setup' ? completeSetup(state, session, form) : completeSubscription(state, session, form);
   } catch (error) {

@@ -8,7 +8,7 @@ import type { Hono } from 'hono';
 import type Stripe from 'stripe';
 import { currentSession } from './checkout-sessions.ts';
 import { completeCheckout } from './checkout-completion.ts';
-import { cardFields, errorLine, html, money, page, redirect, type SafeHtml } from './hosted-html.ts';
+import { cardFields, challengePage, errorLine, html, money, page, redirect, type SafeHtml } from './hosted-html.ts';
 import type { StripeState } from './stripe-state.ts';
 
 function summary(state: StripeState, session: Stripe.Checkout.Session): SafeHtml {
@@ -35,7 +35,7 @@ ${cardFields()}
 <button type="submit">${session.mode === 'setup' ? 'Save card' : 'Subscribe'}</button>
 </form>
 ${session.cancel_url ? html`<p><a href="${session.cancel_url}">Cancel and go back</a></p>` : html``}
-<p class="note">Test cards: 4242 4242 4242 4242 succeeds, 4000 0000 0000 0002 is declined, 4000 0000 0000 0341 is saved but its charges fail.</p>`;
+<p class="note">Test cards: 4242 4242 4242 4242 succeeds, 4000 0000 0000 0002 is declined, 4000 0000 0000 0341 is saved but its charges fail, 4000 0027 6000 3184 asks for 3-D Secure (here and on every later charge).</p>`;
   return page(session.mode === 'setup' ? 'Save your card' : 'Subscribe', body, error ? 402 : 200);
 }
 
@@ -54,8 +54,10 @@ export function mountHostedCheckout(app: Hono, state: StripeState): void {
     if (!currentSession(state, id)) return page('Checkout', html`<p class="error" role="alert">No such Checkout Session.</p>`, 404);
     const form = await c.req.parseBody();
     const text = (name: string) => (typeof form[name] === 'string' ? (form[name] as string) : '');
-    const outcome = completeCheckout(state, id, { number: text('cardnumber'), expiry: text('exp'), cvc: text('cvc'), email: text('email') || undefined });
+    const card = { cardnumber: text('cardnumber'), exp: text('exp'), cvc: text('cvc'), email: text('email') };
+    const outcome = completeCheckout(state, id, { number: card.cardnumber, expiry: card.exp, cvc: card.cvc, email: card.email || undefined, authentication: text('authentication') || undefined });
     const session = currentSession(state, id);
+    if (!outcome.ok && outcome.challenge) return challengePage(`/_hosted/checkout/${id}`, card);
     if (!outcome.ok) return session?.status === 'open' ? checkoutForm(state, session, outcome.message) : inactive();
     if (outcome.redirect) return redirect(outcome.redirect);
     return page('Done', html`<p>Thanks! Your ${outcome.session.mode === 'setup' ? 'card was saved' : 'subscription is active'}.</p>`);

@@ -70,3 +70,19 @@ export function money(amount: number | null | undefined, currency: string | null
   if (amount === null || amount === undefined) return '';
   return `${(amount / 100).toFixed(2)} ${(currency ?? '').toUpperCase()}`;
 }
+
+/**
+ * Stripe's 3-D Secure test challenge: the form just posted comes back with the person's answer
+ * (`authentication` = complete | fail). The fields travel as hidden inputs (test cards only).
+ */
+export function challengePage(action: string, fields: Readonly<Record<string, string>>): Response {
+  const hidden = Object.entries(fields).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`);
+  return page(
+    '3D Secure test page',
+    html`<p>Your bank asks you to confirm this card. This is a test authentication: choose the outcome.</p>
+<form method="post" action="${action}">${hidden}
+<button type="submit" name="authentication" value="complete">Complete authentication</button>
+<button type="submit" name="authentication" value="fail">Fail authentication</button>
+</form>`,
+  );
+}

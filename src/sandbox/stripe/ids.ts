@@ -20,6 +20,7 @@ export const newId = {
   webhookEndpoint: () => `we_1${tail(23)}`,
   paymentMethod: () => `pm_1${tail(23)}`,
   invoice: () => `in_1${tail(23)}`,
+  paymentIntent: () => `pi_3${tail(23)}`,
   invoiceLineItem: () => `il_1${tail(23)}`,
   testClock: () => `clock_1${tail(23)}`,
   checkoutSession: () => `cs_test_${tail(58)}`,

@@ -87,6 +87,32 @@ export function subscriptionLines(state: StripeState, subscription: StoredSubscr
   return lines;
 }
 
+/**
+ * `prorate` on cancel: a credit line per licensed item for the unused rest of the period, like
+ * Stripe's proration invoice item (metered items bill in arrears: nothing to credit).
+ */
+export function unusedTimeCredits(state: StripeState, subscription: StoredSubscription, at: number, invoiceId: string | null): WireInvoiceLineItem[] {
+  const credits: WireInvoiceLineItem[] = [];
+  for (const item of subscription.items) {
+    const price = state.prices.get(item.price);
+    if (!price || price.recurring?.usage_type === 'metered' || at >= item.current_period_end) continue;
+    const full = priceAmount(state, price, item.quantity ?? 1);
+    const share = (item.current_period_end - at) / Math.max(1, item.current_period_end - item.current_period_start);
+    const amount = -Math.round(full * share);
+    if (amount === 0) continue;
+    const credit = line(state, invoiceId, subscription, item.id, price, item.quantity ?? 1, { start: at, end: item.current_period_end }, false);
+    const details = credit.parent?.subscription_item_details;
+    credits.push({
+      ...credit,
+      amount,
+      subtotal: amount,
+      description: `Unused time on ${productName(state, price)}`,
+      parent: credit.parent && details ? { ...credit.parent, subscription_item_details: { ...details, proration: true } } : credit.parent,
+    });
+  }
+  return credits;
+}
+
 /** Re-reads metered quantities of a draft's lines: usage arriving while the invoice is a draft still counts. */
 export function refreshDraft(state: StripeState, invoice: WireInvoice): WireInvoice {
   const lines = invoice.lines.data.map((current) => {
@@ -109,7 +135,8 @@ export function withTotals(invoice: WireInvoice): WireInvoice {
     subtotal_excluding_tax: subtotal,
     total: subtotal,
     total_excluding_tax: subtotal,
-    amount_due: subtotal,
+    // A credit (negative total) is owed nothing; finalization moves it to the customer's balance.
+    amount_due: Math.max(0, subtotal),
     amount_remaining: Math.max(0, subtotal - invoice.amount_paid),
   };
 }

@@ -6,11 +6,12 @@
  * and the subscription status that follows (past_due, back to active when paid).
  */
 import { DAY_SECONDS } from './billing-periods.ts';
+import { addToCustomerBalance, applyCustomerBalance, belowMinimumCharge } from './customer-balance.ts';
 import { dueDate, refreshDraft } from './invoice-builder.ts';
-import { chargeFails } from './payment-methods.ts';
-import { declineError } from './test-cards.ts';
+import { recordCharge, type ChargeResult } from './payment-intents.ts';
+import { declineError, HARD_DECLINE_CODES } from './test-cards.ts';
 import type { StoredSubscription, StripeState } from './stripe-state.ts';
-import { StripeApiError } from './stripe-errors.ts';
+import { CardError, StripeApiError } from './stripe-errors.ts';
 import { setStatus } from './subscription-changes.ts';
 import type { WireInvoice } from './wire-types.ts';
 
@@ -45,11 +46,12 @@ function dunningLength(state: StripeState): number {
 }
 
 /**
- * Finalizes a draft (usage re-read first) and, with auto_advance, collects it: charges it
- * (charge_automatically) or sends it (send_invoice). A zero invoice is paid on the spot.
+ * Finalizes a draft (usage re-read first, the customer's balance applied) and, with auto_advance,
+ * collects it: charges it (charge_automatically) or sends it (send_invoice). A zero invoice is
+ * paid on the spot; one below the minimum charge is marked paid and carried to the balance.
  */
 export function finalizeInvoice(state: StripeState, draft: WireInvoice, at: number, collect = draft.auto_advance !== false): WireInvoice {
-  const refreshed = refreshDraft(state, draft);
+  const refreshed = applyCustomerBalance(state, refreshDraft(state, draft));
   const subscription = subscriptionOf(state, refreshed);
   const sendInvoice = refreshed.collection_method === 'send_invoice';
   const finalized = save(
@@ -61,13 +63,14 @@ export function finalizeInvoice(state: StripeState, draft: WireInvoice, at: numb
       automatically_finalizes_at: null,
       effective_at: at,
       due_date: sendInvoice ? dueDate(subscription, at) : null,
-      hosted_invoice_url: null,
+      hosted_invoice_url: `${state.hostedOrigin}/_hosted/invoice/${refreshed.id}`,
       status_transitions: { ...refreshed.status_transitions, finalized_at: at },
     },
     'invoice.finalized',
   );
   if (finalized.amount_due === 0) return markPaid(state, finalized, at, false);
   if (!collect) return finalized;
+  if (belowMinimumCharge(finalized)) return carryToBalance(state, finalized, at);
   if (sendInvoice) {
     const dueAt = finalized.due_date ?? at;
     state.invoiceBilling.set(finalized.id, { dunningEndsAt: dueAt + dunningLength(state), overdueHandled: false });
@@ -99,20 +102,40 @@ export interface PaymentAttempt {
   error?: StripeApiError;
 }
 
-/** One charge of an open invoice. Failures schedule the next retry while retries remain and a card exists. */
-export function attemptPayment(state: StripeState, invoice: WireInvoice, at: number, explicitPaymentMethod?: string): PaymentAttempt {
+/** What a charge of `methodId` does: on-session means the customer just authenticated (hosted invoice page). */
+function chargeResult(state: StripeState, methodId: string, onSession: boolean): ChargeResult {
+  const declineCode = state.failingPaymentMethods.get(methodId);
+  if (declineCode !== undefined) return { status: 'requires_payment_method', error: declineError({ declineCode }) };
+  if (state.authenticationPaymentMethods.has(methodId) && !onSession) return { status: 'requires_action' };
+  return { status: 'succeeded' };
+}
+
+/**
+ * One charge of an open invoice, recorded on its PaymentIntent. A decline schedules the next retry
+ * while retries remain, unless it is a hard decline; no payment method means no retry (Stripe).
+ * A charge the bank wants authenticated (3-D Secure) is not retried either: the customer confirms
+ * it on the hosted invoice page (invoice.payment_action_required).
+ */
+export function attemptPayment(state: StripeState, invoice: WireInvoice, at: number, explicitPaymentMethod?: string, onSession = false): PaymentAttempt {
   const methodId = paymentMethodFor(state, invoice, explicitPaymentMethod);
   const attempted: WireInvoice = { ...invoice, attempt_count: invoice.attempt_count + 1, attempted: true };
-  if (methodId !== null && !chargeFails(state, methodId)) return { invoice: markPaid(state, attempted, at, true) };
-  const error =
-    methodId === null
-      ? new StripeApiError(400, 'invalid_request_error', 'The customer has no default payment method to charge.', 'invoice_no_payment_method_types')
-      : declineError({ declineCode: 'generic_decline' });
-  // Stripe does not retry without a payment method; with one, it retries on the schedule.
-  const retryIndex = attempted.attempt_count - 1;
-  const gap = state.dunning.retryDays[retryIndex];
-  const nextAttempt = methodId !== null && gap !== undefined ? at + gap * DAY_SECONDS : null;
-  const failed = save(state, { ...attempted, next_payment_attempt: nextAttempt }, 'invoice.payment_failed');
+  if (methodId === null)
+    return failAttempt(state, attempted, at, false, new StripeApiError(400, 'invalid_request_error', 'The customer has no default payment method to charge.', 'invoice_no_payment_method_types'));
+  const result = chargeResult(state, methodId, onSession);
+  recordCharge(state, attempted, methodId, result, at);
+  if (result.status === 'succeeded') return { invoice: markPaid(state, attempted, at, true) };
+  if (result.status === 'requires_action') {
+    const error = new CardError('Your card was declined. This transaction requires authentication.', 'authentication_required', 'authentication_required');
+    return failAttempt(state, attempted, at, false, error, 'invoice.payment_action_required');
+  }
+  return failAttempt(state, attempted, at, !HARD_DECLINE_CODES.has(result.error.declineCode ?? ''), result.error);
+}
+
+/** A failed attempt: invoice.payment_failed (and `also`), the next retry if `retry`, delinquent and past_due. */
+function failAttempt(state: StripeState, attempted: WireInvoice, at: number, retry: boolean, error: StripeApiError, also?: string): PaymentAttempt {
+  const gap = state.dunning.retryDays[attempted.attempt_count - 1];
+  const nextAttempt = retry && gap !== undefined ? at + gap * DAY_SECONDS : null;
+  const failed = save(state, { ...attempted, next_payment_attempt: nextAttempt }, 'invoice.payment_failed', ...(also ? [also] : []));
   if (!state.invoiceBilling.has(failed.id)) state.invoiceBilling.set(failed.id, { dunningEndsAt: at + dunningLength(state), overdueHandled: true });
   setDelinquent(state, failed.customer as string, true);
   const subscription = subscriptionOf(state, failed);
@@ -136,6 +159,26 @@ export function markPaid(state: StripeState, invoice: WireInvoice, at: number, c
   save(state, paid, ...(charged || invoice.amount_due === 0 ? ['invoice.paid', 'invoice.payment_succeeded'] : ['invoice.paid']));
   settleSubscription(state, paid);
   return paid;
+}
+
+/**
+ * Too small to charge: Stripe marks the invoice paid without a payment and adds the amount to the
+ * customer's balance as a debit, which the next finalized invoice bills (invoice.paid only).
+ */
+function carryToBalance(state: StripeState, invoice: WireInvoice, at: number): WireInvoice {
+  addToCustomerBalance(state, invoice.customer as string, invoice.amount_due);
+  const carried: WireInvoice = {
+    ...invoice,
+    status: 'paid',
+    amount_remaining: 0,
+    ending_balance: (invoice.ending_balance ?? 0) + invoice.amount_due,
+    next_payment_attempt: null,
+    status_transitions: { ...invoice.status_transitions, paid_at: at },
+  };
+  state.invoiceBilling.delete(invoice.id);
+  save(state, carried, 'invoice.paid');
+  settleSubscription(state, carried);
+  return carried;
 }
 
 /** After an invoice stops being owed (paid, voided, uncollectible): past_due/unpaid → active if nothing else is open. */

@@ -5,6 +5,7 @@
  */
 import { pathParam, type ApiCall, type Endpoint } from './endpoint.ts';
 import { upcomingInvoice } from './invoice-builder.ts';
+import { previewCustomerBalance } from './customer-balance.ts';
 import { attemptPayment, finalizeInvoice, markPaid, markUncollectible, voidInvoice } from './invoice-lifecycle.ts';
 import { expand, inRange, listPage } from './list-and-expand.ts';
 import { p, paginationShape, parseParams } from './params.ts';
@@ -105,7 +106,7 @@ function preview(call: ApiCall) {
   const { state } = call;
   const input = parseParams(previewSchema, call.params);
   const subscription = subscriptionToPreview(state, input);
-  return { body: expand(state, upcomingInvoice(state, subscription), input.expand) };
+  return { body: expand(state, previewCustomerBalance(state, upcomingInvoice(state, subscription)), input.expand) };
 }
 
 export const invoiceEndpoints: Endpoint[] = [

@@ -63,8 +63,10 @@ export async function runLifecycleScript(stripe: Stripe, options: { pollMs: numb
         identifier: `kpm-lifecycle-${customer.id}-${i}`,
         timestamp: start + 60 + i,
       });
-    // Past the period end, and past the hour a draft invoice waits before it is finalized and charged.
-    await advanceClock(stripe, clock.id, start + 32 * DAY + 2 * 3600, options.pollMs);
+    // Past the period end, and past the hour a draft invoice waits before it is finalized and charged
+    // (not further: Smart Retries may retry as soon as a day later).
+    const periodEnd = subscription.items.data[0]?.current_period_end ?? start + 31 * DAY;
+    await advanceClock(stripe, clock.id, periodEnd + 2 * 3600, options.pollMs);
     const invoices = await stripe.invoices.list({ customer: customer.id, subscription: subscription.id, limit: 10 });
     const billed = invoices.data.find((invoice) => invoice.amount_due > 0);
     const afterPeriod = {

@@ -6,6 +6,7 @@ import type Stripe from 'stripe';
 import { stripeErrors, type ResourceName } from './stripe-errors.ts';
 import type { StripeState } from './stripe-state.ts';
 import { viewById } from './views.ts';
+import { withPayments } from './payment-intents.ts';
 
 export interface PageParams {
   limit?: number | undefined;
@@ -49,6 +50,11 @@ function expandAt(state: StripeState, node: unknown, segments: readonly string[]
   if (head === 'tiers' && node.object === 'price' && rest.length === 0) {
     const tiers = state.priceTiers.get(String(node.id));
     if (tiers) node.tiers = structuredClone(tiers);
+    return;
+  }
+  if (head === 'payments' && node.object === 'invoice' && rest.length === 0) {
+    const invoice = state.invoices.get(String(node.id));
+    if (invoice) node.payments = withPayments(state, invoice).payments;
     return;
   }
   if (!(head in node)) throw cannotExpand(path);

@@ -52,7 +52,7 @@ describe('payment methods', () => {
     expect(insufficient.decline_code).toBe('insufficient_funds');
     const failing = await stripe.paymentMethods.attach('pm_card_chargeCustomerFail', { customer: customer.id });
     expect(failing.card?.last4).toBe('0341');
-    expect(emulator.state.failingPaymentMethods.has(failing.id)).toBe(true);
+    expect(emulator.state.failingPaymentMethods.get(failing.id)).toBe('generic_decline');
     expect((await stripe.customers.listPaymentMethods(customer.id)).data).toHaveLength(1);
   });
 
@@ -91,7 +91,7 @@ describe('attachCardByNumber (Checkout and portal pages)', () => {
     const visa = attachCardByNumber(emulator.state, customer.id, '4242 4242 4242 4242', { month: 12, year: 2099 });
     expect(visa.card).toMatchObject({ brand: 'visa', last4: '4242', exp_month: 12, exp_year: 2099 });
     const failing = attachCardByNumber(emulator.state, customer.id, '4000000000000341');
-    expect(emulator.state.failingPaymentMethods.has(failing.id)).toBe(true);
+    expect(emulator.state.failingPaymentMethods.get(failing.id)).toBe('generic_decline');
     expect(() => attachCardByNumber(emulator.state, customer.id, '4000000000000002')).toThrow(CardError);
     expect(() => attachCardByNumber(emulator.state, customer.id, '4242424242424241')).toThrow(/incorrect/);
     expect(() => attachCardByNumber(emulator.state, customer.id, '4242424242424242', { month: 1, year: 2000 })).toThrow(/expiration/);

@@ -69,7 +69,8 @@ function attachCard(state: StripeState, customerId: string, card: TestCard, expi
   if (card.outcome === 'declined') throw declineError(card);
   const method = newPaymentMethod(state, card, customerId, expiry);
   state.paymentMethods.set(method);
-  if (card.outcome === 'charge_fails') state.failingPaymentMethods.add(method.id);
+  if (card.outcome === 'charge_fails') state.failingPaymentMethods.set(method.id, card.declineCode ?? 'generic_decline');
+  if (card.outcome === 'requires_authentication') state.authenticationPaymentMethods.add(method.id);
   state.events.emit('payment_method.attached', structuredClone(method));
   return method;
 }
@@ -94,9 +95,9 @@ export function attachCardByNumber(state: StripeState, customerId: string, cardN
   return attachCard(state, customerId, card, expiry);
 }
 
-/** Whether charging this payment method fails (the chargeCustomerFail cards). */
+/** Whether an off-session charge of this payment method does not succeed (declined, or needs 3-D Secure). */
 export function chargeFails(state: StripeState, paymentMethodId: string): boolean {
-  return state.failingPaymentMethods.has(paymentMethodId);
+  return state.failingPaymentMethods.has(paymentMethodId) || state.authenticationPaymentMethods.has(paymentMethodId);
 }
 
 /** Sets a customer's invoice_settings.default_payment_method (must be attached to it) and emits customer.updated. */

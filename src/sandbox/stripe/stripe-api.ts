@@ -25,6 +25,7 @@ import { newId } from './ids.ts';
 import { invoiceEndpoints } from './invoices.ts';
 import { meterUsageEndpoints } from './meter-usage.ts';
 import { paymentMethodEndpoints } from './payment-methods.ts';
+import { paymentIntentEndpoints } from './payment-intents.ts';
 import { priceEndpoints } from './prices.ts';
 import { productEndpoints } from './products.ts';
 import { setupIntentEndpoints } from './setup-intents.ts';
@@ -77,6 +78,7 @@ const ENDPOINTS: CompiledEndpoint[] = [
   ...subscriptionUpdateEndpoints,
   ...paymentMethodEndpoints,
   ...invoiceEndpoints,
+  ...paymentIntentEndpoints,
   ...testClockEndpoints,
   ...webhookEndpointEndpoints,
   ...eventEndpoints,
@@ -240,6 +242,7 @@ export function createStripeApiHandler(deps: StripeApiDeps) {
     try {
       // 'during': the endpoint started and failed before writing; Stripe saves that 500 for the key.
       if (decision?.when === 'during' && decision.kind === '500') throw stripeErrors.apiError({ 'stripe-should-retry': 'false' });
+      state.hostedOrigin = url.origin;
       const call = { state, params, path: matched.path, origin: url.origin };
       // Events the endpoint emits name this request (event.request.id / idempotency_key), as on Stripe.
       const result = state.events.causedBy({ requestId, idempotencyKey }, () => matched.endpoint.handle(call));

@@ -29,6 +29,7 @@ import { DEFAULT_WEBHOOK_KNOBS, WebhookDelivery, webhookKnobFields, webhookSetti
 import { mountWebhookRoutes } from './webhook-routes.ts';
 import { mountHostedCheckout } from './hosted-checkout.ts';
 import { mountHostedPortal } from './hosted-portal.ts';
+import { mountHostedInvoice } from './hosted-invoice.ts';
 
 export { STRIPE_FAULT_KINDS, STRIPE_ROUTES, type StripeFaultKind } from './stripe-api.ts';
 export { StripeState } from './stripe-state.ts';
@@ -54,7 +55,13 @@ const knobsSchema = z
     /**
      * Stand for the account's Dashboard settings (Billing > Revenue recovery): days between
      * payment retries of a failed invoice (each counted from the previous attempt; the last
-     * one ends dunning) and what the subscription becomes when dunning ends unpaid.
+     * one ends dunning) and what the subscription becomes when dunning ends unpaid. The default
+     * stands for Smart Retries at Stripe's recommended default policy, 8 tries within 2 weeks
+     * (the first attempt and 7 retries, the last on day 14). Smart Retries picks each time with a
+     * model, so the exact days cannot be confirmed; the emulator spaces them on a fixed schedule.
+     * No retry without a payment method, after a hard decline, or when the bank asks for
+     * authentication (invoice-lifecycle.ts). That "cancel the subscription" is the default final
+     * action was not confirmed either; it is the stricter choice for access.
      */
     dunningRetryDays: z.array(z.number().int().min(1).max(60)).min(1).max(8),
     dunningFinalStatus: z.enum(['unpaid', 'canceled']),
@@ -64,6 +71,9 @@ const knobsSchema = z
   .strict();
 
 export type StripeEmulatorKnobs = z.infer<typeof knobsSchema>;
+
+/** Days between tries for Smart Retries' recommended default (8 tries within 2 weeks). */
+export const SMART_RETRY_DAYS = [1, 1, 2, 2, 2, 3, 3];
 
 export const DEFAULT_STRIPE_KNOBS: StripeEmulatorKnobs = {
   latencyMs: 0,
@@ -76,7 +86,7 @@ export const DEFAULT_STRIPE_KNOBS: StripeEmulatorKnobs = {
   apiKeys: null,
   hangMs: 90_000,
   ...DEFAULT_WEBHOOK_KNOBS,
-  dunningRetryDays: [3, 5, 7],
+  dunningRetryDays: SMART_RETRY_DAYS,
   dunningFinalStatus: 'canceled',
   upcomingRenewalDays: 7,
 };
@@ -143,7 +153,7 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
   const writeLimit = new TokenBucket(undefined, now);
   const readLimit = new TokenBucket(undefined, now);
   const settings: StripeApiSettings = { latencyMs: 0, apiKeys: undefined, hangMs: 0 };
-  const webhookSettings: WebhookDeliverySettings = webhookSettingsFrom({ ...DEFAULT_WEBHOOK_KNOBS, faultSeed: 1 });
+  const webhookSettings: WebhookDeliverySettings = webhookSettingsFrom(DEFAULT_WEBHOOK_KNOBS);
   // Without `previous` (creation, reset) both buckets are set, which also refills them.
   const knobs = new EmulatorKnobs(knobsSchema, { ...DEFAULT_STRIPE_KNOBS, ...initial }, faults, (next, previous) => {
     settings.latencyMs = next.latencyMs;
@@ -163,7 +173,7 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
   const routed = withControlRoutes(app, handleApi);
   const emulator: StripeEmulator = {
     app,
-    // /_hosted/* are the emulator's stand-ins for Stripe-hosted pages (Checkout, customer portal).
+    // /_hosted/* are the emulator's stand-ins for Stripe-hosted pages (Checkout, customer portal, invoices).
     fetch: (request, env) => (new URL(request.url).pathname.startsWith('/_hosted/') ? app.fetch(request, env) : routed(request, env)),
     state,
     faults,
@@ -260,6 +270,7 @@ function mountEmulatorRoutes(emulator: StripeEmulator): void {
   mountWebhookRoutes(emulator);
   mountHostedCheckout(emulator.app, emulator.state);
   mountHostedPortal(emulator.app, emulator.state);
+  mountHostedInvoice(emulator.app, emulator.state);
   mountControlRoutes(emulator, {
     partialKnobs: knobsSchema.partial(),
     faultRule: faultRuleSchema,

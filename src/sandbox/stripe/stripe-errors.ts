@@ -70,7 +70,9 @@ export type ResourceName =
   | 'checkout.session'
   | 'setupintent'
   | 'configuration'
-  | 'event';
+  | 'event'
+  | 'payment_intent'
+  | 'invoice_payment';
 
 /** A declined card: 402 card_error with Stripe's `decline_code` beside the code. */
 export class CardError extends StripeApiError {

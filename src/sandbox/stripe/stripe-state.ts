@@ -87,8 +87,17 @@ export class StripeState {
   readonly meterEvents: Stripe.Billing.MeterEvent[] = [];
   readonly subscriptions = new Collection<StoredSubscription>();
   readonly paymentMethods = new Collection<Stripe.PaymentMethod>();
-  /** Payment methods whose every charge is declined (pm_card_chargeCustomerFail, card 4000000000000341). */
-  readonly failingPaymentMethods = new Set<string>();
+  /**
+   * Payment methods whose every charge is declined (pm_card_chargeCustomerFail, card
+   * 4000000000000341: `generic_decline`), with the decline code. Tests may set a hard decline code
+   * (a card reported lost after it was saved), which no Stripe test card produces on its own.
+   */
+  readonly failingPaymentMethods = new Map<string, string>();
+  /** Payment methods whose every payment needs 3-D Secure (4000 0027 6000 3184): off-session charges require action. */
+  readonly authenticationPaymentMethods = new Set<string>();
+  readonly paymentIntents = new Collection<Stripe.PaymentIntent>();
+  /** Invoice id -> the PaymentIntent of its charges. */
+  readonly invoiceIntents = new Map<string, string>();
   /** Payment methods once detached (or never attached): Stripe refuses to attach them again. */
   readonly spentPaymentMethods = new Set<string>();
   readonly invoices = new Collection<WireInvoice>();
@@ -98,7 +107,12 @@ export class StripeState {
    * /_emulator/time/advance): stands for real time passing for customers without a test clock.
    */
   skippedSeconds = 0;
-  dunning: DunningSettings = { retryDays: [3, 5, 7], finalStatus: 'canceled', upcomingRenewalDays: 7 };
+  /**
+   * The emulator's origin as API callers reach it (updated on each API call): hosted pages
+   * (invoices' hosted_invoice_url) live there, like Checkout's and the portal's.
+   */
+  hostedOrigin = 'http://127.0.0.1';
+  dunning: DunningSettings = { retryDays: [1, 1, 2, 2, 2, 3, 3], finalStatus: 'canceled', upcomingRenewalDays: 7 };
   readonly invoiceBilling = new Map<string, InvoiceBilling>();
   /** Subscriptions that got customer.subscription.trial_will_end for their current trial. */
   readonly trialWillEndSent = new Set<string>();
@@ -144,6 +158,9 @@ export class StripeState {
     this.subscriptions.clear();
     this.paymentMethods.clear();
     this.failingPaymentMethods.clear();
+    this.authenticationPaymentMethods.clear();
+    this.paymentIntents.clear();
+    this.invoiceIntents.clear();
     this.spentPaymentMethods.clear();
     this.invoices.clear();
     this.testClocks.clear();

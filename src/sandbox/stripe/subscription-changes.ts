@@ -23,7 +23,22 @@ export function changeSubscription(state: StripeState, subscription: StoredSubsc
   return updated;
 }
 
-/** Ends a subscription now: status canceled and customer.subscription.deleted. */
+/** Stripe stops automatic collection of a customer's finalized invoices when a subscription is canceled (API reference, Cancel a subscription). */
+export function stopAutomaticCollection(state: StripeState, customerId: string): void {
+  for (const invoice of state.invoices.newestFirst()) {
+    if (invoice.customer !== customerId || invoice.status !== 'open' || (invoice.auto_advance === false && invoice.next_payment_attempt === null)) continue;
+    const stopped = { ...invoice, auto_advance: false, next_payment_attempt: null };
+    state.invoices.set(stopped);
+    const billing = state.invoiceBilling.get(invoice.id);
+    if (billing) billing.dunningEndsAt = null;
+    state.events.emit('invoice.updated', structuredClone(stopped), { auto_advance: invoice.auto_advance, next_payment_attempt: invoice.next_payment_attempt });
+  }
+}
+
+/**
+ * Ends a subscription now: status canceled and customer.subscription.deleted; the customer's
+ * finalized invoices are no longer collected automatically (they stay open, no more retries).
+ */
 export function endSubscription(
   state: StripeState,
   subscription: StoredSubscription,
@@ -39,6 +54,7 @@ export function endSubscription(
     cancellation_details: { comment, feedback: subscription.cancellation_details?.feedback ?? null, feedback_option: null, reason },
   };
   state.subscriptions.set(canceled);
+  stopAutomaticCollection(state, subscription.customer as string);
   state.events.emit('customer.subscription.deleted', viewSubscription(state, canceled), previousOf(state, subscription, canceled));
   return canceled;
 }

@@ -11,7 +11,8 @@ import { expand } from './list-and-expand.ts';
 import { mergeMetadata, p, parseParams } from './params.ts';
 import { stripeErrors } from './stripe-errors.ts';
 import type { StoredSubscription, StoredSubscriptionItem, StripeState } from './stripe-state.ts';
-import { changeSubscription, endSubscription } from './subscription-changes.ts';
+import { changeSubscription } from './subscription-changes.ts';
+import { cancelSubscriptionNow } from './subscription-cancel.ts';
 import { checkOwnPaymentMethod } from './subscription-start.ts';
 import { requireSubscription } from './subscriptions.ts';
 import { viewSubscription } from './views.ts';
@@ -144,8 +145,7 @@ export const subscriptionUpdateEndpoints: Endpoint[] = [
       const subscription = requireSubscription(state, pathParam(call, 'id'));
       const input = parseParams(cancelSchema, call.params);
       if (subscription.status === 'canceled') throw stripeErrors.invalid(`This subscription (${subscription.id}) is already canceled.`);
-      const now = state.nowFor(subscription.customer as string);
-      const canceled = endSubscription(state, { ...subscription, canceled_at: now }, now, 'cancellation_requested', input.cancellation_details?.comment ?? null);
+      const canceled = cancelSubscriptionNow(state, subscription, { invoiceNow: input.invoice_now ?? false, prorate: input.prorate ?? false, comment: input.cancellation_details?.comment ?? null });
       return { body: expand(state, viewSubscription(state, canceled), input.expand) };
     },
   },

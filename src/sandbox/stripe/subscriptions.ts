@@ -53,7 +53,7 @@ const createSchema = p.hash({
   backdate_start_date: p.accepted(),
   billing_cycle_anchor: p.accepted(),
   billing_cycle_anchor_config: p.accepted(),
-  billing_mode: p.accepted(),
+  billing_mode: p.hash({ type: p.oneOf(['classic', 'flexible']), flexible: p.hash({ proration_discounts: p.oneOf(['included', 'itemized']).optional() }).optional() }).optional(),
   billing_thresholds: p.accepted(),
   cancel_at: p.accepted(),
   default_source: p.accepted(),
@@ -184,7 +184,7 @@ function createSubscription({ state, params }: ApiCall) {
     automatic_tax: { disabled_reason: null, enabled: false, liability: null },
     billing_cycle_anchor: trialEnd ?? now,
     billing_cycle_anchor_config: null,
-    billing_mode: { flexible: null, type: 'classic' },
+    billing_mode: billingModeOf(input.billing_mode, now),
     billing_schedules: [],
     billing_thresholds: null,
     cancel_at: null,
@@ -228,6 +228,15 @@ function createSubscription({ state, params }: ApiCall) {
   return { body: expand(state, viewSubscription(state, startSubscription(state, subscription, typeof paymentMethod === 'string' ? paymentMethod : null)), input.expand) };
 }
 
+/**
+ * Subscriptions created through the API default to flexible billing mode since 2025-09-30.clover
+ * (the emulator speaks 2026-10-28.endive); `classic` only when asked for.
+ */
+function billingModeOf(requested: CreateInput['billing_mode'], now: number): StoredSubscription['billing_mode'] {
+  if (requested?.type === 'classic') return { flexible: null, type: 'classic', updated_at: now };
+  return { flexible: { proration_discounts: requested?.flexible?.proration_discounts ?? 'included' }, type: 'flexible', updated_at: now };
+}
+
 function matchesStatus(status: StoredSubscription['status'], filter: (typeof STATUSES)[number] | undefined): boolean {
   if (filter === undefined) return status !== 'canceled';
   if (filter === 'all') return true;
@@ -259,7 +268,8 @@ export const subscriptionEndpoints: Endpoint[] = [
             (input.customer === undefined || subscription.customer === input.customer) &&
             (input.price === undefined || subscription.items.some((item) => item.price === input.price)) &&
             (input.collection_method === undefined || subscription.collection_method === input.collection_method) &&
-            (input.test_clock === undefined || subscription.test_clock === input.test_clock) &&
+            // Like customers.list: without customer or test_clock, test-clock subscriptions are left out (Stripe).
+            (input.test_clock !== undefined ? subscription.test_clock === input.test_clock : input.customer !== undefined || subscription.test_clock === null) &&
             inRange(subscription.created, input.created),
         );
       // Only the page is rendered (rendering every match per page made listing them all quadratic).

@@ -5,7 +5,12 @@
  */
 import { CardError } from './stripe-errors.ts';
 
-export type CardOutcome = 'succeeds' | 'charge_fails' | 'declined';
+/**
+ * 'requires_authentication': 3-D Secure on every payment, however the card was set up (Stripe's
+ * 4000 0027 6000 3184): saved on-session after the customer authenticates, and each off-session
+ * charge then needs the customer's action (PaymentIntent requires_action).
+ */
+export type CardOutcome = 'succeeds' | 'charge_fails' | 'declined' | 'requires_authentication';
 
 export interface TestCard {
   brand: string;
@@ -20,6 +25,7 @@ export interface TestCard {
 const ok = (brand: string, last4: string, funding: TestCard['funding'] = 'credit'): TestCard => ({ brand, last4, funding, outcome: 'succeeds' });
 const declined = (last4: string, declineCode: string, code = 'card_declined'): TestCard => ({ brand: 'visa', last4, funding: 'credit', outcome: 'declined', declineCode, code });
 const chargeFails: TestCard = { brand: 'visa', last4: '0341', funding: 'credit', outcome: 'charge_fails' };
+const authenticationRequired: TestCard = { brand: 'visa', last4: '3184', funding: 'credit', outcome: 'requires_authentication' };
 
 /** Payment-method tokens Stripe accepts in test mode. */
 export const TEST_PAYMENT_METHOD_TOKENS: Readonly<Record<string, TestCard>> = {
@@ -34,6 +40,7 @@ export const TEST_PAYMENT_METHOD_TOKENS: Readonly<Record<string, TestCard>> = {
   pm_card_jcb: ok('jcb', '0505'),
   pm_card_unionpay: ok('unionpay', '0005'),
   pm_card_chargeCustomerFail: chargeFails,
+  pm_card_authenticationRequired: authenticationRequired,
   pm_card_visa_chargeDeclined: declined('0002', 'generic_decline'),
   pm_card_visa_chargeDeclinedInsufficientFunds: declined('9995', 'insufficient_funds'),
   pm_card_visa_chargeDeclinedLostCard: declined('9987', 'lost_card'),
@@ -60,6 +67,7 @@ export const TEST_CARD_NUMBERS: Readonly<Record<string, TestCard>> = {
   '3566002020360505': ok('jcb', '0505'),
   '6200000000000005': ok('unionpay', '0005'),
   '4000000000000341': chargeFails,
+  '4000002760003184': authenticationRequired,
   '4000000000000002': declined('0002', 'generic_decline'),
   '4000000000009995': declined('9995', 'insufficient_funds'),
   '4000000000009987': declined('9987', 'lost_card'),
@@ -84,6 +92,29 @@ export function declineError(card: Pick<TestCard, 'code' | 'declineCode'>): Card
   const code = card.code ?? 'card_declined';
   return new CardError(DECLINE_MESSAGES[declineCode] ?? 'Your card was declined.', code, code === 'card_declined' ? declineCode : undefined);
 }
+
+/**
+ * Decline codes Stripe does not retry (a hard decline: the issuer says a retry cannot succeed).
+ * From Stripe's revenue-recovery docs in substance; the emulator's cards only ever produce a few.
+ */
+export const HARD_DECLINE_CODES: ReadonlySet<string> = new Set([
+  'authentication_required',
+  'card_not_supported',
+  'currency_not_supported',
+  'fraudulent',
+  'incorrect_number',
+  'invalid_account',
+  'lost_card',
+  'merchant_blacklist',
+  'pickup_card',
+  'restricted_card',
+  'revocation_of_all_authorizations',
+  'revocation_of_authorization',
+  'security_violation',
+  'stolen_card',
+  'stop_payment_order',
+  'transaction_not_allowed',
+]);
 
 /** Luhn check: Stripe refuses mistyped numbers with `incorrect_number`. */
 export function passesLuhn(digits: string): boolean {

@@ -66,6 +66,8 @@ export function viewById(state: StripeState, id: string): object | undefined {
   if (paymentMethod) return structuredClone(paymentMethod);
   const invoice = state.invoices.get(id);
   if (invoice) return structuredClone(invoice);
+  const intent = state.paymentIntents.get(id);
+  if (intent) return structuredClone(intent);
   const clock = state.testClocks.get(id);
   if (clock) return structuredClone(clock);
   const checkoutObject = state.setupIntents.get(id) ?? state.checkoutSessions.get(id) ?? state.portalConfigurations.get(id);

@@ -134,13 +134,37 @@ describe('duplicates and reordering knobs', () => {
   });
 
   it('webhookReorderWindowMs holds deliveries and sends them shuffled', async () => {
-    emulator.configure({ webhookReorderWindowMs: 30, faultSeed: 7 });
+    emulator.configure({ webhookReorderWindowMs: 30, webhookDuplicates: 0, webhookSeed: 7 });
     await endpoint();
     const emitted = Array.from({ length: 12 }, (_, i) => emit('customer.updated', `cus_${i}`).id);
     await emulator.webhooks.idle();
     const arrived = receiver.received.map((r) => r.eventId);
     expect([...arrived].sort()).toEqual([...emitted].sort());
     expect(arrived).not.toEqual(emitted);
+  });
+
+  it('by default some deliveries come twice and out of order, the same for the same seed; webhookDisorder: false is strict', async () => {
+    await endpoint();
+    const run = async (seed: number) => {
+      emulator.configure({ webhookSeed: seed });
+      receiver.received.length = 0;
+      const emitted = Array.from({ length: 20 }, (_, i) => emit('customer.updated', `cus_${seed}_${i}`).id);
+      await emulator.webhooks.idle();
+      const arrived = receiver.received.map((r) => emitted.indexOf(r.eventId));
+      return { arrived, twice: arrived.filter((index, at) => arrived.indexOf(index) !== at).sort((a, b) => a - b) };
+    };
+    expect(emulator.knobs()).toMatchObject({ webhookDisorder: true, webhookDuplicates: 0.1, webhookReorderWindowMs: 25 });
+    const first = await run(3);
+    expect(first.arrived.length).toBeGreaterThan(20);
+    expect(first.arrived).not.toEqual([...first.arrived].sort((a, b) => a - b));
+    expect(new Set(first.arrived).size).toBe(20);
+    // Which events come twice is drawn from the seed (arrival order also depends on the network).
+    expect((await run(4)).twice).not.toEqual(first.twice);
+    expect((await run(3)).twice).toEqual(first.twice);
+
+    emulator.configure({ webhookDisorder: false });
+    const strict = await run(3);
+    expect(strict.arrived).toEqual(Array.from({ length: 20 }, (_, i) => i));
   });
 
   it('the knobs are validated and settable over /_emulator/config', async () => {

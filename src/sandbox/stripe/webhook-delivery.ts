@@ -3,7 +3,8 @@
  * that wants its type, off the request that caused it. Like Stripe: a non-2xx answer, a timeout or
  * a network error is retried with backoff (Stripe retries for up to 3 days in live mode; the
  * emulator's schedule is a knob, short by default so tests and the sandbox converge in seconds),
- * deliveries are not ordered and may be duplicated (knobs make both happen on demand), and
+ * deliveries are not ordered and may be duplicated (by default some are, drawn from a seed, so
+ * every sandbox run exercises it; `webhookDisorder: false` delivers in order, once), and
  * disabling or deleting an endpoint stops its pending retries. `pending_webhooks` counts the
  * endpoints that have not yet acknowledged the event.
  */
@@ -24,6 +25,13 @@ export const webhookKnobFields = {
   webhookDuplicates: z.union([z.number().min(0).max(1), z.literal('always')]),
   /** > 0: deliveries are held this long and sent shuffled (Stripe does not order them). */
   webhookReorderWindowMs: z.number().min(0).max(600_000),
+  /**
+   * Stripe neither orders deliveries nor promises one per event. On (default): the two knobs above
+   * apply. Off: every delivery goes out once, in event order, for tests that need strict order.
+   */
+  webhookDisorder: z.boolean(),
+  /** Seed of the duplicate and shuffle draws: a seed replays the same disorder. */
+  webhookSeed: z.number().int(),
 };
 
 type WebhookKnobs = { [K in keyof typeof webhookKnobFields]: z.infer<(typeof webhookKnobFields)[K]> };
@@ -32,18 +40,22 @@ export const DEFAULT_WEBHOOK_KNOBS: WebhookKnobs = {
   webhookRetryDelaysMs: [100, 200, 400, 800, 1600],
   // Stripe documents no exact figure; 10 s is on the strict side of what is reported.
   webhookTimeoutMs: 10_000,
-  webhookDuplicates: 0,
-  webhookReorderWindowMs: 0,
+  // Stripe gives no rates: enough that a few events of every run come twice or out of order,
+  // without holding a lone event long (a 25 ms window).
+  webhookDuplicates: 0.1,
+  webhookReorderWindowMs: 25,
+  webhookDisorder: true,
+  webhookSeed: 1,
 };
 
-/** Delivery settings from the knobs; the duplicate and shuffle draws use the fault seed. */
-export function webhookSettingsFrom(knobs: WebhookKnobs & { faultSeed: number }): WebhookDeliverySettings {
+/** Delivery settings from the knobs (no duplicates and no reordering when disorder is off). */
+export function webhookSettingsFrom(knobs: WebhookKnobs): WebhookDeliverySettings {
   return {
     retryDelaysMs: knobs.webhookRetryDelaysMs,
     timeoutMs: knobs.webhookTimeoutMs,
-    duplicates: knobs.webhookDuplicates,
-    reorderWindowMs: knobs.webhookReorderWindowMs,
-    seed: knobs.faultSeed,
+    duplicates: knobs.webhookDisorder ? knobs.webhookDuplicates : 0,
+    reorderWindowMs: knobs.webhookDisorder ? knobs.webhookReorderWindowMs : 0,
+    seed: knobs.webhookSeed,
   };
 }
 
