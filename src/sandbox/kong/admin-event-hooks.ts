@@ -69,7 +69,7 @@ export function mountEventHookRoutes(app: Hono, state: KongEmulatorState): void 
     app.get(`${prefix}/event-hooks`, (c) => {
       const page = readPageRequest(c);
       if (page instanceof Response) return page;
-      const result = paginateCore(c, 'event-hooks', state.eventHooks.values(), page, hookView);
+      const result = paginateCore(c, { entity: 'event-hooks' }, state.eventHooks.values(), page, hookView);
       return result instanceof Response ? result : c.json(result);
     });
     app.post(`${prefix}/event-hooks`, (c) => createHook(c, state));
