@@ -12,8 +12,13 @@ import type { KeyAuthCredential, KongConsumer, KongEmulatorState } from './kong-
 import { badBody, entityNotFound, invalidOptions, paginateCore, readBody, readPageRequest, schemaViolation, uniqueViolation } from './kong-responses.ts';
 import { matchesTags, parseTagQuery } from './plugin-rules.ts';
 
-function consumerView(consumer: KongConsumer): Omit<KongConsumer, 'seq'> {
-  const { seq: _seq, ...view } = consumer;
+/**
+ * A consumer as Kong 3.4's consumers entity answers it (id, created_at, updated_at, username,
+ * custom_id, tags). Enterprise adds a `type` (0 proxy, 1 developer) that OSS and Konnect lack: kept
+ * internal so no client comes to rely on it.
+ */
+function consumerView(consumer: KongConsumer): Omit<KongConsumer, 'seq' | 'type'> {
+  const { seq: _seq, type: _type, ...view } = consumer;
   return view;
 }
 
@@ -76,6 +81,7 @@ export function mountConsumerRoutes(app: Hono, state: KongEmulatorState): void {
       custom_id: (customId as string | undefined) ?? null,
       type: 0,
       created_at: Math.floor(Date.now() / 1000),
+      updated_at: Math.floor(Date.now() / 1000),
       tags: (tags as string[] | undefined) ?? null,
       seq: state.nextSeq(),
     };
@@ -93,6 +99,7 @@ export function mountConsumerRoutes(app: Hono, state: KongEmulatorState): void {
       const tagError = tagsProblem(body.tags);
       if (tagError) return schemaViolation(c, { tags: tagError });
       if (body.tags !== undefined) consumer.tags = (body.tags as string[] | null) ?? null;
+      consumer.updated_at = Math.floor(Date.now() / 1000);
       return c.json(consumerView(consumer));
     }),
   );

@@ -70,7 +70,7 @@ export function createKongEmulator(options: KongEmulatorOptions = {}): KongEmula
   deliverDeveloperEvents(state);
   // The gateway's plugins live in the default workspace, next to the consumer-scoped ones; they
   // were configured before the gateway started, so the proxy has them from the start.
-  for (const plugin of gateway.plugins) state.putPlugin('default', { ...plugin, tags: plugin.tags ?? null });
+  for (const plugin of gateway.plugins) state.putPlugin('default', plugin);
   state.proxyView.setDelay(options.propagationMs ?? KONG_DB_UPDATE_FREQUENCY_MS);
   return {
     state,

@@ -4,12 +4,15 @@
  * portal API, pages, proxy) are thin layers over this; tests use the helpers here directly.
  */
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { KongDeveloper, KongWorkspace } from '../../kong/kong-types.ts';
+import { HTTP_PROTOCOLS, type WireDeveloper, type WireWorkspace } from './wire-types.ts';
 import { ProxyView } from './propagation.ts';
 import { RateLimitCounters } from './rate-limiting.ts';
 
 export * from './kong-records.ts';
 import { SESSION_TTL_MS, DEFAULT_META_FIELDS, type MetaFieldDefinition, type StoredFile, type KongConsumer, type StoredPlugin, type StoredEventHook, type StoredDeveloper, type KeyAuthCredential, type WorkspaceRecord, type PortalSession, type HookDelivery, type MoesifDelivery, type DeveloperEventListener, type AddDeveloperInput, nowSeconds, sha256Hex, developerView } from './kong-records.ts';
+/** A plugin to store: Kong fills instance_name (null) and protocols (the HTTP set) when not given. */
+export type PluginInput = Omit<StoredPlugin, 'seq' | 'created_at' | 'updated_at' | 'instance_name' | 'protocols'> & { created_at?: number; instance_name?: string | null; protocols?: string[] };
+
 export class KongEmulatorState {
   readonly workspaces = new Map<string, WorkspaceRecord>();
   readonly eventHooks = new Map<string, StoredEventHook>();
@@ -57,7 +60,7 @@ export class KongEmulatorState {
           portal_is_legacy: null,
           meta: null,
         },
-      } as KongWorkspace,
+      } as WireWorkspace,
       files: new Map(),
       developers: new Map(),
       developersByEmail: new Map(),
@@ -87,7 +90,7 @@ export class KongEmulatorState {
   }
 
   /** Shallow-merges `config` into the workspace config (as PATCH /workspaces/{ws} does). */
-  patchWorkspaceConfig(name: string, config: Record<string, unknown>): KongWorkspace {
+  patchWorkspaceConfig(name: string, config: Record<string, unknown>): WireWorkspace {
     const record = this.requireWs(name);
     record.workspace.config = { ...record.workspace.config, ...config };
     return record.workspace;
@@ -165,7 +168,7 @@ export class KongEmulatorState {
     const email = input.email.trim();
     if (record.developersByEmail.has(email.toLowerCase())) throw new Error(`Kong emulator: developer ${email} already exists`);
     const now = nowSeconds();
-    const consumer: KongConsumer = { id: randomUUID(), username: email, custom_id: input.custom_id ?? null, type: 1, created_at: now, tags: null, seq: this.nextSeq() };
+    const consumer: KongConsumer = { id: randomUUID(), username: email, custom_id: input.custom_id ?? null, type: 1, created_at: now, updated_at: now, tags: null, seq: this.nextSeq() };
     record.consumers.set(consumer.id, consumer);
     const meta = input.meta === undefined ? '{}' : typeof input.meta === 'string' ? input.meta : JSON.stringify(input.meta);
     const developer: StoredDeveloper = {
@@ -208,7 +211,10 @@ export class KongEmulatorState {
       developer.email = patch.email;
       record.developersByEmail.set(patch.email.toLowerCase(), developer.id);
       const consumer = developer.consumer && record.consumers.get(developer.consumer.id);
-      if (consumer) consumer.username = patch.email;
+      if (consumer) {
+        consumer.username = patch.email;
+        consumer.updated_at = nowSeconds();
+      }
     }
     developer.updated_at = nowSeconds();
     this.emitDeveloperEvent(workspace, 'update', developerView(developer), old);
@@ -230,7 +236,7 @@ export class KongEmulatorState {
   }
 
   /** Developers in creation order (test helper). */
-  listDevelopers(workspace: string): KongDeveloper[] {
+  listDevelopers(workspace: string): WireDeveloper[] {
     return [...this.requireWs(workspace).developers.values()].map(developerView);
   }
 
@@ -280,11 +286,18 @@ export class KongEmulatorState {
   // ---- plugins -----------------------------------------------------------------------------
 
   /** Stores a plugin (new or replaced) in the workspace, keeping its sequence number on replace. */
-  putPlugin(workspace: string, plugin: Omit<StoredPlugin, 'seq' | 'created_at' | 'updated_at'> & { created_at?: number }): StoredPlugin {
+  putPlugin(workspace: string, plugin: PluginInput): StoredPlugin {
     const record = this.requireWs(workspace);
     const existing = record.plugins.get(plugin.id);
     const now = nowSeconds();
-    const stored: StoredPlugin = { ...plugin, created_at: existing?.created_at ?? plugin.created_at ?? now, updated_at: now, seq: existing?.seq ?? this.nextSeq() };
+    const stored: StoredPlugin = {
+      instance_name: null,
+      protocols: [...HTTP_PROTOCOLS],
+      ...plugin,
+      created_at: existing?.created_at ?? plugin.created_at ?? now,
+      updated_at: now,
+      seq: existing?.seq ?? this.nextSeq(),
+    };
     record.plugins.set(stored.id, stored);
     this.proxyView.plugin(workspace, stored.id, stored);
     return stored;

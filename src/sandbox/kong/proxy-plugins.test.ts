@@ -56,13 +56,13 @@ describe('propagation: the proxy applies plugin and credential changes after the
   });
 
   it('applies a change by itself once the delay has passed', async () => {
-    const { kong, call } = await start(200);
+    const { kong, call } = await start(1_000);
     const developer = kong.state.addDeveloper('default', { email: 'soon@example.com' });
     kong.state.addKey('default', developer.consumer?.id ?? '', 'soon-key');
     expect((await call('soon-key')).status).toBe(401);
     let status = 401;
-    for (let i = 0; i < 100 && status === 401; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
+    for (let i = 0; i < 200 && status === 401; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
       status = (await call('soon-key')).status;
     }
     expect(status).toBe(200);
