@@ -67,6 +67,10 @@ describe('a developer changes their own account in the portal', () => {
     await billing.settle();
     const after = await stripeObjectsOf(signedUp.developer.id);
     expect(after.customers.map((c) => c.id)).toEqual([signedUp.customer.id]);
+    // The customer follows the new email, and calls (Moesif user = the consumer's new username) stay on the same company.
+    expect(after.customers[0]?.email).toBe(newEmail);
+    await billing.sandbox.provisioner!.moesif.flush();
+    expect(billing.sandbox.moesif!.store.users.get(newEmail)?.company_id).toBe(after.subscriptions[0]?.id);
     expect(after.subscriptions.map((s) => s.id)).toEqual(before.subscriptions.map((s) => s.id));
   });
 
