@@ -18,7 +18,7 @@ let sandbox: Sandbox;
 let stripe: Stripe;
 
 test.beforeAll(async () => {
-  sandbox = await startSandbox({ ports: FREE_PORTS });
+  sandbox = await startSandbox({ ports: FREE_PORTS, kongPropagationMs: 0 });
   stripe = createStripeClient({ secretKey: sandbox.env.STRIPE_SECRET_KEY as string, mode: 'test', apiBase: new URL(sandbox.stripe!.url), maxWritesPerSecond: 20 });
 });
 

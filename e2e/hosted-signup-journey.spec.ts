@@ -13,7 +13,7 @@ let mail: RunningMailCatcher;
 
 test.beforeAll(async () => {
   mail = await startMailCatcher();
-  sandbox = await startSandbox({ ports: FREE_PORTS, eventHook: false, hosted: { smtpUrl: mail.smtpUrl, konnect: true } });
+  sandbox = await startSandbox({ ports: FREE_PORTS, kongPropagationMs: 0, eventHook: false, hosted: { smtpUrl: mail.smtpUrl, konnect: true } });
 });
 
 test.afterAll(async () => {

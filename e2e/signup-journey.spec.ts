@@ -19,7 +19,7 @@ let stripe: Stripe;
 test.beforeAll(async () => {
   // Not about payment: without a card step the signup goes straight to the dashboard (the
   // Checkout step and the 402-until-card rule are covered by get-paid-journey.spec.ts).
-  sandbox = await startSandbox({ ports: FREE_PORTS, provisionerEnv: { PAYMENT_COLLECTION: 'none' } });
+  sandbox = await startSandbox({ ports: FREE_PORTS, kongPropagationMs: 0, provisionerEnv: { PAYMENT_COLLECTION: 'none' } });
   stripe = createStripeClient({ secretKey: sandbox.env.STRIPE_SECRET_KEY as string, mode: 'test', apiBase: new URL(sandbox.stripe!.url), maxWritesPerSecond: 20 });
 });
 

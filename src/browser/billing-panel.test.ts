@@ -81,6 +81,8 @@ describe('renderBillingPanel', () => {
     expect(panel.querySelector('.portal-monetization-billing-plan')?.textContent).toBe('starter');
     expect(panel.querySelector('[role="alert"]')).toBeNull();
     expect(Array.from(panel.querySelectorAll('a')).map((a) => a.textContent)).toEqual([BILLING_TEXT.manage]);
+    // Access follows a payment only once Kong has applied the change: no promise of instant access.
+    expect(panel.querySelector('.portal-monetization-billing-note')?.textContent).toMatch(/allow a few seconds/);
   });
 
   it('offers the hosted invoice page first when a payment waits for 3-D Secure confirmation', () => {

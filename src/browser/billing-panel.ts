@@ -17,6 +17,8 @@ export const BILLING_TEXT = {
   addCard: 'Add a payment method',
   confirmPayment: 'Confirm the payment',
   manage: 'Manage billing',
+  // Kong applies access changes after db_update_frequency (5 s by default): never promise "now".
+  allowed: 'API access is on. After a payment or a new key, allow a few seconds for the gateway to apply it.',
 } as const;
 
 export interface LoggedInDeveloper {
@@ -68,6 +70,11 @@ export function renderBillingPanel(doc: Document, billing: BillingStatusResponse
     banner.textContent = billing.message;
     Object.assign(banner.style, { padding: '8px 12px', background: billing.access === 'refused' ? '#fdecea' : '#fff8e1' });
     panel.append(banner);
+  } else {
+    const note = doc.createElement('p');
+    note.className = `${CLASS}-note`;
+    note.textContent = BILLING_TEXT.allowed;
+    panel.append(note);
   }
   const actions = doc.createElement('p');
   if (billing.confirm_url) actions.append(link(doc, billing.confirm_url, BILLING_TEXT.confirmPayment, `${CLASS}-confirm button`), ' ');

@@ -33,7 +33,8 @@ export interface SignedUp {
 let sequence = 0;
 
 export async function startBillingSandbox(options: Omit<SandboxOptions, 'ports'> = {}): Promise<BillingSandbox> {
-  const sandbox = await startSandbox({ ...options, ports: FREE_PORTS });
+  // Kong changes reach the proxy at once here (propagation is tested in the Kong emulator's tests).
+  const sandbox = await startSandbox({ kongPropagationMs: 0, ...options, ports: FREE_PORTS });
   const stripe = new Stripe(SANDBOX_STRIPE_KEY, { ...stripeClientOptions(sandbox.stripe!), maxNetworkRetries: 0 });
 
   const settle = async () => {

@@ -36,6 +36,7 @@ export async function startReliabilitySandbox(): Promise<ReliabilitySandbox> {
     ports: FREE_PORTS,
     services: ['kong', 'stripe', 'moesif'],
     eventHook: false,
+    kongPropagationMs: 0,
     // Stripe 'timeout' faults hang until the client gives up (500 ms); Moesif's client timeout is
     // fixed at 5 s, so its 'timeout' faults hang 250 ms and then drop the connection.
     stripeEmulator: { hangMs: 5_000 },

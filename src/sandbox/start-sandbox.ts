@@ -17,7 +17,7 @@ import { startProvisioner, type RunningProvisioner, type StartOptions } from '..
 import { silentLogger, type ProvisionLogger } from '../provisioner/provision-log.ts';
 import { SettingError } from '../shared/errors.ts';
 import { loadPlansFile } from '../shared/plans.ts';
-import { startKongEmulator, seedStandInTheme, type RunningKongEmulator } from './kong/index.ts';
+import { KONG_DB_UPDATE_FREQUENCY_MS, startKongEmulator, seedStandInTheme, type RunningKongEmulator } from './kong/index.ts';
 import { startMoesifEmulator, type RunningMoesifEmulator, type MoesifEmulatorOptions } from './moesif/moesif-emulator.ts';
 import { startStripeEmulator, type RunningStripeEmulator, type StripeEmulatorOptions } from './stripe/stripe-emulator.ts';
 import { refuseLiveKeys, SANDBOX_EVENT_HOOK_SECRET, SANDBOX_KONNECT, SANDBOX_LOG_HASH_KEY, SANDBOX_MOESIF_APP_ID, SANDBOX_READYZ_TOKEN, SANDBOX_STRIPE_KEY } from './sandbox-credentials.ts';
@@ -73,6 +73,11 @@ export interface SandboxOptions {
   eventHook?: boolean;
   /** RBAC token the Kong emulator demands; default none. */
   kongAdminToken?: string;
+  /**
+   * How long a plugin or key-auth change takes to reach the Kong emulator's proxy (ms). Default
+   * 5000, Kong's `db_update_frequency`; tests that test other things pass 0.
+   */
+  kongPropagationMs?: number;
   stripeEmulator?: Omit<StripeEmulatorOptions, 'now'>;
   moesifEmulator?: Omit<MoesifEmulatorOptions, 'applicationIds'>;
   /** POST /provision per minute per address (everything here comes from 127.0.0.1). */
@@ -151,6 +156,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       ? await startKongEmulator({
           ports: { admin: ports.kongAdmin, pages: ports.kongPages, portalApi: ports.kongPortalApi, proxy: ports.kongProxy },
           adminToken: options.kongAdminToken,
+          propagationMs: options.kongPropagationMs ?? KONG_DB_UPDATE_FREQUENCY_MS,
           moesifUrl,
           moesifApplicationId: moesifAppId,
           ...(options.hosted?.konnect ? { konnect: SANDBOX_KONNECT } : {}),

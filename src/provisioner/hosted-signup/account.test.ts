@@ -21,6 +21,7 @@ beforeAll(async () => {
   mail = await startMailCatcher();
   sandbox = await startSandbox({
     ports: FREE_PORTS,
+    kongPropagationMs: 0,
     eventHook: false,
     hosted: { smtpUrl: mail.smtpUrl },
     provisionerEnv: { PAYMENT_COLLECTION: 'none', SIGNUP_RATE_LIMIT_PER_MINUTE: '1000', SIGNUP_EMAILS_PER_HOUR: '20' },

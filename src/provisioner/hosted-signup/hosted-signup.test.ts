@@ -22,6 +22,7 @@ beforeAll(async () => {
   mail = await startMailCatcher();
   sandbox = await startSandbox({
     ports: FREE_PORTS,
+    kongPropagationMs: 0,
     eventHook: false,
     hosted: { smtpUrl: mail.smtpUrl, konnect: true },
     provisionerEnv: { SIGNUP_RATE_LIMIT_PER_MINUTE: '1000', TERMS_URL: 'https://example.com/terms' },
@@ -143,6 +144,8 @@ describe('hosted signup', () => {
     const key = keyOf(html);
     expect(key).toMatch(/^[0-9a-f]{32}$/);
     expect(html).toContain(`curl -H &#39;apikey: ${key}&#39; ${sandbox.kong!.proxyUrl}${TEST_SERVICE_PATH}`);
+    // Kong applies new keys and removed plugins after db_update_frequency: the page must not promise more.
+    expect(html).toContain('Your key becomes active within a few seconds');
     expect(await consumers.listPlugins(consumer!.id)).toHaveLength(0);
 
     const call = await fetch(`${sandbox.kong!.proxyUrl}${TEST_SERVICE_PATH}`, { headers: { apikey: key! } });

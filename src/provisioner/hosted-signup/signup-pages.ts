@@ -103,6 +103,7 @@ export function keyPage(brand: Branding, nonce: string, key: string, apiUrl: str
   const curl = `curl -H 'apikey: ${key}' ${apiUrl ?? 'https://<your-gateway>/<your-api>'}`;
   const body = `<h1>Your API key</h1>
 <p role="status"><strong>Copy it now: this page shows it only once.</strong> We do not email it.</p>
+<p>Your key becomes active within a few seconds: the gateway applies new keys and access changes shortly after they are made.</p>
 <label for="api-key">API key</label>
 <input type="text" id="api-key" readonly value="${e(key)}">
 <button type="button" id="copy" hidden>Copy key</button> <span id="copied" class="hint" aria-live="polite"></span>
@@ -136,7 +137,7 @@ export function accountPage(brand: Branding, nonce: string, token: string, view:
 <p>Signed in as <strong>${e(view.email)}</strong>${view.plan ? `, plan <strong>${e(view.plan)}</strong>` : ''}.</p>
 ${confirm}
 <h2>API key</h2>
-<p>Replacing your key stops the old one at once; the new one is shown once.</p>
+<p>Replacing your key stops the old one and starts the new one within a few seconds; the new one is shown once.</p>
 <form method="post" action="rotate">${hidden}<button type="submit">Replace my API key</button></form>
 <h2>Billing</h2>
 <form method="post" action="billing">${hidden}<button type="submit">Manage payment method and invoices</button></form>`;

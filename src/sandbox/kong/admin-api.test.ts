@@ -3,7 +3,13 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KongAdminClient } from '../../kong/kong-admin-client.ts';
-import type { KongFile, KongPage } from '../../kong/kong-types.ts';
+import type { WireFile as KongFile } from './wire-types.ts';
+
+interface KongPage<T> {
+  data: T[];
+  next: string | null;
+  offset?: string | null;
+}
 import { kongSignature } from './event-hooks.ts';
 import { startKongEmulator, type RunningKongEmulator } from './kong-emulator.ts';
 

@@ -12,7 +12,7 @@ const KONNECT = { controlPlaneId: 'cp-1111', token: 'kpat_test000000000000000000
 let kong: RunningKongEmulator;
 
 beforeAll(async () => {
-  kong = await startKongEmulator({ adminToken: 'rbac-token-000000', konnect: KONNECT });
+  kong = await startKongEmulator({ adminToken: 'rbac-token-000000', konnect: KONNECT, propagationMs: 0 });
 });
 afterAll(() => kong?.close());
 

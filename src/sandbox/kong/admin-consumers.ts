@@ -7,13 +7,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Context, Hono } from 'hono';
-import { createPlugin, listPlugins, patchPlugin, pluginView } from './admin-plugins.ts';
+import { createPlugin, listPlugins, nestedRoute, patchPlugin, pluginView } from './admin-plugins.ts';
 import type { KeyAuthCredential, KongConsumer, KongEmulatorState } from './kong-state.ts';
-import { badBody, notFound, paginateCore, readBody, readPageRequest, schemaViolation, uniqueViolation } from './kong-responses.ts';
+import { badBody, entityNotFound, invalidOptions, paginateCore, readBody, readPageRequest, schemaViolation, uniqueViolation } from './kong-responses.ts';
 import { matchesTags, parseTagQuery } from './plugin-rules.ts';
 
-function consumerView(consumer: KongConsumer): Omit<KongConsumer, 'seq'> {
-  const { seq: _seq, ...view } = consumer;
+/**
+ * A consumer as Kong 3.4's consumers entity answers it (id, created_at, updated_at, username,
+ * custom_id, tags). Enterprise adds a `type` (0 proxy, 1 developer) that OSS and Konnect lack: kept
+ * internal so no client comes to rely on it.
+ */
+function consumerView(consumer: KongConsumer): Omit<KongConsumer, 'seq' | 'type'> {
+  const { seq: _seq, type: _type, ...view } = consumer;
   return view;
 }
 
@@ -35,7 +40,7 @@ function tagsProblem(tags: unknown): string | undefined {
 function withConsumer(state: KongEmulatorState, handler: (c: Context, consumer: KongConsumer) => Response | Promise<Response>) {
   return (c: Context) => {
     const consumer = proxyConsumer(state, c.req.param('ws') ?? '', c.req.param('consumer') ?? '');
-    return consumer ? handler(c, consumer) : notFound(c);
+    return consumer ? handler(c, consumer) : entityNotFound(c);
   };
 }
 
@@ -48,9 +53,9 @@ export function mountConsumerRoutes(app: Hono, state: KongEmulatorState): void {
     const page = readPageRequest(c);
     if (page instanceof Response) return page;
     const filter = parseTagQuery(c.req.query('tags'));
-    if (filter && 'error' in filter) return c.json({ message: filter.error, name: 'invalid options', code: 9 }, 400);
+    if (filter && 'error' in filter) return invalidOptions(c, { tags: filter.error });
     const visible = [...state.requireWs(c.req.param('ws')).consumers.values()].filter((x) => x.type !== 1 && matchesTags(x, filter));
-    const result = paginateCore(c, 'consumers', visible, page, consumerView);
+    const result = paginateCore(c, { entity: 'consumers' }, visible, page, consumerView);
     return result instanceof Response ? result : c.json(result);
   });
 
@@ -76,6 +81,7 @@ export function mountConsumerRoutes(app: Hono, state: KongEmulatorState): void {
       custom_id: (customId as string | undefined) ?? null,
       type: 0,
       created_at: Math.floor(Date.now() / 1000),
+      updated_at: Math.floor(Date.now() / 1000),
       tags: (tags as string[] | undefined) ?? null,
       seq: state.nextSeq(),
     };
@@ -93,6 +99,7 @@ export function mountConsumerRoutes(app: Hono, state: KongEmulatorState): void {
       const tagError = tagsProblem(body.tags);
       if (tagError) return schemaViolation(c, { tags: tagError });
       if (body.tags !== undefined) consumer.tags = (body.tags as string[] | null) ?? null;
+      consumer.updated_at = Math.floor(Date.now() / 1000);
       return c.json(consumerView(consumer));
     }),
   );
@@ -101,11 +108,8 @@ export function mountConsumerRoutes(app: Hono, state: KongEmulatorState): void {
     const ws = c.req.param('ws');
     const consumer = proxyConsumer(state, ws, c.req.param('consumer'));
     if (!consumer) return c.body(null, 204);
-    const record = state.requireWs(ws);
-    record.consumers.delete(consumer.id);
     // Kong deletes a consumer's credentials and plugins with it.
-    for (const [key, credential] of record.keyAuth) if (credential.consumer.id === consumer.id) record.keyAuth.delete(key);
-    for (const [id, plugin] of record.plugins) if (plugin.consumer?.id === consumer.id) record.plugins.delete(id);
+    state.deleteConsumer(ws, consumer.id);
     return c.body(null, 204);
   });
 
@@ -117,7 +121,7 @@ export function mountConsumerRoutes(app: Hono, state: KongEmulatorState): void {
       const page = readPageRequest(c);
       if (page instanceof Response) return page;
       const keys = state.keysOf(c.req.param('ws') ?? '', consumer.id).map((credential, index) => ({ ...credential, seq: index + 1 }));
-      const result = paginateCore(c, 'key-auths', keys, page, ({ seq: _seq, ...credential }) => keyView(credential));
+      const result = paginateCore(c, nestedRoute(c, 'consumers', 'consumer', 'key-auth'), keys, page, ({ seq: _seq, ...credential }) => keyView(credential));
       return result instanceof Response ? result : c.json(result);
     }),
   );
@@ -150,7 +154,7 @@ export function mountConsumerRoutes(app: Hono, state: KongEmulatorState): void {
     '/:ws/consumers/:consumer/key-auth/:credential',
     withConsumer(state, (c, consumer) => {
       const credential = credentialOf(c, consumer);
-      return credential ? c.json(keyView(credential)) : notFound(c);
+      return credential ? c.json(keyView(credential)) : entityNotFound(c);
     }),
   );
 
@@ -158,15 +162,15 @@ export function mountConsumerRoutes(app: Hono, state: KongEmulatorState): void {
     '/:ws/consumers/:consumer/key-auth/:credential',
     withConsumer(state, (c, consumer) => {
       const credential = credentialOf(c, consumer);
-      if (!credential) return notFound(c);
-      state.requireWs(c.req.param('ws') ?? '').keyAuth.delete(credential.key);
+      if (!credential) return entityNotFound(c);
+      state.deleteKey(c.req.param('ws') ?? '', credential.key);
       return c.body(null, 204);
     }),
   );
 
   // ---- consumer-scoped plugins ---------------------------------------------------------------
 
-  app.get('/:ws/consumers/:consumer/plugins', withConsumer(state, (c, consumer) => listPlugins(c, state, consumer.id)));
+  app.get('/:ws/consumers/:consumer/plugins', withConsumer(state, (c, consumer) => listPlugins(c, state, consumer.id, nestedRoute(c, 'consumers', 'consumer', 'plugins'))));
   app.post('/:ws/consumers/:consumer/plugins', withConsumer(state, (c, consumer) => createPlugin(c, state, consumer.id)));
   const pluginOf = (c: Context, consumer: KongConsumer) => {
     const plugin = state.requireWs(c.req.param('ws') ?? '').plugins.get(c.req.param('plugin') ?? '');
@@ -176,22 +180,22 @@ export function mountConsumerRoutes(app: Hono, state: KongEmulatorState): void {
     '/:ws/consumers/:consumer/plugins/:plugin',
     withConsumer(state, (c, consumer) => {
       const plugin = pluginOf(c, consumer);
-      return plugin ? c.json(pluginView(plugin)) : notFound(c);
+      return plugin ? c.json(pluginView(plugin)) : entityNotFound(c);
     }),
   );
   app.patch(
     '/:ws/consumers/:consumer/plugins/:plugin',
     withConsumer(state, (c, consumer) => {
       const plugin = pluginOf(c, consumer);
-      return plugin ? patchPlugin(c, state, plugin) : notFound(c);
+      return plugin ? patchPlugin(c, state, plugin) : entityNotFound(c);
     }),
   );
   app.delete(
     '/:ws/consumers/:consumer/plugins/:plugin',
     withConsumer(state, (c, consumer) => {
       const plugin = pluginOf(c, consumer);
-      if (!plugin) return notFound(c);
-      state.requireWs(c.req.param('ws') ?? '').plugins.delete(plugin.id);
+      if (!plugin) return entityNotFound(c);
+      state.deletePlugin(c.req.param('ws') ?? '', plugin.id);
       return c.body(null, 204);
     }),
   );

@@ -5,14 +5,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Context, Hono } from 'hono';
-import type { KongEventHook } from '../../kong/kong-types.ts';
+import type { WireEventHook } from './wire-types.ts';
 import { pingHook } from './event-hooks.ts';
 import { nowSeconds, type KongEmulatorState, type StoredEventHook } from './kong-state.ts';
 import { badBody, notFound, paginateCore, readBody, readPageRequest, schemaViolation } from './kong-responses.ts';
 
 const EVENT_HOOK_HANDLERS = new Set(['webhook', 'webhook-custom', 'log', 'lambda']);
 
-export function hookView(hook: StoredEventHook): KongEventHook {
+export function hookView(hook: StoredEventHook): WireEventHook {
   const { workspace: _workspace, seq: _seq, ...view } = hook;
   return view;
 }
@@ -42,7 +42,7 @@ async function createHook(c: Context, state: KongEmulatorState): Promise<Respons
     handler: body.handler as string,
     on_change: typeof body.on_change === 'boolean' ? body.on_change : null,
     snooze: typeof body.snooze === 'number' ? body.snooze : null,
-    config: { ssl_verify: false, secret: null, headers: {}, ...(body.config as Record<string, unknown>) } as KongEventHook['config'],
+    config: { ssl_verify: false, secret: null, headers: {}, ...(body.config as Record<string, unknown>) } as WireEventHook['config'],
     created_at: nowSeconds(),
     workspace: c.req.param('ws') ?? 'default',
     seq: state.nextSeq(),
@@ -69,7 +69,7 @@ export function mountEventHookRoutes(app: Hono, state: KongEmulatorState): void 
     app.get(`${prefix}/event-hooks`, (c) => {
       const page = readPageRequest(c);
       if (page instanceof Response) return page;
-      const result = paginateCore(c, 'event-hooks', state.eventHooks.values(), page, hookView);
+      const result = paginateCore(c, { entity: 'event-hooks' }, state.eventHooks.values(), page, hookView);
       return result instanceof Response ? result : c.json(result);
     });
     app.post(`${prefix}/event-hooks`, (c) => createHook(c, state));

@@ -33,14 +33,17 @@ beforeEach(() => {
 });
 
 describe('core-entity pagination (Kong 3.4 endpoints.lua)', () => {
-  it('answers next as /<entity>?offset=…&size=… with no workspace prefix, even on a nested route', async () => {
+  it('answers next as /<entity>?offset=…&size=… with no workspace prefix; a nested list as /<parent>/<key>/<entity>?offset=… alone', async () => {
     const dev = kong.state.addDeveloper('team-a', { email: 'pager@example.com' });
     for (const tag of ['a', 'b', 'c']) kong.state.putPlugin('team-a', { id: crypto.randomUUID(), name: 'rate-limiting', enabled: true, config: {}, consumer: dev.consumer, route: { id: tag }, service: null, tags: [tag] });
     const first = await call('GET', '/team-a/plugins?size=2');
     expect(first.body.data).toHaveLength(2);
     expect(first.body.next).toBe(`/plugins?offset=${encodeURIComponent(first.body.offset)}&size=2`);
-    const nested = await call('GET', '/team-a/developers/pager@example.com/plugins?size=2');
-    expect(nested.body.next).toMatch(/^\/plugins\?offset=/);
+    const nested = await call('GET', '/team-a/developers/pager@example.com/plugins?size=2&tags=a/b/c');
+    // endpoints.lua's nested form: the parent key as the client gave it, no size, no tags.
+    expect(nested.body.next).toBe(`/developers/pager@example.com/plugins?offset=${encodeURIComponent(nested.body.offset)}`);
+    const tagged = await call('GET', '/team-a/plugins?size=2&tags=a/b/c');
+    expect(tagged.body.next).toBe(`/plugins?offset=${encodeURIComponent(tagged.body.offset)}&tags=a%2Fb%2Fc&size=2`);
     // Following `next` lands in the default workspace: the bug the client must not have.
     const followed = await call('GET', first.body.next);
     expect(followed.body.data.every((p: { consumer: unknown }) => p.consumer === null)).toBe(true);
@@ -90,15 +93,48 @@ describe('developer plugins', () => {
     await expect(client.listDeveloperPlugins('ghost@example.com')).rejects.toBeInstanceOf(KongError);
   });
 
-  it('validates request-termination (status_code required, message xor body) and tags', async () => {
+  it('validates request-termination like its schema.lua: defaults, message xor body/content_type, unknown fields, tags', async () => {
     kong.state.addDeveloper('team-a', { email: 'v@example.com' });
     const post = (body: unknown) => call('POST', '/team-a/developers/v@example.com/plugins', body);
-    expect((await post({ name: 'request-termination', config: { message: 'x' } })).body.fields).toEqual({ config: { status_code: 'required field missing' } });
-    expect((await post({ name: 'request-termination', config: { status_code: 402, message: 'x', body: 'y' } })).status).toBe(400);
-    expect((await post({ name: 'request-termination', config: { status_code: 700 } })).status).toBe(400);
-    expect((await post({ name: 'no-such-plugin' })).status).toBe(400);
+    expect((await post({ name: 'request-termination', config: { status_code: 402, message: 'x', body: 'y' } })).body).toMatchObject({
+      message: 'schema violation (config: message cannot be used with content_type or body)',
+      fields: { config: 'message cannot be used with content_type or body' },
+    });
+    expect((await post({ name: 'request-termination', config: { status_code: 402, content_type: 'text/plain' } })).body.fields).toEqual({ config: 'content_type requires a body' });
+    expect((await post({ name: 'request-termination', config: { status_code: 700 } })).body.fields).toEqual({ config: { status_code: 'value should be between 100 and 599' } });
+    expect((await post({ name: 'request-termination', config: { status_code: 402, mesage: 'typo' } })).body).toEqual({
+      message: 'schema violation (config.mesage: unknown field)',
+      name: 'schema violation',
+      fields: { config: { mesage: 'unknown field' } },
+      code: 2,
+    });
+    expect((await post({ name: 'no-such-plugin' })).body.fields).toEqual({ name: "plugin 'no-such-plugin' not enabled; add it to the 'plugins' configuration property" });
     expect((await post({ ...BLOCK, tags: ['a,b'] })).status).toBe(400);
+    expect((await post({ ...BLOCK, colour: 'red' })).body.fields).toEqual({ colour: 'unknown field' });
     expect(kong.state.consumerPlugins('team-a', kong.state.getDeveloper('team-a', 'v@example.com')?.consumer?.id ?? '')).toEqual([]);
+    // No status_code: Kong's default 503; every field of the schema comes back, null when unset.
+    const created = await post({ name: 'request-termination', config: {} });
+    expect([created.status, created.body.config]).toEqual([201, { status_code: 503, message: null, content_type: null, body: null, echo: false, trigger: null }]);
+  });
+
+  it('answers a second plugin of a name on one consumer with 409 naming the whole cache key', async () => {
+    const dev = kong.state.addDeveloper('team-a', { email: 'twice@example.com' });
+    expect((await call('POST', '/team-a/developers/twice@example.com/plugins', BLOCK)).status).toBe(201);
+    const again = await call('POST', '/team-a/developers/twice@example.com/plugins', BLOCK);
+    expect(again).toEqual({
+      status: 409,
+      body: {
+        message: `UNIQUE violation detected on '{consumer={id="${dev.consumer?.id}"},name="request-termination",route=null,service=null}'`,
+        name: 'unique constraint violation',
+        fields: { consumer: { id: dev.consumer?.id }, name: 'request-termination', route: null, service: null },
+        code: 5,
+      },
+    });
+  });
+
+  it('refuses a bad tags filter with invalid options (code 11, errors under options)', async () => {
+    expect(await call('GET', '/team-a/plugins?tags=a,b/c')).toEqual({ status: 400, body: { message: 'invalid option (tags: invalid filter syntax)', name: 'invalid options', options: { tags: 'invalid filter syntax' }, code: 11 } });
+    expect((await call('GET', '/team-a/plugins?size=0')).body).toMatchObject({ name: 'invalid size', code: 9 });
   });
 
   it('deletes a developer’s plugins with the developer', async () => {

@@ -7,23 +7,28 @@ import { randomUUID } from 'node:crypto';
 import type { Context, Hono } from 'hono';
 import type { GatewayEntities } from './gateway-entities.ts';
 import type { KongEmulatorState, StoredPlugin } from './kong-state.ts';
-import { badBody, notFound, paginateCore, readBody, readPageRequest, schemaViolation, uniqueViolation } from './kong-responses.ts';
-import { matchesTags, mergePluginPatch, parseTagQuery, pluginErrors } from './plugin-rules.ts';
+import { badBody, entityNotFound, invalidOptions, notFound, paginateCore, readBody, readPageRequest, schemaViolation, uniqueViolation, type CoreListRoute } from './kong-responses.ts';
+import { checkPlugin, matchesTags, mergePluginPatch, parseTagQuery } from './plugin-rules.ts';
 
 export function pluginView(plugin: StoredPlugin): Omit<StoredPlugin, 'seq'> {
   const { seq: _seq, ...view } = plugin;
   return view;
 }
 
+/** The path a nested list's `next` names: `/<parent>/<key as the client gave it>/<entity>` (no workspace). */
+export function nestedRoute(c: Context, parent: string, param: string, entity: string): CoreListRoute {
+  return { nested: `/${parent}/${c.req.param(param) ?? ''}/${entity}` };
+}
+
 /** Lists plugins (optionally of one consumer) with Kong's tags filter and core pagination. */
-export function listPlugins(c: Context, state: KongEmulatorState, consumerId: string | undefined): Response {
+export function listPlugins(c: Context, state: KongEmulatorState, consumerId: string | undefined, route: CoreListRoute = { entity: 'plugins' }): Response {
   const page = readPageRequest(c);
   if (page instanceof Response) return page;
   const filter = parseTagQuery(c.req.query('tags'));
-  if (filter && 'error' in filter) return c.json({ message: filter.error, name: 'invalid options', code: 9 }, 400);
+  if (filter && 'error' in filter) return invalidOptions(c, { tags: filter.error });
   const all = [...state.requireWs(c.req.param('ws') ?? '').plugins.values()];
   const selected = all.filter((p) => (consumerId === undefined || p.consumer?.id === consumerId) && matchesTags(p, filter));
-  const result = paginateCore(c, 'plugins', selected, page, pluginView);
+  const result = paginateCore(c, route, selected, page, pluginView);
   return result instanceof Response ? result : c.json(result);
 }
 
@@ -33,23 +38,30 @@ export async function createPlugin(c: Context, state: KongEmulatorState, consume
   const body = await readBody(c);
   if (!body) return badBody(c);
   const consumer = consumerId ? { id: consumerId } : (body.consumer as { id?: unknown } | null | undefined);
-  const errors = pluginErrors(body) ?? {};
-  if (consumer && (typeof consumer.id !== 'string' || !state.requireWs(ws).consumers.has(consumer.id))) errors.consumer = 'the consumer does not exist';
+  const checked = checkPlugin({ ...body, ...(consumerId ? { consumer } : {}) }, isForm(c));
+  const errors = checked.errors ?? {};
+  if (consumer && !errors.consumer && (typeof consumer.id !== 'string' || !state.requireWs(ws).consumers.has(consumer.id))) errors.consumer = 'the consumer does not exist';
   if (Object.keys(errors).length > 0) return schemaViolation(c, errors);
   const scope = { consumer: consumer ? { id: consumer.id as string } : null, route: (body.route as { id: string } | undefined) ?? null, service: (body.service as { id: string } | undefined) ?? null };
   const clash = [...state.requireWs(ws).plugins.values()].find(
     (p) => p.name === body.name && (p.consumer?.id ?? null) === (scope.consumer?.id ?? null) && (p.route?.id ?? null) === (scope.route?.id ?? null) && (p.service?.id ?? null) === (scope.service?.id ?? null),
   );
-  if (clash) return uniqueViolation(c, { name: body.name as string });
+  // Kong's plugins are unique on their cache key (name, route, service, consumer); the 409 names all four.
+  if (clash) return uniqueViolation(c, { consumer: scope.consumer, name: body.name, route: scope.route, service: scope.service });
   const plugin = state.putPlugin(ws, {
     id: randomUUID(),
     name: body.name as string,
     enabled: body.enabled === undefined ? true : (body.enabled as boolean),
-    config: { ...((body.config as Record<string, unknown> | undefined) ?? {}) },
+    config: checked.config,
     tags: (body.tags as string[] | undefined) ?? null,
     ...scope,
   });
   return c.json(pluginView(plugin), 201);
+}
+
+function isForm(c: Context): boolean {
+  const type = c.req.header('content-type') ?? '';
+  return type.includes('application/x-www-form-urlencoded') || type.includes('multipart/form-data');
 }
 
 export async function patchPlugin(c: Context, state: KongEmulatorState, existing: StoredPlugin): Promise<Response> {
@@ -57,10 +69,10 @@ export async function patchPlugin(c: Context, state: KongEmulatorState, existing
   if (!body) return badBody(c);
   // The scope and name of a plugin are kept: moving it is not something the product does.
   const { id: _id, consumer: _consumer, route: _route, service: _service, name: _name, ...patch } = body;
-  const merged = mergePluginPatch(existing, patch);
-  const errors = pluginErrors(merged);
-  if (errors) return schemaViolation(c, errors);
-  const plugin = state.putPlugin(c.req.param('ws') ?? '', merged as unknown as StoredPlugin);
+  const { seq: _seq, created_at: _created, updated_at: _updated, ...merged } = mergePluginPatch(existing, patch);
+  const checked = checkPlugin(merged, isForm(c));
+  if (checked.errors) return schemaViolation(c, checked.errors);
+  const plugin = state.putPlugin(c.req.param('ws') ?? '', { ...(merged as unknown as StoredPlugin), config: checked.config, id: existing.id });
   return c.json(pluginView(plugin));
 }
 
@@ -75,21 +87,22 @@ export function mountPluginRoutes(app: Hono, state: KongEmulatorState, gateway: 
   app.post('/:ws/plugins', (c) => createPlugin(c, state, undefined));
   app.get('/:ws/plugins/:id', (c) => {
     const plugin = state.requireWs(c.req.param('ws')).plugins.get(c.req.param('id'));
-    return plugin ? c.json(pluginView(plugin)) : notFound(c);
+    return plugin ? c.json(pluginView(plugin)) : entityNotFound(c);
   });
   app.patch('/:ws/plugins/:id', (c) => {
     const plugin = state.requireWs(c.req.param('ws')).plugins.get(c.req.param('id'));
-    return plugin ? patchPlugin(c, state, plugin) : notFound(c);
+    return plugin ? patchPlugin(c, state, plugin) : entityNotFound(c);
   });
   app.delete('/:ws/plugins/:id', (c) => {
-    state.requireWs(c.req.param('ws')).plugins.delete(c.req.param('id'));
+    state.deletePlugin(c.req.param('ws'), c.req.param('id'));
     return c.body(null, 204);
   });
 
   // Developer consumers are reached through their developer (Enterprise).
   app.get('/:ws/developers/:idOrEmail/plugins', (c) => {
     const consumerId = developerConsumer(c, state);
-    return typeof consumerId === 'string' ? listPlugins(c, state, consumerId) : consumerId;
+    // Enterprise route (its source is not public): its `next` is modelled like the core nested lists.
+    return typeof consumerId === 'string' ? listPlugins(c, state, consumerId, nestedRoute(c, 'developers', 'idOrEmail', 'plugins')) : consumerId;
   });
   app.post('/:ws/developers/:idOrEmail/plugins', (c) => {
     const consumerId = developerConsumer(c, state);
@@ -112,7 +125,7 @@ export function mountPluginRoutes(app: Hono, state: KongEmulatorState, gateway: 
   app.delete('/:ws/developers/:idOrEmail/plugins/:pluginId', (c) => {
     const plugin = developerPlugin(c);
     if (plugin instanceof Response) return plugin;
-    state.requireWs(c.req.param('ws')).plugins.delete(plugin.id);
+    state.deletePlugin(c.req.param('ws'), plugin.id);
     return c.body(null, 204);
   });
   app.get('/:ws/developers/:idOrEmail/credentials/key-auth', (c) => {
@@ -129,7 +142,7 @@ export function mountPluginRoutes(app: Hono, state: KongEmulatorState, gateway: 
       const page = readPageRequest(c);
       if (page instanceof Response) return page;
       // The sandbox's service and route live in the default workspace only.
-      const result = paginateCore(c, entity, c.req.param('ws') === 'default' ? withSeq(items) : [], page, (x) => x.item);
+      const result = paginateCore(c, { entity }, c.req.param('ws') === 'default' ? withSeq(items) : [], page, (x) => x.item);
       return result instanceof Response ? result : c.json(result);
     });
   }

@@ -7,7 +7,7 @@
  * carries the hook entity, secret included (as Kong does).
  */
 import { createHmac } from 'node:crypto';
-import type { KongEventHook } from '../../kong/kong-types.ts';
+import type { WireEventHook } from './wire-types.ts';
 import type { HookDelivery, KongEmulatorState } from './kong-state.ts';
 
 /** Hex HMAC-SHA1 of the raw body keyed by the hook secret (the header carries it as `sha1=<hex>`). */
@@ -27,7 +27,7 @@ export function stripNulls(value: unknown): unknown {
 }
 
 /** Whether a hook listens to developer CRUD for this operation (`developers` or `developers:<op>`). */
-function listensTo(hook: KongEventHook, operation: string): boolean {
+function listensTo(hook: WireEventHook, operation: string): boolean {
   if (hook.source !== 'crud' || hook.handler !== 'webhook' || typeof hook.config.url !== 'string') return false;
   return hook.event === null || hook.event === undefined || hook.event === 'developers' || hook.event === `developers:${operation}`;
 }
@@ -45,13 +45,13 @@ export function deliverDeveloperEvents(state: KongEmulatorState): void {
 }
 
 /** The ping Kong sends when a hook is created, updated or deleted. */
-export function pingHook(state: KongEmulatorState, hook: KongEventHook, operation: 'create' | 'update' | 'delete'): void {
+export function pingHook(state: KongEmulatorState, hook: WireEventHook, operation: 'create' | 'update' | 'delete'): void {
   if (hook.handler !== 'webhook' || typeof hook.config.url !== 'string') return;
   const body = JSON.stringify(stripNulls({ source: 'kong:event_hooks', event: 'ping', operation, event_hooks: hook }));
   state.track(postWebhook(state, hook, { event: 'ping', operation, body }));
 }
 
-async function postWebhook(state: KongEmulatorState, hook: KongEventHook, message: { event: string; operation: string; body: string }): Promise<void> {
+async function postWebhook(state: KongEmulatorState, hook: WireEventHook, message: { event: string; operation: string; body: string }): Promise<void> {
   const url = hook.config.url as string;
   const secret = typeof hook.config.secret === 'string' && hook.config.secret !== '' ? hook.config.secret : undefined;
   const signature = secret ? `sha1=${kongSignature(message.body, secret)}` : undefined;

@@ -4,13 +4,13 @@
  * setup and for the proxy to know its key names.
  */
 import { randomUUID } from 'node:crypto';
-import type { KongPlugin } from '../../kong/kong-types.ts';
+import type { PluginInput } from './kong-state.ts';
 import { nowSeconds } from './kong-state.ts';
 
 export interface GatewayEntities {
   services: Record<string, unknown>[];
   routes: Record<string, unknown>[];
-  plugins: KongPlugin[];
+  plugins: PluginInput[];
   /** key-auth's key_names on the test route. */
   keyNames: string[];
 }
@@ -51,7 +51,7 @@ export function createGatewayEntities(options: { moesifUrl?: string | undefined;
     created_at: now,
     updated_at: now,
   };
-  const plugins: KongPlugin[] = [
+  const plugins: PluginInput[] = [
     {
       id: randomUUID(),
       name: 'key-auth',
@@ -59,6 +59,7 @@ export function createGatewayEntities(options: { moesifUrl?: string | undefined;
       route: { id: routeId },
       service: null,
       consumer: null,
+      tags: null,
       config: { key_names: keyNames, key_in_header: true, key_in_query: true, key_in_body: false, hide_credentials: false, anonymous: null, run_on_preflight: true },
     },
     {
@@ -68,6 +69,7 @@ export function createGatewayEntities(options: { moesifUrl?: string | undefined;
       route: null,
       service: null,
       consumer: null,
+      tags: null,
       config: {
         application_id: options.moesifApplicationId ?? null,
         api_endpoint: options.moesifUrl ?? 'https://api.moesif.net',

@@ -6,3 +6,4 @@ export { kongSignature } from './event-hooks.ts';
 export { renderTemplate, TemplateError } from './template.ts';
 export { SESSION_COOKIE } from './portal-api.ts';
 export { TEST_SERVICE_PATH } from './gateway-entities.ts';
+export { KONG_DB_UPDATE_FREQUENCY_MS, ProxyView } from './propagation.ts';

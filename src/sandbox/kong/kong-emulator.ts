@@ -9,6 +9,7 @@ import { createAdminApp, type KonnectControlPlane } from './admin-api.ts';
 import { deliverDeveloperEvents } from './event-hooks.ts';
 import { createGatewayEntities, type GatewayEntities } from './gateway-entities.ts';
 import { KongEmulatorState } from './kong-state.ts';
+import { KONG_DB_UPDATE_FREQUENCY_MS } from './propagation.ts';
 import { createPortalApiApp } from './portal-api.ts';
 import { createPortalPagesApp } from './portal-pages.ts';
 import { createProxyApp } from './proxy.ts';
@@ -34,6 +35,11 @@ export interface KongEmulatorOptions {
   portalCorsOrigins?: string[];
   /** Also answer as a Konnect control plane (`/v2/control-planes/{id}/core-entities`, bearer token). */
   konnect?: KonnectControlPlane;
+  /**
+   * How long a plugin or key-auth change takes to reach the proxy, in ms. Default 5000, Kong's
+   * `db_update_frequency`; tests that test other things pass 0, tests of propagation a real delay.
+   */
+  propagationMs?: number;
 }
 
 export interface KongEmulatorApps {
@@ -59,11 +65,13 @@ export interface RunningKongEmulator {
 }
 
 export function createKongEmulator(options: KongEmulatorOptions = {}): KongEmulatorApps {
-  const state = new KongEmulatorState(options.workspaces ?? []);
+  const state = new KongEmulatorState(options.workspaces ?? [], 0);
   const gateway = createGatewayEntities({ moesifUrl: options.moesifUrl, moesifApplicationId: options.moesifApplicationId });
   deliverDeveloperEvents(state);
-  // The gateway's plugins live in the default workspace, next to the consumer-scoped ones.
-  for (const plugin of gateway.plugins) state.putPlugin('default', { ...plugin, tags: plugin.tags ?? null });
+  // The gateway's plugins live in the default workspace, next to the consumer-scoped ones; they
+  // were configured before the gateway started, so the proxy has them from the start.
+  for (const plugin of gateway.plugins) state.putPlugin('default', plugin);
+  state.proxyView.setDelay(options.propagationMs ?? KONG_DB_UPDATE_FREQUENCY_MS);
   return {
     state,
     gateway,
@@ -97,6 +105,7 @@ export async function startKongEmulator(options: KongEmulatorOptions = {}): Prom
       settle: () => apps.state.settle(),
       close: async () => {
         await apps.state.settle();
+        apps.state.proxyView.close();
         await Promise.all(started.map((s) => s.close()));
       },
     };

@@ -1,6 +1,6 @@
 /** The records the Kong emulator's state keeps (files, consumers, developers, plugins, sessions, deliveries) and their API views. */
 import { createHash } from 'node:crypto';
-import type { KongDeveloper, KongEventHook, KongFile, KongPlugin, KongWorkspace } from '../../kong/kong-types.ts';
+import type { WireDeveloper, WireEventHook, WireFile, WirePlugin, WireWorkspace } from './wire-types.ts';
 
 export const DEFAULT_META_FIELDS = JSON.stringify([{ label: 'Full Name', title: 'full_name', validator: { required: true, type: 'string' } }]);
 
@@ -12,7 +12,7 @@ export interface MetaFieldDefinition {
   is_email?: boolean;
 }
 
-export interface StoredFile extends KongFile {
+export interface StoredFile extends WireFile {
   seq: number;
 }
 
@@ -24,20 +24,21 @@ export interface KongConsumer {
   /** Kong marks developer consumers with type 1 (proxy consumers are 0). */
   type: number;
   created_at: number;
+  updated_at: number;
   tags: string[] | null;
 }
 
 /** A plugin as the emulator stores it (sequence number for core pagination). */
-export interface StoredPlugin extends KongPlugin {
+export interface StoredPlugin extends WirePlugin {
   seq: number;
   tags: string[] | null;
   created_at: number;
   updated_at: number;
 }
 
-export type StoredEventHook = KongEventHook & { workspace: string; seq: number };
+export type StoredEventHook = WireEventHook & { workspace: string; seq: number };
 
-export interface StoredDeveloper extends KongDeveloper {
+export interface StoredDeveloper extends WireDeveloper {
   seq: number;
   updated_at: number;
 }
@@ -61,7 +62,7 @@ interface BasicAuthCredential {
 }
 
 export interface WorkspaceRecord {
-  workspace: KongWorkspace;
+  workspace: WireWorkspace;
   files: Map<string, StoredFile>;
   developers: Map<string, StoredDeveloper>;
   developersByEmail: Map<string, string>;
@@ -98,7 +99,7 @@ export interface MoesifDelivery {
   error: string | undefined;
 }
 
-export type DeveloperEventListener = (workspace: string, operation: 'create' | 'update' | 'delete', entity: KongDeveloper, old: KongDeveloper | null) => void;
+export type DeveloperEventListener = (workspace: string, operation: 'create' | 'update' | 'delete', entity: WireDeveloper, old: WireDeveloper | null) => void;
 
 export interface AddDeveloperInput {
   email: string;
@@ -123,12 +124,12 @@ export function sha256Hex(text: string): string {
 }
 
 /** Public view of a stored developer (drops the internal sequence number). */
-export function developerView(developer: StoredDeveloper): KongDeveloper & { updated_at: number } {
+export function developerView(developer: StoredDeveloper): WireDeveloper & { updated_at: number } {
   const { seq: _seq, ...view } = developer;
   return view;
 }
 
-export function fileView(file: StoredFile): KongFile {
+export function fileView(file: StoredFile): WireFile {
   const { seq: _seq, ...view } = file;
   return view;
 }

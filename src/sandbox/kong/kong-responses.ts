@@ -5,36 +5,63 @@
  */
 import type { Context } from 'hono';
 
-/** Kong's error codes (kong/db/errors.lua). */
-export const KONG_ERROR_CODES = { schemaViolation: 2, uniqueViolation: 5, invalidOffset: 7, invalidSize: 11 } as const;
+/** Kong's error codes (kong/db/errors.lua, 3.4.2). */
+export const KONG_ERROR_CODES = { schemaViolation: 2, uniqueViolation: 5, invalidOffset: 7, invalidSize: 9, invalidOptions: 11 } as const;
 
+/** The Enterprise portal routes' 404 (files, developers; portal off): "Not Found", as the brief records it. */
 export function notFound(c: Context): Response {
   return c.json({ message: 'Not Found' }, 404);
 }
 
-/** Kong's schema-violation body: one message summing up every field error. */
+/** The 404 of Kong's core-entity endpoints (endpoints.lua's not_found): "Not found", lower-case f. */
+export function entityNotFound(c: Context): Response {
+  return c.json({ message: 'Not found' }, 404);
+}
+
+const sortedKeys = (record: Record<string, unknown>) => Object.keys(record).sort();
+
+/** Lua-table rendering as penlight's pretty.write(t, "") gives it in Kong's messages (keys sorted; unverified for mixed tables). */
+export function luaPretty(value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value !== 'object') return String(value);
+  if (Array.isArray(value)) return `{${value.map(luaPretty).join(',')}}`;
+  const record = value as Record<string, unknown>;
+  return `{${sortedKeys(record)
+    .map((key) => `${key}=${luaPretty(record[key])}`)
+    .join(',')}}`;
+}
+
+/**
+ * Kong's schema-violation body (errors.lua schema_violation): `@entity` messages first, then each
+ * field in sorted order, one level of nesting spelled `parent.child: message`.
+ */
 export function schemaViolation(c: Context, fields: Record<string, unknown>): Response {
-  const parts = flattenFieldErrors(fields);
-  const count = parts.length;
-  const message = `${count === 1 ? 'schema violation' : `${count} schema violations`} (${parts.join('; ')})`;
+  const parts: string[] = [];
+  const entity = fields['@entity'];
+  if (Array.isArray(entity)) parts.push(...entity.map(String));
+  for (const name of sortedKeys(fields)) {
+    if (name === '@entity') continue;
+    const value = fields[name];
+    if (value && typeof value === 'object' && !Array.isArray(value)) {
+      const nested = value as Record<string, unknown>;
+      for (const sub of sortedKeys(nested)) parts.push(`${name}.${sub}: ${typeof nested[sub] === 'object' && nested[sub] !== null ? luaPretty(nested[sub]) : String(nested[sub])}`);
+    } else parts.push(`${name}: ${String(value)}`);
+  }
+  const message = parts.length === 1 ? `schema violation (${parts[0]})` : `${parts.length} schema violations (${parts.join('; ')})`;
   return c.json({ message, name: 'schema violation', fields, code: KONG_ERROR_CODES.schemaViolation }, 400);
 }
 
-function flattenFieldErrors(fields: Record<string, unknown>, prefix = ''): string[] {
-  const out: string[] = [];
-  for (const [key, value] of Object.entries(fields)) {
-    if (value && typeof value === 'object') out.push(...flattenFieldErrors(value as Record<string, unknown>, `${prefix}${key}.`));
-    else out.push(`${prefix}${key}: ${String(value)}`);
-  }
-  return out;
+/** Kong's unique-violation body, e.g. UNIQUE violation detected on '{email="a@b.c"}'; `fields` are the unique key's values. */
+export function uniqueViolation(c: Context, fields: Record<string, unknown>): Response {
+  return c.json({ message: `UNIQUE violation detected on '${luaPretty(fields)}'`, name: 'unique constraint violation', fields, code: KONG_ERROR_CODES.uniqueViolation }, 409);
 }
 
-/** Kong's unique-violation body, e.g. UNIQUE violation detected on '{email="a@b.c"}'. */
-export function uniqueViolation(c: Context, fields: Record<string, string>): Response {
-  const described = Object.entries(fields)
-    .map(([key, value]) => `${key}=${JSON.stringify(value)}`)
-    .join(',');
-  return c.json({ message: `UNIQUE violation detected on '{${described}}'`, name: 'unique constraint violation', fields, code: KONG_ERROR_CODES.uniqueViolation }, 409);
+/** Kong's invalid-options body (errors.lua invalid_options): the errors go in `options`, not `fields`. */
+export function invalidOptions(c: Context, options: Record<string, string>): Response {
+  const parts = sortedKeys(options).map((key) => `${key}: ${options[key]}`);
+  const message = parts.length === 1 ? `invalid option (${parts[0]})` : `${parts.length} option violations (${parts.join('; ')})`;
+  return c.json({ message, name: 'invalid options', options, code: KONG_ERROR_CODES.invalidOptions }, 400);
 }
 
 export interface PageRequest {
@@ -82,12 +109,15 @@ export interface CorePage<V> {
 }
 
 /**
- * A page of a core entity (consumers, plugins, routes, services, event hooks) as Kong 3.4's
- * kong/api/endpoints.lua builds it: `offset` opaque, and `next` = `/<entity>?offset=…` plus
- * `&size=…` when the client gave one and `&tags=…` when it filtered: NO workspace prefix, no
- * host and no other query, even on nested routes (`/developers/x/plugins` pages to `/plugins?…`).
+ * Where a core-entity list's `next` points, as kong/api/endpoints.lua (3.4.2) builds it:
+ * a top-level list (`/plugins`) answers `/<entity>?offset=…` plus `&tags=…` when the client
+ * filtered and `&size=…` when it gave one: NO workspace prefix, no host. A nested list
+ * (`/consumers/{c}/plugins`) answers `/<parent>/<key as given>/<entity>?offset=…` with neither
+ * tags nor size.
  */
-export function paginateCore<T extends { seq: number }, V>(c: Context, entity: string, items: Iterable<T>, request: PageRequest, view: (item: T) => V): CorePage<V> | Response {
+export type CoreListRoute = { entity: string } | { nested: string };
+
+export function paginateCore<T extends { seq: number }, V>(c: Context, route: CoreListRoute, items: Iterable<T>, request: PageRequest, view: (item: T) => V): CorePage<V> | Response {
   let after = 0;
   if (request.offset !== '') {
     const decoded = decodeOffset(request.offset);
@@ -107,8 +137,10 @@ export function paginateCore<T extends { seq: number }, V>(c: Context, entity: s
   const last = page[page.length - 1];
   if (!more || !last) return { data: page.map(view), next: null };
   const offset = encodeOffset(last.seq);
+  const escaped = encodeURIComponent(offset);
+  if ('nested' in route) return { data: page.map(view), next: `${route.nested}?offset=${escaped}`, offset };
   const tags = c.req.query('tags');
-  const next = `/${entity}?offset=${encodeURIComponent(offset)}${request.sizeGiven ? `&size=${request.size}` : ''}${tags ? `&tags=${encodeURIComponent(tags)}` : ''}`;
+  const next = `/${route.entity}?offset=${escaped}${tags ? `&tags=${encodeURIComponent(tags)}` : ''}${request.sizeGiven ? `&size=${c.req.query('size')}` : ''}`;
   return { data: page.map(view), next, offset };
 }
 

@@ -4,10 +4,15 @@
  * portal API, pages, proxy) are thin layers over this; tests use the helpers here directly.
  */
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { KongDeveloper, KongWorkspace } from '../../kong/kong-types.ts';
+import { HTTP_PROTOCOLS, type WireDeveloper, type WireWorkspace } from './wire-types.ts';
+import { ProxyView } from './propagation.ts';
+import { RateLimitCounters } from './rate-limiting.ts';
 
 export * from './kong-records.ts';
 import { SESSION_TTL_MS, DEFAULT_META_FIELDS, type MetaFieldDefinition, type StoredFile, type KongConsumer, type StoredPlugin, type StoredEventHook, type StoredDeveloper, type KeyAuthCredential, type WorkspaceRecord, type PortalSession, type HookDelivery, type MoesifDelivery, type DeveloperEventListener, type AddDeveloperInput, nowSeconds, sha256Hex, developerView } from './kong-records.ts';
+/** A plugin to store: Kong fills instance_name (null) and protocols (the HTTP set) when not given. */
+export type PluginInput = Omit<StoredPlugin, 'seq' | 'created_at' | 'updated_at' | 'instance_name' | 'protocols'> & { created_at?: number; instance_name?: string | null; protocols?: string[] };
+
 export class KongEmulatorState {
   readonly workspaces = new Map<string, WorkspaceRecord>();
   readonly eventHooks = new Map<string, StoredEventHook>();
@@ -16,12 +21,20 @@ export class KongEmulatorState {
   readonly moesifDeliveries: MoesifDelivery[] = [];
   /** Async work (webhooks, Moesif posts) still in flight; `settle()` waits for it. */
   readonly pending = new Set<Promise<unknown>>();
+  /** Plugins and key-auth credentials as the proxy sees them: changes arrive after the propagation delay. */
+  readonly proxyView: ProxyView;
+  /** The rate-limiting plugin's counters (one shared, exact counter per identifier and window). */
+  readonly rateLimits = new RateLimitCounters();
+  /** The proxy's clock (ms); tests move it to cross rate-limit windows. */
+  now: () => number = () => Date.now();
   /** Base URLs the apps need to know about each other; filled in when the servers listen. */
   readonly urls = { admin: 'http://127.0.0.1:8001', pages: 'http://127.0.0.1:8003', portalApi: 'http://127.0.0.1:8004', proxy: 'http://127.0.0.1:8000' };
   private readonly listeners: DeveloperEventListener[] = [];
   private seq = 0;
 
-  constructor(workspaceNames: string[] = ['default']) {
+  /** `propagationMs`: how long a plugin or credential change takes to reach the proxy (0 = at once). */
+  constructor(workspaceNames: string[] = ['default'], propagationMs = 0) {
+    this.proxyView = new ProxyView(propagationMs);
     for (const name of new Set(['default', ...workspaceNames])) this.createWorkspace(name);
   }
 
@@ -47,7 +60,7 @@ export class KongEmulatorState {
           portal_is_legacy: null,
           meta: null,
         },
-      } as KongWorkspace,
+      } as WireWorkspace,
       files: new Map(),
       developers: new Map(),
       developersByEmail: new Map(),
@@ -77,7 +90,7 @@ export class KongEmulatorState {
   }
 
   /** Shallow-merges `config` into the workspace config (as PATCH /workspaces/{ws} does). */
-  patchWorkspaceConfig(name: string, config: Record<string, unknown>): KongWorkspace {
+  patchWorkspaceConfig(name: string, config: Record<string, unknown>): WireWorkspace {
     const record = this.requireWs(name);
     record.workspace.config = { ...record.workspace.config, ...config };
     return record.workspace;
@@ -155,7 +168,7 @@ export class KongEmulatorState {
     const email = input.email.trim();
     if (record.developersByEmail.has(email.toLowerCase())) throw new Error(`Kong emulator: developer ${email} already exists`);
     const now = nowSeconds();
-    const consumer: KongConsumer = { id: randomUUID(), username: email, custom_id: input.custom_id ?? null, type: 1, created_at: now, tags: null, seq: this.nextSeq() };
+    const consumer: KongConsumer = { id: randomUUID(), username: email, custom_id: input.custom_id ?? null, type: 1, created_at: now, updated_at: now, tags: null, seq: this.nextSeq() };
     record.consumers.set(consumer.id, consumer);
     const meta = input.meta === undefined ? '{}' : typeof input.meta === 'string' ? input.meta : JSON.stringify(input.meta);
     const developer: StoredDeveloper = {
@@ -198,7 +211,10 @@ export class KongEmulatorState {
       developer.email = patch.email;
       record.developersByEmail.set(patch.email.toLowerCase(), developer.id);
       const consumer = developer.consumer && record.consumers.get(developer.consumer.id);
-      if (consumer) consumer.username = patch.email;
+      if (consumer) {
+        consumer.username = patch.email;
+        consumer.updated_at = nowSeconds();
+      }
     }
     developer.updated_at = nowSeconds();
     this.emitDeveloperEvent(workspace, 'update', developerView(developer), old);
@@ -213,20 +229,14 @@ export class KongEmulatorState {
     record.developers.delete(developer.id);
     record.developersByEmail.delete(developer.email.toLowerCase());
     const consumerId = developer.consumer?.id;
-    if (consumerId) {
-      record.consumers.delete(consumerId);
-      record.basicAuth.delete(consumerId);
-      // Kong deletes a consumer's plugins with it.
-      for (const [id, plugin] of record.plugins) if (plugin.consumer?.id === consumerId) record.plugins.delete(id);
-      for (const [key, credential] of record.keyAuth) if (credential.consumer.id === consumerId) record.keyAuth.delete(key);
-    }
+    if (consumerId) this.deleteConsumer(workspace, consumerId);
     for (const [id, session] of this.sessions) if (session.developerId === developer.id) this.sessions.delete(id);
     this.emitDeveloperEvent(workspace, 'delete', developerView(developer), null);
     return true;
   }
 
   /** Developers in creation order (test helper). */
-  listDevelopers(workspace: string): KongDeveloper[] {
+  listDevelopers(workspace: string): WireDeveloper[] {
     return [...this.requireWs(workspace).developers.values()].map(developerView);
   }
 
@@ -236,7 +246,21 @@ export class KongEmulatorState {
     if (record.keyAuth.has(value)) throw new Error(`Kong emulator: key-auth key already exists`);
     const credential: KeyAuthCredential = { id: randomUUID(), key: value, consumer: { id: consumerId }, created_at: nowSeconds(), ttl: null, tags: null };
     record.keyAuth.set(value, credential);
+    this.proxyView.key(workspace, value, credential);
     return credential;
+  }
+
+  deleteKey(workspace: string, key: string): void {
+    if (this.requireWs(workspace).keyAuth.delete(key)) this.proxyView.key(workspace, key, undefined);
+  }
+
+  /** Removes a consumer with its credentials and plugins, as Kong's cascade does. */
+  deleteConsumer(workspace: string, consumerId: string): void {
+    const record = this.requireWs(workspace);
+    record.consumers.delete(consumerId);
+    record.basicAuth.delete(consumerId);
+    for (const [id, plugin] of record.plugins) if (plugin.consumer?.id === consumerId) this.deletePlugin(workspace, id);
+    for (const [key, credential] of record.keyAuth) if (credential.consumer.id === consumerId) this.deleteKey(workspace, key);
   }
 
   keysOf(workspace: string, consumerId: string): KeyAuthCredential[] {
@@ -262,16 +286,28 @@ export class KongEmulatorState {
   // ---- plugins -----------------------------------------------------------------------------
 
   /** Stores a plugin (new or replaced) in the workspace, keeping its sequence number on replace. */
-  putPlugin(workspace: string, plugin: Omit<StoredPlugin, 'seq' | 'created_at' | 'updated_at'> & { created_at?: number }): StoredPlugin {
+  putPlugin(workspace: string, plugin: PluginInput): StoredPlugin {
     const record = this.requireWs(workspace);
     const existing = record.plugins.get(plugin.id);
     const now = nowSeconds();
-    const stored: StoredPlugin = { ...plugin, created_at: existing?.created_at ?? plugin.created_at ?? now, updated_at: now, seq: existing?.seq ?? this.nextSeq() };
+    const stored: StoredPlugin = {
+      instance_name: null,
+      protocols: [...HTTP_PROTOCOLS],
+      ...plugin,
+      created_at: existing?.created_at ?? plugin.created_at ?? now,
+      updated_at: now,
+      seq: existing?.seq ?? this.nextSeq(),
+    };
     record.plugins.set(stored.id, stored);
+    this.proxyView.plugin(workspace, stored.id, stored);
     return stored;
   }
 
-  /** Enabled plugins scoped to this consumer (and no route or service), in creation order. */
+  deletePlugin(workspace: string, id: string): void {
+    if (this.requireWs(workspace).plugins.delete(id)) this.proxyView.plugin(workspace, id, undefined);
+  }
+
+  /** Plugins scoped to this consumer, in creation order (the Admin API's view: every change at once). */
   consumerPlugins(workspace: string, consumerId: string): StoredPlugin[] {
     return [...this.requireWs(workspace).plugins.values()].filter((p) => p.consumer?.id === consumerId);
   }

@@ -1,12 +1,13 @@
 /**
- * Validation of plugin writes as Kong's schemas answer them: known plugin names, tags, and the
- * `request-termination` config. Where Kong's schema gives a default we are stricter on purpose:
- * `status_code` must be given (the product must say which status it blocks with).
+ * Validation of plugin writes as Kong's plugins entity answers them: known plugin names, unknown
+ * top-level fields, tags, scoping, and each plugin's config schema (plugin-schemas.ts), with the
+ * config Kong stores (defaults filled in).
  */
 import type { StoredPlugin } from './kong-state.ts';
+import { checkConfig, PLUGIN_ENTITY_FIELDS, PLUGIN_SCHEMAS } from './plugin-schemas.ts';
 
 /** Plugins this emulator knows; any other name is refused as "not enabled", as Kong does. */
-export const KNOWN_PLUGINS = new Set(['key-auth', 'moesif', 'request-termination', 'rate-limiting', 'acl']);
+export const KNOWN_PLUGINS = new Set(Object.keys(PLUGIN_SCHEMAS));
 export const MAX_TAG_QUERY = 5;
 
 export type FieldErrors = Record<string, unknown>;
@@ -21,42 +22,46 @@ export function tagsError(tags: unknown): string | undefined {
   return undefined;
 }
 
-function requestTerminationErrors(config: Record<string, unknown>): FieldErrors | undefined {
-  const errors: FieldErrors = {};
-  const status = config.status_code;
-  if (status === undefined || status === null) errors.status_code = 'required field missing';
-  else if (!Number.isInteger(status) || (status as number) < 100 || (status as number) > 599) errors.status_code = 'value should be between 100 and 599';
-  for (const key of ['message', 'body', 'content_type'] as const)
-    if (config[key] !== undefined && config[key] !== null && typeof config[key] !== 'string') errors[key] = 'expected a string';
-  if (typeof config.message === 'string' && typeof config.body === 'string') errors.message = 'only one of these fields can be set: message, body';
-  return Object.keys(errors).length > 0 ? errors : undefined;
+export interface PluginCheck {
+  errors?: FieldErrors;
+  /** The config as Kong stores it: the given one with the schema's defaults. */
+  config: Record<string, unknown>;
 }
 
-/** Field errors of a whole plugin (after a PATCH has been merged), or undefined when valid. */
-export function pluginErrors(plugin: { name?: unknown; config?: unknown; tags?: unknown; enabled?: unknown }): FieldErrors | undefined {
+/**
+ * Field errors of a whole plugin (after a PATCH has been merged) and its stored config.
+ * `form`: the body was form-encoded (Kong then infers numbers and booleans from the schema).
+ */
+export function checkPlugin(plugin: Record<string, unknown>, form = false): PluginCheck {
+  const given = plugin.config ?? {};
+  const name = plugin.name;
+  // Kong picks the plugin's schema by name first; without one it answers only that.
+  if (typeof name !== 'string' || name === '') return { errors: { name: 'required field missing' }, config: {} };
+  const schema = PLUGIN_SCHEMAS[name];
+  if (!schema) return { errors: { name: `plugin '${name}' not enabled; add it to the 'plugins' configuration property` }, config: {} };
   const errors: FieldErrors = {};
-  if (typeof plugin.name !== 'string' || plugin.name === '') errors.name = 'required field missing';
-  else if (!KNOWN_PLUGINS.has(plugin.name)) errors.name = `plugin '${plugin.name}' not enabled; add it to the 'plugins' configuration property`;
+  for (const key of Object.keys(plugin)) if (!PLUGIN_ENTITY_FIELDS.has(key)) errors[key] = 'unknown field';
   const tags = tagsError(plugin.tags);
   if (tags) errors.tags = tags;
   if (plugin.enabled !== undefined && typeof plugin.enabled !== 'boolean') errors.enabled = 'expected a boolean';
-  const config = plugin.config ?? {};
-  if (typeof config !== 'object' || Array.isArray(config)) errors.config = 'expected a record';
-  else if (plugin.name === 'request-termination') {
-    const configErrors = requestTerminationErrors(config as Record<string, unknown>);
-    if (configErrors) errors.config = configErrors;
-  }
-  return Object.keys(errors).length > 0 ? errors : undefined;
+  if (typeof given !== 'object' || Array.isArray(given) || given === null) return { errors: { ...errors, config: 'expected a record' }, config: {} };
+  if (schema === 'unchecked') return { ...(Object.keys(errors).length > 0 ? { errors } : {}), config: { ...(given as Record<string, unknown>) } };
+  const consumer = plugin.consumer as { id?: unknown } | null | undefined;
+  if (schema.noConsumer && consumer && consumer.id !== undefined && consumer.id !== null) errors.consumer = 'value must be null';
+  const checked = checkConfig(schema, given as Record<string, unknown>, form);
+  if (checked.configError) errors.config = checked.configError;
+  if (checked.entityErrors.length > 0) errors['@entity'] = checked.entityErrors;
+  return { ...(Object.keys(errors).length > 0 ? { errors } : {}), config: checked.config };
 }
 
 /** `?tags=a,b` (all of) or `?tags=a/b` (any of); at most 5; never both separators. */
 export function parseTagQuery(query: string | undefined): { mode: 'and' | 'or'; tags: string[] } | { error: string } | undefined {
   if (query === undefined || query === '') return undefined;
-  if (query.includes(',') && query.includes('/')) return { error: 'invalid option (tags: invalid filter syntax)' };
+  if (query.includes(',') && query.includes('/')) return { error: 'invalid filter syntax' };
   const mode = query.includes('/') ? 'or' : 'and';
   const tags = query.split(mode === 'or' ? '/' : ',');
-  if (tags.length > MAX_TAG_QUERY) return { error: `invalid option (tags: cannot query more than ${MAX_TAG_QUERY} tags)` };
-  if (tags.some((tag) => tag === '')) return { error: 'invalid option (tags: invalid filter syntax)' };
+  if (tags.length > MAX_TAG_QUERY) return { error: `cannot query more than ${MAX_TAG_QUERY} tags` };
+  if (tags.some((tag) => tag === '')) return { error: 'invalid filter syntax' };
   return { mode, tags };
 }
 

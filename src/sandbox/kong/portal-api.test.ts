@@ -179,3 +179,89 @@ describe('session and credentials', () => {
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
   });
 });
+
+describe("the developer's own account (routes Kong's portal app calls)", () => {
+  async function loggedIn(email: string) {
+    await register({ email, password: 'old-password-1' }, { full_name: 'Account Owner' });
+    const { cookie } = await login(email, 'old-password-1');
+    return (method: string, path: string, body?: unknown) =>
+      fetch(`${api}${path}`, { method, headers: { 'content-type': 'application/json', cookie: cookie ?? '' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  }
+
+  it('refuses every account route without a session', async () => {
+    for (const [method, path] of [['PATCH', '/developer/email'], ['PUT', '/developer/meta'], ['PATCH', '/developer/meta'], ['PATCH', '/developer/password'], ['DELETE', '/credentials/key-auth/x']])
+      expect((await fetch(`${api}${path}`, { method, headers: { 'content-type': 'application/json' }, body: method === 'DELETE' ? undefined : '{}' })).status).toBe(401);
+  });
+
+  it('PATCH /developer/email renames the developer and its consumer, fires the update hook with old_entity, and refuses a taken email', async () => {
+    const hits: { body: string }[] = [];
+    const server: Server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        hits.push({ body });
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const hook = await fetch(`${kong.adminUrl}/event-hooks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ source: 'crud', event: 'developers', handler: 'webhook', config: { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` } }),
+    });
+    const hookId = ((await hook.json()) as { id: string }).id;
+    try {
+      const as = await loggedIn('before@example.com');
+      await register({ email: 'someone@example.com', password: 'pw-123456' }, { full_name: 'Someone' });
+      expect((await as('PATCH', '/developer/email', { email: 'someone@example.com' })).status).toBe(409);
+      expect((await as('PATCH', '/developer/email', { email: 'not-an-email' })).status).toBe(400);
+      await kong.settle();
+      hits.length = 0;
+      const changed = await as('PATCH', '/developer/email', { email: 'after@example.com' });
+      expect([changed.status, ((await changed.json()) as { email: string }).email]).toEqual([200, 'after@example.com']);
+      const developer = kong.state.getDeveloper('default', 'after@example.com');
+      expect(kong.state.requireWs('default').consumers.get(developer?.consumer?.id ?? '')?.username).toBe('after@example.com');
+      await kong.settle();
+      const payloads = hits.map((h) => JSON.parse(h.body) as { operation: string; entity: { email: string }; old_entity: { email: string } });
+      expect(payloads.map((p) => [p.operation, p.old_entity.email, p.entity.email])).toEqual([['update', 'before@example.com', 'after@example.com']]);
+      // The session follows the developer, not the email.
+      expect((await as('GET', '/developer')).status).toBe(200);
+    } finally {
+      await fetch(`${kong.adminUrl}/event-hooks/${hookId}`, { method: 'DELETE' });
+      await kong.settle();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('PUT /developer/meta replaces the meta (the GUI), PATCH merges it (the spec); both check the workspace fields', async () => {
+    const as = await loggedIn('meta@example.com');
+    expect(await (await as('PUT', '/developer/meta', {})).json()).toEqual({ message: 'meta required' });
+    const put = await as('PUT', '/developer/meta', { meta: JSON.stringify({ full_name: 'Meta Person', plan: 'growth' }) });
+    expect([put.status, await put.text()]).toEqual([200, '']);
+    expect(JSON.parse(kong.state.getDeveloper('default', 'meta@example.com')?.meta ?? '')).toEqual({ full_name: 'Meta Person', plan: 'growth' });
+    const patched = await as('PATCH', '/developer/meta', { meta: JSON.stringify({ plan: 'starter' }) });
+    expect(patched.status).toBe(200);
+    expect(JSON.parse(kong.state.getDeveloper('default', 'meta@example.com')?.meta ?? '')).toEqual({ full_name: 'Meta Person', plan: 'starter' });
+    expect(((await (await as('PUT', '/developer/meta', { meta: JSON.stringify({ plan: 'growth' }) })).json()) as { fields: unknown }).fields).toEqual({ meta: { full_name: 'required field missing' } });
+    expect((await as('PUT', '/developer/meta', { meta: JSON.stringify({ full_name: 'X', custom_id: 'mine' }) })).status).toBe(400);
+  });
+
+  it('PATCH /developer/password needs the old password; the new one logs in', async () => {
+    const as = await loggedIn('pw@example.com');
+    expect((await as('PATCH', '/developer/password', {})).status).toBe(400);
+    expect((await as('PATCH', '/developer/password', { old_password: 'wrong', password: 'new-password-2' })).status).toBe(400);
+    expect((await as('PATCH', '/developer/password', { old_password: 'old-password-1', password: 'new-password-2' })).status).toBe(204);
+    expect((await login('pw@example.com', 'old-password-1')).status).toBe(401);
+    expect((await login('pw@example.com', 'new-password-2')).status).toBe(200);
+  });
+
+  it('DELETE /credentials/key-auth/{id} removes only the developer’s own key', async () => {
+    const as = await loggedIn('keys@example.com');
+    const key = (await (await as('POST', '/credentials/key-auth', {})).json()) as { id: string };
+    const other = kong.state.addDeveloper('default', { email: 'other-keys@example.com', key: 'other-key' });
+    const otherKey = kong.state.keysOf('default', other.consumer?.id ?? '')[0];
+    expect((await as('DELETE', `/credentials/key-auth/${otherKey?.id}`)).status).toBe(404);
+    expect((await as('DELETE', `/credentials/key-auth/${key.id}`)).status).toBe(204);
+    expect(kong.state.keysOf('default', kong.state.getDeveloper('default', 'keys@example.com')?.consumer?.id ?? '')).toEqual([]);
+  });
+});

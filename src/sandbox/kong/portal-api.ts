@@ -6,13 +6,14 @@
 import { Hono, type Context, type Next } from 'hono';
 import { getCookie, setCookie, deleteCookie } from 'hono/cookie';
 import { cors } from 'hono/cors';
-import { developerView, type KongEmulatorState, type MetaFieldDefinition, type StoredDeveloper } from './kong-state.ts';
+import { developerView, type KongEmulatorState, type StoredDeveloper } from './kong-state.ts';
 import { badBody, notFound, readBody, schemaViolation, uniqueViolation } from './kong-responses.ts';
+import { EMAIL, parseMeta, validateMeta } from './developer-meta.ts';
+import { mountDeveloperAccountRoutes } from './portal-account.ts';
 
 export const SESSION_COOKIE = 'portal_session';
 
 const STATUS_LABELS = ['APPROVED', 'PENDING', 'REJECTED', 'REVOKED', 'INVITED', 'UNVERIFIED'];
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export interface PortalApiOptions {
   /** Extra origins allowed besides the emulator's own pages origin. */
@@ -70,6 +71,8 @@ export function createPortalApiApp(state: KongEmulatorState, options: PortalApiO
     if (key && state.requireWs(ws).keyAuth.has(key)) return uniqueViolation(c, { key });
     return c.json(state.addKey(ws, developer.consumer.id, key), 201);
   });
+
+  mountDeveloperAccountRoutes(app, state, (c) => sessionDeveloper(c, state));
 
   app.notFound((c) => notFound(c));
   return app;
@@ -133,32 +136,6 @@ async function register(c: Context, state: KongEmulatorState, ws: string): Promi
       ? state.keysOf(ws, developer.consumer?.id ?? '')[0]
       : { id: developer.consumer?.id, consumer: developer.consumer, username: email, created_at: developer.created_at };
   return c.json({ developer: developerView(developer), credential }, 200);
-}
-
-/** The meta object, or an error message when `meta` is not a JSON object string. */
-function parseMeta(raw: unknown): Record<string, unknown> | string {
-  if (raw === undefined || raw === '') return {};
-  if (typeof raw !== 'string') return 'expected a string';
-  try {
-    const value: unknown = JSON.parse(raw);
-    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : 'expected a JSON object';
-  } catch {
-    return 'invalid JSON';
-  }
-}
-
-/** Field errors keyed by meta field title: required fields present, no unknown keys. */
-function validateMeta(meta: Record<string, unknown>, definitions: MetaFieldDefinition[]): Record<string, string> | undefined {
-  const errors: Record<string, string> = {};
-  const known = new Map(definitions.map((d) => [d.title, d]));
-  for (const definition of definitions) {
-    const value = meta[definition.title];
-    const required = definition.validator?.required === true;
-    if (required && (value === undefined || value === null || (typeof value === 'string' && value.trim() === ''))) errors[definition.title] = 'required field missing';
-    else if (value !== undefined && definition.validator?.type === 'string' && typeof value !== 'string') errors[definition.title] = 'expected a string';
-  }
-  for (const key of Object.keys(meta)) if (!known.has(key)) errors[key] = 'unknown field';
-  return Object.keys(errors).length > 0 ? errors : undefined;
 }
 
 /** GET /{ws}/auth: basic-auth or key-auth credentials in headers; sets the session cookie. */

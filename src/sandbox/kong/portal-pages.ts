@@ -9,7 +9,7 @@ import { Hono, type Context } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { parse as parseYaml } from 'yaml';
 import { assetBytes, contentTypeFor } from './file-rules.ts';
-import { parseDeveloperMeta } from '../../kong/kong-types.ts';
+import { metaObject } from './wire-types.ts';
 import type { KongEmulatorState } from './kong-state.ts';
 import { SESSION_COOKIE } from './portal-api.ts';
 import { renderTemplate, TemplateError } from './template.ts';
@@ -120,7 +120,7 @@ function renderRoute(c: Context, state: KongEmulatorState, ws: string, theme: st
     },
     page: { ...page.frontMatter, route, body: page.body, url: `${pagesBase}/${route}` },
     user: user
-      ? { is_authenticated: true, id: user.id, email: user.email, status: user.status, meta: parseDeveloperMeta(user.meta) }
+      ? { is_authenticated: true, id: user.id, email: user.email, status: user.status, meta: metaObject(user.meta) }
       : { is_authenticated: false },
     theme: { name: theme, ...readYamlFile(state, ws, `themes/${theme}/theme.conf.yaml`) },
   };

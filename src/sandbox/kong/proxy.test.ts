@@ -30,7 +30,7 @@ describe('proxy /test-service with key-auth', () => {
 
   beforeAll(async () => {
     collector = await startCollector();
-    kong = await startKongEmulator({ moesifUrl: collector.url, moesifApplicationId: 'app-id-123' });
+    kong = await startKongEmulator({ moesifUrl: collector.url, moesifApplicationId: 'app-id-123', propagationMs: 0 });
     const developer = kong.state.addDeveloper('default', { email: 'caller@example.com', meta: { full_name: 'Caller' } });
     consumerId = developer.consumer?.id ?? '';
     key = kong.state.addKey('default', consumerId).key;
@@ -125,11 +125,12 @@ describe('proxy /test-service with key-auth', () => {
     collector.received.length = 0;
     const echoed = (await (await fetch(`${kong.proxyUrl}/test-service`, { headers: { apikey: 'k-custom' } })).json()) as { headers: Record<string, string> };
     expect(echoed.headers['x-consumer-custom-id']).toBe('crm-7');
-    moesifPlugin.config.user_id_header = 'x-user';
+    // Changed as an Admin API write would: the proxy sees plugins through its propagated view.
+    kong.state.putPlugin('default', { ...moesifPlugin, config: { ...moesifPlugin.config, user_id_header: 'x-user' } });
     try {
       await fetch(`${kong.proxyUrl}/test-service`, { headers: { apikey: key, 'x-user': 'someone-else' } });
     } finally {
-      moesifPlugin.config.user_id_header = null;
+      kong.state.putPlugin('default', { ...moesifPlugin, config: { ...moesifPlugin.config, user_id_header: null } });
     }
     await kong.settle();
     expect(collector.received.map((post) => (post.body as [{ user_id: string }])[0].user_id)).toEqual(['crm-7', 'someone-else']);
@@ -147,7 +148,7 @@ describe('proxy when Moesif is down', () => {
   it('still answers 200 and records the failed delivery', async () => {
     const collector = await startCollector();
     await collector.close(); // its port is now closed: every post fails
-    const kong = await startKongEmulator({ moesifUrl: collector.url, moesifApplicationId: 'app' });
+    const kong = await startKongEmulator({ moesifUrl: collector.url, moesifApplicationId: 'app', propagationMs: 0 });
     try {
       const developer = kong.state.addDeveloper('default', { email: 'down@example.com', key: 'k-down' });
       expect(developer.email).toBe('down@example.com');

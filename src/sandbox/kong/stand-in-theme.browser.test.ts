@@ -16,7 +16,7 @@ describe.skipIf(!executablePath)('stand-in theme in Chromium', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    kong = await startKongEmulator();
+    kong = await startKongEmulator({ propagationMs: 0 });
     seedStandInTheme(kong, { planField: true });
     browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
   }, 60_000);

@@ -7,7 +7,7 @@ import { FREE_PORTS, startSandbox, type Sandbox } from '../start-sandbox.ts';
 let sandbox: Sandbox;
 beforeAll(async () => {
   // Payment collection is not what this test is about: no card step, so the calls are allowed.
-  sandbox = await startSandbox({ ports: FREE_PORTS, provisionerEnv: { PAYMENT_COLLECTION: 'none' } });
+  sandbox = await startSandbox({ ports: FREE_PORTS, kongPropagationMs: 0, provisionerEnv: { PAYMENT_COLLECTION: 'none' } });
 });
 afterAll(async () => {
   await sandbox?.close();

@@ -37,7 +37,7 @@ beforeAll(async () => {
   customer = await stripe.customers.create({ email: 'payer@example.com' });
   subscription = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });
   moesif = await startMoesifEmulator({ applicationIds: [APP_ID] });
-  kong = await startKongEmulator({ moesifUrl: moesif.url, moesifApplicationId: APP_ID });
+  kong = await startKongEmulator({ moesifUrl: moesif.url, moesifApplicationId: APP_ID, propagationMs: 0 });
   kong.state.patchWorkspaceConfig('default', { portal: true });
 });
 afterAll(async () => {
