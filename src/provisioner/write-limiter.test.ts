@@ -68,4 +68,66 @@ describe('createWriteLimiter', () => {
     await Promise.all(waits);
     expect(order).toEqual(['signup', 'background']);
   });
+
+  it('low requests: the freshest key first, first come first served within a key', async () => {
+    vi.useFakeTimers();
+    const limiter = createWriteLimiter({ ratePerSecond: 10, burst: 1, now: () => Date.now() });
+    const background = atPriority(limiter, 'low');
+    const order: string[] = [];
+    await limiter.acquire(); // empties the bucket: everything below queues
+    const read = (key: string, label: string) => background.forKey(key, () => background.schedule(async () => void order.push(label)));
+    // A burst's backlog, then a lone event for another customer: it goes first.
+    const waits = [read('cus_burst1', 'burst 1'), read('cus_burst2', 'burst 2'), read('cus_burst3', 'burst 3')];
+    waits.push(read('cus_lone', 'lone'));
+    await vi.advanceTimersByTimeAsync(1_000);
+    await Promise.all(waits);
+    expect(order[0]).toBe('lone');
+    expect(order.slice(1)).toEqual(['burst 3', 'burst 2', 'burst 1']);
+  });
+
+  it('a new event for a customer whose read already waits moves that read ahead; a run keeps its key for its next read', async () => {
+    vi.useFakeTimers();
+    const limiter = createWriteLimiter({ ratePerSecond: 10, burst: 1, now: () => Date.now() });
+    const background = atPriority(limiter, 'low');
+    const order: string[] = [];
+    await limiter.acquire();
+    const run = (key: string, reads: number) =>
+      background.forKey(key, async () => {
+        for (let i = 1; i <= reads; i++) await background.schedule(async () => void order.push(`${key} read ${i}`));
+      });
+    const waits = [run('cus_a', 2), run('cus_b', 1), run('cus_c', 1)];
+    // Another event for cus_a arrives (it would join cus_a's queued work): cus_a is the freshest again.
+    waits.push(background.forKey('cus_a', async () => undefined));
+    await vi.advanceTimersByTimeAsync(2_000);
+    await Promise.all(waits);
+    expect(order).toEqual(['cus_a read 1', 'cus_a read 2', 'cus_c read 1', 'cus_b read 1']);
+  });
+
+  it('inside one key\'s work another key changes nothing: the outer key stays', async () => {
+    vi.useFakeTimers();
+    const limiter = createWriteLimiter({ ratePerSecond: 10, burst: 1, now: () => Date.now() });
+    const background = atPriority(limiter, 'low');
+    const order: string[] = [];
+    await limiter.acquire();
+    const waits = [
+      background.forKey('cus_old', () => background.forKey('dev_inner', () => background.schedule(async () => void order.push('old')))),
+      background.forKey('cus_new', () => background.schedule(async () => void order.push('new'))),
+    ];
+    // Touching the inner key must not move cus_old's read: it is not cus_old's key.
+    waits.push(background.forKey('dev_inner', async () => undefined));
+    await vi.advanceTimersByTimeAsync(1_000);
+    await Promise.all(waits);
+    expect(order).toEqual(['new', 'old']);
+  });
+
+  it('keeps the process alive while someone waits (the pacing timer is not unref()ed)', async () => {
+    const limiter = createWriteLimiter({ ratePerSecond: 1000, burst: 1 });
+    await limiter.acquire();
+    const spy = vi.spyOn(globalThis, 'setTimeout');
+    const wait = limiter.acquire();
+    const timer = spy.mock.results.at(-1)?.value as NodeJS.Timeout;
+    spy.mockRestore();
+    expect(timer.hasRef()).toBe(true);
+    await wait;
+  });
 });
