@@ -5,11 +5,13 @@
  * test default of 20/s and 100 at the live default of 80/s, i.e. exactly Stripe's limits.
  *
  * Order: every 'high' request (a signup in progress) goes before any 'low' one (background work:
- * webhook read-backs, grace rechecks). Among 'low' requests the freshest key goes first: work runs
- * under a key (`forKey`, e.g. a Stripe customer), and entering a key or asking for a token under
- * it makes the key the freshest, so an event that just arrived, and a run already started, are
- * served before a backlog queued earlier (a burst drains behind them; nothing is dropped). Within
- * one key, first come first served.
+ * webhook read-backs, grace rechecks). Among 'low' requests the freshest work goes first: work
+ * runs under a key and a time (`forKey`: a Stripe customer and its event's `created`), a key's
+ * requests go by its newest work, and equal times are first come, first served. So an event
+ * created after a burst is read before the burst's backlog (which drains behind it; nothing is
+ * dropped), a new event for a customer whose read waits moves that read up, and a run that
+ * started keeps its place for its next read. Stripe's event times are whole seconds: events of
+ * the same second are served in arrival order.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 
@@ -19,11 +21,12 @@ export interface WriteLimiter {
   /** Runs fn after acquiring a token. */
   schedule<T>(fn: () => Promise<T>): Promise<T>;
   /**
-   * Runs fn with `key` as the fairness key of every token it asks for, and makes the key the
-   * freshest now (its requests already waiting move ahead too). Inside another key's work, the
-   * outer key stays (one piece of work, one key).
+   * Runs fn as work for `key` (e.g. a Stripe customer) made at `at` (e.g. the Stripe event's
+   * `created`; default: the newest time seen, as fresh as the freshest work): every token it asks
+   * for, and every one the key already waits for, goes by the key's newest work. Inside another
+   * key's work the outer key stays (one piece of work, one key).
    */
-  forKey<T>(key: string, fn: () => Promise<T>): Promise<T>;
+  forKey<T>(key: string, fn: () => Promise<T>, at?: number): Promise<T>;
   /** Callers waiting for a token. */
   readonly waiting: number;
 }
@@ -36,41 +39,52 @@ export function atPriority(limiter: WriteLimiter, priority: 'high' | 'low'): Wri
       await limiter.acquire(priority);
       return fn();
     },
-    forKey: (key, fn) => limiter.forKey(key, fn),
+    forKey: (key, fn, at) => limiter.forKey(key, fn, at),
     get waiting() {
       return limiter.waiting;
     },
   };
 }
 
-/** `limiter.forKey(key, fn)`, or just fn when there is no limiter. */
-export function underKey<T>(limiter: WriteLimiter | undefined, key: string, fn: () => Promise<T>): Promise<T> {
-  return limiter ? limiter.forKey(key, fn) : fn();
+/** `limiter.forKey(key, fn, at)`, or just fn when there is no limiter. */
+export function underKey<T>(limiter: WriteLimiter | undefined, key: string, fn: () => Promise<T>, at?: number): Promise<T> {
+  return limiter ? limiter.forKey(key, fn, at) : fn();
 }
 
+/** How fresh a piece of work is: its time (newer first), then its arrival (earlier first among equal times). */
+interface Freshness {
+  at: number;
+  seq: number;
+}
+
+const fresher = (a: Freshness, b: Freshness) => a.at > b.at || (a.at === b.at && a.seq < b.seq);
+
 interface LowWaiter {
-  /** Undefined: asked outside any key; such requests share one implicit key. */
+  /** Undefined: asked outside any key's work. */
   key: string | undefined;
-  /** Freshness at arrival, used if the key's own is gone (work left its key without waiting). */
-  stamp: number;
+  /** Its own freshness, for unkeyed requests (and a key whose work ended without waiting for it). */
+  own: Freshness;
   resolve: () => void;
 }
 
-/** Keys' freshness, kept only while a key has work running or waiting. */
+/** Keys' freshness, kept only while a key has work running. */
 function createFreshness() {
-  let clock = 0;
-  let unkeyed = 0;
-  const stamps = new Map<string, number>();
+  let seq = 0;
+  /** The newest time seen: work without a time of its own is as fresh as the freshest event. */
+  let latest = 0;
+  const stamps = new Map<string, Freshness>();
   const users = new Map<string, number>();
   return {
-    /** Marks a key (undefined: the unkeyed requests) as the freshest; answers the stamp. */
-    touch(key: string | undefined): number {
-      clock += 1;
-      if (key === undefined) unkeyed = clock;
-      else stamps.set(key, clock);
-      return clock;
+    now(): Freshness {
+      return { at: latest, seq: ++seq };
     },
-    of: (waiter: LowWaiter) => (waiter.key === undefined ? unkeyed : (stamps.get(waiter.key) ?? waiter.stamp)),
+    /** New work for a key at `at` (default: the newest time seen); an older time never makes a key staler. */
+    touch(key: string, at = latest) {
+      latest = Math.max(latest, at);
+      const current = stamps.get(key);
+      if (!current || at > current.at) stamps.set(key, { at, seq: ++seq });
+    },
+    of: (waiter: LowWaiter) => (waiter.key === undefined ? waiter.own : (stamps.get(waiter.key) ?? waiter.own)),
     enter(key: string) {
       users.set(key, (users.get(key) ?? 0) + 1);
     },
@@ -107,7 +121,7 @@ export function createWriteLimiter(options: { ratePerSecond: number; burst?: num
   /** The freshest low request (the first of equals: FIFO within a key). */
   const takeLow = (): LowWaiter | undefined => {
     let best = 0;
-    for (let i = 1; i < lowQueue.length; i++) if (freshness.of(lowQueue[i]!) > freshness.of(lowQueue[best]!)) best = i;
+    for (let i = 1; i < lowQueue.length; i++) if (fresher(freshness.of(lowQueue[i]!), freshness.of(lowQueue[best]!))) best = i;
     return lowQueue.splice(best, 1)[0];
   };
 
@@ -128,9 +142,8 @@ export function createWriteLimiter(options: { ratePerSecond: number; burst?: num
     new Promise<void>((resolve) => {
       if (priority === 'high') queue.push(resolve);
       else {
-        const key = currentKey.getStore();
-        // Asking again under a key (the next read of a run) keeps that run ahead: finish what started.
-        lowQueue.push({ key, stamp: freshness.touch(key), resolve });
+        // Under a key, the request is as fresh as the key's newest work (the next read of a run started keeps its place).
+        lowQueue.push({ key: currentKey.getStore(), own: freshness.now(), resolve });
       }
       if (!timer) pump();
     });
@@ -141,10 +154,10 @@ export function createWriteLimiter(options: { ratePerSecond: number; burst?: num
       await acquire();
       return fn();
     },
-    async forKey(key, fn) {
+    async forKey(key, fn, at) {
       if (currentKey.getStore() !== undefined) return fn();
       freshness.enter(key);
-      freshness.touch(key);
+      freshness.touch(key, at);
       try {
         return await currentKey.run(key, fn);
       } finally {

@@ -124,8 +124,8 @@ export async function handleStripeEvent(
 ): Promise<EventOutcome> {
   const customerId = customerIdOf(event);
   if (!customerId) return { action: 'ignored', reason: 'the event names no customer' };
-  // The event's Stripe reads are this customer's: fresher than a backlog queued earlier (write-limiter.ts).
-  return underKey(deps.readLimiter, customerId, () => applyCustomerEvent(deps, event, customerId));
+  // The event's Stripe reads go by this customer and the event's time: a backlog of older events waits (write-limiter.ts).
+  return underKey(deps.readLimiter, customerId, () => applyCustomerEvent(deps, event, customerId), event.created);
 }
 
 async function applyCustomerEvent(
