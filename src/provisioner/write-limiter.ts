@@ -1,6 +1,6 @@
 /**
- * Client-side token bucket for Stripe requests. Stripe allows 25 writes/s in test mode and 100/s
- * live; bursts over that come back as 429 storms. The bucket refills at `ratePerSecond` and holds
+ * Client-side token bucket for Stripe requests. Stripe allows 25 requests/s in test mode and
+ * 100/s live (one global limit, reads and writes together); bursts over that come back as 429 storms. The bucket refills at `ratePerSecond` and holds
  * a quarter second's worth, so any one-second window sees at most 1.25 x rate requests: 25 at the
  * test default of 20/s and 100 at the live default of 80/s, i.e. exactly Stripe's limits.
  *
