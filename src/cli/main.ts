@@ -4,6 +4,7 @@
  */
 import pc from 'picocolors';
 import { reportFatal } from './report-error.ts';
+import { untilSettled } from './exit-guard.ts';
 
 interface CommandEntry {
   summary: string;
@@ -52,7 +53,7 @@ export async function runCli(argv: string[]): Promise<number> {
   }
   try {
     const command = await entry.load();
-    return await command.run(rest);
+    return await untilSettled(name, command.run(rest));
   } catch (error) {
     return reportFatal(error);
   }

@@ -2,6 +2,7 @@
  * HTTP behaviour of the provisioner app over a fake core: validation happens before the core is
  * called (the Stripe-side "zero calls" versions of these run in provision.test.ts).
  */
+import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KongDeveloper } from '../kong/kong-types.ts';
 import { listen, type RunningService } from '../sandbox/running-service.ts';
@@ -10,6 +11,7 @@ import { createProvisionerApp, type ProvisionerAppDeps } from './app.ts';
 import { ProvisionError } from './errors.ts';
 import { signKongEvent } from './kong-events.ts';
 import type { PriceResolver } from './plan-prices.ts';
+import { createJsonLogger } from './provision-log.ts';
 import type { Provisioner } from './provisioner.ts';
 
 const plans = parsePlans({
@@ -373,5 +375,90 @@ describe('POST /provision as a CORS simple request', () => {
     expect(response.status).toBe(202);
     expect(response.headers.get('access-control-allow-origin')).toBe('http://portal.test');
     expect(calls.length).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('5xx answers in the log', () => {
+  const SECRET_KEY = 'sk_test_51HiddenKeyValue0123456789';
+  const WEBHOOK_SECRET = 'whsec_hiddenwebhooksecret0123';
+  const secretCause = () =>
+    new Error(`Stripe said: Invalid API Key provided: ${SECRET_KEY} calling https://admin:hunter2@kong.internal:8001/x for ada@example.com`, {
+      cause: new Error(`header Kong-Admin-Token: kong-admin-s3cr3t rejected with ${WEBHOOK_SECRET}`),
+    });
+
+  function capture() {
+    const lines: string[] = [];
+    return { lines, logger: createJsonLogger((line) => void lines.push(line)) };
+  }
+
+  it('an unexpected error: its message, stack and cause chain are logged, with every secret redacted', async () => {
+    const { lines, logger } = capture();
+    const core = fakeCore();
+    const { app } = appWith({
+      logger,
+      provisioner: {
+        ...core.provisioner,
+        provisionDeveloper: async () => {
+          throw new Error('could not finish the signup', { cause: secretCause() });
+        },
+      },
+    });
+    const response = await app.request('/provision', json({ email: DEV.bug.email, developer_id: DEV.bug.id }));
+    expect(response.status).toBe(500);
+    const entry = lines.map((line) => JSON.parse(line)).find((e) => e.event === 'unhandled_error');
+    expect(entry).toMatchObject({ level: 'error', method: 'POST', path: '/provision', status: 500, error: { name: 'Error', message: 'could not finish the signup' } });
+    expect(entry.error.stack).toMatch(/^at .*app\.test\.ts/m);
+    expect(entry.error.cause.message).toContain('Invalid API Key provided: sk_test_[redacted]');
+    expect(entry.error.cause.message).toContain('https://[redacted]@kong.internal:8001/x');
+    expect(entry.error.cause.cause.message).toBe('header Kong-Admin-Token: [redacted] rejected with whsec_[redacted]');
+    const all = lines.join('\n');
+    for (const secret of [SECRET_KEY, WEBHOOK_SECRET, 'hunter2', 'kong-admin-s3cr3t', 'ada@example.com']) expect(all).not.toContain(secret);
+  });
+
+  it('a 5xx ProvisionError (Stripe down) is logged with the Stripe error it wraps', async () => {
+    const { lines, logger } = capture();
+    const core = fakeCore();
+    const { app } = appWith({
+      logger,
+      provisioner: {
+        ...core.provisioner,
+        provisionDeveloper: async () => {
+          throw new ProvisionError('stripe_unavailable', 502, 'Stripe is unavailable while trying to create the customer', { cause: secretCause() });
+        },
+      },
+    });
+    const response = await app.request('/provision', json({ email: DEV.ada.email, developer_id: DEV.ada.id }));
+    expect(response.status).toBe(502);
+    const entry = lines.map((line) => JSON.parse(line)).find((e) => e.event === 'request_failed');
+    expect(entry).toMatchObject({ status: 502, code: 'stripe_unavailable', error: { code: 'stripe_unavailable', cause: { message: expect.stringContaining('sk_test_[redacted]') } } });
+    expect(lines.join('\n')).not.toContain(SECRET_KEY);
+  });
+
+  it('a Stripe event that could not be applied: one line naming the event, with the cause and no secret', async () => {
+    const { lines, logger } = capture();
+    const stripe = new Stripe('sk_test_for_signatures_only');
+    const { app } = appWith({
+      logger,
+      stripe,
+      stripeWebhookSecret: WEBHOOK_SECRET,
+      billing: {
+        handleStripeEvent: async () => {
+          throw secretCause();
+        },
+      } as unknown as ProvisionerAppDeps['billing'],
+    });
+    const payload = JSON.stringify({ id: 'evt_1', object: 'event', type: 'invoice.paid', data: { object: { object: 'invoice', customer: 'cus_1' } } });
+    const response = await app.request('/stripe/webhooks', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET }) },
+      body: payload,
+    });
+    expect(response.status).toBe(500);
+    const failures = lines.map((line) => JSON.parse(line)).filter((e) => e.level === 'error');
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({ event: 'request_failed', path: '/stripe/webhooks', code: 'webhook_failed', error: { message: expect.stringContaining('evt_1 (invoice.paid)') } });
+    expect(failures[0].error.cause.message).toContain('sk_test_[redacted]');
+    expect(failures[0].error.cause.stack).toMatch(/at /);
+    expect(lines.join('\n')).not.toMatch(/sk_test_51Hidden|whsec_hidden|hunter2|kong-admin-s3cr3t/);
   });
 });

@@ -20,7 +20,7 @@ import { rateLimitKey, resolveClientAddress, type TrustedProxies } from './clien
 import { ProvisionError, publicMessage, type ProvisionErrorCode } from './errors.ts';
 import { createKongEventReceiver } from './kong-events.ts';
 import { resolvePlans, toPublicPlans, type PriceResolver } from './plan-prices.ts';
-import { silentLogger, type ProvisionLogger } from './provision-log.ts';
+import { errorFields, silentLogger, type ProvisionLogger } from './provision-log.ts';
 import { createProvisionRoute, provisionBody } from './provision-route.ts';
 import type { Provisioner } from './provisioner.ts';
 import type { BillingCore } from './billing-wiring.ts';
@@ -153,15 +153,18 @@ export function createProvisionerApp(deps: ProvisionerAppDeps): Hono {
 
   const app = new Hono();
 
+  // Every 5xx answer leaves one log line with its cause chain and stack (redacted by the logger):
+  // the answer says only "see its log", so the log must say why.
   app.onError((error, c) => {
+    const request = { method: c.req.method, path: c.req.path };
     if (error instanceof ProvisionError) {
       const answer = publicMessage(error);
       // The browser gets a generic text; the operator gets what happened (the logger redacts it).
-      if (answer.generic) logger.error({ event: 'request_failed', path: c.req.path, code: error.code, message: error.message });
+      if (answer.generic || error.status >= 500) logger.error({ event: 'request_failed', ...request, status: error.status, code: error.code, ...errorFields(error) });
       return errorJson(c, error.code, error.status, answer.message);
     }
     if (error instanceof HTTPException && error.status < 500) return errorJson(c, 'bad_request', error.status, error.message || 'bad request');
-    logger.error({ event: 'unhandled_error', path: c.req.path, message: (error as Error).message });
+    logger.error({ event: 'unhandled_error', ...request, status: 500, ...errorFields(error) });
     return errorJson(c, 'internal_error', 500, 'the provisioner failed unexpectedly; see its log');
   });
   app.notFound((c) => errorJson(c, 'not_found', 404, `no route ${c.req.method} ${c.req.path}`));

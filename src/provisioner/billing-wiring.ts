@@ -45,7 +45,7 @@ export function createBillingCore(
   // read through the same budget the writes use, instead of meeting a 429 storm.
   // They are background work: a signup's writes go first.
   deps = { ...deps, readLimiter: deps.readLimiter ?? (deps.writeLimiter ? atPriority(deps.writeLimiter, 'low') : undefined) };
-  const timers = createGraceTimers(deps.now ? { now: deps.now } : {});
+  const timers = createGraceTimers({ logger: deps.logger, ...(deps.now ? { now: deps.now } : {}) });
   const access = createAccessSync({
     ...deps,
     workspace: settings.kong.workspace,

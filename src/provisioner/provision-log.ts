@@ -36,3 +36,47 @@ export function createMemoryLogger(): ProvisionLogger & { entries: Array<LogFiel
 }
 
 export const silentLogger: ProvisionLogger = { info() {}, warn() {}, error() {} };
+
+/** An error as a log field: what it is, where it was thrown, and what caused it. */
+export interface LoggedError {
+  name: string;
+  message: string;
+  /** Our error code, or Stripe's / Node's. */
+  code?: string;
+  /** HTTP status of a failed call (Stripe, Kong) when the error carries one. */
+  status?: number;
+  /** The stack's frames (the message is in `message`), at most STACK_FRAMES. */
+  stack?: string;
+  cause?: LoggedError;
+}
+
+const STACK_FRAMES = 12;
+const CAUSE_DEPTH = 3;
+
+/**
+ * `{error: …}` for a log line: name, code, message, stack frames and the cause chain (at most
+ * three deep). Only these fields are read, never an error's other properties (a Stripe error's
+ * `raw` or `headers` could carry request details); the logger redacts every string as usual.
+ */
+export function errorFields(error: unknown): { error: LoggedError } {
+  return { error: describeError(error, 0) };
+}
+
+function describeError(error: unknown, depth: number): LoggedError {
+  if (!(error instanceof Error)) return { name: typeof error, message: String(error).slice(0, 500) };
+  const fields = error as Error & { code?: unknown; statusCode?: unknown; status?: unknown };
+  const status = typeof fields.statusCode === 'number' ? fields.statusCode : typeof fields.status === 'number' ? fields.status : undefined;
+  const frames = (error.stack ?? '')
+    .split('\n')
+    .filter((line) => /^\s+at /.test(line))
+    .slice(0, STACK_FRAMES)
+    .map((line) => line.trim());
+  return {
+    name: error.name,
+    message: error.message.slice(0, 500),
+    ...(typeof fields.code === 'string' ? { code: fields.code } : {}),
+    ...(status !== undefined ? { status } : {}),
+    ...(frames.length ? { stack: frames.join('\n') } : {}),
+    ...(error.cause !== undefined && depth < CAUSE_DEPTH ? { cause: describeError(error.cause, depth + 1) } : {}),
+  };
+}

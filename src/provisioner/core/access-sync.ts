@@ -11,6 +11,7 @@ import type { ProvisionLogger } from '../provision-log.ts';
 import { accessMessage, decideAccess, type AccessDecision, type BillingFacts } from './access-decision.ts';
 import { readBillingFacts } from './billing-facts.ts';
 import { createCoalescer } from '../../shared/coalesce.ts';
+import { underKey } from '../write-limiter.ts';
 import { withStripeRetry } from '../stripe-calls.ts';
 import type { GraceTimers } from './grace-timers.ts';
 import { applyAccess, type AccessChange, type DeveloperPlugins } from './kong-access.ts';
@@ -73,6 +74,15 @@ export interface AccessSync {
 
 const REMOVED = new Set<number>([DEVELOPER_STATUS.rejected, DEVELOPER_STATUS.revoked]);
 
+/** What a webhook's customer read brings along, so the decision needs no second read. */
+const CUSTOMER_EXPAND = ['subscriptions', 'test_clock'];
+
+/** The customer's subscriptions when they came expanded with it and complete (not canceled ones: Stripe leaves those out). */
+function expandedSubscriptions(customer: Stripe.Customer): Stripe.Subscription[] | undefined {
+  const list = customer.subscriptions;
+  return list && !list.has_more ? list.data : undefined;
+}
+
 /** Thrown instead of a Kong write decided from a snapshot: the decision is made again from live reads. */
 class StaleSnapshotWrite extends Error {}
 
@@ -99,7 +109,9 @@ export function createAccessSync(deps: AccessSyncDeps): AccessSync {
 
   /** Unix seconds as Stripe sees them for this customer: a test clock's frozen time, else ours. */
   async function timeOf(customer: Stripe.Customer | undefined): Promise<number> {
-    const clockId = idOf(customer?.test_clock);
+    const clock = customer?.test_clock;
+    if (clock && typeof clock === 'object') return clock.frozen_time; // expanded with the customer
+    const clockId = idOf(clock);
     if (!clockId) return Math.floor(now() / 1000);
     return (await deps.stripe.testHelpers.testClocks.retrieve(clockId)).frozen_time;
   }
@@ -108,8 +120,9 @@ export function createAccessSync(deps: AccessSyncDeps): AccessSync {
     const developer = typeof input === 'string' ? await deps.kong.getDeveloper(input) : input;
     if (!developer) return undefined;
     const customer = options.customer ?? (await findCustomer(deps, developer, { allowSearch: options.allowSearch, snapshot: options.snapshot }))[0];
-    const known = customer ? options.snapshot?.subscriptionsOf(customer.id) : undefined;
-    // Only a live subscription is taken from the snapshot; "none" or "ended" may be stale and is read again.
+    // Read already: reconcile's snapshot, or the customer's own expanded list (a webhook's one read).
+    const known = customer ? (options.snapshot?.subscriptionsOf(customer.id) ?? expandedSubscriptions(customer)) : undefined;
+    // Only a live subscription is taken from those; "none" or "ended" may be stale (and an expanded list leaves canceled ones out): read again.
     const fromSnapshot = known ? classifySubscriptions(known, developer.id) : undefined;
     const subscriptions = options.freshSubscription
       ? { current: options.freshSubscription, extra: [], ended: [] }
@@ -151,15 +164,17 @@ export function createAccessSync(deps: AccessSyncDeps): AccessSync {
   // A burst of events for one customer (a Checkout emits four) costs two read-backs, not four.
   const coalesce = createCoalescer<AccessOutcome | undefined>();
 
+  // Under the person's key, the reads of a sync asked for now go before a backlog queued earlier (write-limiter.ts).
   return {
-    syncDeveloper,
-    syncCustomer: (customerId) => coalesce(customerId, () => syncCustomerNow(customerId)),
+    syncDeveloper: (developer, options) => underKey(deps.readLimiter, typeof developer === 'string' ? developer : developer.id, () => syncDeveloper(developer, options)),
+    syncCustomer: (customerId) => underKey(deps.readLimiter, customerId, () => coalesce(customerId, () => syncCustomerNow(customerId))),
   };
 
   async function syncCustomerNow(customerId: string): Promise<AccessOutcome | undefined> {
     let customer: Stripe.Customer | Stripe.DeletedCustomer;
     try {
-      customer = await withStripeRetry(() => deps.stripe.customers.retrieve(customerId), retryFor(deps, 'read the customer', false));
+      // One read per event: the customer with its subscriptions and test clock (Stripe's budget counts reads).
+      customer = await withStripeRetry(() => deps.stripe.customers.retrieve(customerId, { expand: CUSTOMER_EXPAND }), retryFor(deps, 'read the customer', false));
     } catch (error) {
       // No such customer (another account's event, or one made up): nothing to act on, and a 500 would
       // have Stripe redeliver it for days.

@@ -11,6 +11,7 @@ import type Stripe from 'stripe';
 import { parseDeveloperMeta, type KongDeveloper } from '../../kong/kong-types.ts';
 import { sha256Hex } from '../../shared/sha256.ts';
 import { withStripeRetry } from '../stripe-calls.ts';
+import { underKey } from '../write-limiter.ts';
 import type { AccessOutcome, AccessSync } from './access-sync.ts';
 import { idOf, listAll, retryFor, type StripeAccess } from './stripe-lookups.ts';
 
@@ -127,6 +128,15 @@ export async function handleStripeEvent(
 ): Promise<EventOutcome> {
   const customerId = customerIdOf(event);
   if (!customerId) return { action: 'ignored', reason: 'the event names no customer' };
+  // The event's Stripe reads go by this customer and the event's time: a backlog of older events waits (write-limiter.ts).
+  return underKey(deps.readLimiter, customerId, () => applyCustomerEvent(deps, event, customerId), event.created);
+}
+
+async function applyCustomerEvent(
+  deps: StripeEventDeps & { getDeveloper(id: string): Promise<KongDeveloper | undefined> },
+  event: Stripe.Event,
+  customerId: string,
+): Promise<EventOutcome> {
   // Every subscription starts with a $0 invoice paid at once: it settles no debt, so it cannot change access.
   const invoice = event.data.object as { object?: string; amount_paid?: number; amount_due?: number };
   if (event.type === 'invoice.paid' && invoice.object === 'invoice' && invoice.amount_due === 0)

@@ -11,7 +11,7 @@ import type Stripe from 'stripe';
 import { BoundedMap } from '../../shared/bounded-map.ts';
 import type { EventOutcome } from '../core/stripe-events.ts';
 import { ProvisionError } from '../errors.ts';
-import type { ProvisionLogger } from '../provision-log.ts';
+import { errorFields, type ProvisionLogger } from '../provision-log.ts';
 
 export const STRIPE_EVENT_BODY_LIMIT = 512 * 1024;
 /** How far in the future a signature's timestamp may be (clock skew); stripe-node only bounds the past. */
@@ -83,8 +83,9 @@ export function createStripeWebhookRoute(deps: StripeWebhookRouteDeps): Hono {
           ...(deferred ? { answered: 'before the effect (budget)' } : {}),
           ms: Math.round(performance.now() - started),
         });
-      const logFailure = (error: unknown) =>
-        deps.logger.error({ event: 'stripe_webhook_failed', type: event.type, stripe_event: event.id, message: (error as Error).message.slice(0, 300) });
+      // Only for work that outlived the answer; a failure before the answer is logged with the 500 (app.ts).
+      const logLateFailure = (error: unknown) =>
+        deps.logger.error({ event: 'stripe_webhook_failed', type: event.type, stripe_event: event.id, answered: 'before the effect (budget)', ...errorFields(error) });
       const work = deps.handle(event).then((outcome) => {
         applied.set(event.id, true);
         return outcome;
@@ -96,14 +97,13 @@ export function createStripeWebhookRoute(deps: StripeWebhookRouteDeps): Hono {
       try {
         const first = await Promise.race([work, budget]);
         if (first === 'budget') {
-          work.then((outcome) => logOutcome(outcome, true), logFailure);
+          work.then((outcome) => logOutcome(outcome, true), logLateFailure);
           return c.json({ received: true, applying: true });
         }
         logOutcome(first, false);
         return c.json({ received: true });
       } catch (error) {
-        logFailure(error);
-        throw new ProvisionError('webhook_failed', 500, 'the event could not be applied yet; Stripe will deliver it again');
+        throw new ProvisionError('webhook_failed', 500, `the event ${event.id} (${event.type}) could not be applied yet; Stripe will deliver it again`, { cause: error });
       } finally {
         clearTimeout(timer);
       }

@@ -5,7 +5,7 @@
 import type Stripe from 'stripe';
 import { stripeErrors, type ResourceName } from './stripe-errors.ts';
 import type { StripeState } from './stripe-state.ts';
-import { viewById } from './views.ts';
+import { viewById, viewSubscription } from './views.ts';
 import { withPayments } from './payment-intents.ts';
 
 export interface PageParams {
@@ -57,6 +57,11 @@ function expandAt(state: StripeState, node: unknown, segments: readonly string[]
     if (invoice) node.payments = withPayments(state, invoice).payments;
     return;
   }
+  if (head === 'subscriptions' && node.object === 'customer') {
+    node.subscriptions = customerSubscriptions(state, String(node.id));
+    if (rest.length > 0) expandAt(state, node.subscriptions, rest, path);
+    return;
+  }
   if (!(head in node)) throw cannotExpand(path);
   let value = node[head];
   if (typeof value === 'string') {
@@ -68,6 +73,19 @@ function expandAt(state: StripeState, node: unknown, segments: readonly string[]
     throw cannotExpand(path);
   }
   if (rest.length > 0 && value !== null) expandAt(state, value, rest, path);
+}
+
+/**
+ * A customer's `subscriptions` (only present when expanded, since API version 2020-08-27): the
+ * subscriptions that have not been canceled, newest first, as a list of at most 10 with
+ * `has_more` (Stripe documents the field as "the customer's current subscriptions" and lists
+ * like `GET /v1/subscriptions` without a status; the page size of the embedded list is not
+ * documented, so the emulator takes Stripe's default list size and callers must page past it).
+ */
+function customerSubscriptions(state: StripeState, customerId: string): Stripe.ApiList<unknown> {
+  const current = state.subscriptions.newestFirst().filter((subscription) => subscription.customer === customerId && subscription.status !== 'canceled');
+  const page = listPage(current, { limit: 10 }, `/v1/customers/${customerId}/subscriptions`, 'subscription');
+  return { ...page, data: page.data.map((subscription) => viewSubscription(state, subscription)) };
 }
 
 /** Applies expand paths in place (at most four levels deep, like Stripe) and returns the object. */

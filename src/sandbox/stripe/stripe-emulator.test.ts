@@ -255,6 +255,21 @@ describe('subscriptions', () => {
     expect(await stripeError(stripe.subscriptions.cancel(subscription.id))).toMatchObject({ statusCode: 400 });
   });
 
+  it('a customer\'s subscriptions only when expanded: the ones not canceled, newest first, with their prices', async () => {
+    const { price } = await meteredPrice();
+    const customer = await stripe.customers.create({ email: 'expand@example.com' });
+    const ended = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });
+    await stripe.subscriptions.cancel(ended.id);
+    const live = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });
+    expect((await stripe.customers.retrieve(customer.id)) as Stripe.Customer).not.toHaveProperty('subscriptions');
+    const expanded = (await stripe.customers.retrieve(customer.id, { expand: ['subscriptions', 'test_clock'] })) as Stripe.Customer;
+    expect(expanded.subscriptions).toMatchObject({ object: 'list', has_more: false, url: `/v1/customers/${customer.id}/subscriptions` });
+    expect(expanded.subscriptions?.data.map((s) => [s.id, s.items.data[0]?.price.id])).toEqual([[live.id, price.id]]);
+    expect(expanded.test_clock).toBeNull();
+    const withCustomer = (await stripe.customers.retrieve(customer.id, { expand: ['subscriptions.data.customer'] })) as Stripe.Customer;
+    expect(withCustomer.subscriptions?.data[0]?.customer).toMatchObject({ id: customer.id });
+  });
+
   it('validates the customer, prices, quantities and payment method like Stripe', async () => {
     const { price, product } = await meteredPrice();
     const customer = await stripe.customers.create({ email: 'v@example.com' });
