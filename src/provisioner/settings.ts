@@ -96,7 +96,7 @@ export const PROVISIONER_VARIABLES: ReadonlyArray<{ name: string; default: strin
   { name: 'KONG_EVENT_HOOK_SECRET', default: '(none: POST /kong/events disabled)', description: 'secret of the Kong "developers" event hook (x-kong-signature), at least 16 characters' },
   { name: 'PROVISION_STATUSES', default: 'approved', description: 'developer statuses that get provisioned, names or codes (0-5); the event hook provisions on approval' },
   { name: 'PROVISION_RATE_LIMIT_PER_MINUTE', default: '30', description: 'POST /provision requests per minute per client address (IPv6: per /64)' },
-  { name: 'TRUSTED_PROXIES', default: '(none: X-Forwarded-For ignored)', description: 'proxies whose X-Forwarded-For is believed: addresses/CIDRs (10.0.0.0/8,::1) or a hop count (1-10)' },
+  { name: 'TRUSTED_PROXIES', default: '(none: X-Forwarded-For ignored)', description: 'proxies whose X-Forwarded-For is believed: addresses/CIDRs (10.0.0.0/8,::1) or a hop count (1-10); prefixes shorter than /8 refused outside the sandbox' },
   { name: 'READYZ_TOKEN', default: '(none: /readyz shows the status only)', description: 'bearer token that unlocks /readyz details, at least 16 characters' },
   { name: 'STRIPE_WEBHOOK_SECRET', default: '(none: POST /stripe/webhooks disabled)', description: 'whsec_ signing secret of the Stripe webhook endpoint (printed once by stripe:setup --webhook-url)' },
   { name: 'PAYMENT_COLLECTION', default: 'checkout', description: 'how plans that do not say collect payment: checkout (a card via Stripe Checkout), invoice (emailed invoices) or none' },

@@ -112,5 +112,5 @@ export const HOSTED_SIGNUP_VARIABLES: ReadonlyArray<{ name: string; default: str
   { name: 'SIGNUP_API_URL', default: '(none)', description: 'the API URL in the curl example on the key page' },
   { name: 'SIGNUP_LINK_TTL_MINUTES', default: '30', description: 'lifetime of an emailed link (a Checkout return is honoured one hour past it), 1-1440' },
   { name: 'SIGNUP_EMAILS_PER_HOUR', default: '3', description: 'link emails per address per hour (per process), 1-100' },
-  { name: 'SIGNUP_RATE_LIMIT_PER_MINUTE', default: '10', description: 'POST /signup (and /signup/account) per client address per minute (TRUSTED_PROXIES applies), 1-1000' },
+  { name: 'SIGNUP_RATE_LIMIT_PER_MINUTE', default: '10', description: 'POST /signup (and /signup/account) per client address per minute, and apart from it the emailed-link routes (TRUSTED_PROXIES applies), 1-1000' },
 ];
