@@ -207,17 +207,47 @@ const HINTS: Record<string, string> = {
   TRUSTED_PROXIES: 'list your load balancers, e.g. 10.0.0.0/8, or give the number of proxies in front, e.g. 1',
 };
 
-/** Environment variables only; no file is read. Throws SettingError naming the first bad variable. */
+/**
+ * Every bad variable at once, each with its fix: one run tells the admin all there is to set. One
+ * problem is thrown as it is (a SettingError naming it); several as a SettingError listing them.
+ */
+export function combineSettingErrors(problems: readonly SettingError[]): SettingError {
+  if (problems.length === 1) return problems[0] as SettingError;
+  const names = problems.map((problem) => problem.setting);
+  const lines = problems.map((problem) => `  ${problem.message}${problem.hint ? `\n    fix: ${problem.hint}` : ''}`);
+  return new SettingError(names.join(', '), `${problems.length} settings are missing or invalid:\n${lines.join('\n')}`);
+}
+
+/** Runs one reader; a SettingError it throws joins `problems` instead of stopping the others. */
+function collect<T>(problems: SettingError[], read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (error) {
+    if (!(error instanceof SettingError)) throw error;
+    problems.push(error);
+    return undefined;
+  }
+}
+
+/** Environment variables only; no file is read. Throws a SettingError naming every bad variable. */
 export function parseProvisionerEnv(env: NodeJS.ProcessEnv): Omit<ProvisionerSettings, 'plans'> {
+  const problems: SettingError[] = [];
   // The Stripe pair first, with the rules the admin commands share (stripe-settings.ts).
-  const { secretKey, mode } = parseStripeSecretKey(env.STRIPE_SECRET_KEY);
-  const apiBase = parseStripeApiBase(env.STRIPE_API_BASE);
+  const stripeKey = collect(problems, () => parseStripeSecretKey(env.STRIPE_SECRET_KEY));
+  const apiBase = collect(problems, () => parseStripeApiBase(env.STRIPE_API_BASE));
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const variable = String(issue?.path[0] ?? 'environment');
-    throw new SettingError(variable, issue?.message ?? 'is invalid', HINTS[variable]);
+    const seen = new Set<string>();
+    for (const issue of parsed.error.issues) {
+      const variable = String(issue.path[0] ?? 'environment');
+      if (!seen.has(variable)) problems.push(new SettingError(variable, issue.message, HINTS[variable]));
+      seen.add(variable);
+    }
   }
+  const kong = collect(problems, () => readKongSettings(env));
+  const hostedSignup = collect(problems, () => parseHostedSignupEnv(env));
+  if (problems.length > 0 || !stripeKey || !kong || !parsed.success) throw combineSettingErrors(problems);
+  const { secretKey, mode } = stripeKey;
   const values = parsed.data;
   return {
     stripe: {
@@ -231,7 +261,7 @@ export function parseProvisionerEnv(env: NodeJS.ProcessEnv): Omit<ProvisionerSet
       apiBase: (values.MOESIF_API_BASE ?? 'https://api.moesif.net').replace(/\/+$/, ''),
       companyIdSource: values.MOESIF_COMPANY_ID_SOURCE ?? 'subscription',
     },
-    kong: readKongSettings(env),
+    kong,
     portalOrigins: values.PORTAL_ORIGINS,
     plansFile: values.PLANS_FILE,
     port: values.PROVISIONER_PORT ?? 8787,
@@ -247,7 +277,7 @@ export function parseProvisionerEnv(env: NodeJS.ProcessEnv): Omit<ProvisionerSet
       dashboardUrl: values.PORTAL_DASHBOARD_URL,
       onDeveloperRemoved: values.ON_DEVELOPER_REMOVED ?? 'period_end',
     },
-    hostedSignup: parseHostedSignupEnv(env),
+    hostedSignup,
     logHashKey: values.LOG_HASH_KEY
       ? { key: values.LOG_HASH_KEY, source: 'LOG_HASH_KEY' }
       : // Stable across restarts without a new setting; one-way, so the log key reveals nothing of the Stripe key.

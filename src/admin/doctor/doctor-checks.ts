@@ -22,6 +22,7 @@ import { createMoesifClient } from '../../provisioner/moesif-client.ts';
 import { fail, pass, type Check, type CheckOutcome, type CheckResult } from './check-runner.ts';
 import { moesifIdentityCheck } from './moesif-identity-check.ts';
 import { stripeWebhookCheck } from './stripe-webhook-check.ts';
+import { plural } from '../../shared/plural.ts';
 
 export interface DoctorInputs {
   kong: KongAdminClient | Error;
@@ -190,7 +191,7 @@ const plansFile: Check<DoctorState> = {
     const bad = settingFailure(state.plans);
     if (bad) return bad;
     const plans = state.plans as PlansFile;
-    return pass(`${plans.plans.length} plan(s): ${plans.plans.map((p) => p.id).join(', ')}`);
+    return pass(`${plural(plans.plans.length, 'plan')}: ${plans.plans.map((p) => p.id).join(', ')}`);
   },
 };
 
