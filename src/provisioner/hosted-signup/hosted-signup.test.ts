@@ -141,7 +141,7 @@ describe('hosted signup', () => {
     expect(keyPage.headers.get('cache-control')).toBe('no-store');
     const key = keyOf(html);
     expect(key).toMatch(/^[0-9a-f]{32}$/);
-    expect(html).toContain(`curl -H &#39;apikey: ${key}&#39; ${sandbox.kong!.proxyUrl}${TEST_SERVICE_PATH}`);
+    expect(html).toContain(`curl -H &#39;apikey: ${key}&#39; \\\n  ${sandbox.kong!.proxyUrl}${TEST_SERVICE_PATH}`);
     expect(await consumers.listPlugins(consumer!.id)).toHaveLength(0);
 
     const call = await fetch(`${sandbox.kong!.proxyUrl}${TEST_SERVICE_PATH}`, { headers: { apikey: key! } });
@@ -162,6 +162,14 @@ describe('hosted signup', () => {
     expect(await reused.text()).toContain('already used');
     expect((await fetch(back)).status).toBe(410);
     expect(await consumers.listKeys(consumer!.id)).toHaveLength(1);
+
+    // The email link opened again says so on its first page, as a sentence, with the next step; no "Continue".
+    const again = await fetch(link);
+    const page = await again.text();
+    expect(again.status).toBe(410);
+    expect(page).toContain('This link was already used: your API key was shown when it was first opened.');
+    expect(page).toContain(`href="${base}/signup/account">Manage my account</a>`);
+    expect(page).not.toContain('Continue');
   });
 
   it('a Stripe webhook moves access at Kong on the consumer: a canceled subscription is refused with 402', async () => {
@@ -259,6 +267,11 @@ describe('hosted signup', () => {
     await fetch(`${sandbox.stripe!.url}/_emulator/time/advance`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seconds: 31 * 60 }) });
     const expired = await postForm('/signup/verify', { token });
     expect([expired.status, await expired.text()]).toEqual([410, expect.stringContaining('expired')]);
+    const expiredFirstPage = await fetch(`${base}/signup/verify?token=${encodeURIComponent(token)}`);
+    const expiredText = await expiredFirstPage.text();
+    expect(expiredFirstPage.status).toBe(410);
+    expect(expiredText).toContain('This link has expired.');
+    expect(expiredText).toContain(`href="${base}/signup">Sign up again</a>`);
     expect(await consumers.get(email)).toBeUndefined();
   });
 });

@@ -95,11 +95,14 @@ export function createPageKit(deps: PageKitDeps) {
       return false;
     },
 
-    failure(c: Context, error: unknown) {
+    /** An error as a page for a person, with a link to the next step (`flow`: which email link failed). */
+    failure(c: Context, error: unknown, flow: 'signup' | 'account' = 'signup') {
       const again = { href: `${deps.publicUrl}/signup`, label: 'Sign up again' };
+      const account = { href: `${deps.publicUrl}/signup/account`, label: flow === 'account' ? 'Email me a new link' : 'Manage my account' };
       if (error instanceof SignupTokenError)
-        return message(c, error.code === 'token_expired' ? 410 : 400, error.code === 'token_expired' ? 'Link expired' : 'Link not valid', [error.message], again);
-      if (error instanceof SignupError) return message(c, error.status, error.code === 'link_used' ? 'Link already used' : 'Not possible', [error.message]);
+        return message(c, error.code === 'token_expired' ? 410 : 400, error.code === 'token_expired' ? 'Link expired' : 'Link not valid', [error.message], flow === 'account' ? account : again);
+      if (error instanceof SignupError)
+        return message(c, error.status, error.code === 'link_used' ? 'Link already used' : 'Not possible', [error.message], error.code === 'link_used' ? account : error.code === 'not_started' ? again : undefined);
       if (error instanceof ProvisionError && error.status < 500) return message(c, 409, 'Not possible', [error.message]);
       // Kong paths name consumers by username (= email): emails stay out of the log.
       const text = String((error as Error).message).replace(/[^\s/@%'"]+(?:@|%40)[^\s/'"]+/g, '<email>');

@@ -23,7 +23,7 @@ async function routes(requestsPerMinute: number, failWith?: Error) {
       requested.push(request);
       return 'sent';
     },
-    peek: () => 'a@example.com',
+    peek: async () => 'a@example.com',
     confirm: async () => ({ kind: 'key', key: 'k' }),
     completeCheckout: async () => ({ kind: 'key', key: 'k' }),
   };
