@@ -13,8 +13,12 @@ import { registerHookBlock, scriptTagsBlock } from './blocks.ts';
 import { assertNoSecrets, type Environment, type ScannedFile } from './secret-scan.ts';
 
 export const DEFAULT_ENTRY = packagePath('src/browser/monetization.ts');
-/** The issue's budget for the portal script, gzipped. */
-export const SCRIPT_GZIP_BUDGET_BYTES = 5 * 1024;
+/**
+ * The portal script's budget, gzipped. First 5 KB; 6 KB since issue 19 gave developers text of
+ * their own (Kong's register errors as sentences, error codes as developer text, the billing
+ * panel's notes), which took the script to about 5.3 KB.
+ */
+export const SCRIPT_GZIP_BUDGET_BYTES = 6 * 1024;
 
 export type BuiltFile = ScannedFile;
 
