@@ -259,7 +259,7 @@ function mountEmulatorRoutes(emulator: StripeEmulator): void {
   });
   mountWebhookRoutes(emulator);
   mountHostedCheckout(emulator.app, emulator.state);
-  mountHostedPortal(emulator.app, emulator.state);
+  mountHostedPortal(emulator.app, emulator.state, { settle: () => emulator.webhooks.idle() });
   mountControlRoutes(emulator, {
     partialKnobs: knobsSchema.partial(),
     faultRule: faultRuleSchema,
