@@ -109,6 +109,19 @@ describe('hosted signup', () => {
     expect(html).toMatch(/value="starter"[^>]* checked/);
     expect(html).toContain('https://example.com/terms');
     expect(html).toMatch(/\$[\d.,]+/);
+    // Each plan's label says its price once: no "Volume (Volume (", no price restated in the description.
+    const labels = [...html.matchAll(/<label><input type="radio"[^>]*>([\s\S]*?)<\/label>/g)].map((match) => match[1]!.replace(/<[^>]+>/g, ''));
+    expect(labels).toHaveLength(4);
+    for (const label of labels) expect(label.match(/\$\d[\d.,]*/g)?.length ?? 0, label).toBeLessThanOrEqual(new Set(label.match(/\$\d[\d.,]*/g)).size);
+    expect(html).not.toMatch(/Volume \(Volume|Graduated: calls/);
+  });
+
+  it('the confirmation email names the API key once ("your API key for Sandbox API", not "Sandbox API API key")', async () => {
+    const started = Date.now();
+    await signUp('wording@example.com');
+    const text = (await mail.waitFor('wording@example.com', { after: started })).text;
+    expect(text).toMatch(/get your API key for \S/);
+    expect(text).not.toMatch(/API API/);
   });
 
   it('signup -> email -> Checkout 4242 -> key once -> proxy call 200; the link then refuses', async () => {
