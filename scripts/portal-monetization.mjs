@@ -6,6 +6,15 @@
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { chooseCode } from './compiled-cli.mjs';
 
+// A reader that stops early (`… --help | head -2`) closes the pipe: stop quietly, as Unix tools do,
+// instead of crashing on the next write with an EPIPE stack trace. Other stream errors still throw.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(process.exitCode ?? 0);
+  });
+}
+
 const choice = chooseCode(fileURLToPath(new URL('..', import.meta.url)), process.env.PORTAL_MONETIZATION_CODE || 'auto');
 if ('error' in choice) {
   console.error(`error: ${choice.error}`);

@@ -118,11 +118,13 @@ describe('fetchDeveloper', () => {
 });
 
 describe('showBillingPanel', () => {
-  it('proves itself with the logged-in developer and puts the panel at the top of the dashboard', async () => {
+  it('proves itself with the logged-in developer and puts the panel under the dashboard heading', async () => {
     const { panelDeps, proofs } = deps(active(REFUSED));
     const panel = await showBillingPanel(panelDeps);
     expect(proofs).toEqual([['ada@example.com', 'dev_1']]);
-    expect(document.getElementById('dashboard-page')?.firstElementChild).toBe(panel);
+    const page = document.getElementById('dashboard-page');
+    expect(page?.firstElementChild?.tagName).toBe('H1');
+    expect(page?.querySelector('h1')?.nextElementSibling).toBe(panel);
     // A second run (the page enhanced twice) replaces the panel instead of adding another.
     await showBillingPanel(panelDeps);
     expect(document.querySelectorAll('.portal-monetization-billing')).toHaveLength(1);

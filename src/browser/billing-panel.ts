@@ -19,6 +19,7 @@ export const BILLING_TEXT = {
   manage: 'Manage billing',
   // Kong applies access changes after db_update_frequency (5 s by default): never promise "now".
   allowed: 'API access is on. After a payment or a new key, allow a few seconds for the gateway to apply it.',
+  manageNote: 'Stripe emails you a sign-in code.',
 } as const;
 
 export interface LoggedInDeveloper {
@@ -32,7 +33,9 @@ export function findDashboard(doc: Document): { parent: Node; before: Node | nul
   // Kong's app owns the mount point's children, so the panel goes just before it.
   if (mount?.parentNode) return { parent: mount.parentNode, before: mount };
   const page = doc.getElementById('dashboard-page');
-  return page ? { parent: page, before: page.firstChild } : undefined;
+  // Under the page's heading, not above it.
+  const heading = page?.querySelector('h1');
+  return page ? { parent: heading?.parentNode ?? page, before: heading ? heading.nextSibling : page.firstChild } : undefined;
 }
 
 /** GET {portal API}/developer with the session cookie; undefined when nobody is logged in. */
@@ -77,9 +80,17 @@ export function renderBillingPanel(doc: Document, billing: BillingStatusResponse
     panel.append(note);
   }
   const actions = doc.createElement('p');
-  if (billing.confirm_url) actions.append(link(doc, billing.confirm_url, BILLING_TEXT.confirmPayment, `${CLASS}-confirm button`), ' ');
-  if (billing.checkout_url) actions.append(link(doc, billing.checkout_url, BILLING_TEXT.addCard, `${CLASS}-checkout button`), ' ');
-  if (billing.manage_url) actions.append(link(doc, billing.manage_url, BILLING_TEXT.manage, `${CLASS}-manage`));
+  // Apart, and wrapping on narrow screens: run together they read as one link.
+  actions.style.cssText = 'display:flex;flex-wrap:wrap;gap:8px 16px;align-items:center';
+  if (billing.confirm_url) actions.append(link(doc, billing.confirm_url, BILLING_TEXT.confirmPayment, `${CLASS}-confirm button`));
+  if (billing.checkout_url) actions.append(link(doc, billing.checkout_url, BILLING_TEXT.addCard, `${CLASS}-checkout button`));
+  if (billing.manage_url) {
+    actions.append(link(doc, billing.manage_url, BILLING_TEXT.manage, `${CLASS}-manage`));
+    // Stripe's customer portal login asks for the email and sends a code: say so before the click.
+    const note = doc.createElement('small');
+    note.textContent = BILLING_TEXT.manageNote;
+    actions.append(note);
+  }
   if (actions.firstChild) panel.append(actions);
   return panel;
 }

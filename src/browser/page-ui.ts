@@ -10,7 +10,6 @@ const CLASS_PREFIX = 'portal-monetization';
 export const TEXT = {
   busy: 'Setting up billing…',
   pending: 'Your account is created. Billing setup will finish shortly; you can carry on.',
-  failed: 'Your account is created, but billing setup failed: ',
 } as const;
 
 export interface Notice {

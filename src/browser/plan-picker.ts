@@ -50,6 +50,8 @@ export function renderPlanPicker(form: HTMLFormElement, plans: readonly PublicPl
   for (const plan of plans) select.add(new Option(planLabel(plan), plan.id, false, plan.id === selectedId));
 
   const description = doc.createElement('small');
+  // On a line of its own: inline, it sat beside the submit button.
+  description.style.display = 'block';
   description.id = `${select.id}-description`;
   select.setAttribute('aria-describedby', description.id);
   const describe = () => {

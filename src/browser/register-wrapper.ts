@@ -8,6 +8,7 @@
  */
 import type { CheckoutAfterLogin } from './checkout-after-login.ts';
 import type { BrowserConfig } from './config.ts';
+import { billingFailedText, kongRegisterMessage } from './developer-text.ts';
 import { findRegisterForm, showBusy, showNotice, TEXT } from './page-ui.ts';
 import type { ProvisionOutcome } from './provision-client.ts';
 
@@ -81,7 +82,11 @@ export function createWrapRegister(env: WrapperEnvironment): (auth: unknown) => 
       restore();
     }
     if (outcome.status === 'pending') showNotice(env.document, form, { tone: 'info', text: TEXT.pending });
-    if (outcome.status === 'failed') showNotice(env.document, form, { tone: 'error', text: TEXT.failed + outcome.message });
+    if (outcome.status === 'failed') {
+      // The server's message is for the operator: the console gets it, the developer gets developer text.
+      env.warn(`kong-portal-monetization: billing setup failed [${outcome.code}]: ${outcome.message}`);
+      showNotice(env.document, form, { tone: 'error', text: billingFailedText(outcome.code) });
+    }
     return outcome;
   }
 
@@ -126,8 +131,14 @@ export function createWrapRegister(env: WrapperEnvironment): (auth: unknown) => 
     const wrapped: RegisterFunction = function (this: unknown, ...args: unknown[]) {
       const result = original.apply(this, args);
       if (typeof (result as PromiseLike<unknown> | null)?.then !== 'function') return result;
-      // No rejection handler: Kong's rejection object reaches the theme unchanged.
-      return (result as PromiseLike<unknown>).then((data) => afterKongSignup(config, data, args[0] as RegisterOptions | undefined));
+      // Kong's rejection reaches the theme as Kong made it, with only a recognised message reworded.
+      return (result as PromiseLike<unknown>).then(
+        (data) => afterKongSignup(config, data, args[0] as RegisterOptions | undefined),
+        (error: unknown) => {
+          const sentence = kongRegisterMessage((error as { message?: unknown } | null)?.message);
+          throw sentence ? Object.assign({}, error, { message: sentence }) : error;
+        },
+      );
     };
     wrapped.portalMonetizationWrapped = true;
     target.register = wrapped;

@@ -4,7 +4,7 @@
  * absolute paths, files in a fixed order. Refuses to produce output holding anything secret.
  */
 import { sha256Hex } from '../shared/sha256.ts';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../shared/package-root.ts';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { BUILT, BUNDLE_NAME, BUNDLE_VERSION } from '../shared/bundle-layout.ts';
@@ -12,9 +12,13 @@ import { MonetizationError } from '../shared/errors.ts';
 import { registerHookBlock, scriptTagsBlock } from './blocks.ts';
 import { assertNoSecrets, type Environment, type ScannedFile } from './secret-scan.ts';
 
-export const DEFAULT_ENTRY = fileURLToPath(new URL('../browser/monetization.ts', import.meta.url));
-/** The issue's budget for the portal script, gzipped. */
-export const SCRIPT_GZIP_BUDGET_BYTES = 5 * 1024;
+export const DEFAULT_ENTRY = packagePath('src/browser/monetization.ts');
+/**
+ * The portal script's budget, gzipped. First 5 KB; 6 KB since issue 19 gave developers text of
+ * their own (Kong's register errors as sentences, error codes as developer text, the billing
+ * panel's notes), which took the script to about 5.3 KB.
+ */
+export const SCRIPT_GZIP_BUDGET_BYTES = 6 * 1024;
 
 export type BuiltFile = ScannedFile;
 

@@ -1,11 +1,21 @@
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pkg from '../../package.json' with { type: 'json' };
 import { MonetizationError } from '../shared/errors.ts';
-import { assertShippable, BUILD_INFO, buildNodeCode, COMPILED_MAIN, PROJECT_ROOT, type NodeBuildResult } from './build-node.ts';
+import {
+  assertProductionCommands,
+  assertShippable,
+  BUILD_INFO,
+  BUILD_TOOLS,
+  buildNodeCode,
+  COMPILED_MAIN,
+  PRODUCTION_COMMANDS,
+  PROJECT_ROOT,
+  type NodeBuildResult,
+} from './build-node.ts';
 import { writeBuiltFiles } from './theme-files.ts';
 
 // Built under the project's (ignored) state folder so the compiled code resolves its packages and
@@ -54,7 +64,17 @@ describe('buildNodeCode', () => {
   it('ships no benchmark, test or dev-only package', () => {
     expect(built.info.inputs.filter((input) => /^(bench|e2e)\/|\.test\.ts$/.test(input.path))).toEqual([]);
     expect(built.packages.length).toBeGreaterThan(0);
-    for (const name of built.packages) expect(Object.keys(pkg.dependencies)).toContain(name);
+    for (const name of built.packages) expect([...Object.keys(pkg.dependencies), ...Object.keys(pkg.optionalDependencies)]).toContain(name);
+  });
+
+  it('production commands load only "dependencies": no sandbox package, no build tool; start and build load theirs', () => {
+    const runtime = Object.keys(pkg.dependencies).filter((name) => !(BUILD_TOOLS as readonly string[]).includes(name));
+    for (const command of PRODUCTION_COMMANDS) {
+      expect(built.commandPackages[command]?.length, command).toBeGreaterThan(0);
+      expect(built.commandPackages[command]?.filter((name) => !runtime.includes(name)), command).toEqual([]);
+    }
+    expect(built.commandPackages.start).toEqual(expect.arrayContaining(['smtp-server', 'mailparser']));
+    expect(built.commandPackages.build).toContain('esbuild');
   });
 
   it('keeps each command a chunk of its own, loaded on demand', async () => {
@@ -82,6 +102,30 @@ describe('assertShippable', () => {
 
   it('refuses a package that npm ci --omit=dev would not install', () => {
     expect(() => assertShippable(['src/cli/main.ts'], ['commander', 'playwright-core'])).toThrow(/playwright-core, not in package.json "dependencies"/);
-    expect(() => assertShippable(['src/cli/main.ts'], ['commander', 'stripe'])).not.toThrow();
+    expect(() => assertShippable(['src/cli/main.ts'], ['commander', 'stripe', 'smtp-server'])).not.toThrow();
+  });
+});
+
+describe('assertProductionCommands', () => {
+  it('names each production command that loads a sandbox package or a build tool', () => {
+    expect(() => assertProductionCommands({ sync: ['commander'], doctor: ['stripe', 'smtp-server'], provisioner: ['esbuild'], start: ['mailparser'] })).toThrow(
+      'a production command loads a sandbox-only or build-only package: provisioner loads esbuild; doctor loads smtp-server',
+    );
+    expect(() => assertProductionCommands({ sync: ['commander'], start: ['mailparser', 'jquery'], build: ['esbuild'] })).not.toThrow();
+  });
+});
+
+describe('a module that locates a file relative to itself', () => {
+  it('is refused, named, with the fix (package-root.ts alone may)', async () => {
+    const dir = await mkdtemp(join(PROJECT_ROOT, '.kong-portal-monetization', 'self-location-'));
+    try {
+      const entry = join(dir, 'entry.ts');
+      await writeFile(entry, `import { PACKAGE_ROOT } from '../../src/shared/package-root.ts';\nexport const here = new URL('.', import.meta.url).href + PACKAGE_ROOT;\n`);
+      const failure = await buildNodeCode({ entry, outDir: join(dir, 'out') }).catch((error: unknown) => error as Error);
+      expect(String(failure)).toContain(`${relative(PROJECT_ROOT, entry)} resolves a path against its own location`);
+      expect(String(failure)).not.toContain('package-root.ts resolves');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -11,13 +11,13 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { build, type Metafile, type Plugin } from 'esbuild';
 import pkg from '../../package.json' with { type: 'json' };
 import { MonetizationError } from '../shared/errors.ts';
+import { PACKAGE_ROOT } from '../shared/package-root.ts';
 import type { BuiltFile } from './build-bundle.ts';
 
-export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const PROJECT_ROOT = PACKAGE_ROOT;
 export const NODE_ENTRY = join(PROJECT_ROOT, 'src/cli/main.ts');
 /** Not committed (.gitignore): `npm run build` writes it. Paths in a build are relative to it. */
 export const DIST_DIR = 'dist';
@@ -36,29 +36,46 @@ export interface NodeBuildResult {
   /** Relative to dist/, sorted; build-info.json last. */
   files: BuiltFile[];
   info: BuildInfo;
-  /** Packages the compiled code imports at run time (all from `dependencies`). */
+  /** Packages the compiled code imports at run time (from `dependencies` and `optionalDependencies`). */
   packages: string[];
+  /** Packages each command can load (production commands: `dependencies` only, no build tool). */
+  commandPackages: Record<string, string[]>;
 }
 
 const toPosix = (path: string) => path.split(sep).join('/');
 
+/** The one shipped module allowed to locate itself: everything else is a path from the package root. */
+const LOCATOR = 'src/shared/package-root.ts';
+const SELF_LOCATION = /\bimport\.meta\.(?:url|dirname|filename)\b|\b__dirname\b|\b__filename\b/;
+
 /**
- * Sources resolve files next to themselves with `new URL(..., import.meta.url)` (the plans example,
- * the theme/ folder, the browser entry). Bundled, import.meta.url would be the chunk's URL, so each
- * use is pinned to its source file, written relative to dist/cli/ (every chunk sits there).
+ * Bundled, a module's own URL is the chunk's URL in dist/cli/, not its source file's: a path
+ * resolved against it works from the sources and breaks in dist/ (or the other way round). So the
+ * build refuses any shipped module but package-root.ts that resolves a path against itself.
  */
-function pinImportMetaUrl(outDir: string): Plugin {
+function refuseSelfLocation(): Plugin {
   return {
-    name: 'pin-import-meta-url',
+    name: 'refuse-self-location',
     setup(pluginBuild) {
       pluginBuild.onLoad({ filter: /\.ts$/ }, async (args) => {
-        const source = await readFile(args.path, 'utf8');
-        if (!source.includes('import.meta.url')) return undefined;
-        const fromChunk = toPosix(relative(outDir, args.path));
-        return { contents: source.replaceAll('import.meta.url', `new URL(${JSON.stringify(fromChunk)}, import.meta.url).href`), loader: 'ts' };
+        const path = toPosix(relative(PROJECT_ROOT, args.path));
+        if (path === LOCATOR || !SELF_LOCATION.test(stripComments(await readFile(args.path, 'utf8')))) return undefined;
+        return {
+          errors: [
+            {
+              text: `${path} resolves a path against its own location, which differs between the sources and dist/`,
+              detail: `use packagePath('<path from the package root>') from ${LOCATOR}`,
+            },
+          ],
+        };
       });
     },
   };
+}
+
+/** Line and block comments out (strings are left alone: a URL's // inside quotes stays). */
+function stripComments(source: string): string {
+  return source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
 }
 
 /** Of the raw bytes, as scripts/compiled-cli.mjs hashes them. */
@@ -79,22 +96,75 @@ export function assertShippable(inputs: readonly string[], packages: readonly st
       hint: 'benchmarks, tests and fixtures run from their own scripts (npm run bench, npm test); cut the import from src/',
     });
   }
-  const runtime = new Set(Object.keys(pkg.dependencies));
-  const missing = packages.filter((name) => !runtime.has(name));
+  const installed = new Set([...Object.keys(pkg.dependencies), ...Object.keys(pkg.optionalDependencies)]);
+  const missing = packages.filter((name) => !installed.has(name));
   if (missing.length > 0) {
-    throw new MonetizationError('node_build_dev_import', `the shipped CLI imports ${missing.join(', ')}, not in package.json "dependencies"`, {
+    throw new MonetizationError('node_build_dev_import', `the shipped CLI imports ${missing.join(', ')}, not in package.json "dependencies" or "optionalDependencies"`, {
       hint: 'npm ci --omit=dev would not install it: move it to dependencies or cut the import',
     });
   }
 }
 
+/** The commands a production install runs (the rest, start and build, are the sandbox and the build). */
+export const PRODUCTION_COMMANDS = ['provisioner', 'sync', 'reconcile', 'doctor', 'stripe-setup'] as const;
+/** In "dependencies" because every install builds dist/ (and tsx runs the sources), but never loaded by a production command. */
+export const BUILD_TOOLS = ['esbuild', 'tsx'] as const;
+
+/**
+ * Each production command may load only "dependencies" (not the sandbox's optional packages, not
+ * the build tools), so `npm ci --omit=dev --omit=optional` runs it.
+ */
+export function assertProductionCommands(commandPackages: Readonly<Record<string, readonly string[]>>): void {
+  const allowed = new Set(Object.keys(pkg.dependencies).filter((name) => !(BUILD_TOOLS as readonly string[]).includes(name)));
+  const problems = PRODUCTION_COMMANDS.flatMap((command) => {
+    const extra = (commandPackages[command] ?? []).filter((name) => !allowed.has(name));
+    return extra.length > 0 ? [`${command} loads ${extra.join(', ')}`] : [];
+  });
+  if (problems.length > 0) {
+    throw new MonetizationError('node_build_sandbox_import', `a production command loads a sandbox-only or build-only package: ${problems.join('; ')}`, {
+      hint: 'production installs may omit optional packages (npm ci --omit=dev --omit=optional): load it with import() from the sandbox or build code only',
+    });
+  }
+}
+
+const isPackage = (path: string) => !path.startsWith('node:') && !builtinModules.includes(path);
+
 function importedPackages(metafile: Metafile): string[] {
-  const builtins = new Set(builtinModules);
   const names = Object.values(metafile.outputs)
     .flatMap((output) => output.imports)
-    .filter((entry) => entry.external && !entry.path.startsWith('node:') && !builtins.has(entry.path))
+    .filter((entry) => entry.external && isPackage(entry.path))
     .map((entry) => packageName(entry.path));
   return [...new Set(names)].sort();
+}
+
+/**
+ * Packages each command can load: main.js's and its own chunk's, following static and dynamic
+ * imports but not into another command's chunk (main.js's table reaches every command).
+ */
+export function packagesByCommand(metafile: Metafile, entryPoint: string, commands: readonly string[]): Record<string, string[]> {
+  const chunkOf = (command: string) => Object.entries(metafile.outputs).find(([, output]) => `src/cli/commands/${command}.ts` in output.inputs)?.[0];
+  const commandChunks = new Set(commands.map(chunkOf));
+  const outputByPath = new Map(Object.entries(metafile.outputs).map(([path, output]) => [toPosix(path), output]));
+  const reach = (start: string, followDynamic = true): string[] => {
+    const seen = new Set<string>();
+    const names = new Set<string>();
+    const stack = [start];
+    while (stack.length > 0) {
+      const chunk = stack.pop() as string;
+      if (seen.has(chunk)) continue;
+      seen.add(chunk);
+      for (const entry of outputByPath.get(chunk)?.imports ?? []) {
+        if (entry.external) {
+          if (isPackage(entry.path)) names.add(packageName(entry.path));
+        } else if (!commandChunks.has(entry.path) && (followDynamic || entry.kind !== 'dynamic-import')) stack.push(entry.path);
+      }
+    }
+    return [...names].sort();
+  };
+  // main.js and its static imports run for every command.
+  const main = Object.entries(metafile.outputs).find(([, output]) => output.entryPoint === entryPoint)?.[0];
+  const common = main ? reach(main, false) : [];
+  return Object.fromEntries(commands.map((command) => [command, [...new Set([...common, ...reach(chunkOf(command) ?? '')])].sort()]));
 }
 
 /** Builds in memory; write the files with theme-files' writeBuiltFiles(dist dir, files). */
@@ -118,7 +188,7 @@ export async function buildNodeCode(options: { entry?: string; outDir?: string }
     charset: 'utf8',
     legalComments: 'none',
     logLevel: 'silent',
-    plugins: [pinImportMetaUrl(outDir)],
+    plugins: [refuseSelfLocation()],
   });
 
   const sourcePaths = [...Object.keys(result.metafile.inputs).filter((path) => !path.startsWith('node_modules/')), ...CONFIG_INPUTS];
@@ -127,10 +197,12 @@ export async function buildNodeCode(options: { entry?: string; outDir?: string }
   );
   const packages = importedPackages(result.metafile);
   assertShippable(inputs.map((input) => input.path), packages);
+  const commandPackages = packagesByCommand(result.metafile, toPosix(relative(PROJECT_ROOT, entry)), [...PRODUCTION_COMMANDS, 'start', 'build']);
+  assertProductionCommands(commandPackages);
 
   const info: BuildInfo = { entry: COMPILED_MAIN, inputs };
   const compiled = result.outputFiles
     .map((file) => ({ path: toPosix(join(dirname(COMPILED_MAIN), relative(outDir, file.path))), contents: file.text }))
     .sort((a, b) => a.path.localeCompare(b.path));
-  return { files: [...compiled, { path: BUILD_INFO, contents: `${JSON.stringify(info, null, 2)}\n` }], info, packages };
+  return { files: [...compiled, { path: BUILD_INFO, contents: `${JSON.stringify(info, null, 2)}\n` }], info, packages, commandPackages };
 }

@@ -33,12 +33,12 @@ describe('summarizePrice', () => {
 
   it('graduated tiers', () => {
     const summary = summarizePrice(price({ billing_scheme: 'tiered', tiers_mode: 'graduated', tiers: [tier(100, '500'), tier(1000, '300'), tier(null, '200')] }));
-    expect(summary).toBe('Graduated: 1-100 calls: $5.00 each; 101-1,000 calls: $3.00 each; 1,001+ calls: $2.00 each, billed monthly');
+    expect(summary).toBe('1-100 calls: $5.00 each; 101-1,000 calls: $3.00 each; 1,001+ calls: $2.00 each (each tier at its own rate), billed monthly');
   });
 
   it('volume tiers with a flat fee', () => {
     const summary = summarizePrice(price({ billing_scheme: 'tiered', tiers_mode: 'volume', tiers: [tier(50, '1000', 500), tier(null, '500')], recurring: null }));
-    expect(summary).toBe('Volume (every call at the rate of the tier reached): 1-50 calls: $10.00 each + $5.00 flat; 51+ calls: $5.00 each');
+    expect(summary).toBe('1-50 calls: $10.00 each + $5.00 flat; 51+ calls: $5.00 each (every call at the rate of the tier reached)');
   });
 
   it('refuses a tiered price whose tiers were not expanded', () => {

@@ -133,7 +133,7 @@ function interval(price: PriceSubset): string {
 }
 
 /**
- * "$0.005 per call", "$10.00 per 1,000 calls", "Graduated: 1-100 calls $5.00 each; ...".
+ * "$0.005 per call", "$10.00 per 1,000 calls", "1-100 calls: $5.00 each; ... (each tier at its own rate)".
  * Tiered prices need `tiers` expanded (prices.list with expand data.tiers).
  */
 export function summarizePrice(price: PriceSubset, unit: UnitNames = CALLS): string {
@@ -151,8 +151,10 @@ export function summarizePrice(price: PriceSubset, unit: UnitNames = CALLS): str
         .join(' + ');
       return `${range} ${unit.other}: ${costs || 'free'}`;
     });
-    const mode = price.tiers_mode === 'volume' ? `Volume (every ${unit.one} at the rate of the tier reached)` : 'Graduated';
-    return `${mode}: ${parts.join('; ')}${interval(price)}`;
+    // Said after the tiers, not as a "Volume"/"Graduated" label: plan names are often those words,
+    // and pickers show "<name> (<summary>)".
+    const how = price.tiers_mode === 'volume' ? `every ${unit.one} at the rate of the tier reached` : `each tier at its own rate`;
+    return `${parts.join('; ')} (${how})${interval(price)}`;
   }
   const amount = unitAmount(price);
   if (amount === undefined) return `Custom price${interval(price)}`;

@@ -619,7 +619,7 @@ describe('GET /plans and /readyz, drain', () => {
     expect(await response.json()).toEqual({
       plans: [
         { id: 'starter', name: 'Starter', description: '', priceSummary: '$0.005 per call, billed monthly', default: true },
-        { id: 'growth', name: 'Growth', description: 'Tiered', priceSummary: 'Graduated: 1-100 calls: $5.00 each; 101+ calls: $2.00 each, billed monthly', default: false },
+        { id: 'growth', name: 'Growth', description: 'Tiered', priceSummary: '1-100 calls: $5.00 each; 101+ calls: $2.00 each (each tier at its own rate), billed monthly', default: false },
       ],
     });
   });

@@ -107,6 +107,17 @@ describe('parseProvisionerEnv', () => {
   });
 });
 
+describe('parseProvisionerEnv: several bad variables', () => {
+  it('reports every one in a single run, each with its fix', () => {
+    const error = settingError({ PROVISION_RATE_LIMIT_PER_MINUTE: 'fast' });
+    expect(error.code).toBe('invalid_setting');
+    for (const variable of ['STRIPE_SECRET_KEY', 'MOESIF_APPLICATION_ID', 'PLANS_FILE', 'KONG_ADMIN_URL', 'PROVISION_RATE_LIMIT_PER_MINUTE'])
+      expect(error.message, variable).toMatch(new RegExp(`^  ${variable}: `, 'm'));
+    expect(error.message).toContain('5 settings are missing or invalid');
+    expect(error.message).toContain('fix: copy the Collector Application Id from Moesif');
+  });
+});
+
 describe('loadProvisionerSettings', () => {
   it('loads the plans file named by PLANS_FILE', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kpm-settings-'));

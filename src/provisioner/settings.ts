@@ -209,21 +209,50 @@ const HINTS: Record<string, string> = {
 };
 
 /**
- * Environment variables only; no file is read. Throws SettingError naming the first bad variable,
- * or, outside the sandbox, every setting that holds a sandbox value (production-guard.ts).
+ * Every bad variable at once, each with its fix: one run tells the admin all there is to set. One
+ * problem is thrown as it is (a SettingError naming it); several as a SettingError listing them.
+ */
+export function combineSettingErrors(problems: readonly SettingError[]): SettingError {
+  if (problems.length === 1) return problems[0] as SettingError;
+  const names = problems.map((problem) => problem.setting);
+  const lines = problems.map((problem) => `  ${problem.message}${problem.hint ? `\n    fix: ${problem.hint}` : ''}`);
+  return new SettingError(names.join(', '), `${problems.length} settings are missing or invalid:\n${lines.join('\n')}`);
+}
+
+/** Runs one reader; a SettingError it throws joins `problems` instead of stopping the others. */
+function collect<T>(problems: SettingError[], read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (error) {
+    if (!(error instanceof SettingError)) throw error;
+    problems.push(error);
+    return undefined;
+  }
+}
+
+/**
+ * Environment variables only; no file is read. Throws a SettingError naming every bad variable, or,
+ * outside the sandbox, every setting that holds a sandbox value (production-guard.ts).
  */
 export function parseProvisionerEnv(env: NodeJS.ProcessEnv, marker: SandboxMarker = {}): Omit<ProvisionerSettings, 'plans'> {
+  const problems: SettingError[] = [];
   // The Stripe pair first, with the rules the admin commands share (stripe-settings.ts).
-  const { secretKey, mode } = parseStripeSecretKey(env.STRIPE_SECRET_KEY);
-  const apiBase = parseStripeApiBase(env.STRIPE_API_BASE);
+  const stripeKey = collect(problems, () => parseStripeSecretKey(env.STRIPE_SECRET_KEY));
+  const apiBase = collect(problems, () => parseStripeApiBase(env.STRIPE_API_BASE));
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const variable = String(issue?.path[0] ?? 'environment');
-    throw new SettingError(variable, issue?.message ?? 'is invalid', HINTS[variable]);
+    const seen = new Set<string>();
+    for (const issue of parsed.error.issues) {
+      const variable = String(issue.path[0] ?? 'environment');
+      if (!seen.has(variable)) problems.push(new SettingError(variable, issue.message, HINTS[variable]));
+      seen.add(variable);
+    }
   }
+  const kong = collect(problems, () => readKongSettings(env));
+  const hostedSignup = collect(problems, () => parseHostedSignupEnv(env));
+  if (problems.length > 0 || !stripeKey || !kong || !parsed.success) throw combineSettingErrors(problems);
+  const { secretKey, mode } = stripeKey;
   const values = parsed.data;
-  const hostedSignup = parseHostedSignupEnv(env);
   refuseSandboxSettingsInProduction(env, marker);
   return {
     stripe: {
@@ -237,7 +266,7 @@ export function parseProvisionerEnv(env: NodeJS.ProcessEnv, marker: SandboxMarke
       apiBase: (values.MOESIF_API_BASE ?? 'https://api.moesif.net').replace(/\/+$/, ''),
       companyIdSource: values.MOESIF_COMPANY_ID_SOURCE ?? 'subscription',
     },
-    kong: readKongSettings(env),
+    kong,
     portalOrigins: values.PORTAL_ORIGINS,
     plansFile: values.PLANS_FILE,
     port: values.PROVISIONER_PORT ?? 8787,

@@ -20,11 +20,12 @@ const SANDBOX_FAKES = new Set<string>([SANDBOX_STRIPE_KEY, SANDBOX_MOESIF_APP_ID
 
 /**
  * The sandbox environment as `NAME=value` pairs safe to print: a secret that is not one of the
- * sandbox's fixed fakes is shown as a reference to the variable (`"$NAME"`), never its value.
+ * sandbox's fixed fakes or a secret one of its emulators made (`emulatorSecrets`: the Stripe
+ * emulator's webhook secret) is shown as a reference to the variable (`"$NAME"`), never its value.
  */
-export function printableEnv(env: Record<string, string>): Array<[string, string]> {
+export function printableEnv(env: Record<string, string>, emulatorSecrets: readonly string[] = []): Array<[string, string]> {
   // An SMTP URL without user:password@ (the sandbox's mail catcher) carries no secret.
-  const harmless = (name: string, value: string) => SANDBOX_FAKES.has(value) || (name === 'SMTP_URL' && !value.includes('@'));
+  const harmless = (name: string, value: string) => SANDBOX_FAKES.has(value) || emulatorSecrets.includes(value) || (name === 'SMTP_URL' && !value.includes('@'));
   return Object.entries(env).map(([name, value]) =>
     (SECRET_VARIABLES as readonly string[]).includes(name) && !harmless(name, value) ? [name, `"$${name}"`] : [name, value],
   );

@@ -7,7 +7,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../shared/package-root.ts';
 import { setupStripeCatalog, type CatalogSetupResult } from '../admin/stripe-setup/catalog-setup.ts';
 import { KongAdminClient } from '../kong/kong-admin-client.ts';
 import { syncBundle, type SyncBundleResult } from '../kong/sync/sync-bundle.ts';
@@ -52,7 +52,7 @@ export const DEFAULT_PORTS: SandboxPorts = {
 /** Every service on a free port: for tests and benches, which must not collide with `npm start` or each other. */
 export const FREE_PORTS: SandboxPorts = { kongAdmin: 0, kongPages: 0, kongPortalApi: 0, kongProxy: 0, stripe: 0, moesif: 0, provisioner: 0 };
 
-export const DEFAULT_PLANS_FILE = fileURLToPath(new URL('../../plans.example.json', import.meta.url));
+export const DEFAULT_PLANS_FILE = packagePath('plans.example.json');
 
 export interface SandboxOptions {
   /** Which services to start; default all four. */
@@ -238,6 +238,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
     if (options.hosted) Object.assign(providedEnv, hostedSignupEnv(options.hosted, kong, ports.provisioner === 0 ? (ports.provisioner = await freePort()) : ports.provisioner));
     Object.assign(providedEnv, options.provisionerEnv);
+    // Where doctor (and the fix lines it prints) find this provisioner, also on a moved port.
+    if (services.has('provisioner')) {
+      if (ports.provisioner === 0) ports.provisioner = await freePort();
+      setEnv('PROVISIONER_URL', `http://127.0.0.1:${ports.provisioner}`);
+    }
 
     const launchProvisioner = async (): Promise<RunningProvisioner> => {
       provisionerSettings ??= await loadProvisionerSettings({ PROVISIONER_PORT: String(ports.provisioner), ...providedEnv }, { sandbox: true });

@@ -22,6 +22,7 @@ import { createMoesifClient } from '../../provisioner/moesif-client.ts';
 import { fail, pass, type Check, type CheckOutcome, type CheckResult } from './check-runner.ts';
 import { moesifIdentityCheck } from './moesif-identity-check.ts';
 import { stripeWebhookCheck } from './stripe-webhook-check.ts';
+import { plural } from '../../shared/plural.ts';
 
 export interface DoctorInputs {
   kong: KongAdminClient | Error;
@@ -195,7 +196,7 @@ const plansFile: Check<DoctorState> = {
     const picker = planPickerProblem(plans);
     if (picker) return fail(picker, 'mark the plan a developer gets without choosing with "default": true (the provisioner refuses to start without one)');
     const private_ = plans.plans.filter((plan) => !isPublicPlan(plan)).map((plan) => plan.id);
-    return pass(`${plans.plans.length} plan(s): ${plans.plans.map((p) => p.id).join(', ')}${private_.length ? `; assigned by the admin only: ${private_.join(', ')}` : ''}`);
+    return pass(`${plural(plans.plans.length, 'plan')}: ${plans.plans.map((p) => p.id).join(', ')}${private_.length ? `; assigned by the admin only: ${private_.join(', ')}` : ''}`);
   },
 };
 

@@ -1,6 +1,7 @@
 /** `portal-monetization doctor [--workspace W] [--provisioner-url URL] [--plans FILE]`. */
 import { Command, parseArgs } from '../../cli/command-line.ts';
 import { formatCheck } from './check-runner.ts';
+import { plural } from '../../shared/plural.ts';
 
 interface DoctorFlags {
   workspace?: string;
@@ -17,14 +18,31 @@ export function doctorProgram(): Command {
     .addHelpText(
       'after',
       `
-Checks: Kong Admin API reachable and token accepted; portal enabled; active theme; bundle installed
-and current; "plan" meta field; event hook to the provisioner; provisioner /readyz; plans file;
-Stripe key (test or live mode); each plan's price exists, is active, metered and backed by a meter;
-Moesif application id accepted; a key-auth plugin with "apikey" in key_names; the Moesif plugin.
+Checks, in the order they run (each line of output starts with the check's name):
+  Kong Admin API                  reachable, token accepted, workspace readable
+  portal enabled                  the workspace serves a Dev Portal
+  active theme                    portal.conf.yaml's theme.name
+  bundle installed and current    monetization.js and the two blocks match this build and call the provisioner
+  plan meta field                 the registration form has a "plan" field
+  event hook                      a crud/developers webhook to <provisioner>/kong/events
+  provisioner /readyz             the provisioner answers ready
+  plans file                      PLANS_FILE (or --plans) is valid
+  Stripe key                      accepted, test or live mode
+  plan prices                     one line per plan: its price exists, is active, metered and backed by a meter
+  Moesif application id           accepted by the Moesif API
+  key-auth plugin                 "apikey" is in key_names
+  Moesif plugin                   enabled, with the same application id
+  Moesif user = developer email   the plugin names callers by consumer username; no developer has a custom_id
+  Stripe webhook endpoint         enabled, pointed at the provisioner, listening to every event billing needs
+With SIGNUP_MODE=hosted (no portal) the five portal checks (portal enabled, active theme, bundle
+installed and current, plan meta field, event hook) give way to:
+  Kong Admin API                  reachable, token accepted, consumers readable (Konnect too)
+  hosted signup page              <provisioner>/signup serves the form
 A check whose prerequisite failed is reported as skipped.
 
 Environment: KONG_ADMIN_URL, KONG_ADMIN_TOKEN, KONG_ADMIN_TOKEN_FILE, KONG_WORKSPACE, STRIPE_SECRET_KEY,
-  STRIPE_API_BASE, MOESIF_APPLICATION_ID, MOESIF_API_BASE, PLANS_FILE, PROVISIONER_URL, PROVISIONER_PORT.
+  STRIPE_API_BASE, MOESIF_APPLICATION_ID, MOESIF_API_BASE, PLANS_FILE, PROVISIONER_URL, PROVISIONER_PORT,
+  READYZ_TOKEN, SIGNUP_MODE.
 
 Exit status: 0 when every check passes, 1 otherwise.
 
@@ -43,6 +61,6 @@ export async function runDoctorCommand(argv: string[], env: NodeJS.ProcessEnv = 
   const inputs = await doctorInputsFromEnv(env, { workspace, provisionerUrl, plansFile: plans });
   const results = await runDoctor(inputs, (result) => console.log(formatCheck(result)));
   const failed = results.filter((r) => !r.ok);
-  console.log(failed.length ? `\n${failed.length} of ${results.length} checks did not pass` : `\nall ${results.length} checks passed`);
+  console.log(failed.length ? `\n${failed.length} of ${plural(results.length, 'check')} did not pass` : `\nall ${plural(results.length, 'check')} passed`);
   return failed.length ? 1 : 0;
 }

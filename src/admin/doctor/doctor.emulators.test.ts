@@ -247,7 +247,7 @@ describe('doctor', () => {
     try {
       const results = await doctor();
       expect(notPassing(results)).toEqual(['Moesif user = developer email']);
-      expect(result(results, 'Moesif user = developer email').detail).toMatch(/^1 developer\(s\) have a custom_id \(custom@example.com\)/);
+      expect(result(results, 'Moesif user = developer email').detail).toMatch(/^1 developer has a custom_id \(custom@example.com\)/);
       expect(result(results, 'Moesif user = developer email').fix).toMatch(/remove the custom_id/);
     } finally {
       kongApps.state.deleteDeveloper('default', 'custom@example.com');

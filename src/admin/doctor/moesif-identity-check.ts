@@ -9,6 +9,7 @@ import { KongError } from '../../kong/kong-errors.ts';
 import type { KongAdminClient } from '../../kong/kong-admin-client.ts';
 import type { KongPlugin } from '../../kong/kong-types.ts';
 import { fail, pass, type Check } from './check-runner.ts';
+import { plural } from '../../shared/plural.ts';
 
 export const MOESIF_IDENTITY = 'Moesif user = developer email';
 const SHOWN = 5;
@@ -50,7 +51,7 @@ export function moesifIdentityCheck(needs: string[]): Check<IdentityCheckState> 
       if (custom?.length) {
         const shown = custom.slice(0, SHOWN).join(', ') + (custom.length > SHOWN ? ` and ${custom.length - SHOWN} more` : '');
         return fail(
-          `${custom.length} developer(s) have a custom_id (${shown}); the Moesif plugin prefers X-Consumer-Custom-ID over the username, so their calls are not attributed to their email`,
+          `${plural(custom.length, 'developer has', 'developers have')} a custom_id (${shown}); the Moesif plugin prefers X-Consumer-Custom-ID over the username, so their calls are not attributed to their email`,
           `remove the custom_id of each (Kong Manager > Dev Portal > Developers), and do not set one in scripts: user = email is what billing reads`,
         );
       }

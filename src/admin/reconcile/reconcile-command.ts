@@ -13,6 +13,7 @@ import { readStripeSnapshot } from '../../provisioner/core/stripe-snapshot.ts';
 import { loadProvisionerSettings } from '../../provisioner/settings.ts';
 import { Command, InvalidArgumentError, parseArgs, positiveInteger } from '../../cli/command-line.ts';
 import { reconcileDevelopers, type MoesifMode, type ReconcileProgress, type ReconcileReport } from './reconcile-developers.ts';
+import { plural } from '../../shared/plural.ts';
 
 interface ReconcileFlags {
   workspace?: string;
@@ -64,8 +65,8 @@ function parseMoesifMode(value: string): MoesifMode {
   return value;
 }
 
-function progressLine(progress: ReconcileProgress): string {
-  return `reconcile: ${progress.seen} developers seen: ${progress.alreadyWhole} whole, ${progress.fixed} fixed, ${progress.failed} failed, ${progress.skipped} skipped`;
+export function progressLine(progress: ReconcileProgress): string {
+  return `reconcile: ${plural(progress.seen, 'developer')} seen: ${progress.alreadyWhole} whole, ${progress.fixed} fixed, ${progress.failed} failed, ${progress.skipped} skipped`;
 }
 
 /** Fixes listed by name; beyond this only the count (a first run on a big portal fixes thousands). */

@@ -10,6 +10,7 @@ import { formatTable } from '../shared/text-table.ts';
 import { setupStripeCatalog, type CatalogSetupResult } from './catalog-setup.ts';
 import { setupCustomerPortal } from './portal-setup.ts';
 import { setupWebhookEndpoint } from './webhook-setup.ts';
+import { plural } from '../../shared/plural.ts';
 
 interface SetupFlags {
   plans?: string;
@@ -66,7 +67,7 @@ export async function runSetupCommand(argv: string[], env: NodeJS.ProcessEnv = p
   const connection = readStripeConnection(env);
   const stripe = connectStripe(connection);
 
-  console.log(`plans file ${file}: ${plans.plans.length} plan(s), ${plans.meters.length} meter(s); Stripe ${connection.mode} mode${connection.apiBase ? ` at ${connection.apiBase.origin}` : ''}${parsed.options.dryRun ? ' (dry run)' : ''}\n`);
+  console.log(`plans file ${file}: ${plural(plans.plans.length, 'plan')}, ${plural(plans.meters.length, 'meter')}; Stripe ${connection.mode} mode${connection.apiBase ? ` at ${connection.apiBase.origin}` : ''}${parsed.options.dryRun ? ' (dry run)' : ''}\n`);
   const dryRun = parsed.options.dryRun ?? false;
   const result = await setupStripeCatalog(stripe, plans, { dryRun, apiBase: connection.apiBase?.origin });
   console.log(formatSetupResult(result));

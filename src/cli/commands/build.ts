@@ -9,7 +9,8 @@ import { resolve } from 'node:path';
 import pc from 'picocolors';
 import { THEME_DIR, BUILT } from '../../shared/bundle-layout.ts';
 import { buildBundle, SCRIPT_GZIP_BUDGET_BYTES, type BuiltFile } from '../../build/build-bundle.ts';
-import { BUILD_INFO, buildNodeCode, DIST_DIR, PROJECT_ROOT } from '../../build/build-node.ts';
+import { BUILD_INFO, buildNodeCode, DIST_DIR, PRODUCTION_COMMANDS, PROJECT_ROOT } from '../../build/build-node.ts';
+import { packagePath } from '../../shared/package-root.ts';
 import { compareWithDir, writeBuiltFiles } from '../../build/theme-files.ts';
 import { Command, parseArgs } from '../command-line.ts';
 
@@ -30,15 +31,21 @@ The build fails, naming the file, if any output holds a Stripe secret key (sk_/r
 a webhook secret (whsec_) or the value of KONG_ADMIN_TOKEN, KONG_ADMIN_TOKEN_FILE's contents,
 STRIPE_SECRET_KEY or STRIPE_WEBHOOK_SECRET from the environment.
 
-dist/ (not committed) holds the compiled CLI and provisioner: the bin runs it while it matches
-the sources and falls back to the TypeScript sources through tsx otherwise.
-It fails the build if the shipped code imports bench/, e2e/, a test, a fixture or a package that
-is not in package.json "dependencies".`;
+dist/ (not committed) holds the compiled CLI and provisioner, written to the package root whatever
+folder you run from: the bin runs it while it matches the sources (PORTAL_MONETIZATION_CODE=compiled
+insists on it) and falls back to the TypeScript sources through tsx otherwise. Building again, from
+the sources or from dist/ itself, gives the same dist/.
+The build fails if the shipped code imports bench/, e2e/, a test, a fixture or a package that is in
+neither "dependencies" nor "optionalDependencies", if a production command (provisioner, sync,
+reconcile, doctor, stripe-setup) loads an optional (sandbox) package or a build tool, or if a module
+locates a file relative to itself instead of the package root.`;
 
 function parseFlags(argv: string[]): BuildFlags | number {
   const program = new Command('portal-monetization build')
-    .description('Build theme/: monetization.js, the kong.auth.js register-hook block, the required-scripts.html script-tags block and manifest.json.')
-    .option('--out <dir>', 'folder to write the portal bundle to (laid out like a portal workspace)', `${THEME_DIR}/`)
+    .description(
+      'Build theme/ (monetization.js, the kong.auth.js register-hook block, the required-scripts.html script-tags block, manifest.json) and dist/ (the compiled CLI and provisioner that production runs).',
+    )
+    .option('--out <dir>', 'folder to write the portal bundle to (laid out like a portal workspace); default: the package\'s theme/', `${THEME_DIR}/`)
     .option('--check', 'build in memory and fail, naming each file, if it differs from --out', false)
     .option('--dry-run', 'build and print sizes without writing anything', false)
     .addHelpText('after', EXAMPLES);
@@ -53,7 +60,8 @@ function kb(bytes: number): string {
 export async function run(argv: string[]): Promise<number> {
   const flags = parseFlags(argv);
   if (typeof flags === 'number') return flags;
-  const outDir = resolve(flags.out);
+  // The default is the package's own theme/ (what sync pushes), wherever the command runs from.
+  const outDir = flags.out === `${THEME_DIR}/` ? packagePath(THEME_DIR) : resolve(flags.out);
 
   const [result, node] = await Promise.all([buildBundle(), buildNodeCode()]);
   for (const file of result.files) {
@@ -64,6 +72,7 @@ export async function run(argv: string[]): Promise<number> {
 
   const nodeBytes = node.files.reduce((sum, file) => sum + Buffer.byteLength(file.contents), 0);
   console.log(`  ${DIST_DIR}/: ${node.files.length} files, ${nodeBytes} bytes, from ${node.info.inputs.length} sources; imports ${node.packages.join(', ')}`);
+  for (const [command, packages] of Object.entries(node.commandPackages)) console.log(`    ${command.padEnd(12)} loads ${packages.join(', ') || 'no package'}`);
 
   if (flags.check) {
     const differences = await compareWithDir(outDir, result.files);
@@ -72,7 +81,9 @@ export async function run(argv: string[]): Promise<number> {
       console.error(`  fix: run \`npm run build\` and commit ${flags.out}`);
       return 1;
     }
-    console.log(`${pc.green('ok')}: ${flags.out} is up to date (${result.files.length} files); ${DIST_DIR}/ compiles with runtime dependencies only`);
+    console.log(
+      `${pc.green('ok')}: ${flags.out} is up to date (${result.files.length} files); ${DIST_DIR}/ compiles with runtime dependencies only, and ${PRODUCTION_COMMANDS.join(', ')} load none of the optional (sandbox) packages or build tools`,
+    );
     return 0;
   }
   if (flags.dryRun) {

@@ -140,7 +140,9 @@ export async function run(argv: string[]): Promise<number> {
   if (sandbox.stripe) console.log(`  Stripe state:     ${sandbox.stripe.url}/_emulator/state`);
   if (sandbox.moesif) console.log(`  Moesif users:     ${sandbox.moesif.url}/_emulator/users`);
   console.log(`  other commands (doctor, reconcile, sync) against it, in another shell:`);
-  console.log(pc.dim(`    ${exportLine(sandbox.env)}`));
+  // The Stripe emulator's webhook secret opens nothing outside this machine: printed as is, so the line works as printed.
+  const emulatorSecrets = sandbox.stripe && sandbox.env.STRIPE_WEBHOOK_SECRET ? [sandbox.env.STRIPE_WEBHOOK_SECRET] : [];
+  console.log(pc.dim(`    ${exportLine(sandbox.env, emulatorSecrets)}`));
   console.log(pc.dim('Ctrl-C stops everything.'));
 
   await new Promise<void>((resolve) => {
@@ -155,13 +157,14 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 /**
- * The `export …` line for other shells. The sandbox's fixed fake credentials are safe to show; a
- * real secret (the --stripe real key) appears as a reference to the variable, never its value.
+ * The `export …` line for other shells. The sandbox's fixed fake credentials and the secrets its
+ * emulators made are safe to show; a real secret (the --stripe real key) appears as a reference to
+ * the variable, never its value.
  */
-export function exportLine(env: Record<string, string>): string {
+export function exportLine(env: Record<string, string>, emulatorSecrets: readonly string[] = []): string {
   // Values with spaces or shell characters are single-quoted; "$NAME" references stay as they are.
   const shell = (value: string) => (/^"\$\w+"$/.test(value) || /^[\w@%+=:,./-]*$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`);
-  return `export ${printableEnv(env).map(([name, value]) => `${name}=${shell(value)}`).join(' ')}`;
+  return `export ${printableEnv(env, emulatorSecrets).map(([name, value]) => `${name}=${shell(value)}`).join(' ')}`;
 }
 
 function camel(flag: string): string {

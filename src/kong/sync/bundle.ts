@@ -3,10 +3,10 @@
  * (resolved from the package root, not the cwd), checked for well-formed markers.
  */
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { BUILT, CONFIG_PLACEHOLDER, MARKERS, THEME_DIR } from '../../shared/bundle-layout.ts';
 import { MonetizationError } from '../../shared/errors.ts';
+import { packagePath } from '../../shared/package-root.ts';
 import { locateBlock, type MarkerSpec } from './marked-block.ts';
 
 export interface Bundle {
@@ -22,9 +22,9 @@ export interface Bundle {
   manifest: unknown;
 }
 
-/** The package's own theme/ folder: src/kong/sync -> package root. */
+/** The package's own theme/ folder. */
 export function defaultThemeDir(): string {
-  return fileURLToPath(new URL(`../../../${THEME_DIR}/`, import.meta.url));
+  return packagePath(`${THEME_DIR}/`);
 }
 
 export async function loadBundle(themeDir: string = defaultThemeDir()): Promise<Bundle> {

@@ -73,9 +73,9 @@ export function createAccountRoutes(deps: AccountRoutesDeps): Hono {
     const token = c.req.query('token') ?? '';
     try {
       const account = await deps.service.open(token);
-      return kit.html(c, (nonce) => confirmPage(brand, nonce, token, account.email, 'account'));
+      return kit.html(c, (nonce) => confirmPage(brand, nonce, token, account.email, 'account', account.used));
     } catch (error) {
-      return kit.failure(c, error);
+      return kit.failure(c, error, 'account');
     }
   });
 
@@ -83,9 +83,9 @@ export function createAccountRoutes(deps: AccountRoutesDeps): Hono {
     const token = await tokenOf(c);
     try {
       const account = await deps.service.open(token);
-      return kit.html(c, (nonce) => accountPage(brand, nonce, token, account));
+      return kit.html(c, (nonce) => accountPage(brand, nonce, token, { email: account.email, planName: account.planName, billing: account.billing, used: account.used }));
     } catch (error) {
-      return kit.failure(c, error);
+      return kit.failure(c, error, 'account');
     }
   });
 
@@ -94,7 +94,7 @@ export function createAccountRoutes(deps: AccountRoutesDeps): Hono {
       const key = await deps.service.rotateKey(await tokenOf(c));
       return kit.html(c, (nonce) => keyPage(brand, nonce, key, deps.apiUrl, `${kit.signupUrl}/account`));
     } catch (error) {
-      return kit.failure(c, error);
+      return kit.failure(c, error, 'account');
     }
   });
 
@@ -102,7 +102,7 @@ export function createAccountRoutes(deps: AccountRoutesDeps): Hono {
     try {
       return c.redirect(await deps.service.billingPortalUrl(await tokenOf(c)), 303);
     } catch (error) {
-      return kit.failure(c, error);
+      return kit.failure(c, error, 'account');
     }
   });
 

@@ -7,6 +7,9 @@
 import type Stripe from 'stripe';
 import type { KongConsumer, KongConsumers, KongKeyCredential } from '../../kong/kong-consumers.ts';
 import { sha256Hex } from '../../shared/sha256.ts';
+import type { PlansFile } from '../../shared/plans.ts';
+import { pageMessage } from '../core/access-decision.ts';
+import type { AccessSync } from '../core/access-sync.ts';
 import { PORTAL_MARK } from '../core/billing-status.ts';
 import { openInvoices, paymentToConfirm } from '../core/billing-facts.ts';
 import { findDeveloperCustomers, retryFor, type StripeAccess } from '../core/stripe-lookups.ts';
@@ -21,6 +24,10 @@ import type { TokenSigner } from './signed-token.ts';
 export interface AccountServiceDeps extends StripeAccess {
   consumers: Pick<KongConsumers, 'get' | 'listKeys' | 'createKey' | 'deleteKey'>;
   provisioner: Pick<Provisioner, 'provisionDeveloper'>;
+  /** Billing state for the page (the portal panel's banner); absent: no banner. */
+  access?: Pick<AccessSync, 'syncDeveloper'>;
+  /** Plan names for the page; absent: the plan id. */
+  plans?: PlansFile;
   signer: TokenSigner;
   mailer: SignupMailer;
   publicUrl: string;
@@ -29,11 +36,23 @@ export interface AccountServiceDeps extends StripeAccess {
   logger: ProvisionLogger;
 }
 
+/** What the account page shows: who, the plan by name, billing as the portal panel says it, and whether the link still replaces the key. */
+export interface AccountView {
+  email: string;
+  plan: string | undefined;
+  planName: string | undefined;
+  /** Absent when access is allowed (or not known): the banner shows only when something needs doing. */
+  billing?: { access: 'grace' | 'refused'; reason: string; message: string };
+  /** The key this link was sent for was already replaced: the link cannot replace it again. */
+  used: boolean;
+  /** A payment waiting for 3-D Secure confirmation: Stripe's hosted invoice page. */
+  confirmPaymentUrl?: string;
+}
+
 export interface AccountService {
   /** Emails a link when the address has a key; otherwise nothing (the page says the same either way). */
   requestLink(email: string): Promise<'sent' | 'no_account'>;
-  /** `confirmPaymentUrl`: a payment waiting for 3-D Secure confirmation (Stripe's hosted invoice page). */
-  open(token: string): Promise<{ email: string; plan: string | undefined; confirmPaymentUrl?: string }>;
+  open(token: string): Promise<AccountView>;
   rotateKey(token: string): Promise<string>;
   billingPortalUrl(token: string): Promise<string>;
 }
@@ -55,11 +74,24 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
     const claims = deps.signer.verify('account', token);
     const email = typeof claims.e === 'string' ? claims.e : '';
     const consumer = await deps.consumers.get(email);
-    if (!consumer || !isSignupConsumer(consumer)) throw new SignupError('not_started', 400, 'there is no account with this email any more');
+    if (!consumer || !isSignupConsumer(consumer)) throw new SignupError('not_started', 400, 'There is no account with this email any more. Sign up again to get a new key.');
     return { consumer, keysAtSend: typeof claims.k === 'string' ? claims.k : '' };
   }
 
-  const used = () => new SignupError('link_used', 410, 'this link was already used to replace the key; ask for a new link to do it again');
+  const used = () => new SignupError('link_used', 410, 'This link was already used to replace your key. Ask for a new link to replace it again.');
+
+  /** The portal panel's banner, for the account page: refused, grace, or a card needed. */
+  /** The hosted invoice page of a payment the bank holds for 3-D Secure confirmation, if any. */
+  async function paymentToConfirmOf(consumerId: string, email: string): Promise<string | undefined> {
+    const [customer] = await findDeveloperCustomers(deps, consumerId, [email]);
+    return customer ? paymentToConfirm(deps, await openInvoices(deps, { customer: customer.id })) : undefined;
+  }
+
+  async function billingOf(consumer: KongConsumer): Promise<AccountView['billing']> {
+    const outcome = await deps.access?.syncDeveloper(consumerAsDeveloper(consumer));
+    if (!outcome || outcome.decision.access === 'allowed') return undefined;
+    return { access: outcome.decision.access, reason: outcome.decision.reason, message: pageMessage(outcome.decision) };
+  }
 
   return {
     async requestLink(email) {
@@ -71,11 +103,18 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
       return 'sent';
     },
     async open(token) {
-      const { consumer } = await consumerOf(token);
+      const { consumer, keysAtSend } = await consumerOf(token);
       const email = consumer.username ?? '';
-      const [customer] = await findDeveloperCustomers(deps, consumer.id, [email]);
-      const confirmPaymentUrl = customer ? await paymentToConfirm(deps, await openInvoices(deps, { customer: customer.id })) : undefined;
-      return { email, plan: consumerSignup(consumer).plan, ...(confirmPaymentUrl ? { confirmPaymentUrl } : {}) };
+      const plan = consumerSignup(consumer).plan;
+      const [keys, billing, confirmPaymentUrl] = await Promise.all([deps.consumers.listKeys(consumer.id), billingOf(consumer), paymentToConfirmOf(consumer.id, email)]);
+      return {
+        email,
+        plan,
+        planName: deps.plans?.plans.find((entry) => entry.id === plan)?.name ?? plan,
+        ...(billing ? { billing } : {}),
+        ...(confirmPaymentUrl ? { confirmPaymentUrl } : {}),
+        used: keys.length === 0 || keysDigest(keys) !== keysAtSend,
+      };
     },
     async rotateKey(token) {
       const { consumer, keysAtSend } = await consumerOf(token);

@@ -82,13 +82,19 @@ describe('hosted signup account', () => {
     await formPost('/signup/account', { email });
     let token = await tokenFromMail(email, started, '/signup/account/open');
     const page = await post('/signup/account/open', { token });
-    expect(await page.text()).toContain('plan <strong>growth</strong>');
+    expect(await page.text()).toContain('on the <strong>Growth</strong> plan');
     const rotated = await post('/signup/account/rotate', { token });
     expect(rotated.status).toBe(200);
     const secondKey = await keyOf(rotated);
     expect(secondKey).toMatch(/^[0-9a-f]{32}$/);
     expect([await callApi(firstKey), await callApi(secondKey)]).toEqual([401, 200]);
     expect((await post('/signup/account/rotate', { token })).status).toBe(410);
+    // The used link says so on its first page and no longer offers to replace the key (billing still opens).
+    const reopened = await fetch(`${base}/signup/account/open?token=${encodeURIComponent(token)}`);
+    expect(await reopened.text()).toContain('This link was already used to replace your key.');
+    const usedPage = await (await post('/signup/account/open', { token })).text();
+    expect(usedPage).not.toContain('Replace my API key');
+    expect(usedPage).toContain('Manage payment method and invoices');
 
     started = Date.now();
     await formPost('/signup/account', { email });
@@ -142,6 +148,18 @@ describe('hosted signup account', () => {
     await formPost('/signup', { name: 'X', email: 'other@example.com', plan: 'starter' });
     const signupToken = await tokenFromMail('other@example.com', started, '/signup/verify');
     expect((await post('/signup/account/rotate', { token: signupToken })).status).toBe(400);
+  });
+
+  it('shows the billing state as the portal panel does: a refused developer sees why', async () => {
+    const running = sandbox.provisioner!;
+    const [customer] = (await running.stripe.customers.list({ email })).data;
+    const [subscription] = (await running.stripe.subscriptions.list({ customer: customer!.id })).data;
+    await running.stripe.subscriptions.cancel(subscription!.id);
+    await sandbox.stripe!.webhooks.idle();
+    const started = Date.now();
+    await formPost('/signup/account', { email });
+    const page = await (await post('/signup/account/open', { token: await tokenFromMail(email, started, '/signup/account/open') })).text();
+    expect(page).toMatch(/<p class="banner banner--refused" role="alert">[A-Z][^<]*\.<\/p>/);
   });
 });
 

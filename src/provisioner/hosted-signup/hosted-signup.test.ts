@@ -111,6 +111,19 @@ describe('hosted signup', () => {
     expect(html).toMatch(/value="starter"[^>]* checked/);
     expect(html).toContain('https://example.com/terms');
     expect(html).toMatch(/\$[\d.,]+/);
+    // Each plan's label says its price once: no "Volume (Volume (", no price restated in the description.
+    const labels = [...html.matchAll(/<label><input type="radio"[^>]*>([\s\S]*?)<\/label>/g)].map((match) => match[1]!.replace(/<[^>]+>/g, ''));
+    expect(labels).toHaveLength(4);
+    for (const label of labels) expect(label.match(/\$\d[\d.,]*/g)?.length ?? 0, label).toBeLessThanOrEqual(new Set(label.match(/\$\d[\d.,]*/g)).size);
+    expect(html).not.toMatch(/Volume \(Volume|Graduated: calls/);
+  });
+
+  it('the confirmation email names the API key once ("your API key for Sandbox API", not "Sandbox API API key")', async () => {
+    const started = Date.now();
+    await signUp('wording@example.com');
+    const text = (await mail.waitFor('wording@example.com', { after: started })).text;
+    expect(text).toMatch(/get your API key for \S/);
+    expect(text).not.toMatch(/API API/);
   });
 
   it('signup -> email -> Checkout 4242 -> key once -> proxy call 200; the link then refuses', async () => {
@@ -143,7 +156,7 @@ describe('hosted signup', () => {
     expect(keyPage.headers.get('cache-control')).toBe('no-store');
     const key = keyOf(html);
     expect(key).toMatch(/^[0-9a-f]{32}$/);
-    expect(html).toContain(`curl -H &#39;apikey: ${key}&#39; ${sandbox.kong!.proxyUrl}${TEST_SERVICE_PATH}`);
+    expect(html).toContain(`curl -H &#39;apikey: ${key}&#39; \\\n  ${sandbox.kong!.proxyUrl}${TEST_SERVICE_PATH}`);
     // Kong applies new keys and removed plugins after db_update_frequency: the page must not promise more.
     expect(html).toContain('Your key becomes active within a few seconds');
     expect(await consumers.listPlugins(consumer!.id)).toHaveLength(0);
@@ -166,6 +179,14 @@ describe('hosted signup', () => {
     expect(await reused.text()).toContain('already used');
     expect((await fetch(back)).status).toBe(410);
     expect(await consumers.listKeys(consumer!.id)).toHaveLength(1);
+
+    // The email link opened again says so on its first page, as a sentence, with the next step; no "Continue".
+    const again = await fetch(link);
+    const page = await again.text();
+    expect(again.status).toBe(410);
+    expect(page).toContain('This link was already used: your API key was shown when it was first opened.');
+    expect(page).toContain(`href="${base}/signup/account">Manage my account</a>`);
+    expect(page).not.toContain('Continue');
   });
 
   it('a Stripe webhook moves access at Kong on the consumer: a canceled subscription is refused with 402', async () => {
@@ -278,6 +299,11 @@ describe('hosted signup', () => {
     await fetch(`${sandbox.stripe!.url}/_emulator/time/advance`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seconds: 31 * 60 }) });
     const expired = await postForm('/signup/verify', { token });
     expect([expired.status, await expired.text()]).toEqual([410, expect.stringContaining('expired')]);
+    const expiredFirstPage = await fetch(`${base}/signup/verify?token=${encodeURIComponent(token)}`);
+    const expiredText = await expiredFirstPage.text();
+    expect(expiredFirstPage.status).toBe(410);
+    expect(expiredText).toContain('This link has expired.');
+    expect(expiredText).toContain(`href="${base}/signup">Sign up again</a>`);
     expect(await consumers.get(email)).toBeUndefined();
   });
 });

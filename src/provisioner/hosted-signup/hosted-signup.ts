@@ -103,6 +103,8 @@ export function createHostedSignup(deps: HostedSignupDeps): HostedSignup {
     writeLimiter: deps.writeLimiter,
     consumers: deps.consumers,
     provisioner: deps.provisioner,
+    access: deps.access,
+    plans: deps.plans,
     signer,
     mailer,
     publicUrl: settings.publicUrl,

@@ -16,6 +16,13 @@ import { SignupTokenError, type TokenSigner } from './signed-token.ts';
 import { messagePage, type Branding } from './signup-pages.ts';
 import { SignupError } from './signup-service.ts';
 
+/** A message as a sentence for a person: capital first letter, closing full stop. */
+export function asSentence(text: string): string {
+  const trimmed = text.trim();
+  const capital = trimmed.charAt(0).toUpperCase() + trimmed.slice(1);
+  return /[.!?]$/.test(capital) ? capital : `${capital}.`;
+}
+
 export type PageStatus = 200 | 400 | 402 | 403 | 404 | 409 | 410 | 413 | 429 | 500 | 502;
 
 const CSRF_COOKIE = 'kpm_signup_csrf';
@@ -95,12 +102,15 @@ export function createPageKit(deps: PageKitDeps) {
       return false;
     },
 
-    failure(c: Context, error: unknown) {
+    /** An error as a page for a person, with a link to the next step (`flow`: which email link failed). */
+    failure(c: Context, error: unknown, flow: 'signup' | 'account' = 'signup') {
       const again = { href: `${deps.publicUrl}/signup`, label: 'Sign up again' };
+      const account = { href: `${deps.publicUrl}/signup/account`, label: flow === 'account' ? 'Email me a new link' : 'Manage my account' };
       if (error instanceof SignupTokenError)
-        return message(c, error.code === 'token_expired' ? 410 : 400, error.code === 'token_expired' ? 'Link expired' : 'Link not valid', [error.message], again);
-      if (error instanceof SignupError) return message(c, error.status, error.code === 'link_used' ? 'Link already used' : 'Not possible', [error.message]);
-      if (error instanceof ProvisionError && error.status < 500) return message(c, 409, 'Not possible', [error.message]);
+        return message(c, error.code === 'token_expired' ? 410 : 400, error.code === 'token_expired' ? 'Link expired' : 'Link not valid', [asSentence(error.message)], flow === 'account' ? account : again);
+      if (error instanceof SignupError)
+        return message(c, error.status, error.code === 'link_used' ? 'Link already used' : 'Not possible', [asSentence(error.message)], error.code === 'link_used' ? account : error.code === 'not_started' ? again : undefined);
+      if (error instanceof ProvisionError && error.status < 500) return message(c, 409, 'Not possible', [asSentence(error.message)]);
       // Kong paths name consumers by username (= email): emails stay out of the log.
       const text = String((error as Error).message).replace(/[^\s/@%'"]+(?:@|%40)[^\s/'"]+/g, '<email>');
       deps.logger.error({ event: 'signup_failed', code: error instanceof ProvisionError ? error.code : ((error as { code?: string }).code ?? 'internal_error'), message: text });

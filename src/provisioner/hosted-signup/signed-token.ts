@@ -43,21 +43,21 @@ export function createTokenSigner(secret: string, now: () => number = Date.now):
       const parts = token.length <= MAX_TOKEN_LENGTH ? token.split('.') : [];
       const [body, signature] = parts;
       if (parts.length !== 2 || !body || !signature || !/^[\w-]+$/.test(body) || !/^[\w-]+$/.test(signature))
-        throw new SignupTokenError('token_malformed', 'the link is incomplete or damaged; copy the whole link from the email, or sign up again');
+        throw new SignupTokenError('token_malformed', 'This link is incomplete or damaged. Copy the whole link from the email, or sign up again.');
       const given = Buffer.from(signature, 'base64url');
       const expected = mac(kind, body);
       if (given.length !== expected.length || !timingSafeEqual(given, expected))
-        throw new SignupTokenError('token_forged', 'the link is not one we sent (its signature does not match); sign up again');
+        throw new SignupTokenError('token_forged', 'This link is not one we sent (its signature does not match). Sign up again to get a new one.');
       let payload: unknown;
       try {
         payload = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
       } catch {
-        throw new SignupTokenError('token_malformed', 'the link is damaged; sign up again');
+        throw new SignupTokenError('token_malformed', 'This link is damaged. Sign up again to get a new one.');
       }
       const claims = payload as { exp?: unknown; iat?: unknown };
-      if (typeof claims.exp !== 'number' || typeof claims.iat !== 'number') throw new SignupTokenError('token_malformed', 'the link is damaged; sign up again');
+      if (typeof claims.exp !== 'number' || typeof claims.iat !== 'number') throw new SignupTokenError('token_malformed', 'This link is damaged. Sign up again to get a new one.');
       if (seconds() > claims.exp + (options.graceSeconds ?? 0))
-        throw new SignupTokenError('token_expired', 'the link has expired; sign up again to get a new one');
+        throw new SignupTokenError('token_expired', 'This link has expired. Links work for a limited time: ask for a new one.');
       return payload as Record<string, unknown> & { exp: number; iat: number };
     },
   };

@@ -32,7 +32,7 @@ export function verificationMail(productName: string, to: string, link: string, 
     text: [
       `Hello,`,
       ``,
-      `Open this link to confirm your email and get your ${productName} API key:`,
+      `Open this link to confirm your email and get your API key for ${productName}:`,
       ``,
       link,
       ``,

@@ -30,7 +30,9 @@ input[type=text],input[type=email]{width:100%;box-sizing:border-box;padding:.5re
 fieldset{border:1px solid #c9ced4;border-radius:4px;margin-top:1rem} fieldset label{font-weight:400;margin-top:.25rem}
 button,.button{display:inline-block;margin-top:1.25rem;padding:.6rem 1.2rem;font:inherit;color:#fff;background:${e(brand.accentColor)};border:0;border-radius:4px;text-decoration:none;cursor:pointer}
 .error{color:#a4161a} .hint{color:#59636e;font-size:.9rem} code,pre{background:#f0f2f4;padding:.2rem .4rem;border-radius:3px;overflow-x:auto}
-pre{padding:.75rem;white-space:pre-wrap;word-break:break-all} .logo{max-height:48px}
+pre{padding:.75rem;white-space:pre;overflow-x:auto} .logo{max-height:48px}
+.notice{padding:.5rem .75rem;border-radius:4px;background:#eef4fb} .banner{padding:.5rem .75rem;border-radius:4px;background:#fff8e1}
+.banner--refused{background:#fdecea}
 </style></head><body><main>
 ${brand.logoUrl ? `<img class="logo" src="${e(brand.logoUrl)}" alt="${e(brand.productName)}">` : ''}
 ${body}
@@ -90,17 +92,23 @@ export function messagePage(brand: Branding, nonce: string, title: string, parag
   return layout(brand, nonce, title, body);
 }
 
-/** The email link lands here; the work happens on the POST, so mail scanners that open links create nothing. */
-export function confirmPage(brand: Branding, nonce: string, token: string, email: string, purpose: 'signup' | 'account' = 'signup'): string {
+/**
+ * The email link lands here; the work happens on the POST, so mail scanners that open links create
+ * nothing. `keyReplaced`: an account link whose key was already replaced still opens billing.
+ */
+export function confirmPage(brand: Branding, nonce: string, token: string, email: string, purpose: 'signup' | 'account' = 'signup', keyReplaced = false): string {
   const title = purpose === 'signup' ? 'Confirm your signup' : 'Open your account';
+  const what = purpose === 'signup' ? 'to create your API key' : keyReplaced ? 'to manage your billing' : 'to manage your key and billing';
   const body = `<h1>${title}</h1>
-<p>Continue as <strong>${e(email)}</strong> ${purpose === 'signup' ? 'to create your API key' : 'to manage your key and billing'}.</p>
+${keyReplaced ? `<p class="notice" role="status">This link was already used to replace your key. It still opens your billing; to replace the key again, <a href="../account">ask for a new link</a>.</p>
+` : ''}<p>Continue as <strong>${e(email)}</strong> ${what}.</p>
 <form method="post" action="${purpose === 'signup' ? 'verify' : 'open'}"><input type="hidden" name="token" value="${e(token)}"><button type="submit">Continue</button></form>`;
   return layout(brand, nonce, title, body);
 }
 
 export function keyPage(brand: Branding, nonce: string, key: string, apiUrl: string | undefined, accountUrl: string): string {
-  const curl = `curl -H 'apikey: ${key}' ${apiUrl ?? 'https://<your-gateway>/<your-api>'}`;
+  // One argument per line: the URL never wraps mid-way (the block scrolls sideways instead).
+  const curl = `curl -H 'apikey: ${key}' \\\n  ${apiUrl ?? 'https://<your-gateway>/<your-api>'}`;
   const body = `<h1>Your API key</h1>
 <p role="status"><strong>Copy it now: this page shows it only once.</strong> We do not email it.</p>
 <p>Your key becomes active within a few seconds: the gateway applies new keys and access changes shortly after they are made.</p>
@@ -128,18 +136,35 @@ ${error ? `<p class="error" role="alert">${e(error)}</p>` : ''}
   return layout(brand, nonce, 'Your account', body);
 }
 
-export function accountPage(brand: Branding, nonce: string, token: string, view: { email: string; plan: string | undefined; confirmPaymentUrl?: string }): string {
+export interface AccountPageView {
+  email: string;
+  planName: string | undefined;
+  /** The portal panel's banner: refused, grace or a card needed (absent when access is allowed). */
+  billing?: { access: 'grace' | 'refused'; message: string } | undefined;
+  /** This link already replaced the key once. */
+  used?: boolean;
+  /** A payment waiting for 3-D Secure confirmation: Stripe's hosted invoice page. */
+  confirmPaymentUrl?: string | undefined;
+}
+
+export function accountPage(brand: Branding, nonce: string, token: string, view: AccountPageView): string {
   const hidden = `<input type="hidden" name="token" value="${e(token)}">`;
+  const key = view.used
+    ? `<p class="notice">This link was already used to replace your key. To replace it again, <a href="../account">ask for a new link</a>.</p>`
+    : `<p>Replacing your key stops the old one and starts the new one within a few seconds; the new one is shown once.</p>
+<form method="post" action="rotate">${hidden}<button type="submit">Replace my API key</button></form>`;
+  const banner = view.billing ? `<p class="banner banner--${e(view.billing.access)}" role="alert">${e(view.billing.message)}</p>
+` : '';
   const confirm = view.confirmPaymentUrl && /^https?:\/\//i.test(view.confirmPaymentUrl)
-    ? `<p class="error" role="alert">Your bank asks you to confirm your last payment. <a href="${e(view.confirmPaymentUrl)}">Confirm the payment</a> to keep API access.</p>`
+    ? `<p class="banner banner--refused" role="alert">Your bank asks you to confirm your last payment. <a href="${e(view.confirmPaymentUrl)}">Confirm the payment</a> to keep API access.</p>
+`
     : '';
   const body = `<h1>Your ${e(brand.productName)} account</h1>
-<p>Signed in as <strong>${e(view.email)}</strong>${view.plan ? `, plan <strong>${e(view.plan)}</strong>` : ''}.</p>
-${confirm}
-<h2>API key</h2>
-<p>Replacing your key stops the old one and starts the new one within a few seconds; the new one is shown once.</p>
-<form method="post" action="rotate">${hidden}<button type="submit">Replace my API key</button></form>
+<p>Signed in as <strong>${e(view.email)}</strong>${view.planName ? `, on the <strong>${e(view.planName)}</strong> plan` : ''}.</p>
+${confirm}<h2>API key</h2>
+${key}
 <h2>Billing</h2>
+${banner}<p class="hint">Stripe's billing page opens: payment method, invoices and plan.</p>
 <form method="post" action="billing">${hidden}<button type="submit">Manage payment method and invoices</button></form>`;
   return layout(brand, nonce, 'Your account', body);
 }

@@ -29,7 +29,7 @@ async function routes(requestsPerMinute: number, failWith?: Error, gate?: Promis
       requested.push(request);
       return 'sent';
     },
-    peek: () => 'a@example.com',
+    peek: async () => 'a@example.com',
     confirm: async () => ({ kind: 'key', key: 'k' }),
     completeCheckout: async () => ({ kind: 'key', key: 'k' }),
   };

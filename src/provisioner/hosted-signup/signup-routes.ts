@@ -101,10 +101,10 @@ export function createSignupRoutes(deps: SignupRoutesDeps): Hono {
     },
   );
 
-  app.get('/signup/verify', (c) => {
+  app.get('/signup/verify', async (c) => {
     const token = c.req.query('token') ?? '';
     try {
-      const email = deps.service.peek(token);
+      const email = await deps.service.peek(token);
       return html(c, (nonce) => confirmPage(deps.brand, nonce, token, email));
     } catch (error) {
       return failure(c, error);

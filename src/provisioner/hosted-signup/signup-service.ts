@@ -67,11 +67,12 @@ export interface SignupServiceDeps extends StripeAccess {
 /** How long after the link expires a return from Checkout is still honoured. */
 const CHECKOUT_RETURN_GRACE_SECONDS = 60 * 60;
 const KEY_TAGS = [...SIGNUP_CONSUMER_TAGS];
+const USED_ELSEWHERE = 'This link was already used: your API key was shown in another tab or window.';
 
 export interface SignupService {
   requestLink(request: SignupRequest): Promise<'sent' | 'already_signed_up'>;
-  /** The email of a link (for the confirm page); throws SignupTokenError. */
-  peek(token: string): string;
+  /** The email of a link (for the confirm page); throws SignupTokenError, or link_used when the key was already shown. */
+  peek(token: string): Promise<string>;
   confirm(token: string): Promise<ConfirmOutcome>;
   completeCheckout(token: string): Promise<ConfirmOutcome>;
 }
@@ -83,7 +84,7 @@ export function createSignupService(deps: SignupServiceDeps): SignupService {
   function readLink(token: string, graceSeconds = 0): SignupRequest {
     const claims = deps.signer.verify('link', token, { graceSeconds });
     const { e: email, n: name, p: plan } = claims;
-    if (typeof email !== 'string' || typeof name !== 'string' || typeof plan !== 'string') throw new SignupError('not_started', 400, 'the link is damaged; sign up again');
+    if (typeof email !== 'string' || typeof name !== 'string' || typeof plan !== 'string') throw new SignupError('not_started', 400, 'This link is damaged. Sign up again to get a new one.');
     return { email, name, plan };
   }
 
@@ -102,13 +103,13 @@ export function createSignupService(deps: SignupServiceDeps): SignupService {
       }
     }
     if (!consumer || !isSignupConsumer(consumer))
-      throw new SignupError('email_taken', 409, 'this email already belongs to an account at the gateway that was not made by this signup; contact the API provider');
+      throw new SignupError('email_taken', 409, 'This email already belongs to an account at the gateway that this signup did not create. Contact the API provider.');
     return consumer;
   }
 
   async function refuseIfKeyed(consumer: KongConsumer): Promise<void> {
     if ((await deps.consumers.listKeys(consumer.id)).length > 0)
-      throw new SignupError('link_used', 410, 'this link was already used: the API key was shown when it was first opened. To replace a lost key, use "Manage my account" on the signup page.');
+      throw new SignupError('link_used', 410, 'This link was already used: your API key was shown when it was first opened. Lost the key? Replace it from your account.');
   }
 
   /**
@@ -118,13 +119,13 @@ export function createSignupService(deps: SignupServiceDeps): SignupService {
    */
   function issueKey(consumerId: string): Promise<string> {
     return serialized(locks, consumerId, async () => {
-      if ((await deps.consumers.listKeys(consumerId)).length > 0) throw new SignupError('link_used', 410, 'this link was already used: the API key was shown in another tab or window.');
+      if ((await deps.consumers.listKeys(consumerId)).length > 0) throw new SignupError('link_used', 410, USED_ELSEWHERE);
       const mine = await deps.consumers.createKey(consumerId, KEY_TAGS);
       const all = await deps.consumers.listKeys(consumerId);
       const first = [...all].sort(olderFirst)[0];
       if (first && first.id !== mine.id) {
         await deps.consumers.deleteKey(consumerId, mine.id);
-        throw new SignupError('link_used', 410, 'this link was already used: the API key was shown in another tab or window.');
+        throw new SignupError('link_used', 410, USED_ELSEWHERE);
       }
       deps.logger.info({ event: 'signup_key_issued', consumer_id: consumerId });
       return mine.key;
@@ -134,7 +135,7 @@ export function createSignupService(deps: SignupServiceDeps): SignupService {
   async function provision(consumer: KongConsumer) {
     const developer = consumerAsDeveloper(consumer);
     const outcome = await deps.provisioner.provisionDeveloper(developer, { mode: 'interactive' });
-    if (outcome.ended) throw new SignupError('subscription_ended', 402, 'the subscription of this email has ended; contact the API provider to resume it');
+    if (outcome.ended) throw new SignupError('subscription_ended', 402, 'The subscription for this email has ended. Contact the API provider to resume it.');
     const fresh = outcome.createdObjects ? { customer: outcome.createdObjects.customer, freshSubscription: outcome.createdObjects.subscription } : {};
     const access = await deps.access.syncDeveloper(developer, fresh);
     const plan = deps.plans.plans.find((p) => p.id === outcome.plan);
@@ -176,7 +177,13 @@ export function createSignupService(deps: SignupServiceDeps): SignupService {
       await deps.mailer.send(verificationMail(deps.productName, request.email, linkOf(token, 'verify'), deps.linkTtlMinutes));
       return 'sent';
     },
-    peek: (token) => readLink(token).email,
+    async peek(token) {
+      // Said on the first page, not after "Continue": a used link has nothing left to do.
+      const signup = readLink(token);
+      const consumer = await deps.consumers.get(signup.email);
+      if (consumer && isSignupConsumer(consumer)) await refuseIfKeyed(consumer);
+      return signup.email;
+    },
     async confirm(token) {
       const signup = readLink(token);
       const consumer = await ensureConsumer(signup);
@@ -191,12 +198,12 @@ export function createSignupService(deps: SignupServiceDeps): SignupService {
     async completeCheckout(token) {
       const signup = readLink(token, CHECKOUT_RETURN_GRACE_SECONDS);
       const consumer = await deps.consumers.get(signup.email);
-      if (!consumer || !isSignupConsumer(consumer)) throw new SignupError('not_started', 400, 'this signup was not started; open the link from the email first');
+      if (!consumer || !isSignupConsumer(consumer)) throw new SignupError('not_started', 400, 'This signup was not started. Open the link from your email first.');
       await refuseIfKeyed(consumer);
       const { outcome } = await provision(consumer);
       const customer = (await deps.stripe.customers.retrieve(outcome.customerId)) as Stripe.Customer;
       if (!(await adoptCard(customer)))
-        throw new SignupError('checkout_incomplete', 402, 'Stripe has no payment method for you yet; open the link from the email again to add one');
+        throw new SignupError('checkout_incomplete', 402, 'Stripe has no payment method for you yet. Open the link from your email again to add one.');
       const access = await deps.access.syncDeveloper(consumerAsDeveloper(consumer));
       if (access && access.decision.access === 'refused') throw new SignupError('checkout_incomplete', 402, access.message);
       return { kind: 'key', key: await issueKey(consumer.id) };

@@ -5,12 +5,11 @@
  * optional `plan` field). jQuery comes from the npm package, not from the repo.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packagePath, packageRequire } from '../../shared/package-root.ts';
 import { KongEmulatorState, type MetaFieldDefinition } from './kong-state.ts';
 
-export const STAND_IN_THEME_DIR = fileURLToPath(new URL('../theme/', import.meta.url));
+export const STAND_IN_THEME_DIR = packagePath('src/sandbox/theme/');
 
 export interface SeedThemeOptions {
   workspace?: string;
@@ -33,7 +32,7 @@ export function standInThemeFiles(themeName = 'base'): Map<string, string> {
     if (path === 'portal.conf.yaml') contents = contents.replace(/^(\s*name:\s*)base\s*$/m, `$1${themeName}`);
     files.set(path, contents);
   }
-  const jquery = createRequire(import.meta.url).resolve('jquery/dist/jquery.min.js');
+  const jquery = packageRequire.resolve('jquery/dist/jquery.min.js');
   files.set(`themes/${themeName}/assets/js/third-party/jquery.min.js`, readFileSync(jquery, 'utf8'));
   return files;
 }

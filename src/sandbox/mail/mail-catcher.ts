@@ -41,10 +41,16 @@ function mailboxPage(messages: CaughtMail[]): string {
     .map((m) => {
       // Links become clickable; everything else stays text.
       const body = escape(m.text).replace(/https?:\/\/[^\s<]+/g, (url) => `<a href="${url}">${url}</a>`);
-      return `<article><h2>${escape(m.subject)}</h2><p>To: ${escape(m.to.join(', '))} · From: ${escape(m.from)} · ${new Date(m.receivedAt).toISOString()}</p><pre>${body}</pre></article>`;
+      return `<article><h2>${escape(m.subject)}</h2><p class="meta">To: ${escape(m.to.join(', '))} · From: ${escape(m.from)} · ${new Date(m.receivedAt).toISOString()}</p><pre>${body}</pre></article>`;
     })
     .join('\n');
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sandbox mailbox</title></head><body><h1>Sandbox mailbox</h1>${items || '<p>No mail yet.</p>'}</body></html>`;
+  // Long links and lines wrap inside the page: no sideways scroll, on a phone too.
+  const style = `body{font:15px/1.5 system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1b1f24}
+main{max-width:48rem;margin:0 auto;padding:1rem} h1{font-size:1.3rem} h2{font-size:1.05rem;margin:0 0 .25rem}
+article{background:#fff;border-radius:8px;box-shadow:0 1px 3px #0002;padding:1rem;margin:1rem 0}
+.meta{color:#59636e;font-size:.85rem;margin:0 0 .5rem;overflow-wrap:anywhere}
+pre{font:inherit;white-space:pre-wrap;overflow-wrap:anywhere;margin:0}`;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Sandbox mailbox</title><style>${style}</style></head><body><main><h1>Sandbox mailbox</h1><p class="meta">Newest first. Reload to see new mail.</p>${items || '<p>No mail yet.</p>'}</main></body></html>`;
 }
 
 export async function startMailCatcher(options: { smtpPort?: number; httpPort?: number } = {}): Promise<RunningMailCatcher> {

@@ -51,11 +51,41 @@ export function parseExpiry(text: string): { month: number; year: number } | und
   return { month, year };
 }
 
-/** Checks the form fields a card needs; undefined when they are fine. */
-export function cardFormProblem(form: CardForm): string | undefined {
-  if (!parseExpiry(form.expiry)) return "Your card's expiration date is incomplete.";
-  if (!/^\d{3,4}$/.test(form.cvc.trim())) return "Your card's security code is incomplete.";
-  return undefined;
+/** The Luhn check digit holds (every real card number, and Stripe's test numbers). */
+function luhnValid(digits: string): boolean {
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let digit = Number(digits[digits.length - 1 - i]);
+    if (i % 2 === 1) digit = digit * 2 > 9 ? digit * 2 - 9 : digit * 2;
+    sum += digit;
+  }
+  return sum % 10 === 0;
+}
+
+/**
+ * Every bad field of a typed card, in the order of the form, in Stripe's card-element wording
+ * (the page names them all at once, as Stripe's form marks each field). `now`: epoch seconds of
+ * the account clock, for an expiry in the past.
+ */
+export function cardFormProblems(form: Pick<CardForm, 'number' | 'expiry' | 'cvc'>, now?: number): string[] {
+  const problems: string[] = [];
+  const number = form.number.replace(/[\s-]/g, '');
+  if (!/^\d{13,19}$/.test(number)) problems.push('Your card number is incomplete.');
+  else if (!luhnValid(number)) problems.push('Your card number is invalid.');
+  const expiry = parseExpiry(form.expiry);
+  const today = now === undefined ? undefined : new Date(now * 1000);
+  if (!expiry) problems.push("Your card's expiration date is incomplete.");
+  else if (expiry.month < 1 || expiry.month > 12) problems.push("Your card's expiration month is invalid.");
+  else if (today && (expiry.year < today.getUTCFullYear() || (expiry.year === today.getUTCFullYear() && expiry.month < today.getUTCMonth() + 1)))
+    problems.push("Your card's expiration date is in the past.");
+  if (!/^\d{3,4}$/.test(form.cvc.trim())) problems.push("Your card's security code is incomplete.");
+  return problems;
+}
+
+/** The form's problems as one message; undefined when the card can be tried. */
+export function cardFormProblem(form: Pick<CardForm, 'number' | 'expiry' | 'cvc'>, now?: number): string | undefined {
+  const problems = cardFormProblems(form, now);
+  return problems.length > 0 ? problems.join(' ') : undefined;
 }
 
 /** Runs an emulated endpoint's handler from inside the emulator (same validation, same events). */
@@ -142,7 +172,7 @@ function completeSubscription(state: StripeState, session: Stripe.Checkout.Sessi
 export function completeCheckout(state: StripeState, sessionId: string, form: CardForm): CheckoutOutcome {
   const session = currentSession(state, sessionId);
   if (!session || session.status !== 'open') return { ok: false, message: 'This Checkout Session is no longer active.' };
-  const problem = cardFormProblem(form);
+  const problem = cardFormProblem(form, state.now());
   if (problem) return { ok: false, message: problem };
   const authentication = authenticationProblem(form);
   if (authentication) return authentication;

@@ -17,12 +17,37 @@ import type { StoredSubscription, StripeState } from './stripe-state.ts';
 
 const NOTICES: Record<string, string> = { details: 'Your details were updated.', card: 'Your payment method was updated.', plan: 'Your plan was changed.', cancel: 'Your subscription was canceled.' };
 
+/** A minor-unit decimal ("0.5") as money, sub-cent digits kept: "0.005 USD". */
+function decimalMoney(minor: unknown, currency: string): string {
+  if (minor === null || minor === undefined) return '';
+  const major = (Number(String(minor)) / 100).toFixed(12).replace(/(\.\d\d\d*?)0+$/, '$1');
+  return `${major} ${currency.toUpperCase()}`;
+}
+
+/** What a usage price costs per unit: "0.005 USD per unit", "10.00 USD per 1000 units", tiers listed. */
+function usageAmount(state: StripeState, price: NonNullable<ReturnType<StripeState['prices']['get']>>): string {
+  if (price.billing_scheme === 'tiered') {
+    let from = 1;
+    const tiers = (state.priceTiers.get(price.id) ?? []).map((tier) => {
+      const range = tier.up_to === null ? `${from}+` : `${from}-${tier.up_to}`;
+      from = (tier.up_to ?? from) + 1;
+      const flat = tier.flat_amount_decimal ?? tier.flat_amount;
+      return `${range}: ${decimalMoney(tier.unit_amount_decimal ?? tier.unit_amount ?? 0, price.currency)} each${flat ? ` + ${decimalMoney(flat, price.currency)}` : ''}`;
+    });
+    return `${price.tiers_mode === 'volume' ? 'volume tiers' : 'graduated tiers'} (${tiers.join('; ')})`;
+  }
+  const per = price.transform_quantity?.divide_by ?? 1;
+  return `${decimalMoney(price.unit_amount_decimal ?? price.unit_amount, price.currency)} per ${per > 1 ? `${per} units` : 'unit'}`;
+}
+
 function priceLabel(state: StripeState, priceId: string): string {
   const price = state.prices.get(priceId);
   if (!price) return priceId;
   const product = state.products.get(typeof price.product === 'string' ? price.product : price.product.id);
-  const amount = price.recurring?.usage_type === 'metered' ? 'billed by usage' : money(price.unit_amount, price.currency);
-  return `${product?.name ?? 'Plan'}${price.nickname ? ` (${price.nickname})` : ''}: ${amount} per ${price.recurring?.interval ?? 'period'}`;
+  const interval = price.recurring?.interval ?? 'period';
+  // Metered: the unit price, billed on the period's usage (Stripe's portal shows the price, not just "by usage").
+  const amount = price.recurring?.usage_type === 'metered' ? `${usageAmount(state, price)}, billed on usage each ${interval}` : `${money(price.unit_amount, price.currency)} per ${interval}`;
+  return `${product?.name ?? 'Plan'}${price.nickname ? ` (${price.nickname})` : ''}: ${amount}`;
 }
 
 function subscriptionSection(state: StripeState, sessionId: string, config: Stripe.BillingPortal.Configuration, subscription: StoredSubscription): SafeHtml {
@@ -88,7 +113,28 @@ async function formText(c: Context): Promise<(name: string) => string> {
   return (name) => (typeof form[name] === 'string' ? (form[name] as string) : '');
 }
 
-function mountPortalActions(app: Hono, state: StripeState): void {
+export interface HostedPortalOptions {
+  /** Resolves once the webhooks already emitted are delivered (the emulator's delivery idle). */
+  settle?: () => Promise<void>;
+  /** Longest wait for settle before the page is shown anyway; default 3 s. */
+  settleMs?: number;
+}
+
+/**
+ * Waits (bounded) for the webhooks an action caused to be delivered, so the page the customer
+ * returns to shows what the app did with them (after "Save new card" the provisioner retries the
+ * open invoice: status and invoice are current, not a reload behind). Real Stripe renders its
+ * page at once and the app's reaction arrives a moment later; the wait only spares the sandbox
+ * user that reload, it changes no Stripe state.
+ */
+async function settled(options: HostedPortalOptions): Promise<void> {
+  if (!options.settle) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([options.settle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, options.settleMs ?? 3000)))]);
+  clearTimeout(timer);
+}
+
+function mountPortalActions(app: Hono, state: StripeState, options: HostedPortalOptions): void {
   const act = (path: string, run: (session: Stripe.BillingPortal.Session, config: Stripe.BillingPortal.Configuration, field: (name: string) => string, subscription: string) => void, notice: string) =>
     app.post(path, async (c) => {
       const session = state.portalSessions.get(c.req.param('session') ?? '');
@@ -100,6 +146,7 @@ function mountPortalActions(app: Hono, state: StripeState): void {
         if (error instanceof PortalActionError) return portalPage(state, session, undefined, error.message);
         throw error;
       }
+      await settled(options);
       return redirect(`/_hosted/portal/${session.id}?done=${notice}`);
     });
   act('/_hosted/portal/:session/customer', (s, config, field) => updateCustomerDetails(state, config, s.customer, { email: field('email'), name: field('name'), phone: field('phone') }), 'details');
@@ -145,12 +192,12 @@ function mountLoginPage(app: Hono, state: StripeState): void {
   });
 }
 
-export function mountHostedPortal(app: Hono, state: StripeState): void {
+export function mountHostedPortal(app: Hono, state: StripeState, options: HostedPortalOptions = {}): void {
   app.get('/_hosted/portal/:session', (c) => {
     const session = state.portalSessions.get(c.req.param('session'));
     if (!session) return page('Billing', html`<p class="error" role="alert">No such portal session.</p>`, 404);
     return portalPage(state, session, NOTICES[c.req.query('done') ?? '']);
   });
-  mountPortalActions(app, state);
+  mountPortalActions(app, state, options);
   mountLoginPage(app, state);
 }

@@ -7,7 +7,7 @@
  * customer's email, name or phone when customer_update allows it (customer.updated).
  */
 import type Stripe from 'stripe';
-import { callEndpoint, parseExpiry } from './checkout-completion.ts';
+import { callEndpoint, cardFormProblem, parseExpiry } from './checkout-completion.ts';
 import type { FormObject } from './form-encoding.ts';
 import { customerEndpoints } from './customers.ts';
 import { attachCardByNumber, setDefaultPaymentMethod } from './payment-methods.ts';
@@ -49,9 +49,9 @@ export function customerSubscription(state: StripeState, customerId: string, sub
 
 export function replaceCard(state: StripeState, config: Configuration, customerId: string, card: { number: string; expiry: string; cvc: string }): Stripe.PaymentMethod {
   if (!config.features.payment_method_update.enabled) throw new PortalActionError('Updating the payment method is not enabled.');
+  const problem = cardFormProblem(card, state.now());
   const expiry = parseExpiry(card.expiry);
-  if (!expiry) throw new PortalActionError("Your card's expiration date is incomplete.");
-  if (!/^\d{3,4}$/.test(card.cvc.trim())) throw new PortalActionError("Your card's security code is incomplete.");
+  if (problem || !expiry) throw new PortalActionError(problem ?? "Your card's expiration date is incomplete.");
   try {
     const method = attachCardByNumber(state, customerId, card.number, expiry);
     setDefaultPaymentMethod(state, customerId, method.id);

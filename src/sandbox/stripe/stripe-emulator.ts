@@ -269,7 +269,7 @@ function mountEmulatorRoutes(emulator: StripeEmulator): void {
   });
   mountWebhookRoutes(emulator);
   mountHostedCheckout(emulator.app, emulator.state);
-  mountHostedPortal(emulator.app, emulator.state);
+  mountHostedPortal(emulator.app, emulator.state, { settle: () => emulator.webhooks.idle() });
   mountHostedInvoice(emulator.app, emulator.state);
   mountControlRoutes(emulator, {
     partialKnobs: knobsSchema.partial(),

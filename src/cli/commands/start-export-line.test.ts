@@ -1,0 +1,75 @@
+import { spawn } from 'node:child_process';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { packagePath } from '../../shared/package-root.ts';
+import { freePort } from '../../sandbox/sandbox-wiring.ts';
+import { run } from './start.ts';
+
+// The "other commands" line `npm start` prints, pasted into a new shell exactly as printed, points
+// doctor at this sandbox: every check passes, in both modes, with every port moved off its default.
+const BIN = packagePath('scripts/portal-monetization.mjs');
+
+interface Started {
+  exportLine: string;
+  output: string;
+  stopped: Promise<number>;
+}
+
+/** `start` in this process until SIGINT; resolves once it printed the export line. */
+async function startSandbox(argv: string[]): Promise<Started> {
+  const lines: string[] = [];
+  vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void lines.push(args.join(' ')));
+  vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void lines.push(args.join(' ')));
+  const stopped = run(argv);
+  for (;;) {
+    const exportLine = lines.find((line) => line.trimStart().startsWith('export '));
+    if (exportLine) return { exportLine: exportLine.trim(), output: lines.join('\n'), stopped };
+    const early = await Promise.race([stopped.then((code) => `start exited ${code}`), new Promise<undefined>((resolve) => setTimeout(resolve, 50))]);
+    if (early) throw new Error(`${early}:\n${lines.join('\n')}`);
+  }
+}
+
+/** The line and a command in a fresh bash that has nothing else from this process's environment. */
+function shell(exportLine: string, command: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', ['-c', `${exportLine}\n${command}`], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NO_COLOR: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function movedPorts(): Promise<string[]> {
+  const flags = ['--kong-admin-port', '--kong-portal-port', '--kong-portal-api-port', '--kong-proxy-port', '--stripe-port', '--moesif-port', '--provisioner-port', '--smtp-port', '--mailbox-port'];
+  const argv: string[] = [];
+  for (const flag of flags) argv.push(flag, String(await freePort()));
+  return argv;
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe.each([
+  ['portal', []],
+  ['hosted', ['--mode', 'hosted']],
+])('npm start (%s mode, moved ports): the printed export line', (_mode, modeFlags) => {
+  it('works exactly as printed: doctor passes every check against this sandbox', async () => {
+    const argv = [...modeFlags, ...(await movedPorts())];
+    const provisionerPort = argv[argv.indexOf('--provisioner-port') + 1];
+    const sandbox = await startSandbox(argv);
+    try {
+      expect(sandbox.exportLine).toContain(`PROVISIONER_URL=http://127.0.0.1:${provisionerPort}`);
+      expect(sandbox.exportLine).not.toContain('"$');
+      expect(sandbox.exportLine).toMatch(/STRIPE_WEBHOOK_SECRET=whsec_\w+/);
+      const doctor = await shell(sandbox.exportLine, `exec node ${BIN} doctor`);
+      expect(doctor.stderr).toBe('');
+      expect(doctor.stdout).toMatch(/all \d+ checks passed/);
+      expect(doctor.stdout).not.toContain(':8787');
+      expect(doctor.code).toBe(0);
+    } finally {
+      process.emit('SIGINT');
+      expect(await sandbox.stopped).toBe(0);
+    }
+  }, 60_000);
+});
