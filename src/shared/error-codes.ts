@@ -63,6 +63,8 @@ export const ERROR_CODES: readonly ErrorCodeEntry[] = [
   { code: 'invalid_plans_file', surface: 'command', meaning: 'the plans file is unreadable or invalid; the message names the JSON path (exit 2)' },
   { code: 'event_hook_secret_too_short', surface: 'command', meaning: '`KONG_EVENT_HOOK_SECRET` is under 16 characters: the provisioner does not start' },
   { code: 'stripe_unreachable', surface: 'command', meaning: 'an admin command cannot reach Stripe (`STRIPE_API_BASE`, network)' },
+  { code: 'optional_package_missing', surface: 'command', meaning: 'the command (`start`) needs a sandbox-only package the install left out (`--omit=optional`): install with `npm ci --omit=dev`' },
+  { code: 'package_root_missing', surface: 'command', meaning: 'no `package.json` named `kong-portal-monetization` above the running code: run the CLI from the installed package, do not copy `dist/` out of it' },
   { code: 'moesif_unavailable', surface: 'command', meaning: 'Moesif did not accept a user or company (reconcile: run it again once Moesif answers)' },
   { code: 'moesif_unauthorized', surface: 'command', meaning: 'Moesif rejected `MOESIF_APPLICATION_ID`' },
   { code: 'moesif_redirect', surface: 'command', meaning: 'the Moesif API answered with a redirect; it is refused (never retried) so the application id is not sent elsewhere: check `MOESIF_API_BASE`' },
@@ -90,6 +92,7 @@ export const ERROR_CODES: readonly ErrorCodeEntry[] = [
   { code: 'sync_bundle_invalid', surface: 'sync', meaning: 'the built bundle does not match its manifest: run `npm run build` (exit 11)' },
 
   { code: 'build_failed', surface: 'build', meaning: 'esbuild produced no output' },
-  { code: 'bundle_too_large', surface: 'build', meaning: '`monetization.js` is over its gzip budget (5 KB)' },
-  { code: 'node_build_dev_import', surface: 'build', meaning: 'the shipped Node code imports `bench/`, `e2e/`, a test, a fixture or a package outside `dependencies`' },
+  { code: 'bundle_too_large', surface: 'build', meaning: '`monetization.js` is over its gzip budget (6 KB)' },
+  { code: 'node_build_dev_import', surface: 'build', meaning: 'the shipped Node code imports `bench/`, `e2e/`, a test, a fixture or a package outside `dependencies` and `optionalDependencies`' },
+  { code: 'node_build_sandbox_import', surface: 'build', meaning: 'a production command (provisioner, sync, reconcile, doctor, stripe-setup) loads a sandbox-only package or a build tool (esbuild, tsx)' },
 ];
