@@ -13,6 +13,7 @@ import { DEVELOPER_STATUS, type DeveloperStatusName } from '../kong/kong-types.t
 import { REMOVAL_POLICIES, type RemovalPolicy } from './core/developer-removal.ts';
 import { parseTrustedProxies, type TrustedProxies } from './client-address.ts';
 import { parseHostedSignupEnv, type HostedSignupSettings } from './hosted-signup/hosted-settings.ts';
+import { AWS_WITHOUT_KONG, parseAwsGatewayEnv, parseGateway, type AwsGatewaySettings } from './gateways/aws/aws-settings.ts';
 import { parseStripeApiBase, parseStripeSecretKey, type StripeKeyMode } from './stripe-settings.ts';
 
 export type StripeMode = StripeKeyMode;
@@ -57,6 +58,8 @@ export interface ProvisionerSettings {
   billing?: BillingSettings;
   /** SIGNUP_MODE=hosted: the provisioner serves /signup and works on consumers, not portal developers. */
   hostedSignup?: HostedSignupSettings | undefined;
+  /** GATEWAY=aws: keys and access on AWS API Gateway instead of Kong (gateways/aws/). */
+  aws?: AwsGatewaySettings | undefined;
 }
 
 export interface BillingSettings {
@@ -231,7 +234,8 @@ export function parseProvisionerEnv(env: NodeJS.ProcessEnv): Omit<ProvisionerSet
       apiBase: (values.MOESIF_API_BASE ?? 'https://api.moesif.net').replace(/\/+$/, ''),
       companyIdSource: values.MOESIF_COMPANY_ID_SOURCE ?? 'subscription',
     },
-    kong: readKongSettings(env),
+    // GATEWAY=aws runs without Kong: no Admin API is ever called, so none is required.
+    kong: parseGateway(env) === 'aws' && !env.KONG_ADMIN_URL?.trim() ? AWS_WITHOUT_KONG : readKongSettings(env),
     portalOrigins: values.PORTAL_ORIGINS,
     plansFile: values.PLANS_FILE,
     port: values.PROVISIONER_PORT ?? 8787,
@@ -258,5 +262,7 @@ export function parseProvisionerEnv(env: NodeJS.ProcessEnv): Omit<ProvisionerSet
 /** Environment plus the plans file it names (PlansFileError names the file and the bad field). */
 export async function loadProvisionerSettings(env: NodeJS.ProcessEnv = process.env): Promise<ProvisionerSettings> {
   const settings = parseProvisionerEnv(env);
-  return { ...settings, plans: await loadPlansFile(settings.plansFile) };
+  const plans = await loadPlansFile(settings.plansFile);
+  const aws = parseAwsGatewayEnv(env, plans);
+  return { ...settings, plans, ...(aws ? { aws } : {}) };
 }

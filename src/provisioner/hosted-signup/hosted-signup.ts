@@ -5,7 +5,7 @@
  */
 import type { Hono } from 'hono';
 import type Stripe from 'stripe';
-import type { KongConsumers } from '../../kong/kong-consumers.ts';
+import type { SignupConsumers } from '../gateways/signup-gateway.ts';
 import type { PlansFile } from '../../shared/plans.ts';
 import type { TrustedProxies } from '../client-address.ts';
 import type { AccessSync } from '../core/access-sync.ts';
@@ -27,7 +27,7 @@ export interface HostedSignupDeps {
   settings: HostedSignupSettings;
   stripe: Stripe;
   writeLimiter?: WriteLimiter;
-  consumers: KongConsumers;
+  consumers: SignupConsumers;
   provisioner: Pick<Provisioner, 'provisionDeveloper'>;
   access: AccessSync;
   plans: PlansFile;
