@@ -13,7 +13,7 @@ import { DEVELOPER_STATUS, type DeveloperStatusName } from '../kong/kong-types.t
 import { REMOVAL_POLICIES, type RemovalPolicy } from './core/developer-removal.ts';
 import { parseTrustedProxies, type TrustedProxies } from './client-address.ts';
 import { parseHostedSignupEnv, type HostedSignupSettings } from './hosted-signup/hosted-settings.ts';
-import { AWS_WITHOUT_KONG, parseAwsGatewayEnv, parseGateway, type AwsGatewaySettings } from './gateways/aws/aws-settings.ts';
+import { AWS_VARIABLES, AWS_WITHOUT_KONG, parseAwsGatewayEnv, parseGateway, type AwsGatewaySettings } from './gateways/aws/aws-settings.ts';
 import { parseStripeApiBase, parseStripeSecretKey, type StripeKeyMode } from './stripe-settings.ts';
 
 export type StripeMode = StripeKeyMode;
@@ -106,6 +106,7 @@ export const PROVISIONER_VARIABLES: ReadonlyArray<{ name: string; default: strin
   { name: 'PORTAL_DASHBOARD_URL', default: '(none: no Checkout step)', description: 'the portal dashboard URL: where Stripe Checkout returns and where 402 answers send developers' },
   { name: 'ON_DEVELOPER_REMOVED', default: 'period_end', description: 'subscription of a developer deleted/revoked/rejected in Kong: period_end, now or never' },
   { name: 'LOG_HASH_KEY', default: '(derived from STRIPE_SECRET_KEY)', description: 'HMAC key for email hashes in logs, at least 16 characters' },
+  ...AWS_VARIABLES,
 ];
 
 const DEFAULT_WRITES_PER_SECOND: Record<StripeMode, number> = { test: 20, live: 80 };

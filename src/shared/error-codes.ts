@@ -65,6 +65,8 @@ export const ERROR_CODES: readonly ErrorCodeEntry[] = [
   { code: 'stripe_unreachable', surface: 'command', meaning: 'an admin command cannot reach Stripe (`STRIPE_API_BASE`, network)' },
   { code: 'moesif_unavailable', surface: 'command', meaning: 'Moesif did not accept a user or company (reconcile: run it again once Moesif answers)' },
   { code: 'moesif_unauthorized', surface: 'command', meaning: 'Moesif rejected `MOESIF_APPLICATION_ID`' },
+  { code: 'aws_access_denied', surface: 'command', meaning: 'GATEWAY=aws: AWS refused an API Gateway call to these credentials (IAM: apigateway actions on API keys, usage plans, tags)' },
+  { code: 'aws_error', surface: 'command', meaning: 'GATEWAY=aws: an API Gateway call failed after the AWS SDK\'s retries; the message names the call and AWS\'s exception' },
 
   { code: 'kong_unreachable', surface: 'kong', meaning: 'cannot reach the Admin API at `KONG_ADMIN_URL`' },
   { code: 'kong_tls', surface: 'kong', meaning: 'TLS failed (a self-signed certificate: `sync --insecure`)' },

@@ -33,6 +33,10 @@ export const AWS_VARIABLES: ReadonlyArray<{ name: string; default: string; descr
   { name: 'AWS_REGION', default: '(required with GATEWAY=aws)', description: 'region of the REST API and its usage plans, e.g. us-east-1' },
   { name: 'AWS_API_GATEWAY_USAGE_PLANS', default: '(required with GATEWAY=aws)', description: 'usage plan id of each plan of the plans file: plan=usagePlanId pairs, comma separated, e.g. starter=a1b2c3,pro=d4e5f6' },
   { name: 'AWS_ENDPOINT_URL_API_GATEWAY', default: '(AWS)', description: "the AWS SDK's endpoint override for API Gateway; the sandbox points it at its emulator" },
+  { name: 'AWS_DEFAULT_REGION', default: '(none)', description: 'read when AWS_REGION is not set, as the AWS CLI does' },
+  { name: 'AWS_ACCESS_KEY_ID', default: "(the AWS SDK's default chain)", description: "AWS's own credential variables (with AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN); unset: AWS_PROFILE, SSO or the instance/task role" },
+  { name: 'AWS_SECRET_ACCESS_KEY', default: "(the AWS SDK's default chain)", description: 'secret of AWS_ACCESS_KEY_ID; never logged or printed' },
+  { name: 'AWS_SESSION_TOKEN', default: '(none)', description: 'session token of temporary credentials' },
 ];
 
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d{1,2}$/;
