@@ -65,7 +65,17 @@ export function seedSandboxApi(state: AwsGatewayState, seed: SandboxApiSeed, now
     createdDate: created,
     apiKeySource: 'HEADER',
     tags: {},
-    stages: [{ stageName: stage, deploymentId: awsId(6), createdDate: created, lastUpdatedDate: created, tags: {} }],
+    stages: [
+      {
+        stageName: stage,
+        deploymentId: awsId(6),
+        createdDate: created,
+        lastUpdatedDate: created,
+        // What Moesif's AWS integration needs: the API key id as the user.
+        accessLogSettings: { format: '{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","user":"$context.identity.apiKeyId","status":"$context.status"}', destinationArn: 'arn:aws:firehose:us-east-1:000000000000:deliverystream/moesif-sandbox' },
+        tags: {},
+      },
+    ],
     resources: [
       { id: awsId(), path: '/', resourceMethods: {} },
       { id: awsId(), path, pathPart: path.slice(1), resourceMethods: { GET: { httpMethod: 'GET', authorizationType: 'NONE', apiKeyRequired: true } } },

@@ -112,9 +112,9 @@ export class AwsSignupGateway implements SignupGateway {
       updateDeveloperMeta: async (id, meta) => {
         const plan = parseDeveloperMeta(meta).plan;
         const key = await this.ours(id);
-        if (typeof plan !== 'string' || plan === key.tags[PLAN_TAG]) return consumerAsDeveloper(keyAsConsumer(key));
+        if (typeof plan !== 'string') return consumerAsDeveloper(keyAsConsumer(key));
         await this.keys.ensurePlan(key.id, plan);
-        await this.keys.tag(key.id, { [PLAN_TAG]: plan });
+        if (plan !== key.tags[PLAN_TAG]) await this.keys.tag(key.id, { [PLAN_TAG]: plan });
         return consumerAsDeveloper(keyAsConsumer({ ...key, tags: { ...key.tags, [PLAN_TAG]: plan } }));
       },
       listDeveloperPlugins: async (id) => {

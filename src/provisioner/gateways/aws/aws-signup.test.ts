@@ -9,6 +9,8 @@ import { startMailCatcher, type RunningMailCatcher } from '../../../sandbox/mail
 import { FREE_PORTS, SANDBOX_STRIPE_KEY, startSandbox, type Sandbox } from '../../../sandbox/start-sandbox.ts';
 import { stripeClientOptions } from '../../../sandbox/stripe/stripe-emulator.ts';
 import type { ApiKeyRecord } from '../../../sandbox/aws/aws-state.ts';
+import { doctorInputsFromEnv, runDoctor } from '../../../admin/doctor/doctor.ts';
+import { runReconcileCommand } from '../../../admin/reconcile/reconcile-command.ts';
 
 let sandbox: Sandbox;
 let mail: RunningMailCatcher;
@@ -101,6 +103,24 @@ async function signUpAndPay(email: string, plan = 'starter', card = '4242 4242 4
 }
 
 describe('hosted signup on AWS API Gateway', () => {
+  it('doctor passes against the AWS emulator, and names a method that does not require a key', async () => {
+    const doctor = async () => runDoctor(await doctorInputsFromEnv(sandbox.env, { provisionerUrl: base, timeoutMs: 5000 }));
+    const results = await doctor();
+    expect(results.filter((r) => !r.ok).map((r) => `${r.name}: ${r.detail}`)).toEqual([]);
+    expect(results.map((r) => r.name)).toEqual(expect.arrayContaining(['AWS credentials and region', 'AWS usage plans', 'AWS API key source and required keys', 'AWS access log for Moesif', 'hosted signup page']));
+    expect(results.map((r) => r.name)).not.toContain('Kong Admin API');
+
+    const [api] = [...sandbox.aws!.emulator.state.restApis.values()];
+    const method = api!.resources[1]!.resourceMethods.GET!;
+    method.apiKeyRequired = false;
+    try {
+      const check = (await doctor()).find((r) => r.name === 'AWS API key source and required keys');
+      expect(check).toMatchObject({ ok: false, detail: expect.stringContaining('GET /test-service'), fix: expect.stringContaining('API key required') });
+    } finally {
+      method.apiKeyRequired = true;
+    }
+  });
+
   it('signup -> email -> Checkout 4242 -> key once -> x-api-key call 200, reported to Moesif as the key id', async () => {
     const email = 'aws-happy@example.com';
     const token = await tokenFor(email);
@@ -217,5 +237,29 @@ describe('hosted signup on AWS API Gateway', () => {
     expect(plansOf(record.id)).toEqual([usagePlans.growth]);
     expect(record.tags['kpm-plan']).toBe('growth');
     expect((await call(key)).status).toBe(200);
+  });
+
+  it('reconcile walks our API keys only, and repairs a key left outside its usage plan by a crash during a plan move', async () => {
+    const email = 'aws-upgrade@example.com';
+    const record = keysNamed(email)[0]!;
+    // A crash between leaving the old usage plan and joining the new one, with the tag still on the old plan.
+    sandbox.aws!.emulator.state.planKeys.get(usagePlans.growth!)!.delete(record.id);
+    record.tags['kpm-plan'] = 'starter';
+    expect((await call(record.value)).status).toBe(403);
+    // A key an admin made by hand is not ours: reconcile never touches it.
+    sandbox.aws!.emulator.state.apiKeys.set('adminkey01', { ...record, id: 'adminkey01', value: 'a'.repeat(40), name: 'admin@example.com', tags: {} });
+    const lines: string[] = [];
+    const log = console.log;
+    console.log = (line: string) => void lines.push(String(line));
+    try {
+      expect(await runReconcileCommand([], sandbox.env)).toBe(0);
+    } finally {
+      console.log = log;
+    }
+    expect(lines.join('\n')).toMatch(/developers seen: +5\n/);
+    expect(plansOf(record.id)).toEqual([usagePlans.growth]);
+    expect(record.tags['kpm-plan']).toBe('growth');
+    expect((await call(record.value)).status).toBe(200);
+    expect(sandbox.aws!.emulator.state.apiKeys.get('adminkey01')?.tags).toEqual({});
   });
 });

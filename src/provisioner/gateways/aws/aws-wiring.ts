@@ -5,6 +5,7 @@
  */
 import { GetUsagePlanCommand } from '@aws-sdk/client-api-gateway';
 import type { KongDeveloper } from '../../../kong/kong-types.ts';
+import type { AccessSync, SyncOptions } from '../../core/access-sync.ts';
 import { SettingError } from '../../../shared/errors.ts';
 import { consumerAsDeveloper } from '../../hosted-signup/consumer-directory.ts';
 import { awsErrorName, createApiGatewayClient, describeAwsError } from './aws-client.ts';
@@ -20,6 +21,20 @@ export function createAwsSignupGateway(settings: AwsGatewaySettings, options: { 
 /** Reconcile's walk: every API key of ours, as a developer. */
 export async function* awsDevelopers(gateway: AwsSignupGateway): AsyncGenerator<KongDeveloper> {
   for (const key of await gateway.keys.listOurs()) yield consumerAsDeveloper(keyAsConsumer(key));
+}
+
+/**
+ * Reconcile's access sync on AWS: the core's sync, then the key follows the plan Stripe bills
+ * (usage plan and tag), which repairs a crash in the middle of a plan move: reconcile never
+ * replays the Stripe event that started it.
+ */
+export function awsReconcileSync(gateway: AwsSignupGateway, access: AccessSync) {
+  return async (developer: KongDeveloper, options: SyncOptions) => {
+    const outcome = await access.syncDeveloper(developer, options);
+    const plan = outcome?.plan?.id;
+    if (plan && gateway.keys.usagePlans[plan]) await gateway.directory().updateDeveloperMeta(developer.id, JSON.stringify({ plan }));
+    return outcome;
+  };
 }
 
 /** Each usage plan of AWS_API_GATEWAY_USAGE_PLANS exists in this region with these credentials. */
