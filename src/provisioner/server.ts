@@ -146,6 +146,7 @@ export async function startProvisioner(settings: ProvisionerSettings, options: S
           stripe: core.stripe,
           writeLimiter: core.writeLimiter,
           consumers: signupConsumers,
+          ...(core.aws ? { keyHeader: 'x-api-key' } : {}),
           provisioner: core.provisioner,
           access: core.billing.access,
           plans: settings.plans,

@@ -28,6 +28,8 @@ export interface HostedSignupDeps {
   stripe: Stripe;
   writeLimiter?: WriteLimiter;
   consumers: SignupConsumers;
+  /** The header the gateway reads keys from, for the key page (default apikey: Kong; AWS: x-api-key). */
+  keyHeader?: string;
   provisioner: Pick<Provisioner, 'provisionDeveloper'>;
   access: AccessSync;
   plans: PlansFile;
@@ -83,6 +85,7 @@ export function createHostedSignup(deps: HostedSignupDeps): HostedSignup {
     prices: deps.prices,
     brand,
     apiUrl: settings.apiUrl,
+    keyHeader: deps.keyHeader,
     publicUrl: settings.publicUrl,
     trustedProxies: deps.trustedProxies,
     requestsPerMinute: settings.requestsPerMinute,
@@ -101,6 +104,6 @@ export function createHostedSignup(deps: HostedSignupDeps): HostedSignup {
     linkTtlMinutes: settings.linkTtlMinutes,
     logger: deps.logger,
   });
-  app.route('/', createAccountRoutes({ service: account, kit, brand, apiUrl: settings.apiUrl, requestsPerMinute: settings.requestsPerMinute }));
+  app.route('/', createAccountRoutes({ service: account, kit, brand, apiUrl: settings.apiUrl, keyHeader: deps.keyHeader, requestsPerMinute: settings.requestsPerMinute }));
   return { app, close: () => mailer.close() };
 }

@@ -25,7 +25,7 @@ import { consumerAsDeveloper, isSignupConsumer, SIGNUP_CONSUMER_TAGS, signupCons
 import { alreadySignedUpMail, verificationMail, type SignupMailer } from './signup-mailer.ts';
 import type { TokenSigner } from './signed-token.ts';
 
-export type SignupErrorCode = 'link_used' | 'email_taken' | 'subscription_ended' | 'checkout_incomplete' | 'not_started';
+export type SignupErrorCode = 'link_used' | 'email_taken' | 'subscription_ended' | 'checkout_incomplete' | 'not_started' | 'key_replacement_unsupported';
 
 export class SignupError extends Error {
   constructor(

@@ -11,6 +11,7 @@ import { parseDeveloperMeta, type KongPlugin } from '../../../kong/kong-types.ts
 import { sha256Hex } from '../../../shared/sha256.ts';
 import { ACCESS_STATUS_CODE, ACCESS_TAGS } from '../../core/kong-access.ts';
 import { consumerAsDeveloper, consumerSignup, signupConsumerTags, type ConsumerDirectory } from '../../hosted-signup/consumer-directory.ts';
+import { SignupError } from '../../hosted-signup/signup-service.ts';
 import type { SignupGateway } from '../signup-gateway.ts';
 import { AwsApiKeys, isOurs, NAME_TAG, PLAN_TAG, REFUSED_TAG, SHOWN_TAG, type AwsKey } from './aws-api-keys.ts';
 
@@ -80,7 +81,8 @@ export class AwsSignupGateway implements SignupGateway {
    */
   async createKey(consumerId: string): Promise<KongKeyCredential> {
     const key = await this.ours(consumerId, true);
-    if (key.tags[SHOWN_TAG]) throw new Error('replacing an AWS API key from "My account" is not supported yet: ask the API provider');
+    if (key.tags[SHOWN_TAG])
+      throw new SignupError('key_replacement_unsupported', 409, 'Replacing an API key is not available on this gateway yet: ask the API provider to rotate it. Your key and billing are unchanged.');
     const plan = key.tags[PLAN_TAG];
     if (plan) await this.keys.ensurePlan(key.id, plan);
     await this.keys.tag(key.id, { [SHOWN_TAG]: new Date().toISOString() });

@@ -138,7 +138,7 @@ describe('hosted signup on AWS API Gateway', () => {
     const page = await fetch(back);
     const html = await page.text();
     expect(keyOf(html)).toBe(key!.value);
-    expect(html).toContain(sandbox.aws!.apiUrl);
+    expect(html).toContain(`curl -H &#39;x-api-key: ${key!.value}&#39; ${sandbox.aws!.apiUrl}`);
     expect(key!.enabled).toBe(true);
     expect(await call(key!.value)).toEqual({ status: 200, body: expect.objectContaining({ apiKeyId: key!.id }) });
 
@@ -261,5 +261,35 @@ describe('hosted signup on AWS API Gateway', () => {
     expect(record.tags['kpm-plan']).toBe('growth');
     expect((await call(record.value)).status).toBe(200);
     expect(sandbox.aws!.emulator.state.apiKeys.get('adminkey01')?.tags).toEqual({});
+  });
+
+  it('usage through x-api-key is reported by Moesif and invoiced for the right amount', async () => {
+    const email = 'aws-invoice@example.com';
+    const key = await signUpAndPay(email, 'growth');
+    // Growth, graduated: $5 per call for the first 100.
+    for (let i = 0; i < 3; i++) expect((await call(key)).status).toBe(200);
+    expect((await call('not-a-key-not-a-key-not-a-key-not-a-key0')).status).toBe(403);
+    await sandbox.aws!.emulator.settled();
+    await sandbox.moesif!.flushUsage();
+    await advanceDays(32);
+    const [customer] = await customersOf(email);
+    const invoices = (await stripe.invoices.list({ customer: customer!.id })).data.filter((invoice) => invoice.total > 0);
+    expect(invoices.map((invoice) => [invoice.status, invoice.amount_due, invoice.amount_paid])).toEqual([['paid', 1500, 1500]]);
+  });
+
+  it('"My account" key replacement is refused clearly on AWS, and the key keeps working', async () => {
+    const email = 'aws-invoice@example.com';
+    const started = Date.now();
+    const form = await fetch(`${base}/signup/account`);
+    const cookie = (form.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const csrf = /name="csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
+    expect((await postForm('/signup/account', { csrf, email }, cookie)).status).toBe(200);
+    const message = await mail.waitFor(email, { after: started });
+    const token = new URL(/https?:\/\/\S+\/signup\/account\/open\?token=\S+/.exec(message.text)?.[0] ?? '').searchParams.get('token') ?? '';
+    const rotate = await postForm('/signup/account/rotate', { token });
+    expect([rotate.status, await rotate.text()]).toEqual([409, expect.stringContaining('ask the API provider to rotate it')]);
+    const [record, ...others] = keysNamed(email);
+    expect(others).toHaveLength(0);
+    expect((await call(record!.value)).status).toBe(200);
   });
 });
