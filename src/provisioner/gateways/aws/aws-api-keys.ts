@@ -80,12 +80,12 @@ export class AwsApiKeys {
     return `arn:aws:apigateway:${this.options.region}::/apikeys/${keyId}`;
   }
 
-  /** Every key named exactly `name` (AWS's name filter is not an exact match), oldest first, with values. */
+  /** Every key named exactly `name` (AWS's name filter is not an exact match), oldest first; no values (they are read only to be shown). */
   async byName(name: string): Promise<AwsKey[]> {
     const found: AwsKey[] = [];
     let position: string | undefined;
     do {
-      const page = await awsCall('list API keys', () => this.client.send(new GetApiKeysCommand({ nameQuery: name, includeValues: true, limit: 500, ...(position ? { position } : {}) })));
+      const page = await awsCall('list API keys', () => this.client.send(new GetApiKeysCommand({ nameQuery: name, includeValues: false, limit: 500, ...(position ? { position } : {}) })));
       found.push(...(page.items ?? []).map(toKey).filter((key) => key.name === name));
       position = page.position;
     } while (position);

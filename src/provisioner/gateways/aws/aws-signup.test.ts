@@ -191,7 +191,9 @@ describe('hosted signup on AWS API Gateway', () => {
     const [key, ...others] = keysNamed(email);
     expect(others).toHaveLength(0);
     expect(plansOf(key!.id)).toEqual([usagePlans.bundle]);
-    expect(await customersOf(email)).toHaveLength(1);
+    const customers = await customersOf(email);
+    expect(customers).toHaveLength(1);
+    expect((await stripe.subscriptions.list({ customer: customers[0]!.id })).data).toHaveLength(1);
   });
 
   it('a failing card past the grace: the key is refused with 403, a new card restores it', async () => {
