@@ -76,14 +76,17 @@ function stringField(body: Record<string, unknown>, name: string): string | unde
   return value;
 }
 
+/** AWS's tag character set: letters, digits, spaces and _ . : / = + - @. */
+const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+
 function tagsField(body: Record<string, unknown>): Record<string, string> {
   const tags = body.tags ?? {};
   if (typeof tags !== 'object' || tags === null || Array.isArray(tags)) throw new AwsApiError('BadRequestException', 'Invalid tags: must be a map of strings');
   const entries = Object.entries(tags as Record<string, unknown>);
   if (entries.length > 50) throw new AwsApiError('BadRequestException', 'Too many tags: at most 50');
   for (const [key, value] of entries) {
-    if (typeof value !== 'string' || key.length > 128 || value.length > 256 || key.startsWith('aws:'))
-      throw new AwsApiError('BadRequestException', `Invalid tag ${key}: keys up to 128 characters not starting with aws:, values strings up to 256`);
+    if (typeof value !== 'string' || key.length < 1 || key.length > 128 || value.length > 256 || key.startsWith('aws:') || !TAG_TEXT.test(key) || !TAG_TEXT.test(value))
+      throw new AwsApiError('BadRequestException', `Invalid tag ${key}: keys of 1 to 128 and values of up to 256 letters, digits, spaces and _ . : / = + - @, keys not starting with aws:`);
   }
   return Object.fromEntries(entries) as Record<string, string>;
 }

@@ -74,6 +74,8 @@ describe('AWS API Gateway emulator, control plane through the real SDK', () => {
     const sdk = client();
     await expect(sdk.send(new GetApiKeyCommand({ apiKey: 'nosuchkey0' }))).rejects.toBeInstanceOf(NotFoundException);
     await expect(sdk.send(new CreateApiKeyCommand({ name: 'x', value: 'short' }))).rejects.toBeInstanceOf(BadRequestException);
+    await expect(sdk.send(new CreateApiKeyCommand({ name: 'x', tags: { plan: 'a,b' } }))).rejects.toBeInstanceOf(BadRequestException);
+    await expect(sdk.send(new CreateApiKeyCommand({ name: 'x', tags: { 'aws:owner': 'me' } }))).rejects.toBeInstanceOf(BadRequestException);
     const key = await sdk.send(new CreateApiKeyCommand({ name: 'x', enabled: true }));
     await sdk.send(new CreateUsagePlanKeyCommand({ usagePlanId: usagePlans.starter, keyId: key.id, keyType: 'API_KEY' }));
     await expect(sdk.send(new CreateUsagePlanKeyCommand({ usagePlanId: usagePlans.starter, keyId: key.id, keyType: 'API_KEY' }))).rejects.toBeInstanceOf(ConflictException);
