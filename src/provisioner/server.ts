@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Stripe from 'stripe';
 import { KongAdminClient } from '../kong/kong-admin-client.ts';
 import { KongConsumers } from '../kong/kong-consumers.ts';
-import { createConsumerDirectory } from './hosted-signup/consumer-directory.ts';
+import { kongSignupGateway, type SignupGateway } from './gateways/signup-gateway.ts';
 import { awsReadinessCheck, checkUsagePlans, createAwsSignupGateway } from './gateways/aws/aws-wiring.ts';
 import type { AwsSignupGateway } from './gateways/aws/aws-gateway.ts';
 import { createHostedSignup } from './hosted-signup/hosted-signup.ts';
@@ -40,6 +40,8 @@ export interface ProvisionerCore {
   consumers?: KongConsumers;
   /** GATEWAY=aws: API keys at AWS API Gateway are the developers (instead of Kong consumers). */
   aws?: AwsSignupGateway;
+  /** SIGNUP_MODE=hosted: the gateway seam the hosted signup works through (Kong consumers or AWS keys). */
+  signupGateway?: SignupGateway;
 }
 
 export interface CoreOptions {
@@ -72,7 +74,8 @@ export function createProvisionerCore(settings: ProvisionerSettings, options: Co
   const aws = settings.hostedSignup && settings.aws ? createAwsSignupGateway(settings.aws) : undefined;
   const consumers = settings.hostedSignup && !aws ? new KongConsumers(kong) : undefined;
   // Hosted signup: a consumer (or an AWS API key) is the developer (consumer-directory.ts), on every path.
-  const developers = aws ? aws.directory() : consumers ? createConsumerDirectory(consumers) : kong;
+  const signupGateway = aws ?? (consumers ? kongSignupGateway(consumers) : undefined);
+  const developers = signupGateway ? signupGateway.directory() : kong;
   const prices = createPriceResolver(stripe);
   const provisioner = createProvisioner({
     stripe,
@@ -90,7 +93,7 @@ export function createProvisionerCore(settings: ProvisionerSettings, options: Co
     ...(options.now ? { now: options.now } : {}),
   });
   const billing = createBillingCore(settings, { stripe, retry: options.stripeRetry, writeLimiter, kong: developers, provisioner, logger, ...(options.now ? { now: options.now } : {}) });
-  return { stripe, kong, moesifClient, moesif, prices, writeLimiter, provisioner, billing, ...(consumers ? { consumers } : {}), ...(aws ? { aws } : {}) };
+  return { stripe, kong, moesifClient, moesif, prices, writeLimiter, provisioner, billing, ...(consumers ? { consumers } : {}), ...(aws ? { aws } : {}), ...(signupGateway ? { signupGateway } : {}) };
 }
 
 export function readinessChecks(settings: ProvisionerSettings, core: ProvisionerCore): ReadinessCheck[] {
@@ -138,7 +141,7 @@ export async function startProvisioner(settings: ProvisionerSettings, options: S
   const core = createProvisionerCore(settings, { ...options, logger });
   // GATEWAY=aws: an unknown usage plan or unusable credentials stop the start, before any signup writes.
   if (core.aws && settings.aws) await checkUsagePlans(core.aws, settings.aws);
-  const signupConsumers = core.aws ?? core.consumers;
+  const signupConsumers = core.signupGateway;
   const hosted =
     settings.hostedSignup && signupConsumers
       ? createHostedSignup({
@@ -146,7 +149,7 @@ export async function startProvisioner(settings: ProvisionerSettings, options: S
           stripe: core.stripe,
           writeLimiter: core.writeLimiter,
           consumers: signupConsumers,
-          ...(core.aws ? { keyHeader: 'x-api-key' } : {}),
+          keyHeader: signupConsumers.keyHeader,
           provisioner: core.provisioner,
           access: core.billing.access,
           plans: settings.plans,

@@ -5,7 +5,7 @@
  * and the credential). Billing reaches either through a ConsumerDirectory.
  */
 import type { KongConsumers } from '../../kong/kong-consumers.ts';
-import type { ConsumerDirectory } from '../hosted-signup/consumer-directory.ts';
+import { createConsumerDirectory, type ConsumerDirectory } from '../hosted-signup/consumer-directory.ts';
 
 export interface SignupConsumers extends Pick<KongConsumers, 'get' | 'create' | 'listKeys' | 'createKey' | 'deleteKey'> {
   /**
@@ -18,5 +18,22 @@ export interface SignupConsumers extends Pick<KongConsumers, 'get' | 'create' | 
 
 export interface SignupGateway extends SignupConsumers {
   readonly kind: 'kong' | 'aws';
+  /** The request header the gateway reads the key from (the key page's example). */
+  readonly keyHeader: string;
   directory(): ConsumerDirectory;
+}
+
+/** Kong (3.5+, OSS, Konnect): a consumer and its key-auth credential, as the hosted signup always did. */
+export function kongSignupGateway(consumers: KongConsumers): SignupGateway {
+  const directory = createConsumerDirectory(consumers);
+  return {
+    kind: 'kong',
+    keyHeader: 'apikey',
+    get: (idOrUsername) => consumers.get(idOrUsername),
+    create: (input) => consumers.create(input),
+    listKeys: (consumerId) => consumers.listKeys(consumerId),
+    createKey: (consumerId, tags) => consumers.createKey(consumerId, tags),
+    deleteKey: (consumerId, credentialId) => consumers.deleteKey(consumerId, credentialId),
+    directory: () => directory,
+  };
 }

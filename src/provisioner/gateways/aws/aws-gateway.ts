@@ -34,6 +34,7 @@ const digest = (message: string) => sha256Hex(message).slice(0, 32);
 
 export class AwsSignupGateway implements SignupGateway {
   readonly kind = 'aws' as const;
+  readonly keyHeader = 'x-api-key';
   /** Refusal messages by digest (a tag value holds 256 characters at most; messages can be longer). */
   private readonly messages = new Map<string, string>();
 
