@@ -7,7 +7,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Stripe from 'stripe';
 import { KongAdminClient } from '../kong/kong-admin-client.ts';
 import { KongConsumers } from '../kong/kong-consumers.ts';
-import { createConsumerDirectory } from './hosted-signup/consumer-directory.ts';
+import { kongSignupGateway, type SignupGateway } from './gateways/signup-gateway.ts';
+import { awsReadinessCheck, checkUsagePlans, createAwsSignupGateway } from './gateways/aws/aws-wiring.ts';
+import type { AwsSignupGateway } from './gateways/aws/aws-gateway.ts';
 import { createHostedSignup } from './hosted-signup/hosted-signup.ts';
 import type { SignupMailer } from './hosted-signup/signup-mailer.ts';
 import { listen, type RunningService } from '../shared/http-listen.ts';
@@ -36,6 +38,10 @@ export interface ProvisionerCore {
   billing: BillingCore;
   /** SIGNUP_MODE=hosted: Kong consumers (the provisioner and billing then work on consumers, not portal developers). */
   consumers?: KongConsumers;
+  /** GATEWAY=aws: API keys at AWS API Gateway are the developers (instead of Kong consumers). */
+  aws?: AwsSignupGateway;
+  /** SIGNUP_MODE=hosted: the gateway seam the hosted signup works through (Kong consumers or AWS keys). */
+  signupGateway?: SignupGateway;
 }
 
 export interface CoreOptions {
@@ -65,9 +71,11 @@ export function createProvisionerCore(settings: ProvisionerSettings, options: Co
     ...(options.moesifBaseDelayMs === undefined ? {} : { baseDelayMs: options.moesifBaseDelayMs }),
   });
   const moesif = createMoesifSync(moesifClient, { ...options.moesifSync, logger });
-  const consumers = settings.hostedSignup ? new KongConsumers(kong) : undefined;
-  // Hosted signup: a consumer is the developer (consumer-directory.ts), on every path.
-  const developers = consumers ? createConsumerDirectory(consumers) : kong;
+  const aws = settings.hostedSignup && settings.aws ? createAwsSignupGateway(settings.aws) : undefined;
+  const consumers = settings.hostedSignup && !aws ? new KongConsumers(kong) : undefined;
+  // Hosted signup: a consumer (or an AWS API key) is the developer (consumer-directory.ts), on every path.
+  const signupGateway = aws ?? (consumers ? kongSignupGateway(consumers) : undefined);
+  const developers = signupGateway ? signupGateway.directory() : kong;
   const prices = createPriceResolver(stripe);
   const provisioner = createProvisioner({
     stripe,
@@ -86,13 +94,14 @@ export function createProvisionerCore(settings: ProvisionerSettings, options: Co
     ...(options.now ? { now: options.now } : {}),
   });
   const billing = createBillingCore(settings, { stripe, retry: options.stripeRetry, writeLimiter, kong: developers, provisioner, logger, ...(options.now ? { now: options.now } : {}) });
-  return { stripe, kong, moesifClient, moesif, prices, writeLimiter, provisioner, billing, ...(consumers ? { consumers } : {}) };
+  return { stripe, kong, moesifClient, moesif, prices, writeLimiter, provisioner, billing, ...(consumers ? { consumers } : {}), ...(aws ? { aws } : {}), ...(signupGateway ? { signupGateway } : {}) };
 }
 
 export function readinessChecks(settings: ProvisionerSettings, core: ProvisionerCore): ReadinessCheck[] {
   const kong = new KongAdminClient({ adminUrl: settings.kong.adminUrl, token: settings.kong.token, workspace: settings.kong.workspace, attempts: 1, timeoutMs: 2000 });
+  const aws = core.aws;
   return [
-    {
+    aws ? awsReadinessCheck(aws) : {
       name: 'kong',
       check: async () => void (await (settings.hostedSignup ? new KongConsumers(kong).listPage(1) : kong.listDevelopersPage({ size: 1 }))),
     },
@@ -131,13 +140,17 @@ export type RunningProvisioner = RunningService & ProvisionerCore & { drain(): P
 export async function startProvisioner(settings: ProvisionerSettings, options: StartOptions = {}): Promise<RunningProvisioner> {
   const logger = options.logger ?? createJsonLogger();
   const core = createProvisionerCore(settings, { ...options, logger });
+  // GATEWAY=aws: an unknown usage plan or unusable credentials stop the start, before any signup writes.
+  if (core.aws && settings.aws) await checkUsagePlans(core.aws, settings.aws);
+  const signupConsumers = core.signupGateway;
   const hosted =
-    settings.hostedSignup && core.consumers
+    settings.hostedSignup && signupConsumers
       ? createHostedSignup({
           settings: settings.hostedSignup,
           stripe: core.stripe,
           writeLimiter: core.writeLimiter,
-          consumers: core.consumers,
+          consumers: signupConsumers,
+          keyHeader: signupConsumers.keyHeader,
           provisioner: core.provisioner,
           access: core.billing.access,
           plans: settings.plans,

@@ -13,6 +13,7 @@ import { DEVELOPER_STATUS, type DeveloperStatusName } from '../kong/kong-types.t
 import { REMOVAL_POLICIES, type RemovalPolicy } from './core/developer-removal.ts';
 import { parseTrustedProxies, type TrustedProxies } from './client-address.ts';
 import { parseHostedSignupEnv, type HostedSignupSettings } from './hosted-signup/hosted-settings.ts';
+import { AWS_VARIABLES, AWS_WITHOUT_KONG, parseAwsGatewayEnv, parseGateway, type AwsGatewaySettings } from './gateways/aws/aws-settings.ts';
 import { parseStripeApiBase, parseStripeSecretKey, type StripeKeyMode } from './stripe-settings.ts';
 import { refuseSandboxSettingsInProduction, type SandboxMarker } from './production-guard.ts';
 
@@ -58,6 +59,8 @@ export interface ProvisionerSettings {
   billing?: BillingSettings;
   /** SIGNUP_MODE=hosted: the provisioner serves /signup and works on consumers, not portal developers. */
   hostedSignup?: HostedSignupSettings | undefined;
+  /** GATEWAY=aws: keys and access on AWS API Gateway instead of Kong (gateways/aws/). */
+  aws?: AwsGatewaySettings | undefined;
 }
 
 export interface BillingSettings {
@@ -104,6 +107,7 @@ export const PROVISIONER_VARIABLES: ReadonlyArray<{ name: string; default: strin
   { name: 'PORTAL_DASHBOARD_URL', default: '(none: no Checkout step)', description: 'the portal dashboard URL: where Stripe Checkout returns and where 402 answers send developers' },
   { name: 'ON_DEVELOPER_REMOVED', default: 'period_end', description: 'subscription of a developer deleted/revoked/rejected in Kong: period_end, now or never' },
   { name: 'LOG_HASH_KEY', default: '(derived from STRIPE_SECRET_KEY)', description: 'HMAC key for email hashes in logs, at least 16 characters' },
+  ...AWS_VARIABLES,
 ];
 
 const DEFAULT_WRITES_PER_SECOND: Record<StripeMode, number> = { test: 20, live: 80 };
@@ -248,7 +252,8 @@ export function parseProvisionerEnv(env: NodeJS.ProcessEnv, marker: SandboxMarke
       seen.add(variable);
     }
   }
-  const kong = collect(problems, () => readKongSettings(env));
+  // GATEWAY=aws runs without Kong: no Admin API is ever called, so none is required.
+  const kong = parseGateway(env) === 'aws' && !env.KONG_ADMIN_URL?.trim() ? AWS_WITHOUT_KONG : collect(problems, () => readKongSettings(env));
   const hostedSignup = collect(problems, () => parseHostedSignupEnv(env));
   if (problems.length > 0 || !stripeKey || !kong || !parsed.success) throw combineSettingErrors(problems);
   const { secretKey, mode } = stripeKey;
@@ -297,5 +302,6 @@ export async function loadProvisionerSettings(env: NodeJS.ProcessEnv = process.e
   // A picker without a default leaves a developer who picks nothing (or a plan not offered) unprovisionable.
   const problem = planPickerProblem(plans);
   if (problem) throw new PlansFileError(settings.plansFile, [problem]);
-  return { ...settings, plans };
+  const aws = parseAwsGatewayEnv(env, plans);
+  return { ...settings, plans, ...(aws ? { aws } : {}) };
 }

@@ -22,6 +22,7 @@ import { startMoesifEmulator, type RunningMoesifEmulator, type MoesifEmulatorOpt
 import { startStripeEmulator, type RunningStripeEmulator, type StripeEmulatorOptions } from './stripe/stripe-emulator.ts';
 import { refuseLiveKeys, SANDBOX_EVENT_HOOK_SECRET, SANDBOX_KONNECT, SANDBOX_LOG_HASH_KEY, SANDBOX_MOESIF_APP_ID, SANDBOX_READYZ_TOKEN, SANDBOX_STRIPE_KEY } from './sandbox-credentials.ts';
 import { freePort, hostedSignupEnv, setupSandboxBilling } from './sandbox-wiring.ts';
+import { startSandboxAws, type SandboxAws } from './aws/sandbox-aws.ts';
 
 export * from './sandbox-credentials.ts';
 
@@ -93,13 +94,15 @@ export interface SandboxOptions {
    * Hosted signup (SIGNUP_MODE=hosted) instead of the portal: no bundle sync, emails to `smtpUrl`;
    * `konnect` points the provisioner at the Kong emulator's Konnect-style core-entities base.
    */
-  hosted?: { smtpUrl: string; konnect?: boolean };
+  hosted?: { smtpUrl: string; konnect?: boolean; gateway?: 'kong' | 'aws'; awsPorts?: { control: number; invoke: number } };
 }
 
 export interface Sandbox {
   kong: RunningKongEmulator | undefined;
   stripe: RunningStripeEmulator | undefined;
   moesif: RunningMoesifEmulator | undefined;
+  /** hosted.gateway 'aws': the AWS API Gateway emulator. */
+  aws?: SandboxAws | undefined;
   provisioner: RunningProvisioner | undefined;
   /** Settings the provisioner runs with (undefined when it was not started). */
   provisionerSettings: ProvisionerSettings | undefined;
@@ -237,6 +240,20 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       log(`stripe webhooks    ${billingSetup.webhookUrl}; customer portal login ${billingSetup.portalLoginUrl ?? '(off)'}`);
     }
     if (options.hosted) Object.assign(providedEnv, hostedSignupEnv(options.hosted, kong, ports.provisioner === 0 ? (ports.provisioner = await freePort()) : ports.provisioner));
+    const aws =
+      options.hosted?.gateway === 'aws'
+        ? await startSandboxAws({
+            plans: await loadPlansFile(providedEnv.PLANS_FILE as string),
+            moesif: moesif ? { url: moesif.url, applicationId: moesifAppId } : undefined,
+            ...(options.hosted.awsPorts ? { controlPort: options.hosted.awsPorts.control, invokePort: options.hosted.awsPorts.invoke } : {}),
+            ...(stripe ? { now: () => stripe.state.now() * 1000 } : {}),
+          })
+        : undefined;
+    if (aws) {
+      stopping.push(() => aws.close());
+      Object.assign(providedEnv, aws.env);
+      log(`aws api gateway    control ${aws.emulator.endpoint}  invoke ${aws.apiUrl} (x-api-key)`);
+    }
     Object.assign(providedEnv, options.provisionerEnv);
     // Where doctor (and the fix lines it prints) find this provisioner, also on a moved port.
     if (services.has('provisioner')) {
@@ -284,6 +301,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       kong,
       stripe,
       moesif,
+      aws,
       get provisioner() {
         return provisioner;
       },

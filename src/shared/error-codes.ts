@@ -55,6 +55,7 @@ export const ERROR_CODES: readonly ErrorCodeEntry[] = [
   { code: 'checkout_incomplete', surface: 'signup-page', status: 402, meaning: 'back from Checkout but Stripe has no payment method yet' },
   { code: 'email_taken', surface: 'signup-page', status: 409, meaning: 'the email is a Kong consumer this signup did not create' },
   { code: 'link_used', surface: 'signup-page', status: 410, meaning: 'the link was already used (the key was shown, or already replaced)' },
+  { code: 'key_replacement_unsupported', surface: 'signup-page', status: 409, meaning: 'GATEWAY=aws: "My account" cannot replace an API key yet (AWS cannot change a key\'s value, and the key id is the developer id); the API provider rotates it' },
   { code: 'token_malformed', surface: 'signup-page', meaning: 'the link or form token is not one the provisioner signs' },
   { code: 'token_forged', surface: 'signup-page', meaning: 'the link or form token\'s signature does not match `SIGNUP_SECRET`' },
   { code: 'token_expired', surface: 'signup-page', meaning: 'the link is older than `SIGNUP_LINK_TTL_MINUTES`' },
@@ -68,6 +69,8 @@ export const ERROR_CODES: readonly ErrorCodeEntry[] = [
   { code: 'moesif_unavailable', surface: 'command', meaning: 'Moesif did not accept a user or company (reconcile: run it again once Moesif answers)' },
   { code: 'moesif_unauthorized', surface: 'command', meaning: 'Moesif rejected `MOESIF_APPLICATION_ID`' },
   { code: 'moesif_redirect', surface: 'command', meaning: 'the Moesif API answered with a redirect; it is refused (never retried) so the application id is not sent elsewhere: check `MOESIF_API_BASE`' },
+  { code: 'aws_access_denied', surface: 'command', meaning: 'GATEWAY=aws: AWS refused an API Gateway call to these credentials (IAM: apigateway actions on API keys, usage plans, tags)' },
+  { code: 'aws_error', surface: 'command', meaning: 'GATEWAY=aws: an API Gateway call failed after the AWS SDK\'s retries; the message names the call and AWS\'s exception' },
 
   { code: 'kong_unreachable', surface: 'kong', meaning: 'cannot reach the Admin API at `KONG_ADMIN_URL`' },
   { code: 'kong_redirect', surface: 'kong', meaning: 'the Admin API answered with a redirect; it is refused so `Kong-Admin-Token` never reaches another origin: point `KONG_ADMIN_URL` at the final address' },

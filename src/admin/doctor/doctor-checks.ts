@@ -3,6 +3,7 @@
  * earlier checks leave what later ones need (the workspace, the theme, Stripe's meters) in it.
  * A setting that could not be read is carried as an Error and becomes that check's failure.
  */
+import type { AwsDoctorInputs } from './aws-checks.ts';
 import type Stripe from 'stripe';
 import { KongError } from '../../kong/kong-errors.ts';
 import type { KongAdminClient } from '../../kong/kong-admin-client.ts';
@@ -38,6 +39,8 @@ export interface DoctorInputs {
   readyzToken?: string;
   /** SIGNUP_MODE=hosted: no portal to check; consumers and the /signup page instead (hosted-checks.ts). */
   hosted?: boolean;
+  /** GATEWAY=aws: the AWS settings and gateway, or why they could not be read (aws-checks.ts). */
+  aws?: AwsDoctorInputs | Error;
 }
 
 export interface DoctorState extends DoctorInputs {

@@ -11,6 +11,9 @@ import { connectStripe, readStripeConnection } from '../shared/stripe-connection
 import { runChecks, type CheckResult } from './check-runner.ts';
 import { DOCTOR_CHECKS, type DoctorInputs } from './doctor-checks.ts';
 import { HOSTED_DOCTOR_CHECKS } from './hosted-checks.ts';
+import { AWS_DOCTOR_CHECKS } from './aws-checks.ts';
+import { parseAwsGatewayEnv, parseGateway } from '../../provisioner/gateways/aws/aws-settings.ts';
+import { createAwsSignupGateway } from '../../provisioner/gateways/aws/aws-wiring.ts';
 
 export interface DoctorOptions {
   workspace?: string | undefined;
@@ -60,6 +63,11 @@ export async function doctorInputsFromEnv(env: NodeJS.ProcessEnv, options: Docto
     : new SettingError('PLANS_FILE', 'is not set', 'set PLANS_FILE (or pass --plans) to the plans file the provisioner uses');
   const readyzToken = env.READYZ_TOKEN?.trim();
   const hosted = env.SIGNUP_MODE?.trim() === 'hosted';
+  const aws = attempt(() => {
+    if (parseGateway(env) !== 'aws') return undefined;
+    const settings = parseAwsGatewayEnv(env, plans instanceof Error ? undefined : plans);
+    return settings ? { settings, gateway: createAwsSignupGateway(settings, { maxAttempts: 1 }) } : undefined;
+  });
   return {
     kong,
     provisionerUrl,
@@ -70,9 +78,11 @@ export async function doctorInputsFromEnv(env: NodeJS.ProcessEnv, options: Docto
     ...(options.themeDir ? { themeDir: options.themeDir } : {}),
     ...(readyzToken ? { readyzToken } : {}),
     ...(hosted ? { hosted } : {}),
+    ...(aws ? { aws } : {}),
   };
 }
 
 export async function runDoctor(inputs: DoctorInputs, onResult?: (result: CheckResult) => void): Promise<CheckResult[]> {
-  return runChecks(inputs.hosted ? HOSTED_DOCTOR_CHECKS : DOCTOR_CHECKS, { ...inputs }, onResult);
+  const checks = inputs.aws ? AWS_DOCTOR_CHECKS : inputs.hosted ? HOSTED_DOCTOR_CHECKS : DOCTOR_CHECKS;
+  return runChecks(checks as typeof DOCTOR_CHECKS, { ...inputs }, onResult);
 }

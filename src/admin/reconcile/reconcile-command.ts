@@ -7,6 +7,7 @@ import type { KongConsumers } from '../../kong/kong-consumers.ts';
 import { parseWorkspace } from '../../kong/kong-settings.ts';
 import type { KongDeveloper } from '../../kong/kong-types.ts';
 import { consumerAsDeveloper, SIGNUP_CONSUMER_TAGS } from '../../provisioner/hosted-signup/consumer-directory.ts';
+import { awsDevelopers, awsReconcileSync } from '../../provisioner/gateways/aws/aws-wiring.ts';
 import { createJsonLogger, silentLogger } from '../../provisioner/provision-log.ts';
 import { createProvisionerCore, type ProvisionerCore } from '../../provisioner/server.ts';
 import { readStripeSnapshot } from '../../provisioner/core/stripe-snapshot.ts';
@@ -125,10 +126,10 @@ export async function runReconcileCommand(argv: string[], env: NodeJS.ProcessEnv
     const report = await reconcileDevelopers(
       {
         // SIGNUP_MODE=hosted: the hosted signup's consumers (found by their tag) are the developers.
-        listDevelopers: () => (core.consumers ? signupConsumersAsDevelopers(core.consumers) : core.kong.listDevelopers()),
+        listDevelopers: () => (core.aws ? awsDevelopers(core.aws) : core.consumers ? signupConsumersAsDevelopers(core.consumers) : core.kong.listDevelopers()),
         provisioner: core.provisioner,
         moesif: core.moesif,
-        syncAccess: (developer, options) => core.billing.access.syncDeveloper(developer, options),
+        syncAccess: core.aws ? awsReconcileSync(core.aws, core.billing.access) : (developer, options) => core.billing.access.syncDeveloper(developer, options),
         readSnapshot: () => readStripeSnapshot(core),
       },
       {

@@ -55,6 +55,7 @@ function program(): Command {
     .option('--moesif-latency-ms <ms>', 'Moesif emulator latency per call', nonNegative('--moesif-latency-ms'), 0)
     .addOption(new Option('--mode <mode>', 'portal (legacy Dev Portal) or hosted (Kong 3.5+/OSS/Konnect: the provisioner serves /signup)').choices(['portal', 'hosted']).default('portal'))
     .option('--konnect', 'hosted mode: reach the Kong emulator as a Konnect control plane (core-entities base, bearer token)', false)
+    .addOption(new Option('--gateway <gateway>', 'hosted mode: kong, or aws = an AWS API Gateway emulator (API keys, usage plans, x-api-key)').choices(['kong', 'aws']).default('kong'))
     .addOption(new Option('--smtp-port <port>', 'hosted mode: sandbox SMTP catcher port').env('SMTP_CATCHER_PORT').default(2525).argParser(port('--smtp-port')))
     .addOption(new Option('--mailbox-port <port>', 'hosted mode: sandbox mailbox page port').env('MAILBOX_PORT').default(8025).argParser(port('--mailbox-port')));
   for (const setting of PORT_SETTINGS)
@@ -67,6 +68,7 @@ Examples:
   npm start -- --services stripe,moesif       # just the two emulators (for other tools and benches)
   npm start -- --mode hosted                  # no portal: hosted signup page, emails to a local mailbox
   npm start -- --mode hosted --konnect        # same, Kong reached as a Konnect control plane
+  npm start -- --mode hosted --gateway aws    # same, keys and usage plans on an AWS API Gateway emulator
   npm start -- --stripe-latency-ms 50         # feel real Stripe latency
   STRIPE_SECRET_KEY=sk_test_... npm start -- --stripe real   # real Stripe test mode instead of the emulator
   KONG_PORTAL_PORT=9003 npm start             # move one port (each has a flag and an environment variable)
@@ -86,6 +88,7 @@ interface StartFlags {
   moesifLatencyMs: number;
   mode: 'portal' | 'hosted';
   konnect: boolean;
+  gateway: 'kong' | 'aws';
   smtpPort: number;
   mailboxPort: number;
   [port: string]: unknown;
@@ -106,7 +109,7 @@ export async function run(argv: string[]): Promise<number> {
       console.log(`  mail catcher       smtp ${mail.smtpUrl}  mailbox ${mail.mailboxUrl}`);
     }
     sandbox = await startSandbox({
-      ...(mail ? { hosted: { smtpUrl: mail.smtpUrl, konnect: flags.konnect } } : {}),
+      ...(mail ? { hosted: { smtpUrl: mail.smtpUrl, konnect: flags.konnect, gateway: flags.gateway, awsPorts: { control: 4566, invoke: 4567 } } } : {}),
       ...(flags.services ? { services: flags.services } : {}),
       ports,
       stripe: flags.stripe,
@@ -125,7 +128,8 @@ export async function run(argv: string[]): Promise<number> {
   if (mail && sandbox.provisioner) {
     console.log(`${pc.green('ready')}: open ${pc.bold(`${sandbox.provisioner.url}/signup`)}, sign up, open the link in the mailbox ${pc.bold(mail.mailboxUrl)},`);
     console.log(`  save the test card 4242 4242 4242 4242 in Checkout and copy the key it shows once.`);
-    if (sandbox.kong) console.log(`  call the API:     curl -H "apikey: <your key>" ${sandbox.kong.proxyUrl}/test-service`);
+    if (sandbox.aws) console.log(`  call the API:     curl -H "x-api-key: <your key>" ${sandbox.aws.apiUrl}`);
+    else if (sandbox.kong) console.log(`  call the API:     curl -H "apikey: <your key>" ${sandbox.kong.proxyUrl}/test-service`);
   } else if (sandbox.kong) {
     console.log(`${pc.green('ready')}: open ${pc.bold(`${sandbox.kong.portalUrl}/default/register`)}, pick a plan and sign up; then create an API key on the dashboard.`);
     console.log(`  call the API:     curl -H "apikey: <your key>" ${sandbox.kong.proxyUrl}/test-service`);

@@ -1,4 +1,4 @@
-/** The Moesif company and user for a provisioned developer: user_id = email, company_id = subscription (or customer) id. */
+/** The Moesif company and user for a provisioned developer: user_id = custom_id or email, company_id = subscription (or customer) id. */
 import type { KongDeveloper } from '../../kong/kong-types.ts';
 import type { MoesifRecord } from '../moesif-sync.ts';
 import type { MoesifCompanyIdSource } from '../settings.ts';
@@ -18,7 +18,8 @@ export function moesifRecord(
     developerId: developer.id,
     company: { company_id: companyId, metadata: { ...stripeIds, plan: planId, kong_workspace: workspace } },
     user: {
-      user_id: developer.email,
+      // The id the gateway logs calls under: Kong's plugin prefers custom_id over the username (email); AWS logs the API key id, carried as custom_id.
+      user_id: developer.custom_id || developer.email,
       company_id: companyId,
       metadata: { email: developer.email, ...(name ? { name } : {}), ...stripeIds, kong_developer_id: developer.id, kong_workspace: workspace, plan: planId },
     },

@@ -23,6 +23,7 @@ export interface AccountRoutesDeps {
   kit: PageKit;
   brand: Branding;
   apiUrl: string | undefined;
+  keyHeader?: string | undefined;
   requestsPerMinute: number;
   /** Runs the account lookup and the email after the answer. */
   background: BackgroundTasks;
@@ -92,7 +93,7 @@ export function createAccountRoutes(deps: AccountRoutesDeps): Hono {
   app.post('/signup/account/rotate', limit, deps.linkLimits, async (c) => {
     try {
       const key = await deps.service.rotateKey(await tokenOf(c));
-      return kit.html(c, (nonce) => keyPage(brand, nonce, key, deps.apiUrl, `${kit.signupUrl}/account`));
+      return kit.html(c, (nonce) => keyPage(brand, nonce, key, deps.apiUrl, `${kit.signupUrl}/account`, deps.keyHeader));
     } catch (error) {
       return kit.failure(c, error, 'account');
     }

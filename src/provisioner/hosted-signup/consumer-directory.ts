@@ -40,7 +40,8 @@ export function consumerAsDeveloper(consumer: KongConsumer): KongDeveloper {
     meta: JSON.stringify({ ...(name ? { full_name: name } : {}), ...(plan ? { plan } : {}) }),
     consumer: { id: consumer.id },
     created_at: consumer.created_at,
-    custom_id: null,
+    // Null for Kong consumers the signup makes; an AWS API key's id (gateways/aws/aws-gateway.ts).
+    custom_id: consumer.custom_id ?? null,
   };
 }
 

@@ -5,7 +5,7 @@
  */
 import type { Hono } from 'hono';
 import type Stripe from 'stripe';
-import type { KongConsumers } from '../../kong/kong-consumers.ts';
+import type { SignupConsumers } from '../gateways/signup-gateway.ts';
 import type { PlansFile } from '../../shared/plans.ts';
 import type { TrustedProxies } from '../client-address.ts';
 import type { AccessSync } from '../core/access-sync.ts';
@@ -29,7 +29,9 @@ export interface HostedSignupDeps {
   settings: HostedSignupSettings;
   stripe: Stripe;
   writeLimiter?: WriteLimiter;
-  consumers: KongConsumers;
+  consumers: SignupConsumers;
+  /** The header the gateway reads keys from, for the key page (default apikey: Kong; AWS: x-api-key). */
+  keyHeader?: string;
   provisioner: Pick<Provisioner, 'provisionDeveloper'>;
   access: AccessSync;
   plans: PlansFile;
@@ -90,6 +92,7 @@ export function createHostedSignup(deps: HostedSignupDeps): HostedSignup {
     prices: deps.prices,
     brand,
     apiUrl: settings.apiUrl,
+    keyHeader: deps.keyHeader,
     publicUrl: settings.publicUrl,
     trustedProxies: deps.trustedProxies,
     requestsPerMinute: settings.requestsPerMinute,
@@ -112,7 +115,7 @@ export function createHostedSignup(deps: HostedSignupDeps): HostedSignup {
     linkTtlMinutes: settings.linkTtlMinutes,
     logger: deps.logger,
   });
-  app.route('/', createAccountRoutes({ service: account, kit, brand, apiUrl: settings.apiUrl, requestsPerMinute: settings.requestsPerMinute, background, linkLimits }));
+  app.route('/', createAccountRoutes({ service: account, kit, brand, apiUrl: settings.apiUrl, keyHeader: deps.keyHeader, requestsPerMinute: settings.requestsPerMinute, background, linkLimits }));
   return {
     app,
     // Emails already answered for get a few seconds to go out before the transport closes.

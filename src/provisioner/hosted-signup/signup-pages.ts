@@ -106,9 +106,10 @@ ${keyReplaced ? `<p class="notice" role="status">This link was already used to r
   return layout(brand, nonce, title, body);
 }
 
-export function keyPage(brand: Branding, nonce: string, key: string, apiUrl: string | undefined, accountUrl: string): string {
+/** keyHeader: Kong's key-auth reads `apikey`; AWS API Gateway reads `x-api-key`. */
+export function keyPage(brand: Branding, nonce: string, key: string, apiUrl: string | undefined, accountUrl: string, keyHeader = 'apikey'): string {
   // One argument per line: the URL never wraps mid-way (the block scrolls sideways instead).
-  const curl = `curl -H 'apikey: ${key}' \\\n  ${apiUrl ?? 'https://<your-gateway>/<your-api>'}`;
+  const curl = `curl -H '${keyHeader}: ${key}' \\\n  ${apiUrl ?? 'https://<your-gateway>/<your-api>'}`;
   const body = `<h1>Your API key</h1>
 <p role="status"><strong>Copy it now: this page shows it only once.</strong> We do not email it.</p>
 <p>Your key becomes active within a few seconds: the gateway applies new keys and access changes shortly after they are made.</p>
@@ -116,7 +117,7 @@ export function keyPage(brand: Branding, nonce: string, key: string, apiUrl: str
 <input type="text" id="api-key" readonly value="${e(key)}">
 <button type="button" id="copy" hidden>Copy key</button> <span id="copied" class="hint" aria-live="polite"></span>
 <h2>Try it</h2>
-<p>Send the key in the <code>apikey</code> header:</p>
+<p>Send the key in the <code>${e(keyHeader)}</code> header:</p>
 <pre><code>${e(curl)}</code></pre>
 <p class="hint">Lost it later? <a href="${e(accountUrl)}">Manage your account</a> to replace it or your payment method.</p>`;
   const script = `document.getElementById('copy').hidden=false;document.getElementById('copy').addEventListener('click',function(){var k=document.getElementById('api-key');navigator.clipboard.writeText(k.value).then(function(){document.getElementById('copied').textContent='Copied.';},function(){k.select();document.getElementById('copied').textContent='Press Ctrl+C to copy.';});});`;

@@ -32,6 +32,8 @@ export interface SignupRoutesDeps {
   prices: PriceResolver;
   brand: Branding;
   apiUrl: string | undefined;
+  /** The header the gateway reads the key from (default apikey: Kong). */
+  keyHeader?: string | undefined;
   /** Cookies get `Secure` when browsers reach us over https. */
   publicUrl: string;
   trustedProxies: TrustedProxies;
@@ -70,7 +72,7 @@ export function createSignupRoutes(deps: SignupRoutesDeps): Hono {
 
   function outcomePage(c: Context, outcome: ConfirmOutcome) {
     if (outcome.kind === 'checkout') return c.redirect(outcome.url, 303);
-    return html(c, (nonce) => keyPage(deps.brand, nonce, outcome.key, deps.apiUrl, `${kit.signupUrl}/account`));
+    return html(c, (nonce) => keyPage(deps.brand, nonce, outcome.key, deps.apiUrl, `${kit.signupUrl}/account`, deps.keyHeader));
   }
 
   app.get('/signup', (c) => form(c, {}));

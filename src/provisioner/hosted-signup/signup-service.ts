@@ -9,7 +9,7 @@
  * crash) the same link resumes the same consumer, customer and subscription.
  */
 import type Stripe from 'stripe';
-import type { KongConsumer, KongConsumers, KongKeyCredential } from '../../kong/kong-consumers.ts';
+import type { KongConsumer, KongKeyCredential } from '../../kong/kong-consumers.ts';
 import { KongError } from '../../kong/kong-errors.ts';
 import { paymentCollectionOf, type PaymentCollection, type PlansFile } from '../../shared/plans.ts';
 import { sha256Hex } from '../../shared/sha256.ts';
@@ -21,11 +21,12 @@ import type { ProvisionLogger } from '../provision-log.ts';
 import type { Provisioner } from '../provisioner.ts';
 import { withStripeRetry } from '../stripe-calls.ts';
 import { createCheckoutSessions } from './checkout-sessions.ts';
+import type { SignupConsumers } from '../gateways/signup-gateway.ts';
 import { consumerAsDeveloper, isSignupConsumer, SIGNUP_CONSUMER_TAGS, signupConsumerTags } from './consumer-directory.ts';
 import { alreadySignedUpMail, verificationMail, type SignupMailer } from './signup-mailer.ts';
 import type { TokenSigner } from './signed-token.ts';
 
-export type SignupErrorCode = 'link_used' | 'email_taken' | 'subscription_ended' | 'checkout_incomplete' | 'not_started';
+export type SignupErrorCode = 'link_used' | 'email_taken' | 'subscription_ended' | 'checkout_incomplete' | 'not_started' | 'key_replacement_unsupported';
 
 export class SignupError extends Error {
   constructor(
@@ -47,7 +48,8 @@ export interface SignupRequest {
 export type ConfirmOutcome = { kind: 'checkout'; url: string } | { kind: 'key'; key: string };
 
 export interface SignupServiceDeps extends StripeAccess {
-  consumers: Pick<KongConsumers, 'get' | 'create' | 'listKeys' | 'createKey' | 'deleteKey'>;
+  /** The gateway seam (gateways/signup-gateway.ts): Kong consumers, or AWS API keys. */
+  consumers: SignupConsumers;
   provisioner: Pick<Provisioner, 'provisionDeveloper'>;
   /** Access sync over consumers (ConsumerDirectory), so the block lands on /consumers/{id}/plugins. */
   access: AccessSync;
@@ -136,6 +138,7 @@ export function createSignupService(deps: SignupServiceDeps): SignupService {
     const developer = consumerAsDeveloper(consumer);
     const outcome = await deps.provisioner.provisionDeveloper(developer, { mode: 'interactive' });
     if (outcome.ended) throw new SignupError('subscription_ended', 402, 'The subscription for this email has ended. Contact the API provider to resume it.');
+    await deps.consumers.completeAccount?.(consumer.id, outcome.customerId);
     const fresh = outcome.createdObjects ? { customer: outcome.createdObjects.customer, freshSubscription: outcome.createdObjects.subscription } : {};
     const access = await deps.access.syncDeveloper(developer, fresh);
     const plan = deps.plans.plans.find((p) => p.id === outcome.plan);

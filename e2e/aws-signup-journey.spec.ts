@@ -1,0 +1,79 @@
+/**
+ * The hosted signup on AWS API Gateway (GATEWAY=aws) as a person meets it, in a real browser
+ * against the sandbox `npm start -- --mode hosted --gateway aws` runs (free ports): the signup
+ * form, the mailbox, the email link, Stripe Checkout with 4242, the key shown once, calls with
+ * `x-api-key` through the AWS emulator, Moesif reporting them, and the invoice for them.
+ */
+import Stripe from 'stripe';
+import { expect, test, type Page, type TestInfo } from '@playwright/test';
+import { startMailCatcher, type RunningMailCatcher } from '../src/sandbox/mail/mail-catcher.ts';
+import { FREE_PORTS, SANDBOX_STRIPE_KEY, startSandbox, type Sandbox } from '../src/sandbox/start-sandbox.ts';
+import { stripeClientOptions } from '../src/sandbox/stripe/stripe-emulator.ts';
+
+let sandbox: Sandbox;
+let mail: RunningMailCatcher;
+
+test.beforeAll(async () => {
+  mail = await startMailCatcher();
+  sandbox = await startSandbox({ ports: FREE_PORTS, eventHook: false, hosted: { smtpUrl: mail.smtpUrl, gateway: 'aws' } });
+});
+
+test.afterAll(async () => {
+  await sandbox?.close();
+  await mail?.close();
+});
+
+async function step(page: Page, info: TestInfo, name: string): Promise<void> {
+  const path = info.outputPath(`${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  await info.attach(name, { path, contentType: 'image/png' });
+}
+
+test('AWS: sign up, emailed link, Checkout 4242, key once, x-api-key calls 200, usage invoiced', async ({ page }, info) => {
+  const email = 'aws-grace@example.com';
+  await page.goto(`${sandbox.provisioner!.url}/signup`);
+  await page.getByLabel('Your name').fill('Grace Hopper');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel(/Growth/).check();
+  await step(page, info, '1-signup-form');
+  await page.getByRole('button', { name: 'Email me a sign-in link' }).click();
+  await expect(page.getByRole('heading', { name: 'Check your email' })).toBeVisible();
+
+  await mail.waitFor(email);
+  await page.goto(mail.mailboxUrl);
+  await page.getByRole('link', { name: /signup\/verify/ }).first().click();
+  await expect(page.getByText(email)).toBeVisible();
+  await page.getByRole('button', { name: 'Continue' }).click();
+
+  await expect(page.getByRole('button', { name: 'Save card' })).toBeVisible();
+  await page.getByLabel('Card number').fill('4242 4242 4242 4242');
+  await page.getByLabel('Expiry (MM / YY)').fill('12 / 34');
+  await page.getByLabel('CVC').fill('123');
+  await step(page, info, '2-checkout');
+  await page.getByRole('button', { name: 'Save card' }).click();
+
+  await expect(page.getByRole('heading', { name: 'Your API key' })).toBeVisible();
+  const key = await page.getByLabel('API key').inputValue();
+  expect(key).toMatch(/^[A-Za-z0-9]{40}$/);
+  await expect(page.locator('pre')).toContainText(`x-api-key: ${key}`);
+  await step(page, info, '3-key');
+  await page.reload();
+  await expect(page.getByRole('heading', { name: 'Link already used' })).toBeVisible();
+  await expect(page.getByLabel('API key')).toHaveCount(0);
+
+  // Growth (graduated): $5 a call for the first 100; the refused call is not billed.
+  for (let i = 0; i < 4; i++) expect((await fetch(sandbox.aws!.apiUrl, { headers: { 'x-api-key': key } })).status).toBe(200);
+  expect((await fetch(sandbox.aws!.apiUrl)).status).toBe(403);
+  await sandbox.aws!.emulator.settled();
+  const keyId = [...sandbox.aws!.emulator.state.apiKeys.values()].find((k) => k.value === key)?.id;
+  expect(sandbox.moesif!.store.events.filter((event) => event.user_id === keyId)).toHaveLength(4);
+  await sandbox.moesif!.flushUsage();
+  const advanced = await fetch(`${sandbox.stripe!.url}/_emulator/time/advance`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seconds: 32 * 86_400 }) });
+  expect(advanced.status).toBe(200);
+  await sandbox.stripe!.webhooks.idle();
+  const stripe = new Stripe(SANDBOX_STRIPE_KEY, { ...stripeClientOptions(sandbox.stripe!), maxNetworkRetries: 0 });
+  const [customer] = (await stripe.customers.list({ email })).data;
+  const invoices = (await stripe.invoices.list({ customer: customer!.id })).data.filter((invoice) => invoice.total > 0);
+  expect(invoices.map((invoice) => [invoice.status, invoice.amount_due])).toEqual([['paid', 2000]]);
+
+});

@@ -1,0 +1,194 @@
+/**
+ * The hosted signup's API keys at AWS API Gateway. One key per developer: named with the email,
+ * tagged as ours (so reconcile finds exactly ours and a key an admin made is never touched), with
+ * the plan and name of the signup in tags. AWS has no idempotency keys and key names are not
+ * unique, so creation is find-before-create and converges: after a create every creator lists the
+ * keys of that name again and the oldest wins (created date, then id); a loser deletes its own.
+ * Usage-plan membership is ensured separately (a crash between CreateApiKey and
+ * CreateUsagePlanKey is repaired by the next call), and is exclusive among our usage plans.
+ */
+import {
+  CreateApiKeyCommand,
+  CreateUsagePlanKeyCommand,
+  DeleteApiKeyCommand,
+  DeleteUsagePlanKeyCommand,
+  GetApiKeyCommand,
+  GetApiKeysCommand,
+  GetUsagePlansCommand,
+  TagResourceCommand,
+  UpdateApiKeyCommand,
+  type ApiKey,
+  type APIGatewayClient,
+} from '@aws-sdk/client-api-gateway';
+import { awsCall, awsErrorName, describeAwsError } from './aws-client.ts';
+
+/** Tags every key we create carries (AWS tags are a map). */
+export const OWNER_TAG = 'kong-portal-monetization';
+export const SIGNUP_TAG = 'kpm-signup';
+export const PLAN_TAG = 'kpm-plan';
+export const NAME_TAG = 'kpm-name';
+/** ISO time the key was first shown: the signup link is used up. */
+export const SHOWN_TAG = 'kpm-shown';
+/** '' or a digest of the refusal message: the key was disabled by our access sync (not by an admin). */
+export const REFUSED_TAG = 'kpm-refused';
+
+export interface AwsKey {
+  id: string;
+  name: string;
+  value: string | undefined;
+  enabled: boolean;
+  customerId: string | undefined;
+  createdDate: number;
+  tags: Record<string, string>;
+}
+
+export const isOurs = (key: Pick<AwsKey, 'tags'>) => key.tags[OWNER_TAG] === 'true' && key.tags[SIGNUP_TAG] === 'true';
+
+function toKey(key: ApiKey): AwsKey {
+  return {
+    id: key.id ?? '',
+    name: key.name ?? '',
+    value: key.value,
+    enabled: key.enabled === true,
+    customerId: key.customerId,
+    createdDate: key.createdDate ? key.createdDate.getTime() : 0,
+    tags: key.tags ?? {},
+  };
+}
+
+export const olderKeyFirst = (a: AwsKey, b: AwsKey) => a.createdDate - b.createdDate || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+export interface AwsApiKeysOptions {
+  client: APIGatewayClient;
+  region: string;
+  /** Plan id → usage plan id (AWS_API_GATEWAY_USAGE_PLANS). */
+  usagePlans: Record<string, string>;
+}
+
+export class AwsApiKeys {
+  constructor(private readonly options: AwsApiKeysOptions) {}
+
+  get client(): APIGatewayClient {
+    return this.options.client;
+  }
+
+  get usagePlans(): Readonly<Record<string, string>> {
+    return this.options.usagePlans;
+  }
+
+  arnOf(keyId: string): string {
+    return `arn:aws:apigateway:${this.options.region}::/apikeys/${keyId}`;
+  }
+
+  /** Every key named exactly `name` (AWS's name filter is not an exact match), oldest first; no values (they are read only to be shown). */
+  async byName(name: string): Promise<AwsKey[]> {
+    const found: AwsKey[] = [];
+    let position: string | undefined;
+    do {
+      const page = await awsCall('list API keys', () => this.client.send(new GetApiKeysCommand({ nameQuery: name, includeValues: false, limit: 500, ...(position ? { position } : {}) })));
+      found.push(...(page.items ?? []).map(toKey).filter((key) => key.name === name));
+      position = page.position;
+    } while (position);
+    return found.sort(olderKeyFirst);
+  }
+
+  /** Every key of ours (reconcile's walk). */
+  async listOurs(): Promise<AwsKey[]> {
+    const found: AwsKey[] = [];
+    let position: string | undefined;
+    do {
+      const page = await awsCall('list API keys', () => this.client.send(new GetApiKeysCommand({ includeValues: false, limit: 500, ...(position ? { position } : {}) })));
+      found.push(...(page.items ?? []).map(toKey).filter(isOurs));
+      position = page.position;
+    } while (position);
+    return found.sort(olderKeyFirst);
+  }
+
+  async get(id: string, withValue = false): Promise<AwsKey | undefined> {
+    try {
+      return toKey(await this.client.send(new GetApiKeyCommand({ apiKey: id, includeValue: withValue })));
+    } catch (error) {
+      if (awsErrorName(error) === 'NotFoundException') return undefined;
+      throw describeAwsError(error, 'read the API key');
+    }
+  }
+
+  /**
+   * The developer's key, created once. Created disabled and marked refused-by-us: nobody has seen
+   * it yet, and the access sync enables it once Stripe says the developer may call.
+   */
+  async ensure(name: string, tags: Record<string, string>): Promise<AwsKey> {
+    const existing = (await this.byName(name))[0];
+    if (existing) return existing;
+    const created = toKey(
+      await awsCall('create the API key', () =>
+        this.client.send(new CreateApiKeyCommand({ name, enabled: false, tags: { ...tags, [OWNER_TAG]: 'true', [SIGNUP_TAG]: 'true', [REFUSED_TAG]: 'new' } })),
+      ),
+    );
+    const winner = (await this.byName(name))[0] ?? created;
+    if (winner.id !== created.id) {
+      // Another tab or process created one at the same moment: the oldest stays, ours goes.
+      await this.remove(created.id);
+      return winner;
+    }
+    return created;
+  }
+
+  async remove(id: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteApiKeyCommand({ apiKey: id }));
+    } catch (error) {
+      if (awsErrorName(error) !== 'NotFoundException') throw describeAwsError(error, 'delete the API key');
+    }
+  }
+
+  async tag(id: string, tags: Record<string, string>): Promise<void> {
+    await awsCall('tag the API key', () => this.client.send(new TagResourceCommand({ resourceArn: this.arnOf(id), tags })));
+  }
+
+  async setEnabled(id: string, enabled: boolean): Promise<void> {
+    await awsCall(enabled ? 'enable the API key' : 'disable the API key', () =>
+      this.client.send(new UpdateApiKeyCommand({ apiKey: id, patchOperations: [{ op: 'replace', path: '/enabled', value: String(enabled) }] })),
+    );
+  }
+
+  async setCustomerId(id: string, customerId: string): Promise<void> {
+    await awsCall('set the API key customerId', () => this.client.send(new UpdateApiKeyCommand({ apiKey: id, patchOperations: [{ op: 'replace', path: '/customerId', value: customerId }] })));
+  }
+
+  /**
+   * The key sits in the plan's usage plan and in no other usage plan of ours. Removal comes first:
+   * AWS refuses a key in two usage plans on the same stage. Each step is idempotent, so a crash
+   * anywhere is repaired by the next call.
+   */
+  async ensurePlan(id: string, planId: string): Promise<'unchanged' | 'moved'> {
+    const target = this.options.usagePlans[planId];
+    if (!target) throw new Error(`plan ${planId} has no usage plan in AWS_API_GATEWAY_USAGE_PLANS`);
+    const ours = new Set(Object.values(this.options.usagePlans));
+    const current = await awsCall('list the usage plans of the API key', () => this.client.send(new GetUsagePlansCommand({ keyId: id, limit: 500 })));
+    const memberOf = (current.items ?? []).map((plan) => plan.id ?? '');
+    let changed = false;
+    for (const planIdAtAws of memberOf.filter((p) => p !== target && ours.has(p))) {
+      await this.leave(planIdAtAws, id);
+      changed = true;
+    }
+    if (!memberOf.includes(target)) {
+      try {
+        await this.client.send(new CreateUsagePlanKeyCommand({ usagePlanId: target, keyId: id, keyType: 'API_KEY' }));
+      } catch (error) {
+        // Already there (another process got there first): that is the goal.
+        if (awsErrorName(error) !== 'ConflictException') throw describeAwsError(error, 'add the API key to its usage plan');
+      }
+      changed = true;
+    }
+    return changed ? 'moved' : 'unchanged';
+  }
+
+  private async leave(usagePlanId: string, keyId: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteUsagePlanKeyCommand({ usagePlanId, keyId }));
+    } catch (error) {
+      if (awsErrorName(error) !== 'NotFoundException') throw describeAwsError(error, 'remove the API key from a usage plan');
+    }
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * The API Gateway client and its errors. The SDK signs (SigV4), retries throttling
+ * (TooManyRequestsException) and 5xx with its standard strategy; what is left is turned into a
+ * MonetizationError with a code and a fix, never carrying a credential.
+ */
+import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import { MonetizationError, SettingError } from '../../../shared/errors.ts';
+import type { AwsGatewaySettings } from './aws-settings.ts';
+
+export function createApiGatewayClient(settings: Pick<AwsGatewaySettings, 'region' | 'endpoint' | 'credentials'>, options: { maxAttempts?: number } = {}): APIGatewayClient {
+  return new APIGatewayClient({
+    region: settings.region,
+    ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
+    // Undefined: the SDK's default chain (shared config, SSO, instance/task role...).
+    ...(settings.credentials ? { credentials: settings.credentials } : {}),
+    maxAttempts: options.maxAttempts ?? 5,
+  });
+}
+
+const CREDENTIAL_ERRORS = new Set(['CredentialsProviderError', 'UnrecognizedClientException', 'InvalidSignatureException', 'MissingAuthenticationTokenException', 'ExpiredTokenException', 'IncompleteSignatureException']);
+
+/** The SDK's exception name, or undefined for a non-AWS error. */
+export function awsErrorName(error: unknown): string | undefined {
+  return error instanceof Error && typeof error.name === 'string' ? error.name : undefined;
+}
+
+/** An AWS failure as one of ours: credentials → SettingError; the rest → aws_error with the operation. */
+export function describeAwsError(error: unknown, operation: string): MonetizationError {
+  const name = awsErrorName(error) ?? 'Error';
+  const detail = (error as Error)?.message ?? String(error);
+  if (CREDENTIAL_ERRORS.has(name) || /credential/i.test(name))
+    return new SettingError(
+      'AWS credentials',
+      `${operation} was refused or could not be signed (${name}: ${detail})`,
+      "give the provisioner AWS credentials through the SDK's default chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or an instance/task role) with apigateway:GET/POST/PATCH/PUT/DELETE on /apikeys, /usageplans and /tags",
+    );
+  if (name === 'AccessDeniedException' || name === 'UnauthorizedException')
+    return new MonetizationError('aws_access_denied', `${operation}: ${name}: ${detail}`, { hint: 'allow apigateway:GET/POST/PATCH/PUT/DELETE on the API keys, usage plans and tags of this region to these credentials', cause: error });
+  return new MonetizationError('aws_error', `${operation}: ${name}: ${detail}`, { hint: 'the AWS SDK already retried throttling and server errors; try again, or run `npm run doctor`', cause: error });
+}
+
+export async function awsCall<T>(operation: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw describeAwsError(error, operation);
+  }
+}
