@@ -12,6 +12,7 @@ import type { AwsSignupGateway } from '../../provisioner/gateways/aws/aws-gatewa
 import type { AwsGatewaySettings } from '../../provisioner/gateways/aws/aws-settings.ts';
 import { fail, pass, type Check, type CheckOutcome } from './check-runner.ts';
 import { ADMIN_API, KEY_AUTH, MOESIF_PLUGIN, type DoctorState } from './doctor-checks.ts';
+import { MOESIF_IDENTITY } from './moesif-identity-check.ts';
 import { HOSTED_DOCTOR_CHECKS } from './hosted-checks.ts';
 
 export const AWS_CREDENTIALS = 'AWS credentials and region';
@@ -126,7 +127,8 @@ const accessLog: Check<AwsState> = {
   },
 };
 
-const KONG_ONLY = new Set([ADMIN_API, KEY_AUTH, MOESIF_PLUGIN]);
+// The Moesif identity check reads Kong's plugins: on AWS the access log's "user" (accessLog) stands for it.
+const KONG_ONLY = new Set([ADMIN_API, KEY_AUTH, MOESIF_PLUGIN, MOESIF_IDENTITY]);
 
 /** GATEWAY=aws checks, in print order: AWS first, then the hosted mode's checks that are not Kong's. */
 export const AWS_DOCTOR_CHECKS = [credentials, usagePlans, keysRequired, accessLog, ...(HOSTED_DOCTOR_CHECKS.filter((check) => !KONG_ONLY.has(check.name)) as Check<AwsState>[])];

@@ -63,9 +63,18 @@ export class AwsSignupGateway implements SignupGateway {
 
   async create(input: { username: string; tags: string[] }): Promise<KongConsumer> {
     const { name, plan } = consumerSignup({ tags: input.tags });
-    const key = await this.keys.ensure(input.username, { ...(plan ? { [PLAN_TAG]: plan } : {}), ...(name ? { [NAME_TAG]: Buffer.from(name, 'utf8').toString('base64url') } : {}) });
-    if (isOurs(key) && key.tags[PLAN_TAG]) await this.keys.ensurePlan(key.id, key.tags[PLAN_TAG]);
-    return keyAsConsumer(key);
+    const tags = { ...(plan ? { [PLAN_TAG]: plan } : {}), ...(name ? { [NAME_TAG]: Buffer.from(name, 'utf8').toString('base64url') } : {}) };
+    // A key found while racing another tab can lose that race and be deleted under us (the oldest
+    // wins): the plan step then answers NotFound, and the next look finds the winner.
+    for (let attempt = 1; ; attempt++) {
+      const key = await this.keys.ensure(input.username, tags);
+      try {
+        if (isOurs(key) && key.tags[PLAN_TAG]) await this.keys.ensurePlan(key.id, key.tags[PLAN_TAG]);
+        return keyAsConsumer(key);
+      } catch (error) {
+        if (attempt >= 3 || (await this.keys.get(key.id)) !== undefined) throw error;
+      }
+    }
   }
 
   /** The key counts as issued once it was shown (the link is then used up). */
