@@ -10,12 +10,13 @@ export const SANDBOX_MOESIF_APP_ID = 'sandbox-moesif-application-id';
 export const SANDBOX_EVENT_HOOK_SECRET = 'sandbox-event-hook-secret-0000';
 export const SANDBOX_READYZ_TOKEN = 'sandbox-readyz-token-00000000';
 export const SANDBOX_LOG_HASH_KEY = 'sandbox-log-hash-key-000000000';
+export const SANDBOX_MOESIF_MANAGEMENT_TOKEN = 'sandbox-moesif-management-token-0000';
 export const SANDBOX_SIGNUP_SECRET = 'sandbox-signup-secret-000000000000000000';
 export const SANDBOX_KONNECT = { controlPlaneId: '5f1e7a52-0000-4000-8000-000000000001', token: 'kpat_sandbox000000000000000000000000000000000000' };
 
 /** Variables whose values are secrets: printed only when they hold the sandbox's own fakes. */
-export const SECRET_VARIABLES = ['STRIPE_SECRET_KEY', 'KONG_ADMIN_TOKEN', 'KONG_EVENT_HOOK_SECRET', 'MOESIF_APPLICATION_ID', 'READYZ_TOKEN', 'LOG_HASH_KEY', 'STRIPE_WEBHOOK_SECRET', 'SIGNUP_SECRET', 'SMTP_URL'] as const;
-const SANDBOX_FAKES = new Set<string>([SANDBOX_STRIPE_KEY, SANDBOX_MOESIF_APP_ID, SANDBOX_EVENT_HOOK_SECRET, SANDBOX_READYZ_TOKEN, SANDBOX_LOG_HASH_KEY, SANDBOX_SIGNUP_SECRET, SANDBOX_KONNECT.token]);
+export const SECRET_VARIABLES = ['STRIPE_SECRET_KEY', 'KONG_ADMIN_TOKEN', 'KONG_EVENT_HOOK_SECRET', 'MOESIF_APPLICATION_ID', 'READYZ_TOKEN', 'LOG_HASH_KEY', 'STRIPE_WEBHOOK_SECRET', 'SIGNUP_SECRET', 'SMTP_URL', 'MOESIF_MANAGEMENT_TOKEN'] as const;
+const SANDBOX_FAKES = new Set<string>([SANDBOX_STRIPE_KEY, SANDBOX_MOESIF_APP_ID, SANDBOX_EVENT_HOOK_SECRET, SANDBOX_READYZ_TOKEN, SANDBOX_LOG_HASH_KEY, SANDBOX_SIGNUP_SECRET, SANDBOX_KONNECT.token, SANDBOX_MOESIF_MANAGEMENT_TOKEN]);
 
 /**
  * The sandbox environment as `NAME=value` pairs safe to print: a secret that is not one of the

@@ -83,7 +83,8 @@ export class UsageReporter {
       const now = this.nowSeconds();
       const open = windowAt(now, this.options.windowSeconds);
       // The lag is skipped on request only: calls Moesif has not ingested yet come with the true-up.
-      if (!this.done.has(open.start) && open.start < now) reports.push(await this.reportWindow(open, { partialUntil: now }));
+      // Up to the end of the current second, so a call made just now counts.
+      if (!this.done.has(open.start)) reports.push(await this.reportWindow(open, { partialUntil: now + 1 }));
     }
     return reports;
   }
@@ -115,7 +116,7 @@ export class UsageReporter {
         eventName: target.eventName,
         customerId: target.customerId,
         value: calls,
-        timestamp: this.toStripeTime(Math.min(windowTimestamp(window), until)),
+        timestamp: this.toStripeTime(Math.min(windowTimestamp(window), until - 1)),
         identifier: windowIdentifier(target.customerId, target.eventName, window),
       };
       if (this.options.dryRun) return { companyId, calls, customerId: target.customerId, outcome: 'would_send' };
