@@ -6,7 +6,7 @@
  * identifier and Stripe keeps one. Windows are reported once Moesif's ingestion lag has passed;
  * calls Moesif ingests later are added by the period's true-up (true-up.ts).
  */
-import type { CompanyDirectory } from './company-directory.ts';
+import type { BillingTarget, CompanyDirectory } from './company-directory.ts';
 import type { MoesifManagementClient } from './moesif-management-client.ts';
 import { usageIdentifier, type MeterReport, type SendOutcome, type UsageSink } from './stripe-meter-sink.ts';
 import { windowAt, windowsEndingIn, windowTimestamp, type UsageWindow } from './usage-windows.ts';
@@ -48,7 +48,15 @@ export interface WindowReport {
 
 export interface ReportWindowOptions {
   partialUntil?: number;
+  /**
+   * Backfill of a window Stripe may no longer dedupe (identifiers are kept at least 24 hours):
+   * skip a customer whose meter already shows usage in that window.
+   */
+  checkStripeFirst?: boolean;
 }
+
+/** Windows older than this (since their end) are backfilled only after checking Stripe's summary. */
+export const DEDUPE_SAFE_SECONDS = 23 * 3600;
 
 export class UsageReporter {
   readonly options: UsageReporterOptions;
@@ -102,16 +110,30 @@ export class UsageReporter {
     const concurrency = this.options.concurrency ?? 8;
     for (let i = 0; i < entries.length; i += concurrency) {
       const chunk = entries.slice(i, i + concurrency);
-      companies.push(...(await Promise.all(chunk.map(([companyId, calls]) => this.reportCompany(window, companyId, calls, until)))));
+      companies.push(...(await Promise.all(chunk.map(([companyId, calls]) => this.reportCompany(window, companyId, calls, until, options.checkStripeFirst ?? false)))));
     }
     if (options.partialUntil === undefined && !this.options.dryRun && companies.every((c) => c.outcome !== 'failed')) this.done.add(window.start);
     return { window, ...(options.partialUntil === undefined ? {} : { partialUntil: until }), companies };
   }
 
-  private async reportCompany(window: UsageWindow, companyId: string, calls: number, until: number): Promise<CompanyOutcome> {
+  /** Backfills (--from/--to) of windows past Stripe's dedupe horizon check Stripe first; recent ones rely on identifiers. */
+  async backfill(windows: UsageWindow[]): Promise<WindowReport[]> {
+    const reports: WindowReport[] = [];
+    for (const window of windows) reports.push(await this.reportWindow(window, { checkStripeFirst: this.nowSeconds() - window.end > DEDUPE_SAFE_SECONDS }));
+    return reports;
+  }
+
+  private async alreadyInStripe(target: BillingTarget, window: UsageWindow): Promise<boolean> {
+    const bucket = Math.floor(this.toStripeTime(windowTimestamp(window)) / 3600) * 3600;
+    const usage = await this.options.sink.hourlyUsage(target.meterId, target.customerId, bucket, bucket + 3600);
+    return (usage.get(bucket) ?? 0) > 0;
+  }
+
+  private async reportCompany(window: UsageWindow, companyId: string, calls: number, until: number, checkStripeFirst: boolean): Promise<CompanyOutcome> {
     try {
       const target = await this.options.directory.resolve(companyId);
       if (!target) return { companyId, calls, outcome: 'not_billable' };
+      if (checkStripeFirst && (await this.alreadyInStripe(target, window))) return { companyId, calls, customerId: target.customerId, outcome: 'already_delivered' };
       const report: MeterReport = {
         eventName: target.eventName,
         customerId: target.customerId,

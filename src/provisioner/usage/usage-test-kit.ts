@@ -25,8 +25,8 @@ export interface UsageWorld {
   close(): Promise<void>;
 }
 
-export async function startUsageWorld(options: { aggregationLagMs?: number; ingestionLagMs?: number } = {}): Promise<UsageWorld> {
-  const clock = { ms: T0 };
+export async function startUsageWorld(options: { aggregationLagMs?: number; ingestionLagMs?: number; startMs?: number } = {}): Promise<UsageWorld> {
+  const clock = { ms: options.startMs ?? T0 };
   const stripeEmulator = await startStripeEmulator({ now: () => clock.ms, meterAggregationLagMs: options.aggregationLagMs ?? 0 });
   const moesif = await startMoesifEmulator({ now: () => clock.ms, applicationIds: [APP_ID], managementTokens: [MGMT_TOKEN], ingestionLagMs: options.ingestionLagMs ?? 0 });
   const stripe = new Stripe('sk_test_usage_world', { ...stripeEmulator.clientOptions, maxNetworkRetries: 2 });
