@@ -22,6 +22,8 @@ import { createMoesifClient } from '../../provisioner/moesif-client.ts';
 import { fail, pass, type Check, type CheckOutcome, type CheckResult } from './check-runner.ts';
 import { moesifIdentityCheck } from './moesif-identity-check.ts';
 import { stripeWebhookCheck } from './stripe-webhook-check.ts';
+import { usageCheck } from './usage-check.ts';
+import type { UsageSettings } from '../../provisioner/usage/usage-settings.ts';
 
 export interface DoctorInputs {
   kong: KongAdminClient | Error;
@@ -37,6 +39,8 @@ export interface DoctorInputs {
   readyzToken?: string;
   /** SIGNUP_MODE=hosted: no portal to check; consumers and the /signup page instead (hosted-checks.ts). */
   hosted?: boolean;
+  /** Usage reporting settings (USAGE_REPORTING, MOESIF_MANAGEMENT_TOKEN…); absent: not checked. */
+  usage?: UsageSettings | Error;
 }
 
 export interface DoctorState extends DoctorInputs {
@@ -332,4 +336,5 @@ export const DOCTOR_CHECKS: Check<DoctorState>[] = [
   moesifPlugin,
   moesifIdentityCheck([ADMIN_API]) as Check<DoctorState>,
   stripeWebhookCheck([STRIPE_KEY]) as Check<DoctorState>,
+  usageCheck() as Check<DoctorState>,
 ];

@@ -11,6 +11,7 @@ import { connectStripe, readStripeConnection } from '../shared/stripe-connection
 import { runChecks, type CheckResult } from './check-runner.ts';
 import { DOCTOR_CHECKS, type DoctorInputs } from './doctor-checks.ts';
 import { HOSTED_DOCTOR_CHECKS } from './hosted-checks.ts';
+import { readUsageSettings } from './usage-check.ts';
 
 export interface DoctorOptions {
   workspace?: string | undefined;
@@ -66,6 +67,7 @@ export async function doctorInputsFromEnv(env: NodeJS.ProcessEnv, options: Docto
     stripe,
     plans,
     moesif,
+    usage: readUsageSettings(env),
     timeoutMs,
     ...(options.themeDir ? { themeDir: options.themeDir } : {}),
     ...(readyzToken ? { readyzToken } : {}),
