@@ -104,6 +104,8 @@ export function asBilling(value: unknown): BillingStatusResponse | undefined {
   const manage = httpUrl(value.manage_url);
   if (checkout) billing.checkout_url = checkout;
   if (manage) billing.manage_url = manage;
+  // Only the sentence is shown; it goes in as text.
+  if (isRecord(value.usage) && typeof value.usage.summary === 'string') billing.usage = value.usage as unknown as NonNullable<BillingStatusResponse['usage']>;
   return billing;
 }
 

@@ -16,6 +16,7 @@ import type { ProvisionLogger } from './provision-log.ts';
 import type { Provisioner } from './provisioner.ts';
 import { NO_BILLING_SETTINGS, type ProvisionerSettings } from './settings.ts';
 import { atPriority } from './write-limiter.ts';
+import { createUsageFigures } from './usage/usage-figures.ts';
 
 /** What billing needs from Kong: portal developers (KongAdminClient) or hosted-signup consumers (ConsumerDirectory). */
 export type BillingKong = DeveloperPlugins & Pick<KongAdminClient, 'getDeveloper' | 'updateDeveloperMeta'>;
@@ -48,7 +49,8 @@ export function createBillingCore(
     planForPrice: (priceId) => deps.provisioner.planForPrice(priceId),
     timers,
   });
-  const billing = createBillingStatus({ ...deps, access, dashboardUrl: billingSettings.dashboardUrl });
+  const usage = createUsageFigures({ stripe: deps.stripe, ...(deps.readLimiter ? { limiter: deps.readLimiter } : {}), cacheSeconds: settings.usage?.previewCacheSeconds ?? 60, ...(deps.now ? { now: deps.now } : {}) });
+  const billing = createBillingStatus({ ...deps, access, dashboardUrl: billingSettings.dashboardUrl, usage });
 
   return {
     access,

@@ -4,6 +4,7 @@
  * drain() stops taking connections, lets in-flight requests finish, then closes: what SIGTERM does.
  */
 import { createUsageService, startUsageTimer, type UsageTimer } from './usage/usage-service.ts';
+import { createUsageFigures } from './usage/usage-figures.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Stripe from 'stripe';
 import { KongAdminClient } from '../kong/kong-admin-client.ts';
@@ -147,6 +148,7 @@ export async function startProvisioner(settings: ProvisionerSettings, options: S
           defaultCollection: (settings.billing ?? NO_BILLING_SETTINGS).paymentCollection,
           trustedProxies: settings.trustedProxies ?? { kind: 'none' },
           logger,
+          usage: createUsageFigures({ stripe: core.stripe, limiter: core.writeLimiter, cacheSeconds: settings.usage?.previewCacheSeconds ?? 60, ...(options.now ? { now: options.now } : {}) }),
           ...(options.signupMailer ? { mailer: options.signupMailer } : {}),
           ...(options.now ? { now: options.now } : {}),
         })

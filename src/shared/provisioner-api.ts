@@ -98,4 +98,18 @@ export interface BillingStatusResponse {
   checkout_url?: string;
   /** Stripe's customer portal login page ("Manage billing"). */
   manage_url?: string;
+  /** The current period so far, from Stripe's upcoming-invoice preview (cached about a minute). */
+  usage?: BillingUsage;
+}
+
+export interface BillingUsage {
+  /** Billable calls reported to Stripe so far this period. */
+  calls: number;
+  /** Amount so far, in the currency's minor unit (cents). */
+  amount_due: number;
+  currency: string;
+  /** When the next invoice is made (ISO). */
+  next_invoice_at: string;
+  /** The same in one sentence, for the page. */
+  summary: string;
 }

@@ -8,6 +8,7 @@ import type Stripe from 'stripe';
 import type { KongConsumer, KongConsumers, KongKeyCredential } from '../../kong/kong-consumers.ts';
 import { sha256Hex } from '../../shared/sha256.ts';
 import { PORTAL_MARK } from '../core/billing-status.ts';
+import type { UsageFiguresService } from '../usage/usage-figures.ts';
 import { retryFor, type StripeAccess } from '../core/stripe-lookups.ts';
 import type { ProvisionLogger } from '../provision-log.ts';
 import type { Provisioner } from '../provisioner.ts';
@@ -26,12 +27,13 @@ export interface AccountServiceDeps extends StripeAccess {
   productName: string;
   linkTtlMinutes: number;
   logger: ProvisionLogger;
+  usage?: UsageFiguresService;
 }
 
 export interface AccountService {
   /** Emails a link when the address has a key; otherwise nothing (the page says the same either way). */
   requestLink(email: string): Promise<'sent' | 'no_account'>;
-  open(token: string): Promise<{ email: string; plan: string | undefined }>;
+  open(token: string): Promise<{ email: string; plan: string | undefined; usage?: string }>;
   rotateKey(token: string): Promise<string>;
   billingPortalUrl(token: string): Promise<string>;
 }
@@ -70,7 +72,12 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
     },
     async open(token) {
       const { consumer } = await consumerOf(token);
-      return { email: consumer.username ?? '', plan: consumerSignup(consumer).plan };
+      const view = { email: consumer.username ?? '', plan: consumerSignup(consumer).plan };
+      if (!deps.usage) return view;
+      // Calls and amount so far; the page still opens when Stripe cannot be read.
+      const outcome = await deps.provisioner.provisionDeveloper(consumerAsDeveloper(consumer), { mode: 'interactive' }).catch(() => undefined);
+      const figures = outcome?.subscriptionId ? await deps.usage.figures(outcome.subscriptionId) : undefined;
+      return figures ? { ...view, usage: figures.summary } : view;
     },
     async rotateKey(token) {
       const { consumer, keysAtSend } = await consumerOf(token);

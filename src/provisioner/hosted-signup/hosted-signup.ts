@@ -17,6 +17,7 @@ import type { WriteLimiter } from '../write-limiter.ts';
 import type { HostedSignupSettings } from './hosted-settings.ts';
 import { createAccountRoutes } from './account-routes.ts';
 import { createAccountService } from './account-service.ts';
+import type { UsageFiguresService } from '../usage/usage-figures.ts';
 import { createPageKit } from './page-kit.ts';
 import { createTokenSigner } from './signed-token.ts';
 import { createSmtpMailer, type SignupMailer } from './signup-mailer.ts';
@@ -38,6 +39,8 @@ export interface HostedSignupDeps {
   /** Defaults to SMTP at settings.smtpUrl (tests pass a capturing one). */
   mailer?: SignupMailer;
   now?: () => number;
+  /** Calls and amount so far on the account page (usage/usage-figures.ts); absent: not shown. */
+  usage?: UsageFiguresService;
 }
 
 export interface HostedSignup {
@@ -100,6 +103,7 @@ export function createHostedSignup(deps: HostedSignupDeps): HostedSignup {
     productName: settings.productName,
     linkTtlMinutes: settings.linkTtlMinutes,
     logger: deps.logger,
+    ...(deps.usage ? { usage: deps.usage } : {}),
   });
   app.route('/', createAccountRoutes({ service: account, kit, brand, apiUrl: settings.apiUrl, requestsPerMinute: settings.requestsPerMinute }));
   return { app, close: () => mailer.close() };

@@ -127,14 +127,14 @@ ${error ? `<p class="error" role="alert">${e(error)}</p>` : ''}
   return layout(brand, nonce, 'Your account', body);
 }
 
-export function accountPage(brand: Branding, nonce: string, token: string, view: { email: string; plan: string | undefined }): string {
+export function accountPage(brand: Branding, nonce: string, token: string, view: { email: string; plan: string | undefined; usage?: string }): string {
   const hidden = `<input type="hidden" name="token" value="${e(token)}">`;
   const body = `<h1>Your ${e(brand.productName)} account</h1>
 <p>Signed in as <strong>${e(view.email)}</strong>${view.plan ? `, plan <strong>${e(view.plan)}</strong>` : ''}.</p>
 <h2>API key</h2>
 <p>Replacing your key stops the old one at once; the new one is shown once.</p>
 <form method="post" action="rotate">${hidden}<button type="submit">Replace my API key</button></form>
-<h2>Billing</h2>
+<h2>Billing</h2>${view.usage ? `\n<p class="usage">${e(view.usage)}</p>` : ''}
 <form method="post" action="billing">${hidden}<button type="submit">Manage payment method and invoices</button></form>`;
   return layout(brand, nonce, 'Your account', body);
 }
