@@ -5,7 +5,7 @@
  */
 import type Stripe from 'stripe';
 import type { MoesifCompanyIdSource } from '../settings.ts';
-import type { WriteLimiter } from '../write-limiter.ts';
+import { atPriority, type WriteLimiter } from '../write-limiter.ts';
 import { createCompanyDirectory } from './company-directory.ts';
 import { createMoesifManagementClient } from './moesif-management-client.ts';
 import { createStripeMeterSink } from './stripe-meter-sink.ts';
@@ -33,8 +33,10 @@ export interface UsageServiceOptions {
 
 export function createUsageService(settings: UsageSettings, options: UsageServiceOptions): UsageService {
   const moesif = createMoesifManagementClient({ apiBase: settings.managementApiBase, token: requireManagementToken(settings), billable: settings.billable });
-  const sink = createStripeMeterSink(options.stripe, options.writeLimiter);
-  const directory = createCompanyDirectory(options.stripe, options.companyIdSource, options.now);
+  // Background work: a signup's writes go first on the shared Stripe budget.
+  const limiter = options.writeLimiter ? atPriority(options.writeLimiter, 'low') : undefined;
+  const sink = createStripeMeterSink(options.stripe, limiter);
+  const directory = createCompanyDirectory(options.stripe, options.companyIdSource, options.now, limiter);
   const reporter = new UsageReporter({
     moesif,
     sink,
