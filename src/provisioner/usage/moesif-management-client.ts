@@ -54,6 +54,8 @@ export interface MoesifManagementClient {
   countByCompany(window: UsageWindow): Promise<Map<string, number>>;
   /** One company's billable calls per window of `windowSeconds` in [range.start, range.end), keyed by window start. */
   countByWindow(companyId: string, range: UsageWindow, windowSeconds: number): Promise<Map<number, number>>;
+  /** One company's billable calls in [range.start, range.end) (countEvents). */
+  countCompany(companyId: string, range: UsageWindow): Promise<number>;
   /** Token check for doctor: resolves with the HTTP status of a count over the last minute. */
   check(): Promise<number>;
   /** Management API requests made (the bench reads it). */
@@ -127,6 +129,10 @@ export function createMoesifManagementClient(options: MoesifManagementOptions): 
       const counts = new Map<number, number>();
       for (const bucket of answer.aggregations?.windows?.buckets ?? []) if (bucket.doc_count > 0) counts.set(Math.floor(bucket.key / 1000), bucket.doc_count);
       return counts;
+    },
+    async countCompany(companyId, range) {
+      const answer = await post<{ count?: number }>('count/events', range, { query: billableQuery([{ term: { 'company_id.raw': companyId } }]) });
+      return typeof answer.count === 'number' ? answer.count : 0;
     },
     async check() {
       const now = Math.floor(Date.now() / 1000);

@@ -26,6 +26,8 @@ export interface UsageSink {
   send(report: MeterReport): Promise<SendOutcome>;
   /** Aggregated value per hour bucket start in [start, end) (hour-aligned), as Stripe has it now. */
   hourlyUsage(meterId: string, customerId: string, start: number, end: number): Promise<Map<number, number>>;
+  /** Aggregated value in [start, end) (minute-aligned), as Stripe has it now. */
+  totalUsage(meterId: string, customerId: string, start: number, end: number): Promise<number>;
   /** Meter event create calls made (the bench reads it). */
   readonly sendCalls: number;
 }
@@ -65,6 +67,11 @@ export function createStripeMeterSink(stripe: Stripe, limiter?: WriteLimiter): U
         if (isAlreadyExists(cause) || isAlreadyExists(error)) return 'already_delivered';
         throw error;
       }
+    },
+    async totalUsage(meterId, customerId, start, end) {
+      let total = 0;
+      for await (const summary of stripe.billing.meters.listEventSummaries(meterId, { customer: customerId, start_time: start, end_time: end, limit: 100 })) total += summary.aggregated_value;
+      return total;
     },
     async hourlyUsage(meterId, customerId, start, end) {
       const usage = new Map<number, number>();

@@ -38,6 +38,8 @@ export interface TrueUpResult {
   moesifCalls?: number;
   stripeUsage?: number;
   sent?: number;
+  /** Late calls of earlier periods (Moesif over Stripe in the 32 days before this period) added to this true-up. */
+  carried?: number;
   /** Windows re-sent because the summary did not hold them (filled: Stripe had none; lagging: it had). */
   filled?: number;
   lagging?: number;
@@ -98,6 +100,26 @@ async function readPeriod(deps: TrueUpDeps, target: BillingTarget, companyId: st
   return { windows, moesif, stripe, bucketOf };
 }
 
+/** Days before a period whose late calls a true-up carries into it (Stripe accepts events 35 days back). */
+const CARRY_DAYS = 32;
+
+/**
+ * Calls of earlier periods Moesif ingested after their true-up: Moesif's count over the 32 days
+ * before this period's first window, less what Stripe holds for the same windows. Both sides count
+ * the same range, so it is what earlier true-ups could not bill any more; never negative (an
+ * earlier over-report is reported there, not taken back here).
+ */
+async function lateFromEarlierPeriods(deps: TrueUpDeps, target: BillingTarget, companyId: string, usage: PeriodUsage): Promise<number> {
+  const first = usage.windows[0] as UsageWindow;
+  const window = deps.reporter.options.windowSeconds;
+  const from = first.start - CARRY_DAYS * 86_400;
+  const [moesif, stripe] = await Promise.all([
+    deps.moesif.countCompany(companyId, { start: from, end: first.start }),
+    deps.sink.totalUsage(target.meterId, target.customerId, usage.bucketOf({ start: from, end: from + window }), usage.bucketOf(first)),
+  ]);
+  return Math.max(0, moesif - stripe);
+}
+
 /** Re-sends (same identifier) each window whose calls the summary does not show yet. */
 async function resendMissing(deps: TrueUpDeps, target: BillingTarget, usage: PeriodUsage): Promise<{ filled: number; lagging: number }> {
   let filled = 0;
@@ -127,12 +149,13 @@ export async function trueUpPeriod(deps: TrueUpDeps, candidate: TrueUpCandidate)
     if (deps.reporter.options.dryRun) return { ...base, ...counts, status: 'dry_run', sent: Math.max(0, moesifCalls - stripeUsage) };
     const missing = await resendMissing(deps, target, usage);
     if (missing.filled + missing.lagging > 0) return { ...base, ...counts, ...missing, status: 'deferred' };
-    const difference = moesifCalls - stripeUsage;
-    if (difference < 0) return { ...base, ...counts, status: 'over_reported' };
-    if (difference === 0) return { ...base, ...counts, status: 'matched' };
+    const carried = await lateFromEarlierPeriods(deps, target, companyId, usage);
+    const difference = moesifCalls - stripeUsage + carried;
+    if (moesifCalls < stripeUsage && difference <= 0) return { ...base, ...counts, carried, status: 'over_reported' };
+    if (difference <= 0) return { ...base, ...counts, carried, status: 'matched' };
     const last = usage.windows[usage.windows.length - 1] as UsageWindow;
     const outcome = await deps.sink.send({ eventName: target.eventName, customerId: target.customerId, value: difference, timestamp: deps.reporter.toStripeTime(windowTimestamp(last)), identifier: trueUpIdentifier(target, candidate.period) });
-    return { ...base, ...counts, status: outcome === 'sent' ? 'trued_up' : 'already_trued_up', sent: outcome === 'sent' ? difference : 0 };
+    return { ...base, ...counts, carried, status: outcome === 'sent' ? 'trued_up' : 'already_trued_up', sent: outcome === 'sent' ? difference : 0 };
   } catch (error) {
     return { ...base, status: 'failed', error: error instanceof Error ? error.message : String(error) };
   }

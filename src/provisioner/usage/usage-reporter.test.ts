@@ -69,6 +69,7 @@ describe('usage reporter: one meter event per customer and window, exactly once'
         return real.sendCalls;
       },
       hourlyUsage: (...args) => real.hourlyUsage(...args),
+      totalUsage: (...args) => real.totalUsage(...args),
       async send(report) {
         if (++sends > 1) throw new Error('process killed');
         return real.send(report);
@@ -146,6 +147,31 @@ describe('usage reporter: the period true-up', () => {
     const invoice = (await world.stripe.invoices.list({ subscription, limit: 1 })).data[0];
     expect(invoice?.status).not.toBe('draft');
     expect(invoice?.lines.data.map((line) => line.quantity)).toEqual([4]);
+  });
+
+  it('a call Moesif ingests after the true-up is carried into the next period’s invoice, never lost', async () => {
+    world = await startUsageWorld();
+    const { customer, subscription, periodEnd } = await periodEnding();
+    // A card, so the subscription lives on into the next period.
+    const card = await world.stripe.paymentMethods.attach('pm_card_visa', { customer });
+    await world.stripe.customers.update(customer, { invoice_settings: { default_payment_method: card.id } });
+    const { reporter, deps } = reporterFor(world);
+    moveTo(world, periodEnd + 10 * MINUTE);
+    await reporter.reportDue();
+    expect((await runTrueUps(deps, world.stripe)).map((r) => r.status)).toEqual(['matched']);
+    moveTo(world, periodEnd + 2 * HOUR); // the first invoice is finalized with 3 calls
+    // Two calls of the closed period arrive in Moesif only now.
+    await logCalls(world, 'late@example.com', periodEnd - 20 * MINUTE, [200, 200]);
+    const nextEnd = ((await world.stripe.subscriptions.retrieve(subscription)).items.data[0]?.current_period_end ?? 0) * 1000;
+    await logCalls(world, 'late@example.com', nextEnd - 30 * MINUTE, [200]);
+    moveTo(world, nextEnd + 10 * MINUTE);
+    await reporterFor(world).reporter.reportDue();
+    const trued = await runTrueUps(deps, world.stripe);
+    expect(trued.map((r) => [r.status, r.moesifCalls, r.stripeUsage, r.carried, r.sent])).toEqual([['trued_up', 1, 1, 2, 2]]);
+    moveTo(world, nextEnd + 2 * HOUR);
+    const invoices = (await world.stripe.invoices.list({ subscription, limit: 10 })).data.filter((i) => i.billing_reason === 'subscription_cycle');
+    expect(invoices.map((i) => i.lines.data[0]?.quantity)).toEqual([3, 3]);
+    expect(stripeTotal(world, customer)).toBe(6);
   });
 
   it('fills a window a crash never sent, then trues up on the next run', async () => {
