@@ -125,8 +125,7 @@ test('signup goes through Checkout to the dashboard; calls are billed on the Gro
   const calls = 105;
   for (let i = 0; i < calls; i++) expect((await callApi(apikey)).status).toBe(200);
 
-  await sandbox.kong!.settle();
-  await sandbox.moesif!.flushUsage();
+  await sandbox.reportUsage();
   const advanced = await fetch(`${sandbox.stripe!.url}/_emulator/time/advance`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

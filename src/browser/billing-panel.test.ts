@@ -94,6 +94,14 @@ describe('renderBillingPanel', () => {
     expect(panel.querySelector('[role="alert"]')?.textContent).toBe('Your bank asks you to confirm your last payment.');
   });
 
+  it('shows the calls and amount so far as text (never HTML)', () => {
+    const summary = 'This period so far: 105 billable calls, $515.00. Next invoice on 2027-01-06. <img src=x onerror=alert(1)>';
+    const panel = renderBillingPanel(document, { ...REFUSED, access: 'allowed', usage: { calls: 105, amount_due: 51_500, currency: 'usd', next_invoice_at: '2027-01-06T00:00:00.000Z', summary } });
+    expect(panel.querySelector('.portal-monetization-billing-usage')?.textContent).toBe(summary);
+    expect(panel.querySelector('img')).toBeNull();
+    expect(renderBillingPanel(document, REFUSED).querySelector('.portal-monetization-billing-usage')).toBeNull();
+  });
+
   it('shows the grace message as a banner', () => {
     const panel = renderBillingPanel(document, { ...REFUSED, access: 'grace', reason: 'past_due_grace', message: 'Payment failed; access ends on 3 Dec.' });
     expect(panel.querySelector('.portal-monetization-billing-banner--grace')?.textContent).toBe('Payment failed; access ends on 3 Dec.');

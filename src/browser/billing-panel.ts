@@ -66,6 +66,12 @@ export function renderBillingPanel(doc: Document, billing: BillingStatusResponse
   name.textContent = billing.plan_name ?? billing.plan ?? BILLING_TEXT.noPlan;
   plan.append(BILLING_TEXT.plan, name);
   panel.append(title, plan);
+  if (billing.usage) {
+    const usage = doc.createElement('p');
+    usage.className = `${CLASS}-usage`;
+    usage.textContent = billing.usage.summary;
+    panel.append(usage);
+  }
   if (billing.access !== 'allowed') {
     const banner = doc.createElement('p');
     banner.className = `${CLASS}-banner ${CLASS}-banner--${billing.access}`;

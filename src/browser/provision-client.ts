@@ -106,6 +106,8 @@ export function asBilling(value: unknown): BillingStatusResponse | undefined {
   if (manage) billing.manage_url = manage;
   const confirm = httpUrl(value.confirm_url);
   if (confirm) billing.confirm_url = confirm;
+  // Only the sentence is shown; it goes in as text.
+  if (isRecord(value.usage) && typeof value.usage.summary === 'string') billing.usage = value.usage as unknown as NonNullable<BillingStatusResponse['usage']>;
   return billing;
 }
 

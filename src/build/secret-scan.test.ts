@@ -38,6 +38,12 @@ describe('findSecrets', () => {
     ]);
   });
 
+  it('finds the Moesif management token (the usage reporter reads all events with it)', () => {
+    expect(findSecrets([{ path: 'm.js', contents: 'var t="moesif-mgmt-token-1234"' }], { MOESIF_MANAGEMENT_TOKEN: 'moesif-mgmt-token-1234' })).toEqual([
+      { path: 'm.js', line: 1, what: 'the value of MOESIF_MANAGEMENT_TOKEN' },
+    ]);
+  });
+
   it('ignores values too short to mean anything and unreadable token files', () => {
     const secrets = secretsFromEnvironment({ KONG_ADMIN_TOKEN: 'admin', KONG_ADMIN_TOKEN_FILE: '/missing' }, () => {
       throw new Error('ENOENT');

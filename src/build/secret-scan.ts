@@ -25,7 +25,7 @@ const PATTERNS: { pattern: RegExp; what: string }[] = [
 ];
 
 /** Environment variables whose values must never be published. */
-export const SECRET_ENV_NAMES = ['KONG_ADMIN_TOKEN', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET'] as const;
+export const SECRET_ENV_NAMES = ['KONG_ADMIN_TOKEN', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'MOESIF_MANAGEMENT_TOKEN'] as const;
 /** Holds a path; the file's contents are the secret. */
 export const SECRET_FILE_ENV_NAMES = ['KONG_ADMIN_TOKEN_FILE'] as const;
 /** Shorter values (e.g. "admin", "true") would match innocent text; real tokens are longer. */

@@ -19,6 +19,7 @@ const COMMANDS: Record<string, CommandEntry> = {
   'stripe-setup': { summary: 'create or update the Stripe products, meters and prices from a plans file', load: () => import('./commands/stripe-setup.ts') },
   reconcile: { summary: 'make every provisionable Kong developer whole in Stripe and Moesif', load: () => import('./commands/reconcile.ts') },
   doctor: { summary: 'check the whole installation, one line per check', load: () => import('./commands/doctor.ts') },
+  usage: { summary: 'report billable calls from Moesif to Stripe meter events, exactly once (cron, backfill, --report)', load: () => import('./commands/usage.ts') },
 };
 
 function usage(): string {
@@ -31,7 +32,7 @@ function usage(): string {
     ...lines,
     '',
     'Run `portal-monetization <command> --help` for the options of one command.',
-    'Through npm: npm start, npm run sync -- --help, npm run provisioner, npm run stripe:setup, npm run reconcile, npm run doctor.',
+    'Through npm: npm start, npm run sync -- --help, npm run provisioner, npm run stripe:setup, npm run reconcile, npm run doctor, npm run usage.',
   ].join('\n');
 }
 

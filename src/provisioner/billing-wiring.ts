@@ -19,6 +19,7 @@ import { atPriority } from './write-limiter.ts';
 import { DEVELOPER_STATUS } from '../kong/kong-types.ts';
 
 const REMOVED_STATUSES = new Set<number>([DEVELOPER_STATUS.rejected, DEVELOPER_STATUS.revoked]);
+import { createUsageFigures } from './usage/usage-figures.ts';
 
 /** What billing needs from Kong: portal developers (KongAdminClient) or hosted-signup consumers (ConsumerDirectory). */
 export type BillingKong = DeveloperPlugins & Pick<KongAdminClient, 'getDeveloper' | 'updateDeveloperMeta'>;
@@ -56,7 +57,8 @@ export function createBillingCore(
     planOfSubscription: (subscription) => deps.provisioner.planOfSubscription(subscription),
     timers,
   });
-  const billing = createBillingStatus({ ...deps, access, dashboardUrl: billingSettings.dashboardUrl });
+  const usage = createUsageFigures({ stripe: deps.stripe, ...(deps.readLimiter ? { limiter: deps.readLimiter } : {}), cacheSeconds: settings.usage?.previewCacheSeconds ?? 60, ...(deps.now ? { now: deps.now } : {}) });
+  const billing = createBillingStatus({ ...deps, access, dashboardUrl: billingSettings.dashboardUrl, usage });
 
   return {
     access,

@@ -3,6 +3,8 @@
  * sync, price resolver, the core and the HTTP app, served on 127.0.0.1 (or a given host).
  * drain() stops taking connections, lets in-flight requests finish, then closes: what SIGTERM does.
  */
+import { createUsageService, startUsageTimer, type UsageTimer } from './usage/usage-service.ts';
+import { createUsageFigures } from './usage/usage-figures.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Stripe from 'stripe';
 import { KongAdminClient } from '../kong/kong-admin-client.ts';
@@ -133,6 +135,8 @@ export interface StartOptions extends CoreOptions {
   drainTimeoutMs?: number;
   /** Hosted signup email transport; default SMTP at SMTP_URL. */
   signupMailer?: SignupMailer;
+  /** The sandbox: seconds its Stripe emulator's account clock is ahead of the wall (meter event timestamps follow it). */
+  usageStripeTimeShiftSeconds?: () => number;
 }
 
 export type RunningProvisioner = RunningService & ProvisionerCore & { drain(): Promise<void> };
@@ -158,6 +162,7 @@ export async function startProvisioner(settings: ProvisionerSettings, options: S
           defaultCollection: (settings.billing ?? NO_BILLING_SETTINGS).paymentCollection,
           trustedProxies: settings.trustedProxies ?? { kind: 'none' },
           logger,
+          usage: createUsageFigures({ stripe: core.stripe, limiter: core.writeLimiter, cacheSeconds: settings.usage?.previewCacheSeconds ?? 60, ...(options.now ? { now: options.now } : {}) }),
           ...(options.signupMailer ? { mailer: options.signupMailer } : {}),
           ...(options.now ? { now: options.now } : {}),
         })
@@ -180,6 +185,8 @@ export async function startProvisioner(settings: ProvisionerSettings, options: S
     stripeWebhookSecret: settings.billing?.webhookSecret,
     hostedSignup: hosted?.app,
   });
+
+  const usage = startProvisionerUsage(settings, core, logger, options);
 
   let draining = false;
   const fetchHandler = (request: Request, env: unknown): Response | Promise<Response> =>
@@ -222,6 +229,7 @@ export async function startProvisioner(settings: ProvisionerSettings, options: S
 
   const close = async () => {
     draining = true;
+    usage?.stop();
     hosted?.close();
     core.moesif.close();
     core.billing.timers.clear();
@@ -232,6 +240,7 @@ export async function startProvisioner(settings: ProvisionerSettings, options: S
   const drain = () =>
     (drainPromise ??= (async () => {
       draining = true;
+      usage?.stop();
       const done = running.stopAccepting();
       server.closeIdleConnections();
       await waitForInFlight(options.drainTimeoutMs ?? 25_000);
@@ -248,6 +257,23 @@ export async function startProvisioner(settings: ProvisionerSettings, options: S
     })());
 
   return { name: running.name, url: running.url, port: running.port, close, drain, ...core };
+}
+
+/** USAGE_REPORTING=provisioner with a management token: the reporter's timer (several replicas may run it). */
+function startProvisionerUsage(settings: ProvisionerSettings, core: ProvisionerCore, logger: ProvisionLogger, options: StartOptions): UsageTimer | undefined {
+  const usage = settings.usage;
+  if (!usage || usage.mode !== 'provisioner') return undefined;
+  if (!usage.managementToken) {
+    logger.warn({ event: 'usage_reporting_off', message: 'USAGE_REPORTING=provisioner but MOESIF_MANAGEMENT_TOKEN is not set: no usage reaches Stripe; set it (scope read:events) or USAGE_REPORTING=moesif|off' });
+    return undefined;
+  }
+  const service = createUsageService(usage, {
+    stripe: core.stripe,
+    writeLimiter: core.writeLimiter,
+    companyIdSource: settings.moesif.companyIdSource,
+    ...(options.usageStripeTimeShiftSeconds ? { stripeTimeShiftSeconds: options.usageStripeTimeShiftSeconds } : {}),
+  });
+  return startUsageTimer(service, usage.intervalSeconds, (entry) => (entry.event === 'usage_report_failed' ? logger.warn(entry) : logger.info(entry)));
 }
 
 /** Billing settings that work but leave developers without a way to pay or without updates. */

@@ -3,6 +3,7 @@
  * or malformed variable stops the start with a SettingError naming it. Reconcile and doctor load
  * the same settings through loadProvisionerSettings so every tool reads the environment one way.
  */
+import { parseUsageSettings, type UsageSettings } from './usage/usage-settings.ts';
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { SettingError } from '../shared/errors.ts';
@@ -61,6 +62,8 @@ export interface ProvisionerSettings {
   hostedSignup?: HostedSignupSettings | undefined;
   /** GATEWAY=aws: keys and access on AWS API Gateway instead of Kong (gateways/aws/). */
   aws?: AwsGatewaySettings | undefined;
+  /** Usage reporting (src/provisioner/usage); absent (settings built in code): no reporter timer. */
+  usage?: UsageSettings;
 }
 
 export interface BillingSettings {
@@ -288,6 +291,7 @@ export function parseProvisionerEnv(env: NodeJS.ProcessEnv, marker: SandboxMarke
       onDeveloperRemoved: values.ON_DEVELOPER_REMOVED ?? 'period_end',
     },
     hostedSignup,
+    usage: parseUsageSettings(env),
     logHashKey: values.LOG_HASH_KEY
       ? { key: values.LOG_HASH_KEY, source: 'LOG_HASH_KEY' }
       : // Stable across restarts without a new setting; one-way, so the log key reveals nothing of the Stripe key.

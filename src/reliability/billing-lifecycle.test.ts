@@ -83,8 +83,7 @@ describe('lifecycle rules', () => {
     await addCard(dev.customer.id, 'pm_card_chargeCustomerFail');
     await settle();
     for (let i = 0; i < 5; i++) expect(await callStatus(dev.key)).toBe(200);
-    await sandbox.kong!.settle();
-    await sandbox.moesif!.flushUsage();
+    await sandbox.reportUsage();
     await advanceDays(32 + 7);
     const [subscription] = (await stripe.subscriptions.list({ customer: dev.customer.id, status: 'all' })).data;
     expect(subscription?.status).toBe('unpaid');

@@ -84,8 +84,7 @@ export async function startBillingSandbox(options: Omit<SandboxOptions, 'ports'>
       await settle();
     },
     async reportUsage() {
-      await sandbox.kong!.settle();
-      await sandbox.moesif!.flushUsage();
+      await sandbox.reportUsage();
     },
     close: () => sandbox.close(),
   };

@@ -4,6 +4,7 @@
  * plans file through `stripe:setup`'s code, and the bundle lands in the portal through the real
  * sync code over the emulated Admin Files API. Tests and benchmarks start it with free ports.
  */
+import { createUsageService, type UsageRun } from '../provisioner/usage/usage-service.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +21,7 @@ import { loadPlansFile } from '../shared/plans.ts';
 import { KONG_DB_UPDATE_FREQUENCY_MS, startKongEmulator, seedStandInTheme, type RunningKongEmulator } from './kong/index.ts';
 import { startMoesifEmulator, type RunningMoesifEmulator, type MoesifEmulatorOptions } from './moesif/moesif-emulator.ts';
 import { startStripeEmulator, type RunningStripeEmulator, type StripeEmulatorOptions } from './stripe/stripe-emulator.ts';
-import { refuseLiveKeys, SANDBOX_EVENT_HOOK_SECRET, SANDBOX_KONNECT, SANDBOX_LOG_HASH_KEY, SANDBOX_MOESIF_APP_ID, SANDBOX_READYZ_TOKEN, SANDBOX_STRIPE_KEY } from './sandbox-credentials.ts';
+import { refuseLiveKeys, SANDBOX_EVENT_HOOK_SECRET, SANDBOX_KONNECT, SANDBOX_LOG_HASH_KEY, SANDBOX_MOESIF_APP_ID, SANDBOX_MOESIF_MANAGEMENT_TOKEN, SANDBOX_READYZ_TOKEN, SANDBOX_STRIPE_KEY } from './sandbox-credentials.ts';
 import { freePort, hostedSignupEnv, setupSandboxBilling } from './sandbox-wiring.ts';
 import { startSandboxAws, type SandboxAws } from './aws/sandbox-aws.ts';
 
@@ -81,6 +82,12 @@ export interface SandboxOptions {
   kongPropagationMs?: number;
   stripeEmulator?: Omit<StripeEmulatorOptions, 'now'>;
   moesifEmulator?: Omit<MoesifEmulatorOptions, 'applicationIds'>;
+  /**
+   * Emulate Moesif's own billing meter reporting to Stripe (the Moesif emulator sends the meter
+   * events; USAGE_REPORTING=moesif so the provisioner does not too). Off: the product's usage
+   * reporter reads the Moesif emulator's Management API, as in production.
+   */
+  moesifBillingMeter?: boolean;
   /** POST /provision per minute per address (everything here comes from 127.0.0.1). */
   provisionRateLimitPerMinute?: number;
   provisionerLogger?: ProvisionLogger;
@@ -110,6 +117,11 @@ export interface Sandbox {
   sync: SyncBundleResult | undefined;
   /** The environment a CLI (sync, reconcile, doctor) needs to talk to this sandbox. */
   env: Record<string, string>;
+  /**
+   * What the printed "money moves" command does: close the open usage window now (no ingestion
+   * lag wait) and run the usage reporter once, as `usage --once --close-open-window` does.
+   */
+  reportUsage(): Promise<UsageRun>;
   /** Start the provisioner again after stopProvisioner (same port). */
   startProvisioner(): Promise<RunningProvisioner>;
   stopProvisioner(): Promise<void>;
@@ -138,7 +150,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   try {
     const moesif = services.has('moesif')
-      ? await startMoesifEmulator({ ...options.moesifEmulator, port: ports.moesif, applicationIds: [SANDBOX_MOESIF_APP_ID] })
+      ? await startMoesifEmulator({ ...options.moesifEmulator, port: ports.moesif, applicationIds: [SANDBOX_MOESIF_APP_ID], managementTokens: [SANDBOX_MOESIF_MANAGEMENT_TOKEN] })
       : undefined;
     if (moesif) {
       stopping.push(() => moesif.close());
@@ -186,6 +198,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
     setEnv('MOESIF_APPLICATION_ID', moesifAppId);
     setEnv('MOESIF_API_BASE', moesifUrl);
+    setEnv('MOESIF_MANAGEMENT_API_BASE', moesifUrl);
+    setEnv('MOESIF_MANAGEMENT_TOKEN', SANDBOX_MOESIF_MANAGEMENT_TOKEN);
+    if (options.moesifBillingMeter) setEnv('USAGE_REPORTING', 'moesif');
     setEnv('KONG_ADMIN_URL', kong?.adminUrl ?? env.KONG_ADMIN_URL);
     // Only the token the sandbox itself set on its Kong emulator; never KONG_ADMIN_TOKEN from the shell.
     setEnv('KONG_ADMIN_TOKEN', options.kongAdminToken);
@@ -217,8 +232,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       log(`stripe catalog     ${catalog.rows.filter((r) => r.kind === 'price').length} plans from ${providedEnv.PLANS_FILE} (${catalog.writes} writes)`);
     }
 
-    if (moesif && stripe) {
-      // Moesif's Stripe integration: metered calls go to the Stripe emulator's meter (the plans file's first).
+    if (moesif && stripe && options.moesifBillingMeter) {
+      // Opt-in emulation of Moesif's billing meter: metered calls go to the Stripe emulator's meter (the plans file's first).
       const plans = await loadPlansFile(providedEnv.PLANS_FILE as string);
       moesif.configureBilling({
         stripeApiBase: stripe.url,
@@ -265,7 +280,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       provisionerSettings ??= await loadProvisionerSettings({ PROVISIONER_PORT: String(ports.provisioner), ...providedEnv }, { sandbox: true });
       const running = await startProvisioner(provisionerSettings, {
         // The provisioner reads time as Stripe does: the emulator's account clock moves when advanced.
-        ...(stripe ? { now: () => stripe.state.now() * 1000 } : {}),
+        ...(stripe ? { now: () => stripe.state.now() * 1000, usageStripeTimeShiftSeconds: () => stripe.state.skippedSeconds } : {}),
         ...options.provisionerOptions,
         port: provisioner?.port ?? ports.provisioner,
         logger: options.provisionerLogger ?? silentLogger,
@@ -312,6 +327,22 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       sync,
       env: providedEnv,
       startProvisioner: launchProvisioner,
+      async reportUsage() {
+        await kong?.settle();
+        if (options.moesifBillingMeter && moesif) {
+          await moesif.flushUsage();
+          return { windows: [], trueUps: [] };
+        }
+        provisionerSettings ??= await loadProvisionerSettings({ PROVISIONER_PORT: String(ports.provisioner), ...providedEnv });
+        const usage = provisionerSettings.usage;
+        if (!usage) throw new Error('the sandbox has no usage settings');
+        const service = createUsageService(usage, {
+          stripe: provisioner?.stripe ?? createStripeClient(provisionerSettings),
+          companyIdSource: provisionerSettings.moesif.companyIdSource,
+          ...(stripe ? { stripeTimeShiftSeconds: () => stripe.state.skippedSeconds } : {}),
+        });
+        return service.run({ closeOpenWindow: true });
+      },
       async stopProvisioner() {
         await provisioner?.close();
       },

@@ -100,4 +100,18 @@ export interface BillingStatusResponse {
   manage_url?: string;
   /** Stripe's hosted invoice page where a payment the bank held for authentication (3-D Secure) is confirmed. */
   confirm_url?: string;
+  /** The current period so far, from Stripe's upcoming-invoice preview (cached about a minute). */
+  usage?: BillingUsage;
+}
+
+export interface BillingUsage {
+  /** Billable calls reported to Stripe so far this period. */
+  calls: number;
+  /** Amount so far, in the currency's minor unit (cents). */
+  amount_due: number;
+  currency: string;
+  /** When the next invoice is made (ISO). */
+  next_invoice_at: string;
+  /** The same in one sentence, for the page. */
+  summary: string;
 }

@@ -24,6 +24,8 @@ import { fail, pass, type Check, type CheckOutcome, type CheckResult } from './c
 import { moesifIdentityCheck } from './moesif-identity-check.ts';
 import { stripeWebhookCheck } from './stripe-webhook-check.ts';
 import { plural } from '../../shared/plural.ts';
+import { usageCheck } from './usage-check.ts';
+import type { UsageSettings } from '../../provisioner/usage/usage-settings.ts';
 
 export interface DoctorInputs {
   kong: KongAdminClient | Error;
@@ -41,6 +43,8 @@ export interface DoctorInputs {
   hosted?: boolean;
   /** GATEWAY=aws: the AWS settings and gateway, or why they could not be read (aws-checks.ts). */
   aws?: AwsDoctorInputs | Error;
+  /** Usage reporting settings (USAGE_REPORTING, MOESIF_MANAGEMENT_TOKEN…); absent: not checked. */
+  usage?: UsageSettings | Error;
 }
 
 export interface DoctorState extends DoctorInputs {
@@ -341,4 +345,5 @@ export const DOCTOR_CHECKS: Check<DoctorState>[] = [
   moesifPlugin,
   moesifIdentityCheck([ADMIN_API]) as Check<DoctorState>,
   stripeWebhookCheck([STRIPE_KEY]) as Check<DoctorState>,
+  usageCheck() as Check<DoctorState>,
 ];

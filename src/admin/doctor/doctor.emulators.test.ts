@@ -20,6 +20,8 @@ import { startMoesifEmulator, type RunningMoesifEmulator } from '../../sandbox/m
 import type { CheckResult } from './check-runner.ts';
 import { runDoctorCommand } from './doctor-command.ts';
 import { doctorInputsFromEnv, runDoctor } from './doctor.ts';
+import { USAGE_REPORTING } from './usage-check.ts';
+import { DEFAULT_MOESIF_MANAGEMENT_TOKEN } from '../../sandbox/moesif/moesif-emulator.ts';
 
 const SECRET = 'hook-secret-for-tests';
 let kongApps: KongEmulatorApps;
@@ -47,6 +49,8 @@ beforeAll(async () => {
     STRIPE_API_BASE: stripeEmulator.url,
     MOESIF_APPLICATION_ID: 'app-good',
     MOESIF_API_BASE: moesif.url,
+    MOESIF_MANAGEMENT_API_BASE: moesif.url,
+    MOESIF_MANAGEMENT_TOKEN: DEFAULT_MOESIF_MANAGEMENT_TOKEN,
     KONG_ADMIN_URL: kongAdmin.url,
     PLANS_FILE: 'plans.example.json',
     KONG_EVENT_HOOK_SECRET: SECRET,
@@ -92,6 +96,7 @@ describe('doctor', () => {
       'Moesif plugin',
       'Moesif user = developer email',
       'Stripe webhook endpoint',
+      'usage reporting',
     ]);
     expect(result(results, 'Stripe key').detail).toMatch(/^test mode key accepted/);
 
@@ -103,8 +108,8 @@ describe('doctor', () => {
     } finally {
       console.log = log;
     }
-    expect(lines.filter((l) => l.startsWith('PASS'))).toHaveLength(18);
-    expect(lines.at(-1)).toContain('all 18 checks passed');
+    expect(lines.filter((l) => l.startsWith('PASS'))).toHaveLength(19);
+    expect(lines.at(-1)).toContain('all 19 checks passed');
   });
 
   it('a Stripe webhook endpoint that is disabled, misses an event or points elsewhere fails with the stripe:setup command', async () => {
@@ -289,7 +294,7 @@ describe('doctor', () => {
     }
     expect(lines.some((l) => l.startsWith('FAIL  provisioner /readyz'))).toBe(true);
     expect(lines.some((l) => l.includes('fix: start it (npm run provisioner)'))).toBe(true);
-    expect(lines.at(-1)).toContain('1 of 18 checks did not pass');
+    expect(lines.at(-1)).toContain('1 of 19 checks did not pass');
   });
 
   it('bad flags exit 2; a bad --provisioner-url is a setting error', async () => {
@@ -306,5 +311,21 @@ describe('doctor', () => {
     } finally {
       Object.assign(console, saved);
     }
+  });
+
+});
+
+describe('doctor: usage reporting', () => {
+  it('says who reports, checks the management token, and warns about double billing', async () => {
+    const good = result(await doctor(), USAGE_REPORTING);
+    expect(good).toMatchObject({ ok: true, detail: expect.stringContaining('this product reports') });
+    expect(good.detail).toContain('billed twice');
+    const noToken = result(await doctor({ MOESIF_MANAGEMENT_TOKEN: '' }), USAGE_REPORTING);
+    expect(noToken).toMatchObject({ ok: false, detail: expect.stringContaining('MOESIF_MANAGEMENT_TOKEN is not set'), fix: expect.stringContaining('read:events') });
+    const badToken = result(await doctor({ MOESIF_MANAGEMENT_TOKEN: 'wrong-token' }), USAGE_REPORTING);
+    expect(badToken).toMatchObject({ ok: false, detail: expect.stringContaining('refused MOESIF_MANAGEMENT_TOKEN (401)') });
+    expect(result(await doctor({ USAGE_REPORTING: 'moesif' }), USAGE_REPORTING)).toMatchObject({ ok: true, detail: expect.stringContaining("Moesif's own billing meter reports") });
+    expect(result(await doctor({ USAGE_REPORTING: 'off' }), USAGE_REPORTING)).toMatchObject({ ok: false, detail: expect.stringContaining('bill nothing') });
+    expect(result(await doctor({ USAGE_REPORTING: 'sometimes' }), USAGE_REPORTING)).toMatchObject({ ok: false, detail: expect.stringContaining('USAGE_REPORTING') });
   });
 });

@@ -14,6 +14,7 @@ import { HOSTED_DOCTOR_CHECKS } from './hosted-checks.ts';
 import { AWS_DOCTOR_CHECKS } from './aws-checks.ts';
 import { parseAwsGatewayEnv, parseGateway } from '../../provisioner/gateways/aws/aws-settings.ts';
 import { createAwsSignupGateway } from '../../provisioner/gateways/aws/aws-wiring.ts';
+import { readUsageSettings } from './usage-check.ts';
 
 export interface DoctorOptions {
   workspace?: string | undefined;
@@ -74,6 +75,7 @@ export async function doctorInputsFromEnv(env: NodeJS.ProcessEnv, options: Docto
     stripe,
     plans,
     moesif,
+    usage: readUsageSettings(env),
     timeoutMs,
     ...(options.themeDir ? { themeDir: options.themeDir } : {}),
     ...(readyzToken ? { readyzToken } : {}),

@@ -136,7 +136,7 @@ export async function run(argv: string[]): Promise<number> {
   } else console.log(`${pc.green('ready')}.`);
   if (sandbox.stripe && sandbox.moesif) {
     console.log('  see money move (after a few calls):');
-    console.log(pc.dim(`    curl -X POST ${sandbox.moesif.url}/_emulator/flush                 # Moesif reports the calls to Stripe's meter`));
+    console.log(pc.dim(`    ${usageCommandLine(sandbox.env)}   # close the open usage window and report the calls to Stripe's meter`));
     console.log(pc.dim(`    curl -X POST ${sandbox.stripe.url}/_emulator/time/advance -H 'content-type: application/json' -d '{"seconds": 2764800}'   # 32 days pass: the period closes, the invoice is charged`));
     console.log(pc.dim(`    curl ${sandbox.stripe.url}/_emulator/invoices               # amount due, lines, status`));
     console.log(`  Stripe webhooks:  ${sandbox.stripe.url}/_emulator/webhooks/deliveries`);
@@ -165,6 +165,13 @@ export async function run(argv: string[]): Promise<number> {
  * emulators made are safe to show; a real secret (the --stripe real key) appears as a reference to
  * the variable, never its value.
  */
+/** The usage reporter run the "money moves" lines print: only the variables it reads, then the command. */
+export function usageCommandLine(env: Record<string, string>): string {
+  const names = ['STRIPE_SECRET_KEY', 'STRIPE_API_BASE', 'MOESIF_MANAGEMENT_TOKEN', 'MOESIF_MANAGEMENT_API_BASE', 'MOESIF_COMPANY_ID_SOURCE', 'USAGE_REPORTING'];
+  const subset = Object.fromEntries(Object.entries(env).filter(([name]) => names.includes(name)));
+  return `${exportLine(subset).replace(/^export /, '')} npm run --silent usage -- --once --close-open-window`;
+}
+
 export function exportLine(env: Record<string, string>, emulatorSecrets: readonly string[] = []): string {
   // Values with spaces or shell characters are single-quoted; "$NAME" references stay as they are.
   const shell = (value: string) => (/^"\$\w+"$/.test(value) || /^[\w@%+=:,./-]*$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`);

@@ -13,6 +13,7 @@ import { retryFor, type StripeAccess } from './stripe-lookups.ts';
 import { withStripeRetry } from '../stripe-calls.ts';
 import { adoptCompletedCheckouts } from './stripe-events.ts';
 import type { BillingStatusResponse } from '../../shared/provisioner-api.ts';
+import type { UsageFiguresService } from '../usage/usage-figures.ts';
 
 /** Metadata mark of the customer portal configuration stripe:setup manages. */
 export const PORTAL_MARK = 'kong_portal_monetization';
@@ -30,7 +31,12 @@ export interface BillingStatusDeps extends StripeAccess {
   now?: () => number;
   /** How long the customer portal's login URL is remembered; default 10 min. */
   portalUrlCacheMs?: number;
+  /** Calls and amount so far (usage/usage-figures.ts); absent: not shown. */
+  usage?: UsageFiguresService;
 }
+
+/** Subscriptions whose period is running and will be invoiced. */
+const INVOICED = new Set(['active', 'trialing', 'past_due']);
 
 export interface BillingStatusService {
   status(developer: KongDeveloper, options?: SyncOptions): Promise<BillingStatusResponse>;
@@ -75,8 +81,14 @@ export function createBillingStatus(deps: BillingStatusDeps): BillingStatusServi
     return session.url ?? undefined;
   }
 
-  async function fromOutcome(outcome: AccessOutcome): Promise<BillingStatusResponse> {
-    const [checkout, manage] = await Promise.all([checkoutUrl(outcome), outcome.customer ? manageUrl() : Promise.resolve(undefined)]);
+  async function fromOutcome(outcome: AccessOutcome, withUsage = true): Promise<BillingStatusResponse> {
+    // A subscription this very call created has no usage yet: the signup keeps its round trips.
+    const subscription = withUsage ? outcome.subscription : undefined;
+    const [checkout, manage, usage] = await Promise.all([
+      checkoutUrl(outcome),
+      outcome.customer ? manageUrl() : Promise.resolve(undefined),
+      deps.usage && subscription && INVOICED.has(subscription.status) ? deps.usage.figures(subscription.id) : Promise.resolve(undefined),
+    ]);
     return {
       plan: outcome.plan?.id ?? null,
       plan_name: outcome.plan?.name ?? null,
@@ -87,6 +99,7 @@ export function createBillingStatus(deps: BillingStatusDeps): BillingStatusServi
       ...(checkout ? { checkout_url: checkout } : {}),
       ...(manage ? { manage_url: manage } : {}),
       ...(outcome.decision.reason === 'payment_confirmation_required' && outcome.facts.confirmPaymentUrl ? { confirm_url: outcome.facts.confirmPaymentUrl } : {}),
+      ...(usage ? { usage } : {}),
     };
   }
 
@@ -100,7 +113,7 @@ export function createBillingStatus(deps: BillingStatusDeps): BillingStatusServi
       const fresh = options?.freshSubscription !== undefined;
       if (!fresh && outcome.decision.reason === 'payment_method_required' && outcome.customer && (await adoptCompletedCheckouts(deps, outcome.customer.id)) > 0)
         outcome = (await deps.access.syncDeveloper(developer)) ?? outcome;
-      return fromOutcome(outcome);
+      return fromOutcome(outcome, !fresh);
     },
   };
 }

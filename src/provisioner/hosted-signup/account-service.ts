@@ -12,6 +12,7 @@ import { pageMessage } from '../core/access-decision.ts';
 import type { AccessSync } from '../core/access-sync.ts';
 import { PORTAL_MARK } from '../core/billing-status.ts';
 import { openInvoices, paymentToConfirm } from '../core/billing-facts.ts';
+import type { UsageFiguresService } from '../usage/usage-figures.ts';
 import { findDeveloperCustomers, retryFor, type StripeAccess } from '../core/stripe-lookups.ts';
 import type { ProvisionLogger } from '../provision-log.ts';
 import type { Provisioner } from '../provisioner.ts';
@@ -34,6 +35,7 @@ export interface AccountServiceDeps extends StripeAccess {
   productName: string;
   linkTtlMinutes: number;
   logger: ProvisionLogger;
+  usage?: UsageFiguresService;
 }
 
 /** What the account page shows: who, the plan by name, billing as the portal panel says it, and whether the link still replaces the key. */
@@ -47,6 +49,8 @@ export interface AccountView {
   used: boolean;
   /** A payment waiting for 3-D Secure confirmation: Stripe's hosted invoice page. */
   confirmPaymentUrl?: string;
+  /** Calls and amount so far this period, in one sentence (absent without usage figures). */
+  usage?: string;
 }
 
 export interface AccountService {
@@ -87,6 +91,14 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
     return customer ? paymentToConfirm(deps, await openInvoices(deps, { customer: customer.id })) : undefined;
   }
 
+  /** Calls and amount so far; the page still opens when Stripe cannot be read. */
+  async function usageOf(consumer: KongConsumer): Promise<string | undefined> {
+    if (!deps.usage) return undefined;
+    const outcome = await deps.provisioner.provisionDeveloper(consumerAsDeveloper(consumer), { mode: 'interactive' }).catch(() => undefined);
+    const figures = outcome?.subscriptionId ? await deps.usage.figures(outcome.subscriptionId).catch(() => undefined) : undefined;
+    return figures?.summary;
+  }
+
   async function billingOf(consumer: KongConsumer): Promise<AccountView['billing']> {
     const outcome = await deps.access?.syncDeveloper(consumerAsDeveloper(consumer));
     if (!outcome || outcome.decision.access === 'allowed') return undefined;
@@ -106,13 +118,14 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
       const { consumer, keysAtSend } = await consumerOf(token);
       const email = consumer.username ?? '';
       const plan = consumerSignup(consumer).plan;
-      const [keys, billing, confirmPaymentUrl] = await Promise.all([deps.consumers.listKeys(consumer.id), billingOf(consumer), paymentToConfirmOf(consumer.id, email)]);
+      const [keys, billing, confirmPaymentUrl, usage] = await Promise.all([deps.consumers.listKeys(consumer.id), billingOf(consumer), paymentToConfirmOf(consumer.id, email), usageOf(consumer)]);
       return {
         email,
         plan,
         planName: deps.plans?.plans.find((entry) => entry.id === plan)?.name ?? plan,
         ...(billing ? { billing } : {}),
         ...(confirmPaymentUrl ? { confirmPaymentUrl } : {}),
+        ...(usage ? { usage } : {}),
         used: keys.length === 0 || keysDigest(keys) !== keysAtSend,
       };
     },

@@ -77,6 +77,16 @@ describe('hosted signup account', () => {
     expect(mail.messages().filter((m) => m.to.includes('nobody@example.com'))).toHaveLength(0);
   });
 
+  it('shows the calls and the amount so far on the account page', async () => {
+    sandbox.stripe!.configure({ meterAggregationLagMs: 0 }); // Stripe's aggregation lag is not what this is about
+    await sandbox.reportUsage();
+    const started = Date.now();
+    await formPost('/signup/account', { email });
+    const page = await post('/signup/account/open', { token: await tokenFromMail(email, started, '/signup/account/open') });
+    // One call with the key; Growth bills $5.00 a call in its first tier.
+    expect(await page.text()).toMatch(/<p class="usage">This period so far: 1 billable call, \$5\.00\. Next invoice on \d{4}-\d{2}-\d{2}\.<\/p>/);
+  });
+
   it('replaces the key once per link; a double click gets one new key', async () => {
     let started = Date.now();
     await formPost('/signup/account', { email });

@@ -19,6 +19,7 @@ import { createAccountRoutes } from './account-routes.ts';
 import { createAccountService } from './account-service.ts';
 import { createBackgroundTasks } from './background-tasks.ts';
 import { createLinkLimits } from './link-limits.ts';
+import type { UsageFiguresService } from '../usage/usage-figures.ts';
 import { createPageKit } from './page-kit.ts';
 import { createTokenSigner } from './signed-token.ts';
 import { createSmtpMailer, type SignupMailer } from './signup-mailer.ts';
@@ -42,6 +43,8 @@ export interface HostedSignupDeps {
   /** Defaults to SMTP at settings.smtpUrl (tests pass a capturing one). */
   mailer?: SignupMailer;
   now?: () => number;
+  /** Calls and amount so far on the account page (usage/usage-figures.ts); absent: not shown. */
+  usage?: UsageFiguresService;
 }
 
 const CLOSE_GRACE_MS = 5_000;
@@ -114,6 +117,7 @@ export function createHostedSignup(deps: HostedSignupDeps): HostedSignup {
     productName: settings.productName,
     linkTtlMinutes: settings.linkTtlMinutes,
     logger: deps.logger,
+    ...(deps.usage ? { usage: deps.usage } : {}),
   });
   app.route('/', createAccountRoutes({ service: account, kit, brand, apiUrl: settings.apiUrl, keyHeader: deps.keyHeader, requestsPerMinute: settings.requestsPerMinute, background, linkLimits }));
   return {

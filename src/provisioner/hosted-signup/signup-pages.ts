@@ -146,6 +146,8 @@ export interface AccountPageView {
   used?: boolean;
   /** A payment waiting for 3-D Secure confirmation: Stripe's hosted invoice page. */
   confirmPaymentUrl?: string | undefined;
+  /** Calls and amount so far this period, in one sentence. */
+  usage?: string | undefined;
 }
 
 export function accountPage(brand: Branding, nonce: string, token: string, view: AccountPageView): string {
@@ -164,7 +166,7 @@ export function accountPage(brand: Branding, nonce: string, token: string, view:
 <p>Signed in as <strong>${e(view.email)}</strong>${view.planName ? `, on the <strong>${e(view.planName)}</strong> plan` : ''}.</p>
 ${confirm}<h2>API key</h2>
 ${key}
-<h2>Billing</h2>
+<h2>Billing</h2>${view.usage ? `\n<p class="usage">${e(view.usage)}</p>` : ''}
 ${banner}<p class="hint">Stripe's billing page opens: payment method, invoices and plan.</p>
 <form method="post" action="billing">${hidden}<button type="submit">Manage payment method and invoices</button></form>`;
   return layout(brand, nonce, 'Your account', body);

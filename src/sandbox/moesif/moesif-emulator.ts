@@ -20,6 +20,7 @@ import { RequestCounters } from '../faults/request-counters.ts';
 import type { FetchHandler, RunningService } from '../running-service.ts';
 import { MoesifStore, type JsonObject, type MoesifCompany, type MoesifUser } from './moesif-store.ts';
 import { mountEmulatorRoutes } from './moesif-emulator-routes.ts';
+import { countEvents, ManagementQueryError, parseMoesifTime, searchEvents } from './moesif-management-api.ts';
 import { UsageBilling, type FlushResult, type UsageBillingSettings } from './usage-billing.ts';
 
 export { deepMerge, MoesifStore, type MoesifCompany, type MoesifEvent, type MoesifUser } from './moesif-store.ts';
@@ -27,6 +28,7 @@ export { deepMerge, MoesifStore, type MoesifCompany, type MoesifEvent, type Moes
 export type MoesifFaultKind = '500' | '503' | '429' | 'drop' | 'timeout';
 export const MOESIF_FAULT_KINDS: readonly MoesifFaultKind[] = ['500', '503', '429', 'drop', 'timeout'];
 export const DEFAULT_MOESIF_APPLICATION_ID = 'sandbox-moesif-app-id';
+export const DEFAULT_MOESIF_MANAGEMENT_TOKEN = 'sandbox-moesif-management-token';
 const MAX_BODY_BYTES = 5 * 1024 * 1024;
 
 const knobsSchema = z
@@ -38,6 +40,10 @@ const knobsSchema = z
     applicationIds: z.array(z.string().min(1)).nullable(),
     ...randomFaultKnobFields(MOESIF_FAULT_KINDS),
     hangMs: z.number().min(0).max(600_000),
+    /** Management API bearer tokens accepted (scope read:events); null accepts any non-empty token. */
+    managementTokens: z.array(z.string().min(1)).nullable(),
+    /** Milliseconds after Moesif receives an event before the Management API can find it. */
+    ingestionLagMs: z.number().min(0).max(3_600_000),
   })
   .strict();
 
@@ -52,6 +58,9 @@ export const DEFAULT_MOESIF_KNOBS: MoesifEmulatorKnobs = {
   faultKinds: ['500', 'drop'],
   faultWhen: 'before',
   hangMs: 60_000,
+  managementTokens: [DEFAULT_MOESIF_MANAGEMENT_TOKEN],
+  // Moesif does not document its ingestion delay; tests and the sandbox set it where it matters.
+  ingestionLagMs: 0,
 };
 
 export interface MoesifEmulatorOptions extends Partial<MoesifEmulatorKnobs> {
@@ -142,6 +151,7 @@ async function readJson(request: Request): Promise<unknown> {
 
 const ROUTES = ['/v1/users', '/v1/users/batch', '/v1/companies', '/v1/companies/batch', '/v1/events', '/v1/events/batch'] as const;
 type Route = (typeof ROUTES)[number];
+const MANAGEMENT_ROUTES: Record<string, 'search' | 'count' | undefined> = { '/v1/search/~/search/events': 'search', '/v1/search/~/count/events': 'count' };
 
 export function createMoesifEmulator(options: MoesifEmulatorOptions = {}): MoesifEmulator {
   const { now = Date.now, billing: _billing, ...initial } = options;
@@ -199,11 +209,33 @@ export function createMoesifEmulator(options: MoesifEmulatorOptions = {}): Moesi
     }
   }
 
+  /** The Management API (api.moesif.com): bearer token, from/to, an Elasticsearch DSL body. */
+  async function handleManagement(request: Request, url: URL, operation: 'search' | 'count'): Promise<Response> {
+    const { managementTokens, ingestionLagMs } = knobs.current;
+    const token = /^Bearer (.+)$/i.exec(request.headers.get('authorization') ?? '')?.[1];
+    if (!token || (managementTokens !== null && !managementTokens.includes(token)))
+      return answer(401, errorBody('unauthorized', token ? 'Unknown management API token' : 'Missing Authorization: Bearer <management API token>'));
+    if (request.method.toUpperCase() !== 'POST') return answer(405, errorBody('method_not_allowed', `${url.pathname} accepts POST only`));
+    try {
+      const body = await readJson(request);
+      const at = now();
+      const search = { from: parseMoesifTime(url.searchParams.get('from') ?? undefined, 'from', at), to: parseMoesifTime(url.searchParams.get('to') ?? undefined, 'to', at), now: at, ingestionLagMs, body };
+      const companyOf = (event: Parameters<MoesifStore['companyOf']>[0]) => store.companyOf(event);
+      if (operation === 'count') return answer(200, countEvents(store, companyOf, search) as object);
+      return answer(201, searchEvents(store, companyOf, search) as object);
+    } catch (error) {
+      if (error instanceof MoesifRequestError) return answer(error.status, errorBody(error.code, error.message));
+      if (error instanceof ManagementQueryError) return answer(400, errorBody('invalid_query', error.message));
+      throw error;
+    }
+  }
+
   async function handleCollector(request: Request, env: unknown): Promise<Response> {
     const url = new URL(request.url);
+    const management = MANAGEMENT_ROUTES[url.pathname.replace(/%7E/gi, '~').replace(/\/$/, '')];
     const method = request.method.toUpperCase();
     const route = ROUTES.find((candidate) => candidate === url.pathname.replace(/\/$/, ''));
-    counters.request(method, route ?? url.pathname, method === 'POST');
+    counters.request(method, route ?? url.pathname, method === 'POST' && !management);
     await sleep(knobs.current.latencyMs);
     // Read after the latency: a test may flip a knob while a request is in it.
     const { down, applicationIds } = knobs.current;
@@ -212,6 +244,11 @@ export function createMoesifEmulator(options: MoesifEmulatorOptions = {}): Moesi
       return dropConnection(env, 'the Moesif emulator (down)');
     }
     if (down === '503') return answer(503, errorBody('service_unavailable', 'The Moesif emulator is down (down mode)'));
+    if (management) {
+      const decision = faults.decide({ method, path: url.pathname, route: url.pathname, params: undefined });
+      if (decision) return faultAnswer(decision, request, env);
+      return handleManagement(request, url, management);
+    }
     if (!route) return answer(404, errorBody('not_found', `No route ${method} ${url.pathname}`));
     if (method !== 'POST') return answer(405, errorBody('method_not_allowed', `${url.pathname} accepts POST only`));
     const applicationId = request.headers.get('x-moesif-application-id');

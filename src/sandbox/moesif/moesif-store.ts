@@ -71,6 +71,13 @@ export class MoesifStore {
     return stored;
   }
 
+  /** A call's company: the event's own company_id, else the company_id its user was given through the Collector API. */
+  companyOf(event: MoesifEvent): string | undefined {
+    if (event.company_id) return event.company_id;
+    const user = event.user_id ? this.users.get(event.user_id) : undefined;
+    return typeof user?.company_id === 'string' && user.company_id !== '' ? user.company_id : undefined;
+  }
+
   clear(): void {
     this.users.clear();
     this.companies.clear();

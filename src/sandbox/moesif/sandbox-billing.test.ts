@@ -1,6 +1,7 @@
 // The sandbox as `npm start` wires it: a developer provisioned by the real provisioner calls the
-// API through the Kong emulator with a key; the Moesif emulator reports the calls to the Stripe
-// emulator's meter for the developer's customer.
+// API through the Kong emulator with a key; the product's usage reporter reads the Moesif
+// emulator's Management API and bills the calls to the Stripe emulator's meter for the developer's
+// customer, once. Moesif's own billing meter is an opt-in emulation, off by default.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FREE_PORTS, startSandbox, type Sandbox } from '../start-sandbox.ts';
 
@@ -20,12 +21,12 @@ describe('sandbox usage billing', () => {
     const outcome = await sandbox.provisioner!.provisioner.provisionDeveloper('metered@example.com');
     await sandbox.provisioner!.moesif.flush(); // the Moesif user and company are written in the background
     for (let i = 0; i < 4; i++) expect((await fetch(`${kong.proxyUrl}/test-service/x`, { headers: { apikey: 'k-metered' } })).status).toBe(200);
-    await kong.settle();
 
     const moesif = sandbox.moesif!;
-    expect(moesif.billing()?.settings).toMatchObject({ eventName: 'api_calls', companyIdSource: 'subscription' });
-    await moesif.flushUsage();
-    await moesif.flushUsage();
+    expect(moesif.billing()).toBeUndefined(); // Moesif's billing meter emulation is off
+    expect(sandbox.env.USAGE_REPORTING).toBeUndefined(); // the provisioner reports (the default)
+    await sandbox.reportUsage();
+    await sandbox.reportUsage();
     const events = sandbox.stripe!.state.meterEvents.filter((e) => e.payload.stripe_customer_id === outcome.customerId);
     expect(events.map((e) => [e.event_name, e.payload.value])).toEqual([['api_calls', '4']]);
   });

@@ -1,6 +1,11 @@
 /**
- * The Moesif emulator's Stripe integration: a billing meter that counts a company's billable API
- * calls and reports them to Stripe as meter events, as Moesif's Stripe integration does. Each
+ * EMULATION OF MOESIF'S BILLING METER, opt-in (off by default; the sandbox turns it on only with
+ * `moesifBillingMeter`, together with USAGE_REPORTING=moesif). Real Moesif is documented to report
+ * through Stripe usage records, which meter-based prices do not take: the product's own usage
+ * reporter (src/provisioner/usage) is what bills by default.
+ *
+ * A billing meter that counts a company's billable API calls and reports them to Stripe as meter
+ * events. Each
  * flush sends at most one meter event per company, covering the calls not yet reported, with an
  * `identifier` derived from the company and the calls it covers; a batch is fixed once formed and
  * re-sent with the same identifier until Stripe confirms it, so a repeated flush or a retry after a

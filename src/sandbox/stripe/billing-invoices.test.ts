@@ -8,7 +8,8 @@ let emulator: RunningStripeEmulator;
 let stripe: Stripe;
 
 beforeAll(async () => {
-  emulator = await startStripeEmulator();
+  // Invoice math, not aggregation lag (meter-usage.test.ts): summaries and previews see events at once.
+  emulator = await startStripeEmulator({ meterAggregationLagMs: 0 });
   stripe = new Stripe('sk_test_invoices', { ...emulator.clientOptions, maxNetworkRetries: 0 });
 });
 afterAll(() => emulator.close());

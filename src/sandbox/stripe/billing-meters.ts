@@ -9,7 +9,7 @@ import { newId } from './ids.ts';
 import { expand, listPage } from './list-and-expand.ts';
 import { p, paginationShape, parseParams } from './params.ts';
 import { stripeErrors } from './stripe-errors.ts';
-import type { StripeState } from './stripe-state.ts';
+import type { MeterEventError, StripeState } from './stripe-state.ts';
 
 const createSchema = p.hash({
   display_name: p.string(250).min(1, 'Invalid {param}: must not be empty'),
@@ -33,6 +33,22 @@ const meterEventSchema = p.hash({
 
 /** Identifiers stay unique for (at least) 24 hours, like Stripe. */
 const IDENTIFIER_WINDOW_SECONDS = 24 * 60 * 60;
+
+/**
+ * What Stripe's asynchronous validation would refuse (an error report instead of a 400 on the
+ * request); such an event is kept (its identifier is spent) but never aggregated.
+ */
+export function asyncValidationError(state: StripeState, event: Stripe.Billing.MeterEvent): Pick<MeterEventError, 'code' | 'message'> | undefined {
+  const meter = state.meters.newestFirst().find((candidate) => candidate.event_name === event.event_name);
+  if (!meter) return { code: 'no_meter', message: `No active meter was found for event_name ${event.event_name}.` };
+  if (meter.status !== 'active') return { code: 'archived_meter', message: `The meter for event_name ${event.event_name} is inactive.` };
+  const customerId = event.payload[meter.customer_mapping.event_payload_key];
+  if (customerId === undefined) return { code: 'meter_event_no_customer_defined', message: `payload.${meter.customer_mapping.event_payload_key} is missing.` };
+  if (!state.customers.has(customerId) || state.deletedCustomers.has(customerId)) return { code: 'meter_event_customer_not_found', message: `No customer ${customerId}.` };
+  const value = event.payload[meter.value_settings.event_payload_key];
+  if (value !== undefined && !/^-?\d+(\.\d+)?$/.test(value)) return { code: 'meter_event_invalid_value', message: `payload.${meter.value_settings.event_payload_key} is not a number.` };
+  return undefined;
+}
 
 function requireMeter(state: StripeState, id: string): Stripe.Billing.Meter {
   const meter = state.meters.get(id);
@@ -119,15 +135,10 @@ export const billingEndpoints: Endpoint[] = [
     route: '/v1/billing/meter_events',
     handle({ state, params }) {
       const input = parseParams(meterEventSchema, params);
+      // Only the shape, the timestamp window and the identifier are checked on the request: the
+      // meter, the customer and the value are validated asynchronously (Stripe's meter error reports).
       const meter = state.meterByEventName(input.event_name);
-      const customerId = meter ? input.payload[meter.customer_mapping.event_payload_key] : undefined;
-      if (meter) {
-        const customerKey = meter.customer_mapping.event_payload_key;
-        if (customerId === undefined) throw stripeErrors.parameterMissing(`payload[${customerKey}]`);
-        const valueKey = meter.value_settings.event_payload_key;
-        const value = input.payload[valueKey];
-        if (value !== undefined && !/^-?\d+(\.\d+)?$/.test(value)) throw stripeErrors.invalid(`Invalid payload[${valueKey}]: must be a number.`, `payload[${valueKey}]`);
-      }
+      const customerId = input.payload[meter?.customer_mapping.event_payload_key ?? 'stripe_customer_id'];
       // Timestamps are judged against the customer's time (its test clock's frozen time, if any).
       const now = customerId && state.customers.has(customerId) ? state.nowFor(customerId) : state.now();
       const timestamp = input.timestamp ?? now;
@@ -148,6 +159,9 @@ export const billingEndpoints: Endpoint[] = [
         timestamp,
       };
       state.meterEvents.push(event);
+      state.meterEventReceivedMs.set(event, state.wallMs());
+      const error = asyncValidationError(state, event);
+      if (error) state.meterEventErrors.push({ ...error, identifier: event.identifier, event_name: event.event_name, created: received });
       return { body: structuredClone(event) };
     },
   },

@@ -30,10 +30,10 @@ function productName(state: StripeState, price: WirePrice): string {
   return state.products.get(productId)?.name ?? productId;
 }
 
-function meteredQuantity(state: StripeState, price: WirePrice, customerId: string, period: Period): number {
+function meteredQuantity(state: StripeState, price: WirePrice, customerId: string, period: Period, settledOnly = false): number {
   const meterId = price.recurring?.meter;
   const meter = meterId ? state.meters.get(meterId) : undefined;
-  return meter ? billableQuantity(aggregateUsage(state, meter, customerId, period.start, period.end)) : 0;
+  return meter ? billableQuantity(aggregateUsage(state, meter, customerId, period.start, period.end, settledOnly)) : 0;
 }
 
 /** A line's amount for a price and quantity, with the price's tiers. */
@@ -81,7 +81,9 @@ export function subscriptionLines(state: StripeState, subscription: StoredSubscr
     const metered = price.recurring?.usage_type === 'metered';
     const freeUsage = plan.free === 'usage' || plan.free === 'all';
     const freeAdvance = plan.free === 'advance' || plan.free === 'all';
-    if (metered && plan.usage) lines.push(line(state, invoiceId, subscription, item.id, price, meteredQuantity(state, price, subscription.customer as string, plan.usage), plan.usage, freeUsage));
+    // A preview lags like Stripe's asynchronous aggregation; a built invoice sees every event.
+    const quantity = metered && plan.usage ? meteredQuantity(state, price, subscription.customer as string, plan.usage, plan.billingReason === 'upcoming') : 0;
+    if (metered && plan.usage) lines.push(line(state, invoiceId, subscription, item.id, price, quantity, plan.usage, freeUsage));
     if (!metered && plan.advance) lines.push(line(state, invoiceId, subscription, item.id, price, item.quantity ?? 1, plan.advance, freeAdvance));
   }
   return lines;

@@ -20,12 +20,29 @@ const summariesSchema = p.hash({
 
 const WINDOW_SECONDS = { hour: 3600, day: 86_400 } as const;
 
-/** The meter's aggregate of a customer's events in [start, end). */
-export function aggregateUsage(state: StripeState, meter: Stripe.Billing.Meter, customerId: string, start: number, end: number): number {
+/** Whether Stripe's asynchronous aggregation has taken the event in yet. */
+function aggregated(state: StripeState, event: Stripe.Billing.MeterEvent): boolean {
+  const received = state.meterEventReceivedMs.get(event);
+  return received === undefined || received + state.meterAggregationLagMs <= state.wallMs();
+}
+
+/**
+ * The meter's aggregate of a customer's events in [start, end). `settledOnly` (summaries,
+ * previews) leaves out events still being aggregated; an invoice a clock advance builds sees all.
+ * Events refused by the asynchronous validation never count.
+ */
+export function aggregateUsage(state: StripeState, meter: Stripe.Billing.Meter, customerId: string, start: number, end: number, settledOnly = false): number {
   const customerKey = meter.customer_mapping.event_payload_key;
   const valueKey = meter.value_settings.event_payload_key;
+  const refused = new Set(state.meterEventErrors.map((error) => error.identifier));
   const events = state.meterEvents.filter(
-    (event) => event.event_name === meter.event_name && event.payload[customerKey] === customerId && event.timestamp >= start && event.timestamp < end,
+    (event) =>
+      event.event_name === meter.event_name &&
+      event.payload[customerKey] === customerId &&
+      event.timestamp >= start &&
+      event.timestamp < end &&
+      !refused.has(event.identifier) &&
+      (!settledOnly || aggregated(state, event)),
   );
   switch (meter.default_aggregation.formula) {
     case 'count':
@@ -71,7 +88,7 @@ export const meterUsageEndpoints: Endpoint[] = [
         summaries.push({
           id: summaryId(meter.id, start),
           object: 'billing.meter_event_summary',
-          aggregated_value: aggregateUsage(state, meter, input.customer, start, end),
+          aggregated_value: aggregateUsage(state, meter, input.customer, start, end, true),
           end_time: end,
           livemode: false,
           meter: meter.id,

@@ -219,12 +219,10 @@ describe('billing meters and meter events', () => {
       statusCode: 400,
       param: 'identifier',
     });
-    expect(await stripeError(stripe.billing.meterEvents.create({ event_name: 'api_calls', payload: { value: '1' } }))).toMatchObject({
-      statusCode: 400,
-      code: 'parameter_missing',
-      param: 'payload[stripe_customer_id]',
-    });
-    expect(emulator.snapshot().meterEvents).toHaveLength(1);
+    // No customer in the payload: accepted, then refused by Stripe's asynchronous validation.
+    await stripe.billing.meterEvents.create({ event_name: 'api_calls', payload: { value: '1' }, identifier: 'evt-2' });
+    expect(emulator.state.meterEventErrors.map((e) => [e.identifier, e.code])).toEqual([['evt-2', 'meter_event_no_customer_defined']]);
+    expect(emulator.snapshot().meterEvents).toHaveLength(2);
   });
 });
 

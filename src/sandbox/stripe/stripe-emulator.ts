@@ -67,6 +67,8 @@ const knobsSchema = z
     dunningFinalStatus: z.enum(['unpaid', 'canceled']),
     /** Dashboard setting too: days before a renewal that invoice.upcoming is sent. */
     upcomingRenewalDays: z.number().int().min(1).max(45),
+    /** Stripe aggregates meter events asynchronously: event summaries and invoice previews see an event this many ms after it arrived. */
+    meterAggregationLagMs: z.number().int().min(0).max(3_600_000),
   })
   .strict();
 
@@ -89,6 +91,8 @@ export const DEFAULT_STRIPE_KNOBS: StripeEmulatorKnobs = {
   dunningRetryDays: SMART_RETRY_DAYS,
   dunningFinalStatus: 'canceled',
   upcomingRenewalDays: 7,
+  // "A few seconds" in Stripe's docs; an invoice built by a clock advance sees every event (the advance takes longer).
+  meterAggregationLagMs: 3000,
 };
 
 export interface StripeEmulatorOptions extends Partial<StripeEmulatorKnobs> {
@@ -146,7 +150,7 @@ export interface StripeEmulator {
 
 export function createStripeEmulator(options: StripeEmulatorOptions = {}): StripeEmulator {
   const { now = Date.now, ...initial } = options;
-  const state = new StripeState(() => Math.floor(now() / 1000));
+  const state = new StripeState(() => Math.floor(now() / 1000), now);
   const counters = new RequestCounters();
   const faults = new FaultInjector<StripeFaultKind>(STRIPE_FAULT_KINDS);
   const idempotency = new IdempotencyStore(now);
@@ -160,6 +164,7 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
     settings.apiKeys = next.apiKeys ?? undefined;
     settings.hangMs = next.hangMs;
     Object.assign(webhookSettings, webhookSettingsFrom(next));
+    state.meterAggregationLagMs = next.meterAggregationLagMs;
     state.dunning = { retryDays: [...next.dunningRetryDays], finalStatus: next.dunningFinalStatus, upcomingRenewalDays: next.upcomingRenewalDays };
     if (next.writeRateLimit !== previous?.writeRateLimit) writeLimit.setRate(next.writeRateLimit ?? undefined);
     if (next.readRateLimit !== previous?.readRateLimit) readLimit.setRate(next.readRateLimit ?? undefined);

@@ -77,6 +77,16 @@ export interface InvoiceBilling {
   overdueHandled: boolean;
 }
 
+/** One asynchronous meter event validation failure (Stripe's meter error report: code and the event). */
+export interface MeterEventError {
+  code: 'no_meter' | 'archived_meter' | 'meter_event_customer_not_found' | 'meter_event_no_customer_defined' | 'meter_event_invalid_value';
+  message: string;
+  identifier: string;
+  event_name: string;
+  /** Account time the error was found. */
+  created: number;
+}
+
 export class StripeState {
   readonly customers = new Collection<Stripe.Customer>();
   readonly products = new Collection<Stripe.Product>();
@@ -85,6 +95,12 @@ export class StripeState {
   readonly priceTiers = new Map<string, WireTier[]>();
   readonly meters = new Collection<Stripe.Billing.Meter>();
   readonly meterEvents: Stripe.Billing.MeterEvent[] = [];
+  /** Wall milliseconds each accepted meter event arrived at: it aggregates `meterAggregationLagMs` later. */
+  readonly meterEventReceivedMs = new WeakMap<Stripe.Billing.MeterEvent, number>();
+  /** Stripe aggregates meter events asynchronously: summaries and previews see an event this long after it arrived. */
+  meterAggregationLagMs = 0;
+  /** Meter events accepted and then refused by Stripe's asynchronous validation (its error reports). */
+  readonly meterEventErrors: MeterEventError[] = [];
   readonly subscriptions = new Collection<StoredSubscription>();
   readonly paymentMethods = new Collection<Stripe.PaymentMethod>();
   /**
@@ -132,7 +148,10 @@ export class StripeState {
   /** Every state change as a Stripe Event (GET /v1/events, webhook delivery). */
   readonly events: EventLog;
 
-  constructor(readonly wallNow: () => number = () => Math.floor(Date.now() / 1000)) {
+  constructor(
+    readonly wallNow: () => number = () => Math.floor(Date.now() / 1000),
+    readonly wallMs: () => number = () => Date.now(),
+  ) {
     this.events = new EventLog(() => this.now());
   }
 
@@ -155,6 +174,7 @@ export class StripeState {
     this.priceTiers.clear();
     this.meters.clear();
     this.meterEvents.length = 0;
+    this.meterEventErrors.length = 0;
     this.subscriptions.clear();
     this.paymentMethods.clear();
     this.failingPaymentMethods.clear();

@@ -1,0 +1,88 @@
+/**
+ * The usage reporter wired for the provisioner and the usage command: built from the settings,
+ * the provisioner's Stripe client and write limiter; one run = the due windows, then the due
+ * true-ups. In the provisioner a timer runs it (replicas may too: identifiers keep it exactly once).
+ */
+import type Stripe from 'stripe';
+import type { MoesifCompanyIdSource } from '../settings.ts';
+import { atPriority, type WriteLimiter } from '../write-limiter.ts';
+import { createCompanyDirectory } from './company-directory.ts';
+import { createMoesifManagementClient } from './moesif-management-client.ts';
+import { createStripeMeterSink } from './stripe-meter-sink.ts';
+import { runTrueUps, type TrueUpDeps, type TrueUpResult } from './true-up.ts';
+import { UsageReporter, type WindowReport } from './usage-reporter.ts';
+import { requireManagementToken, type UsageSettings } from './usage-settings.ts';
+
+export interface UsageRun {
+  windows: WindowReport[];
+  trueUps: TrueUpResult[];
+}
+
+export interface UsageService extends TrueUpDeps {
+  run(options?: { closeOpenWindow?: boolean }): Promise<UsageRun>;
+}
+
+export interface UsageServiceOptions {
+  stripe: Stripe;
+  writeLimiter?: WriteLimiter;
+  companyIdSource: MoesifCompanyIdSource;
+  dryRun?: boolean;
+  now?: () => number;
+  stripeTimeShiftSeconds?: () => number;
+}
+
+export function createUsageService(settings: UsageSettings, options: UsageServiceOptions): UsageService {
+  const moesif = createMoesifManagementClient({ apiBase: settings.managementApiBase, token: requireManagementToken(settings), billable: settings.billable });
+  // Background work: a signup's writes go first on the shared Stripe budget.
+  const limiter = options.writeLimiter ? atPriority(options.writeLimiter, 'low') : undefined;
+  const sink = createStripeMeterSink(options.stripe, limiter);
+  const directory = createCompanyDirectory(options.stripe, options.companyIdSource, options.now, limiter);
+  const reporter = new UsageReporter({
+    moesif,
+    sink,
+    directory,
+    windowSeconds: settings.windowMinutes * 60,
+    lagSeconds: settings.lagMinutes * 60,
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.stripeTimeShiftSeconds ? { stripeTimeShiftSeconds: options.stripeTimeShiftSeconds } : {}),
+    ...(options.dryRun ? { dryRun: true } : {}),
+  });
+  const deps: TrueUpDeps = { reporter, moesif, sink, directory, companyIdSource: options.companyIdSource };
+  let running: Promise<UsageRun> | undefined;
+  return {
+    ...deps,
+    // One run at a time in a process; a run asked for meanwhile joins it.
+    run(runOptions = {}) {
+      running ??= (async () => {
+        try {
+          const windows = await reporter.reportDue(runOptions);
+          const trueUps = await runTrueUps(deps, options.stripe);
+          return { windows, trueUps };
+        } finally {
+          running = undefined;
+        }
+      })();
+      return running;
+    },
+  };
+}
+
+export interface UsageTimer {
+  stop(): void;
+}
+
+/** Runs the reporter every interval (the first run one interval after start); a failed run is logged and the next one tries again. */
+export function startUsageTimer(service: UsageService, intervalSeconds: number, log: (entry: Record<string, unknown>) => void): UsageTimer {
+  const tick = () =>
+    service.run().then(
+      (result) => {
+        const failed = result.windows.flatMap((w) => w.companies).filter((c) => c.outcome === 'failed').length + result.trueUps.filter((t) => t.status === 'failed').length;
+        const sent = result.windows.flatMap((w) => w.companies).filter((c) => c.outcome === 'sent').length;
+        if (sent || failed || result.trueUps.length) log({ event: 'usage_reported', windows: result.windows.length, sent, failed, true_ups: result.trueUps.map((t) => t.status) });
+      },
+      (error: unknown) => log({ event: 'usage_report_failed', message: error instanceof Error ? error.message : String(error) }),
+    );
+  const timer = setInterval(tick, intervalSeconds * 1000);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
