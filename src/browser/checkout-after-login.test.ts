@@ -42,7 +42,7 @@ afterEach(() => server.resetHandlers());
 afterAll(() => server.close());
 
 /** The provisioner answers every POST /provision with this; the bodies it received are recorded. */
-function provisioner(status: number, answer: unknown): string[] {
+function provisioner(status: number, answer: Record<string, unknown>): string[] {
   const received: string[] = [];
   server.use(
     http.post(`${CONFIG.provisionerUrl}/provision`, async ({ request }) => {
@@ -53,7 +53,7 @@ function provisioner(status: number, answer: unknown): string[] {
   return received;
 }
 
-function setup(status: number, answer: unknown) {
+function setup(status: number, answer: Record<string, unknown>) {
   const events: string[] = [];
   const received = provisioner(status, answer);
   const checkout = createCheckoutAfterLogin((url) => events.push(`navigate ${url}`));
