@@ -10,6 +10,7 @@ import type { BenchResult, MetricValue } from '../../bench/bench-types.ts';
 import { CLI_EXIT_CODES } from '../../src/cli/report-error.ts';
 import { SYNC_EXIT_CODES } from '../../src/kong/sync/sync-errors.ts';
 import { HOSTED_SIGNUP_VARIABLES } from '../../src/provisioner/hosted-signup/hosted-settings.ts';
+import { USAGE_VARIABLES } from '../../src/provisioner/usage/usage-settings.ts';
 import { PROVISIONER_VARIABLES } from '../../src/provisioner/settings.ts';
 import { ERROR_CODES, ERROR_SURFACES, type ErrorSurface } from '../../src/shared/error-codes.ts';
 import { code, markdownTable } from './markdown.ts';
@@ -100,6 +101,8 @@ export function renderSection(root: string, name: string): string | undefined {
       return variableTable(PROVISIONER_VARIABLES);
     case 'hosted-signup-settings':
       return variableTable(HOSTED_SIGNUP_VARIABLES);
+    case 'usage-settings':
+      return variableTable(USAGE_VARIABLES);
     case 'exit-codes':
       return exitCodeTable(CLI_EXIT_CODES);
     case 'sync-exit-codes':

@@ -1,5 +1,7 @@
 // @vitest-environment happy-dom
-import { beforeEach, describe, expect, it } from 'vitest';
+import { http, HttpResponse } from 'msw';
+import { setupServer } from 'msw/node';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BillingStatusResponse } from '../shared/provisioner-api.ts';
 import { BILLING_TEXT, fetchDeveloper, findDashboard, renderBillingPanel, showBillingPanel, type PanelDeps } from './billing-panel.ts';
 import type { BrowserConfig } from './config.ts';
@@ -23,17 +25,27 @@ beforeEach(() => {
   document.body.innerHTML = '<main id="dashboard-page"><h1>Dashboard</h1></main>';
 });
 
+// Kong's portal API, answered at the network boundary: the panel's own fetch goes out, so the test sees what it sent.
+const server = setupServer();
+beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
+afterEach(() => server.resetHandlers());
+afterAll(() => server.close());
+
 function deps(outcome: ProvisionOutcome, developer: { status: number; body?: unknown } = { status: 200, body: { id: 'dev_1', email: 'ada@example.com', meta: '{}' } }) {
-  const requests: { url: string; init?: RequestInit }[] = [];
+  const requests: { url: string; method: string; credentials: RequestCredentials; accept: string | null }[] = [];
   const proofs: string[][] = [];
+  server.use(
+    http.get(`${API}/developer`, ({ request }) => {
+      requests.push({ url: request.url, method: request.method, credentials: request.credentials, accept: request.headers.get('accept') });
+      return HttpResponse.json(developer.body ?? { message: 'Unauthorized' }, { status: developer.status });
+    }),
+  );
   const panelDeps: PanelDeps = {
     document,
     config: CONFIG,
     apiUrl: API,
-    fetch: async (input, init) => {
-      requests.push({ url: String(input), init });
-      return new Response(JSON.stringify(developer.body ?? { message: 'Unauthorized' }), { status: developer.status });
-    },
+    // Looked up per call: msw puts its interceptor on the global fetch when the server listens.
+    fetch: (input, init) => fetch(input, init),
     provision: async (_config, email, developerId) => {
       proofs.push([email, developerId]);
       return outcome;
@@ -119,7 +131,7 @@ describe('fetchDeveloper', () => {
   it('reads the logged-in developer with the session cookie, and nobody on 401', async () => {
     const ok = deps(active());
     expect(await fetchDeveloper(API, ok.panelDeps.fetch)).toEqual({ id: 'dev_1', email: 'ada@example.com' });
-    expect(ok.requests[0]).toMatchObject({ url: `${API}/developer`, init: { credentials: 'include' } });
+    expect(ok.requests).toEqual([{ url: `${API}/developer`, method: 'GET', credentials: 'include', accept: 'application/json' }]);
     const anonymous = deps(active(), { status: 401 });
     expect(await fetchDeveloper(API, anonymous.panelDeps.fetch)).toBeUndefined();
   });

@@ -1,8 +1,10 @@
 // @vitest-environment happy-dom
-import { beforeEach, describe, expect, it } from 'vitest';
+import { http, HttpResponse } from 'msw';
+import { setupServer } from 'msw/node';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BrowserConfig } from './config.ts';
 import { createCheckoutAfterLogin } from './checkout-after-login.ts';
-import type { ProvisionOutcome } from './provision-client.ts';
+import { provision } from './provision-client.ts';
 import { createWrapRegister } from './register-wrapper.ts';
 
 const CONFIG: BrowserConfig = { provisionerUrl: 'https://billing.example.com', planField: false, retryDelaysMs: [] };
@@ -33,13 +35,34 @@ async function themeSignup(auth: { register: (o: unknown) => unknown; login: (o:
   return data;
 }
 
-function setup(outcome: ProvisionOutcome) {
+// The provisioner, answered at the network boundary: the real provision client sends the signup's request.
+const server = setupServer();
+beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
+afterEach(() => server.resetHandlers());
+afterAll(() => server.close());
+
+/** The provisioner answers every POST /provision with this; the bodies it received are recorded. */
+function provisioner(status: number, answer: Record<string, unknown>): string[] {
+  const received: string[] = [];
+  server.use(
+    http.post(`${CONFIG.provisionerUrl}/provision`, async ({ request }) => {
+      received.push(await request.text());
+      return HttpResponse.json(answer, { status });
+    }),
+  );
+  return received;
+}
+
+function setup(status: number, answer: Record<string, unknown>) {
   const events: string[] = [];
+  const received = provisioner(status, answer);
   const checkout = createCheckoutAfterLogin((url) => events.push(`navigate ${url}`));
-  const wrap = createWrapRegister({ document, config: () => CONFIG, provision: async () => outcome, warn: () => undefined, checkout });
+  // Looked up per call: msw puts its interceptor on the global fetch when the server listens.
+  const deps = { fetch: (input: RequestInfo | URL, init?: RequestInit) => fetch(input, init), sleep: async () => undefined, now: () => 0 };
+  const wrap = createWrapRegister({ document, config: () => CONFIG, provision: (config, email, developerId) => provision(config, email, developerId, deps), warn: () => undefined, checkout });
   const auth = kongAuth(events);
   expect(wrap(auth)).toBe(true);
-  return { events, auth };
+  return { events, auth, received };
 }
 
 beforeEach(() => {
@@ -48,24 +71,25 @@ beforeEach(() => {
 
 describe('Checkout after Kong\'s login', () => {
   it('goes to Checkout once Kong\'s login resolved, and the theme\'s dashboard redirect never runs', async () => {
-    const { events, auth } = setup({ status: 'active', result: { status: 'active', developer_status: 'approved', plan: 'growth', checkout_url: CHECKOUT } });
+    const { events, auth, received } = setup(200, { status: 'active', developer_status: 'approved', plan: 'growth', checkout_url: CHECKOUT });
     const data = await themeSignup(auth, events);
+    expect(received).toEqual([JSON.stringify({ email: 'Ada@Example.com', developer_id: 'dev_1' })]);
     expect(data.monetization).toEqual({ status: 'active', plan: 'growth', checkout_url: CHECKOUT });
     expect(events).toEqual([`login ${JSON.stringify(FIELDS)}`, `navigate ${CHECKOUT}`]);
   });
 
   it('lets the theme go on to the dashboard when no card is needed', async () => {
-    const { events, auth } = setup({ status: 'active', result: { status: 'active', developer_status: 'approved', plan: 'starter' } });
+    const { events, auth } = setup(200, { status: 'active', developer_status: 'approved', plan: 'starter' });
     await themeSignup(auth, events);
     expect(events).toEqual([`login ${JSON.stringify(FIELDS)}`, 'dashboard']);
   });
 
   it('does not redirect when billing is pending, nor a later login of the same developer', async () => {
-    const pending = setup({ status: 'pending', reason: 'accepted' });
+    const pending = setup(202, { status: 'accepted' });
     await themeSignup(pending.auth, pending.events);
     expect(pending.events).toEqual([`login ${JSON.stringify(FIELDS)}`, 'dashboard']);
 
-    const { events, auth } = setup({ status: 'active', result: { status: 'active', developer_status: 'approved', plan: 'growth', checkout_url: CHECKOUT } });
+    const { events, auth } = setup(200, { status: 'active', developer_status: 'approved', plan: 'growth', checkout_url: CHECKOUT });
     await themeSignup(auth, events);
     events.length = 0;
     await (auth.login({ fields: FIELDS }) as Promise<unknown>).then(() => events.push('dashboard'));

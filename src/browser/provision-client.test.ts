@@ -1,4 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { http, HttpResponse } from 'msw';
+import { setupServer } from 'msw/node';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ProvisionProvenAnswer } from '../shared/provisioner-api.ts';
 import type { BrowserConfig } from './config.ts';
 import { provision, type ProvisionDeps } from './provision-client.ts';
@@ -9,18 +11,37 @@ const CONFIG: BrowserConfig = { provisionerUrl: 'https://billing.example.com', p
 
 type Answer = { status: number; body?: unknown } | 'network-error';
 
-/** A fetch that plays the answers in order (the last repeats) on a clock moved only by sleep(). */
+/** What reached the provisioner, as sent over the wire. */
+interface SentRequest {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  credentials: RequestCredentials;
+  body: string;
+}
+
+// The client's own fetch goes out; msw answers at the network boundary, so the test sees the request as sent.
+const server = setupServer();
+beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
+afterEach(() => server.resetHandlers());
+afterAll(() => server.close());
+
+/** A provisioner that plays the answers in order (the last repeats), on a clock moved only by sleep(). */
 function scripted(answers: Answer[]) {
-  const calls: { url: string; init: RequestInit | undefined }[] = [];
+  const calls: SentRequest[] = [];
   const sleeps: number[] = [];
   let clock = 0;
-  const deps: ProvisionDeps = {
-    fetch: async (input, init) => {
+  server.use(
+    http.post(`${CONFIG.provisionerUrl}/provision`, async ({ request }) => {
       const answer = answers[Math.min(calls.length, answers.length - 1)]!;
-      calls.push({ url: String(input), init });
-      if (answer === 'network-error') throw new TypeError('Failed to fetch');
-      return new Response(answer.body === undefined ? 'not json' : JSON.stringify(answer.body), { status: answer.status });
-    },
+      calls.push({ url: request.url, method: request.method, headers: Object.fromEntries(request.headers), credentials: request.credentials, body: await request.text() });
+      if (answer === 'network-error') return HttpResponse.error();
+      return answer.body === undefined ? new HttpResponse('not json', { status: answer.status }) : HttpResponse.json(answer.body, { status: answer.status });
+    }),
+  );
+  const deps: ProvisionDeps = {
+    // Looked up per call: msw puts its interceptor on the global fetch when the server listens.
+    fetch: (input, init) => fetch(input, init),
     sleep: async (ms) => {
       sleeps.push(ms);
       clock += ms;
@@ -36,7 +57,9 @@ describe('provision', () => {
     expect(await provision(CONFIG, 'ada@example.com', DEV_ID, deps)).toEqual({ status: 'active', result: RESULT });
     expect(calls).toHaveLength(1);
     expect(calls[0]!.url).toBe('https://billing.example.com/provision');
-    expect(calls[0]!.init).toMatchObject({ method: 'POST', credentials: 'omit', body: JSON.stringify({ email: 'ada@example.com', developer_id: DEV_ID }) });
+    expect(calls[0]).toMatchObject({ method: 'POST', credentials: 'omit', body: JSON.stringify({ email: 'ada@example.com', developer_id: DEV_ID }) });
+    // A string body goes as text/plain (a CORS simple request: no preflight), and no cookie or token goes with it.
+    expect(calls[0]!.headers).toEqual({ accept: 'application/json', 'content-type': 'text/plain;charset=UTF-8' });
   });
 
   it('keeps a checkout_url when the answer has one, and ignores fields it does not know', async () => {
@@ -88,7 +111,7 @@ describe('provision', () => {
     const accepted = scripted([{ status: 202, body: { status: 'accepted' } }]);
     expect(await provision(CONFIG, 'ada@example.com', undefined, accepted.deps)).toEqual({ status: 'pending', reason: 'accepted' });
     expect(accepted.calls).toHaveLength(1);
-    expect(accepted.calls[0]!.init?.body).toBe(JSON.stringify({ email: 'ada@example.com' }));
+    expect(accepted.calls[0]!.body).toBe(JSON.stringify({ email: 'ada@example.com' }));
     const waiting = scripted([{ status: 200, body: { status: 'awaiting_approval', developer_status: 'pending' } }]);
     expect(await provision(CONFIG, 'ada@example.com', DEV_ID, waiting.deps)).toEqual({ status: 'pending', reason: 'pending' });
     expect(waiting.calls).toHaveLength(1);

@@ -260,6 +260,19 @@ describe('POST /kong/events', () => {
     expect(calls).toHaveLength(0);
   });
 
+  it('refuses a signed body that is not JSON or not an event hook payload with 400 and its code', async () => {
+    const { app, calls } = appWith();
+    for (const [body, code, message] of [
+      ['{not json', 'invalid_json', 'the body is not valid JSON'],
+      ['[1, 2]', 'invalid_event', 'the body is not a Kong event hook payload'],
+    ] as const) {
+      const response = await post(app, body, signKongEvent(body, 'hook-secret-for-tests'));
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({ error: { code, message } });
+    }
+    expect(calls).toHaveLength(0);
+  });
+
   it('provisions a signed create by developer id', async () => {
     const { app, calls } = appWith();
     const body = event('create', 0);

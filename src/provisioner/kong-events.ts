@@ -6,6 +6,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { BoundedMap } from '../shared/bounded-map.ts';
+import { ProvisionError } from './errors.ts';
 
 /** HMAC-SHA1 hex of the raw body, as Kong sends it in x-kong-signature (with or without "sha1="). */
 export function signKongEvent(rawBody: string | Uint8Array, secret: string): string {
@@ -115,12 +116,11 @@ export class SeenEvents {
   }
 }
 
-export type KongEventAnswer =
-  | {
-      status: 200;
-      body: { action: 'ping' } | { action: 'duplicate' } | { action: 'ignored'; reason: string } | { action: 'provisioned'; result: unknown } | { action: 'removed'; result: unknown };
-    }
-  | { status: 400 | 401; body: { error: { code: 'invalid_signature' | 'invalid_event' | 'invalid_json'; message: string } } };
+/** What the receiver answers; refusals are thrown as ProvisionErrors, which the app answers like any other. */
+export interface KongEventAnswer {
+  status: 200;
+  body: { action: 'ping' } | { action: 'duplicate' } | { action: 'ignored'; reason: string } | { action: 'provisioned'; result: unknown } | { action: 'removed'; result: unknown };
+}
 
 export interface KongEventReceiverDeps {
   secret: string;
@@ -146,15 +146,15 @@ export function createKongEventReceiver(deps: KongEventReceiverDeps): (rawBody: 
   const seen = new SeenEvents(deps.memory);
   return async (rawBody, signature) => {
     if (!verifyKongSignature(rawBody, signature, deps.secret))
-      return { status: 401, body: { error: { code: 'invalid_signature', message: 'x-kong-signature is missing or does not match KONG_EVENT_HOOK_SECRET' } } };
+      throw new ProvisionError('invalid_signature', 401, 'x-kong-signature is missing or does not match KONG_EVENT_HOOK_SECRET');
     let json: unknown;
     try {
       json = JSON.parse(new TextDecoder().decode(rawBody));
     } catch {
-      return { status: 400, body: { error: { code: 'invalid_json', message: 'the body is not valid JSON' } } };
+      throw new ProvisionError('invalid_json', 400, 'the body is not valid JSON');
     }
     const event = kongEventSchema.safeParse(json);
-    if (!event.success) return { status: 400, body: { error: { code: 'invalid_event', message: 'the body is not a Kong event hook payload' } } };
+    if (!event.success) throw new ProvisionError('invalid_event', 400, 'the body is not a Kong event hook payload');
     if (isKongPing(event.data)) return { status: 200, body: { action: 'ping' } };
     const digest = SeenEvents.digest(rawBody);
     if (seen.has(digest)) return { status: 200, body: { action: 'duplicate' } };

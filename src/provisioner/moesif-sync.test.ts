@@ -1,47 +1,48 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MoesifError, type MoesifClient, type MoesifCompany, type MoesifUser } from './moesif-client.ts';
+import { http, HttpResponse } from 'msw';
+import { setupServer } from 'msw/node';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createMoesifClient, type MoesifClient, type MoesifCompany, type MoesifUser } from './moesif-client.ts';
 import { createMoesifSync, type MoesifRecord, type MoesifSync } from './moesif-sync.ts';
 import { createMemoryLogger } from './provision-log.ts';
 
-/** A Collector stand-in that fails while `down` is true and records what it accepted. */
-function fakeCollector() {
-  const state = { down: false, companies: [] as MoesifCompany[], users: [] as MoesifUser[], calls: 0 };
-  const guard = () => {
-    state.calls++;
-    if (state.down) throw new MoesifError('Moesif answered 503', { status: 503, retriable: true });
-  };
-  const client: MoesifClient = {
-    upsertCompany: async (company) => {
-      guard();
-      state.companies.push(company);
-    },
-    upsertUser: async (user) => {
-      guard();
-      state.users.push(user);
-    },
-    check: async () => 201,
-  };
-  return { state, client };
-}
+const MOESIF = 'https://api.moesif.test';
 
-/** The same Collector with the /batch routes; `batches` records the size of each batch call. */
-function batchingCollector() {
-  const { state, client } = fakeCollector();
+// The Collector answered at the network boundary: the sync drives the real client, whose requests msw sees as sent.
+const server = setupServer();
+beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
+afterEach(() => server.resetHandlers());
+afterAll(() => server.close());
+
+type Kind = 'company' | 'user';
+/** Decides a request once it has arrived: accept it, or answer 503. */
+type Gate = (kind: Kind, items: Array<MoesifCompany | MoesifUser>) => Promise<'accept' | 'fail'>;
+
+/**
+ * A Collector that answers 503 while `down` is true and records what it accepted. `calls` counts
+ * HTTP requests (a batch is one), `batches` the size of each /batch request.
+ */
+function fakeCollector(gate?: Gate) {
+  const state = { down: false, companies: [] as MoesifCompany[], users: [] as MoesifUser[], calls: 0, headers: [] as string[] };
   const batches: Array<{ kind: string; size: number }> = [];
-  const batching: MoesifClient = {
-    ...client,
-    upsertCompanies: async (companies) => {
-      batches.push({ kind: 'companies', size: companies.length });
-      for (const company of companies) await client.upsertCompany(company);
-      state.calls -= companies.length - 1;
-    },
-    upsertUsers: async (users) => {
-      batches.push({ kind: 'users', size: users.length });
-      for (const user of users) await client.upsertUser(user);
-      state.calls -= users.length - 1;
-    },
-  };
-  return { state, client: batching, batches };
+  server.use(
+    http.post(`${MOESIF}/v1/*`, async ({ request }) => {
+      const path = new URL(request.url).pathname;
+      const kind: Kind = path.startsWith('/v1/companies') ? 'company' : 'user';
+      const body = (await request.json()) as MoesifCompany | MoesifUser | Array<MoesifCompany | MoesifUser>;
+      state.headers.push(`${request.headers.get('content-type')} ${request.headers.get('x-moesif-application-id')}`);
+      const items = Array.isArray(body) ? body : [body];
+      if (path.endsWith('/batch')) batches.push({ kind: kind === 'company' ? 'companies' : 'users', size: items.length });
+      state.calls++;
+      const verdict = gate ? await gate(kind, items) : 'accept';
+      if (state.down || verdict === 'fail') return new HttpResponse(null, { status: 503 });
+      if (kind === 'company') state.companies.push(...(items as MoesifCompany[]));
+      else state.users.push(...(items as MoesifUser[]));
+      return new HttpResponse(null, { status: 201 });
+    }),
+  );
+  // One attempt per call: the sync's own queue does the retrying under test.
+  const client: MoesifClient = createMoesifClient({ apiBase: MOESIF, applicationId: 'app-id', attempts: 1 });
+  return { state, client, batches };
 }
 
 const record = (id: string, plan = 'starter'): MoesifRecord => ({
@@ -58,20 +59,14 @@ describe('createMoesifSync', () => {
   });
 
   it('sends the company and the user at once, and answers synced when it waits for them', async () => {
-    const { state, client } = fakeCollector();
     const started: string[] = [];
     const release: Array<() => void> = [];
-    const held = (kind: string, accept: () => Promise<void>) => async () => {
+    const { state, client } = fakeCollector(async (kind) => {
       started.push(kind);
       await new Promise<void>((resolve) => release.push(resolve));
-      await accept();
-    };
-    const slow: MoesifClient = {
-      upsertCompany: (company) => held('company', () => client.upsertCompany(company))(),
-      upsertUser: (user) => held('user', () => client.upsertUser(user))(),
-      check: async () => 201,
-    };
-    sync = createMoesifSync(slow, { waitMs: Infinity });
+      return 'accept';
+    });
+    sync = createMoesifSync(client, { waitMs: Infinity });
     const answer = sync.sync(record('a'));
     await vi.waitFor(() => expect(started).toHaveLength(2));
     // Both requests are out before either has been answered.
@@ -81,6 +76,7 @@ describe('createMoesifSync', () => {
     await expect(answer).resolves.toBe('synced');
     expect(state.companies).toEqual([record('a').company]);
     expect(state.users).toEqual([record('a').user]);
+    expect(state.headers).toEqual(['application/json app-id', 'application/json app-id']);
     expect(sync.isPending('a')).toBe(false);
   });
 
@@ -122,19 +118,13 @@ describe('createMoesifSync', () => {
   });
 
   it('an older record failing after a newer one was delivered is not queued over it', async () => {
-    const { state, client } = fakeCollector();
     let failFirst: (() => void) | undefined;
-    const flaky: MoesifClient = {
-      ...client,
-      upsertUser: async (user) => {
-        if (user.metadata.plan === 'starter') {
-          await new Promise<void>((resolve) => (failFirst = resolve));
-          throw new MoesifError('Moesif answered 503', { status: 503, retriable: true });
-        }
-        await client.upsertUser(user);
-      },
-    };
-    sync = createMoesifSync(flaky, { retryBaseMs: 60_000 });
+    const { state, client } = fakeCollector(async (kind, items) => {
+      if (kind !== 'user' || (items[0] as MoesifUser).metadata.plan !== 'starter') return 'accept';
+      await new Promise<void>((resolve) => (failFirst = resolve));
+      return 'fail';
+    });
+    sync = createMoesifSync(client, { retryBaseMs: 60_000 });
     await sync.sync(record('a', 'starter'));
     await vi.waitFor(() => expect(failFirst).toBeDefined());
     await expect(sync.sync(record('a', 'growth'), { waitMs: Infinity })).resolves.toBe('synced');
@@ -177,7 +167,7 @@ describe('createMoesifSync', () => {
   });
 
   it('records of one I/O turn go out as one company batch and one user batch, at most batchMax each', async () => {
-    const { state, client, batches } = batchingCollector();
+    const { state, client, batches } = fakeCollector();
     sync = createMoesifSync(client, { batchMax: 2 });
     for (const id of ['a', 'b', 'c']) await expect(sync.sync(record(id))).resolves.toBe('pending');
     await sync.flush();
@@ -194,7 +184,7 @@ describe('createMoesifSync', () => {
 
   it('with a linger, records spread over time share a batch; a failed batch leaves each record pending, retried as a batch', async () => {
     vi.useFakeTimers();
-    const { state, client, batches } = batchingCollector();
+    const { state, client, batches } = fakeCollector();
     sync = createMoesifSync(client, { batchLingerMs: 500, retryBaseMs: 60_000 });
     state.down = true;
     await sync.sync(record('a'));
@@ -212,7 +202,7 @@ describe('createMoesifSync', () => {
   });
 
   it('a caller that waits is not held by the linger', async () => {
-    const { client, batches } = batchingCollector();
+    const { client, batches } = fakeCollector();
     sync = createMoesifSync(client, { batchLingerMs: 60_000 });
     await sync.sync(record('a'));
     await expect(sync.sync(record('b'), { waitMs: Infinity })).resolves.toBe('synced');

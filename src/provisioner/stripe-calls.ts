@@ -4,7 +4,7 @@
  * jitter), and take a write-limiter token before every write attempt. Anything still failing
  * becomes a ProvisionError that names Stripe, for a 502.
  */
-import Stripe from 'stripe';
+import { classifyStripeError, isStripeError, stripeErrorCode } from '../shared/stripe-errors.ts';
 import { ProvisionError } from './errors.ts';
 import type { WriteLimiter } from './write-limiter.ts';
 
@@ -19,16 +19,6 @@ export interface StripeRetryOptions {
 }
 
 const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-export function isStripeError(error: unknown): error is Stripe.errors.StripeError {
-  return error instanceof Stripe.errors.StripeError;
-}
-
-/** 429 and lock_timeout (concurrent writes to one object) are worth retrying after a pause. */
-export function isStripeContention(error: unknown): boolean {
-  if (!isStripeError(error)) return false;
-  return error.statusCode === 429 || error.code === 'lock_timeout' || error.code === 'rate_limit';
-}
 
 export function retryAfterMs(error: unknown): number | undefined {
   if (!isStripeError(error)) return undefined;
@@ -53,7 +43,7 @@ export async function withStripeRetry<T>(
       if (options.limiter) await options.limiter.acquire();
       return await call();
     } catch (error) {
-      if (!isStripeContention(error) || attempt >= attempts) throw toStripeProvisionError(error, options.what);
+      if (!classifyStripeError(error)?.rateLimited || attempt >= attempts) throw toStripeProvisionError(error, options.what);
       const backoff = base * 2 ** (attempt - 1) * (0.5 + Math.random() / 2);
       await sleep(Math.min(max, retryAfterMs(error) ?? backoff));
     }
@@ -63,18 +53,14 @@ export async function withStripeRetry<T>(
 /** Maps a failed Stripe call to a 502 that names Stripe and what was being done. */
 export function toStripeProvisionError(error: unknown, what: string): ProvisionError {
   if (error instanceof ProvisionError) return error;
-  if (!isStripeError(error))
-    return new ProvisionError('stripe_unavailable', 502, `Stripe failed while trying to ${what}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
-  if (error.type === 'StripeAuthenticationError' || error.type === 'StripePermissionError')
-    return new ProvisionError('stripe_unauthorized', 502, `Stripe rejected the provisioner's key while trying to ${what} (${error.statusCode ?? 'no status'})`, {
+  const code = stripeErrorCode(error);
+  if (!isStripeError(error)) return new ProvisionError(code, 502, `Stripe failed while trying to ${what}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+  if (code === 'stripe_unauthorized')
+    return new ProvisionError(code, 502, `Stripe rejected the provisioner's key while trying to ${what} (${error.statusCode ?? 'no status'})`, {
       hint: 'check STRIPE_SECRET_KEY (a restricted key needs write access to customers and subscriptions, read access to prices)',
       cause: error,
     });
-  const retriable = error.type === 'StripeConnectionError' || error.type === 'StripeAPIError' || isStripeContention(error) || (error.statusCode ?? 0) >= 500;
-  return new ProvisionError(
-    retriable ? 'stripe_unavailable' : 'stripe_error',
-    502,
-    `Stripe ${retriable ? 'is unavailable' : 'refused the request'} while trying to ${what}${error.statusCode ? ` (${error.statusCode}${error.code ? ` ${error.code}` : ''})` : ''}: ${error.message}`,
-    { cause: error },
-  );
+  const status = error.statusCode ? ` (${error.statusCode}${error.code ? ` ${error.code}` : ''})` : '';
+  const verdict = code === 'stripe_unavailable' ? 'is unavailable' : 'refused the request';
+  return new ProvisionError(code, 502, `Stripe ${verdict} while trying to ${what}${status}: ${error.message}`, { cause: error });
 }

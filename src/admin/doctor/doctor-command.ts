@@ -34,15 +34,22 @@ Checks, in the order they run (each line of output starts with the check's name)
   Moesif plugin                   enabled, with the same application id
   Moesif user = developer email   the plugin names callers by consumer username; no developer has a custom_id
   Stripe webhook endpoint         enabled, pointed at the provisioner, listening to every event billing needs
+  usage reporting                 who reports usage to Stripe (USAGE_REPORTING), the management token, no double billing
 With SIGNUP_MODE=hosted (no portal) the five portal checks (portal enabled, active theme, bundle
 installed and current, plan meta field, event hook) give way to:
   Kong Admin API                  reachable, token accepted, consumers readable (Konnect too)
   hosted signup page              <provisioner>/signup serves the form
+With GATEWAY=aws (hosted signup on AWS API Gateway) the Kong checks give way to:
+  AWS credentials and region      the SDK's default chain signs, AWS_REGION answers
+  AWS usage plans                 each plan's usage plan exists and is attached to a stage
+  AWS API key source and required keys  API key source HEADER, a key required on every method
+  AWS access log for Moesif       the stage's access log names the API key id as "user"
 A check whose prerequisite failed is reported as skipped.
 
 Environment: KONG_ADMIN_URL, KONG_ADMIN_TOKEN, KONG_ADMIN_TOKEN_FILE, KONG_WORKSPACE, STRIPE_SECRET_KEY,
   STRIPE_API_BASE, MOESIF_APPLICATION_ID, MOESIF_API_BASE, PLANS_FILE, PROVISIONER_URL, PROVISIONER_PORT,
-  READYZ_TOKEN, SIGNUP_MODE.
+  READYZ_TOKEN, SIGNUP_MODE, USAGE_REPORTING, MOESIF_MANAGEMENT_TOKEN, GATEWAY, AWS_REGION,
+  AWS_API_GATEWAY_USAGE_PLANS.
 
 Exit status: 0 when every check passes, 1 otherwise.
 

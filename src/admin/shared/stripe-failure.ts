@@ -1,34 +1,19 @@
 /**
  * Turning stripe-node errors into something a person can act on. Authentication and permission
- * failures stop a whole command (every later call would fail the same way); others are reported
- * per item.
+ * failures stop a whole command (every later call would fail the same way), and so does a Stripe
+ * that cannot be reached at all; others are reported per item. What a failure is comes from the
+ * one classifier (shared/stripe-errors.ts), so commands and the provisioner use the same codes.
  */
 import { MonetizationError } from '../../shared/errors.ts';
-
-interface StripeLikeError {
-  type?: string;
-  statusCode?: number;
-  code?: string;
-  message?: string;
-}
-
-export function isStripeAuthFailure(error: unknown): boolean {
-  const e = error as StripeLikeError;
-  return e?.type === 'StripeAuthenticationError' || e?.type === 'StripePermissionError' || e?.statusCode === 401 || e?.statusCode === 403;
-}
+import { classifyStripeError, stripeErrorCode } from '../../shared/stripe-errors.ts';
 
 export function isStripeNotFound(error: unknown): boolean {
-  const e = error as StripeLikeError;
-  return e?.statusCode === 404 || e?.code === 'resource_missing';
+  return classifyStripeError(error)?.notFound ?? false;
 }
 
-export function isStripeConnectionFailure(error: unknown): boolean {
-  return (error as StripeLikeError)?.type === 'StripeConnectionError';
-}
-
-/** One line: Stripe's message plus its code or status. */
+/** One line: Stripe's message plus its code or status (any error: a cause may be a Node one with a code). */
 export function describeStripeError(error: unknown): string {
-  const e = error as StripeLikeError;
+  const e = error as { type?: string; statusCode?: number; code?: string; message?: string } | null;
   if (!e || typeof e !== 'object') return String(error);
   const tag = e.code ?? (e.statusCode ? String(e.statusCode) : e.type);
   return `${e.message ?? String(error)}${tag ? ` (${tag})` : ''}`;
@@ -36,13 +21,14 @@ export function describeStripeError(error: unknown): string {
 
 /** The error to stop on when the key is refused or Stripe cannot be reached at all. */
 export function fatalStripeError(error: unknown, apiBase: string | undefined): MonetizationError | undefined {
-  if (isStripeAuthFailure(error))
-    return new MonetizationError('stripe_unauthorized', `Stripe refused STRIPE_SECRET_KEY: ${describeStripeError(error)}`, {
+  const failure = classifyStripeError(error);
+  if (failure?.auth)
+    return new MonetizationError(stripeErrorCode(error), `Stripe refused STRIPE_SECRET_KEY: ${describeStripeError(error)}`, {
       hint: 'check STRIPE_SECRET_KEY (a secret or restricted key with write access to products, prices and billing meters)',
       cause: error,
     });
-  if (isStripeConnectionFailure(error))
-    return new MonetizationError('stripe_unreachable', `cannot reach Stripe at ${apiBase ?? 'https://api.stripe.com'}: ${describeStripeError(error)}`, {
+  if (failure?.unreachable)
+    return new MonetizationError(stripeErrorCode(error), `cannot reach Stripe at ${apiBase ?? 'https://api.stripe.com'}: ${describeStripeError(error)}`, {
       hint: apiBase ? 'check STRIPE_API_BASE and that the Stripe emulator is running' : 'check the network path to api.stripe.com',
       cause: error,
     });

@@ -2,6 +2,7 @@
 import Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startStripeEmulator, type RunningStripeEmulator } from '../../sandbox/stripe/stripe-emulator.ts';
+import { freePort } from '../../sandbox/sandbox-wiring.ts';
 import { loadPlansFile, parsePlans, type PlansFile } from '../../shared/plans.ts';
 import { runSetupCommand } from './setup-command.ts';
 import { setupStripeCatalog, type CatalogRow } from './catalog-setup.ts';
@@ -163,6 +164,15 @@ describe('setupStripeCatalog failures', () => {
       emulator.configure({ apiKeys: null });
     }
     expect(emulator.counters.writes).toBe(0);
+  });
+});
+
+describe('setupStripeCatalog when Stripe cannot be reached', () => {
+  it('stops the run with stripe_unavailable (the code the provisioner answers for the same condition) naming STRIPE_API_BASE', async () => {
+    const port = await freePort();
+    const nowhere = new Stripe('sk_test_emulator', { host: '127.0.0.1', port, protocol: 'http', maxNetworkRetries: 0 });
+    const error = await setupStripeCatalog(nowhere, example, { apiBase: `http://127.0.0.1:${port}` }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'stripe_unavailable', message: expect.stringContaining(`cannot reach Stripe at http://127.0.0.1:${port}`), hint: expect.stringContaining('STRIPE_API_BASE') });
   });
 });
 

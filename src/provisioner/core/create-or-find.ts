@@ -9,8 +9,8 @@
  */
 import type Stripe from 'stripe';
 import { sha256Hex } from '../../shared/sha256.ts';
-import { ProvisionError } from '../errors.ts';
-import { isStripeError, withStripeRetry } from '../stripe-calls.ts';
+import { classifyStripeError, stripeErrorOf } from '../../shared/stripe-errors.ts';
+import { withStripeRetry } from '../stripe-calls.ts';
 import { retryFor, type StripeAccess } from './stripe-lookups.ts';
 
 /** stripe-node puts the response headers on the returned object; Stripe marks replays. */
@@ -18,14 +18,9 @@ export function wasReplayed(object: object): boolean {
   return (object as Partial<Stripe.Response<object>>).lastResponse?.headers?.['idempotent-replayed'] === 'true';
 }
 
-function stripeCause(error: unknown): Stripe.errors.StripeError | undefined {
-  const cause = error instanceof ProvisionError ? error.cause : error;
-  return isStripeError(cause) ? cause : undefined;
-}
-
 /** The id of the request whose saved failure Stripe replayed, or undefined if this is no replay. */
 export function replayedFailureOf(error: unknown): string | undefined {
-  const headers = stripeCause(error)?.headers;
+  const headers = stripeErrorOf(error)?.headers;
   if (headers?.['idempotent-replayed'] !== 'true') return undefined;
   return headers['original-request'] ?? headers['request-id'] ?? 'unknown';
 }
@@ -33,11 +28,11 @@ export function replayedFailureOf(error: unknown): string | undefined {
 type Recovery = 'raced' | 'applied' | 'replayed';
 
 function recoveryAfterFailedWrite(error: unknown): Recovery | undefined {
-  const cause = stripeCause(error);
-  if (!cause) return undefined;
+  const failure = classifyStripeError(stripeErrorOf(error));
+  if (!failure) return undefined;
   if (replayedFailureOf(error)) return 'replayed';
-  if (cause.type === 'StripeIdempotencyError' || cause.code === 'idempotency_key_in_use') return 'raced';
-  if (cause.type === 'StripeConnectionError' || cause.type === 'StripeAPIError' || (cause.statusCode ?? 0) >= 500) return 'applied';
+  if (failure.idempotencyConflict) return 'raced';
+  if (failure.mayHaveApplied) return 'applied';
   return undefined;
 }
 

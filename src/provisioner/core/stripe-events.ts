@@ -10,6 +10,7 @@
 import type Stripe from 'stripe';
 import { parseDeveloperMeta, type KongDeveloper } from '../../kong/kong-types.ts';
 import { sha256Hex } from '../../shared/sha256.ts';
+import { classifyStripeError, stripeErrorOf } from '../../shared/stripe-errors.ts';
 import { withStripeRetry } from '../stripe-calls.ts';
 import { underKey } from '../write-limiter.ts';
 import type { AccessOutcome, AccessSync } from './access-sync.ts';
@@ -107,8 +108,7 @@ export async function payOpenInvoices(deps: StripeAccess, customer: Stripe.Custo
       );
       paid += 1;
     } catch (error) {
-      const cause = (error as { cause?: { type?: string } }).cause;
-      if (cause?.type !== 'StripeCardError') throw error;
+      if (!classifyStripeError(stripeErrorOf(error))?.cardDeclined) throw error;
     }
   }
   return paid;

@@ -5,6 +5,7 @@
  * old enough to be indexed. Subscriptions are all of the customer's, whatever their price.
  */
 import type Stripe from 'stripe';
+import { classifyStripeError, stripeErrorOf } from '../../shared/stripe-errors.ts';
 import { withStripeRetry, type StripeRetryOptions } from '../stripe-calls.ts';
 import type { WriteLimiter } from '../write-limiter.ts';
 
@@ -91,7 +92,7 @@ export async function rememberedDeveloperCustomer(
     customer = await withStripeRetry(() => access.stripe.customers.retrieve(remembered), retryFor(access, 'read the remembered customer', false));
   } catch (error) {
     // A customer id that does not exist (deleted for good, or typed in by the developer) is no hint.
-    if ((error as { cause?: { statusCode?: number } }).cause?.statusCode === 404) return undefined;
+    if (classifyStripeError(stripeErrorOf(error))?.notFound) return undefined;
     throw error;
   }
   if ('deleted' in customer && customer.deleted) return undefined;

@@ -8,7 +8,8 @@
  */
 import { createHash } from 'node:crypto';
 import type Stripe from 'stripe';
-import { isStripeError, withStripeRetry } from '../stripe-calls.ts';
+import { isStripeError } from '../../shared/stripe-errors.ts';
+import { withStripeRetry } from '../stripe-calls.ts';
 import type { WriteLimiter } from '../write-limiter.ts';
 
 export interface MeterReport {
