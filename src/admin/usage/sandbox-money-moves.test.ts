@@ -11,7 +11,7 @@ const run = promisify(execFile);
 let sandbox: Sandbox;
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ ports: FREE_PORTS, provisionerEnv: { PAYMENT_COLLECTION: 'none' } });
+  sandbox = await startSandbox({ ports: FREE_PORTS, kongPropagationMs: 0, provisionerEnv: { PAYMENT_COLLECTION: 'none' } });
 });
 afterAll(async () => {
   await sandbox?.close();

@@ -6,7 +6,7 @@ import { FREE_PORTS, startSandbox, type Sandbox } from '../../sandbox/start-sand
 
 let sandbox: Sandbox;
 beforeAll(async () => {
-  sandbox = await startSandbox({ ports: FREE_PORTS, provisionerEnv: { PAYMENT_COLLECTION: 'none' }, stripeEmulator: { meterAggregationLagMs: 200 } });
+  sandbox = await startSandbox({ ports: FREE_PORTS, kongPropagationMs: 0, provisionerEnv: { PAYMENT_COLLECTION: 'none' }, stripeEmulator: { meterAggregationLagMs: 200 } });
 });
 afterAll(async () => {
   await sandbox?.close();

@@ -13,7 +13,8 @@ let emulator: RunningStripeEmulator;
 let stripe: Stripe;
 
 beforeAll(async () => {
-  emulator = await startStripeEmulator();
+  // Meter events summed at once: this file is about invoices, not Stripe's aggregation lag (meter-usage.test.ts).
+  emulator = await startStripeEmulator({ meterAggregationLagMs: 0 });
   stripe = new Stripe('sk_test_cancel_balance', { ...emulator.clientOptions, maxNetworkRetries: 0 });
 });
 afterAll(() => emulator.close());

@@ -208,7 +208,7 @@ describe('hosted signup on AWS API Gateway', () => {
     expect((await call(key)).status).toBe(200);
     for (let i = 0; i < 5; i++) expect((await call(key)).status).toBe(200);
     await sandbox.aws!.emulator.settled();
-    await sandbox.moesif!.flushUsage();
+    await sandbox.reportUsage();
     await advanceDays(31.5);
     const subscription = (await stripe.subscriptions.list({ customer: customer!.id, status: 'all' })).data[0]!;
     expect(subscription.status).toBe('past_due');
@@ -276,7 +276,7 @@ describe('hosted signup on AWS API Gateway', () => {
     for (let i = 0; i < 3; i++) expect((await call(key)).status).toBe(200);
     expect((await call('not-a-key-not-a-key-not-a-key-not-a-key0')).status).toBe(403);
     await sandbox.aws!.emulator.settled();
-    await sandbox.moesif!.flushUsage();
+    await sandbox.reportUsage();
     await advanceDays(32);
     const [customer] = await customersOf(email);
     const invoices = (await stripe.invoices.list({ customer: customer!.id })).data.filter((invoice) => invoice.total > 0);
