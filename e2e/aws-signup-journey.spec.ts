@@ -67,7 +67,7 @@ test('AWS: sign up, emailed link, Checkout 4242, key once, x-api-key calls 200, 
   await sandbox.aws!.emulator.settled();
   const keyId = [...sandbox.aws!.emulator.state.apiKeys.values()].find((k) => k.value === key)?.id;
   expect(sandbox.moesif!.store.events.filter((event) => event.user_id === keyId)).toHaveLength(4);
-  await sandbox.moesif!.flushUsage();
+  await sandbox.reportUsage();
   const advanced = await fetch(`${sandbox.stripe!.url}/_emulator/time/advance`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seconds: 32 * 86_400 }) });
   expect(advanced.status).toBe(200);
   await sandbox.stripe!.webhooks.idle();
