@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchResult, MetricValue } from '../../bench/bench-types.ts';
 import { CLI_EXIT_CODES } from '../../src/cli/report-error.ts';
-import { SYNC_EXIT_CODES } from '../../src/kong/sync/sync-errors.ts';
+import { SYNC_EXIT_CODES } from '../../src/admin/sync/sync-errors.ts';
 import { HOSTED_SIGNUP_VARIABLES } from '../../src/provisioner/hosted-signup/hosted-settings.ts';
 import { PROVISIONER_VARIABLES } from '../../src/provisioner/settings.ts';
 import { ERROR_CODES, ERROR_SURFACES, type ErrorSurface } from '../../src/shared/error-codes.ts';

@@ -12,7 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportLine } from '../cli/commands/start.ts';
-import { runSync } from '../cli/commands/sync.ts';
+import { runSync } from '../admin/sync/sync-command.ts';
 import { createJsonLogger, silentLogger, type ProvisionLogger } from '../provisioner/provision-log.ts';
 import { startProvisioner, type RunningProvisioner } from '../provisioner/server.ts';
 import { loadProvisionerSettings, parseProvisionerEnv } from '../provisioner/settings.ts';

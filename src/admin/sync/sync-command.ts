@@ -7,11 +7,11 @@ import { Command, CommanderError } from 'commander';
 import pc from 'picocolors';
 import { KongAdminClient } from '../../kong/kong-admin-client.ts';
 import { readKongSettings } from '../../kong/kong-settings.ts';
-import { parseThemeName } from '../../kong/sync/active-theme.ts';
-import { abbreviateLongLines } from '../../kong/sync/render-diff.ts';
-import { EXIT_CODE_HELP, exitCodeFor, SYNC_EXIT } from '../../kong/sync/sync-errors.ts';
-import { syncBundle, type SyncBundleResult } from '../../kong/sync/sync-bundle.ts';
-import { parseHeaders, readEventHookSecret } from '../../kong/sync/sync-settings.ts';
+import { parseThemeName } from './active-theme.ts';
+import { abbreviateLongLines } from './render-diff.ts';
+import { EXIT_CODE_HELP, exitCodeFor, SYNC_EXIT } from './sync-errors.ts';
+import { syncBundle, type SyncBundleResult } from './sync-bundle.ts';
+import { parseHeaders, readEventHookSecret } from './sync-settings.ts';
 import { MonetizationError } from '../../shared/errors.ts';
 
 interface SyncFlags {

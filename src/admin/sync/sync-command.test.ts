@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runSync } from '../../cli/commands/sync.ts';
+import { runSync } from './sync-command.ts';
 import { workspacePaths } from '../../shared/bundle-layout.ts';
 import { createKongEmulator } from '../../sandbox/kong/kong-emulator.ts';
 import { listen, type FetchHandler, type RunningService } from '../../sandbox/running-service.ts';
