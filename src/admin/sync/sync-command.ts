@@ -1,6 +1,6 @@
 /**
  * `portal-monetization sync`: install, upgrade or uninstall the bundle in a Kong portal workspace
- * through the Admin Files API. The work is done by syncBundle (src/kong/sync); this file parses
+ * through the Admin Files API. The work is done by syncBundle (./sync-bundle.ts); this file parses
  * options, prints progress, the diff or the result table, and maps failures to exit codes.
  */
 import { Command, CommanderError } from 'commander';
@@ -63,7 +63,7 @@ themes/<theme>/assets/js/kong/kong.auth.js and themes/<theme>/partials/theme/req
 Exit codes:
 ${EXIT_CODE_HELP}`;
 
-function buildProgram(io: SyncIo): Command {
+export function syncProgram(io: SyncIo): Command {
   return new Command('portal-monetization sync')
     .description('Install, upgrade or uninstall the monetization bundle in a Kong Dev Portal workspace (Admin Files API).')
     .option('--workspace <name>', 'Kong workspace (default: $KONG_WORKSPACE, else "default")')
@@ -83,17 +83,19 @@ function buildProgram(io: SyncIo): Command {
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
 }
 
-export async function run(argv: string[]): Promise<number> {
-  return runSync(argv, {
+function processIo(): SyncIo {
+  return {
     env: process.env,
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
     interactive: process.stderr.isTTY === true,
-  });
+  };
 }
 
-export async function runSync(argv: string[], io: SyncIo): Promise<number> {
-  const program = buildProgram(io);
+export async function runSyncCommand(argv: string[], io: SyncIo = processIo()): Promise<number> {
+  const program = syncProgram(io);
+  // Not shared/command-line.ts's parseArgs: sync prints through io (tests capture it) and adds no
+  // "(run with --help)" line, and its usage exit code comes from SYNC_EXIT.
   try {
     program.parse(argv, { from: 'user' });
   } catch (error) {

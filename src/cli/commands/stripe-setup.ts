@@ -1,4 +1,4 @@
-// `portal-monetization stripe-setup`: see src/admin/stripe-setup.
+// `portal-monetization stripe-setup`: options, work and output live in src/admin/stripe-setup.
 import { runSetupCommand } from '../../admin/stripe-setup/setup-command.ts';
 
 export function run(argv: string[]): Promise<number> {
