@@ -7,8 +7,9 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchResult, MetricValue } from '../../bench/bench-types.ts';
+import { COMMANDS as CLI_COMMANDS } from '../../src/cli/main.ts';
 import { CLI_EXIT_CODES } from '../../src/cli/report-error.ts';
-import { SYNC_EXIT_CODES } from '../../src/kong/sync/sync-errors.ts';
+import { SYNC_EXIT_CODES } from '../../src/admin/sync/sync-errors.ts';
 import { HOSTED_SIGNUP_VARIABLES } from '../../src/provisioner/hosted-signup/hosted-settings.ts';
 import { USAGE_VARIABLES } from '../../src/provisioner/usage/usage-settings.ts';
 import { PROVISIONER_VARIABLES } from '../../src/provisioner/settings.ts';
@@ -17,7 +18,8 @@ import { code, markdownTable } from './markdown.ts';
 
 const HELP_MARKER = '\u0000help:';
 
-export const COMMANDS = ['start', 'build', 'provisioner', 'sync', 'stripe-setup', 'reconcile', 'doctor'] as const;
+/** Every command of the bin, from its own dispatch table. */
+export const COMMANDS: readonly string[] = Object.keys(CLI_COMMANDS);
 
 type Variable = { name: string; default: string; description: string };
 
@@ -113,5 +115,5 @@ export function renderSection(root: string, name: string): string | undefined {
       return performanceSection(root);
   }
   const command = /^help-(.+)$/.exec(name)?.[1];
-  return command && (COMMANDS as readonly string[]).includes(command) ? commandHelp(root, command) : undefined;
+  return command && COMMANDS.includes(command) ? commandHelp(root, command) : undefined;
 }

@@ -10,7 +10,7 @@ import { build } from 'esbuild';
 import { BUILT, BUNDLE_NAME, BUNDLE_VERSION } from '../shared/bundle-layout.ts';
 import { MonetizationError } from '../shared/errors.ts';
 import { registerHookBlock, scriptTagsBlock } from './blocks.ts';
-import { assertNoSecrets, type Environment, type ScannedFile } from './secret-scan.ts';
+import { assertNoSecrets, type Environment, type ScannedFile } from '../shared/secret-scan.ts';
 
 export const DEFAULT_ENTRY = packagePath('src/browser/monetization.ts');
 /**

@@ -95,7 +95,7 @@ describe('buildNodeCode', () => {
 
 describe('assertShippable', () => {
   it('refuses a bench/, e2e/, test or fixture input', () => {
-    for (const path of ['bench/run-bench.ts', 'e2e/journey.spec.ts', 'src/a.test.ts', 'src/kong/sync/fixtures/theme-files.ts']) {
+    for (const path of ['bench/run-bench.ts', 'e2e/journey.spec.ts', 'src/a.test.ts', 'src/admin/sync/fixtures/theme-files.ts']) {
       expect(() => assertShippable(['src/cli/main.ts', path], [])).toThrow(MonetizationError);
     }
   });

@@ -1,6 +1,10 @@
 /**
  * `portal-monetization <command>`: one bin, one file per command under ./commands. Each command
- * module exports `run(argv)` and returns an exit code; it owns its own --help (commander).
+ * module exports `run(argv)` and returns an exit code; it owns its own --help (commander). The
+ * admin commands' files only forward to src/admin/<command>/<command>-command.ts, which parses,
+ * works and prints: the CLI parses the command name and dispatches, nothing more.
+ * A new command is one row here (loaded lazily: --help of one never loads another's packages)
+ * and one file under ./commands.
  */
 import pc from 'picocolors';
 import { reportFatal } from './report-error.ts';
@@ -11,7 +15,7 @@ interface CommandEntry {
   load: () => Promise<{ run(argv: string[]): Promise<number> }>;
 }
 
-const COMMANDS: Record<string, CommandEntry> = {
+export const COMMANDS: Record<string, CommandEntry> = {
   start: { summary: 'run the local sandbox: Kong, Stripe and Moesif emulators plus the provisioner', load: () => import('./commands/start.ts') },
   build: { summary: 'build theme/: monetization.js, the two splice blocks and the manifest', load: () => import('./commands/build.ts') },
   provisioner: { summary: 'run the provisioner (holds the Stripe key and Kong token)', load: () => import('./commands/provisioner.ts') },

@@ -16,7 +16,7 @@ import { silentLogger } from '../provisioner/provision-log.ts';
 import { startProvisioner, type RunningProvisioner } from '../provisioner/server.ts';
 import { kongSignature } from '../sandbox/kong/index.ts';
 import { SANDBOX_EVENT_HOOK_SECRET } from '../sandbox/start-sandbox.ts';
-import { DEFAULT_BACKUP_ROOT } from '../kong/sync/backups.ts';
+import { DEFAULT_BACKUP_ROOT } from '../admin/sync/backups.ts';
 import { THEME_DIR } from '../shared/bundle-layout.ts';
 import { FAST_PROVISIONER, startReliabilitySandbox, type ReliabilitySandbox } from './reliability-sandbox.ts';
 import { fingerprint, type WriteFingerprint } from './write-guard.ts';

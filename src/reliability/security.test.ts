@@ -12,7 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportLine } from '../cli/commands/start.ts';
-import { runSync } from '../cli/commands/sync.ts';
+import { runSyncCommand } from '../admin/sync/sync-command.ts';
 import { createJsonLogger, silentLogger, type ProvisionLogger } from '../provisioner/provision-log.ts';
 import { startProvisioner, type RunningProvisioner } from '../provisioner/server.ts';
 import { loadProvisionerSettings, parseProvisionerEnv } from '../provisioner/settings.ts';
@@ -390,7 +390,7 @@ describe('sync never prints the admin token nor --header values', () => {
     const scratch = await mkdtemp(join(tmpdir(), 'kpm-security-sync-'));
     let output = '';
     try {
-      const code = await runSync(['--provisioner-url', 'https://billing.example.com', '--header', `X-Proxy-Auth: ${proxySecret}`], {
+      const code = await runSyncCommand(['--provisioner-url', 'https://billing.example.com', '--header', `X-Proxy-Auth: ${proxySecret}`], {
         env: { KONG_ADMIN_URL: echoingKong.url, KONG_ADMIN_TOKEN: token },
         stdout: (text) => void (output += text),
         stderr: (text) => void (output += text),

@@ -1,5 +1,5 @@
 /** `portal-monetization doctor [--workspace W] [--provisioner-url URL] [--plans FILE]`. */
-import { Command, parseArgs } from '../../cli/command-line.ts';
+import { Command, parseArgs } from '../../shared/command-line.ts';
 import { formatCheck } from './check-runner.ts';
 import { plural } from '../../shared/plural.ts';
 

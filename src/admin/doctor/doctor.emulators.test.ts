@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KongAdminClient } from '../../kong/kong-admin-client.ts';
-import { syncBundle } from '../../kong/sync/sync-bundle.ts';
+import { syncBundle } from '../sync/sync-bundle.ts';
 import { silentLogger } from '../../provisioner/provision-log.ts';
 import { startProvisioner, type RunningProvisioner } from '../../provisioner/server.ts';
 import { loadProvisionerSettings } from '../../provisioner/settings.ts';

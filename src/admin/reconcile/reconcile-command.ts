@@ -12,7 +12,7 @@ import { createJsonLogger, silentLogger } from '../../provisioner/provision-log.
 import { createProvisionerCore, type ProvisionerCore } from '../../provisioner/server.ts';
 import { readStripeSnapshot } from '../../provisioner/core/stripe-snapshot.ts';
 import { loadProvisionerSettings } from '../../provisioner/settings.ts';
-import { Command, InvalidArgumentError, parseArgs, positiveInteger } from '../../cli/command-line.ts';
+import { Command, InvalidArgumentError, parseArgs, positiveInteger } from '../../shared/command-line.ts';
 import { reconcileDevelopers, type MoesifMode, type ReconcileProgress, type ReconcileReport } from './reconcile-developers.ts';
 import { plural } from '../../shared/plural.ts';
 

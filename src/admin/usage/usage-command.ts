@@ -4,7 +4,7 @@
  * provisioner's timer does, with the same identifiers, so running both is safe.
  */
 import Stripe from 'stripe';
-import { Command, InvalidArgumentError, parseArgs } from '../../cli/command-line.ts';
+import { Command, InvalidArgumentError, parseArgs } from '../../shared/command-line.ts';
 import { SettingError } from '../../shared/errors.ts';
 import { createStripeClient } from '../../provisioner/stripe-client.ts';
 import { parseStripeApiBase, parseStripeSecretKey } from '../../provisioner/stripe-settings.ts';

@@ -12,7 +12,7 @@ import { buildBundle, SCRIPT_GZIP_BUDGET_BYTES, type BuiltFile } from '../../bui
 import { BUILD_INFO, buildNodeCode, DIST_DIR, PRODUCTION_COMMANDS, PROJECT_ROOT } from '../../build/build-node.ts';
 import { packagePath } from '../../shared/package-root.ts';
 import { compareWithDir, writeBuiltFiles } from '../../build/theme-files.ts';
-import { Command, parseArgs } from '../command-line.ts';
+import { Command, parseArgs } from '../../shared/command-line.ts';
 
 interface BuildFlags {
   out: string;

@@ -1,4 +1,4 @@
-// `portal-monetization reconcile`: see src/admin/reconcile.
+// `portal-monetization reconcile`: options, work and output live in src/admin/reconcile.
 import { runReconcileCommand } from '../../admin/reconcile/reconcile-command.ts';
 
 export function run(argv: string[]): Promise<number> {

@@ -5,7 +5,7 @@ import { Option } from 'commander';
 import pc from 'picocolors';
 import { printableEnv, SANDBOX_SERVICES, startSandbox, type SandboxPorts, type SandboxService } from '../../sandbox/start-sandbox.ts';
 import { startMailCatcher, type RunningMailCatcher } from '../../sandbox/mail/mail-catcher.ts';
-import { Command, InvalidArgumentError, parseArgs } from '../command-line.ts';
+import { Command, InvalidArgumentError, parseArgs } from '../../shared/command-line.ts';
 import { reportFatal } from '../report-error.ts';
 
 /** Flag, environment variable and default of each port. */

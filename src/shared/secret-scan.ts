@@ -5,7 +5,7 @@
  * never the secret itself.
  */
 import { readFileSync } from 'node:fs';
-import { MonetizationError } from '../shared/errors.ts';
+import { MonetizationError } from './errors.ts';
 
 export interface ScannedFile {
   path: string;

@@ -4,8 +4,8 @@
  * the portal page (Kong Manager, the API) are provisioned too. A hook counts as ours when it has
  * that source/event/handler and its URL path ends in /kong/events.
  */
-import type { KongAdminClient } from '../kong-admin-client.ts';
-import type { KongEventHook } from '../kong-types.ts';
+import type { KongAdminClient } from '../../kong/kong-admin-client.ts';
+import type { KongEventHook } from '../../kong/kong-types.ts';
 
 export const EVENT_HOOK_PATH = '/kong/events';
 

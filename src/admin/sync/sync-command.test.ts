@@ -1,5 +1,5 @@
 /**
- * The sync command end to end through its CLI entry (runSync): options, preflight failures with
+ * The sync command end to end through its CLI entry (runSyncCommand): options, preflight failures with
  * their messages and exit codes, output, and that the admin token is never printed.
  */
 import { execFileSync } from 'node:child_process';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runSync } from '../../cli/commands/sync.ts';
+import { runSyncCommand } from './sync-command.ts';
 import { workspacePaths } from '../../shared/bundle-layout.ts';
 import { createKongEmulator } from '../../sandbox/kong/kong-emulator.ts';
 import { listen, type FetchHandler, type RunningService } from '../../sandbox/running-service.ts';
@@ -32,7 +32,7 @@ afterAll(async () => {
 async function cli(argv: string[], env: Record<string, string | undefined>) {
   let stdout = '';
   let stderr = '';
-  const code = await runSync(argv, {
+  const code = await runSyncCommand(argv, {
     env: { KONG_ADMIN_TOKEN: TOKEN, ...env },
     stdout: (text) => void (stdout += text),
     stderr: (text) => void (stderr += text),

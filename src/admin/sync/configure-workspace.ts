@@ -3,8 +3,8 @@
  * (the register form then shows it and the provisioner reads meta.plan). Every existing field is kept.
  */
 import { MonetizationError } from '../../shared/errors.ts';
-import type { KongAdminClient } from '../kong-admin-client.ts';
-import type { KongWorkspace } from '../kong-types.ts';
+import type { KongAdminClient } from '../../kong/kong-admin-client.ts';
+import type { KongWorkspace } from '../../kong/kong-types.ts';
 
 export const PLAN_FIELD_TITLE = 'plan';
 

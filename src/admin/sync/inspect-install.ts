@@ -4,7 +4,7 @@
  * does the page get. Never writes.
  */
 import { BUILT, CONFIG_PLACEHOLDER, workspacePaths, type PublicConfig } from '../../shared/bundle-layout.ts';
-import type { KongAdminClient } from '../kong-admin-client.ts';
+import type { KongAdminClient } from '../../kong/kong-admin-client.ts';
 import { activeTheme, PORTAL_CONF } from './active-theme.ts';
 import { loadBundle, type Bundle } from './bundle.ts';
 import type { BlockLocation } from './marked-block.ts';

@@ -2,9 +2,9 @@
  * Before anything else: can we reach Kong, is the token accepted, does the workspace exist, is its
  * portal on? Each answer is its own KongError code (and exit code), with the fix in the hint.
  */
-import type { KongAdminClient } from '../kong-admin-client.ts';
-import { KongError } from '../kong-errors.ts';
-import type { KongWorkspace } from '../kong-types.ts';
+import type { KongAdminClient } from '../../kong/kong-admin-client.ts';
+import { KongError } from '../../kong/kong-errors.ts';
+import type { KongWorkspace } from '../../kong/kong-types.ts';
 
 /** Returns the workspace (its config holds the developer meta fields). */
 export async function preflight(client: KongAdminClient): Promise<KongWorkspace> {

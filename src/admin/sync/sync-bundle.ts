@@ -13,10 +13,10 @@ import { planInstall, planUninstall, type PlannedFile } from './plan-sync.ts';
 import { preflight } from './preflight.ts';
 import { unifiedDiff } from './render-diff.ts';
 import { parseProvisionerUrl } from './sync-settings.ts';
-import { assertNoSecrets, type Environment } from '../../build/secret-scan.ts';
+import { assertNoSecrets, type Environment } from '../../shared/secret-scan.ts';
 import { SettingError } from '../../shared/errors.ts';
-import type { KongAdminClient } from '../kong-admin-client.ts';
-import type { KongFile } from '../kong-types.ts';
+import type { KongAdminClient } from '../../kong/kong-admin-client.ts';
+import type { KongFile } from '../../kong/kong-types.ts';
 
 export interface SyncBundleOptions {
   client: KongAdminClient;

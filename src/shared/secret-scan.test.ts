@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MonetizationError } from '../shared/errors.ts';
+import { MonetizationError } from './errors.ts';
 import { assertNoSecrets, findSecrets, secretsFromEnvironment } from './secret-scan.ts';
 
 // Assembled at run time so this file does not itself look like it holds keys.

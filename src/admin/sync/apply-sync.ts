@@ -5,8 +5,8 @@
  * the same row again. A DELETE answers 204 with no body, so it is still read back.
  */
 import { MonetizationError } from '../../shared/errors.ts';
-import type { KongAdminClient } from '../kong-admin-client.ts';
-import type { KongFile } from '../kong-types.ts';
+import type { KongAdminClient } from '../../kong/kong-admin-client.ts';
+import type { KongFile } from '../../kong/kong-types.ts';
 import type { Backups } from './backups.ts';
 import type { FileRole, PlannedFile } from './plan-sync.ts';
 import { sha256Hex } from '../../shared/sha256.ts';

@@ -3,7 +3,7 @@
  * files must become. No I/O here, so every rule is testable with strings.
  */
 import { workspacePaths, type PublicConfig } from '../../shared/bundle-layout.ts';
-import type { KongFile } from '../kong-types.ts';
+import type { KongFile } from '../../kong/kong-types.ts';
 import type { Bundle } from './bundle.ts';
 import { patchKongAuth, unpatchKongAuth } from './patch-kong-auth.ts';
 import { patchRequiredScripts, unpatchRequiredScripts } from './patch-required-scripts.ts';

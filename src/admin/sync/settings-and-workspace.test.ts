@@ -5,7 +5,7 @@ import { withOptionalPlanField, type MetaField } from './configure-workspace.ts'
 import { isOurHook } from './event-hook.ts';
 import { SyncRefusal } from './sync-errors.ts';
 import { parseHeaders, parseProvisionerUrl } from './sync-settings.ts';
-import type { KongEventHook } from '../kong-types.ts';
+import type { KongEventHook } from '../../kong/kong-types.ts';
 
 describe('settings', () => {
   it('parses repeatable Name: value headers and rejects malformed ones without echoing the value', () => {

@@ -2,7 +2,7 @@
  * `portal-monetization stripe-setup [--plans FILE] [--dry-run]`: validates the plans file, then
  * makes the Stripe catalog match it and prints one row per product, meter and plan price.
  */
-import { Command, parseArgs } from '../../cli/command-line.ts';
+import { Command, parseArgs } from '../../shared/command-line.ts';
 import { parseHttpUrl } from '../../shared/http-url-setting.ts';
 import { loadPlansFile } from '../../shared/plans.ts';
 import { connectStripe, readStripeConnection } from '../shared/stripe-connection.ts';
