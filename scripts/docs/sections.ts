@@ -17,7 +17,7 @@ import { code, markdownTable } from './markdown.ts';
 
 const HELP_MARKER = '\u0000help:';
 
-export const COMMANDS = ['start', 'build', 'provisioner', 'sync', 'stripe-setup', 'reconcile', 'doctor'] as const;
+export const COMMANDS = ['start', 'build', 'provisioner', 'sync', 'stripe-setup', 'reconcile', 'doctor', 'usage'] as const;
 
 type Variable = { name: string; default: string; description: string };
 
