@@ -3,7 +3,7 @@
 // difference per developer, and bad flags or settings exit 2 naming them.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { logCalls, meteredSubscription, MGMT_TOKEN, startUsageWorld, stripeTotal, type UsageWorld } from '../../provisioner/usage/usage-test-kit.ts';
-import { runUsageCommand } from './usage-command.ts';
+import { runUsageCommand } from '../../admin/usage/usage-command.ts';
 
 let world: UsageWorld;
 let env: NodeJS.ProcessEnv;
@@ -28,7 +28,7 @@ async function run(argv: string[], environment = env): Promise<{ code: number; o
   const error = vi.spyOn(console, 'error').mockImplementation((line: unknown) => void err.push(String(line)));
   const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: unknown) => (err.push(String(chunk)), true));
   try {
-    const code = await runUsageCommand(argv, environment).catch(async (e: unknown) => (await import('../../cli/report-error.ts')).reportFatal(e));
+    const code = await runUsageCommand(argv, environment).catch(async (e: unknown) => (await import('../report-error.ts')).reportFatal(e));
     return { code, out: out.join('\n'), err: err.join('\n') };
   } finally {
     log.mockRestore();
