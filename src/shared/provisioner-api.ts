@@ -61,6 +61,8 @@ export interface PublicPlan {
   description: string;
   /** Human summary derived from the Stripe price, e.g. "$10.00 per 1,000 calls". */
   priceSummary: string;
+  /** The plan's limits in words, e.g. "10 calls/second · 1,000 calls per billing period (...)"; absent or empty: none. */
+  limitsSummary?: string;
   default: boolean;
 }
 

@@ -58,7 +58,7 @@ export function signupFormPage(brand: Branding, nonce: string, view: FormView): 
   const plans = view.plans
     .map(
       (plan) =>
-        `<label><input type="radio" name="plan" value="${e(plan.id)}"${plan.id === chosen ? ' checked' : ''} required> <strong>${e(plan.name)}</strong> — ${e(plan.priceSummary)}${plan.description ? `<br><span class="hint">${e(plan.description)}</span>` : ''}</label>`,
+        `<label><input type="radio" name="plan" value="${e(plan.id)}"${plan.id === chosen ? ' checked' : ''} required> <strong>${e(plan.name)}</strong> — ${e(plan.priceSummary)}${plan.description ? `<br><span class="hint">${e(plan.description)}</span>` : ''}${plan.limitsSummary ? `<br><span class="hint">${e(plan.limitsSummary)}</span>` : ''}</label>`,
     )
     .join('\n');
   const terms = brand.termsUrl
