@@ -55,6 +55,7 @@ export function createBillingCore(
     plans: settings.plans,
     planOfSubscription: (subscription) => deps.provisioner.planOfSubscription(subscription),
     timers,
+    ...(settings.rateLimit ? { rateLimit: settings.rateLimit } : {}),
   });
   const billing = createBillingStatus({ ...deps, access, dashboardUrl: billingSettings.dashboardUrl });
 

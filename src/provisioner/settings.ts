@@ -15,6 +15,7 @@ import { parseTrustedProxies, type TrustedProxies } from './client-address.ts';
 import { parseHostedSignupEnv, type HostedSignupSettings } from './hosted-signup/hosted-settings.ts';
 import { parseStripeApiBase, parseStripeSecretKey, type StripeKeyMode } from './stripe-settings.ts';
 import { refuseSandboxSettingsInProduction, type SandboxMarker } from './production-guard.ts';
+import { parseRateLimitSettings, RATE_LIMIT_VARIABLES, type RateLimitSettings } from './rate-limit-settings.ts';
 
 export type StripeMode = StripeKeyMode;
 export type MoesifCompanyIdSource = 'subscription' | 'customer';
@@ -58,6 +59,8 @@ export interface ProvisionerSettings {
   billing?: BillingSettings;
   /** SIGNUP_MODE=hosted: the provisioner serves /signup and works on consumers, not portal developers. */
   hostedSignup?: HostedSignupSettings | undefined;
+  /** How Kong counts the plans' rate limits (RATE_LIMIT_POLICY); local when absent. */
+  rateLimit?: RateLimitSettings;
 }
 
 export interface BillingSettings {
@@ -104,6 +107,7 @@ export const PROVISIONER_VARIABLES: ReadonlyArray<{ name: string; default: strin
   { name: 'PORTAL_DASHBOARD_URL', default: '(none: no Checkout step)', description: 'the portal dashboard URL: where Stripe Checkout returns and where 402 answers send developers' },
   { name: 'ON_DEVELOPER_REMOVED', default: 'period_end', description: 'subscription of a developer deleted/revoked/rejected in Kong: period_end, now or never' },
   { name: 'LOG_HASH_KEY', default: '(derived from STRIPE_SECRET_KEY)', description: 'HMAC key for email hashes in logs, at least 16 characters' },
+  ...RATE_LIMIT_VARIABLES,
 ];
 
 const DEFAULT_WRITES_PER_SECOND: Record<StripeMode, number> = { test: 20, live: 80 };
@@ -250,6 +254,7 @@ export function parseProvisionerEnv(env: NodeJS.ProcessEnv, marker: SandboxMarke
   }
   const kong = collect(problems, () => readKongSettings(env));
   const hostedSignup = collect(problems, () => parseHostedSignupEnv(env));
+  const rateLimit = collect(problems, () => parseRateLimitSettings(env));
   if (problems.length > 0 || !stripeKey || !kong || !parsed.success) throw combineSettingErrors(problems);
   const { secretKey, mode } = stripeKey;
   const values = parsed.data;
@@ -283,6 +288,7 @@ export function parseProvisionerEnv(env: NodeJS.ProcessEnv, marker: SandboxMarke
       onDeveloperRemoved: values.ON_DEVELOPER_REMOVED ?? 'period_end',
     },
     hostedSignup,
+    ...(rateLimit ? { rateLimit } : {}),
     logHashKey: values.LOG_HASH_KEY
       ? { key: values.LOG_HASH_KEY, source: 'LOG_HASH_KEY' }
       : // Stable across restarts without a new setting; one-way, so the log key reveals nothing of the Stripe key.

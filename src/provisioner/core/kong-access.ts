@@ -49,8 +49,9 @@ async function createBlock(kong: DeveloperPlugins, developerId: string, wanted: 
   }
 }
 
-export async function applyAccess(kong: DeveloperPlugins, developerId: string, decision: AccessDecision, message: string): Promise<AccessChange> {
-  const ours = (await kong.listDeveloperPlugins(developerId, { tags: [...ACCESS_TAGS] })).filter(isOurs);
+/** `listed`: the developer's plugins when the caller already read them (one listing serves every plugin of ours). */
+export async function applyAccess(kong: DeveloperPlugins, developerId: string, decision: AccessDecision, message: string, listed?: KongPlugin[]): Promise<AccessChange> {
+  const ours = (listed ?? (await kong.listDeveloperPlugins(developerId, { tags: [...ACCESS_TAGS] }))).filter(isOurs);
   if (decision.access !== 'refused') {
     for (const plugin of ours) await kong.deleteDeveloperPlugin(developerId, plugin.id);
     return ours.length ? 'unblocked' : 'unchanged';

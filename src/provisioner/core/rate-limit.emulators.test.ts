@@ -1,0 +1,141 @@
+// Plan rate limits at Kong, end to end: the whole sandbox (Kong, Stripe, provisioner) with a plans
+// file holding rate-limited free plans. A developer's consumer gets Kong's rate-limiting plugin at
+// signup; the proxy answers 429 with Kong's headers past the limit; another consumer's calls are
+// unaffected; a plan switch in Stripe changes the plugin in place; reconcile repairs drift.
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBillingSandbox, type BillingSandbox } from '../../reliability/billing-sandbox.ts';
+import type { KongPlugin } from '../../kong/kong-types.ts';
+import { RATE_LIMIT_TAGS } from './kong-rate-limit.ts';
+import { ACCESS_TAGS } from './kong-access.ts';
+import { runReconcileCommand } from '../../admin/reconcile/reconcile-command.ts';
+
+let billing: BillingSandbox;
+let dir: string;
+
+const freePlan = (id: string, rate: Record<string, number>) => ({
+  id,
+  name: id,
+  public: true,
+  payment_collection: 'none',
+  limits: { rate },
+  price: { lookup_key: `kpm_${id}_monthly`, currency: 'usd', meter: 'api_calls', pricing: { model: 'per_unit', unit_amount_decimal: '0' } },
+});
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kpm-limits-'));
+  const example = JSON.parse(await readFile('plans.example.json', 'utf8')) as { plans: unknown[] };
+  example.plans.push(freePlan('limited', { hour: 3 }), freePlan('faster', { second: 2, hour: 5 }));
+  const plansFile = join(dir, 'plans.json');
+  await writeFile(plansFile, JSON.stringify(example));
+  billing = await startBillingSandbox({ plansFile });
+  // The proxy's clock stands still mid-hour: the windows cannot roll over during the test.
+  const fixed = Date.UTC(2026, 0, 15, 10, 30, 0);
+  billing.sandbox.kong!.state.now = () => fixed;
+}, 60_000);
+afterAll(async () => {
+  await billing?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function admin<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${billing.sandbox.kong!.adminUrl}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (response.status >= 400) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+  return (response.status === 204 ? undefined : await response.json()) as T;
+}
+
+const pluginsOf = async (developerId: string) => (await admin<{ data: KongPlugin[] }>('GET', `/default/developers/${developerId}/plugins`)).data;
+const rateLimitOf = async (developerId: string) => (await pluginsOf(developerId)).filter((p) => p.name === 'rate-limiting');
+const call = (key: string) => fetch(`${billing.sandbox.kong!.proxyUrl}/test-service/x`, { headers: { apikey: key } });
+
+async function statuses(key: string, n: number): Promise<number[]> {
+  const seen: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const response = await call(key);
+    await response.arrayBuffer();
+    seen.push(response.status);
+  }
+  return seen;
+}
+
+describe('plan rate limits at Kong', () => {
+  it('signup puts one tagged rate-limiting plugin on the consumer; the 4th call of the hour gets Kong’s 429; another consumer is unaffected', async () => {
+    const dev = await billing.signUp('limited', 'rl');
+    const other = await billing.signUp('limited', 'rl-other');
+    const [plugin, ...more] = await rateLimitOf(dev.developer.id);
+    expect(more).toEqual([]);
+    expect(plugin?.tags).toEqual([...RATE_LIMIT_TAGS]);
+    expect(plugin?.config).toMatchObject({ limit_by: 'consumer', policy: 'local', hour: 3, second: null, minute: null });
+    // Scoped to this developer's consumer, not global and not the other developer's.
+    expect(plugin?.consumer).toBeTruthy();
+    expect((await rateLimitOf(other.developer.id))[0]?.consumer?.id).not.toBe(plugin?.consumer?.id);
+
+    expect(await statuses(dev.key, 3)).toEqual([200, 200, 200]);
+    const refused = await call(dev.key);
+    expect(refused.status).toBe(429);
+    expect(await refused.json()).toEqual({ message: 'API rate limit exceeded' });
+    expect(refused.headers.get('x-ratelimit-limit-hour')).toBe('3');
+    expect(refused.headers.get('x-ratelimit-remaining-hour')).toBe('0');
+    expect(refused.headers.get('ratelimit-limit')).toBe('3');
+    expect(refused.headers.get('ratelimit-remaining')).toBe('0');
+    expect(refused.headers.get('ratelimit-reset')).toBe('1800');
+    expect(refused.headers.get('retry-after')).toBe('1800');
+
+    // The other consumer counts on its own.
+    expect(await statuses(other.key, 3)).toEqual([200, 200, 200]);
+  });
+
+  it('a plan switch in Stripe patches the plugin in place to the new plan’s limits', async () => {
+    const dev = await billing.signUp('limited', 'switch');
+    const before = (await rateLimitOf(dev.developer.id))[0]!;
+    expect(await statuses(dev.key, 4)).toEqual([200, 200, 200, 429]);
+    const subscription = (await billing.stripe.subscriptions.list({ customer: dev.customer.id })).data[0]!;
+    const faster = (await billing.stripe.prices.list({ lookup_keys: ['kpm_faster_monthly'] })).data[0]!;
+    await billing.stripe.subscriptions.update(subscription.id, { items: [{ id: subscription.items.data[0]!.id, price: faster.id }], proration_behavior: 'none' });
+    await billing.settle();
+    const after = await rateLimitOf(dev.developer.id);
+    expect(after).toHaveLength(1);
+    expect(after[0]!.id).toBe(before.id);
+    expect(after[0]!.config).toMatchObject({ second: 2, hour: 5, minute: null });
+    // Kong's counters are per consumer and window, not per plugin: 3 calls counted (a refused one is not), 2 more allowed.
+    expect(await statuses(dev.key, 3)).toEqual([200, 200, 429]);
+  });
+
+  it('reconcile repairs drift: an edited plugin is set back, a deleted one created again, other plugins untouched', async () => {
+    const dev = await billing.signUp('limited', 'drift');
+    const ours = (await rateLimitOf(dev.developer.id))[0]!;
+    const consumerId = ours.consumer!.id;
+    // An admin's own plugin on the same consumer is never ours to touch.
+    const theirs = await admin<KongPlugin>('POST', `/default/developers/${dev.developer.id}/plugins`, { name: 'request-termination', config: { status_code: 503 }, tags: ['team'] });
+    await admin('PATCH', `/default/developers/${dev.developer.id}/plugins/${ours.id}`, { config: { hour: 1000 } });
+    const reconcile = () => runReconcileCommand([], billing.sandbox.env);
+    expect(await reconcile()).toBe(0);
+    expect((await rateLimitOf(dev.developer.id))[0]).toMatchObject({ id: ours.id, config: expect.objectContaining({ hour: 3 }) });
+
+    await admin('DELETE', `/default/developers/${dev.developer.id}/plugins/${ours.id}`);
+    expect(await reconcile()).toBe(0);
+    const recreated = await rateLimitOf(dev.developer.id);
+    expect(recreated).toHaveLength(1);
+    expect(recreated[0]).toMatchObject({ consumer: { id: consumerId }, tags: [...RATE_LIMIT_TAGS], config: expect.objectContaining({ hour: 3 }) });
+    expect((await pluginsOf(dev.developer.id)).find((p) => p.id === theirs.id)).toMatchObject({ name: 'request-termination', config: expect.objectContaining({ status_code: 503 }), tags: ['team'] });
+    // No access block: a free plan developer is allowed.
+    expect((await pluginsOf(dev.developer.id)).filter((p) => ACCESS_TAGS.every((t) => p.tags?.includes(t)) && p.name === 'request-termination')).toEqual([]);
+  });
+
+  it('a revoked developer loses the rate-limit plugin and gets the access block instead', async () => {
+    const dev = await billing.signUp('limited', 'revoked');
+    expect(await rateLimitOf(dev.developer.id)).toHaveLength(1);
+    await admin('PATCH', `/default/developers/${dev.developer.id}`, { status: 2 });
+    await billing.settle();
+    expect(await runReconcileCommand([], billing.sandbox.env)).toBe(0);
+    const plugins = await pluginsOf(dev.developer.id);
+    expect(plugins.map((p) => p.name)).toEqual(['request-termination']);
+    expect(await billing.callStatus(dev.key)).toBe(402);
+  });
+});
