@@ -10,6 +10,7 @@ import { createBillingStatus, type BillingStatusService } from './core/billing-s
 import { endSubscriptionOfRemovedDeveloper, type RemovalOutcome } from './core/developer-removal.ts';
 import type { DeveloperPlugins } from './core/kong-access.ts';
 import { createGraceTimers, type GraceTimers } from './core/grace-timers.ts';
+import { createUsageBook, type PeriodUsage, type UsageBook } from './core/usage-limits.ts';
 import { handleStripeEvent, type EventOutcome } from './core/stripe-events.ts';
 import type { StripeAccess } from './core/stripe-lookups.ts';
 import type { ProvisionLogger } from './provision-log.ts';
@@ -34,6 +35,14 @@ export interface BillingCore {
    * access. A replayed event of a developer approved since changes nothing.
    */
   removeDeveloper(developer: { id: string; email: string; deleted: boolean }): Promise<{ removal: RemovalOutcome; access: AccessOutcome | undefined }>;
+  /** This process's usage figures per developer (issue 21's quotas and spend caps read them). */
+  usage: UsageBook;
+  /**
+   * Where the usage reporter (issue 23) plugs in: after each run, one call per developer with this
+   * period's figures. Changed figures re-decide the developer's access (quota, spend cap); unchanged
+   * ones cost nothing. Answers the sync's outcome, or undefined when nothing changed.
+   */
+  recordUsage(developerId: string, usage: PeriodUsage): Promise<AccessOutcome | undefined>;
 }
 
 export function createBillingCore(
@@ -46,7 +55,9 @@ export function createBillingCore(
   // They are background work: a signup's writes go first.
   deps = { ...deps, readLimiter: deps.readLimiter ?? (deps.writeLimiter ? atPriority(deps.writeLimiter, 'low') : undefined) };
   const timers = createGraceTimers({ logger: deps.logger, ...(deps.now ? { now: deps.now } : {}) });
+  const usage = createUsageBook();
   const access = createAccessSync({
+    usage,
     ...deps,
     workspace: settings.kong.workspace,
     defaultCollection: billingSettings.paymentCollection,
@@ -63,6 +74,8 @@ export function createBillingCore(
     access,
     billing,
     timers,
+    usage,
+    recordUsage: async (developerId, figures) => (usage.record(developerId, figures) ? access.syncDeveloper(developerId) : undefined),
     handleStripeEvent: (event) => handleStripeEvent({ ...deps, access, getDeveloper: (id) => deps.kong.getDeveloper(id) }, event),
     async removeDeveloper(event) {
       // The event's payload only names who; Kong says whether they are removed now.

@@ -8,7 +8,8 @@ import type { KongDeveloper } from '../../kong/kong-types.ts';
 import { DEVELOPER_STATUS } from '../../kong/kong-types.ts';
 import type { PaymentCollection, Plan, PlansFile } from '../../shared/plans.ts';
 import type { ProvisionLogger } from '../provision-log.ts';
-import { accessMessage, decideAccess, type AccessDecision, type BillingFacts } from './access-decision.ts';
+import { accessMessage, decideAccess, decisionChangesAt, type AccessDecision, type BillingFacts } from './access-decision.ts';
+import { limitFacts, type UsageSource } from './usage-limits.ts';
 import { readBillingFacts } from './billing-facts.ts';
 import { createCoalescer } from '../../shared/coalesce.ts';
 import { underKey } from '../write-limiter.ts';
@@ -41,6 +42,8 @@ export interface AccessSyncDeps extends StripeAccess {
   now?: () => number;
   /** How Kong counts the plans' rate limits (RATE_LIMIT_POLICY); local when unset. */
   rateLimit?: RateLimitSettings;
+  /** This period's usage per developer (the usage reporter feeds it); without it quotas and spend caps are not enforced. */
+  usage?: UsageSource;
 }
 
 export interface AccessOutcome {
@@ -163,6 +166,7 @@ export function createAccessSync(deps: AccessSyncDeps): AccessSync {
     };
     // The subscription's plan limits the calls; before there is one, the plan provisioning will give.
     const limitedBy = developerRemoved ? undefined : (plan ?? (chosen && 'plan' in chosen ? chosen.plan : undefined));
+    Object.assign(facts, limitFacts(limitedBy, customer, deps.usage?.periodUsage(developer.id)));
     const decision = decideAccess(facts, { graceDays: deps.graceDays, now: await timeOf(customer) });
     const message = accessMessage(decision, deps.fixUrl);
     let applied: { change: AccessChange; rateLimitChange: RateLimitChange };
@@ -173,8 +177,9 @@ export function createAccessSync(deps: AccessSyncDeps): AccessSync {
       if (!(error instanceof StaleSnapshotWrite)) throw error;
       return syncDeveloper(developer, { ...options, snapshot: undefined });
     }
-    if (decision.access === 'grace' && decision.graceEndsAt !== undefined)
-      deps.timers?.arm(developer.id, decision.graceEndsAt * 1000, () => syncDeveloper(developer.id));
+    // A grace ends, a quota or spend cap resets: re-decided then even if nothing else happens.
+    const changesAt = decisionChangesAt(decision);
+    if (changesAt !== undefined) deps.timers?.arm(developer.id, changesAt * 1000, () => syncDeveloper(developer.id));
     else deps.timers?.disarm(developer.id);
     const { change, rateLimitChange } = applied;
     if (change !== 'unchanged')

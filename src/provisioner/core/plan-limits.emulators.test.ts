@@ -1,4 +1,4 @@
-// Plan rate limits at Kong, end to end: the whole sandbox (Kong, Stripe, provisioner) with a plans
+// Plan limits at Kong, end to end: the whole sandbox (Kong, Stripe, provisioner) with a plans
 // file holding rate-limited free plans. A developer's consumer gets Kong's rate-limiting plugin at
 // signup; the proxy answers 429 with Kong's headers past the limit; another consumer's calls are
 // unaffected; a plan switch in Stripe changes the plugin in place; reconcile repairs drift.
@@ -15,19 +15,25 @@ import { runReconcileCommand } from '../../admin/reconcile/reconcile-command.ts'
 let billing: BillingSandbox;
 let dir: string;
 
-const freePlan = (id: string, rate: Record<string, number>) => ({
+const freePlan = (id: string, rate: Record<string, number> | undefined, extra: Record<string, unknown> = {}) => ({
   id,
   name: id,
   public: true,
   payment_collection: 'none',
-  limits: { rate },
+  ...(rate ? { limits: { rate } } : {}),
+  ...extra,
   price: { lookup_key: `kpm_${id}_monthly`, currency: 'usd', meter: 'api_calls', pricing: { model: 'per_unit', unit_amount_decimal: '0' } },
 });
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kpm-limits-'));
   const example = JSON.parse(await readFile('plans.example.json', 'utf8')) as { plans: unknown[] };
-  example.plans.push(freePlan('limited', { hour: 3 }), freePlan('faster', { second: 2, hour: 5 }));
+  example.plans.push(
+    freePlan('limited', { hour: 3 }),
+    freePlan('faster', { second: 2, hour: 5 }),
+    freePlan('free', undefined, { included: 5, limits: { quota: { calls: 5, enforcement: 'hard' } } }),
+    freePlan('unlimited', undefined),
+  );
   const plansFile = join(dir, 'plans.json');
   await writeFile(plansFile, JSON.stringify(example));
   billing = await startBillingSandbox({ plansFile });
@@ -137,5 +143,52 @@ describe('plan rate limits at Kong', () => {
     const plugins = await pluginsOf(dev.developer.id);
     expect(plugins.map((p) => p.name)).toEqual(['request-termination']);
     expect(await billing.callStatus(dev.key)).toBe(402);
+  });
+});
+
+/** This period's figures of a developer, built from their live subscription as the reporter would. */
+async function periodOf(customerId: string) {
+  const subscription = (await billing.stripe.subscriptions.list({ customer: customerId })).data[0]!;
+  return { subscription, periodEnd: subscription.items.data[0]!.current_period_end };
+}
+
+describe('hard quota (figures through the usage seam)', () => {
+  it('a free developer at the quota gets 429 naming the limit and the reset; the period reset lifts it', async () => {
+    const dev = await billing.signUp('free', 'quota');
+    const core = billing.sandbox.provisioner!;
+    const { periodEnd } = await periodOf(dev.customer.id);
+    expect(await core.billing.recordUsage(dev.developer.id, { calls: 4, amountSoFar: 0, currency: 'usd', periodEnd })).toMatchObject({ decision: { access: 'allowed' } });
+    expect(await billing.callStatus(dev.key)).toBe(200);
+    // Unchanged figures re-decide nothing (no Stripe read).
+    expect(await core.billing.recordUsage(dev.developer.id, { calls: 4, amountSoFar: 0, currency: 'usd', periodEnd })).toBeUndefined();
+
+    const outcome = await core.billing.recordUsage(dev.developer.id, { calls: 5, amountSoFar: 0, currency: 'usd', periodEnd });
+    expect(outcome?.decision).toMatchObject({ access: 'refused', reason: 'quota_exceeded' });
+    await billing.settle();
+    const refused = await call(dev.key);
+    expect(refused.status).toBe(429);
+    const reset = `${new Date(periodEnd * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+    const { message } = (await refused.json()) as { message: string };
+    expect(message).toMatch(/^Quota reached: your plan allows 5 calls per billing period\. It resets at /);
+    expect(message).toContain(`It resets at ${reset}; upgrade your plan`);
+
+    // The period ends (Stripe's clock passes it): the next decision lifts the quota, even with the old figures still held.
+    await billing.advanceDays((periodEnd - Math.floor(Date.now() / 1000)) / 86_400 + 1);
+    await core.billing.access.syncDeveloper(dev.developer.id);
+    expect(await billing.callStatus(dev.key)).toBe(200);
+  });
+
+  it('upgrading in Stripe lifts the quota at once (the webhook re-decides with the new plan)', async () => {
+    const dev = await billing.signUp('free', 'upgrade');
+    const core = billing.sandbox.provisioner!;
+    const { subscription, periodEnd } = await periodOf(dev.customer.id);
+    await core.billing.recordUsage(dev.developer.id, { calls: 9, amountSoFar: 0, currency: 'usd', periodEnd });
+    expect(await billing.callStatus(dev.key)).toBe(429);
+    const unlimited = (await billing.stripe.prices.list({ lookup_keys: ['kpm_unlimited_monthly'] })).data[0]!;
+    await billing.stripe.subscriptions.update(subscription.id, { items: [{ id: subscription.items.data[0]!.id, price: unlimited.id }], proration_behavior: 'none' });
+    await billing.settle();
+    expect(await billing.callStatus(dev.key)).toBe(200);
+    // The same subscription, switched: no second one.
+    expect((await billing.stripe.subscriptions.list({ customer: dev.customer.id })).data.map((s) => s.id)).toEqual([subscription.id]);
   });
 });
