@@ -11,13 +11,14 @@ import { endSubscriptionOfRemovedDeveloper, type RemovalOutcome } from './core/d
 import type { DeveloperPlugins } from './core/kong-access.ts';
 import { createGraceTimers, type GraceTimers } from './core/grace-timers.ts';
 import { createUsageBook, type PeriodUsage, type UsageBook } from './core/usage-limits.ts';
+import { setSpendCap } from './core/spend-cap.ts';
 import { handleStripeEvent, type EventOutcome } from './core/stripe-events.ts';
 import type { StripeAccess } from './core/stripe-lookups.ts';
 import type { ProvisionLogger } from './provision-log.ts';
 import type { Provisioner } from './provisioner.ts';
 import { NO_BILLING_SETTINGS, type ProvisionerSettings } from './settings.ts';
 import { atPriority } from './write-limiter.ts';
-import { DEVELOPER_STATUS } from '../kong/kong-types.ts';
+import { DEVELOPER_STATUS, type KongDeveloper } from '../kong/kong-types.ts';
 
 const REMOVED_STATUSES = new Set<number>([DEVELOPER_STATUS.rejected, DEVELOPER_STATUS.revoked]);
 
@@ -43,6 +44,8 @@ export interface BillingCore {
    * ones cost nothing. Answers the sync's outcome, or undefined when nothing changed.
    */
   recordUsage(developerId: string, usage: PeriodUsage): Promise<AccessOutcome | undefined>;
+  /** Stores the developer's spend cap (cents; null removes it) on their Stripe customer and re-decides access. */
+  setSpendCap(developer: KongDeveloper, cap: number | null): Promise<AccessOutcome>;
 }
 
 export function createBillingCore(
@@ -75,6 +78,7 @@ export function createBillingCore(
     billing,
     timers,
     usage,
+    setSpendCap: (developer, cap) => setSpendCap({ ...deps, access }, developer, cap),
     recordUsage: async (developerId, figures) => (usage.record(developerId, figures) ? access.syncDeveloper(developerId) : undefined),
     handleStripeEvent: (event) => handleStripeEvent({ ...deps, access, getDeveloper: (id) => deps.kong.getDeveloper(id) }, event),
     async removeDeveloper(event) {

@@ -102,4 +102,6 @@ export interface BillingStatusResponse {
   manage_url?: string;
   /** Stripe's hosted invoice page where a payment the bank held for authentication (3-D Secure) is confirmed. */
   confirm_url?: string;
+  /** The developer's monthly spend cap in cents of the subscription's currency; null: none set. */
+  spend_cap?: number | null;
 }

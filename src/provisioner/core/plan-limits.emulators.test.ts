@@ -192,3 +192,55 @@ describe('hard quota (figures through the usage seam)', () => {
     expect((await billing.stripe.subscriptions.list({ customer: dev.customer.id })).data.map((s) => s.id)).toEqual([subscription.id]);
   });
 });
+
+describe('spend cap set by the developer (POST /billing/spend-cap)', () => {
+  const setCap = async (dev: { email: string; developer: { id: string } }, spend_cap: unknown) => {
+    const response = await fetch(`${billing.sandbox.provisioner!.url}/billing/spend-cap`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: dev.email, developer_id: dev.developer.id, spend_cap }),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> & { error?: { code: string; message: string } } };
+  };
+
+  it('bad values are refused naming the field, and nothing is written', async () => {
+    const dev = await billing.signUp('unlimited', 'cap-bad');
+    billing.sandbox.stripe!.counters.reset();
+    for (const bad of [-1, 0, 12.5, '5000', 1e12, true]) {
+      const answer = await setCap(dev, bad);
+      expect(answer.status).toBe(400);
+      expect(answer.body.error).toEqual({ code: 'invalid_spend_cap', message: 'spend_cap must be a whole number of cents from 1 to 99999999 (e.g. 5000 for 50.00), or null to remove the cap' });
+    }
+    expect(billing.sandbox.stripe!.counters.writes).toBe(0);
+    const wrongProof = await fetch(`${billing.sandbox.provisioner!.url}/billing/spend-cap`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'someone-else@example.com', developer_id: dev.developer.id, spend_cap: 100 }),
+    });
+    expect(wrongProof.status).toBe(403);
+    expect(billing.sandbox.stripe!.counters.writes).toBe(0);
+    expect((await billing.stripe.customers.retrieve(dev.customer.id) as { metadata: Record<string, string> }).metadata.kpm_spend_cap).toBeUndefined();
+  });
+
+  it('set, reached (402 naming the cap), raised (200 again), removed', async () => {
+    const dev = await billing.signUp('unlimited', 'cap');
+    const core = billing.sandbox.provisioner!;
+    const { periodEnd } = await periodOf(dev.customer.id);
+    const set = await setCap(dev, 5000);
+    expect(set.status).toBe(200);
+    expect(set.body).toMatchObject({ access: 'allowed', spend_cap: 5000 });
+    expect((await billing.stripe.customers.retrieve(dev.customer.id) as { metadata: Record<string, string> }).metadata.kpm_spend_cap).toBe('5000');
+
+    await core.billing.recordUsage(dev.developer.id, { calls: 10_000, amountSoFar: 5000, currency: 'usd', periodEnd });
+    const refused = await call(dev.key);
+    expect(refused.status).toBe(402);
+    expect(((await refused.json()) as { message: string }).message).toMatch(/^Spend cap reached: this period's usage has reached the monthly cap of 50\.00 USD you set\. Raise the cap/);
+
+    const raised = await setCap(dev, 7500);
+    expect(raised.body).toMatchObject({ access: 'allowed', spend_cap: 7500 });
+    expect(await billing.callStatus(dev.key)).toBe(200);
+    const removed = await setCap(dev, null);
+    expect(removed.body).toMatchObject({ access: 'allowed', spend_cap: null });
+    expect((await billing.stripe.customers.retrieve(dev.customer.id) as { metadata: Record<string, string> }).metadata.kpm_spend_cap).toBeUndefined();
+  });
+});
