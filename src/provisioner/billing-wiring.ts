@@ -12,6 +12,7 @@ import type { DeveloperPlugins } from './core/kong-access.ts';
 import { createGraceTimers, type GraceTimers } from './core/grace-timers.ts';
 import { createUsageBook, type PeriodUsage, type UsageBook } from './core/usage-limits.ts';
 import { setSpendCap } from './core/spend-cap.ts';
+import { sendUsageAlerts, type AlertChannel } from './core/usage-alerts.ts';
 import { handleStripeEvent, type EventOutcome } from './core/stripe-events.ts';
 import type { StripeAccess } from './core/stripe-lookups.ts';
 import type { ProvisionLogger } from './provision-log.ts';
@@ -50,7 +51,7 @@ export interface BillingCore {
 
 export function createBillingCore(
   settings: ProvisionerSettings,
-  deps: StripeAccess & { kong: BillingKong; provisioner: Pick<Provisioner, 'planOfSubscription'>; logger: ProvisionLogger; now?: () => number },
+  deps: StripeAccess & { kong: BillingKong; provisioner: Pick<Provisioner, 'planOfSubscription'>; logger: ProvisionLogger; now?: () => number; alertChannels?: readonly AlertChannel[] },
 ): BillingCore {
   const billingSettings = settings.billing ?? NO_BILLING_SETTINGS;
   // Stripe's rate limit counts reads and writes together: access syncs (a burst of webhooks)
@@ -79,7 +80,14 @@ export function createBillingCore(
     timers,
     usage,
     setSpendCap: (developer, cap) => setSpendCap({ ...deps, access }, developer, cap),
-    recordUsage: async (developerId, figures) => (usage.record(developerId, figures) ? access.syncDeveloper(developerId) : undefined),
+    async recordUsage(developerId, figures) {
+      if (!usage.record(developerId, figures)) return undefined;
+      const outcome = await access.syncDeveloper(developerId);
+      // Alerts after the decision: the refusal at 100 % is in place when the developer reads the email.
+      if (outcome?.customer?.email && deps.alertChannels?.length)
+        await sendUsageAlerts({ ...deps, channels: deps.alertChannels }, { plan: outcome.plan, customer: outcome.customer, usage: figures, developerId, email: outcome.customer.email });
+      return outcome;
+    },
     handleStripeEvent: (event) => handleStripeEvent({ ...deps, access, getDeveloper: (id) => deps.kong.getDeveloper(id) }, event),
     async removeDeveloper(event) {
       // The event's payload only names who; Kong says whether they are removed now.

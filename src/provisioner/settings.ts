@@ -15,6 +15,7 @@ import { parseTrustedProxies, type TrustedProxies } from './client-address.ts';
 import { parseHostedSignupEnv, type HostedSignupSettings } from './hosted-signup/hosted-settings.ts';
 import { parseStripeApiBase, parseStripeSecretKey, type StripeKeyMode } from './stripe-settings.ts';
 import { refuseSandboxSettingsInProduction, type SandboxMarker } from './production-guard.ts';
+import { ALERT_VARIABLES, parseAlertSettings, type AlertSettings } from './alert-settings.ts';
 import { parseRateLimitSettings, RATE_LIMIT_VARIABLES, type RateLimitSettings } from './rate-limit-settings.ts';
 
 export type StripeMode = StripeKeyMode;
@@ -61,6 +62,8 @@ export interface ProvisionerSettings {
   hostedSignup?: HostedSignupSettings | undefined;
   /** How Kong counts the plans' rate limits (RATE_LIMIT_POLICY); local when absent. */
   rateLimit?: RateLimitSettings;
+  /** Where usage alerts go (SMTP_URL + ALERT_EMAIL_FROM, ALERT_WEBHOOK_URL); none: no alerts. */
+  alerts?: AlertSettings;
 }
 
 export interface BillingSettings {
@@ -108,6 +111,7 @@ export const PROVISIONER_VARIABLES: ReadonlyArray<{ name: string; default: strin
   { name: 'ON_DEVELOPER_REMOVED', default: 'period_end', description: 'subscription of a developer deleted/revoked/rejected in Kong: period_end, now or never' },
   { name: 'LOG_HASH_KEY', default: '(derived from STRIPE_SECRET_KEY)', description: 'HMAC key for email hashes in logs, at least 16 characters' },
   ...RATE_LIMIT_VARIABLES,
+  ...ALERT_VARIABLES,
 ];
 
 const DEFAULT_WRITES_PER_SECOND: Record<StripeMode, number> = { test: 20, live: 80 };
@@ -255,6 +259,7 @@ export function parseProvisionerEnv(env: NodeJS.ProcessEnv, marker: SandboxMarke
   const kong = collect(problems, () => readKongSettings(env));
   const hostedSignup = collect(problems, () => parseHostedSignupEnv(env));
   const rateLimit = collect(problems, () => parseRateLimitSettings(env));
+  const alerts = collect(problems, () => parseAlertSettings(env, hostedSignup));
   if (problems.length > 0 || !stripeKey || !kong || !parsed.success) throw combineSettingErrors(problems);
   const { secretKey, mode } = stripeKey;
   const values = parsed.data;
@@ -289,6 +294,7 @@ export function parseProvisionerEnv(env: NodeJS.ProcessEnv, marker: SandboxMarke
     },
     hostedSignup,
     ...(rateLimit ? { rateLimit } : {}),
+    ...(alerts ? { alerts } : {}),
     logHashKey: values.LOG_HASH_KEY
       ? { key: values.LOG_HASH_KEY, source: 'LOG_HASH_KEY' }
       : // Stable across restarts without a new setting; one-way, so the log key reveals nothing of the Stripe key.

@@ -3,6 +3,8 @@
 // signup; the proxy answers 429 with Kong's headers past the limit; another consumer's calls are
 // unaffected; a plan switch in Stripe changes the plugin in place; reconcile repairs drift.
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +16,10 @@ import { runReconcileCommand } from '../../admin/reconcile/reconcile-command.ts'
 
 let billing: BillingSandbox;
 let dir: string;
+/** The admin's alert webhook: every signed POST the provisioner made. */
+const alerts: Array<{ type: string; threshold: number; developer_id: string; message: string }> = [];
+let alertServer: Server;
+const alertsOf = (developerId: string) => alerts.filter((alert) => alert.developer_id === developerId).map((alert) => `${alert.type} ${alert.threshold}`);
 
 const freePlan = (id: string, rate: Record<string, number> | undefined, extra: Record<string, unknown> = {}) => ({
   id,
@@ -36,13 +42,24 @@ beforeAll(async () => {
   );
   const plansFile = join(dir, 'plans.json');
   await writeFile(plansFile, JSON.stringify(example));
-  billing = await startBillingSandbox({ plansFile });
+  alertServer = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => (body += chunk));
+    req.on('end', () => {
+      alerts.push(JSON.parse(body));
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => alertServer.listen(0, '127.0.0.1', resolve));
+  const alertUrl = `http://127.0.0.1:${(alertServer.address() as AddressInfo).port}/alerts`;
+  billing = await startBillingSandbox({ plansFile, provisionerEnv: { ALERT_WEBHOOK_URL: alertUrl, ALERT_WEBHOOK_SECRET: 'alert-secret-0123456789' } });
   // The proxy's clock stands still mid-hour: the windows cannot roll over during the test.
   const fixed = Date.UTC(2026, 0, 15, 10, 30, 0);
   billing.sandbox.kong!.state.now = () => fixed;
 }, 60_000);
 afterAll(async () => {
   await billing?.close();
+  alertServer?.close();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -159,11 +176,13 @@ describe('hard quota (figures through the usage seam)', () => {
     const { periodEnd } = await periodOf(dev.customer.id);
     expect(await core.billing.recordUsage(dev.developer.id, { calls: 4, amountSoFar: 0, currency: 'usd', periodEnd })).toMatchObject({ decision: { access: 'allowed' } });
     expect(await billing.callStatus(dev.key)).toBe(200);
+    expect(alertsOf(dev.developer.id)).toEqual(['usage_alert.quota 80']);
     // Unchanged figures re-decide nothing (no Stripe read).
     expect(await core.billing.recordUsage(dev.developer.id, { calls: 4, amountSoFar: 0, currency: 'usd', periodEnd })).toBeUndefined();
 
     const outcome = await core.billing.recordUsage(dev.developer.id, { calls: 5, amountSoFar: 0, currency: 'usd', periodEnd });
     expect(outcome?.decision).toMatchObject({ access: 'refused', reason: 'quota_exceeded' });
+    expect(alertsOf(dev.developer.id)).toEqual(['usage_alert.quota 80', 'usage_alert.quota 100']);
     await billing.settle();
     const refused = await call(dev.key);
     expect(refused.status).toBe(429);
@@ -235,6 +254,12 @@ describe('spend cap set by the developer (POST /billing/spend-cap)', () => {
     const refused = await call(dev.key);
     expect(refused.status).toBe(402);
     expect(((await refused.json()) as { message: string }).message).toMatch(/^Spend cap reached: this period's usage has reached the monthly cap of 50\.00 USD you set\. Raise the cap/);
+
+    expect(alertsOf(dev.developer.id)).toEqual(['usage_alert.spend_cap 100']);
+    // A restarted provisioner (an empty usage book) with the same figures sends nothing again.
+    core.billing.usage.forget(dev.developer.id);
+    await core.billing.recordUsage(dev.developer.id, { calls: 10_000, amountSoFar: 5000, currency: 'usd', periodEnd });
+    expect(alertsOf(dev.developer.id)).toEqual(['usage_alert.spend_cap 100']);
 
     const raised = await setCap(dev, 7500);
     expect(raised.body).toMatchObject({ access: 'allowed', spend_cap: 7500 });
