@@ -26,7 +26,19 @@ export function parseSpendCap(value: unknown): number | null {
 }
 
 export interface SpendCapDeps extends StripeAccess {
-  access: AccessSync;
+  access: Pick<AccessSync, 'syncDeveloper'>;
+}
+
+/**
+ * A cap typed on a page in the currency's main unit ("50", "50.00"); empty removes it. Answers
+ * cents for parseSpendCap's range check, or throws naming the field.
+ */
+export function parseCapAmount(text: string): number | null {
+  const value = text.trim();
+  if (value === '') return null;
+  const match = /^(\d{1,6})(?:[.,](\d{1,2}))?$/.exec(value);
+  if (!match) throw new ProvisionError('invalid_spend_cap', 400, 'spend cap: enter an amount such as 50 or 49.99, or leave it empty to remove the cap');
+  return parseSpendCap(Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0')));
 }
 
 /** Stores the cap on the developer's customer and answers the re-decided access. */

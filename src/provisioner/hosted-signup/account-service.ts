@@ -18,6 +18,8 @@ import type { Provisioner } from '../provisioner.ts';
 import { withStripeRetry } from '../stripe-calls.ts';
 import { consumerAsDeveloper, consumerSignup, isSignupConsumer, SIGNUP_CONSUMER_TAGS } from './consumer-directory.ts';
 import type { OutgoingMail, SignupMailer } from './signup-mailer.ts';
+import { setSpendCap } from '../core/spend-cap.ts';
+import { spendCapOf } from '../core/usage-limits.ts';
 import { olderFirst, serialized, SignupError } from './signup-service.ts';
 import type { TokenSigner } from './signed-token.ts';
 
@@ -47,6 +49,8 @@ export interface AccountView {
   used: boolean;
   /** A payment waiting for 3-D Secure confirmation: Stripe's hosted invoice page. */
   confirmPaymentUrl?: string;
+  /** The monthly spend cap in cents, null when none; absent without a Stripe customer (no form). */
+  spendCap?: number | null;
 }
 
 export interface AccountService {
@@ -55,6 +59,8 @@ export interface AccountService {
   open(token: string): Promise<AccountView>;
   rotateKey(token: string): Promise<string>;
   billingPortalUrl(token: string): Promise<string>;
+  /** Stores the spend cap (cents; null removes it) and answers the page view after it. */
+  setSpendCap(token: string, cap: number | null): Promise<AccountView>;
 }
 
 const keysDigest = (keys: KongKeyCredential[]) => sha256Hex(keys.map((key) => key.id).sort().join(','));
@@ -87,10 +93,11 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
     return customer ? paymentToConfirm(deps, await openInvoices(deps, { customer: customer.id })) : undefined;
   }
 
-  async function billingOf(consumer: KongConsumer): Promise<AccountView['billing']> {
+  async function billingOf(consumer: KongConsumer): Promise<Pick<AccountView, 'billing' | 'spendCap'>> {
     const outcome = await deps.access?.syncDeveloper(consumerAsDeveloper(consumer));
-    if (!outcome || outcome.decision.access === 'allowed') return undefined;
-    return { access: outcome.decision.access, reason: outcome.decision.reason, message: pageMessage(outcome.decision) };
+    const spendCap = outcome?.customer ? { spendCap: spendCapOf(outcome.customer) ?? null } : {};
+    if (!outcome || outcome.decision.access === 'allowed') return spendCap;
+    return { billing: { access: outcome.decision.access, reason: outcome.decision.reason, message: pageMessage(outcome.decision) }, ...spendCap };
   }
 
   return {
@@ -102,6 +109,12 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
       await deps.mailer.send(accountMail(deps.productName, email, `${deps.publicUrl}/signup/account/open?token=${encodeURIComponent(token)}`, deps.linkTtlMinutes));
       return 'sent';
     },
+    async setSpendCap(token, cap) {
+      const { consumer } = await consumerOf(token);
+      if (!deps.access) throw new SignupError('not_started', 400, 'Billing is not set up for this account.');
+      await setSpendCap({ ...deps, access: deps.access }, consumerAsDeveloper(consumer), cap);
+      return this.open(token);
+    },
     async open(token) {
       const { consumer, keysAtSend } = await consumerOf(token);
       const email = consumer.username ?? '';
@@ -111,7 +124,7 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
         email,
         plan,
         planName: deps.plans?.plans.find((entry) => entry.id === plan)?.name ?? plan,
-        ...(billing ? { billing } : {}),
+        ...billing,
         ...(confirmPaymentUrl ? { confirmPaymentUrl } : {}),
         used: keys.length === 0 || keysDigest(keys) !== keysAtSend,
       };

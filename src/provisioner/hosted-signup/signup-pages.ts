@@ -145,6 +145,21 @@ export interface AccountPageView {
   used?: boolean;
   /** A payment waiting for 3-D Secure confirmation: Stripe's hosted invoice page. */
   confirmPaymentUrl?: string | undefined;
+  /** The monthly spend cap in cents (null: none); absent: billing not set up, no form. */
+  spendCap?: number | null | undefined;
+  /** Why the last spend cap change was refused. */
+  spendCapError?: string | undefined;
+}
+
+/** The developer's monthly spend cap: calls are refused (402) once the period's amount reaches it. */
+function spendCapForm(hidden: string, view: AccountPageView): string {
+  if (view.spendCap === undefined) return '';
+  const current = view.spendCap === null ? '' : (view.spendCap / 100).toFixed(2);
+  const error = view.spendCapError ? `<p class="error" id="spend_cap-error">${e(view.spendCapError)}</p>` : '';
+  return `
+<h2>Spend cap</h2>
+<p class="hint">${view.spendCap === null ? 'No monthly spend cap is set.' : `Calls are refused once this billing period's usage reaches ${e(current)}.`} Alerts go out at 80 % and 100 %. Leave empty to remove the cap.</p>
+<form method="post" action="spend-cap">${hidden}<label for="spend_cap">Monthly spend cap</label><input type="text" inputmode="decimal" id="spend_cap" name="spend_cap" value="${e(current)}"${view.spendCapError ? ' aria-invalid="true" aria-describedby="spend_cap-error"' : ''}>${error}<button type="submit">Save the cap</button></form>`;
 }
 
 export function accountPage(brand: Branding, nonce: string, token: string, view: AccountPageView): string {
@@ -165,6 +180,6 @@ ${confirm}<h2>API key</h2>
 ${key}
 <h2>Billing</h2>
 ${banner}<p class="hint">Stripe's billing page opens: payment method, invoices and plan.</p>
-<form method="post" action="billing">${hidden}<button type="submit">Manage payment method and invoices</button></form>`;
+<form method="post" action="billing">${hidden}<button type="submit">Manage payment method and invoices</button></form>${spendCapForm(hidden, view)}`;
   return layout(brand, nonce, 'Your account', body);
 }
