@@ -8,6 +8,7 @@ import type Stripe from 'stripe';
 import type { KongDeveloper } from '../../kong/kong-types.ts';
 import { sha256Hex } from '../../shared/sha256.ts';
 import { STRIPE_MAX_AMOUNT } from '../../shared/plans.ts';
+import { capTextToCents } from '../../shared/spend-cap-amount.ts';
 import { ProvisionError } from '../errors.ts';
 import { withStripeRetry } from '../stripe-calls.ts';
 import type { AccessOutcome, AccessSync } from './access-sync.ts';
@@ -34,11 +35,9 @@ export interface SpendCapDeps extends StripeAccess {
  * cents for parseSpendCap's range check, or throws naming the field.
  */
 export function parseCapAmount(text: string): number | null {
-  const value = text.trim();
-  if (value === '') return null;
-  const match = /^(\d{1,6})(?:[.,](\d{1,2}))?$/.exec(value);
-  if (!match) throw new ProvisionError('invalid_spend_cap', 400, 'spend cap: enter an amount such as 50 or 49.99, or leave it empty to remove the cap');
-  return parseSpendCap(Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0')));
+  const cents = capTextToCents(text);
+  if (cents === undefined) throw new ProvisionError('invalid_spend_cap', 400, 'spend cap: enter an amount such as 50 or 49.99, or leave it empty to remove the cap');
+  return parseSpendCap(cents);
 }
 
 /** Stores the cap on the developer's customer and answers the re-decided access. */
