@@ -16,7 +16,7 @@ import { underKey } from '../write-limiter.ts';
 import { withStripeRetry } from '../stripe-calls.ts';
 import type { GraceTimers } from './grace-timers.ts';
 import { ACCESS_TAGS, applyAccess, type AccessChange, type DeveloperPlugins } from './kong-access.ts';
-import { applyRateLimit, type RateLimitChange } from './kong-rate-limit.ts';
+import { applyRateLimitOrLog, type RateLimitChange } from './kong-rate-limit.ts';
 import { DEFAULT_RATE_LIMIT_SETTINGS, type RateLimitSettings } from '../rate-limit-settings.ts';
 import { findCustomer } from './ensure-stripe.ts';
 import { classifySubscriptions, findDeveloperSubscriptions, idOf, retryFor, type StripeAccess } from './stripe-lookups.ts';
@@ -122,8 +122,7 @@ export function createAccessSync(deps: AccessSyncDeps): AccessSync {
   async function applyPlugins(kong: DeveloperPlugins, developerId: string, decision: AccessDecision, message: string, limitedBy: Plan | undefined) {
     const ours = await kong.listDeveloperPlugins(developerId, { tags: [OUR_TAG] });
     const change = await applyAccess(kong, developerId, decision, message, ours);
-    const rateLimitChange = await applyRateLimit(kong, developerId, limitedBy?.limits?.rate, deps.rateLimit ?? DEFAULT_RATE_LIMIT_SETTINGS, ours);
-    if (rateLimitChange === 'conflict') deps.logger.warn({ event: 'rate_limit_conflict', developer_id: developerId, detail: 'another rate-limiting plugin is on this consumer; the plan\'s rate limit is not applied' });
+    const rateLimitChange = await applyRateLimitOrLog(kong, developerId, limitedBy?.limits?.rate, deps.rateLimit ?? DEFAULT_RATE_LIMIT_SETTINGS, ours, deps.logger);
     return { change, rateLimitChange };
   }
 
@@ -184,7 +183,7 @@ export function createAccessSync(deps: AccessSyncDeps): AccessSync {
     const { change, rateLimitChange } = applied;
     if (change !== 'unchanged')
       deps.logger.info({ event: 'access', developer_id: developer.id, access: decision.access, reason: decision.reason, change, subscription_status: subscription?.status ?? null });
-    if (rateLimitChange !== 'unchanged' && rateLimitChange !== 'conflict')
+    if (!['unchanged', 'conflict', 'failed'].includes(rateLimitChange))
       deps.logger.info({ event: 'rate_limit', developer_id: developer.id, change: rateLimitChange, plan: limitedBy?.id ?? null });
     return { developerId: developer.id, decision, change, rateLimitChange, message, customer, subscription, plan, facts };
   }

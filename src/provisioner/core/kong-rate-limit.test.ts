@@ -6,7 +6,9 @@ import { startKongEmulator, type RunningKongEmulator } from '../../sandbox/kong/
 import { createConsumerDirectory, SIGNUP_CONSUMER_TAGS } from '../hosted-signup/consumer-directory.ts';
 import { DEFAULT_RATE_LIMIT_SETTINGS, parseRateLimitSettings } from '../rate-limit-settings.ts';
 import { ACCESS_TAGS, type DeveloperPlugins } from './kong-access.ts';
-import { applyRateLimit, RATE_LIMIT_TAGS, rateLimitConfig } from './kong-rate-limit.ts';
+import { applyRateLimit, applyRateLimitOrLog, RATE_LIMIT_TAGS, rateLimitConfig } from './kong-rate-limit.ts';
+import { KongError } from '../../kong/kong-errors.ts';
+import { createMemoryLogger } from '../provision-log.ts';
 
 /** Kong's developer plugin routes over a list, counting writes; Kong fills defaults into config as it does. */
 function fakeKong(initial: Array<KongPlugin> = []) {
@@ -106,6 +108,23 @@ describe('applyRateLimit', () => {
       redis_username: 'kong',
       redis_password: 's3cret',
     });
+  });
+});
+
+describe('applyRateLimitOrLog (inside the access sync)', () => {
+  it('a limit Kong refuses is logged as an error and never fails the sync; other errors still do', async () => {
+    const { kong } = fakeKong();
+    const refusing: DeveloperPlugins = {
+      ...kong,
+      createDeveloperPlugin: async () => {
+        throw new KongError('kong_bad_request', "schema violation (config.policy: 'cluster' not supported with DB-less)", { status: 400, method: 'POST', path: '/default/developers/dev-1/plugins' });
+      },
+    };
+    const logger = createMemoryLogger();
+    expect(await applyRateLimitOrLog(refusing, 'dev-1', { second: 1 }, { policy: 'cluster' }, undefined, logger)).toBe('failed');
+    expect(logger.entries).toEqual([expect.objectContaining({ level: 'error', event: 'rate_limit_failed', developer_id: 'dev-1' })]);
+    const stale: DeveloperPlugins = { ...kong, createDeveloperPlugin: async () => Promise.reject(new Error('stale snapshot')) };
+    await expect(applyRateLimitOrLog(stale, 'dev-1', { second: 1 }, local, undefined, logger)).rejects.toThrow('stale snapshot');
   });
 });
 

@@ -11,13 +11,14 @@ import type { KongPlugin } from '../../kong/kong-types.ts';
 import { RATE_WINDOWS, type Plan } from '../../shared/plans.ts';
 import type { RateLimitSettings } from '../rate-limit-settings.ts';
 import type { DeveloperPlugins } from './kong-access.ts';
+import { errorFields, type ProvisionLogger } from '../provision-log.ts';
 
 export const RATE_LIMIT_TAGS = ['kong-portal-monetization', 'kpm-rate-limit'] as const;
 export const RATE_LIMIT_PLUGIN = 'rate-limiting';
 /** Every window Kong's plugin has: the ones the plan does not set must be empty on ours. */
 const KONG_WINDOWS = ['second', 'minute', 'hour', 'day', 'month', 'year'] as const;
 
-export type RateLimitChange = 'created' | 'updated' | 'removed' | 'unchanged' | 'conflict';
+export type RateLimitChange = 'created' | 'updated' | 'removed' | 'unchanged' | 'conflict' | 'failed';
 
 type Rate = NonNullable<NonNullable<Plan['limits']>['rate']>;
 
@@ -88,4 +89,29 @@ async function createRateLimit(kong: DeveloperPlugins, developerId: string, want
   if (!existing) return 'conflict';
   if (!matches(existing, wanted)) await kong.updateDeveloperPlugin(developerId, existing.id, { config: wanted });
   return 'created';
+}
+
+/**
+ * applyRateLimit inside the access sync: a rate limit Kong refuses (e.g. RATE_LIMIT_POLICY=cluster
+ * on a DB-less node) is logged as an error and left to the next sync, never failing the payment
+ * decision or the signup around it. A write decided from a stale snapshot still propagates (the
+ * sync re-reads and tries again).
+ */
+export async function applyRateLimitOrLog(
+  kong: DeveloperPlugins,
+  developerId: string,
+  rate: Rate | undefined,
+  settings: RateLimitSettings,
+  listed: KongPlugin[] | undefined,
+  logger: ProvisionLogger,
+): Promise<RateLimitChange> {
+  try {
+    const change = await applyRateLimit(kong, developerId, rate, settings, listed);
+    if (change === 'conflict') logger.warn({ event: 'rate_limit_conflict', developer_id: developerId, detail: "another rate-limiting plugin is on this consumer; the plan's rate limit is not applied" });
+    return change;
+  } catch (error) {
+    if (!(error instanceof KongError)) throw error;
+    logger.error({ event: 'rate_limit_failed', developer_id: developerId, ...errorFields(error) });
+    return 'failed';
+  }
 }
