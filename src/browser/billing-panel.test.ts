@@ -3,7 +3,7 @@ import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BillingStatusResponse } from '../shared/provisioner-api.ts';
-import { BILLING_TEXT, fetchDeveloper, findDashboard, renderBillingPanel, showBillingPanel, type PanelDeps } from './billing-panel.ts';
+import { BILLING_TEXT, fetchDeveloper, findDashboard, renderBillingPanel, showBillingPanel, spendCapSaver, type PanelDeps } from './billing-panel.ts';
 import type { BrowserConfig } from './config.ts';
 import type { ProvisionOutcome } from './provision-client.ts';
 
@@ -164,5 +164,51 @@ describe('showBillingPanel', () => {
     const { panelDeps, requests } = deps(active(REFUSED));
     expect(await showBillingPanel(panelDeps)).toBeUndefined();
     expect(requests).toEqual([]);
+  });
+});
+
+describe('spend cap in the billing panel', () => {
+  const ALLOWED: BillingStatusResponse = { plan: 'growth', plan_name: 'Growth', access: 'allowed', reason: 'active', message: 'Access allowed.', spend_cap: null };
+  const submit = (panel: HTMLElement, value: string) => {
+    const form = panel.querySelector('form') as HTMLFormElement;
+    (form.querySelector('input') as HTMLInputElement).value = value;
+    form.dispatchEvent(new Event('submit', { cancelable: true }));
+  };
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+  it('no form without billing set up (no spend_cap in the answer) or without a saver', () => {
+    expect(renderBillingPanel(document, REFUSED, async () => ({ error: 'x' })).querySelector('form')).toBeNull();
+    expect(renderBillingPanel(document, ALLOWED).querySelector('form')).toBeNull();
+  });
+
+  it('sends cents, re-renders with the answer; a bad amount is refused before any request', async () => {
+    const sent: Array<number | null> = [];
+    const save = async (cents: number | null) => {
+      sent.push(cents);
+      return { billing: { ...ALLOWED, spend_cap: cents } };
+    };
+    const panel = renderBillingPanel(document, ALLOWED, save);
+    document.body.append(panel);
+    submit(panel, '12.345');
+    expect(sent).toEqual([]);
+    expect(panel.querySelector('[role="alert"]')?.textContent).toBe(BILLING_TEXT.spendCapInvalid);
+    submit(panel, '49,9');
+    await settle();
+    expect(sent).toEqual([4990]);
+    const next = document.querySelector('section') as HTMLElement;
+    expect((next.querySelector('input') as HTMLInputElement).value).toBe('49.90');
+    submit(next, '');
+    await settle();
+    expect(sent).toEqual([4990, null]);
+  });
+
+  it('posts the proof and the cap to the provisioner, and shows its error message', async () => {
+    const calls: Array<{ url: string; body: string }> = [];
+    const save = spendCapSaver(CONFIG, { id: 'dev_1', email: 'ada@example.com' }, async (input, init) => {
+      calls.push({ url: String(input), body: String(init?.body) });
+      return new Response(JSON.stringify({ error: { code: 'billing_not_set_up', message: 'billing is not set up yet' } }), { status: 409 });
+    });
+    expect(await save(5000)).toEqual({ error: 'billing is not set up yet' });
+    expect(calls).toEqual([{ url: 'https://billing.example.com/billing/spend-cap', body: JSON.stringify({ email: 'ada@example.com', developer_id: 'dev_1', spend_cap: 5000 }) }]);
   });
 });

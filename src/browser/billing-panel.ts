@@ -5,6 +5,7 @@
  * logged-in developer read from Kong's portal API as the proof. All text goes in as text.
  */
 import type { BillingStatusResponse } from '../shared/provisioner-api.ts';
+import { capTextToCents, centsToCapText } from '../shared/spend-cap-amount.ts';
 import type { BrowserConfig } from './config.ts';
 import type { ProvisionOutcome } from './provision-client.ts';
 
@@ -20,6 +21,11 @@ export const BILLING_TEXT = {
   // Kong applies access changes after db_update_frequency (5 s by default): never promise "now".
   allowed: 'API access is on. After a payment or a new key, allow a few seconds for the gateway to apply it.',
   manageNote: 'Stripe emails you a sign-in code.',
+  spendCap: 'Monthly spend cap',
+  spendCapHint: 'Calls stop when a period costs this much; alerts at 80 and 100 %. Empty: no cap.',
+  spendCapSave: 'Save',
+  spendCapInvalid: 'Enter an amount like 49.99, or nothing.',
+  spendCapFailed: 'Not saved; try again.',
 } as const;
 
 export interface LoggedInDeveloper {
@@ -54,7 +60,37 @@ function link(doc: Document, href: string, text: string, className: string): HTM
   return anchor;
 }
 
-export function renderBillingPanel(doc: Document, billing: BillingStatusResponse): HTMLElement {
+/** Sends a new cap (cents, null removes it) and answers the billing status after it, or the error message. */
+export type SaveSpendCap = (cents: number | null) => Promise<{ billing: BillingStatusResponse } | { error: string }>;
+
+/** The spend cap form: shown when billing is set up (the answer carries spend_cap). */
+function spendCapForm(doc: Document, cap: number | null, save: SaveSpendCap, rerender: (billing: BillingStatusResponse) => void): HTMLFormElement {
+  const form = doc.createElement('form');
+  // The input inside its label: named for screen readers without an id.
+  const label = doc.createElement('label');
+  const input = doc.createElement('input');
+  Object.assign(input, { name: 'spend_cap', inputMode: 'decimal', value: cap === null ? '' : centsToCapText(cap) });
+  label.append(`${BILLING_TEXT.spendCap} `, input);
+  const hint = doc.createElement('small');
+  hint.textContent = BILLING_TEXT.spendCapHint;
+  const error = doc.createElement('p');
+  error.setAttribute('role', 'alert');
+  const button = doc.createElement('button');
+  button.textContent = BILLING_TEXT.spendCapSave;
+  form.append(label, button, hint, error);
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const cents = capTextToCents(input.value);
+    if (cents === undefined) return void (error.textContent = BILLING_TEXT.spendCapInvalid);
+    save(cents).then(
+      (answer) => ('billing' in answer ? rerender(answer.billing) : (error.textContent = answer.error)),
+      () => (error.textContent = BILLING_TEXT.spendCapFailed),
+    );
+  });
+  return form;
+}
+
+export function renderBillingPanel(doc: Document, billing: BillingStatusResponse, saveSpendCap?: SaveSpendCap): HTMLElement {
   const panel = doc.createElement('section');
   panel.className = CLASS;
   panel.setAttribute('aria-label', BILLING_TEXT.title);
@@ -98,7 +134,24 @@ export function renderBillingPanel(doc: Document, billing: BillingStatusResponse
     actions.append(note);
   }
   if (actions.firstChild) panel.append(actions);
+  if (saveSpendCap && billing.spend_cap !== undefined)
+    panel.append(spendCapForm(doc, billing.spend_cap, saveSpendCap, (next) => panel.replaceWith(renderBillingPanel(doc, next, saveSpendCap))));
   return panel;
+}
+
+/** POST /billing/spend-cap with the page's proof (the same as POST /provision's). */
+export function spendCapSaver(config: BrowserConfig, developer: LoggedInDeveloper, fetchFn: typeof fetch): SaveSpendCap {
+  return async (cents) => {
+    const response = await fetchFn(`${config.provisionerUrl}/billing/spend-cap`, {
+      method: 'POST',
+      // text/plain keeps it a CORS simple request, as the signup's call; the provisioner checks the origin.
+      headers: { 'content-type': 'text/plain;charset=UTF-8' },
+      body: JSON.stringify({ email: developer.email, developer_id: developer.id, spend_cap: cents }),
+    });
+    const body = (await response.json()) as BillingStatusResponse | { error?: { message?: string } };
+    if (response.ok) return { billing: body as BillingStatusResponse };
+    return { error: (body as { error?: { message?: string } }).error?.message ?? BILLING_TEXT.spendCapFailed };
+  };
 }
 
 export interface PanelDeps {
@@ -122,7 +175,7 @@ export async function showBillingPanel(deps: PanelDeps): Promise<HTMLElement | u
   // Looked up again: the page may have changed while the requests ran.
   const place = findDashboard(deps.document);
   if (!place) return undefined;
-  const panel = renderBillingPanel(deps.document, billing);
+  const panel = renderBillingPanel(deps.document, billing, spendCapSaver(deps.config, developer, deps.fetch));
   place.parent.insertBefore(panel, place.before);
   return panel;
 }

@@ -55,7 +55,8 @@ export function renderPlanPicker(form: HTMLFormElement, plans: readonly PublicPl
   description.id = `${select.id}-description`;
   select.setAttribute('aria-describedby', description.id);
   const describe = () => {
-    description.textContent = plans.find((p) => p.id === select.value)?.description ?? '';
+    const plan = plans.find((p) => p.id === select.value);
+    description.textContent = [plan?.description, plan?.limitsSummary].filter(Boolean).join(' — ');
   };
   select.addEventListener('change', describe);
   describe();

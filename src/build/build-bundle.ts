@@ -16,9 +16,10 @@ export const DEFAULT_ENTRY = packagePath('src/browser/monetization.ts');
 /**
  * The portal script's budget, gzipped. First 5 KB; 6 KB since issue 19 gave developers text of
  * their own (Kong's register errors as sentences, error codes as developer text, the billing
- * panel's notes), which took the script to about 5.3 KB.
+ * panel's notes), which took the script to about 5.3 KB; 7 KB since the panel shows usage so far, the
+ * 3-D Secure confirmation and the developer's spend cap (issues 18, 21, 23: about 6.1 KB).
  */
-export const SCRIPT_GZIP_BUDGET_BYTES = 6 * 1024;
+export const SCRIPT_GZIP_BUDGET_BYTES = 7 * 1024;
 
 export type BuiltFile = ScannedFile;
 

@@ -9,6 +9,7 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
+import { z } from 'zod';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { rateLimiter } from 'hono-rate-limiter';
@@ -22,6 +23,10 @@ import { createKongEventReceiver } from './kong-events.ts';
 import { resolvePlans, toPublicPlans, type PriceResolver } from './plan-prices.ts';
 import { errorFields, silentLogger, type ProvisionLogger } from './provision-log.ts';
 import { createProvisionRoute, provisionBody } from './provision-route.ts';
+import { parseSpendCap } from './core/spend-cap.ts';
+
+/** POST /billing/spend-cap: the proof of POST /provision, and the cap in cents (null removes it; checked by parseSpendCap). */
+const spendCapBody = provisionBody.required({ developer_id: true }).extend({ spend_cap: z.unknown() });
 import type { Provisioner } from './provisioner.ts';
 import type { BillingCore } from './billing-wiring.ts';
 import { createStripeWebhookRoute } from './http/stripe-webhook-route.ts';
@@ -55,7 +60,7 @@ export interface ProvisionerAppDeps {
   plansCacheMs?: number;
   logger?: ProvisionLogger;
   /** Access at Kong, billing status and Stripe events; omitted: no billing routes or answers. */
-  billing?: Pick<BillingCore, 'access' | 'billing' | 'handleStripeEvent' | 'removeDeveloper'>;
+  billing?: Pick<BillingCore, 'access' | 'billing' | 'handleStripeEvent' | 'removeDeveloper' | 'setSpendCap'>;
   /** Needed by POST /stripe/webhooks (stripe-node's constructEvent). */
   stripe?: Stripe;
   /** whsec_ secret; undefined answers POST /stripe/webhooks with 404 and how to turn it on. */
@@ -262,6 +267,35 @@ export function createProvisionerApp(deps: ProvisionerAppDeps): Hono {
       return c.json(answer.body, answer.status);
     },
   );
+
+  // The developer's spend cap (issue 21): the same proof as POST /provision, the billing status back.
+  if (billing)
+    app.post(
+      '/billing/spend-cap',
+      async (c, next) => {
+        const origin = c.req.header('origin');
+        if (origin !== undefined && !allowedOrigins.has(origin)) fail('origin_not_allowed', 403, `origin ${origin} is not allowed to call the provisioner (PORTAL_ORIGINS)`);
+        requireJson(c);
+        await next();
+      },
+      rateLimiter({
+        windowMs: 60_000,
+        limit: deps.rateLimitPerMinute ?? 30,
+        standardHeaders: 'draft-6',
+        keyGenerator: (c) => clientKey(c, trustedProxies),
+        handler: (c) => errorJson(c, 'rate_limited', 429, 'too many requests from this address; retry in a minute'),
+      }),
+      bodyLimit({ maxSize: PROVISION_BODY_LIMIT, onError: (c) => errorJson(c, 'payload_too_large', 413, `the body is larger than ${PROVISION_BODY_LIMIT} bytes`) }),
+      async (c) => {
+        const parsed = spendCapBody.safeParse(parseJson(await c.req.text()));
+        if (!parsed.success) fail(parsed.error.issues[0]?.path[0] === 'email' ? 'invalid_email' : 'invalid_proof', 400, parsed.error.issues[0]?.message ?? 'bad request');
+        const cap = parseSpendCap(parsed.data.spend_cap);
+        const developer = await deps.kong.getDeveloper(parsed.data.developer_id);
+        if (!developer || developer.email.trim().toLowerCase() !== parsed.data.email.trim().toLowerCase())
+          fail('invalid_proof', 403, 'developer_id and email do not name one developer; sign in to the portal again');
+        return c.json(await billing.billing.fromOutcome(await billing.setSpendCap(developer, cap)));
+      },
+    );
 
   // The receiver refuses a short secret at start-up (createKongEventReceiver throws).
   const receiveKongEvent = deps.eventHookSecret

@@ -10,13 +10,16 @@ import { createBillingStatus, type BillingStatusService } from './core/billing-s
 import { endSubscriptionOfRemovedDeveloper, type RemovalOutcome } from './core/developer-removal.ts';
 import type { DeveloperPlugins } from './core/kong-access.ts';
 import { createGraceTimers, type GraceTimers } from './core/grace-timers.ts';
+import { createUsageBook, type PeriodUsage, type UsageBook } from './core/usage-limits.ts';
+import { setSpendCap } from './core/spend-cap.ts';
+import { sendUsageAlerts, type AlertChannel } from './core/usage-alerts.ts';
 import { handleStripeEvent, type EventOutcome } from './core/stripe-events.ts';
 import type { StripeAccess } from './core/stripe-lookups.ts';
 import type { ProvisionLogger } from './provision-log.ts';
 import type { Provisioner } from './provisioner.ts';
 import { NO_BILLING_SETTINGS, type ProvisionerSettings } from './settings.ts';
 import { atPriority } from './write-limiter.ts';
-import { DEVELOPER_STATUS } from '../kong/kong-types.ts';
+import { DEVELOPER_STATUS, type KongDeveloper } from '../kong/kong-types.ts';
 
 const REMOVED_STATUSES = new Set<number>([DEVELOPER_STATUS.rejected, DEVELOPER_STATUS.revoked]);
 import { createUsageFigures } from './usage/usage-figures.ts';
@@ -35,11 +38,21 @@ export interface BillingCore {
    * access. A replayed event of a developer approved since changes nothing.
    */
   removeDeveloper(developer: { id: string; email: string; deleted: boolean }): Promise<{ removal: RemovalOutcome; access: AccessOutcome | undefined }>;
+  /** This process's usage figures per developer (issue 21's quotas and spend caps read them). */
+  usage: UsageBook;
+  /**
+   * Where the usage reporter (issue 23) plugs in: after each run, one call per developer with this
+   * period's figures. Changed figures re-decide the developer's access (quota, spend cap); unchanged
+   * ones cost nothing. Answers the sync's outcome, or undefined when nothing changed.
+   */
+  recordUsage(developerId: string, usage: PeriodUsage): Promise<AccessOutcome | undefined>;
+  /** Stores the developer's spend cap (cents; null removes it) on their Stripe customer and re-decides access. */
+  setSpendCap(developer: KongDeveloper, cap: number | null): Promise<AccessOutcome>;
 }
 
 export function createBillingCore(
   settings: ProvisionerSettings,
-  deps: StripeAccess & { kong: BillingKong; provisioner: Pick<Provisioner, 'planOfSubscription'>; logger: ProvisionLogger; now?: () => number },
+  deps: StripeAccess & { kong: BillingKong; provisioner: Pick<Provisioner, 'planOfSubscription'>; logger: ProvisionLogger; now?: () => number; alertChannels?: readonly AlertChannel[] },
 ): BillingCore {
   const billingSettings = settings.billing ?? NO_BILLING_SETTINGS;
   // Stripe's rate limit counts reads and writes together: access syncs (a burst of webhooks)
@@ -47,7 +60,9 @@ export function createBillingCore(
   // They are background work: a signup's writes go first.
   deps = { ...deps, readLimiter: deps.readLimiter ?? (deps.writeLimiter ? atPriority(deps.writeLimiter, 'low') : undefined) };
   const timers = createGraceTimers({ logger: deps.logger, ...(deps.now ? { now: deps.now } : {}) });
+  const usage = createUsageBook();
   const access = createAccessSync({
+    usage,
     ...deps,
     workspace: settings.kong.workspace,
     defaultCollection: billingSettings.paymentCollection,
@@ -56,14 +71,25 @@ export function createBillingCore(
     plans: settings.plans,
     planOfSubscription: (subscription) => deps.provisioner.planOfSubscription(subscription),
     timers,
+    ...(settings.rateLimit ? { rateLimit: settings.rateLimit } : {}),
   });
-  const usage = createUsageFigures({ stripe: deps.stripe, ...(deps.readLimiter ? { limiter: deps.readLimiter } : {}), cacheSeconds: settings.usage?.previewCacheSeconds ?? 60, ...(deps.now ? { now: deps.now } : {}) });
-  const billing = createBillingStatus({ ...deps, access, dashboardUrl: billingSettings.dashboardUrl, usage });
+  const usageFigures = createUsageFigures({ stripe: deps.stripe, ...(deps.readLimiter ? { limiter: deps.readLimiter } : {}), cacheSeconds: settings.usage?.previewCacheSeconds ?? 60, ...(deps.now ? { now: deps.now } : {}) });
+  const billing = createBillingStatus({ ...deps, access, dashboardUrl: billingSettings.dashboardUrl, usage: usageFigures });
 
   return {
     access,
     billing,
     timers,
+    usage,
+    setSpendCap: (developer, cap) => setSpendCap({ ...deps, access }, developer, cap),
+    async recordUsage(developerId, figures) {
+      if (!usage.record(developerId, figures)) return undefined;
+      const outcome = await access.syncDeveloper(developerId);
+      // Alerts after the decision: the refusal at 100 % is in place when the developer reads the email.
+      if (outcome?.customer?.email && deps.alertChannels?.length)
+        await sendUsageAlerts({ ...deps, channels: deps.alertChannels }, { plan: outcome.plan, customer: outcome.customer, usage: figures, developerId, email: outcome.customer.email });
+      return outcome;
+    },
     handleStripeEvent: (event) => handleStripeEvent({ ...deps, access, getDeveloper: (id) => deps.kong.getDeveloper(id) }, event),
     async removeDeveloper(event) {
       // The event's payload only names who; Kong says whether they are removed now.

@@ -27,6 +27,8 @@ export type ProvisionErrorCode =
   | 'webhook_failed'
   | 'shutting_down'
   | 'not_found'
+  | 'invalid_spend_cap'
+  | 'billing_not_set_up'
   | 'internal_error';
 
 export class ProvisionError extends MonetizationError {

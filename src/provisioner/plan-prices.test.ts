@@ -1,6 +1,8 @@
 import type Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
-import { formatMinorAmount, summarizePrice } from './plan-prices.ts';
+import { formatMinorAmount, summarizePrice, toPublicPlans } from './plan-prices.ts';
+import { parsePlans } from '../shared/plans.ts';
+import { signupFormPage } from './hosted-signup/signup-pages.ts';
 
 const monthly = { interval: 'month', interval_count: 1, meter: 'mtr_1', usage_type: 'metered', trial_period_days: null } as Stripe.Price.Recurring;
 
@@ -54,5 +56,38 @@ describe('formatMinorAmount', () => {
   it('knows zero-decimal currencies', () => {
     expect(formatMinorAmount('500', 'jpy')).toBe('¥500');
     expect(formatMinorAmount(250, 'eur')).toBe('€2.50');
+  });
+});
+
+describe('plan limits on the picker and the hosted form', () => {
+  const limited = parsePlans({
+    product: { name: 'API' },
+    meters: [{ event_name: 'api_calls', display_name: 'API calls' }],
+    plans: [
+      {
+        id: 'free',
+        name: 'Free',
+        default: true,
+        public: true,
+        payment_collection: 'none',
+        included: 1000,
+        limits: { rate: { second: 2 }, quota: { calls: 1000, enforcement: 'hard' } },
+        price: { lookup_key: 'k_free', meter: 'api_calls', pricing: { model: 'per_unit', unit_amount_decimal: '0.5' } },
+      },
+      { id: 'paid', name: 'Paid', price: { lookup_key: 'k_paid', meter: 'api_calls', pricing: { model: 'per_unit', unit_amount_decimal: '0.5' } } },
+    ],
+  });
+  const resolved = limited.plans.map((plan) => ({ plan, price: price({ unit_amount_decimal: '0.5' as never }) }));
+
+  it('GET /plans carries the limits of a limited plan, and nothing for an unlimited one', () => {
+    const [free, paid] = toPublicPlans(resolved, 'free');
+    expect(free?.limitsSummary).toBe('2 calls/second · 1,000 calls per billing period (then refused until it resets) · first 1,000 calls each period free');
+    expect(paid && 'limitsSummary' in paid).toBe(false);
+  });
+
+  it('the hosted form shows them under the plan, escaped', () => {
+    const brand = { productName: 'API', logoUrl: undefined, accentColor: '#1f5fbf', termsUrl: undefined };
+    const html = signupFormPage(brand, 'n', { csrf: 'c', plans: toPublicPlans(resolved, 'free'), values: {}, errors: {} });
+    expect(html).toContain('2 calls/second · 1,000 calls per billing period (then refused until it resets) · first 1,000 calls each period free');
   });
 });

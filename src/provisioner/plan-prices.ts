@@ -4,7 +4,7 @@
  * turns a price into the one-line human summary GET /plans shows.
  */
 import type Stripe from 'stripe';
-import type { Plan, PlansFile } from '../shared/plans.ts';
+import { limitsSummary, type Plan, type PlansFile } from '../shared/plans.ts';
 import type { PublicPlan } from '../shared/provisioner-api.ts';
 import { ProvisionError } from './errors.ts';
 import { withStripeRetry } from './stripe-calls.ts';
@@ -80,13 +80,17 @@ export async function resolvePlans(plans: PlansFile, resolver: PriceResolver): P
 }
 
 export function toPublicPlans(resolved: ResolvedPlan[], defaultPlanId: string | undefined, unit?: UnitNames): PublicPlan[] {
-  return resolved.map(({ plan, price }) => ({
-    id: plan.id,
-    name: plan.name,
-    description: plan.description,
-    priceSummary: summarizePrice(price, unit),
-    default: plan.id === defaultPlanId,
-  }));
+  return resolved.map(({ plan, price }) => {
+    const limits = limitsSummary(plan);
+    return {
+      id: plan.id,
+      name: plan.name,
+      description: plan.description,
+      priceSummary: summarizePrice(price, unit),
+      ...(limits ? { limitsSummary: limits } : {}),
+      default: plan.id === defaultPlanId,
+    };
+  });
 }
 
 // ---- human price summaries ---------------------------------------------------------------------

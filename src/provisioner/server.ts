@@ -24,6 +24,7 @@ import { createJsonLogger, type ProvisionLogger } from './provision-log.ts';
 import { createProvisioner, type Provisioner } from './provisioner.ts';
 import { NO_BILLING_SETTINGS, type ProvisionerSettings } from './settings.ts';
 import { createBillingCore, type BillingCore } from './billing-wiring.ts';
+import { alertChannelsOf } from './alert-settings.ts';
 import { createStripeClient, describeStripeTarget, type StripeClientOptions } from './stripe-client.ts';
 import type { StripeRetryOptions } from './stripe-calls.ts';
 import { createWriteLimiter, type WriteLimiter } from './write-limiter.ts';
@@ -95,7 +96,16 @@ export function createProvisionerCore(settings: ProvisionerSettings, options: Co
     ...(options.stripeRetry ? { stripeRetry: options.stripeRetry } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
-  const billing = createBillingCore(settings, { stripe, retry: options.stripeRetry, writeLimiter, kong: developers, provisioner, logger, ...(options.now ? { now: options.now } : {}) });
+  const billing = createBillingCore(settings, {
+    stripe,
+    retry: options.stripeRetry,
+    writeLimiter,
+    kong: developers,
+    provisioner,
+    logger,
+    alertChannels: alertChannelsOf(settings.alerts),
+    ...(options.now ? { now: options.now } : {}),
+  });
   return { stripe, kong, moesifClient, moesif, prices, writeLimiter, provisioner, billing, ...(consumers ? { consumers } : {}), ...(aws ? { aws } : {}), ...(signupGateway ? { signupGateway } : {}) };
 }
 

@@ -17,6 +17,8 @@ import { parseHostedSignupEnv, type HostedSignupSettings } from './hosted-signup
 import { AWS_VARIABLES, AWS_WITHOUT_KONG, parseAwsGatewayEnv, parseGateway, type AwsGatewaySettings } from './gateways/aws/aws-settings.ts';
 import { parseStripeApiBase, parseStripeSecretKey, type StripeKeyMode } from './stripe-settings.ts';
 import { refuseSandboxSettingsInProduction, type SandboxMarker } from './production-guard.ts';
+import { ALERT_VARIABLES, parseAlertSettings, type AlertSettings } from './alert-settings.ts';
+import { parseRateLimitSettings, RATE_LIMIT_VARIABLES, type RateLimitSettings } from './rate-limit-settings.ts';
 
 export type StripeMode = StripeKeyMode;
 export type MoesifCompanyIdSource = 'subscription' | 'customer';
@@ -64,6 +66,10 @@ export interface ProvisionerSettings {
   aws?: AwsGatewaySettings | undefined;
   /** Usage reporting (src/provisioner/usage); absent (settings built in code): no reporter timer. */
   usage?: UsageSettings;
+  /** How Kong counts the plans' rate limits (RATE_LIMIT_POLICY); local when absent. */
+  rateLimit?: RateLimitSettings;
+  /** Where usage alerts go (SMTP_URL + ALERT_EMAIL_FROM, ALERT_WEBHOOK_URL); none: no alerts. */
+  alerts?: AlertSettings;
 }
 
 export interface BillingSettings {
@@ -111,6 +117,8 @@ export const PROVISIONER_VARIABLES: ReadonlyArray<{ name: string; default: strin
   { name: 'ON_DEVELOPER_REMOVED', default: 'period_end', description: 'subscription of a developer deleted/revoked/rejected in Kong: period_end, now or never' },
   { name: 'LOG_HASH_KEY', default: '(derived from STRIPE_SECRET_KEY)', description: 'HMAC key for email hashes in logs, at least 16 characters' },
   ...AWS_VARIABLES,
+  ...RATE_LIMIT_VARIABLES,
+  ...ALERT_VARIABLES,
 ];
 
 const DEFAULT_WRITES_PER_SECOND: Record<StripeMode, number> = { test: 20, live: 80 };
@@ -258,6 +266,8 @@ export function parseProvisionerEnv(env: NodeJS.ProcessEnv, marker: SandboxMarke
   // GATEWAY=aws runs without Kong: no Admin API is ever called, so none is required.
   const kong = parseGateway(env) === 'aws' && !env.KONG_ADMIN_URL?.trim() ? AWS_WITHOUT_KONG : collect(problems, () => readKongSettings(env));
   const hostedSignup = collect(problems, () => parseHostedSignupEnv(env));
+  const rateLimit = collect(problems, () => parseRateLimitSettings(env));
+  const alerts = collect(problems, () => parseAlertSettings(env, hostedSignup));
   if (problems.length > 0 || !stripeKey || !kong || !parsed.success) throw combineSettingErrors(problems);
   const { secretKey, mode } = stripeKey;
   const values = parsed.data;
@@ -292,6 +302,8 @@ export function parseProvisionerEnv(env: NodeJS.ProcessEnv, marker: SandboxMarke
     },
     hostedSignup,
     usage: parseUsageSettings(env),
+    ...(rateLimit ? { rateLimit } : {}),
+    ...(alerts ? { alerts } : {}),
     logHashKey: values.LOG_HASH_KEY
       ? { key: values.LOG_HASH_KEY, source: 'LOG_HASH_KEY' }
       : // Stable across restarts without a new setting; one-way, so the log key reveals nothing of the Stripe key.

@@ -27,6 +27,8 @@ export const ERROR_CODES: readonly ErrorCodeEntry[] = [
   { code: 'invalid_json', surface: 'http', status: 400, meaning: 'the body is not valid JSON (POST /provision, POST /kong/events)' },
   { code: 'invalid_email', surface: 'http', status: 400, meaning: 'POST /provision without a valid `email`' },
   { code: 'invalid_proof', surface: 'http', status: 400, meaning: 'POST /provision with a `developer_id` that is not a UUID' },
+  { code: 'invalid_spend_cap', surface: 'http', status: 400, meaning: 'POST /billing/spend-cap with a `spend_cap` that is not a whole number of cents (1 or more) or null; nothing was changed' },
+  { code: 'billing_not_set_up', surface: 'http', status: 409, meaning: 'POST /billing/spend-cap for a developer without a Stripe customer yet; retry after provisioning' },
   { code: 'invalid_event', surface: 'http', status: 400, meaning: 'POST /kong/events with a body that is not a Kong event hook payload' },
   { code: 'invalid_signature', surface: 'http', status: 400, meaning: 'a bad or missing `Stripe-Signature` (400, /stripe/webhooks) or `x-kong-signature` (401, /kong/events); nothing done' },
   { code: 'bad_request', surface: 'http', status: 400, meaning: 'a request the web framework refused before a route saw it' },
@@ -96,7 +98,7 @@ export const ERROR_CODES: readonly ErrorCodeEntry[] = [
   { code: 'sync_bundle_invalid', surface: 'sync', meaning: 'the built bundle does not match its manifest: run `npm run build` (exit 11)' },
 
   { code: 'build_failed', surface: 'build', meaning: 'esbuild produced no output' },
-  { code: 'bundle_too_large', surface: 'build', meaning: '`monetization.js` is over its gzip budget (6 KB)' },
+  { code: 'bundle_too_large', surface: 'build', meaning: '`monetization.js` is over its gzip budget (7 KB)' },
   { code: 'node_build_dev_import', surface: 'build', meaning: 'the shipped Node code imports `bench/`, `e2e/`, a test, a fixture or a package outside `dependencies` and `optionalDependencies`' },
   { code: 'node_build_sandbox_import', surface: 'build', meaning: 'a production command (provisioner, sync, reconcile, doctor, stripe-setup) loads a sandbox-only package or a build tool (esbuild, tsx)' },
 ];

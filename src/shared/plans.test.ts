@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultPlan, isPublicPlan, loadPlansFile, parsePlans, planPickerProblem, PlansFileError, selectablePlans, STRIPE_MAX_AMOUNT } from './plans.ts';
+import { defaultPlan, isPublicPlan, limitsSummary, loadPlansFile, parsePlans, planPickerProblem, PlansFileError, pricingWithIncluded, selectablePlans, STRIPE_MAX_AMOUNT } from './plans.ts';
 
 type Json = Record<string, unknown>;
 
@@ -188,5 +188,74 @@ describe('public and private plans (issue 17: invoice and free plans are no way 
         ),
       ),
     ).toBeUndefined();
+  });
+});
+
+describe('plan limits, included calls and free plans', () => {
+  const withPlan = (extra: Json, price?: Json) => {
+    const file = validFile();
+    Object.assign(file.plans[0] as Json, extra);
+    if (price) (file.plans[0] as Json).price = price;
+    return file;
+  };
+
+  it('accepts rate limits, a quota and included calls, and summarises them for the picker', () => {
+    const file = parsePlans(withPlan({ limits: { rate: { second: 5, minute: 100 }, quota: { calls: 1000, enforcement: 'hard' } }, included: 1000 }));
+    const plan = file.plans[0]!;
+    expect(plan.limits).toEqual({ rate: { second: 5, minute: 100 }, quota: { calls: 1000, enforcement: 'hard' } });
+    expect(limitsSummary(plan)).toBe('5 calls/second, 100 calls/minute · 1,000 calls per billing period (then refused until it resets) · first 1,000 calls each period free');
+    expect(limitsSummary(file.plans[1]!)).toBe('');
+  });
+
+  it('names the JSON path of every bad limit', () => {
+    expect(problemsOf(withPlan({ limits: { rate: {} } }))).toEqual(['plans.0.limits.rate: give at least one of second, minute, hour']);
+    expect(problemsOf(withPlan({ limits: { rate: { minute: 0 } } }))).toEqual(['plans.0.limits.rate.minute: at least 1']);
+    expect(problemsOf(withPlan({ limits: { rate: { second: 10, minute: 5 } } }))).toEqual([
+      'plans.0.limits.rate.minute: must be at least second (10): a longer window cannot allow fewer calls',
+    ]);
+    expect(problemsOf(withPlan({ limits: { rate: { day: 5 } } }))[0]).toMatch(/^plans\.0\.limits\.rate: .*day/);
+    expect(problemsOf(withPlan({ limits: { quota: { calls: 10, enforcement: 'maybe' } } }))).toEqual(['plans.0.limits.quota.enforcement: "hard" (refuse at the quota) or "soft" (bill the overage)']);
+    expect(problemsOf(withPlan({ limits: { quota: { calls: 1.5, enforcement: 'hard' } } }))).toEqual(['plans.0.limits.quota.calls: a whole number of calls']);
+  });
+
+  it('refuses included calls on prices it cannot tier', () => {
+    expect(problemsOf(withPlan({ included: 10 }, { id: 'price_1X' }))).toEqual(['plans.0.included: needs a price stripe:setup manages ("pricing"): the free calls are its first tier']);
+    expect(problemsOf(withPlan({ included: 10 }, { lookup_key: 'k', meter: 'api_calls', pricing: { model: 'package', package_amount: 100, package_size: 10 } }))[0]).toMatch(/^plans\.0\.included: not with "package"/);
+    expect(problemsOf(withPlan({ included: 10 }, { lookup_key: 'k', meter: 'api_calls', pricing: { model: 'volume', tiers: [{ up_to: 'inf', unit_amount_decimal: '1' }] } }))[0]).toMatch(
+      /^plans\.0\.included: not with "volume"/,
+    );
+  });
+
+  it('prices included calls through a first tier at 0', () => {
+    expect(pricingWithIncluded({ model: 'per_unit', unit_amount_decimal: '0.5' }, 100)).toEqual({
+      model: 'graduated',
+      tiers: [
+        { up_to: 100, unit_amount_decimal: '0' },
+        { up_to: 'inf', unit_amount_decimal: '0.5' },
+      ],
+    });
+    expect(
+      pricingWithIncluded({ model: 'graduated', tiers: [{ up_to: 50, unit_amount_decimal: '2' }, { up_to: 'inf', unit_amount_decimal: '1' }] }, 100),
+    ).toEqual({
+      model: 'graduated',
+      tiers: [
+        { up_to: 100, unit_amount_decimal: '0' },
+        { up_to: 150, unit_amount_decimal: '2' },
+        { up_to: 'inf', unit_amount_decimal: '1' },
+      ],
+    });
+    expect(pricingWithIncluded({ model: 'per_unit', unit_amount_decimal: '0.5' }, undefined)).toEqual({ model: 'per_unit', unit_amount_decimal: '0.5' });
+  });
+
+  it('a free plan is private by default, public with "public": true, and with a hard quota includes every call it allows', () => {
+    const free = { payment_collection: 'none', included: 1000, limits: { quota: { calls: 1000, enforcement: 'hard' } } };
+    expect(isPublicPlan(parsePlans(withPlan(free)).plans[0]!)).toBe(false);
+    expect(isPublicPlan(parsePlans(withPlan({ ...free, public: true })).plans[0]!)).toBe(true);
+    expect(problemsOf(withPlan({ ...free, included: 999 }))).toEqual([
+      'plans.0.included: a plan with payment_collection "none" and a hard quota must include every call the quota allows (set "included" to at least 1000)',
+    ]);
+    expect(problemsOf(withPlan({ payment_collection: 'none', limits: { quota: { calls: 5, enforcement: 'hard' } } }))[0]).toMatch(/^plans\.0\.included: /);
+    // An invoice plan collects: its calls past "included" are billed, so the rule is for free plans only.
+    expect(() => parsePlans(withPlan({ payment_collection: 'invoice', limits: { quota: { calls: 5, enforcement: 'hard' } } }))).not.toThrow();
   });
 });

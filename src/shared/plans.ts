@@ -90,6 +90,34 @@ export const meterSchema = z
   })
   .strict();
 
+/** The windows a plan's rate limit may use (Kong's rate-limiting plugin has these and longer ones; longer is a quota). */
+export const RATE_WINDOWS = ['second', 'minute', 'hour'] as const;
+export type RateWindow = (typeof RATE_WINDOWS)[number];
+const callCount = z.number({ error: 'a whole number of calls' }).int('a whole number of calls').positive('at least 1');
+
+/** Calls per window, enforced by Kong's rate-limiting plugin on the developer's consumer. */
+const rateSchema = z
+  .object({ second: callCount.optional(), minute: callCount.optional(), hour: callCount.optional() })
+  .strict()
+  .superRefine((rate, ctx) => {
+    const set = RATE_WINDOWS.filter((w) => rate[w] !== undefined);
+    if (set.length === 0) ctx.addIssue({ code: 'custom', message: 'give at least one of second, minute, hour' });
+    // Kong refuses a longer window with a smaller limit than a shorter one; say so here, not at signup.
+    for (let i = 1; i < set.length; i++) {
+      const shorter = set[i - 1] as RateWindow;
+      const longer = set[i] as RateWindow;
+      if ((rate[longer] as number) < (rate[shorter] as number))
+        ctx.addIssue({ code: 'custom', path: [longer], message: `must be at least ${shorter} (${rate[shorter]}): a longer window cannot allow fewer calls` });
+    }
+  });
+
+/** Calls per billing period. hard: refused (429) once reached until the period resets; soft: never refused, the overage is billed. */
+const quotaSchema = z
+  .object({ calls: callCount, enforcement: z.enum(['hard', 'soft'], { error: '"hard" (refuse at the quota) or "soft" (bill the overage)' }) })
+  .strict();
+
+export const limitsSchema = z.object({ rate: rateSchema.optional(), quota: quotaSchema.optional() }).strict();
+
 /** How a plan's developers pay (PAYMENT_COLLECTION is the default for plans that do not say). */
 export const PAYMENT_COLLECTIONS = ['checkout', 'invoice', 'none'] as const;
 export type PaymentCollection = (typeof PAYMENT_COLLECTIONS)[number];
@@ -116,9 +144,19 @@ export const planSchema = z
      * payment_collection ("invoice" or "none": no card), which the admin assigns instead.
      */
     public: z.boolean({ error: 'true or false' }).optional(),
+    /** Rate limit (Kong) and quota per billing period. */
+    limits: limitsSchema.optional(),
+    /** Calls free each period: stripe:setup prices them through a first tier at 0, so the invoice shows them. */
+    included: callCount.optional(),
   })
   .strict()
   .superRefine((plan, ctx) => {
+    const freeProblem = freePlanProblem(plan);
+    if (freeProblem) ctx.addIssue({ code: 'custom', path: freeProblem.path, message: freeProblem.message });
+    if (plan.included !== undefined) {
+      const problem = includedProblem(plan.price);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['included'], message: problem });
+    }
     if (plan.days_until_due !== undefined && plan.payment_collection !== 'invoice')
       ctx.addIssue({ code: 'custom', path: ['days_until_due'], message: 'only for payment_collection "invoice"' });
     if (plan.trial_end_without_payment_method !== undefined && plan.trial_days === undefined)
@@ -158,6 +196,26 @@ export const plansFileSchema = z
         ctx.addIssue({ code: 'custom', path: ['plans', i, 'price', 'meter'], message: `no meter with event_name "${price.meter}" in meters` });
     });
   });
+
+/**
+ * A free plan ("none": nothing to collect) with a hard quota must include every call the quota
+ * allows: the calls between `included` and the quota would be invoiced to someone who was never
+ * asked to pay. (A free plan without a quota stays unlimited, as plans files before limits had it.)
+ */
+function freePlanProblem(plan: { payment_collection?: PaymentCollection; limits?: z.infer<typeof limitsSchema>; included?: number }) {
+  const quota = plan.limits?.quota;
+  if (plan.payment_collection !== 'none' || quota?.enforcement !== 'hard') return undefined;
+  if (plan.included !== undefined && plan.included >= quota.calls) return undefined;
+  return { path: ['included'], message: `a plan with payment_collection "none" and a hard quota must include every call the quota allows (set "included" to at least ${quota.calls})` };
+}
+
+/** Why `included` cannot be priced for this price, or undefined. */
+function includedProblem(price: z.infer<typeof priceSchema>): string | undefined {
+  if (!('pricing' in price)) return 'needs a price stripe:setup manages ("pricing"): the free calls are its first tier';
+  if (price.pricing.model === 'package') return 'not with "package" pricing (Stripe cannot tier a package price); use "graduated" tiers instead';
+  if (price.pricing.model === 'volume') return 'not with "volume" pricing (one volume rate applies to every call, free ones too); use "graduated" tiers';
+  return undefined;
+}
 
 export type PlansFile = z.infer<typeof plansFileSchema>;
 export type Plan = z.infer<typeof planSchema>;
@@ -279,4 +337,31 @@ export const DEFAULT_DAYS_UNTIL_DUE = 30;
 /** The plan's way to pay, or the global default (PAYMENT_COLLECTION). */
 export function paymentCollectionOf(plan: Plan, fallback: PaymentCollection): PaymentCollection {
   return plan.payment_collection ?? fallback;
+}
+
+/**
+ * The pricing stripe:setup creates for a plan: with `included` calls, a first tier at 0 up to that
+ * many, then the plan's pricing shifted past them (graduated tiers keep their widths).
+ */
+export function pricingWithIncluded(pricing: Pricing, included: number | undefined): Pricing {
+  if (!included) return pricing;
+  const free = { up_to: included, unit_amount_decimal: '0' };
+  if (pricing.model === 'per_unit') return { model: 'graduated', tiers: [free, { up_to: 'inf', unit_amount_decimal: pricing.unit_amount_decimal }] };
+  if (pricing.model === 'graduated')
+    return { model: 'graduated', tiers: [free, ...pricing.tiers.map((t) => ({ ...t, up_to: t.up_to === 'inf' ? ('inf' as const) : t.up_to + included }))] };
+  // parsePlans refuses included with package and volume pricing.
+  throw new PlansFileError('plans file', [`included: not with "${pricing.model}" pricing`]);
+}
+
+const count = (n: number) => n.toLocaleString('en-US');
+
+/** One line a developer and an admin read: "10 calls/second · 1,000 calls per month (hard) · first 100 calls free". Empty without limits. */
+export function limitsSummary(plan: Pick<Plan, 'limits' | 'included'>): string {
+  const parts: string[] = [];
+  const rate = plan.limits?.rate;
+  if (rate) parts.push(RATE_WINDOWS.filter((w) => rate[w] !== undefined).map((w) => `${count(rate[w] as number)} calls/${w}`).join(', '));
+  const quota = plan.limits?.quota;
+  if (quota) parts.push(`${count(quota.calls)} calls per billing period (${quota.enforcement === 'hard' ? 'then refused until it resets' : 'more are billed'})`);
+  if (plan.included) parts.push(`first ${count(plan.included)} calls each period free`);
+  return parts.join(' · ');
 }

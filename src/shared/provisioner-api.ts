@@ -61,6 +61,8 @@ export interface PublicPlan {
   description: string;
   /** Human summary derived from the Stripe price, e.g. "$10.00 per 1,000 calls". */
   priceSummary: string;
+  /** The plan's limits in words, e.g. "10 calls/second · 1,000 calls per billing period (...)"; absent or empty: none. */
+  limitsSummary?: string;
   default: boolean;
 }
 
@@ -100,6 +102,8 @@ export interface BillingStatusResponse {
   manage_url?: string;
   /** Stripe's hosted invoice page where a payment the bank held for authentication (3-D Secure) is confirmed. */
   confirm_url?: string;
+  /** The developer's monthly spend cap in cents of the subscription's currency; null: none set. */
+  spend_cap?: number | null;
   /** The current period so far, from Stripe's upcoming-invoice preview (cached about a minute). */
   usage?: BillingUsage;
 }

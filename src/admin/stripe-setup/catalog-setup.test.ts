@@ -154,6 +154,30 @@ describe('setupStripeCatalog', () => {
   });
 });
 
+describe('setupStripeCatalog with plan limits', () => {
+  it('prices included calls as a first tier at 0, shows the limits, and a second run writes nothing', async () => {
+    const copy = structuredClone(example) as unknown as { plans: Array<Record<string, unknown>> };
+    Object.assign(copy.plans[0]!, { included: 100, limits: { rate: { minute: 60 }, quota: { calls: 10_000, enforcement: 'soft' } } });
+    const plans = parsePlans(copy);
+    const result = await setupStripeCatalog(stripe, plans);
+    expect(result.ok).toBe(true);
+    const row = byPlan(result.rows, 'starter');
+    expect(row?.detail).toBe('per_unit after a first tier of 100 calls at 0, lookup_key kpm_starter_monthly; limits: 60 calls/minute · 10,000 calls per billing period (more are billed) · first 100 calls each period free');
+    expect(byPlan(result.rows, 'bundle')?.detail).not.toContain('limits');
+    const price = await activePrice('kpm_starter_monthly');
+    expect(price.billing_scheme).toBe('tiered');
+    expect(price.tiers_mode).toBe('graduated');
+    expect(price.tiers?.map((t) => [t.up_to, String(t.unit_amount_decimal)])).toEqual([
+      [100, '0'],
+      [null, '0.5'],
+    ]);
+    emulator.counters.reset();
+    const again = await setupStripeCatalog(stripe, plans);
+    expect(again.writes).toBe(0);
+    expect(byPlan(again.rows, 'starter')?.action).toBe('unchanged');
+  });
+});
+
 describe('setupStripeCatalog failures', () => {
   it('a refused key stops the run with a setting hint instead of failing every row', async () => {
     emulator.configure({ apiKeys: ['sk_test_someone_else'] });

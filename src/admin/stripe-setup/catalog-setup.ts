@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import type Stripe from 'stripe';
-import type { Meter, PlansFile } from '../../shared/plans.ts';
+import { limitsSummary, pricingWithIncluded, type Meter, type PlansFile } from '../../shared/plans.ts';
 import { describeStripeError, fatalStripeError, isStripeNotFound } from '../shared/stripe-failure.ts';
 import { desiredPriceSpec, diffPriceSpec, priceCreateParams, stripePriceSpec, type ManagedPrice } from './price-spec.ts';
 import { isManagedPrice } from './setup-plans.ts';
@@ -105,8 +105,12 @@ export async function setupStripeCatalog(stripe: Stripe, plans: PlansFile, optio
   const meterIds = await ensureMeters(run, plans.meters);
 
   for (const plan of plans.plans) {
+    const first = run.rows.length;
     if (isManagedPrice(plan.price)) await ensurePrice(run, plan, plan.price, productId, meterIds.get(plan.price.meter), existingPrices.get(plan.price.lookup_key));
     else await checkExternalPrice(run, plan.id, plan.price);
+    // The admin reads the plan's limits next to its price (Kong enforces them; Stripe never sees them).
+    const limits = limitsSummary(plan);
+    if (limits) for (const row of run.rows.slice(first)) row.detail = `${row.detail}; limits: ${limits}`;
   }
   const ok = run.rows.every((row) => !['failed', 'conflict', 'skipped'].includes(row.action));
   return { rows: run.rows, writes: run.writes, ok, dryRun: run.dryRun };
@@ -262,13 +266,14 @@ async function ensurePrice(
   if (!productId) return void run.add({ ...row, price: existing?.id ?? '', action: 'skipped', detail: 'skipped because the product step failed' });
   if (!meterId) return void run.add({ ...row, price: existing?.id ?? '', action: 'skipped', detail: `skipped because meter "${price.meter}" failed or conflicts` });
 
-  const desired = desiredPriceSpec(price, { product: productId, meter: meterId });
+  // Included calls are a first tier at 0, so the invoice shows them as free calls.
+  const desired = desiredPriceSpec({ ...price, pricing: pricingWithIncluded(price.pricing, plan.included) }, { product: productId, meter: meterId });
   const metadata = { [PLAN_METADATA_KEY]: plan.id, [CATALOG_MARK]: 'price' };
   try {
     if (!existing) {
       const params = priceCreateParams(desired, { lookup_key: price.lookup_key, nickname: plan.name, metadata, transfer_lookup_key: false });
       const created = await run.write(() => run.stripe.prices.create(params, { idempotencyKey: idempotencyKey('price', { params, replaces: null }) }));
-      return void run.add({ ...row, price: created?.id ?? NEW, action: 'created', detail: `${price.pricing.model}, lookup_key ${price.lookup_key}` });
+      return void run.add({ ...row, price: created?.id ?? NEW, action: 'created', detail: `${price.pricing.model}${plan.included ? ` after a first tier of ${plan.included} calls at 0` : ''}, lookup_key ${price.lookup_key}` });
     }
 
     const changed = diffPriceSpec(desired, stripePriceSpec(existing));

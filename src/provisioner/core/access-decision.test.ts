@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { accessMessage, decideAccess, type BillingFacts } from './access-decision.ts';
+import { accessMessage, decideAccess, decisionChangesAt, refusalStatus, type BillingFacts } from './access-decision.ts';
+import { createUsageBook, limitFacts, spendCapOf } from './usage-limits.ts';
 
 const DAY = 86_400;
 const now = 1_800_000_000;
@@ -90,5 +91,68 @@ describe('accessMessage', () => {
       'Payment required: add a payment method at https://portal.example/dashboard to use this API.',
     );
     expect(accessMessage({ access: 'grace', reason: 'past_due_grace', graceEndsAt: Date.UTC(2026, 11, 3) / 1000 }, undefined)).toContain('before 2026-12-03');
+  });
+});
+
+describe('decideAccess with quota and spend-cap facts (one request-termination: one message)', () => {
+  const end = now + 10 * DAY;
+  const quota = (used: number, resetsAt = end) => ({ limit: 1000, used, resetsAt });
+  const spendCap = (spent: number, resetsAt = end) => ({ cap: 5000, spent, currency: 'usd', resetsAt });
+
+  it('refuses with 429 at the hard quota, naming the limit and the reset; a new period lifts it', () => {
+    expect(decide({ quota: quota(999) })).toEqual({ access: 'allowed', reason: 'active' });
+    const over = decide({ quota: quota(1000) });
+    expect(over).toMatchObject({ access: 'refused', reason: 'quota_exceeded' });
+    expect(refusalStatus(over)).toBe(429);
+    expect(decisionChangesAt(over)).toBe(end);
+    expect(accessMessage(over, 'https://portal.example.com/dashboard')).toBe(
+      `Quota reached: your plan allows 1,000 calls per billing period. It resets at ${new Date(end * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC; upgrade your plan at https://portal.example.com/dashboard to continue now.`,
+    );
+    // Figures of a period that has ended no longer refuse.
+    expect(decide({ quota: quota(5000, now) })).toEqual({ access: 'allowed', reason: 'active' });
+  });
+
+  it('refuses with 402 at the spend cap, naming the cap and how to raise it', () => {
+    expect(decide({ spendCap: spendCap(4999) }).access).toBe('allowed');
+    const capped = decide({ spendCap: spendCap(5000) });
+    expect(capped).toMatchObject({ access: 'refused', reason: 'spend_cap_reached' });
+    expect(refusalStatus(capped)).toBe(402);
+    expect(accessMessage(capped, undefined)).toMatch(/^Spend cap reached: this period's usage has reached the monthly cap of 50\.00 USD you set\. Raise the cap in the developer portal or wait/);
+  });
+
+  it('payment refusal wins over the quota, which wins over the spend cap', () => {
+    const pastDue = { subscription: { status: 'past_due' as const }, overdueSince: now - 10 * DAY };
+    expect(decide({ ...pastDue, quota: quota(2000), spendCap: spendCap(9000) })).toEqual({ access: 'refused', reason: 'payment_overdue' });
+    expect(refusalStatus(decide({ ...pastDue, quota: quota(2000) }))).toBe(402);
+    expect(decide({ hasPaymentMethod: false, quota: quota(2000) }).reason).toBe('payment_method_required');
+    expect(decide({ quota: quota(2000), spendCap: spendCap(9000) }).reason).toBe('quota_exceeded');
+    // In grace the payment does not refuse yet: the quota does.
+    expect(decide({ subscription: { status: 'past_due' }, overdueSince: now - DAY, quota: quota(2000) }).reason).toBe('quota_exceeded');
+  });
+});
+
+describe('limitFacts (the usage seam)', () => {
+  const usage = { calls: 1200, amountSoFar: 700, currency: 'eur', periodEnd: now + DAY };
+  const hard = { limits: { quota: { calls: 1000, enforcement: 'hard' as const } } };
+
+  it('turns a hard quota and a spend cap into facts; a soft quota, no cap or no figures into none', () => {
+    expect(limitFacts(hard, { metadata: { kpm_spend_cap: '500' } }, usage)).toEqual({
+      quota: { limit: 1000, used: 1200, resetsAt: now + DAY },
+      spendCap: { cap: 500, spent: 700, currency: 'eur', resetsAt: now + DAY },
+    });
+    expect(limitFacts({ limits: { quota: { calls: 1000, enforcement: 'soft' } } }, { metadata: {} }, usage)).toEqual({});
+    expect(limitFacts(hard, { metadata: { kpm_spend_cap: '500' } }, undefined)).toEqual({});
+  });
+
+  it('ignores a cap edited by hand into something that is no amount', () => {
+    for (const bad of ['', '-5', '12.5', 'lots']) expect(spendCapOf({ metadata: { kpm_spend_cap: bad } })).toBeUndefined();
+  });
+
+  it('the book re-decides only changed figures', () => {
+    const book = createUsageBook();
+    expect(book.record('d', usage)).toBe(true);
+    expect(book.record('d', { ...usage })).toBe(false);
+    expect(book.record('d', { ...usage, calls: 1201 })).toBe(true);
+    expect(book.periodUsage('d')?.calls).toBe(1201);
   });
 });

@@ -15,6 +15,11 @@
  * | none yet, card collection ("checkout")   | refused (not_provisioned) |
  * | none yet, invoice or free collection     | allowed (not_provisioned) |
  * | developer revoked/rejected/deleted       | refused (developer_removed) |
+ *
+ * Kong allows one request-termination per consumer, so one decision picks the one message: a
+ * payment refusal (402) wins over a hard quota reached (429, quota_exceeded), which wins over a
+ * spend cap reached (402, spend_cap_reached). Both limits lift when their period ends (the usage
+ * figures then belong to a past period) or when the facts change (an upgrade, a raised cap).
  */
 import type Stripe from 'stripe';
 import type { PaymentCollection } from '../../shared/plans.ts';
@@ -34,7 +39,9 @@ export type AccessReason =
   | 'subscription_incomplete'
   | 'subscription_ended'
   | 'provisioning_failed'
-  | 'developer_removed';
+  | 'developer_removed'
+  | 'quota_exceeded'
+  | 'spend_cap_reached';
 
 export interface AccessDecision {
   access: AccessState;
@@ -43,6 +50,29 @@ export interface AccessDecision {
   graceEndsAt?: number;
   /** Why provisioning cannot succeed (provisioning_failed only): what the admin fixes. */
   problem?: string;
+  /** The limit that refuses (quota_exceeded, spend_cap_reached): what the message names. */
+  limit?: { quota?: QuotaFacts; spendCap?: SpendCapFacts };
+}
+
+/** A hard quota and the calls counted against it this period (the usage reporter's figure). */
+export interface QuotaFacts {
+  /** Calls per billing period the plan allows. */
+  limit: number;
+  /** Calls counted so far this period. */
+  used: number;
+  /** Unix seconds the period ends: the quota resets then. */
+  resetsAt: number;
+}
+
+/** The developer's monthly spend cap and what this period has cost so far (Stripe's invoice preview). */
+export interface SpendCapFacts {
+  /** Minor units of `currency`. */
+  cap: number;
+  /** Minor units of `currency`: amount due so far this period. */
+  spent: number;
+  currency: string;
+  /** Unix seconds the period ends. */
+  resetsAt: number;
 }
 
 export interface BillingFacts {
@@ -64,6 +94,10 @@ export interface BillingFacts {
    * PaymentIntent requires_action): the hosted invoice page where they confirm it.
    */
   confirmPaymentUrl?: string;
+  /** The plan's hard quota with this period's usage; absent without a hard quota or without figures. */
+  quota?: QuotaFacts;
+  /** The developer's spend cap with this period's amount so far; absent without a cap or without figures. */
+  spendCap?: SpendCapFacts;
 }
 
 export interface AccessPolicy {
@@ -75,6 +109,32 @@ export interface AccessPolicy {
 const DAY = 24 * 60 * 60;
 
 export function decideAccess(facts: BillingFacts, policy: AccessPolicy): AccessDecision {
+  const payment = decidePayment(facts, policy);
+  // A payment refusal wins: paying is what the developer must fix first.
+  if (payment.access === 'refused') return payment;
+  return decideLimits(facts, policy) ?? payment;
+}
+
+/** The refusal a reached limit makes, or undefined. Figures of a period that has ended no longer count. */
+function decideLimits(facts: BillingFacts, policy: AccessPolicy): AccessDecision | undefined {
+  const { quota, spendCap } = facts;
+  if (quota && policy.now < quota.resetsAt && quota.used >= quota.limit) return { access: 'refused', reason: 'quota_exceeded', limit: { quota } };
+  if (spendCap && policy.now < spendCap.resetsAt && spendCap.spent >= spendCap.cap) return { access: 'refused', reason: 'spend_cap_reached', limit: { spendCap } };
+  return undefined;
+}
+
+/** The HTTP status Kong answers a refused developer with: 429 for a quota, 402 (payment) for everything else. */
+export function refusalStatus(decision: AccessDecision): number {
+  return decision.reason === 'quota_exceeded' ? 429 : 402;
+}
+
+/** When a refusal or grace lifts by itself (Unix seconds), for the timer that re-decides then. */
+export function decisionChangesAt(decision: AccessDecision): number | undefined {
+  if (decision.access === 'grace') return decision.graceEndsAt;
+  return decision.limit?.quota?.resetsAt ?? decision.limit?.spendCap?.resetsAt;
+}
+
+function decidePayment(facts: BillingFacts, policy: AccessPolicy): AccessDecision {
   if (facts.developerRemoved) return { access: 'refused', reason: 'developer_removed' };
   const subscription = facts.subscription;
   if (!subscription) {
@@ -115,6 +175,22 @@ export function decideAccess(facts: BillingFacts, policy: AccessPolicy): AccessD
 }
 
 const day = (at: number | undefined) => new Date((at ?? 0) * 1000).toISOString().slice(0, 10);
+/** The moment a limit resets, to the minute, in UTC: a developer refused for a day wants the hour. */
+const moment = (at: number | undefined) => `${new Date((at ?? 0) * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+
+/** An amount in minor units, e.g. "50.00 USD" (zero-decimal currencies have no minor unit). */
+export function formatCap(minor: number, currency: string): string {
+  const zeroDecimal = ['jpy', 'krw', 'vnd', 'clp', 'pyg', 'ugx', 'xaf', 'xof', 'bif', 'djf', 'gnf', 'kmf', 'mga', 'rwf', 'vuv', 'xpf'].includes(currency.toLowerCase());
+  return `${zeroDecimal ? String(minor) : (minor / 100).toFixed(2)} ${currency.toUpperCase()}`;
+}
+
+function limitMessage(decision: AccessDecision, where: string): string {
+  const quota = decision.limit?.quota;
+  if (decision.reason === 'quota_exceeded')
+    return `Quota reached: your plan allows ${(quota?.limit ?? 0).toLocaleString('en-US')} calls per billing period. It resets at ${moment(quota?.resetsAt)}; upgrade your plan${where} to continue now.`;
+  const cap = decision.limit?.spendCap;
+  return `Spend cap reached: this period's usage has reached the monthly cap of ${formatCap(cap?.cap ?? 0, cap?.currency ?? 'usd')} you set. Raise the cap${where} or wait for the period to reset at ${moment(cap?.resetsAt)}.`;
+}
 
 /**
  * What the developer reads in the 402 body and on the dashboard banner. A payment to confirm names
@@ -143,6 +219,9 @@ export function accessMessage(decision: AccessDecision, fixUrl: string | undefin
       return `Your subscription has ended. Subscribe again${where} to use this API.`;
     case 'developer_removed':
       return 'Access revoked: this developer account is no longer active.';
+    case 'quota_exceeded':
+    case 'spend_cap_reached':
+      return limitMessage(decision, where);
     case 'provisioning_failed':
       return `Access refused: billing could not be set up for this account (${decision.problem ?? 'unknown problem'}). Contact the API provider.`;
     case 'not_provisioned':

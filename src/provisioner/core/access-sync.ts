@@ -8,13 +8,16 @@ import type { KongDeveloper } from '../../kong/kong-types.ts';
 import { DEVELOPER_STATUS } from '../../kong/kong-types.ts';
 import type { PaymentCollection, Plan, PlansFile } from '../../shared/plans.ts';
 import type { ProvisionLogger } from '../provision-log.ts';
-import { accessMessage, decideAccess, type AccessDecision, type BillingFacts } from './access-decision.ts';
+import { accessMessage, decideAccess, decisionChangesAt, type AccessDecision, type BillingFacts } from './access-decision.ts';
+import { limitFacts, type UsageSource } from './usage-limits.ts';
 import { readBillingFacts } from './billing-facts.ts';
 import { createCoalescer } from '../../shared/coalesce.ts';
 import { underKey } from '../write-limiter.ts';
 import { withStripeRetry } from '../stripe-calls.ts';
 import type { GraceTimers } from './grace-timers.ts';
-import { applyAccess, type AccessChange, type DeveloperPlugins } from './kong-access.ts';
+import { ACCESS_TAGS, applyAccess, type AccessChange, type DeveloperPlugins } from './kong-access.ts';
+import { applyRateLimitOrLog, type RateLimitChange } from './kong-rate-limit.ts';
+import { DEFAULT_RATE_LIMIT_SETTINGS, type RateLimitSettings } from '../rate-limit-settings.ts';
 import { findCustomer } from './ensure-stripe.ts';
 import { classifySubscriptions, findDeveloperSubscriptions, idOf, retryFor, type StripeAccess } from './stripe-lookups.ts';
 import { collectionOfSubscription, selectPlan } from './plan-choice.ts';
@@ -37,12 +40,18 @@ export interface AccessSyncDeps extends StripeAccess {
   logger: ProvisionLogger;
   /** Clock in ms. */
   now?: () => number;
+  /** How Kong counts the plans' rate limits (RATE_LIMIT_POLICY); local when unset. */
+  rateLimit?: RateLimitSettings;
+  /** This period's usage per developer (the usage reporter feeds it); without it quotas and spend caps are not enforced. */
+  usage?: UsageSource;
 }
 
 export interface AccessOutcome {
   developerId: string;
   decision: AccessDecision;
   change: AccessChange;
+  /** What happened to the plan's rate-limit plugin. */
+  rateLimitChange: RateLimitChange;
   message: string;
   customer: Stripe.Customer | undefined;
   subscription: Stripe.Subscription | undefined;
@@ -83,6 +92,9 @@ function expandedSubscriptions(customer: Stripe.Customer): Stripe.Subscription[]
   return list && !list.has_more ? list.data : undefined;
 }
 
+/** The tag every plugin of ours carries (the access block's and the rate limit's): one listing finds both. */
+const OUR_TAG = ACCESS_TAGS[0];
+
 /** Thrown instead of a Kong write decided from a snapshot: the decision is made again from live reads. */
 class StaleSnapshotWrite extends Error {}
 
@@ -96,15 +108,22 @@ function readOnlyPlugins(kong: DeveloperPlugins): DeveloperPlugins {
 export function createAccessSync(deps: AccessSyncDeps): AccessSync {
   const now = deps.now ?? Date.now;
 
-  /** Why provisioning this developer cannot succeed (no plan for them), or undefined. */
-  function provisioningProblemOf(developer: KongDeveloper): string | undefined {
+  /** The plan provisioning would give this developer, or why it cannot succeed (no plan for them). */
+  function chosenPlanOf(developer: KongDeveloper): { plan: Plan } | { problem: string } {
     try {
-      selectPlan(deps.plans, developer);
-      return undefined;
+      return { plan: selectPlan(deps.plans, developer) };
     } catch (error) {
-      if (error instanceof ProvisionError && error.code === 'plan_not_found') return error.message;
+      if (error instanceof ProvisionError && error.code === 'plan_not_found') return { problem: error.message };
       throw error;
     }
+  }
+
+  /** The access block and the rate limit, from one listing of our plugins. */
+  async function applyPlugins(kong: DeveloperPlugins, developerId: string, decision: AccessDecision, message: string, limitedBy: Plan | undefined) {
+    const ours = await kong.listDeveloperPlugins(developerId, { tags: [OUR_TAG] });
+    const change = await applyAccess(kong, developerId, decision, message, ours);
+    const rateLimitChange = await applyRateLimitOrLog(kong, developerId, limitedBy?.limits?.rate, deps.rateLimit ?? DEFAULT_RATE_LIMIT_SETTINGS, ours, deps.logger);
+    return { change, rateLimitChange };
   }
 
   /** Unix seconds as Stripe sees them for this customer: a test clock's frozen time, else ours. */
@@ -138,27 +157,35 @@ export function createAccessSync(deps: AccessSyncDeps): AccessSync {
     const plan = subscription ? await deps.planOfSubscription(subscription) : undefined;
     // Decided from the subscription itself (its collection_method), never from what the plan intends.
     const collection = subscription ? collectionOfSubscription(subscription, plan, deps.defaultCollection) : deps.defaultCollection;
+    const chosen = subscription ? undefined : chosenPlanOf(developer);
     const facts: BillingFacts = {
       ...(await readBillingFacts(deps, customer, subscriptions, collection)),
       developerRemoved,
-      ...(subscription ? {} : { provisioningProblem: provisioningProblemOf(developer) }),
+      ...(chosen && 'problem' in chosen ? { provisioningProblem: chosen.problem } : {}),
     };
+    // The subscription's plan limits the calls; before there is one, the plan provisioning will give.
+    const limitedBy = developerRemoved ? undefined : (plan ?? (chosen && 'plan' in chosen ? chosen.plan : undefined));
+    Object.assign(facts, limitFacts(limitedBy, customer, deps.usage?.periodUsage(developer.id)));
     const decision = decideAccess(facts, { graceDays: deps.graceDays, now: await timeOf(customer) });
     const message = accessMessage(decision, deps.fixUrl);
-    let change: AccessChange;
+    let applied: { change: AccessChange; rateLimitChange: RateLimitChange };
     try {
-      change = await applyAccess(options.snapshot ? readOnlyPlugins(deps.kong) : deps.kong, developer.id, decision, message);
+      applied = await applyPlugins(options.snapshot ? readOnlyPlugins(deps.kong) : deps.kong, developer.id, decision, message, limitedBy);
     } catch (error) {
       // A snapshot may be stale (a card added since it was read): it never changes Kong on its own.
       if (!(error instanceof StaleSnapshotWrite)) throw error;
       return syncDeveloper(developer, { ...options, snapshot: undefined });
     }
-    if (decision.access === 'grace' && decision.graceEndsAt !== undefined)
-      deps.timers?.arm(developer.id, decision.graceEndsAt * 1000, () => syncDeveloper(developer.id));
+    // A grace ends, a quota or spend cap resets: re-decided then even if nothing else happens.
+    const changesAt = decisionChangesAt(decision);
+    if (changesAt !== undefined) deps.timers?.arm(developer.id, changesAt * 1000, () => syncDeveloper(developer.id));
     else deps.timers?.disarm(developer.id);
+    const { change, rateLimitChange } = applied;
     if (change !== 'unchanged')
       deps.logger.info({ event: 'access', developer_id: developer.id, access: decision.access, reason: decision.reason, change, subscription_status: subscription?.status ?? null });
-    return { developerId: developer.id, decision, change, message, customer, subscription, plan, facts };
+    if (!['unchanged', 'conflict', 'failed'].includes(rateLimitChange))
+      deps.logger.info({ event: 'rate_limit', developer_id: developer.id, change: rateLimitChange, plan: limitedBy?.id ?? null });
+    return { developerId: developer.id, decision, change, rateLimitChange, message, customer, subscription, plan, facts };
   }
 
   // A burst of events for one customer (a Checkout emits four) costs two read-backs, not four.

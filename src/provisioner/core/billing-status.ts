@@ -12,6 +12,7 @@ import type { AccessOutcome, AccessSync, SyncOptions } from './access-sync.ts';
 import { retryFor, type StripeAccess } from './stripe-lookups.ts';
 import { withStripeRetry } from '../stripe-calls.ts';
 import { adoptCompletedCheckouts } from './stripe-events.ts';
+import { spendCapOf } from './usage-limits.ts';
 import type { BillingStatusResponse } from '../../shared/provisioner-api.ts';
 import type { UsageFiguresService } from '../usage/usage-figures.ts';
 
@@ -100,6 +101,7 @@ export function createBillingStatus(deps: BillingStatusDeps): BillingStatusServi
       ...(manage ? { manage_url: manage } : {}),
       ...(outcome.decision.reason === 'payment_confirmation_required' && outcome.facts.confirmPaymentUrl ? { confirm_url: outcome.facts.confirmPaymentUrl } : {}),
       ...(usage ? { usage } : {}),
+      ...(outcome.customer ? { spend_cap: spendCapOf(outcome.customer) ?? null } : {}),
     };
   }
 

@@ -106,4 +106,14 @@ describe('applyAccess', () => {
     };
     await expect(applyAccess(conflicting, 'dev-1', refused, 'add a card')).rejects.toMatchObject({ code: 'kong_conflict' });
   });
+
+  it('a quota refusal answers 429; moving between a payment refusal and a quota changes the one block in place', async () => {
+    const { kong, plugins, writes } = fakeKong();
+    const quota = { access: 'refused', reason: 'quota_exceeded', limit: { quota: { limit: 5, used: 5, resetsAt: 1 } } } as const;
+    expect(await applyAccess(kong, 'dev-1', quota, 'quota reached')).toBe('blocked');
+    expect(plugins[0]?.config).toEqual({ status_code: 429, message: 'quota reached' });
+    expect(await applyAccess(kong, 'dev-1', { access: 'refused', reason: 'payment_overdue' }, 'quota reached')).toBe('updated');
+    expect(plugins[0]?.config).toEqual({ status_code: 402, message: 'quota reached' });
+    expect(writes).toEqual(['create', 'update p1']);
+  });
 });

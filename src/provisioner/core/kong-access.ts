@@ -1,6 +1,7 @@
 /**
  * Access at Kong follows the decision: a refused developer's consumer gets one consumer-scoped
- * `request-termination` plugin answering 402 with a JSON message; an allowed one gets none.
+ * `request-termination` plugin answering 402 (429 for a quota reached) with a JSON message; an
+ * allowed one gets none.
  * Developer consumers are hidden from /consumers in Kong Enterprise, so the plugin is reached
  * through /{ws}/developers/{id}/plugins. Our plugins carry ACCESS_TAGS, so we find and remove
  * exactly our own and never touch another plugin or consumer. Applying is idempotent: it
@@ -8,7 +9,7 @@
  */
 import { KongError } from '../../kong/kong-errors.ts';
 import type { KongPlugin } from '../../kong/kong-types.ts';
-import type { AccessDecision } from './access-decision.ts';
+import { refusalStatus, type AccessDecision } from './access-decision.ts';
 
 /** Every access block we create carries both tags; we list by them and delete only those. */
 export const ACCESS_TAGS = ['kong-portal-monetization', 'kpm-access'] as const;
@@ -23,8 +24,8 @@ export interface DeveloperPlugins {
 
 export type AccessChange = 'blocked' | 'unblocked' | 'updated' | 'unchanged';
 
-export function blockConfig(message: string): Record<string, unknown> {
-  return { status_code: ACCESS_STATUS_CODE, message };
+export function blockConfig(message: string, status: number = ACCESS_STATUS_CODE): Record<string, unknown> {
+  return { status_code: status, message };
 }
 
 const isOurs = (plugin: KongPlugin) => plugin.name === 'request-termination' && ACCESS_TAGS.every((tag) => (plugin as { tags?: string[] | null }).tags?.includes(tag));
@@ -49,13 +50,14 @@ async function createBlock(kong: DeveloperPlugins, developerId: string, wanted: 
   }
 }
 
-export async function applyAccess(kong: DeveloperPlugins, developerId: string, decision: AccessDecision, message: string): Promise<AccessChange> {
-  const ours = (await kong.listDeveloperPlugins(developerId, { tags: [...ACCESS_TAGS] })).filter(isOurs);
+/** `listed`: the developer's plugins when the caller already read them (one listing serves every plugin of ours). */
+export async function applyAccess(kong: DeveloperPlugins, developerId: string, decision: AccessDecision, message: string, listed?: KongPlugin[]): Promise<AccessChange> {
+  const ours = (listed ?? (await kong.listDeveloperPlugins(developerId, { tags: [...ACCESS_TAGS] }))).filter(isOurs);
   if (decision.access !== 'refused') {
     for (const plugin of ours) await kong.deleteDeveloperPlugin(developerId, plugin.id);
     return ours.length ? 'unblocked' : 'unchanged';
   }
-  const wanted = blockConfig(message);
+  const wanted = blockConfig(message, refusalStatus(decision));
   const [keep, ...extra] = ours;
   // Two processes blocking at once can leave two plugins; both refuse, and this removes the spare.
   for (const plugin of extra) await kong.deleteDeveloperPlugin(developerId, plugin.id);

@@ -7,6 +7,7 @@
  * - POST /signup/account/open     the account page: replace the key, manage billing
  * - POST /signup/account/rotate   a new key shown once, the old ones removed; the link is then used up
  * - POST /signup/account/billing  303 to a Stripe customer portal session
+ * - POST /signup/account/spend-cap the developer's monthly spend cap (empty removes it); the account page again
  * The link routes (open, rotate, billing) are rate limited per client address and per link.
  */
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
@@ -14,6 +15,8 @@ import { bodyLimit } from 'hono/body-limit';
 import { rateLimiter } from 'hono-rate-limiter';
 import { z } from 'zod';
 import type { AccountService } from './account-service.ts';
+import { parseCapAmount } from '../core/spend-cap.ts';
+import { ProvisionError } from '../errors.ts';
 import type { BackgroundTasks } from './background-tasks.ts';
 import type { PageKit } from './page-kit.ts';
 import { accountPage, accountRequestPage, confirmPage, keyPage, type Branding } from './signup-pages.ts';
@@ -84,7 +87,7 @@ export function createAccountRoutes(deps: AccountRoutesDeps): Hono {
     const token = await tokenOf(c);
     try {
       const account = await deps.service.open(token);
-      return kit.html(c, (nonce) => accountPage(brand, nonce, token, { email: account.email, planName: account.planName, billing: account.billing, used: account.used, confirmPaymentUrl: account.confirmPaymentUrl, usage: account.usage }));
+      return kit.html(c, (nonce) => accountPage(brand, nonce, token, { email: account.email, planName: account.planName, billing: account.billing, used: account.used, confirmPaymentUrl: account.confirmPaymentUrl, usage: account.usage, spendCap: account.spendCap }));
     } catch (error) {
       return kit.failure(c, error, 'account');
     }
@@ -94,6 +97,26 @@ export function createAccountRoutes(deps: AccountRoutesDeps): Hono {
     try {
       const key = await deps.service.rotateKey(await tokenOf(c));
       return kit.html(c, (nonce) => keyPage(brand, nonce, key, deps.apiUrl, `${kit.signupUrl}/account`, deps.keyHeader));
+    } catch (error) {
+      return kit.failure(c, error, 'account');
+    }
+  });
+
+  app.post('/signup/account/spend-cap', limit, deps.linkLimits, async (c) => {
+    const body = await c.req.parseBody();
+    const token = typeof body.token === 'string' ? body.token : '';
+    try {
+      let cap: number | null;
+      try {
+        cap = parseCapAmount(typeof body.spend_cap === 'string' ? body.spend_cap : '');
+      } catch (error) {
+        // Nothing written: the page again, the field marked.
+        if (!(error instanceof ProvisionError)) throw error;
+        const account = await deps.service.open(token);
+        return kit.html(c, (nonce) => accountPage(brand, nonce, token, { ...account, spendCapError: error.message }), 400);
+      }
+      const account = await deps.service.setSpendCap(token, cap);
+      return kit.html(c, (nonce) => accountPage(brand, nonce, token, account));
     } catch (error) {
       return kit.failure(c, error, 'account');
     }

@@ -19,6 +19,8 @@ import type { Provisioner } from '../provisioner.ts';
 import { withStripeRetry } from '../stripe-calls.ts';
 import { consumerAsDeveloper, consumerSignup, isSignupConsumer, SIGNUP_CONSUMER_TAGS } from './consumer-directory.ts';
 import type { OutgoingMail, SignupMailer } from './signup-mailer.ts';
+import { setSpendCap } from '../core/spend-cap.ts';
+import { spendCapOf } from '../core/usage-limits.ts';
 import { olderFirst, serialized, SignupError } from './signup-service.ts';
 import type { TokenSigner } from './signed-token.ts';
 
@@ -51,6 +53,8 @@ export interface AccountView {
   confirmPaymentUrl?: string;
   /** Calls and amount so far this period, in one sentence (absent without usage figures). */
   usage?: string;
+  /** The monthly spend cap in cents, null when none; absent without a Stripe customer (no form). */
+  spendCap?: number | null;
 }
 
 export interface AccountService {
@@ -59,6 +63,8 @@ export interface AccountService {
   open(token: string): Promise<AccountView>;
   rotateKey(token: string): Promise<string>;
   billingPortalUrl(token: string): Promise<string>;
+  /** Stores the spend cap (cents; null removes it) and answers the page view after it. */
+  setSpendCap(token: string, cap: number | null): Promise<AccountView>;
 }
 
 const keysDigest = (keys: KongKeyCredential[]) => sha256Hex(keys.map((key) => key.id).sort().join(','));
@@ -99,10 +105,11 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
     return figures?.summary;
   }
 
-  async function billingOf(consumer: KongConsumer): Promise<AccountView['billing']> {
+  async function billingOf(consumer: KongConsumer): Promise<Pick<AccountView, 'billing' | 'spendCap'>> {
     const outcome = await deps.access?.syncDeveloper(consumerAsDeveloper(consumer));
-    if (!outcome || outcome.decision.access === 'allowed') return undefined;
-    return { access: outcome.decision.access, reason: outcome.decision.reason, message: pageMessage(outcome.decision) };
+    const spendCap = outcome?.customer ? { spendCap: spendCapOf(outcome.customer) ?? null } : {};
+    if (!outcome || outcome.decision.access === 'allowed') return spendCap;
+    return { billing: { access: outcome.decision.access, reason: outcome.decision.reason, message: pageMessage(outcome.decision) }, ...spendCap };
   }
 
   return {
@@ -114,6 +121,12 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
       await deps.mailer.send(accountMail(deps.productName, email, `${deps.publicUrl}/signup/account/open?token=${encodeURIComponent(token)}`, deps.linkTtlMinutes));
       return 'sent';
     },
+    async setSpendCap(token, cap) {
+      const { consumer } = await consumerOf(token);
+      if (!deps.access) throw new SignupError('not_started', 400, 'Billing is not set up for this account.');
+      await setSpendCap({ ...deps, access: deps.access }, consumerAsDeveloper(consumer), cap);
+      return this.open(token);
+    },
     async open(token) {
       const { consumer, keysAtSend } = await consumerOf(token);
       const email = consumer.username ?? '';
@@ -123,7 +136,7 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
         email,
         plan,
         planName: deps.plans?.plans.find((entry) => entry.id === plan)?.name ?? plan,
-        ...(billing ? { billing } : {}),
+        ...billing,
         ...(confirmPaymentUrl ? { confirmPaymentUrl } : {}),
         ...(usage ? { usage } : {}),
         used: keys.length === 0 || keysDigest(keys) !== keysAtSend,

@@ -126,6 +126,30 @@ describe('hosted signup account', () => {
     expect(answer.headers.get('location')).toContain(sandbox.stripe!.url);
   });
 
+  it('sets the spend cap on the account page; a bad value is refused with nothing written; empty removes it', async () => {
+    const started = Date.now();
+    await formPost('/signup/account', { email });
+    const token = await tokenFromMail(email, started, '/signup/account/open');
+    const page = await (await post('/signup/account/open', { token })).text();
+    expect(page).toContain('No monthly spend cap is set.');
+    const stripe = sandbox.provisioner!.stripe;
+    const [customer] = (await stripe.customers.list({ email })).data;
+
+    sandbox.stripe!.counters.reset();
+    const bad = await post('/signup/account/spend-cap', { token, spend_cap: '12.345' });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain('spend cap: enter an amount such as 50 or 49.99, or leave it empty to remove the cap');
+    expect(sandbox.stripe!.counters.writes).toBe(0);
+
+    const set = await post('/signup/account/spend-cap', { token, spend_cap: '49.90' });
+    expect(set.status).toBe(200);
+    expect(await set.text()).toContain("Calls are refused once this billing period's usage reaches 49.90.");
+    expect((await stripe.customers.retrieve(customer!.id) as { metadata: Record<string, string> }).metadata.kpm_spend_cap).toBe('4990');
+    const removed = await post('/signup/account/spend-cap', { token, spend_cap: '' });
+    expect(await removed.text()).toContain('No monthly spend cap is set.');
+    expect((await stripe.customers.retrieve(customer!.id) as { metadata: Record<string, string> }).metadata.kpm_spend_cap).toBeUndefined();
+  });
+
   it('tells the developer to confirm a payment their bank held for 3-D Secure, with the hosted invoice page', async () => {
     const stripe = sandbox.provisioner!.stripe;
     const [customer] = (await stripe.customers.list({ email })).data;

@@ -58,7 +58,7 @@ export function signupFormPage(brand: Branding, nonce: string, view: FormView): 
   const plans = view.plans
     .map(
       (plan) =>
-        `<label><input type="radio" name="plan" value="${e(plan.id)}"${plan.id === chosen ? ' checked' : ''} required> <strong>${e(plan.name)}</strong> — ${e(plan.priceSummary)}${plan.description ? `<br><span class="hint">${e(plan.description)}</span>` : ''}</label>`,
+        `<label><input type="radio" name="plan" value="${e(plan.id)}"${plan.id === chosen ? ' checked' : ''} required> <strong>${e(plan.name)}</strong> — ${e(plan.priceSummary)}${plan.description ? `<br><span class="hint">${e(plan.description)}</span>` : ''}${plan.limitsSummary ? `<br><span class="hint">${e(plan.limitsSummary)}</span>` : ''}</label>`,
     )
     .join('\n');
   const terms = brand.termsUrl
@@ -148,6 +148,21 @@ export interface AccountPageView {
   confirmPaymentUrl?: string | undefined;
   /** Calls and amount so far this period, in one sentence. */
   usage?: string | undefined;
+  /** The monthly spend cap in cents (null: none); absent: billing not set up, no form. */
+  spendCap?: number | null | undefined;
+  /** Why the last spend cap change was refused. */
+  spendCapError?: string | undefined;
+}
+
+/** The developer's monthly spend cap: calls are refused (402) once the period's amount reaches it. */
+function spendCapForm(hidden: string, view: AccountPageView): string {
+  if (view.spendCap === undefined) return '';
+  const current = view.spendCap === null ? '' : (view.spendCap / 100).toFixed(2);
+  const error = view.spendCapError ? `<p class="error" id="spend_cap-error">${e(view.spendCapError)}</p>` : '';
+  return `
+<h2>Spend cap</h2>
+<p class="hint">${view.spendCap === null ? 'No monthly spend cap is set.' : `Calls are refused once this billing period's usage reaches ${e(current)}.`} Alerts go out at 80 % and 100 %. Leave empty to remove the cap.</p>
+<form method="post" action="spend-cap">${hidden}<label for="spend_cap">Monthly spend cap</label><input type="text" inputmode="decimal" id="spend_cap" name="spend_cap" value="${e(current)}"${view.spendCapError ? ' aria-invalid="true" aria-describedby="spend_cap-error"' : ''}>${error}<button type="submit">Save the cap</button></form>`;
 }
 
 export function accountPage(brand: Branding, nonce: string, token: string, view: AccountPageView): string {
@@ -168,6 +183,6 @@ ${confirm}<h2>API key</h2>
 ${key}
 <h2>Billing</h2>${view.usage ? `\n<p class="usage">${e(view.usage)}</p>` : ''}
 ${banner}<p class="hint">Stripe's billing page opens: payment method, invoices and plan.</p>
-<form method="post" action="billing">${hidden}<button type="submit">Manage payment method and invoices</button></form>`;
+<form method="post" action="billing">${hidden}<button type="submit">Manage payment method and invoices</button></form>${spendCapForm(hidden, view)}`;
   return layout(brand, nonce, 'Your account', body);
 }
