@@ -103,7 +103,7 @@ export const HOSTED_SIGNUP_VARIABLES: ReadonlyArray<{ name: string; default: str
   { name: 'SIGNUP_MODE', default: 'portal', description: 'portal (legacy Dev Portal, Kong up to 3.4) or hosted (Kong 3.5+, OSS, Konnect: the provisioner serves /signup)' },
   { name: 'SIGNUP_PUBLIC_URL', default: '(required when hosted)', description: 'URL browsers reach the provisioner at; email links and Checkout returns point there' },
   { name: 'SIGNUP_SECRET', default: '(required when hosted)', description: 'HMAC key of email links and CSRF tokens, at least 32 characters; changing it voids the links already sent' },
-  { name: 'SMTP_URL', default: '(required when hosted)', description: 'smtp://host:port or smtps://user:pass@host:465 (nodemailer); never printed' },
+  { name: 'SMTP_URL', default: '(required when hosted)', description: 'smtp://host:port or smtps://user:pass@host:465 (nodemailer): the signup links, and usage alerts in either mode (with ALERT_EMAIL_FROM); never printed' },
   { name: 'SIGNUP_EMAIL_FROM', default: 'no-reply@<host of SIGNUP_PUBLIC_URL>', description: 'sender of the signup emails' },
   { name: 'SIGNUP_PRODUCT_NAME', default: 'API', description: 'product name on the pages and in the emails (at most 80 characters)' },
   { name: 'SIGNUP_LOGO_URL', default: '(none)', description: 'logo on the pages' },
