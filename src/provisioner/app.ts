@@ -6,7 +6,7 @@
  * Signed: POST /kong/events. /readyz details need the READYZ_TOKEN bearer.
  */
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type Next } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { z } from 'zod';
@@ -232,21 +232,25 @@ export function createProvisionerApp(deps: ProvisionerAppDeps): Hono {
     return c.json(body);
   });
 
-  app.post(
-    '/provision',
-    async (c, next) => {
-      const origin = c.req.header('origin');
-      if (origin !== undefined && !allowedOrigins.has(origin))
-        fail('origin_not_allowed', 403, `origin ${origin} is not allowed to call the provisioner (PORTAL_ORIGINS)`);
-      await next();
-    },
+  // The browser routes that act for a developer: only the portal's origins, a budget per client address.
+  const refuseOtherOrigins = async (c: Context, next: Next) => {
+    const origin = c.req.header('origin');
+    if (origin !== undefined && !allowedOrigins.has(origin)) fail('origin_not_allowed', 403, `origin ${origin} is not allowed to call the provisioner (PORTAL_ORIGINS)`);
+    await next();
+  };
+  const limitPerAddress = (message: string) =>
     rateLimiter({
       windowMs: 60_000,
       limit: deps.rateLimitPerMinute ?? 30,
       standardHeaders: 'draft-6',
       keyGenerator: (c) => clientKey(c, trustedProxies),
-      handler: (c) => errorJson(c, 'rate_limited', 429, 'too many signup requests from this address; retry in a minute'),
-    }),
+      handler: (c) => errorJson(c, 'rate_limited', 429, message),
+    });
+
+  app.post(
+    '/provision',
+    refuseOtherOrigins,
+    limitPerAddress('too many signup requests from this address; retry in a minute'),
     async (c, next) => {
       requireJson(c);
       await next();
@@ -272,19 +276,12 @@ export function createProvisionerApp(deps: ProvisionerAppDeps): Hono {
   if (billing)
     app.post(
       '/billing/spend-cap',
+      refuseOtherOrigins,
       async (c, next) => {
-        const origin = c.req.header('origin');
-        if (origin !== undefined && !allowedOrigins.has(origin)) fail('origin_not_allowed', 403, `origin ${origin} is not allowed to call the provisioner (PORTAL_ORIGINS)`);
         requireJson(c);
         await next();
       },
-      rateLimiter({
-        windowMs: 60_000,
-        limit: deps.rateLimitPerMinute ?? 30,
-        standardHeaders: 'draft-6',
-        keyGenerator: (c) => clientKey(c, trustedProxies),
-        handler: (c) => errorJson(c, 'rate_limited', 429, 'too many requests from this address; retry in a minute'),
-      }),
+      limitPerAddress('too many requests from this address; retry in a minute'),
       bodyLimit({ maxSize: PROVISION_BODY_LIMIT, onError: (c) => errorJson(c, 'payload_too_large', 413, `the body is larger than ${PROVISION_BODY_LIMIT} bytes`) }),
       async (c) => {
         const parsed = spendCapBody.safeParse(parseJson(await c.req.text()));
