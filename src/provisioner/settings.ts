@@ -6,7 +6,7 @@
 import { parseUsageSettings, type UsageSettings } from './usage/usage-settings.ts';
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
-import { SettingError } from '../shared/errors.ts';
+import { collectSettingError, combineSettingErrors, SettingError } from '../shared/errors.ts';
 import { isHttpUrl, parseHttpUrl } from '../shared/http-url-setting.ts';
 import { loadPlansFile, PAYMENT_COLLECTIONS, planPickerProblem, PlansFileError, type PaymentCollection, type PlansFile } from '../shared/plans.ts';
 import { readKongSettings, type KongSettings } from '../kong/kong-settings.ts';
@@ -224,36 +224,14 @@ const HINTS: Record<string, string> = {
 };
 
 /**
- * Every bad variable at once, each with its fix: one run tells the admin all there is to set. One
- * problem is thrown as it is (a SettingError naming it); several as a SettingError listing them.
- */
-export function combineSettingErrors(problems: readonly SettingError[]): SettingError {
-  if (problems.length === 1) return problems[0] as SettingError;
-  const names = problems.map((problem) => problem.setting);
-  const lines = problems.map((problem) => `  ${problem.message}${problem.hint ? `\n    fix: ${problem.hint}` : ''}`);
-  return new SettingError(names.join(', '), `${problems.length} settings are missing or invalid:\n${lines.join('\n')}`);
-}
-
-/** Runs one reader; a SettingError it throws joins `problems` instead of stopping the others. */
-function collect<T>(problems: SettingError[], read: () => T): T | undefined {
-  try {
-    return read();
-  } catch (error) {
-    if (!(error instanceof SettingError)) throw error;
-    problems.push(error);
-    return undefined;
-  }
-}
-
-/**
  * Environment variables only; no file is read. Throws a SettingError naming every bad variable, or,
  * outside the sandbox, every setting that holds a sandbox value (production-guard.ts).
  */
 export function parseProvisionerEnv(env: NodeJS.ProcessEnv, marker: SandboxMarker = {}): Omit<ProvisionerSettings, 'plans'> {
   const problems: SettingError[] = [];
   // The Stripe pair first, with the rules the admin commands share (stripe-settings.ts).
-  const stripeKey = collect(problems, () => parseStripeSecretKey(env.STRIPE_SECRET_KEY));
-  const apiBase = collect(problems, () => parseStripeApiBase(env.STRIPE_API_BASE));
+  const stripeKey = collectSettingError(problems, () => parseStripeSecretKey(env.STRIPE_SECRET_KEY));
+  const apiBase = collectSettingError(problems, () => parseStripeApiBase(env.STRIPE_API_BASE));
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const seen = new Set<string>();
@@ -264,10 +242,10 @@ export function parseProvisionerEnv(env: NodeJS.ProcessEnv, marker: SandboxMarke
     }
   }
   // GATEWAY=aws runs without Kong: no Admin API is ever called, so none is required.
-  const kong = parseGateway(env) === 'aws' && !env.KONG_ADMIN_URL?.trim() ? AWS_WITHOUT_KONG : collect(problems, () => readKongSettings(env));
-  const hostedSignup = collect(problems, () => parseHostedSignupEnv(env));
-  const rateLimit = collect(problems, () => parseRateLimitSettings(env));
-  const alerts = collect(problems, () => parseAlertSettings(env, hostedSignup));
+  const kong = parseGateway(env) === 'aws' && !env.KONG_ADMIN_URL?.trim() ? AWS_WITHOUT_KONG : collectSettingError(problems, () => readKongSettings(env));
+  const hostedSignup = collectSettingError(problems, () => parseHostedSignupEnv(env));
+  const rateLimit = collectSettingError(problems, () => parseRateLimitSettings(env));
+  const alerts = collectSettingError(problems, () => parseAlertSettings(env, hostedSignup));
   if (problems.length > 0 || !stripeKey || !kong || !parsed.success) throw combineSettingErrors(problems);
   const { secretKey, mode } = stripeKey;
   const values = parsed.data;

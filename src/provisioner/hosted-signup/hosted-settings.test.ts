@@ -47,4 +47,18 @@ describe('hosted signup settings', () => {
     expect(settingOf({ ...HOSTED, SIGNUP_LOGO_URL: 'https://user:pw@example.com/logo.png' })).toBe('SIGNUP_LOGO_URL');
     expect(settingOf({ ...HOSTED, SIGNUP_LINK_TTL_MINUTES: '0' })).toBe('SIGNUP_LINK_TTL_MINUTES');
   });
+
+  it('names every missing or bad variable in one error, each with its fix', () => {
+    let error: unknown;
+    try {
+      parseHostedSignupEnv({ SIGNUP_MODE: 'hosted', TERMS_URL: 'javascript:alert(1)' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(SettingError);
+    const setting = error as SettingError;
+    expect(setting.parts.map((part) => part.setting)).toEqual(['SIGNUP_PUBLIC_URL', 'SIGNUP_SECRET', 'SMTP_URL', 'TERMS_URL']);
+    expect(setting.message).toMatch(/^4 settings are missing or invalid:/);
+    expect(setting.message).toContain('fix: use a long random value');
+  });
 });

@@ -4,7 +4,7 @@
  * the portal mode is unchanged. Read from the environment; a bad value throws a SettingError.
  */
 import { z } from 'zod';
-import { SettingError } from '../../shared/errors.ts';
+import { collectSettingError, combineSettingErrors, SettingError } from '../../shared/errors.ts';
 import { parseHttpUrl, withoutTrailingSlash } from '../../shared/http-url-setting.ts';
 
 export interface HostedSignupSettings {
@@ -68,30 +68,39 @@ function url(env: NodeJS.ProcessEnv, name: string, example: string): string | un
   return value ? withoutTrailingSlash(parseHttpUrl(value, name, { example, publicInBrowser: true })) : undefined;
 }
 
-/** Undefined unless SIGNUP_MODE=hosted; then every required setting must be there. */
+/** Undefined unless SIGNUP_MODE=hosted; then every required setting must be there (all problems in one error). */
 export function parseHostedSignupEnv(env: NodeJS.ProcessEnv): HostedSignupSettings | undefined {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const variable = String(issue?.path[0] ?? 'environment');
-    throw new SettingError(variable, issue?.message ?? 'is invalid', HINTS[variable]);
+    const variables = [...new Map(parsed.error.issues.map((issue) => [String(issue.path[0] ?? 'environment'), issue.message])).entries()];
+    throw combineSettingErrors(variables.map(([variable, message]) => new SettingError(variable, message, HINTS[variable])));
   }
   const values = parsed.data;
   if (values.SIGNUP_MODE !== 'hosted') return undefined;
-  const publicUrl = url(env, 'SIGNUP_PUBLIC_URL', 'https://signup.example.com');
-  if (!publicUrl) throw new SettingError('SIGNUP_PUBLIC_URL', 'is not set (SIGNUP_MODE=hosted)', 'the URL browsers reach this provisioner at; email links point there');
-  if (!values.SIGNUP_SECRET) throw new SettingError('SIGNUP_SECRET', 'is not set (SIGNUP_MODE=hosted)', HINTS.SIGNUP_SECRET);
-  if (!values.SMTP_URL) throw new SettingError('SMTP_URL', 'is not set (SIGNUP_MODE=hosted)', HINTS.SMTP_URL);
+  const problems: SettingError[] = [];
+  const required = (name: string, value: string | undefined, hint: string | undefined) => {
+    if (!value) problems.push(new SettingError(name, 'is not set (SIGNUP_MODE=hosted)', hint));
+    return value;
+  };
+  const publicUrl = required('SIGNUP_PUBLIC_URL', collectSettingError(problems, () => url(env, 'SIGNUP_PUBLIC_URL', 'https://signup.example.com')), 'the URL browsers reach this provisioner at; email links point there');
+  required('SIGNUP_SECRET', values.SIGNUP_SECRET, HINTS.SIGNUP_SECRET);
+  required('SMTP_URL', values.SMTP_URL, HINTS.SMTP_URL);
+  const optionalUrls = {
+    termsUrl: collectSettingError(problems, () => url(env, 'TERMS_URL', 'https://example.com/terms')),
+    logoUrl: collectSettingError(problems, () => url(env, 'SIGNUP_LOGO_URL', 'https://example.com/logo.png')),
+    apiUrl: collectSettingError(problems, () => url(env, 'SIGNUP_API_URL', 'https://api.example.com')),
+  };
+  if (problems.length > 0 || !publicUrl || !values.SIGNUP_SECRET || !values.SMTP_URL) throw combineSettingErrors(problems);
   return {
     publicUrl,
     secret: values.SIGNUP_SECRET,
     smtpUrl: values.SMTP_URL,
     emailFrom: values.SIGNUP_EMAIL_FROM ?? `no-reply@${new URL(publicUrl).hostname}`,
-    termsUrl: url(env, 'TERMS_URL', 'https://example.com/terms'),
+    termsUrl: optionalUrls.termsUrl,
     productName: values.SIGNUP_PRODUCT_NAME ?? 'API',
-    logoUrl: url(env, 'SIGNUP_LOGO_URL', 'https://example.com/logo.png'),
+    logoUrl: optionalUrls.logoUrl,
     accentColor: values.SIGNUP_ACCENT_COLOR ?? '#1f5fbf',
-    apiUrl: url(env, 'SIGNUP_API_URL', 'https://api.example.com'),
+    apiUrl: optionalUrls.apiUrl,
     linkTtlMinutes: values.SIGNUP_LINK_TTL_MINUTES ?? 30,
     emailsPerHour: values.SIGNUP_EMAILS_PER_HOUR ?? 3,
     requestsPerMinute: values.SIGNUP_RATE_LIMIT_PER_MINUTE ?? 10,
