@@ -27,7 +27,36 @@ function relativeImports(file: string): string[] {
   return [...text.matchAll(/(?:\bfrom|\bimport)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g)].map((match) => relative(ROOT, resolve(dirname(file), match[1] as string)).split('\\').join('/'));
 }
 
+/** Packages a file loads at run time through its static imports, followed through the repo's own files (type-only imports are erased, dynamic ones load on demand). */
+function staticPackages(entry: string): Set<string> {
+  const packages = new Set<string>();
+  const seen = new Set<string>();
+  const visit = (file: string): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = readFileSync(file, 'utf8');
+    for (const match of text.matchAll(/^\s*(?:import|export)\s+(type\s+)?(?:[^'"]*?\bfrom\s*)?['"]([^'"]+)['"]/gm)) {
+      const [, typeOnly, specifier] = match as unknown as [string, string | undefined, string];
+      if (typeOnly) continue;
+      if (specifier.startsWith('.')) visit(resolve(dirname(file), specifier));
+      else if (!specifier.startsWith('node:')) packages.add(specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : (specifier.split('/')[0] as string));
+    }
+  };
+  visit(join(ROOT, entry));
+  return packages;
+}
+
 describe('import direction', () => {
+  it('reconcile and usage load the provisioner core without the web server', () => {
+    // The walk does see the web server where it is loaded.
+    expect([...staticPackages('src/provisioner/server.ts')]).toEqual(expect.arrayContaining(['hono', 'nodemailer']));
+    for (const entry of ['src/admin/reconcile/reconcile-command.ts', 'src/admin/usage/usage-command.ts']) {
+      const packages = staticPackages(entry);
+      expect(packages.size, `${entry} loads some package`).toBeGreaterThan(0);
+      expect([...packages].filter((name) => ['hono', 'hono-rate-limiter', '@hono/node-server', 'nodemailer'].includes(name)), entry).toEqual([]);
+    }
+  });
+
   it('no file imports a layer above its own', () => {
     const against: string[] = [];
     for (const file of sources(join(ROOT, 'src'))) {

@@ -14,7 +14,7 @@ import { KongAdminClient } from '../../src/kong/kong-admin-client.ts';
 import type { KongDeveloper } from '../../src/kong/kong-types.ts';
 import { readStripeSnapshot } from '../../src/provisioner/core/stripe-snapshot.ts';
 import { silentLogger } from '../../src/provisioner/provision-log.ts';
-import { createProvisionerCore } from '../../src/provisioner/server.ts';
+import { createProvisionerCore } from '../../src/provisioner/compose.ts';
 import { loadProvisionerSettings } from '../../src/provisioner/settings.ts';
 import { auditBilling } from '../../src/reliability/billing-audit.ts';
 import { developerView } from '../../src/sandbox/kong/kong-state.ts';

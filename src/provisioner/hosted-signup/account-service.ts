@@ -19,7 +19,8 @@ import type { Provisioner } from '../provisioner.ts';
 import { withStripeRetry } from '../stripe-calls.ts';
 import { consumerAsDeveloper, consumerSignup, isSignupConsumer, SIGNUP_CONSUMER_TAGS } from './consumer-directory.ts';
 import type { OutgoingMail, SignupMailer } from './signup-mailer.ts';
-import { olderFirst, serialized, SignupError } from './signup-service.ts';
+import { olderFirst, serialized } from './signup-service.ts';
+import { SignupError } from './signup-error.ts';
 import type { TokenSigner } from './signed-token.ts';
 
 export interface AccountServiceDeps extends StripeAccess {

@@ -14,7 +14,7 @@ import { ProvisionError } from '../errors.ts';
 import type { ProvisionLogger } from '../provision-log.ts';
 import { SignupTokenError, type TokenSigner } from './signed-token.ts';
 import { messagePage, type Branding } from './signup-pages.ts';
-import { SignupError } from './signup-service.ts';
+import { SignupError } from './signup-error.ts';
 
 /** A message as a sentence for a person: capital first letter, closing full stop. */
 export function asSentence(text: string): string {
