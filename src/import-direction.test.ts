@@ -11,6 +11,9 @@ import { PACKAGE_ROOT as ROOT } from './shared/package-root.ts';
 const RULES: Array<{ from: string; forbidden: string[]; why: string }> = [
   { from: 'src/admin/', forbidden: ['src/cli/', 'src/build/'], why: 'admin commands parse their own options (src/shared/command-line.ts); the CLI only dispatches' },
   { from: 'src/provisioner/', forbidden: ['src/cli/'], why: 'the CLI starts the provisioner, never the reverse' },
+  { from: 'src/provisioner/core/', forbidden: ['src/provisioner/http/', 'src/provisioner/hosted-signup/', 'src/provisioner/server.ts', 'src/provisioner/compose.ts'], why: 'core is the domain: it uses the clients (stripe/, moesif/) and shared, and the routes and the composition root use it' },
+  { from: 'src/provisioner/stripe/', forbidden: ['src/provisioner/core/', 'src/provisioner/http/', 'src/provisioner/hosted-signup/', 'src/provisioner/server.ts', 'src/provisioner/compose.ts'], why: 'stripe/ is a client: the domain uses it, never the reverse' },
+  { from: 'src/provisioner/moesif/', forbidden: ['src/provisioner/core/', 'src/provisioner/http/', 'src/provisioner/hosted-signup/', 'src/provisioner/server.ts', 'src/provisioner/compose.ts'], why: 'moesif/ is a client: the domain uses it, never the reverse' },
   { from: 'src/kong/', forbidden: ['src/cli/', 'src/build/', 'src/admin/', 'src/provisioner/'], why: 'src/kong is the Admin API client: the sync and the provisioner use it' },
   { from: 'src/shared/', forbidden: ['src/cli/', 'src/build/', 'src/admin/', 'src/provisioner/', 'src/kong/', 'src/sandbox/'], why: 'shared is the bottom layer' },
 ];

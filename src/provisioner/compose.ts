@@ -10,17 +10,17 @@ import { KongConsumers } from '../kong/kong-consumers.ts';
 import { kongSignupGateway, type SignupGateway } from './gateways/signup-gateway.ts';
 import { createAwsSignupGateway } from './gateways/aws/aws-wiring.ts';
 import type { AwsSignupGateway } from './gateways/aws/aws-gateway.ts';
-import { createMoesifClient, type MoesifClient } from './moesif-client.ts';
-import { createMoesifSync, type MoesifSync, type MoesifSyncOptions } from './moesif-sync.ts';
+import { createMoesifClient, type MoesifClient } from './moesif/moesif-client.ts';
+import { createMoesifSync, type MoesifSync, type MoesifSyncOptions } from './moesif/moesif-sync.ts';
 import { createPriceResolver, type PriceResolver } from './plan-prices.ts';
-import { setEmailHashKey } from './idempotency.ts';
+import { setEmailHashKey } from './stripe/idempotency.ts';
 import { createJsonLogger, type ProvisionLogger } from './provision-log.ts';
 import { createProvisioner, type Provisioner } from './provisioner.ts';
 import { NO_BILLING_SETTINGS, type ProvisionerSettings } from './settings.ts';
 import { createBillingCore, type BillingCore } from './billing-wiring.ts';
-import { createStripeClient, type StripeClientOptions } from './stripe-client.ts';
-import type { StripeRetryOptions } from './stripe-calls.ts';
-import { createWriteLimiter, type WriteLimiter } from './write-limiter.ts';
+import { createStripeClient, type StripeClientOptions } from './stripe/stripe-client.ts';
+import type { StripeRetryOptions } from './stripe/stripe-calls.ts';
+import { createWriteLimiter, type WriteLimiter } from './stripe/write-limiter.ts';
 
 export interface ProvisionerCore {
   stripe: Stripe;

@@ -16,7 +16,7 @@ import type { UsageFiguresService } from '../usage/usage-figures.ts';
 import { findDeveloperCustomers, retryFor, type StripeAccess } from '../core/stripe-lookups.ts';
 import type { ProvisionLogger } from '../provision-log.ts';
 import type { Provisioner } from '../provisioner.ts';
-import { withStripeRetry } from '../stripe-calls.ts';
+import { withStripeRetry } from '../stripe/stripe-calls.ts';
 import { consumerAsDeveloper, consumerSignup, isSignupConsumer, SIGNUP_CONSUMER_TAGS } from './consumer-directory.ts';
 import type { OutgoingMail, SignupMailer } from './signup-mailer.ts';
 import { olderFirst, serialized } from './signup-service.ts';

@@ -19,7 +19,7 @@ import { retryFor, type StripeAccess } from '../core/stripe-lookups.ts';
 import type { PriceResolver } from '../plan-prices.ts';
 import type { ProvisionLogger } from '../provision-log.ts';
 import type { Provisioner } from '../provisioner.ts';
-import { withStripeRetry } from '../stripe-calls.ts';
+import { withStripeRetry } from '../stripe/stripe-calls.ts';
 import { createCheckoutSessions } from './checkout-sessions.ts';
 import type { SignupConsumers } from '../gateways/signup-gateway.ts';
 import { consumerAsDeveloper, isSignupConsumer, SIGNUP_CONSUMER_TAGS, signupConsumerTags } from './consumer-directory.ts';
