@@ -60,6 +60,16 @@ describe('import direction', () => {
     }
   });
 
+  it('only tests import the test harnesses in src/testkit', () => {
+    const against: string[] = [];
+    for (const file of sources(join(ROOT, 'src'))) {
+      const path = relative(ROOT, file).split('\\').join('/');
+      if (path.startsWith('src/testkit/') || /\.test\.ts$/.test(path)) continue;
+      for (const target of relativeImports(file)) if (target.startsWith('src/testkit/')) against.push(`${path} imports ${target}`);
+    }
+    expect(against).toEqual([]);
+  });
+
   it('no file imports a layer above its own', () => {
     const against: string[] = [];
     for (const file of sources(join(ROOT, 'src'))) {

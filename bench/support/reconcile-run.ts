@@ -16,7 +16,7 @@ import { readStripeSnapshot } from '../../src/provisioner/core/stripe-snapshot.t
 import { silentLogger } from '../../src/provisioner/provision-log.ts';
 import { createProvisionerCore } from '../../src/provisioner/compose.ts';
 import { loadProvisionerSettings } from '../../src/provisioner/settings.ts';
-import { auditBilling } from '../../src/reliability/billing-audit.ts';
+import { auditBilling } from '../../src/testkit/billing-audit.ts';
 import { developerView } from '../../src/sandbox/kong/kong-state.ts';
 import { FREE_PORTS, startSandbox } from '../../src/sandbox/start-sandbox.ts';
 import type { StripeEmulatorKnobs } from '../../src/sandbox/stripe/stripe-emulator.ts';

@@ -13,7 +13,7 @@ import { startProvisioner } from '../provisioner/server.ts';
 import { loadProvisionerSettings } from '../provisioner/settings.ts';
 import { DEFAULT_PLANS_FILE } from '../sandbox/start-sandbox.ts';
 import { parsePlans, PlansFileError } from '../shared/plans.ts';
-import { startBillingSandbox, type BillingSandbox } from './billing-sandbox.ts';
+import { startBillingSandbox, type BillingSandbox } from '../testkit/billing-sandbox.ts';
 
 let billing: BillingSandbox;
 let stripe: Stripe;

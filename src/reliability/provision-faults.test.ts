@@ -13,9 +13,9 @@ import { startProvisioner, type RunningProvisioner } from '../provisioner/server
 import type { StripeFaultKind } from '../sandbox/stripe/stripe-emulator.ts';
 import type { MoesifFaultKind } from '../sandbox/moesif/moesif-emulator.ts';
 import type { FaultHandle, FaultRequest, FaultTiming } from '../sandbox/faults/fault-injector.ts';
-import { auditBilling } from './billing-audit.ts';
-import { spawnProvisioner, type ProvisionerProcess } from './provisioner-process.ts';
-import { FAST_PROVISIONER, provisionOverHttp, startReliabilitySandbox, type ReliabilitySandbox } from './reliability-sandbox.ts';
+import { auditBilling } from '../testkit/billing-audit.ts';
+import { spawnProvisioner, type ProvisionerProcess } from '../testkit/provisioner-process.ts';
+import { FAST_PROVISIONER, provisionOverHttp, startReliabilitySandbox, type ReliabilitySandbox } from '../testkit/reliability-sandbox.ts';
 
 let rs: ReliabilitySandbox;
 
