@@ -5,7 +5,7 @@
  * floor, 429s Stripe answered, and the exactly-once audit (duplicates and failures must be 0).
  * Run with the provisioner's default client-side pacing, and (full run) paced at the limit itself.
  */
-import { auditBilling } from '../src/reliability/billing-audit.ts';
+import { auditBilling } from '../src/testkit/billing-audit.ts';
 import type { BenchResult, BenchScenario } from './bench-types.ts';
 import { postProvision, startBenchSandbox } from './support/bench-sandbox.ts';
 import { mapPool } from './support/pool.ts';

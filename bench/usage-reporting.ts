@@ -10,7 +10,7 @@
 import Stripe from 'stripe';
 import { parseUsageSettings } from '../src/provisioner/usage/usage-settings.ts';
 import { createUsageService } from '../src/provisioner/usage/usage-service.ts';
-import { createWriteLimiter } from '../src/provisioner/write-limiter.ts';
+import { createWriteLimiter } from '../src/provisioner/stripe/write-limiter.ts';
 import { startMoesifEmulator } from '../src/sandbox/moesif/moesif-emulator.ts';
 import { startStripeEmulator } from '../src/sandbox/stripe/stripe-emulator.ts';
 import type { BenchScenario } from './bench-types.ts';

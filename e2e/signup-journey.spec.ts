@@ -8,7 +8,7 @@ import { expect, test, type Page, type TestInfo } from '@playwright/test';
 import type Stripe from 'stripe';
 import { reconcileDevelopers } from '../src/admin/reconcile/reconcile-developers.ts';
 import { KongAdminClient } from '../src/kong/kong-admin-client.ts';
-import { createStripeClient } from '../src/provisioner/stripe-client.ts';
+import { createStripeClient } from '../src/provisioner/stripe/stripe-client.ts';
 import { FREE_PORTS, startSandbox, type Sandbox } from '../src/sandbox/start-sandbox.ts';
 
 const PASSWORD = 'correct horse battery staple';

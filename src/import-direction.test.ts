@@ -11,6 +11,9 @@ import { PACKAGE_ROOT as ROOT } from './shared/package-root.ts';
 const RULES: Array<{ from: string; forbidden: string[]; why: string }> = [
   { from: 'src/admin/', forbidden: ['src/cli/', 'src/build/'], why: 'admin commands parse their own options (src/shared/command-line.ts); the CLI only dispatches' },
   { from: 'src/provisioner/', forbidden: ['src/cli/'], why: 'the CLI starts the provisioner, never the reverse' },
+  { from: 'src/provisioner/core/', forbidden: ['src/provisioner/http/', 'src/provisioner/hosted-signup/', 'src/provisioner/server.ts', 'src/provisioner/compose.ts'], why: 'core is the domain: it uses the clients (stripe/, moesif/) and shared, and the routes and the composition root use it' },
+  { from: 'src/provisioner/stripe/', forbidden: ['src/provisioner/core/', 'src/provisioner/http/', 'src/provisioner/hosted-signup/', 'src/provisioner/server.ts', 'src/provisioner/compose.ts'], why: 'stripe/ is a client: the domain uses it, never the reverse' },
+  { from: 'src/provisioner/moesif/', forbidden: ['src/provisioner/core/', 'src/provisioner/http/', 'src/provisioner/hosted-signup/', 'src/provisioner/server.ts', 'src/provisioner/compose.ts'], why: 'moesif/ is a client: the domain uses it, never the reverse' },
   { from: 'src/kong/', forbidden: ['src/cli/', 'src/build/', 'src/admin/', 'src/provisioner/'], why: 'src/kong is the Admin API client: the sync and the provisioner use it' },
   { from: 'src/shared/', forbidden: ['src/cli/', 'src/build/', 'src/admin/', 'src/provisioner/', 'src/kong/', 'src/sandbox/'], why: 'shared is the bottom layer' },
 ];
@@ -27,7 +30,46 @@ function relativeImports(file: string): string[] {
   return [...text.matchAll(/(?:\bfrom|\bimport)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g)].map((match) => relative(ROOT, resolve(dirname(file), match[1] as string)).split('\\').join('/'));
 }
 
+/** Packages a file loads at run time through its static imports, followed through the repo's own files (type-only imports are erased, dynamic ones load on demand). */
+function staticPackages(entry: string): Set<string> {
+  const packages = new Set<string>();
+  const seen = new Set<string>();
+  const visit = (file: string): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = readFileSync(file, 'utf8');
+    for (const match of text.matchAll(/^\s*(?:import|export)\s+(type\s+)?(?:[^'"]*?\bfrom\s*)?['"]([^'"]+)['"]/gm)) {
+      const [, typeOnly, specifier] = match as unknown as [string, string | undefined, string];
+      if (typeOnly) continue;
+      if (specifier.startsWith('.')) visit(resolve(dirname(file), specifier));
+      else if (!specifier.startsWith('node:')) packages.add(specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : (specifier.split('/')[0] as string));
+    }
+  };
+  visit(join(ROOT, entry));
+  return packages;
+}
+
 describe('import direction', () => {
+  it('reconcile and usage load the provisioner core without the web server', () => {
+    // The walk does see the web server where it is loaded.
+    expect([...staticPackages('src/provisioner/server.ts')]).toEqual(expect.arrayContaining(['hono', 'nodemailer']));
+    for (const entry of ['src/admin/reconcile/reconcile-command.ts', 'src/admin/usage/usage-command.ts']) {
+      const packages = staticPackages(entry);
+      expect(packages.size, `${entry} loads some package`).toBeGreaterThan(0);
+      expect([...packages].filter((name) => ['hono', 'hono-rate-limiter', '@hono/node-server', 'nodemailer'].includes(name)), entry).toEqual([]);
+    }
+  });
+
+  it('only tests import the test harnesses in src/testkit', () => {
+    const against: string[] = [];
+    for (const file of sources(join(ROOT, 'src'))) {
+      const path = relative(ROOT, file).split('\\').join('/');
+      if (path.startsWith('src/testkit/') || /\.test\.ts$/.test(path)) continue;
+      for (const target of relativeImports(file)) if (target.startsWith('src/testkit/')) against.push(`${path} imports ${target}`);
+    }
+    expect(against).toEqual([]);
+  });
+
   it('no file imports a layer above its own', () => {
     const against: string[] = [];
     for (const file of sources(join(ROOT, 'src'))) {

@@ -7,7 +7,7 @@
  */
 import Stripe from 'stripe';
 import type { KongDeveloper } from '../../src/kong/kong-types.ts';
-import { createMoesifSync } from '../../src/provisioner/moesif-sync.ts';
+import { createMoesifSync } from '../../src/provisioner/moesif/moesif-sync.ts';
 import { createPriceResolver } from '../../src/provisioner/plan-prices.ts';
 import { createProvisioner } from '../../src/provisioner/provisioner.ts';
 import type { ProvisionerSettings } from '../../src/provisioner/settings.ts';

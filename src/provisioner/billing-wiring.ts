@@ -18,7 +18,7 @@ import type { StripeAccess } from './core/stripe-lookups.ts';
 import type { ProvisionLogger } from './provision-log.ts';
 import type { Provisioner } from './provisioner.ts';
 import { NO_BILLING_SETTINGS, type ProvisionerSettings } from './settings.ts';
-import { atPriority } from './write-limiter.ts';
+import { atPriority } from './stripe/write-limiter.ts';
 import { DEVELOPER_STATUS, type KongDeveloper } from '../kong/kong-types.ts';
 
 const REMOVED_STATUSES = new Set<number>([DEVELOPER_STATUS.rejected, DEVELOPER_STATUS.revoked]);

@@ -7,7 +7,7 @@ import type Stripe from 'stripe';
 import { limitsSummary, type Plan, type PlansFile } from '../shared/plans.ts';
 import type { PublicPlan } from '../shared/provisioner-api.ts';
 import { ProvisionError } from './errors.ts';
-import { withStripeRetry } from './stripe-calls.ts';
+import { withStripeRetry } from './stripe/stripe-calls.ts';
 
 export interface ResolvedPlan {
   plan: Plan;

@@ -11,7 +11,7 @@ import { startMoesifEmulator, type RunningMoesifEmulator } from '../sandbox/moes
 import { startStripeEmulator, type RunningStripeEmulator } from '../sandbox/stripe/stripe-emulator.ts';
 import { parsePlans, type PlansFile } from '../shared/plans.ts';
 import type { ProvisionProvenAnswer, ProvisionResult } from '../shared/provisioner-api.ts';
-import { signKongEvent } from './kong-events.ts';
+import { signKongEvent } from './http/kong-events.ts';
 import { createMemoryLogger } from './provision-log.ts';
 import { startProvisioner, type RunningProvisioner, type StartOptions } from './server.ts';
 import type { ProvisionerSettings } from './settings.ts';

@@ -25,7 +25,7 @@ import { createWholeMemory, type WholeIds } from './core/whole-memory.ts';
 import type { ProvisionerDeps, ProvisionMode, ProvisionOptions, ProvisionOutcome, Provisioner } from './provisioner-types.ts';
 import { inspectDeveloperIn } from './core/inspect-developer.ts';
 import { ProvisionError } from './errors.ts';
-import { hashEmail, usesStableKeys } from './idempotency.ts';
+import { hashEmail, usesStableKeys } from './stripe/idempotency.ts';
 import { silentLogger } from './provision-log.ts';
 import { createSingleFlight } from './single-flight.ts';
 

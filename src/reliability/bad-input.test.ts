@@ -18,8 +18,8 @@ import { kongSignature } from '../sandbox/kong/index.ts';
 import { SANDBOX_EVENT_HOOK_SECRET } from '../sandbox/start-sandbox.ts';
 import { DEFAULT_BACKUP_ROOT } from '../admin/sync/backups.ts';
 import { THEME_DIR } from '../shared/bundle-layout.ts';
-import { FAST_PROVISIONER, startReliabilitySandbox, type ReliabilitySandbox } from './reliability-sandbox.ts';
-import { fingerprint, type WriteFingerprint } from './write-guard.ts';
+import { FAST_PROVISIONER, startReliabilitySandbox, type ReliabilitySandbox } from '../testkit/reliability-sandbox.ts';
+import { fingerprint, type WriteFingerprint } from '../testkit/write-guard.ts';
 
 const EXISTING = 'existing-developer@example.com';
 const INJECTIONS = [

@@ -5,7 +5,7 @@ import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reconcileDevelopers } from '../admin/reconcile/reconcile-developers.ts';
 import { DEFAULT_STRIPE_KNOBS } from '../sandbox/stripe/stripe-emulator.ts';
-import { startBillingSandbox, type BillingSandbox } from './billing-sandbox.ts';
+import { startBillingSandbox, type BillingSandbox } from '../testkit/billing-sandbox.ts';
 
 let billing: BillingSandbox;
 let stripe: Stripe;

@@ -8,12 +8,12 @@ import { join } from 'node:path';
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DOCTOR_CHECKS, PLANS_FILE, type DoctorState } from '../admin/doctor/doctor-checks.ts';
-import { signKongEvent } from '../provisioner/kong-events.ts';
+import { signKongEvent } from '../provisioner/http/kong-events.ts';
 import { startProvisioner } from '../provisioner/server.ts';
 import { loadProvisionerSettings } from '../provisioner/settings.ts';
 import { DEFAULT_PLANS_FILE } from '../sandbox/start-sandbox.ts';
 import { parsePlans, PlansFileError } from '../shared/plans.ts';
-import { startBillingSandbox, type BillingSandbox } from './billing-sandbox.ts';
+import { startBillingSandbox, type BillingSandbox } from '../testkit/billing-sandbox.ts';
 
 let billing: BillingSandbox;
 let stripe: Stripe;

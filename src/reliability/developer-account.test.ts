@@ -5,7 +5,7 @@
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SESSION_COOKIE } from '../sandbox/kong/index.ts';
-import { startBillingSandbox, type BillingSandbox, type SignedUp } from './billing-sandbox.ts';
+import { startBillingSandbox, type BillingSandbox, type SignedUp } from '../testkit/billing-sandbox.ts';
 
 let billing: BillingSandbox;
 let stripe: Stripe;

@@ -3,7 +3,7 @@
 // billed in Stripe's final invoice, then charged; nothing is billed twice afterwards.
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBillingSandbox, type BillingSandbox } from './billing-sandbox.ts';
+import { startBillingSandbox, type BillingSandbox } from '../testkit/billing-sandbox.ts';
 
 let billing: BillingSandbox;
 

@@ -5,7 +5,7 @@
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_TAGS } from '../provisioner/core/kong-access.ts';
-import { startBillingSandbox, type BillingSandbox } from './billing-sandbox.ts';
+import { startBillingSandbox, type BillingSandbox } from '../testkit/billing-sandbox.ts';
 
 let billing: BillingSandbox;
 let stripe: Stripe;

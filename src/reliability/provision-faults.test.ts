@@ -8,13 +8,14 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { reconcileDevelopers, type ReconcileReport } from '../admin/reconcile/reconcile-developers.ts';
 import { silentLogger } from '../provisioner/provision-log.ts';
-import { createProvisionerCore, startProvisioner, type RunningProvisioner } from '../provisioner/server.ts';
+import { createProvisionerCore } from '../provisioner/compose.ts';
+import { startProvisioner, type RunningProvisioner } from '../provisioner/server.ts';
 import type { StripeFaultKind } from '../sandbox/stripe/stripe-emulator.ts';
 import type { MoesifFaultKind } from '../sandbox/moesif/moesif-emulator.ts';
 import type { FaultHandle, FaultRequest, FaultTiming } from '../sandbox/faults/fault-injector.ts';
-import { auditBilling } from './billing-audit.ts';
-import { spawnProvisioner, type ProvisionerProcess } from './provisioner-process.ts';
-import { FAST_PROVISIONER, provisionOverHttp, startReliabilitySandbox, type ReliabilitySandbox } from './reliability-sandbox.ts';
+import { auditBilling } from '../testkit/billing-audit.ts';
+import { spawnProvisioner, type ProvisionerProcess } from '../testkit/provisioner-process.ts';
+import { FAST_PROVISIONER, provisionOverHttp, startReliabilitySandbox, type ReliabilitySandbox } from '../testkit/reliability-sandbox.ts';
 
 let rs: ReliabilitySandbox;
 

@@ -21,7 +21,7 @@ import { listen } from '../sandbox/running-service.ts';
 import { FREE_PORTS, SANDBOX_EVENT_HOOK_SECRET, SANDBOX_STRIPE_KEY, startSandbox } from '../sandbox/start-sandbox.ts';
 import { SANDBOX_LOG_HASH_KEY, SANDBOX_READYZ_TOKEN, SANDBOX_SIGNUP_SECRET } from '../sandbox/sandbox-credentials.ts';
 import { SettingError } from '../shared/errors.ts';
-import { FAST_PROVISIONER, startReliabilitySandbox, type ReliabilitySandbox } from './reliability-sandbox.ts';
+import { FAST_PROVISIONER, startReliabilitySandbox, type ReliabilitySandbox } from '../testkit/reliability-sandbox.ts';
 
 const PORTAL = 'http://portal.example.com';
 let rs: ReliabilitySandbox;

@@ -13,7 +13,7 @@ import { inspectInstall } from '../admin/sync/inspect-install.ts';
 import { syncBundle, type SyncBundleOptions } from '../admin/sync/sync-bundle.ts';
 import { seedStandInTheme, startKongEmulator, type RunningKongEmulator } from '../sandbox/kong/index.ts';
 import { MARKERS, workspacePaths } from '../shared/bundle-layout.ts';
-import { CrashingKongClient, SimulatedCrash } from './crashing-kong-client.ts';
+import { CrashingKongClient, SimulatedCrash } from '../testkit/crashing-kong-client.ts';
 
 const PROVISIONER_URL = 'https://billing.example.com';
 const paths = workspacePaths('base');

@@ -5,7 +5,7 @@
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { setupCustomerPortal } from '../admin/stripe-setup/portal-setup.ts';
 import { setupWebhookEndpoint } from '../admin/stripe-setup/webhook-setup.ts';
-import { createStripeClient } from '../provisioner/stripe-client.ts';
+import { createStripeClient } from '../provisioner/stripe/stripe-client.ts';
 import { loadPlansFile } from '../shared/plans.ts';
 import { TEST_SERVICE_PATH } from './kong/gateway-entities.ts';
 import type { RunningKongEmulator } from './kong/index.ts';

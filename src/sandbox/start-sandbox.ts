@@ -12,7 +12,7 @@ import { packagePath } from '../shared/package-root.ts';
 import { setupStripeCatalog, type CatalogSetupResult } from '../admin/stripe-setup/catalog-setup.ts';
 import { KongAdminClient } from '../kong/kong-admin-client.ts';
 import { syncBundle, type SyncBundleResult } from '../admin/sync/sync-bundle.ts';
-import { createStripeClient } from '../provisioner/stripe-client.ts';
+import { createStripeClient } from '../provisioner/stripe/stripe-client.ts';
 import { loadProvisionerSettings, type ProvisionerSettings } from '../provisioner/settings.ts';
 import { startProvisioner, type RunningProvisioner, type StartOptions } from '../provisioner/server.ts';
 import { silentLogger, type ProvisionLogger } from '../provisioner/provision-log.ts';

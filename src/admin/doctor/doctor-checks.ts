@@ -19,7 +19,7 @@ import { workspacePaths } from '../../shared/bundle-layout.ts';
 import type { StripeKeyMode } from '../shared/stripe-connection.ts';
 import { describeStripeError, isStripeNotFound } from '../shared/stripe-failure.ts';
 import { findPricesByLookupKey } from '../stripe-setup/catalog-setup.ts';
-import { createMoesifClient } from '../../provisioner/moesif-client.ts';
+import { createMoesifClient } from '../../provisioner/moesif/moesif-client.ts';
 import { fail, pass, type Check, type CheckOutcome, type CheckResult } from './check-runner.ts';
 import { moesifIdentityCheck } from './moesif-identity-check.ts';
 import { stripeWebhookCheck } from './stripe-webhook-check.ts';

@@ -9,7 +9,7 @@ import type { KongDeveloper } from '../../kong/kong-types.ts';
 import { consumerAsDeveloper, SIGNUP_CONSUMER_TAGS } from '../../provisioner/hosted-signup/consumer-directory.ts';
 import { awsDevelopers, awsReconcileSync } from '../../provisioner/gateways/aws/aws-wiring.ts';
 import { createJsonLogger, silentLogger } from '../../provisioner/provision-log.ts';
-import { createProvisionerCore, type ProvisionerCore } from '../../provisioner/server.ts';
+import { createProvisionerCore, type ProvisionerCore } from '../../provisioner/compose.ts';
 import { readStripeSnapshot } from '../../provisioner/core/stripe-snapshot.ts';
 import { loadProvisionerSettings } from '../../provisioner/settings.ts';
 import { Command, InvalidArgumentError, parseArgs, positiveInteger } from '../../shared/command-line.ts';

@@ -4,7 +4,7 @@ import Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startKongEmulator, type RunningKongEmulator } from '../../sandbox/kong/index.ts';
 import { startStripeEmulator, type RunningStripeEmulator } from '../../sandbox/stripe/stripe-emulator.ts';
-import { createProvisionerCore, type ProvisionerCore } from '../../provisioner/server.ts';
+import { createProvisionerCore, type ProvisionerCore } from '../../provisioner/compose.ts';
 import { silentLogger } from '../../provisioner/provision-log.ts';
 import { loadProvisionerSettings } from '../../provisioner/settings.ts';
 import { setupStripeCatalog } from '../stripe-setup/catalog-setup.ts';

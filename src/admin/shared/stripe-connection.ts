@@ -4,8 +4,8 @@
  * Same names and rules as the provisioner, so one environment file serves every command.
  */
 import type Stripe from 'stripe';
-import { createStripeClient, type StripeClientOptions } from '../../provisioner/stripe-client.ts';
-import { parseStripeApiBase, parseStripeSecretKey, type StripeKeyMode } from '../../provisioner/stripe-settings.ts';
+import { createStripeClient, type StripeClientOptions } from '../../provisioner/stripe/stripe-client.ts';
+import { parseStripeApiBase, parseStripeSecretKey, type StripeKeyMode } from '../../provisioner/stripe/stripe-settings.ts';
 
 export type { StripeKeyMode };
 

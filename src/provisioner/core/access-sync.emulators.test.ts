@@ -2,7 +2,7 @@
 // with its subscriptions and test clock expanded, and a burst of events for one customer is
 // coalesced. Stripe's rate limit counts reads: two reads an event halved webhook throughput.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBillingSandbox, type BillingSandbox } from '../../reliability/billing-sandbox.ts';
+import { startBillingSandbox, type BillingSandbox } from '../../testkit/billing-sandbox.ts';
 import { attachCardByNumber, setDefaultPaymentMethod } from '../../sandbox/stripe/payment-methods.ts';
 
 let billing: BillingSandbox;

@@ -12,8 +12,8 @@ import { accessMessage, decideAccess, decisionChangesAt, type AccessDecision, ty
 import { limitFacts, type UsageSource } from './usage-limits.ts';
 import { readBillingFacts } from './billing-facts.ts';
 import { createCoalescer } from '../../shared/coalesce.ts';
-import { underKey } from '../write-limiter.ts';
-import { withStripeRetry } from '../stripe-calls.ts';
+import { underKey } from '../stripe/write-limiter.ts';
+import { withStripeRetry } from '../stripe/stripe-calls.ts';
 import type { GraceTimers } from './grace-timers.ts';
 import { ACCESS_TAGS, applyAccess, type AccessChange, type DeveloperPlugins } from './kong-access.ts';
 import { applyRateLimitOrLog, type RateLimitChange } from './kong-rate-limit.ts';

@@ -5,7 +5,7 @@
 import type Stripe from 'stripe';
 import type { PaymentCollection } from '../../shared/plans.ts';
 import type { BillingFacts } from './access-decision.ts';
-import { withStripeRetry } from '../stripe-calls.ts';
+import { withStripeRetry } from '../stripe/stripe-calls.ts';
 import { idOf, listAll, retryFor, type DeveloperSubscriptions, type StripeAccess } from './stripe-lookups.ts';
 
 /** The payment method Stripe would charge for this subscription, in Stripe's own order. */

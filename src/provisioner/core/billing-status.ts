@@ -10,7 +10,7 @@ import { sha256Hex } from '../../shared/sha256.ts';
 import { pageMessage, type AccessReason } from './access-decision.ts';
 import type { AccessOutcome, AccessSync, SyncOptions } from './access-sync.ts';
 import { retryFor, type StripeAccess } from './stripe-lookups.ts';
-import { withStripeRetry } from '../stripe-calls.ts';
+import { withStripeRetry } from '../stripe/stripe-calls.ts';
 import { adoptCompletedCheckouts } from './stripe-events.ts';
 import { spendCapOf } from './usage-limits.ts';
 import type { BillingStatusResponse } from '../../shared/provisioner-api.ts';

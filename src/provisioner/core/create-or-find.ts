@@ -10,7 +10,7 @@
 import type Stripe from 'stripe';
 import { sha256Hex } from '../../shared/sha256.ts';
 import { classifyStripeError, stripeErrorOf } from '../../shared/stripe-errors.ts';
-import { withStripeRetry } from '../stripe-calls.ts';
+import { withStripeRetry } from '../stripe/stripe-calls.ts';
 import { retryFor, type StripeAccess } from './stripe-lookups.ts';
 
 /** stripe-node puts the response headers on the returned object; Stripe marks replays. */

@@ -12,7 +12,7 @@
  */
 import type Stripe from 'stripe';
 import { sha256Hex } from '../../shared/sha256.ts';
-import { withStripeRetry } from '../stripe-calls.ts';
+import { withStripeRetry } from '../stripe/stripe-calls.ts';
 import { findDeveloperCustomers, findDeveloperSubscriptions, rememberedDeveloperCustomer, retryFor, type StripeAccess } from './stripe-lookups.ts';
 
 export const REMOVAL_POLICIES = ['period_end', 'now', 'never'] as const;

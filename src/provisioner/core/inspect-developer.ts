@@ -7,7 +7,7 @@ import type { KongDeveloper } from '../../kong/kong-types.ts';
 import { developerStatusName } from '../../kong/kong-types.ts';
 import type { Plan, PlansFile } from '../../shared/plans.ts';
 import { ProvisionError } from '../errors.ts';
-import type { MoesifSync } from '../moesif-sync.ts';
+import type { MoesifSync } from '../moesif/moesif-sync.ts';
 import type { PriceResolver } from '../plan-prices.ts';
 import type { DeveloperInspection } from '../provisioner-types.ts';
 import { findCustomer, type EnsureContext } from './ensure-stripe.ts';

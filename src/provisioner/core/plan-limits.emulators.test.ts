@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBillingSandbox, type BillingSandbox } from '../../reliability/billing-sandbox.ts';
+import { startBillingSandbox, type BillingSandbox } from '../../testkit/billing-sandbox.ts';
 import type { KongPlugin } from '../../kong/kong-types.ts';
 import { RATE_LIMIT_TAGS } from './kong-rate-limit.ts';
 import { ACCESS_TAGS } from './kong-access.ts';

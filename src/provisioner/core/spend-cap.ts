@@ -10,7 +10,7 @@ import { sha256Hex } from '../../shared/sha256.ts';
 import { STRIPE_MAX_AMOUNT } from '../../shared/plans.ts';
 import { capTextToCents } from '../../shared/spend-cap-amount.ts';
 import { ProvisionError } from '../errors.ts';
-import { withStripeRetry } from '../stripe-calls.ts';
+import { withStripeRetry } from '../stripe/stripe-calls.ts';
 import type { AccessOutcome, AccessSync } from './access-sync.ts';
 import { retryFor, type StripeAccess } from './stripe-lookups.ts';
 import { SPEND_CAP_METADATA_KEY } from './usage-limits.ts';

@@ -11,8 +11,8 @@ import type Stripe from 'stripe';
 import { parseDeveloperMeta, type KongDeveloper } from '../../kong/kong-types.ts';
 import { sha256Hex } from '../../shared/sha256.ts';
 import { classifyStripeError, stripeErrorOf } from '../../shared/stripe-errors.ts';
-import { withStripeRetry } from '../stripe-calls.ts';
-import { underKey } from '../write-limiter.ts';
+import { withStripeRetry } from '../stripe/stripe-calls.ts';
+import { underKey } from '../stripe/write-limiter.ts';
 import type { AccessOutcome, AccessSync } from './access-sync.ts';
 import { idOf, listAll, retryFor, type StripeAccess } from './stripe-lookups.ts';
 

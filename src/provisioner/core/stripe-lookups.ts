@@ -6,8 +6,8 @@
  */
 import type Stripe from 'stripe';
 import { classifyStripeError, stripeErrorOf } from '../../shared/stripe-errors.ts';
-import { withStripeRetry, type StripeRetryOptions } from '../stripe-calls.ts';
-import type { WriteLimiter } from '../write-limiter.ts';
+import { withStripeRetry, type StripeRetryOptions } from '../stripe/stripe-calls.ts';
+import type { WriteLimiter } from '../stripe/write-limiter.ts';
 
 export interface StripeAccess {
   stripe: Stripe;

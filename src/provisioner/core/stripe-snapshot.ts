@@ -18,7 +18,7 @@
  * would cost a read per clock on every run for a test-mode-only case, so it is not done.
  */
 import type Stripe from 'stripe';
-import { withStripeRetry } from '../stripe-calls.ts';
+import { withStripeRetry } from '../stripe/stripe-calls.ts';
 import type { StripeAccess } from './stripe-lookups.ts';
 
 export interface StripeSnapshot {

@@ -16,12 +16,13 @@ import type { UsageFiguresService } from '../usage/usage-figures.ts';
 import { findDeveloperCustomers, retryFor, type StripeAccess } from '../core/stripe-lookups.ts';
 import type { ProvisionLogger } from '../provision-log.ts';
 import type { Provisioner } from '../provisioner.ts';
-import { withStripeRetry } from '../stripe-calls.ts';
+import { withStripeRetry } from '../stripe/stripe-calls.ts';
 import { consumerAsDeveloper, consumerSignup, isSignupConsumer, SIGNUP_CONSUMER_TAGS } from './consumer-directory.ts';
 import type { OutgoingMail, SignupMailer } from './signup-mailer.ts';
 import { setSpendCap } from '../core/spend-cap.ts';
 import { spendCapOf } from '../core/usage-limits.ts';
-import { olderFirst, serialized, SignupError } from './signup-service.ts';
+import { olderFirst, serialized } from './signup-service.ts';
+import { SignupError } from './signup-error.ts';
 import type { TokenSigner } from './signed-token.ts';
 
 export interface AccountServiceDeps extends StripeAccess {

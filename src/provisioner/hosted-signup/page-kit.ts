@@ -9,12 +9,12 @@ import { getCookie, setCookie } from 'hono/cookie';
 import { randomBytes } from 'node:crypto';
 import { BoundedMap } from '../../shared/bounded-map.ts';
 import { sha256Hex } from '../../shared/sha256.ts';
-import { rateLimitKey, resolveClientAddress, type TrustedProxies } from '../client-address.ts';
+import { rateLimitKey, resolveClientAddress, type TrustedProxies } from '../http/client-address.ts';
 import { ProvisionError } from '../errors.ts';
 import type { ProvisionLogger } from '../provision-log.ts';
 import { SignupTokenError, type TokenSigner } from './signed-token.ts';
 import { messagePage, type Branding } from './signup-pages.ts';
-import { SignupError } from './signup-service.ts';
+import { SignupError } from './signup-error.ts';
 
 /** A message as a sentence for a person: capital first letter, closing full stop. */
 export function asSentence(text: string): string {

@@ -19,25 +19,13 @@ import { retryFor, type StripeAccess } from '../core/stripe-lookups.ts';
 import type { PriceResolver } from '../plan-prices.ts';
 import type { ProvisionLogger } from '../provision-log.ts';
 import type { Provisioner } from '../provisioner.ts';
-import { withStripeRetry } from '../stripe-calls.ts';
+import { withStripeRetry } from '../stripe/stripe-calls.ts';
 import { createCheckoutSessions } from './checkout-sessions.ts';
 import type { SignupConsumers } from '../gateways/signup-gateway.ts';
 import { consumerAsDeveloper, isSignupConsumer, SIGNUP_CONSUMER_TAGS, signupConsumerTags } from './consumer-directory.ts';
 import { alreadySignedUpMail, verificationMail, type SignupMailer } from './signup-mailer.ts';
 import type { TokenSigner } from './signed-token.ts';
-
-export type SignupErrorCode = 'link_used' | 'email_taken' | 'subscription_ended' | 'checkout_incomplete' | 'not_started' | 'key_replacement_unsupported';
-
-export class SignupError extends Error {
-  constructor(
-    readonly code: SignupErrorCode,
-    readonly status: 400 | 402 | 409 | 410,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'SignupError';
-  }
-}
+import { SignupError } from './signup-error.ts';
 
 export interface SignupRequest {
   name: string;

@@ -6,8 +6,8 @@
  * minutes; a company unknown to it (a signup since) is looked up on its own.
  */
 import type Stripe from 'stripe';
-import { withStripeRetry } from '../stripe-calls.ts';
-import type { WriteLimiter } from '../write-limiter.ts';
+import { withStripeRetry } from '../stripe/stripe-calls.ts';
+import type { WriteLimiter } from '../stripe/write-limiter.ts';
 
 export interface BillingTarget {
   customerId: string;

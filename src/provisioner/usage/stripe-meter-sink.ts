@@ -9,8 +9,8 @@
 import { createHash } from 'node:crypto';
 import type Stripe from 'stripe';
 import { isStripeError } from '../../shared/stripe-errors.ts';
-import { withStripeRetry } from '../stripe-calls.ts';
-import type { WriteLimiter } from '../write-limiter.ts';
+import { withStripeRetry } from '../stripe/stripe-calls.ts';
+import type { WriteLimiter } from '../stripe/write-limiter.ts';
 
 export interface MeterReport {
   eventName: string;

@@ -8,8 +8,8 @@
  */
 import type Stripe from 'stripe';
 import { BoundedMap } from '../../shared/bounded-map.ts';
-import { withStripeRetry } from '../stripe-calls.ts';
-import type { WriteLimiter } from '../write-limiter.ts';
+import { withStripeRetry } from '../stripe/stripe-calls.ts';
+import type { WriteLimiter } from '../stripe/write-limiter.ts';
 
 export interface UsageFigures {
   /** Metered quantity on the preview (billable calls reported so far this period). */

@@ -5,7 +5,7 @@
  */
 import type Stripe from 'stripe';
 import type { MoesifCompanyIdSource } from '../settings.ts';
-import { atPriority, type WriteLimiter } from '../write-limiter.ts';
+import { atPriority, type WriteLimiter } from '../stripe/write-limiter.ts';
 import { createCompanyDirectory } from './company-directory.ts';
 import { createMoesifManagementClient } from './moesif-management-client.ts';
 import { createStripeMeterSink } from './stripe-meter-sink.ts';

@@ -1,7 +1,7 @@
 /** Test clocks, usage and invoices through stripe-node: a metered period billed from meter events. */
 import Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { advanceClock, DAY, eventTypes, FEB_1, meteredPrice, stripeError, T0 } from './billing-test-kit.ts';
+import { advanceClock, DAY, eventTypes, FEB_1, meteredPrice, stripeError, T0 } from '../../testkit/billing-test-kit.ts';
 import { startStripeEmulator, type RunningStripeEmulator } from './stripe-emulator.ts';
 
 let emulator: RunningStripeEmulator;

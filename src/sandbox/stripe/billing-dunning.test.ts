@@ -1,7 +1,7 @@
 /** Failed payments, dunning, trials, send_invoice, cancel_at_period_end and the account clock, through stripe-node. */
 import Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { advanceClock, DAY, eventTypesFor, FEB_1, meteredPrice, stripeError, T0 } from './billing-test-kit.ts';
+import { advanceClock, DAY, eventTypesFor, FEB_1, meteredPrice, stripeError, T0 } from '../../testkit/billing-test-kit.ts';
 import { startStripeEmulator, type RunningStripeEmulator } from './stripe-emulator.ts';
 
 let emulator: RunningStripeEmulator;

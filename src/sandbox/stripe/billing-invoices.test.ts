@@ -1,7 +1,7 @@
 /** Invoice actions (void, mark_uncollectible, finalize), previews, events of the existing endpoints and the state view. */
 import Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { advanceClock, DAY, eventTypes, eventTypesFor, FEB_1, meteredPrice, stripeError, T0 } from './billing-test-kit.ts';
+import { advanceClock, DAY, eventTypes, eventTypesFor, FEB_1, meteredPrice, stripeError, T0 } from '../../testkit/billing-test-kit.ts';
 import { startStripeEmulator, type RunningStripeEmulator } from './stripe-emulator.ts';
 
 let emulator: RunningStripeEmulator;

@@ -2,7 +2,7 @@
 // accepting them: summaries and previews lag, refused events never count, identifiers stay spent.
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stripeError } from './billing-test-kit.ts';
+import { stripeError } from '../../testkit/billing-test-kit.ts';
 import { startStripeEmulator, type RunningStripeEmulator } from './stripe-emulator.ts';
 
 let emulator: RunningStripeEmulator;

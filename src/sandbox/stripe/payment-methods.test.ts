@@ -1,7 +1,7 @@
 /** Payment methods through stripe-node: test tokens, attach/detach, defaults, card numbers for emulator pages. */
 import Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { meteredPrice, stripeError } from './billing-test-kit.ts';
+import { meteredPrice, stripeError } from '../../testkit/billing-test-kit.ts';
 import { attachCardByNumber } from './payment-methods.ts';
 import { setSubscriptionPaymentMethod, switchSubscriptionPrice } from './subscription-updates.ts';
 import { CardError } from './stripe-errors.ts';

@@ -1,7 +1,7 @@
 /** The Stripe emulator driven by the real stripe-node SDK: every resource, lists, validation, shapes. */
 import { readFileSync } from 'node:fs';
 import Stripe from 'stripe';
-import { stripeError } from './billing-test-kit.ts';
+import { stripeError } from '../../testkit/billing-test-kit.ts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startStripeEmulator, type RunningStripeEmulator } from './stripe-emulator.ts';
 

@@ -5,7 +5,7 @@
  */
 import Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { advanceClock, DAY, eventTypesFor, FEB_1, meteredPrice, T0 } from './billing-test-kit.ts';
+import { advanceClock, DAY, eventTypesFor, FEB_1, meteredPrice, T0 } from '../../testkit/billing-test-kit.ts';
 import { startStripeEmulator, type RunningStripeEmulator } from './stripe-emulator.ts';
 
 let emulator: RunningStripeEmulator;

@@ -2,7 +2,7 @@
 import Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startStripeEmulator, type RunningStripeEmulator } from './stripe-emulator.ts';
-import { startTestReceiver, type TestReceiver } from './webhook-test-receiver.ts';
+import { startTestReceiver, type TestReceiver } from '../../testkit/webhook-test-receiver.ts';
 
 const KEY = 'sk_test_webhooks';
 let emulator: RunningStripeEmulator;

@@ -11,7 +11,7 @@ import { parseDeveloperMeta, type KongPlugin } from '../../../kong/kong-types.ts
 import { sha256Hex } from '../../../shared/sha256.ts';
 import { ACCESS_STATUS_CODE, ACCESS_TAGS } from '../../core/kong-access.ts';
 import { consumerAsDeveloper, consumerSignup, signupConsumerTags, type ConsumerDirectory } from '../../hosted-signup/consumer-directory.ts';
-import { SignupError } from '../../hosted-signup/signup-service.ts';
+import { SignupError } from '../../hosted-signup/signup-error.ts';
 import type { SignupGateway } from '../signup-gateway.ts';
 import { AwsApiKeys, isOurs, NAME_TAG, PLAN_TAG, REFUSED_TAG, SHOWN_TAG, type AwsKey } from './aws-api-keys.ts';
 

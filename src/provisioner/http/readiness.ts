@@ -4,7 +4,7 @@
  * call Stripe, Kong and Moesif once per request; holders of READYZ_TOKEN may ask for a fresh
  * probe. Messages are redacted (URL userinfo, emails).
  */
-import { redactText } from '../shared/redact.ts';
+import { redactText } from '../../shared/redact.ts';
 
 /** One dependency /readyz checks; throws (with a message) when it is not usable. */
 export interface ReadinessCheck {

@@ -14,23 +14,23 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { rateLimiter } from 'hono-rate-limiter';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { KongAdminClient } from '../kong/kong-admin-client.ts';
-import { defaultPlan, selectablePlans, type PlansFile } from '../shared/plans.ts';
-import type { ErrorResponse, PlansResponse, ReadyzPublicAnswer } from '../shared/provisioner-api.ts';
+import type { KongAdminClient } from '../../kong/kong-admin-client.ts';
+import { defaultPlan, selectablePlans, type PlansFile } from '../../shared/plans.ts';
+import type { ErrorResponse, PlansResponse, ReadyzPublicAnswer } from '../../shared/provisioner-api.ts';
 import { rateLimitKey, resolveClientAddress, type TrustedProxies } from './client-address.ts';
-import { ProvisionError, publicMessage, type ProvisionErrorCode } from './errors.ts';
+import { ProvisionError, publicMessage, type ProvisionErrorCode } from '../errors.ts';
 import { createKongEventReceiver } from './kong-events.ts';
-import { resolvePlans, toPublicPlans, type PriceResolver } from './plan-prices.ts';
-import { errorFields, silentLogger, type ProvisionLogger } from './provision-log.ts';
+import { resolvePlans, toPublicPlans, type PriceResolver } from '../plan-prices.ts';
+import { errorFields, silentLogger, type ProvisionLogger } from '../provision-log.ts';
 import { createProvisionRoute, provisionBody } from './provision-route.ts';
-import { parseSpendCap } from './core/spend-cap.ts';
+import { parseSpendCap } from '../core/spend-cap.ts';
+import type { Provisioner } from '../provisioner.ts';
+import type { BillingCore } from '../billing-wiring.ts';
+import { createStripeWebhookRoute } from './stripe-webhook-route.ts';
+import { createdSyncOptions } from '../core/access-sync.ts';
 
 /** POST /billing/spend-cap: the proof of POST /provision, and the cap in cents (null removes it; checked by parseSpendCap). */
 const spendCapBody = provisionBody.required({ developer_id: true }).extend({ spend_cap: z.unknown() });
-import type { Provisioner } from './provisioner.ts';
-import type { BillingCore } from './billing-wiring.ts';
-import { createStripeWebhookRoute } from './http/stripe-webhook-route.ts';
-import { createdSyncOptions } from './core/access-sync.ts';
 import type Stripe from 'stripe';
 import { createReadinessProbe, type ReadinessCheck } from './readiness.ts';
 

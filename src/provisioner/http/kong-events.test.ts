@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KongAdminClient } from '../kong/kong-admin-client.ts';
-import { startKongEmulator, type RunningKongEmulator } from '../sandbox/kong/kong-emulator.ts';
+import { KongAdminClient } from '../../kong/kong-admin-client.ts';
+import { startKongEmulator, type RunningKongEmulator } from '../../sandbox/kong/kong-emulator.ts';
 import { createKongEventReceiver, decideKongEvent, KongEventSecretError, SeenEvents, signKongEvent, verifyKongSignature } from './kong-events.ts';
 
 const provisionable = (status: number) => [0, 1, 5].includes(status);

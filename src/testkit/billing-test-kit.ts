@@ -1,7 +1,7 @@
 /** Shared setup for the billing lifecycle tests: an emulator, stripe-node, a metered price and clock helpers. */
 import Stripe from 'stripe';
 import { expect } from 'vitest';
-import type { RunningStripeEmulator } from './stripe-emulator.ts';
+import type { RunningStripeEmulator } from '../sandbox/stripe/stripe-emulator.ts';
 
 /** 2026-01-01T00:00:00Z: month periods from here end on the 1st. */
 export const T0 = Date.UTC(2026, 0, 1) / 1000;

@@ -8,13 +8,13 @@
  * provisionable developer (the core reads Kong); the Kong event hook and reconcile cover the rest.
  */
 import { z } from 'zod';
-import type { KongAdminClient } from '../kong/kong-admin-client.ts';
-import { developerStatusName, type KongDeveloper } from '../kong/kong-types.ts';
-import type { BillingStatusResponse, ProvisionAccepted, ProvisionProvenAnswer } from '../shared/provisioner-api.ts';
-import { ProvisionError } from './errors.ts';
-import { hashEmail } from './idempotency.ts';
-import type { ProvisionLogger } from './provision-log.ts';
-import type { ProvisionOutcome, Provisioner } from './provisioner.ts';
+import type { KongAdminClient } from '../../kong/kong-admin-client.ts';
+import { developerStatusName, type KongDeveloper } from '../../kong/kong-types.ts';
+import type { BillingStatusResponse, ProvisionAccepted, ProvisionProvenAnswer } from '../../shared/provisioner-api.ts';
+import { ProvisionError } from '../errors.ts';
+import { hashEmail } from '../stripe/idempotency.ts';
+import type { ProvisionLogger } from '../provision-log.ts';
+import type { ProvisionOutcome, Provisioner } from '../provisioner.ts';
 
 export const provisionBody = z.object({
   email: z.string({ error: 'email is required' }).trim().max(254, 'email is too long').pipe(z.email('email is not a valid address')),

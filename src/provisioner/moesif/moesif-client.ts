@@ -3,7 +3,7 @@
  * X-Moesif-Application-Id), or many at once (the /batch routes take arrays). Retries 429, 5xx and network errors with backoff; a 401 means the
  * application id is wrong and is not retried.
  */
-import { MonetizationError } from '../shared/errors.ts';
+import { MonetizationError } from '../../shared/errors.ts';
 
 export interface MoesifCompany {
   company_id: string;

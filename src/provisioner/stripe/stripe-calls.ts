@@ -4,8 +4,8 @@
  * jitter), and take a write-limiter token before every write attempt. Anything still failing
  * becomes a ProvisionError that names Stripe, for a 502.
  */
-import { classifyStripeError, isStripeError, stripeErrorCode } from '../shared/stripe-errors.ts';
-import { ProvisionError } from './errors.ts';
+import { classifyStripeError, isStripeError, stripeErrorCode } from '../../shared/stripe-errors.ts';
+import { ProvisionError } from '../errors.ts';
 import type { WriteLimiter } from './write-limiter.ts';
 
 export interface StripeRetryOptions {

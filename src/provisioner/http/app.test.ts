@@ -4,15 +4,15 @@
  */
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KongDeveloper } from '../kong/kong-types.ts';
-import { listen, type RunningService } from '../sandbox/running-service.ts';
-import { parsePlans } from '../shared/plans.ts';
+import type { KongDeveloper } from '../../kong/kong-types.ts';
+import { listen, type RunningService } from '../../sandbox/running-service.ts';
+import { parsePlans } from '../../shared/plans.ts';
 import { createProvisionerApp, type ProvisionerAppDeps } from './app.ts';
-import { ProvisionError } from './errors.ts';
+import { ProvisionError } from '../errors.ts';
 import { signKongEvent } from './kong-events.ts';
-import type { PriceResolver } from './plan-prices.ts';
-import { createJsonLogger } from './provision-log.ts';
-import type { Provisioner } from './provisioner.ts';
+import type { PriceResolver } from '../plan-prices.ts';
+import { createJsonLogger } from '../provision-log.ts';
+import type { Provisioner } from '../provisioner.ts';
 
 const plans = parsePlans({
   product: { name: 'API' },

@@ -2,8 +2,8 @@
  * STRIPE_SECRET_KEY and STRIPE_API_BASE, read one way by the provisioner and every admin command,
  * so one environment file serves them all.
  */
-import { SettingError } from '../shared/errors.ts';
-import { parseHttpUrl } from '../shared/http-url-setting.ts';
+import { SettingError } from '../../shared/errors.ts';
+import { parseHttpUrl } from '../../shared/http-url-setting.ts';
 
 export type StripeKeyMode = 'test' | 'live';
 

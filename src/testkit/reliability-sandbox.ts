@@ -4,7 +4,7 @@
  * the provisioner's own loader. Timeouts and backoffs are shortened through the provisioner's
  * options so that a fault costs milliseconds, not the production seconds.
  */
-import type { CoreOptions } from '../provisioner/server.ts';
+import type { CoreOptions } from '../provisioner/compose.ts';
 import { loadProvisionerSettings, type ProvisionerSettings } from '../provisioner/settings.ts';
 import { FREE_PORTS, startSandbox, type Sandbox } from '../sandbox/start-sandbox.ts';
 import type { RunningMoesifEmulator } from '../sandbox/moesif/moesif-emulator.ts';

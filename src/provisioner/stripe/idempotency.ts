@@ -12,7 +12,7 @@
  *   from looping on idempotency_error, and a retry of the same write still replays.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { sha256Hex } from '../shared/sha256.ts';
+import { sha256Hex } from '../../shared/sha256.ts';
 
 export type ProvisionStep = 'customer' | 'subscription';
 

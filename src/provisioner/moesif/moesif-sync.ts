@@ -10,10 +10,10 @@
  * /v1/users/batch, at most `batchMax` each): a lone record uses the single routes, and reconcile
  * sets `batchLingerMs` so its thousands of records go out a few hundred per pair of calls.
  */
-import { sha256Hex } from '../shared/sha256.ts';
-import { canonicalJson } from './idempotency.ts';
+import { sha256Hex } from '../../shared/sha256.ts';
+import { canonicalJson } from '../stripe/idempotency.ts';
 import type { MoesifClient, MoesifCompany, MoesifUser } from './moesif-client.ts';
-import type { ProvisionLogger } from './provision-log.ts';
+import type { ProvisionLogger } from '../provision-log.ts';
 
 export interface MoesifRecord {
   developerId: string;
