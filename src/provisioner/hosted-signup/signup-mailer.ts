@@ -2,7 +2,7 @@
  * The emails of the hosted signup, sent over SMTP with nodemailer (SMTP_URL). The message texts
  * live here; the transport is a port so tests can capture messages without a server.
  */
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 
 export interface OutgoingMail {
   to: string;
@@ -15,13 +15,23 @@ export interface SignupMailer {
   close(): void;
 }
 
+/**
+ * nodemailer is loaded on the first send: the provisioner core (and so reconcile and the usage
+ * command) holds an alert mailer without loading SMTP code it may never use.
+ */
 export function createSmtpMailer(smtpUrl: string, from: string): SignupMailer {
-  const transport = nodemailer.createTransport(smtpUrl);
+  let transport: Promise<Transporter> | undefined;
+  let closed = false;
+  const open = () => (transport ??= import('nodemailer').then(({ default: nodemailer }) => nodemailer.createTransport(smtpUrl)));
   return {
     async send(mail) {
-      await transport.sendMail({ from, to: mail.to, subject: mail.subject, text: mail.text });
+      await (await open()).sendMail({ from, to: mail.to, subject: mail.subject, text: mail.text });
     },
-    close: () => transport.close(),
+    close: () => {
+      if (closed) return;
+      closed = true;
+      void transport?.then((opened) => opened.close());
+    },
   };
 }
 
