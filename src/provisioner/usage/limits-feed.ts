@@ -1,6 +1,7 @@
 /**
- * After each reporter run: this billing period's figures of every developer the run saw calls of,
- * handed to the access decision (issue 21's quotas and spend caps, through recordUsage).
+ * After each reporter run: this billing period's figures of every developer the run saw calls of
+ * (its windows, plus the open window up to now: one more Moesif query), handed to the access
+ * decision (issue 21's quotas and spend caps, through recordUsage).
  *
  * - Who: the company's billing target (the directory the reporter already loaded, subscriptions
  *   listed with their customer expanded) names the Kong developer (customer metadata
@@ -21,6 +22,7 @@ import type { BillingTarget, CompanyDirectory } from './company-directory.ts';
 import type { MoesifManagementClient } from './moesif-management-client.ts';
 import type { UsageFiguresService } from './usage-figures.ts';
 import type { WindowReport } from './usage-reporter.ts';
+import { windowAt } from './usage-windows.ts';
 
 /** The billing core's side (billing-wiring.ts): where figures go, the plan of a subscription, Stripe's preview. */
 export interface LimitsTarget {
@@ -37,6 +39,8 @@ export interface LimitsFeedDeps {
   now: () => number;
   /** Seconds Stripe's clock is ahead of the wall (sandbox); 0 against Stripe. */
   stripeTimeShiftSeconds: () => number;
+  /** The reporter's window: calls in the open one (not billed yet) count too. */
+  windowSeconds: number;
 }
 
 export interface LimitsFeedResult {
@@ -65,6 +69,8 @@ export interface LimitsFeed {
 export function createLimitsFeed(deps: LimitsFeedDeps): LimitsFeed {
   /** Calls and period last fed per developer: unchanged ones cost no preview. */
   const last = new Map<string, { calls: number; periodEnd: number }>();
+  /** Companies whose amount Stripe had not caught up with: read again next run, calls or not. */
+  const unsettled = new Set<string>();
 
   async function feedOne(candidate: Candidate, calls: number, result: LimitsFeedResult): Promise<void> {
     // Settled: Stripe's amount already covered these calls when last read (or no amount is needed).
@@ -83,17 +89,27 @@ export function createLimitsFeed(deps: LimitsFeedDeps): LimitsFeed {
       settled = figures.calls >= calls;
     }
     await deps.target.recordUsage(candidate.developerId, usage);
-    if (settled) last.set(candidate.developerId, { calls, periodEnd: candidate.periodEnd });
-    else last.delete(candidate.developerId);
+    if (settled) {
+      last.set(candidate.developerId, { calls, periodEnd: candidate.periodEnd });
+      unsettled.delete(candidate.companyId);
+    } else {
+      last.delete(candidate.developerId);
+      unsettled.add(candidate.companyId);
+    }
     result.fed.push(candidate.developerId);
   }
 
   return {
     async afterRun(windows) {
       const result: LimitsFeedResult = { fed: [], previews: 0, moesifQueries: 0, failed: [] };
-      const candidates = await candidatesOf(deps, windows, result);
       const shift = deps.stripeTimeShiftSeconds();
       const until = Math.floor(deps.now() / 1000) + 1;
+      const seen = new Set([...unsettled, ...windows.flatMap((w) => w.companies).filter((c) => c.calls > 0 && c.outcome !== 'not_billable').map((c) => c.companyId)]);
+      // Calls of the open window (billed when it closes) are seen now: a quota is not overrun for a window's length.
+      result.moesifQueries++;
+      const open = await deps.moesif.countByCompany({ start: windowAt(until - 1, deps.windowSeconds).start, end: until }).catch(() => new Map<string, number>());
+      for (const [companyId, calls] of open) if (calls > 0) seen.add(companyId);
+      const candidates = await candidatesOf(deps, seen, result);
       for (const [periodStart, group] of groupBy(candidates, (c) => c.periodStart)) {
         result.moesifQueries++;
         let counts: Map<string, number>;
@@ -111,9 +127,8 @@ export function createLimitsFeed(deps: LimitsFeedDeps): LimitsFeed {
   };
 }
 
-/** Companies the run saw calls of whose developer has something to enforce in the current period. */
-async function candidatesOf(deps: LimitsFeedDeps, windows: WindowReport[], result: LimitsFeedResult): Promise<Candidate[]> {
-  const seen = new Set(windows.flatMap((w) => w.companies).filter((c) => c.calls > 0 && c.outcome !== 'not_billable').map((c) => c.companyId));
+/** Companies seen with calls whose developer has something to enforce in the current period. */
+async function candidatesOf(deps: LimitsFeedDeps, seen: Set<string>, result: LimitsFeedResult): Promise<Candidate[]> {
   const stripeNow = Math.floor(deps.now() / 1000) + deps.stripeTimeShiftSeconds();
   const candidates: Candidate[] = [];
   for (const companyId of seen) {

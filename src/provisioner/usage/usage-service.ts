@@ -54,7 +54,7 @@ export function createUsageService(settings: UsageSettings, options: UsageServic
   });
   const deps: TrueUpDeps = { reporter, moesif, sink, directory, companyIdSource: options.companyIdSource };
   const feed = options.limits && !options.dryRun
-    ? createLimitsFeed({ target: options.limits, moesif, directory, now: options.now ?? Date.now, stripeTimeShiftSeconds: options.stripeTimeShiftSeconds ?? (() => 0) })
+    ? createLimitsFeed({ target: options.limits, moesif, directory, now: options.now ?? Date.now, stripeTimeShiftSeconds: options.stripeTimeShiftSeconds ?? (() => 0), windowSeconds: settings.windowMinutes * 60 })
     : undefined;
   let running: Promise<UsageRun> | undefined;
   return {
