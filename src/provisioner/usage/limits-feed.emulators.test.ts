@@ -62,6 +62,15 @@ async function calls(key: string, n: number): Promise<number[]> {
   for (let i = 0; i < n; i++) seen.push(await billing.callStatus(key));
   return seen;
 }
+/** The page's proven billing-status request (POST /provision of a provisioned developer). */
+async function pageStatus(dev: { email: string; developer: { id: string } }) {
+  const response = await fetch(`${billing.sandbox.provisioner!.url}/provision`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: dev.email, developer_id: dev.developer.id }),
+  });
+  return ((await response.json()) as { billing?: { access: string; reason: string; message: string } }).billing;
+}
 const messageOf = async (response: Response) => ((await response.json()) as { message: string }).message;
 
 describe('the reporter feeds quotas and spend caps', () => {
@@ -79,6 +88,8 @@ describe('the reporter feeds quotas and spend caps', () => {
     const message = await messageOf(refused);
     expect(message).toMatch(/^Quota reached: your plan allows 3 calls per billing period\./);
     expect(message).toContain(`It resets at ${reset}`);
+    // The page shows the same decision.
+    expect(await pageStatus(dev)).toMatchObject({ access: 'refused', reason: 'quota_exceeded', message: expect.stringContaining(`resets at ${reset}`) });
 
     // The Stripe clock passes the period's end: the decision drops the ended period's figures.
     await billing.advanceDays((periodEnd - billing.sandbox.stripe!.state.now()) / 86_400 + 1);
@@ -103,6 +114,7 @@ describe('the reporter feeds quotas and spend caps', () => {
     const refused = await call(dev.key);
     expect(refused.status).toBe(402);
     expect(await messageOf(refused)).toMatch(/^Spend cap reached: this period's usage has reached the monthly cap of 10\.00 USD you set\./);
+    expect(await pageStatus(dev)).toMatchObject({ access: 'refused', reason: 'spend_cap_reached' });
     // A later run with no new calls: the developer is seen only if Moesif has calls in its windows; nothing new is read.
     const again = await reporterRun();
     expect(again.limits?.previews ?? 0).toBe(0);
@@ -130,7 +142,7 @@ describe('the reporter feeds quotas and spend caps', () => {
     const refused = await call(dev.key);
     expect(refused.status).toBe(402);
     const message = await messageOf(refused);
-    expect(message).not.toMatch(/Quota|Spend cap/);
-    expect(message).toMatch(/pay/i);
+    expect(message).toMatch(/^Payment overdue: your last invoice could not be paid\./);
+    expect(await pageStatus(dev)).toMatchObject({ access: 'refused', reason: 'payment_overdue' });
   });
 });
