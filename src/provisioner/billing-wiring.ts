@@ -22,7 +22,7 @@ import { atPriority } from './stripe/write-limiter.ts';
 import { DEVELOPER_STATUS, type KongDeveloper } from '../kong/kong-types.ts';
 
 const REMOVED_STATUSES = new Set<number>([DEVELOPER_STATUS.rejected, DEVELOPER_STATUS.revoked]);
-import { createUsageFigures } from './usage/usage-figures.ts';
+import { createUsageFigures, type UsageFiguresService } from './usage/usage-figures.ts';
 
 /** What billing needs from Kong: portal developers (KongAdminClient) or hosted-signup consumers (ConsumerDirectory). */
 export type BillingKong = DeveloperPlugins & Pick<KongAdminClient, 'getDeveloper' | 'updateDeveloperMeta'>;
@@ -46,6 +46,9 @@ export interface BillingCore {
    * ones cost nothing. Answers the sync's outcome, or undefined when nothing changed.
    */
   recordUsage(developerId: string, usage: PeriodUsage): Promise<AccessOutcome | undefined>;
+  /** What the usage reporter's limits feed reads: the plan of a subscription, Stripe's upcoming-invoice figures (cached, shared with the page). */
+  planOfSubscription(subscription: Stripe.Subscription): ReturnType<Provisioner['planOfSubscription']>;
+  usageFigures: UsageFiguresService;
   /** Stores the developer's spend cap (cents; null removes it) on their Stripe customer and re-decides access. */
   setSpendCap(developer: KongDeveloper, cap: number | null): Promise<AccessOutcome>;
 }
@@ -81,6 +84,8 @@ export function createBillingCore(
     billing,
     timers,
     usage,
+    usageFigures,
+    planOfSubscription: (subscription) => deps.provisioner.planOfSubscription(subscription),
     setSpendCap: (developer, cap) => setSpendCap({ ...deps, access }, developer, cap),
     async recordUsage(developerId, figures) {
       if (!usage.record(developerId, figures)) return undefined;

@@ -190,6 +190,8 @@ function startProvisionerUsage(settings: ProvisionerSettings, core: ProvisionerC
     stripe: core.stripe,
     writeLimiter: core.writeLimiter,
     companyIdSource: settings.moesif.companyIdSource,
+    // After each run the seen developers' period figures re-decide their access (quotas, spend caps).
+    limits: core.billing,
     ...(options.usageStripeTimeShiftSeconds ? { stripeTimeShiftSeconds: options.usageStripeTimeShiftSeconds } : {}),
   });
   return startUsageTimer(service, usage.intervalSeconds, (entry) => (entry.event === 'usage_report_failed' ? logger.warn(entry) : logger.info(entry)));

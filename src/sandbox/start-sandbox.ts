@@ -340,6 +340,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           stripe: provisioner?.stripe ?? createStripeClient(provisionerSettings),
           companyIdSource: provisionerSettings.moesif.companyIdSource,
           ...(stripe ? { stripeTimeShiftSeconds: () => stripe.state.skippedSeconds } : {}),
+          // As the provisioner's own timer does: the figures reach quotas and spend caps at once.
+          ...(provisioner ? { limits: provisioner.billing } : {}),
         });
         return service.run({ closeOpenWindow: true });
       },

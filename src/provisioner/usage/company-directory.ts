@@ -8,17 +8,26 @@
 import type Stripe from 'stripe';
 import { withStripeRetry } from '../stripe/stripe-calls.ts';
 import type { WriteLimiter } from '../stripe/write-limiter.ts';
+import { spendCapOf } from '../core/usage-limits.ts';
 
 export interface BillingTarget {
   customerId: string;
   subscriptionId: string;
   meterId: string;
   eventName: string;
+  /** The Kong developer paying (the customer's metadata.kong_developer_id), when the customer names one. */
+  developerId?: string;
+  /** The developer's spend cap (minor units) as the customer's metadata held it when loaded. */
+  spendCap?: number;
+  /** The subscription as listed (its plan; its item's current period, Stripe time). */
+  subscription: Stripe.Subscription;
 }
 
 export interface CompanyDirectory {
   /** undefined: no metered subscription for this company (nothing to bill, reported as such). */
   resolve(companyId: string): Promise<BillingTarget | undefined>;
+  /** Reads the company's subscription again (one Stripe read) and keeps that: a listing older than its period. */
+  reload?(companyId: string): Promise<BillingTarget | undefined>;
 }
 
 const CACHE_MS = 15 * 60_000;
@@ -42,7 +51,19 @@ export function createCompanyDirectory(stripe: Stripe, source: 'subscription' | 
   async function targetOf(subscription: Stripe.Subscription): Promise<BillingTarget | undefined> {
     const meterId = subscription.items.data.find((candidate) => candidate.price.recurring?.meter)?.price.recurring?.meter;
     if (!meterId) return undefined;
-    return { customerId: idOf(subscription.customer), subscriptionId: subscription.id, meterId, eventName: await eventNameOf(meterId) };
+    // The customer comes expanded with the subscription (no read of its own): who the developer is, and their cap.
+    const customer = typeof subscription.customer === 'string' || subscription.customer.deleted ? undefined : subscription.customer;
+    const developerId = customer?.metadata?.kong_developer_id;
+    const spendCap = spendCapOf(customer);
+    return {
+      customerId: idOf(subscription.customer),
+      subscriptionId: subscription.id,
+      meterId,
+      eventName: await eventNameOf(meterId),
+      subscription,
+      ...(developerId ? { developerId } : {}),
+      ...(spendCap !== undefined ? { spendCap } : {}),
+    };
   }
 
   const keyOf = (target: BillingTarget) => (source === 'subscription' ? target.subscriptionId : target.customerId);
@@ -51,7 +72,7 @@ export function createCompanyDirectory(stripe: Stripe, source: 'subscription' | 
     const targets = new Map<string, BillingTarget>();
     let startingAfter: string | undefined;
     for (;;) {
-      const page = await call(() => stripe.subscriptions.list({ limit: 100, status: 'all', ...(startingAfter ? { starting_after: startingAfter } : {}) }), 'list subscriptions');
+      const page = await call(() => stripe.subscriptions.list({ limit: 100, status: 'all', expand: ['data.customer'], ...(startingAfter ? { starting_after: startingAfter } : {}) }), 'list subscriptions');
       for (const subscription of page.data) {
         const target = ENDED.has(subscription.status) ? undefined : await targetOf(subscription);
         // A live subscription wins over an ended one of the same customer.
@@ -64,13 +85,13 @@ export function createCompanyDirectory(stripe: Stripe, source: 'subscription' | 
 
   async function lookup(companyId: string): Promise<BillingTarget | undefined> {
     if (source === 'customer') {
-      const list = await call(() => stripe.subscriptions.list({ customer: companyId, status: 'all', limit: 10 }), 'list a customer’s subscriptions');
+      const list = await call(() => stripe.subscriptions.list({ customer: companyId, status: 'all', limit: 10, expand: ['data.customer'] }), 'list a customer’s subscriptions');
       const chosen = list.data.find((s) => !ENDED.has(s.status)) ?? list.data[0];
       return chosen ? targetOf(chosen) : undefined;
     }
     if (!companyId.startsWith('sub_')) return undefined;
     try {
-      return await targetOf(await call(() => stripe.subscriptions.retrieve(companyId), 'read a subscription'));
+      return await targetOf(await call(() => stripe.subscriptions.retrieve(companyId, { expand: ['customer'] }), 'read a subscription'));
     } catch (error) {
       const status = (error as { statusCode?: number; cause?: { statusCode?: number } }).cause?.statusCode ?? (error as { statusCode?: number }).statusCode;
       if (status === 404) return undefined;
@@ -90,6 +111,12 @@ export function createCompanyDirectory(stripe: Stripe, source: 'subscription' | 
       const cached = single.get(companyId);
       if (cached && now() - cached.at < CACHE_MS) return cached.target;
       const target = await lookup(companyId);
+      single.set(companyId, { target, at: now() });
+      return target;
+    },
+    async reload(companyId) {
+      const target = await lookup(companyId);
+      (await bulk?.targets.catch(() => undefined))?.delete(companyId);
       single.set(companyId, { target, at: now() });
       return target;
     },

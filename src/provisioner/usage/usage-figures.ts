@@ -24,7 +24,8 @@ export interface UsageFigures {
 }
 
 export interface UsageFiguresService {
-  figures(subscriptionId: string): Promise<UsageFigures | undefined>;
+  /** fresh: read Stripe now (the usage reporter after new calls) and keep that answer for page views. */
+  figures(subscriptionId: string, options?: { fresh?: boolean }): Promise<UsageFigures | undefined>;
 }
 
 const ZERO_DECIMAL = new Set(['bif', 'clp', 'djf', 'gnf', 'jpy', 'kmf', 'krw', 'mga', 'pyg', 'rwf', 'ugx', 'vnd', 'vuv', 'xaf', 'xof', 'xpf']);
@@ -56,8 +57,8 @@ export function createUsageFigures(deps: { stripe: Stripe; limiter?: WriteLimite
     return figuresOf(preview, periodEnd);
   }
   return {
-    figures(subscriptionId) {
-      const cached = cache.get(subscriptionId);
+    figures(subscriptionId, options = {}) {
+      const cached = options.fresh ? undefined : cache.get(subscriptionId);
       if (cached) return cached;
       // A failed read is not kept: the next view asks again.
       const pending = read(subscriptionId).catch(() => {

@@ -9,6 +9,7 @@ import { atPriority, type WriteLimiter } from '../stripe/write-limiter.ts';
 import { createCompanyDirectory } from './company-directory.ts';
 import { createMoesifManagementClient } from './moesif-management-client.ts';
 import { createStripeMeterSink } from './stripe-meter-sink.ts';
+import { createLimitsFeed, type LimitsFeedResult, type LimitsTarget } from './limits-feed.ts';
 import { runTrueUps, type TrueUpDeps, type TrueUpResult } from './true-up.ts';
 import { UsageReporter, type WindowReport } from './usage-reporter.ts';
 import { requireManagementToken, type UsageSettings } from './usage-settings.ts';
@@ -16,6 +17,8 @@ import { requireManagementToken, type UsageSettings } from './usage-settings.ts'
 export interface UsageRun {
   windows: WindowReport[];
   trueUps: TrueUpResult[];
+  /** With `limits`: the figures handed to the access decision after the run. */
+  limits?: LimitsFeedResult;
 }
 
 export interface UsageService extends TrueUpDeps {
@@ -29,6 +32,8 @@ export interface UsageServiceOptions {
   dryRun?: boolean;
   now?: () => number;
   stripeTimeShiftSeconds?: () => number;
+  /** The billing core: after each run, the seen developers' period figures go to its recordUsage (quotas, spend caps). */
+  limits?: LimitsTarget;
 }
 
 export function createUsageService(settings: UsageSettings, options: UsageServiceOptions): UsageService {
@@ -48,6 +53,9 @@ export function createUsageService(settings: UsageSettings, options: UsageServic
     ...(options.dryRun ? { dryRun: true } : {}),
   });
   const deps: TrueUpDeps = { reporter, moesif, sink, directory, companyIdSource: options.companyIdSource };
+  const feed = options.limits && !options.dryRun
+    ? createLimitsFeed({ target: options.limits, moesif, directory, now: options.now ?? Date.now, stripeTimeShiftSeconds: options.stripeTimeShiftSeconds ?? (() => 0), windowSeconds: settings.windowMinutes * 60 })
+    : undefined;
   let running: Promise<UsageRun> | undefined;
   return {
     ...deps,
@@ -57,7 +65,8 @@ export function createUsageService(settings: UsageSettings, options: UsageServic
         try {
           const windows = await reporter.reportDue(runOptions);
           const trueUps = await runTrueUps(deps, options.stripe);
-          return { windows, trueUps };
+          // After the meter events: a refusal follows calls Stripe already has.
+          return { windows, trueUps, ...(feed ? { limits: await feed.afterRun(windows) } : {}) };
         } finally {
           running = undefined;
         }
@@ -78,7 +87,9 @@ export function startUsageTimer(service: UsageService, intervalSeconds: number, 
       (result) => {
         const failed = result.windows.flatMap((w) => w.companies).filter((c) => c.outcome === 'failed').length + result.trueUps.filter((t) => t.status === 'failed').length;
         const sent = result.windows.flatMap((w) => w.companies).filter((c) => c.outcome === 'sent').length;
-        if (sent || failed || result.trueUps.length) log({ event: 'usage_reported', windows: result.windows.length, sent, failed, true_ups: result.trueUps.map((t) => t.status) });
+        const limits = result.limits ? { limits_fed: result.limits.fed.length, limits_previews: result.limits.previews, limits_failed: result.limits.failed.length } : {};
+        if (sent || failed || result.trueUps.length || result.limits?.fed.length || result.limits?.failed.length)
+          log({ event: 'usage_reported', windows: result.windows.length, sent, failed, true_ups: result.trueUps.map((t) => t.status), ...limits });
       },
       (error: unknown) => log({ event: 'usage_report_failed', message: error instanceof Error ? error.message : String(error) }),
     );
