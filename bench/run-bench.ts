@@ -17,9 +17,10 @@ import { machineFacts, type MachineFacts } from './support/machine.ts';
 import { syncScenario } from './sync.ts';
 import { webhooksScenario } from './webhooks.ts';
 import { usageReportingScenario } from './usage-reporting.ts';
+import { planLimitsScenario } from './plan-limits.ts';
 
 /** In the issue's order; `--only` picks by name. */
-export const SCENARIOS: readonly BenchScenario[] = [signupScenario, bundleSizeScenario, burstScenario, reconcileScenario, reconcileScaleScenario, syncScenario, coldStartScenario, webhooksScenario, usageReportingScenario];
+export const SCENARIOS: readonly BenchScenario[] = [signupScenario, bundleSizeScenario, burstScenario, reconcileScenario, reconcileScaleScenario, syncScenario, coldStartScenario, webhooksScenario, usageReportingScenario, planLimitsScenario];
 export const SCENARIO_NAMES = SCENARIOS.map((scenario) => scenario.name);
 export const DEFAULT_RESULTS_FILE = 'bench/results.json';
 
