@@ -127,6 +127,23 @@ describe('renderBillingPanel', () => {
   });
 });
 
+describe('the 80 % banner', () => {
+  it('shows the proven status\'s usage alert line as a banner (text only), next to an allowed access', async () => {
+    const alert = '80 % of your monthly spend cap used';
+    const { panelDeps } = deps(active({ ...REFUSED, access: 'allowed', reason: 'active', spend_cap: 5000, usage_alert: alert }));
+    const panel = await showBillingPanel(panelDeps);
+    const banner = panel?.querySelector('.portal-monetization-billing-banner--alert');
+    expect(banner?.textContent).toBe(alert);
+    expect(banner?.getAttribute('role')).toBe('status');
+    expect(panel?.querySelector('.portal-monetization-billing-note')).not.toBeNull();
+    expect(renderBillingPanel(document, { ...REFUSED, usage_alert: '<b>x</b>' }).querySelector('b')).toBeNull();
+  });
+
+  it('shows no alert banner when the status carries none', () => {
+    expect(renderBillingPanel(document, { ...REFUSED, access: 'allowed' }).querySelector('.portal-monetization-billing-banner--alert')).toBeNull();
+  });
+});
+
 describe('fetchDeveloper', () => {
   it('reads the logged-in developer with the session cookie, and nobody on 401', async () => {
     const ok = deps(active());

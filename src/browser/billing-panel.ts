@@ -108,6 +108,14 @@ export function renderBillingPanel(doc: Document, billing: BillingStatusResponse
     usage.textContent = billing.usage.summary;
     panel.append(usage);
   }
+  if (billing.usage_alert) {
+    const alert = doc.createElement('p');
+    alert.className = `${CLASS}-banner ${CLASS}-banner--alert`;
+    alert.setAttribute('role', 'status');
+    alert.textContent = billing.usage_alert;
+    alert.style.cssText = 'padding:8px 12px;background:#fff8e1';
+    panel.append(alert);
+  }
   if (billing.access !== 'allowed') {
     const banner = doc.createElement('p');
     banner.className = `${CLASS}-banner ${CLASS}-banner--${billing.access}`;

@@ -104,6 +104,8 @@ export interface BillingStatusResponse {
   confirm_url?: string;
   /** The developer's monthly spend cap in cents of the subscription's currency; null: none set. */
   spend_cap?: number | null;
+  /** An 80 % / 100 % quota or spend-cap alert was sent this period: the line the page shows, e.g. "80 % of your monthly spend cap used". */
+  usage_alert?: string;
   /** The current period so far, from Stripe's upcoming-invoice preview (cached about a minute). */
   usage?: BillingUsage;
 }

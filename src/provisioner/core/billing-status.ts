@@ -13,6 +13,7 @@ import { retryFor, type StripeAccess } from './stripe-lookups.ts';
 import { withStripeRetry } from '../stripe/stripe-calls.ts';
 import { adoptCompletedCheckouts } from './stripe-events.ts';
 import { spendCapOf } from './usage-limits.ts';
+import { usageAlertLine } from './usage-alerts.ts';
 import type { BillingStatusResponse } from '../../shared/provisioner-api.ts';
 import type { UsageFiguresService } from '../usage/usage-figures.ts';
 
@@ -90,6 +91,7 @@ export function createBillingStatus(deps: BillingStatusDeps): BillingStatusServi
       outcome.customer ? manageUrl() : Promise.resolve(undefined),
       deps.usage && subscription && INVOICED.has(subscription.status) ? deps.usage.figures(subscription.id) : Promise.resolve(undefined),
     ]);
+    const alert = usageAlertLine(outcome.customer, outcome.subscription?.items.data[0]?.current_period_end, outcome.plan, outcome.facts.spendCap?.spent ?? usage?.amount_due);
     return {
       plan: outcome.plan?.id ?? null,
       plan_name: outcome.plan?.name ?? null,
@@ -102,6 +104,7 @@ export function createBillingStatus(deps: BillingStatusDeps): BillingStatusServi
       ...(outcome.decision.reason === 'payment_confirmation_required' && outcome.facts.confirmPaymentUrl ? { confirm_url: outcome.facts.confirmPaymentUrl } : {}),
       ...(usage ? { usage } : {}),
       ...(outcome.customer ? { spend_cap: spendCapOf(outcome.customer) ?? null } : {}),
+      ...(alert ? { usage_alert: alert } : {}),
     };
   }
 

@@ -241,6 +241,25 @@ describe('spend cap set by the developer (POST /billing/spend-cap)', () => {
     expect((await billing.stripe.customers.retrieve(dev.customer.id) as { metadata: Record<string, string> }).metadata.kpm_spend_cap).toBeUndefined();
   });
 
+  it('the proven billing status carries the 80 % line once the alert went out; raising the cap clears it', async () => {
+    const dev = await billing.signUp('unlimited', 'capline');
+    const core = billing.sandbox.provisioner!;
+    const { periodEnd } = await periodOf(dev.customer.id);
+    expect((await setCap(dev, 5000)).body.usage_alert).toBeUndefined();
+    await core.billing.recordUsage(dev.developer.id, { calls: 8000, amountSoFar: 4000, currency: 'usd', periodEnd });
+    expect(alertsOf(dev.developer.id)).toEqual(['usage_alert.spend_cap 80']);
+    const status = await fetch(`${billing.sandbox.provisioner!.url}/provision`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: dev.email, developer_id: dev.developer.id }),
+    });
+    expect(((await status.json()) as { billing: Record<string, unknown> }).billing).toMatchObject({ access: 'allowed', usage_alert: '80 % of your monthly spend cap used' });
+    // 4000 of a 10000 cap is 40 %: the mark stays (no second alert) but the line goes.
+    const raised = await setCap(dev, 10_000);
+    expect(raised.body).toMatchObject({ access: 'allowed', spend_cap: 10_000 });
+    expect(raised.body.usage_alert).toBeUndefined();
+  });
+
   it('set, reached (402 naming the cap), raised (200 again), removed', async () => {
     const dev = await billing.signUp('unlimited', 'cap');
     const core = billing.sandbox.provisioner!;

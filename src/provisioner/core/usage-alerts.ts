@@ -154,3 +154,19 @@ export function webhookChannel(url: string, secret: string, now: () => number = 
     },
   };
 }
+
+/**
+ * The page's line for the highest alert threshold reached this period ("80 % of your monthly spend
+ * cap used"), from the marks the alerts left on the customer (proven in Stripe, whichever process
+ * sent them); the spend cap first on a tie. A mark no longer applies once the plan has no quota or
+ * the cap was removed; `amountSoFar` (Stripe's preview, when read) re-judges a raised cap.
+ */
+export function usageAlertLine(customer: Pick<Stripe.Customer, 'metadata'> | undefined, periodEnd: number | undefined, plan: Pick<Plan, 'limits'> | undefined, amountSoFar?: number): string | undefined {
+  if (!customer || !periodEnd) return undefined;
+  const cap = spendCapOf(customer);
+  const capSent = cap === undefined ? 0 : sentThreshold(customer, 'spend_cap', periodEnd);
+  const capLevel = cap !== undefined && amountSoFar !== undefined ? Math.min(capSent, reachedThreshold(amountSoFar, cap) ?? 0) : capSent;
+  const quotaLevel = plan?.limits?.quota ? sentThreshold(customer, 'quota', periodEnd) : 0;
+  if (!capLevel && !quotaLevel) return undefined;
+  return capLevel >= quotaLevel ? `${capLevel} % of your monthly spend cap used` : `${quotaLevel} % of your plan's quota used`;
+}
