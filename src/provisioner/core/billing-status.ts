@@ -91,7 +91,7 @@ export function createBillingStatus(deps: BillingStatusDeps): BillingStatusServi
       outcome.customer ? manageUrl() : Promise.resolve(undefined),
       deps.usage && subscription && INVOICED.has(subscription.status) ? deps.usage.figures(subscription.id) : Promise.resolve(undefined),
     ]);
-    const alert = usageAlertLine(outcome.customer, outcome.subscription?.items.data[0]?.current_period_end, outcome.plan, outcome.facts.spendCap?.spent ?? usage?.amount_due);
+    const alert = usageAlertLine(outcome.customer, outcome.subscription?.items.data[0]?.current_period_end, outcome.plan, outcome.facts, usage?.amount_due);
     return {
       plan: outcome.plan?.id ?? null,
       plan_name: outcome.plan?.name ?? null,

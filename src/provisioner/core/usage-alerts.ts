@@ -155,18 +155,33 @@ export function webhookChannel(url: string, secret: string, now: () => number = 
   };
 }
 
+/** This process's figures (the access decision's quota and spend-cap facts), when its reporter fed them. */
+export interface LiveLimitFigures {
+  quota?: { limit: number; used: number };
+  spendCap?: { cap: number; spent: number };
+}
+
 /**
- * The page's line for the highest alert threshold reached this period ("80 % of your monthly spend
- * cap used"), from the marks the alerts left on the customer (proven in Stripe, whichever process
- * sent them); the spend cap first on a tie. A mark no longer applies once the plan has no quota or
- * the cap was removed; `amountSoFar` (Stripe's preview, when read) re-judges a raised cap.
+ * The page's line for the highest threshold reached this period ("80 % of your monthly spend cap
+ * used"), the spend cap first on a tie. From this process's own figures when it has them; else from
+ * the marks the alerts left on the customer (proven in Stripe, whichever process sent them), which
+ * no longer apply once the plan has no quota or the cap was removed, and which `amountSoFar`
+ * (Stripe's preview, when read) re-judges after a raised cap.
  */
-export function usageAlertLine(customer: Pick<Stripe.Customer, 'metadata'> | undefined, periodEnd: number | undefined, plan: Pick<Plan, 'limits'> | undefined, amountSoFar?: number): string | undefined {
+export function usageAlertLine(
+  customer: Pick<Stripe.Customer, 'metadata'> | undefined,
+  periodEnd: number | undefined,
+  plan: Pick<Plan, 'limits'> | undefined,
+  live: LiveLimitFigures = {},
+  amountSoFar?: number,
+): string | undefined {
   if (!customer || !periodEnd) return undefined;
   const cap = spendCapOf(customer);
-  const capSent = cap === undefined ? 0 : sentThreshold(customer, 'spend_cap', periodEnd);
-  const capLevel = cap !== undefined && amountSoFar !== undefined ? Math.min(capSent, reachedThreshold(amountSoFar, cap) ?? 0) : capSent;
-  const quotaLevel = plan?.limits?.quota ? sentThreshold(customer, 'quota', periodEnd) : 0;
+  let capLevel = cap === undefined ? 0 : sentThreshold(customer, 'spend_cap', periodEnd);
+  if (live.spendCap) capLevel = reachedThreshold(live.spendCap.spent, live.spendCap.cap) ?? 0;
+  else if (cap !== undefined && amountSoFar !== undefined) capLevel = Math.min(capLevel, reachedThreshold(amountSoFar, cap) ?? 0);
+  let quotaLevel = plan?.limits?.quota ? sentThreshold(customer, 'quota', periodEnd) : 0;
+  if (live.quota) quotaLevel = reachedThreshold(live.quota.used, live.quota.limit) ?? 0;
   if (!capLevel && !quotaLevel) return undefined;
   return capLevel >= quotaLevel ? `${capLevel} % of your monthly spend cap used` : `${quotaLevel} % of your plan's quota used`;
 }

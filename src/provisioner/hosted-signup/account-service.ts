@@ -21,6 +21,7 @@ import { consumerAsDeveloper, consumerSignup, isSignupConsumer, SIGNUP_CONSUMER_
 import type { OutgoingMail, SignupMailer } from './signup-mailer.ts';
 import { setSpendCap } from '../core/spend-cap.ts';
 import { spendCapOf } from '../core/usage-limits.ts';
+import { usageAlertLine } from '../core/usage-alerts.ts';
 import { olderFirst, serialized } from './signup-service.ts';
 import { SignupError } from './signup-error.ts';
 import type { TokenSigner } from './signed-token.ts';
@@ -56,6 +57,8 @@ export interface AccountView {
   usage?: string;
   /** The monthly spend cap in cents, null when none; absent without a Stripe customer (no form). */
   spendCap?: number | null;
+  /** An 80 % / 100 % quota or spend-cap alert went out this period: the line to show. */
+  usageAlert?: string;
 }
 
 export interface AccountService {
@@ -106,9 +109,10 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
     return figures?.summary;
   }
 
-  async function billingOf(consumer: KongConsumer): Promise<Pick<AccountView, 'billing' | 'spendCap'>> {
+  async function billingOf(consumer: KongConsumer): Promise<Pick<AccountView, 'billing' | 'spendCap' | 'usageAlert'>> {
     const outcome = await deps.access?.syncDeveloper(consumerAsDeveloper(consumer));
-    const spendCap = outcome?.customer ? { spendCap: spendCapOf(outcome.customer) ?? null } : {};
+    const alert = outcome && usageAlertLine(outcome.customer, outcome.subscription?.items.data[0]?.current_period_end, outcome.plan, outcome.facts);
+    const spendCap = { ...(outcome?.customer ? { spendCap: spendCapOf(outcome.customer) ?? null } : {}), ...(alert ? { usageAlert: alert } : {}) };
     if (!outcome || outcome.decision.access === 'allowed') return spendCap;
     return { billing: { access: outcome.decision.access, reason: outcome.decision.reason, message: pageMessage(outcome.decision) }, ...spendCap };
   }

@@ -150,6 +150,21 @@ describe('hosted signup account', () => {
     expect((await stripe.customers.retrieve(customer!.id) as { metadata: Record<string, string> }).metadata.kpm_spend_cap).toBeUndefined();
   });
 
+  it('shows the 80 % line once the amount so far passes 80 % of the spend cap', async () => {
+    sandbox.stripe!.configure({ meterAggregationLagMs: 0 });
+    const started = Date.now();
+    await formPost('/signup/account', { email });
+    const token = await tokenFromMail(email, started, '/signup/account/open');
+    // $5.00 so far (one call) against a $6.00 cap: 83 %.
+    const set = await post('/signup/account/spend-cap', { token, spend_cap: '6.00' });
+    expect(await set.text()).not.toContain('of your monthly spend cap used');
+    await sandbox.reportUsage();
+    const page = await (await post('/signup/account/open', { token })).text();
+    expect(page).toContain('<p class="banner banner--grace" role="status">80 % of your monthly spend cap used</p>');
+    const removed = await post('/signup/account/spend-cap', { token, spend_cap: '' });
+    expect(await removed.text()).not.toContain('of your monthly spend cap used');
+  });
+
   it('tells the developer to confirm a payment their bank held for 3-D Secure, with the hosted invoice page', async () => {
     const stripe = sandbox.provisioner!.stripe;
     const [customer] = (await stripe.customers.list({ email })).data;

@@ -152,6 +152,8 @@ export interface AccountPageView {
   spendCap?: number | null | undefined;
   /** Why the last spend cap change was refused. */
   spendCapError?: string | undefined;
+  /** "80 % of your monthly spend cap used" (or of the quota): an alert went out this period. */
+  usageAlert?: string | undefined;
 }
 
 /** The developer's monthly spend cap: calls are refused (402) once the period's amount reaches it. */
@@ -181,7 +183,7 @@ export function accountPage(brand: Branding, nonce: string, token: string, view:
 <p>Signed in as <strong>${e(view.email)}</strong>${view.planName ? `, on the <strong>${e(view.planName)}</strong> plan` : ''}.</p>
 ${confirm}<h2>API key</h2>
 ${key}
-<h2>Billing</h2>${view.usage ? `\n<p class="usage">${e(view.usage)}</p>` : ''}
+<h2>Billing</h2>${view.usage ? `\n<p class="usage">${e(view.usage)}</p>` : ''}${view.usageAlert ? `\n<p class="banner banner--grace" role="status">${e(view.usageAlert)}</p>` : ''}
 ${banner}<p class="hint">Stripe's billing page opens: payment method, invoices and plan.</p>
 <form method="post" action="billing">${hidden}<button type="submit">Manage payment method and invoices</button></form>${spendCapForm(hidden, view)}`;
   return layout(brand, nonce, 'Your account', body);
