@@ -2,7 +2,7 @@
  * The local sandbox behind `npm start`: Kong, Stripe and Moesif emulators plus the real
  * provisioner, wired together the way a production install is: the Stripe catalog comes from the
  * plans file through `stripe:setup`'s code, and the bundle lands in the portal through the real
- * sync code over the emulated Admin Files API. Tests and benchmarks start it with free ports.
+ * sync code over the emulated Admin Files API. It binds free ports unless asked (npm start asks for the well-known ones).
  */
 import { createUsageService, type UsageRun } from '../provisioner/usage/usage-service.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -51,7 +51,10 @@ export const DEFAULT_PORTS: SandboxPorts = {
   provisioner: 8787,
 };
 
-/** Every service on a free port: for tests and benches, which must not collide with `npm start` or each other. */
+/**
+ * Every service on a free port: startSandbox's default, so tests and benches never collide with
+ * `npm start` or each other. Still exported for callers that spell it out.
+ */
 export const FREE_PORTS: SandboxPorts = { kongAdmin: 0, kongPages: 0, kongPortalApi: 0, kongProxy: 0, stripe: 0, moesif: 0, provisioner: 0 };
 
 export const DEFAULT_PLANS_FILE = packagePath('plans.example.json');
@@ -59,7 +62,7 @@ export const DEFAULT_PLANS_FILE = packagePath('plans.example.json');
 export interface SandboxOptions {
   /** Which services to start; default all four. */
   services?: readonly SandboxService[];
-  /** Ports; 0 = a free port (tests). Default DEFAULT_PORTS. */
+  /** Ports; 0 = a free port. Default FREE_PORTS; `npm start` asks for DEFAULT_PORTS explicitly. */
   ports?: Partial<SandboxPorts>;
   /** `real` talks to Stripe test mode with STRIPE_SECRET_KEY from `env`; the only way a credential is read from `env`. */
   stripe?: 'emulator' | 'real';
@@ -130,7 +133,7 @@ export interface Sandbox {
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const services = new Set<SandboxService>(options.services ?? SANDBOX_SERVICES);
-  const ports = { ...DEFAULT_PORTS, ...options.ports };
+  const ports = { ...FREE_PORTS, ...options.ports };
   const env = options.env ?? process.env;
   const log = options.log ?? (() => {});
   const stripeMode = options.stripe ?? 'emulator';
