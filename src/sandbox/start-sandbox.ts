@@ -2,7 +2,7 @@
  * The local sandbox behind `npm start`: Kong, Stripe and Moesif emulators plus the real
  * provisioner, wired together the way a production install is: the Stripe catalog comes from the
  * plans file through `stripe:setup`'s code, and the bundle lands in the portal through the real
- * sync code over the emulated Admin Files API. Tests and benchmarks start it with free ports.
+ * sync code over the emulated Admin Files API. It binds free ports unless asked (npm start asks for the well-known ones).
  */
 import { createUsageService, type UsageRun } from '../provisioner/usage/usage-service.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -51,7 +51,10 @@ export const DEFAULT_PORTS: SandboxPorts = {
   provisioner: 8787,
 };
 
-/** Every service on a free port: for tests and benches, which must not collide with `npm start` or each other. */
+/**
+ * Every service on a free port: startSandbox's default, so tests and benches never collide with
+ * `npm start` or each other. Still exported for callers that spell it out.
+ */
 export const FREE_PORTS: SandboxPorts = { kongAdmin: 0, kongPages: 0, kongPortalApi: 0, kongProxy: 0, stripe: 0, moesif: 0, provisioner: 0 };
 
 export const DEFAULT_PLANS_FILE = packagePath('plans.example.json');
@@ -59,7 +62,7 @@ export const DEFAULT_PLANS_FILE = packagePath('plans.example.json');
 export interface SandboxOptions {
   /** Which services to start; default all four. */
   services?: readonly SandboxService[];
-  /** Ports; 0 = a free port (tests). Default DEFAULT_PORTS. */
+  /** Ports; 0 = a free port. Default FREE_PORTS; `npm start` asks for DEFAULT_PORTS explicitly. */
   ports?: Partial<SandboxPorts>;
   /** `real` talks to Stripe test mode with STRIPE_SECRET_KEY from `env`; the only way a credential is read from `env`. */
   stripe?: 'emulator' | 'real';
@@ -128,189 +131,276 @@ export interface Sandbox {
   close(): Promise<void>;
 }
 
-export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
-  const services = new Set<SandboxService>(options.services ?? SANDBOX_SERVICES);
-  const ports = { ...DEFAULT_PORTS, ...options.ports };
-  const env = options.env ?? process.env;
-  const log = options.log ?? (() => {});
-  const stripeMode = options.stripe ?? 'emulator';
-  refuseLiveKeys(env, options.provisionerEnv);
-  // Credentials come from the environment only when the mode asks for the real service.
+/** What the steps of one startSandbox call share. */
+interface Wiring {
+  options: SandboxOptions;
+  services: Set<SandboxService>;
+  /** Mutable: a provisioner port 0 becomes the free port picked for it. */
+  ports: SandboxPorts;
+  env: NodeJS.ProcessEnv;
+  log: (line: string) => void;
+  /** Stops what was started, run in reverse order on close or on a failed start. */
+  stopping: Array<() => Promise<void>>;
+}
+
+interface Emulators {
+  moesif: RunningMoesifEmulator | undefined;
+  /** The Moesif emulator's URL, or one elsewhere, never a real account. */
+  moesifUrl: string;
+  stripe: RunningStripeEmulator | undefined;
+  kong: RunningKongEmulator | undefined;
+}
+
+/** `--stripe real`'s key: credentials come from the environment only when the mode asks for the real service. */
+function realStripeKeyOf(env: NodeJS.ProcessEnv, stripeMode: 'emulator' | 'real'): string | undefined {
   const realStripeKey = stripeMode === 'real' ? env.STRIPE_SECRET_KEY : undefined;
   if (stripeMode === 'real' && !realStripeKey?.startsWith('sk_test_') && !realStripeKey?.startsWith('rk_test_'))
     throw new SettingError('STRIPE_SECRET_KEY', '--stripe real needs a Stripe test-mode key (sk_test_… or rk_test_…)', 'export STRIPE_SECRET_KEY=sk_test_… from your Stripe dashboard (test mode), or drop --stripe real to use the emulator');
+  return realStripeKey;
+}
 
-  const stopping: Array<() => Promise<void>> = [];
-  const closeAll = async () => {
-    for (const stop of stopping.reverse()) await stop().catch(() => {});
-    stopping.length = 0;
-  };
-  const backupRoot = await mkdtemp(join(tmpdir(), 'kpm-sandbox-backups-'));
-  stopping.push(() => rm(backupRoot, { recursive: true, force: true }));
+async function startEmulators({ options, services, ports, env, log, stopping }: Wiring, stripeMode: 'emulator' | 'real'): Promise<Emulators> {
+  const moesif = services.has('moesif')
+    ? await startMoesifEmulator({ ...options.moesifEmulator, port: ports.moesif, applicationIds: [SANDBOX_MOESIF_APP_ID], managementTokens: [SANDBOX_MOESIF_MANAGEMENT_TOKEN] })
+    : undefined;
+  if (moesif) {
+    stopping.push(() => moesif.close());
+    log(`moesif emulator    ${moesif.url}`);
+  }
+  // Not started here: a Moesif emulator elsewhere (`npm start -- --services stripe,moesif`), never a real account.
+  const moesifUrl = moesif?.url ?? env.MOESIF_API_BASE ?? `http://127.0.0.1:${DEFAULT_PORTS.moesif}`;
 
-  try {
-    const moesif = services.has('moesif')
-      ? await startMoesifEmulator({ ...options.moesifEmulator, port: ports.moesif, applicationIds: [SANDBOX_MOESIF_APP_ID], managementTokens: [SANDBOX_MOESIF_MANAGEMENT_TOKEN] })
-      : undefined;
-    if (moesif) {
-      stopping.push(() => moesif.close());
-      log(`moesif emulator    ${moesif.url}`);
-    }
-    // Not started here: a Moesif emulator elsewhere (`npm start -- --services stripe,moesif`), never a real account.
-    const moesifUrl = moesif?.url ?? env.MOESIF_API_BASE ?? `http://127.0.0.1:${DEFAULT_PORTS.moesif}`;
-    const moesifAppId = SANDBOX_MOESIF_APP_ID;
+  const stripe = services.has('stripe') && stripeMode === 'emulator' ? await startStripeEmulator({ ...options.stripeEmulator, port: ports.stripe }) : undefined;
+  if (stripe) {
+    stopping.push(() => stripe.close());
+    log(`stripe emulator    ${stripe.url}`);
+  }
 
-    const stripe =
-      services.has('stripe') && stripeMode === 'emulator' ? await startStripeEmulator({ ...options.stripeEmulator, port: ports.stripe }) : undefined;
-    if (stripe) {
-      stopping.push(() => stripe.close());
-      log(`stripe emulator    ${stripe.url}`);
-    }
+  const kong = services.has('kong')
+    ? await startKongEmulator({
+        ports: { admin: ports.kongAdmin, pages: ports.kongPages, portalApi: ports.kongPortalApi, proxy: ports.kongProxy },
+        adminToken: options.kongAdminToken,
+        propagationMs: options.kongPropagationMs ?? KONG_DB_UPDATE_FREQUENCY_MS,
+        moesifUrl,
+        moesifApplicationId: SANDBOX_MOESIF_APP_ID,
+        ...(options.hosted?.konnect ? { konnect: SANDBOX_KONNECT } : {}),
+      })
+    : undefined;
+  if (kong) {
+    stopping.push(() => kong.close());
+    // Hosted signup stands for a gateway without the legacy portal: the workspace keeps it off.
+    if (!options.hosted) seedStandInTheme(kong, { planField: options.planField ?? true });
+    log(`kong emulator      admin ${kong.adminUrl}  portal ${kong.portalUrl}  portal API ${kong.portalApiUrl}  proxy ${kong.proxyUrl}`);
+  }
+  return { moesif, moesifUrl, stripe, kong };
+}
 
-    const kong = services.has('kong')
-      ? await startKongEmulator({
-          ports: { admin: ports.kongAdmin, pages: ports.kongPages, portalApi: ports.kongPortalApi, proxy: ports.kongProxy },
-          adminToken: options.kongAdminToken,
-          propagationMs: options.kongPropagationMs ?? KONG_DB_UPDATE_FREQUENCY_MS,
-          moesifUrl,
-          moesifApplicationId: moesifAppId,
-          ...(options.hosted?.konnect ? { konnect: SANDBOX_KONNECT } : {}),
+/** Sets `name` unless the value is undefined. */
+function setIn(target: Record<string, string>, name: string, value: string | undefined): void {
+  if (value !== undefined) target[name] = value;
+}
+
+/** The provisioner's environment (and that of CLIs pointed at the sandbox), before billing and hosted signup. */
+function baseEnv({ options, env }: Wiring, { stripe, kong, moesifUrl }: Emulators, realStripeKey: string | undefined): Record<string, string> {
+  const providedEnv: Record<string, string> = {};
+  const setEnv = (name: string, value: string | undefined) => setIn(providedEnv, name, value);
+  if (options.stripe === 'real') {
+    setEnv('STRIPE_SECRET_KEY', realStripeKey);
+    setEnv('STRIPE_API_BASE', env.STRIPE_API_BASE);
+  } else {
+    // The emulator's fake key, also when the emulator runs elsewhere (another `npm start`).
+    setEnv('STRIPE_SECRET_KEY', SANDBOX_STRIPE_KEY);
+    setEnv('STRIPE_API_BASE', stripe?.url ?? env.STRIPE_API_BASE ?? `http://127.0.0.1:${DEFAULT_PORTS.stripe}`);
+  }
+  setEnv('MOESIF_APPLICATION_ID', SANDBOX_MOESIF_APP_ID);
+  setEnv('MOESIF_API_BASE', moesifUrl);
+  setEnv('MOESIF_MANAGEMENT_API_BASE', moesifUrl);
+  setEnv('MOESIF_MANAGEMENT_TOKEN', SANDBOX_MOESIF_MANAGEMENT_TOKEN);
+  if (options.moesifBillingMeter) setEnv('USAGE_REPORTING', 'moesif');
+  setEnv('KONG_ADMIN_URL', kong?.adminUrl ?? env.KONG_ADMIN_URL);
+  // Only the token the sandbox itself set on its Kong emulator; never KONG_ADMIN_TOKEN from the shell.
+  setEnv('KONG_ADMIN_TOKEN', options.kongAdminToken);
+  setEnv('KONG_WORKSPACE', 'default');
+  setEnv('PLANS_FILE', options.plansFile ?? env.PLANS_FILE ?? DEFAULT_PLANS_FILE);
+  setEnv('KONG_EVENT_HOOK_SECRET', SANDBOX_EVENT_HOOK_SECRET);
+  setEnv('READYZ_TOKEN', SANDBOX_READYZ_TOKEN);
+  setEnv('LOG_HASH_KEY', SANDBOX_LOG_HASH_KEY);
+  setEnv('PORTAL_ORIGINS', kong?.portalUrl ?? env.PORTAL_ORIGINS);
+  setEnv('PROVISION_RATE_LIMIT_PER_MINUTE', String(options.provisionRateLimitPerMinute ?? 600));
+  // Caller overrides win, and CLIs pointed at the sandbox (env) see them too.
+  Object.assign(providedEnv, options.provisionerEnv);
+  return providedEnv;
+}
+
+/** The catalog is created by stripe:setup's own code, exactly as an admin would run it. */
+async function setupCatalog({ services, log }: Wiring, { stripe }: Emulators, providedEnv: Record<string, string>): Promise<CatalogSetupResult | undefined> {
+  const needsStripe = services.has('provisioner') || stripe !== undefined;
+  if (!needsStripe || !providedEnv.STRIPE_SECRET_KEY) return undefined;
+  const plans = await loadPlansFile(providedEnv.PLANS_FILE as string);
+  const stripeClient = createStripeClient({
+    secretKey: providedEnv.STRIPE_SECRET_KEY,
+    mode: 'test',
+    apiBase: providedEnv.STRIPE_API_BASE ? new URL(providedEnv.STRIPE_API_BASE) : undefined,
+    maxWritesPerSecond: 20,
+  });
+  const catalog = await setupStripeCatalog(stripeClient, plans);
+  if (!catalog.ok) throw new Error(`stripe:setup failed in the sandbox:\n${JSON.stringify(catalog.rows, null, 2)}`);
+  log(`stripe catalog     ${catalog.rows.filter((r) => r.kind === 'price').length} plans from ${providedEnv.PLANS_FILE} (${catalog.writes} writes)`);
+  return catalog;
+}
+
+/** Opt-in emulation of Moesif's billing meter: metered calls go to the Stripe emulator's meter (the plans file's first). */
+async function configureMoesifMeter(moesif: RunningMoesifEmulator, stripe: RunningStripeEmulator, providedEnv: Record<string, string>): Promise<void> {
+  const plans = await loadPlansFile(providedEnv.PLANS_FILE as string);
+  moesif.configureBilling({
+    stripeApiBase: stripe.url,
+    stripeSecretKey: SANDBOX_STRIPE_KEY,
+    eventName: plans.meters[0]?.event_name ?? 'api_calls',
+    companyIdSource: providedEnv.MOESIF_COMPANY_ID_SOURCE === 'customer' ? 'customer' : 'subscription',
+    flushIntervalMs: 60_000,
+    stripeTimeShiftSeconds: () => stripe.state.skippedSeconds,
+  });
+}
+
+/**
+ * Billing: where Checkout returns and 402s point, the customer portal, and Stripe's webhooks to
+ * the provisioner (the emulator only: real Stripe cannot reach 127.0.0.1; use `stripe listen`).
+ */
+async function wireBilling({ services, ports, log }: Wiring, { stripe, kong }: Emulators, providedEnv: Record<string, string>, catalog: CatalogSetupResult | undefined): Promise<void> {
+  if (kong) setIn(providedEnv, 'PORTAL_DASHBOARD_URL', `${kong.portalUrl}/default/dashboard`);
+  if (!stripe || !services.has('provisioner') || !catalog) return;
+  const billingSetup = await setupSandboxBilling(stripe, providedEnv, ports.provisioner);
+  ports.provisioner = billingSetup.provisionerPort;
+  setIn(providedEnv, 'STRIPE_WEBHOOK_SECRET', billingSetup.webhookSecret);
+  log(`stripe webhooks    ${billingSetup.webhookUrl}; customer portal login ${billingSetup.portalLoginUrl ?? '(off)'}`);
+}
+
+/** Hosted signup's environment and, for `gateway: 'aws'`, the AWS API Gateway emulator; then where doctor finds the provisioner. */
+async function wireHosted(w: Wiring, { moesif, stripe, kong }: Emulators, providedEnv: Record<string, string>): Promise<SandboxAws | undefined> {
+  const { options, ports } = w;
+  if (options.hosted) Object.assign(providedEnv, hostedSignupEnv(options.hosted, kong, ports.provisioner === 0 ? (ports.provisioner = await freePort()) : ports.provisioner));
+  const aws =
+    options.hosted?.gateway === 'aws'
+      ? await startSandboxAws({
+          plans: await loadPlansFile(providedEnv.PLANS_FILE as string),
+          moesif: moesif ? { url: moesif.url, applicationId: SANDBOX_MOESIF_APP_ID } : undefined,
+          ...(options.hosted.awsPorts ? { controlPort: options.hosted.awsPorts.control, invokePort: options.hosted.awsPorts.invoke } : {}),
+          ...(stripe ? { now: () => stripe.state.now() * 1000 } : {}),
         })
       : undefined;
-    if (kong) {
-      stopping.push(() => kong.close());
-      // Hosted signup stands for a gateway without the legacy portal: the workspace keeps it off.
-      if (!options.hosted) seedStandInTheme(kong, { planField: options.planField ?? true });
-      log(`kong emulator      admin ${kong.adminUrl}  portal ${kong.portalUrl}  portal API ${kong.portalApiUrl}  proxy ${kong.proxyUrl}`);
-    }
+  if (aws) {
+    w.stopping.push(() => aws.close());
+    Object.assign(providedEnv, aws.env);
+    w.log(`aws api gateway    control ${aws.emulator.endpoint}  invoke ${aws.apiUrl} (x-api-key)`);
+  }
+  Object.assign(providedEnv, options.provisionerEnv);
+  // Where doctor (and the fix lines it prints) find this provisioner, also on a moved port.
+  if (w.services.has('provisioner')) {
+    if (ports.provisioner === 0) ports.provisioner = await freePort();
+    setIn(providedEnv, 'PROVISIONER_URL', `http://127.0.0.1:${ports.provisioner}`);
+  }
+  return aws;
+}
 
-    const providedEnv: Record<string, string> = {};
-    const setEnv = (name: string, value: string | undefined) => {
-      if (value !== undefined) providedEnv[name] = value;
-    };
-    if (stripeMode === 'real') {
-      setEnv('STRIPE_SECRET_KEY', realStripeKey);
-      setEnv('STRIPE_API_BASE', env.STRIPE_API_BASE);
-    } else {
-      // The emulator's fake key, also when the emulator runs elsewhere (another `npm start`).
-      setEnv('STRIPE_SECRET_KEY', SANDBOX_STRIPE_KEY);
-      setEnv('STRIPE_API_BASE', stripe?.url ?? env.STRIPE_API_BASE ?? `http://127.0.0.1:${DEFAULT_PORTS.stripe}`);
-    }
-    setEnv('MOESIF_APPLICATION_ID', moesifAppId);
-    setEnv('MOESIF_API_BASE', moesifUrl);
-    setEnv('MOESIF_MANAGEMENT_API_BASE', moesifUrl);
-    setEnv('MOESIF_MANAGEMENT_TOKEN', SANDBOX_MOESIF_MANAGEMENT_TOKEN);
-    if (options.moesifBillingMeter) setEnv('USAGE_REPORTING', 'moesif');
-    setEnv('KONG_ADMIN_URL', kong?.adminUrl ?? env.KONG_ADMIN_URL);
-    // Only the token the sandbox itself set on its Kong emulator; never KONG_ADMIN_TOKEN from the shell.
-    setEnv('KONG_ADMIN_TOKEN', options.kongAdminToken);
-    setEnv('KONG_WORKSPACE', 'default');
-    setEnv('PLANS_FILE', options.plansFile ?? env.PLANS_FILE ?? DEFAULT_PLANS_FILE);
-    setEnv('KONG_EVENT_HOOK_SECRET', SANDBOX_EVENT_HOOK_SECRET);
-    setEnv('READYZ_TOKEN', SANDBOX_READYZ_TOKEN);
-    setEnv('LOG_HASH_KEY', SANDBOX_LOG_HASH_KEY);
-    setEnv('PORTAL_ORIGINS', kong?.portalUrl ?? env.PORTAL_ORIGINS);
-    setEnv('PROVISION_RATE_LIMIT_PER_MINUTE', String(options.provisionRateLimitPerMinute ?? 600));
-    // Caller overrides win, and CLIs pointed at the sandbox (env) see them too.
-    Object.assign(providedEnv, options.provisionerEnv);
+/** The bundle synced by sync's own code; the provisioner URL is where it listens, or will when started later. */
+async function syncSandboxBundle({ options, log }: Wiring, kong: RunningKongEmulator, provisionerUrl: string, backupRoot: string): Promise<SyncBundleResult> {
+  const client = new KongAdminClient({ adminUrl: kong.adminUrl, token: options.kongAdminToken, workspace: 'default' });
+  const sync = await syncBundle({
+    client,
+    provisionerUrl,
+    configureWorkspace: options.planField ?? true,
+    eventHook: options.eventHook === false ? undefined : { secret: SANDBOX_EVENT_HOOK_SECRET },
+    backupRoot,
+  });
+  log(`sync               ${sync.actions.filter((a) => a.kind === 'file').map((a) => `${a.target.split('/').pop()} ${a.action}`).join(', ')}`);
+  return sync;
+}
 
-    let catalog: CatalogSetupResult | undefined;
-    let provisionerSettings: ProvisionerSettings | undefined;
-    let provisioner: RunningProvisioner | undefined;
-    const needsStripe = services.has('provisioner') || stripe !== undefined;
-    if (needsStripe && providedEnv.STRIPE_SECRET_KEY) {
-      // The catalog is created by stripe:setup's own code, exactly as an admin would run it.
-      const plans = await loadPlansFile(providedEnv.PLANS_FILE as string);
-      const stripeClient = createStripeClient({
-        secretKey: providedEnv.STRIPE_SECRET_KEY,
-        mode: 'test',
-        apiBase: providedEnv.STRIPE_API_BASE ? new URL(providedEnv.STRIPE_API_BASE) : undefined,
-        maxWritesPerSecond: 20,
-      });
-      catalog = await setupStripeCatalog(stripeClient, plans);
-      if (!catalog.ok) throw new Error(`stripe:setup failed in the sandbox:\n${JSON.stringify(catalog.rows, null, 2)}`);
-      log(`stripe catalog     ${catalog.rows.filter((r) => r.kind === 'price').length} plans from ${providedEnv.PLANS_FILE} (${catalog.writes} writes)`);
-    }
-
-    if (moesif && stripe && options.moesifBillingMeter) {
-      // Opt-in emulation of Moesif's billing meter: metered calls go to the Stripe emulator's meter (the plans file's first).
-      const plans = await loadPlansFile(providedEnv.PLANS_FILE as string);
-      moesif.configureBilling({
-        stripeApiBase: stripe.url,
-        stripeSecretKey: SANDBOX_STRIPE_KEY,
-        eventName: plans.meters[0]?.event_name ?? 'api_calls',
-        companyIdSource: providedEnv.MOESIF_COMPANY_ID_SOURCE === 'customer' ? 'customer' : 'subscription',
-        flushIntervalMs: 60_000,
-        stripeTimeShiftSeconds: () => stripe.state.skippedSeconds,
-      });
-    }
-
-    // Billing: where Checkout returns and 402s point, the customer portal, and Stripe's webhooks
-    // to the provisioner (the emulator only: real Stripe cannot reach 127.0.0.1; use `stripe listen`).
-    if (kong) setEnv('PORTAL_DASHBOARD_URL', `${kong.portalUrl}/default/dashboard`);
-    if (stripe && services.has('provisioner') && catalog) {
-      const billingSetup = await setupSandboxBilling(stripe, providedEnv, ports.provisioner);
-      ports.provisioner = billingSetup.provisionerPort;
-      setEnv('STRIPE_WEBHOOK_SECRET', billingSetup.webhookSecret);
-      log(`stripe webhooks    ${billingSetup.webhookUrl}; customer portal login ${billingSetup.portalLoginUrl ?? '(off)'}`);
-    }
-    if (options.hosted) Object.assign(providedEnv, hostedSignupEnv(options.hosted, kong, ports.provisioner === 0 ? (ports.provisioner = await freePort()) : ports.provisioner));
-    const aws =
-      options.hosted?.gateway === 'aws'
-        ? await startSandboxAws({
-            plans: await loadPlansFile(providedEnv.PLANS_FILE as string),
-            moesif: moesif ? { url: moesif.url, applicationId: moesifAppId } : undefined,
-            ...(options.hosted.awsPorts ? { controlPort: options.hosted.awsPorts.control, invokePort: options.hosted.awsPorts.invoke } : {}),
-            ...(stripe ? { now: () => stripe.state.now() * 1000 } : {}),
-          })
-        : undefined;
-    if (aws) {
-      stopping.push(() => aws.close());
-      Object.assign(providedEnv, aws.env);
-      log(`aws api gateway    control ${aws.emulator.endpoint}  invoke ${aws.apiUrl} (x-api-key)`);
-    }
-    Object.assign(providedEnv, options.provisionerEnv);
-    // Where doctor (and the fix lines it prints) find this provisioner, also on a moved port.
-    if (services.has('provisioner')) {
-      if (ports.provisioner === 0) ports.provisioner = await freePort();
-      setEnv('PROVISIONER_URL', `http://127.0.0.1:${ports.provisioner}`);
-    }
-
-    const launchProvisioner = async (): Promise<RunningProvisioner> => {
-      provisionerSettings ??= await loadProvisionerSettings({ PROVISIONER_PORT: String(ports.provisioner), ...providedEnv }, { sandbox: true });
-      const running = await startProvisioner(provisionerSettings, {
+/** The provisioner as the sandbox runs it, restartable on the same port. */
+function provisionerSlot({ options, ports }: Wiring, stripe: RunningStripeEmulator | undefined, providedEnv: Record<string, string>) {
+  const slot = {
+    provisioner: undefined as RunningProvisioner | undefined,
+    settings: undefined as ProvisionerSettings | undefined,
+    async launch(): Promise<RunningProvisioner> {
+      slot.settings ??= await loadProvisionerSettings({ PROVISIONER_PORT: String(ports.provisioner), ...providedEnv }, { sandbox: true });
+      const running = await startProvisioner(slot.settings, {
         // The provisioner reads time as Stripe does: the emulator's account clock moves when advanced.
         ...(stripe ? { now: () => stripe.state.now() * 1000, usageStripeTimeShiftSeconds: () => stripe.state.skippedSeconds } : {}),
         ...options.provisionerOptions,
-        port: provisioner?.port ?? ports.provisioner,
+        port: slot.provisioner?.port ?? ports.provisioner,
         logger: options.provisionerLogger ?? silentLogger,
       });
-      provisioner = running;
+      slot.provisioner = running;
       return running;
-    };
-    if (services.has('provisioner')) {
-      await launchProvisioner();
-      stopping.push(async () => {
-        await provisioner?.close();
+    },
+  };
+  return slot;
+}
+
+type ProvisionerSlot = ReturnType<typeof provisionerSlot>;
+
+/** What the printed "money moves" command does: settle Kong, then Moesif's meter or the product's usage reporter. */
+async function reportSandboxUsage({ options, ports }: Wiring, { kong, moesif, stripe }: Emulators, slot: ProvisionerSlot, providedEnv: Record<string, string>): Promise<UsageRun> {
+  await kong?.settle();
+  if (options.moesifBillingMeter && moesif) {
+    await moesif.flushUsage();
+    return { windows: [], trueUps: [] };
+  }
+  slot.settings ??= await loadProvisionerSettings({ PROVISIONER_PORT: String(ports.provisioner), ...providedEnv });
+  const settings = slot.settings;
+  const usage = settings.usage;
+  if (!usage) throw new Error('the sandbox has no usage settings');
+  const { provisioner } = slot;
+  const service = createUsageService(usage, {
+    stripe: provisioner?.stripe ?? createStripeClient(settings),
+    companyIdSource: settings.moesif.companyIdSource,
+    ...(stripe ? { stripeTimeShiftSeconds: () => stripe.state.skippedSeconds } : {}),
+    // As the provisioner's own timer does: the figures reach quotas and spend caps at once.
+    ...(provisioner ? { limits: provisioner.billing } : {}),
+  });
+  return service.run({ closeOpenWindow: true });
+}
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const stripeMode = options.stripe ?? 'emulator';
+  const w: Wiring = {
+    options,
+    services: new Set<SandboxService>(options.services ?? SANDBOX_SERVICES),
+    ports: { ...FREE_PORTS, ...options.ports },
+    env: options.env ?? process.env,
+    log: options.log ?? (() => {}),
+    stopping: [],
+  };
+  refuseLiveKeys(w.env, options.provisionerEnv);
+  const realStripeKey = realStripeKeyOf(w.env, stripeMode);
+
+  const closeAll = async () => {
+    for (const stop of w.stopping.reverse()) await stop().catch(() => {});
+    w.stopping.length = 0;
+  };
+  const backupRoot = await mkdtemp(join(tmpdir(), 'kpm-sandbox-backups-'));
+  w.stopping.push(() => rm(backupRoot, { recursive: true, force: true }));
+
+  try {
+    const emulators = await startEmulators(w, stripeMode);
+    const { kong, stripe, moesif } = emulators;
+    const providedEnv = baseEnv(w, emulators, realStripeKey);
+    const catalog = await setupCatalog(w, emulators, providedEnv);
+    if (moesif && stripe && options.moesifBillingMeter) await configureMoesifMeter(moesif, stripe, providedEnv);
+    await wireBilling(w, emulators, providedEnv, catalog);
+    const aws = await wireHosted(w, emulators, providedEnv);
+
+    const slot = provisionerSlot(w, stripe, providedEnv);
+    if (w.services.has('provisioner')) {
+      await slot.launch();
+      w.stopping.push(async () => {
+        await slot.provisioner?.close();
       });
-      log(`provisioner        ${provisioner?.url}`);
+      w.log(`provisioner        ${slot.provisioner?.url}`);
     }
 
-    let sync: SyncBundleResult | undefined;
     // Hosted signup: a gateway without the legacy portal, so nothing to sync.
-    if (kong && !options.hosted) {
-      // The provisioner URL is where it listens, or where it will listen when started later.
-      const provisionerUrl = provisioner?.url ?? `http://127.0.0.1:${ports.provisioner}`;
-      const client = new KongAdminClient({ adminUrl: kong.adminUrl, token: options.kongAdminToken, workspace: 'default' });
-      sync = await syncBundle({
-        client,
-        provisionerUrl,
-        configureWorkspace: options.planField ?? true,
-        eventHook: options.eventHook === false ? undefined : { secret: SANDBOX_EVENT_HOOK_SECRET },
-        backupRoot,
-      });
-      log(`sync               ${sync.actions.filter((a) => a.kind === 'file').map((a) => `${a.target.split('/').pop()} ${a.action}`).join(', ')}`);
-    }
+    const sync = kong && !options.hosted ? await syncSandboxBundle(w, kong, slot.provisioner?.url ?? `http://127.0.0.1:${w.ports.provisioner}`, backupRoot) : undefined;
 
     return {
       kong,
@@ -318,35 +408,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       moesif,
       aws,
       get provisioner() {
-        return provisioner;
+        return slot.provisioner;
       },
       get provisionerSettings() {
-        return provisionerSettings;
+        return slot.settings;
       },
       catalog,
       sync,
       env: providedEnv,
-      startProvisioner: launchProvisioner,
-      async reportUsage() {
-        await kong?.settle();
-        if (options.moesifBillingMeter && moesif) {
-          await moesif.flushUsage();
-          return { windows: [], trueUps: [] };
-        }
-        provisionerSettings ??= await loadProvisionerSettings({ PROVISIONER_PORT: String(ports.provisioner), ...providedEnv });
-        const usage = provisionerSettings.usage;
-        if (!usage) throw new Error('the sandbox has no usage settings');
-        const service = createUsageService(usage, {
-          stripe: provisioner?.stripe ?? createStripeClient(provisionerSettings),
-          companyIdSource: provisionerSettings.moesif.companyIdSource,
-          ...(stripe ? { stripeTimeShiftSeconds: () => stripe.state.skippedSeconds } : {}),
-          // As the provisioner's own timer does: the figures reach quotas and spend caps at once.
-          ...(provisioner ? { limits: provisioner.billing } : {}),
-        });
-        return service.run({ closeOpenWindow: true });
-      },
+      startProvisioner: () => slot.launch(),
+      reportUsage: () => reportSandboxUsage(w, emulators, slot, providedEnv),
       async stopProvisioner() {
-        await provisioner?.close();
+        await slot.provisioner?.close();
       },
       close: closeAll,
     };

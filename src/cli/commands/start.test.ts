@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { run } from './start.ts';
+import { requestedPorts, run } from './start.ts';
 
 // Only the refusals: a bad flag must stop before anything listens (the happy path is the e2e journey).
 describe('portal-monetization start: bad input', () => {
@@ -49,5 +49,25 @@ describe('portal-monetization start: bad input', () => {
       else process.env.STRIPE_SECRET_KEY = previous;
     }
     expect(stderr.join('')).toBe('');
+  });
+});
+
+// startSandbox alone binds free ports; `npm start` must ask for the real products' ports itself.
+describe('portal-monetization start: the ports it asks for', () => {
+  afterEach(() => vi.unstubAllEnvs());
+
+  it('asks for the well-known ports when nothing moves them', () => {
+    for (const name of ['KONG_ADMIN_PORT', 'KONG_PORTAL_PORT', 'KONG_PORTAL_API_PORT', 'KONG_PROXY_PORT', 'STRIPE_EMULATOR_PORT', 'MOESIF_EMULATOR_PORT', 'PROVISIONER_PORT'])
+      vi.stubEnv(name, undefined);
+    expect(requestedPorts([])).toEqual({ kongAdmin: 8001, kongPages: 8003, kongPortalApi: 8004, kongProxy: 8000, stripe: 12111, moesif: 9500, provisioner: 8787 });
+  });
+
+  it('moves a port by its environment variable, and a flag wins over it', () => {
+    vi.stubEnv('KONG_PORTAL_PORT', '9003');
+    vi.stubEnv('PROVISIONER_PORT', '9787');
+    const ports = requestedPorts(['--provisioner-port', '9788']);
+    expect(ports?.kongPages).toBe(9003);
+    expect(ports?.provisioner).toBe(9788);
+    expect(ports?.kongAdmin).toBe(8001);
   });
 });

@@ -3,20 +3,20 @@
  */
 import { Option } from 'commander';
 import pc from 'picocolors';
-import { printableEnv, SANDBOX_SERVICES, startSandbox, type SandboxPorts, type SandboxService } from '../../sandbox/start-sandbox.ts';
+import { DEFAULT_PORTS, printableEnv, SANDBOX_SERVICES, startSandbox, type SandboxPorts, type SandboxService } from '../../sandbox/start-sandbox.ts';
 import { startMailCatcher, type RunningMailCatcher } from '../../sandbox/mail/mail-catcher.ts';
 import { Command, InvalidArgumentError, parseArgs } from '../../shared/command-line.ts';
 import { reportFatal } from '../report-error.ts';
 
-/** Flag, environment variable and default of each port. */
-const PORT_SETTINGS: Array<{ key: keyof SandboxPorts; flag: string; env: string; fallback: number; what: string }> = [
-  { key: 'kongAdmin', flag: '--kong-admin-port', env: 'KONG_ADMIN_PORT', fallback: 8001, what: 'Kong Admin API' },
-  { key: 'kongPages', flag: '--kong-portal-port', env: 'KONG_PORTAL_PORT', fallback: 8003, what: 'Kong portal pages' },
-  { key: 'kongPortalApi', flag: '--kong-portal-api-port', env: 'KONG_PORTAL_API_PORT', fallback: 8004, what: 'Kong portal API' },
-  { key: 'kongProxy', flag: '--kong-proxy-port', env: 'KONG_PROXY_PORT', fallback: 8000, what: 'Kong proxy' },
-  { key: 'stripe', flag: '--stripe-port', env: 'STRIPE_EMULATOR_PORT', fallback: 12111, what: 'Stripe emulator' },
-  { key: 'moesif', flag: '--moesif-port', env: 'MOESIF_EMULATOR_PORT', fallback: 9500, what: 'Moesif emulator' },
-  { key: 'provisioner', flag: '--provisioner-port', env: 'PROVISIONER_PORT', fallback: 8787, what: 'provisioner' },
+/** Flag and environment variable of each port; its default is the real product's (DEFAULT_PORTS). */
+const PORT_SETTINGS: Array<{ key: keyof SandboxPorts; flag: string; env: string; what: string }> = [
+  { key: 'kongAdmin', flag: '--kong-admin-port', env: 'KONG_ADMIN_PORT', what: 'Kong Admin API' },
+  { key: 'kongPages', flag: '--kong-portal-port', env: 'KONG_PORTAL_PORT', what: 'Kong portal pages' },
+  { key: 'kongPortalApi', flag: '--kong-portal-api-port', env: 'KONG_PORTAL_API_PORT', what: 'Kong portal API' },
+  { key: 'kongProxy', flag: '--kong-proxy-port', env: 'KONG_PROXY_PORT', what: 'Kong proxy' },
+  { key: 'stripe', flag: '--stripe-port', env: 'STRIPE_EMULATOR_PORT', what: 'Stripe emulator' },
+  { key: 'moesif', flag: '--moesif-port', env: 'MOESIF_EMULATOR_PORT', what: 'Moesif emulator' },
+  { key: 'provisioner', flag: '--provisioner-port', env: 'PROVISIONER_PORT', what: 'provisioner' },
 ];
 
 function port(flag: string) {
@@ -59,7 +59,7 @@ function program(): Command {
     .addOption(new Option('--smtp-port <port>', 'hosted mode: sandbox SMTP catcher port').env('SMTP_CATCHER_PORT').default(2525).argParser(port('--smtp-port')))
     .addOption(new Option('--mailbox-port <port>', 'hosted mode: sandbox mailbox page port').env('MAILBOX_PORT').default(8025).argParser(port('--mailbox-port')));
   for (const setting of PORT_SETTINGS)
-    command.addOption(new Option(`${setting.flag} <port>`, `${setting.what} port`).env(setting.env).default(setting.fallback).argParser(port(setting.flag)));
+    command.addOption(new Option(`${setting.flag} <port>`, `${setting.what} port`).env(setting.env).default(DEFAULT_PORTS[setting.key]).argParser(port(setting.flag)));
   return command.addHelpText(
     'after',
     `
@@ -94,11 +94,24 @@ interface StartFlags {
   [port: string]: unknown;
 }
 
+/**
+ * The ports `start` asks startSandbox for: each flag, else its environment variable, else the
+ * well-known port. Always all of them, since startSandbox alone would pick free ports.
+ */
+export function requestedPorts(argv: string[]): SandboxPorts | undefined {
+  const parsed = parseArgs<StartFlags>(program(), argv);
+  return parsed.ok ? portsOf(parsed.options) : undefined;
+}
+
+function portsOf(flags: StartFlags): SandboxPorts {
+  return Object.fromEntries(PORT_SETTINGS.map((s) => [s.key, flags[camel(s.flag)] as number])) as unknown as SandboxPorts;
+}
+
 export async function run(argv: string[]): Promise<number> {
   const parsed = parseArgs<StartFlags>(program(), argv);
   if (!parsed.ok) return parsed.exitCode;
   const flags = parsed.options;
-  const ports = Object.fromEntries(PORT_SETTINGS.map((s) => [s.key, flags[camel(s.flag)] as number])) as unknown as SandboxPorts;
+  const ports = portsOf(flags);
 
   console.log(pc.bold('kong-portal-monetization sandbox: starting…'));
   let sandbox;

@@ -85,49 +85,42 @@ interface Delivery {
   done: Promise<boolean>;
 }
 
-export function createMoesifSync(client: MoesifClient, options: MoesifSyncOptions = {}): MoesifSync {
-  const maxQueue = options.maxQueue ?? 1000;
-  const retryBase = options.retryBaseMs ?? 1000;
-  const retryMax = options.retryMaxMs ?? 60_000;
-  const rememberSent = options.rememberSent ?? 10_000;
-  const defaultWaitMs = options.waitMs ?? DEFAULT_MOESIF_WAIT_MS;
-  const batchMax = Math.max(1, options.batchMax ?? 200);
-  const lingerMs = Math.max(0, options.batchLingerMs ?? 0);
+type Sent = ReadonlyArray<{ record: MoesifRecord; seq: number }>;
+
+const digestOf = (record: MoesifRecord) => sha256Hex(canonicalJson([record.company, record.user]));
+
+/** What Moesif holds, per developer (bounded, oldest forgotten first). */
+function createSentLog(limit: number) {
+  const sent = new Map<string, { digest: string; seq: number }>();
+  return {
+    /** Remembers what Moesif holds; an older record answered late does not replace a newer one. */
+    remember(record: MoesifRecord, seq: number) {
+      const known = sent.get(record.developerId);
+      if (known && known.seq > seq) return;
+      sent.delete(record.developerId);
+      sent.set(record.developerId, { digest: digestOf(record), seq });
+      if (sent.size > limit) sent.delete(sent.keys().next().value as string);
+    },
+    digestOf: (developerId: string) => sent.get(developerId)?.digest,
+  };
+}
+
+/** One record: the single routes; several: one company batch and one user batch (company and user at once). */
+async function sendRecords(client: MoesifClient, items: Sent): Promise<void> {
+  const [only] = items;
+  if (items.length === 1 && only) await Promise.all([client.upsertCompany(only.record.company), client.upsertUser(only.record.user)]);
+  else if (client.upsertCompanies && client.upsertUsers)
+    await Promise.all([client.upsertCompanies(items.map((item) => item.record.company)), client.upsertUsers(items.map((item) => item.record.user))]);
+  else await Promise.all(items.flatMap((item) => [client.upsertCompany(item.record.company), client.upsertUser(item.record.user)]));
+}
+
+/** Records waiting to share a batch call: `push` them, `sendAll` sends everything waiting. */
+function createOutbox(sendMany: (items: Sent) => Promise<void>, batchMax: number, lingerMs: number) {
   let outbox: Outgoing[] = [];
   let outboxTimer: { cancel: () => void } | undefined;
-  const queue = new Map<string, QueueEntry>();
-  const inFlight = new Map<string, Delivery>();
-  const sent = new Map<string, { digest: string; seq: number }>();
-  let seqCounter = 0;
-  let timer: NodeJS.Timeout | undefined;
-  let closed = false;
-  let running = false;
-
-  const digest = (record: MoesifRecord) => sha256Hex(canonicalJson([record.company, record.user]));
-
-  /** Remembers what Moesif holds; an older record answered late does not replace a newer one. */
-  const remember = (record: MoesifRecord, seq: number) => {
-    const known = sent.get(record.developerId);
-    if (known && known.seq > seq) return;
-    sent.delete(record.developerId);
-    sent.set(record.developerId, { digest: digest(record), seq });
-    if (sent.size > rememberSent) sent.delete(sent.keys().next().value as string);
-  };
-
-  /** One record: the single routes; several: one company batch and one user batch (company and user at once). */
-  const sendMany = async (items: ReadonlyArray<{ record: MoesifRecord; seq: number }>) => {
-    const [only] = items;
-    if (items.length === 1 && only) await Promise.all([client.upsertCompany(only.record.company), client.upsertUser(only.record.user)]);
-    else if (client.upsertCompanies && client.upsertUsers)
-      await Promise.all([client.upsertCompanies(items.map((item) => item.record.company)), client.upsertUsers(items.map((item) => item.record.user))]);
-    else await Promise.all(items.flatMap((item) => [client.upsertCompany(item.record.company), client.upsertUser(item.record.user)]));
-    for (const item of items) remember(item.record, item.seq);
-  };
-
-  const send = (record: MoesifRecord, seq: number) => sendMany([{ record, seq }]);
 
   /** Sends everything waiting in the outbox, `batchMax` records a batch. */
-  const sendOutbox = () => {
+  const sendAll = () => {
     outboxTimer?.cancel();
     outboxTimer = undefined;
     while (outbox.length) {
@@ -142,18 +135,42 @@ export function createMoesifSync(client: MoesifClient, options: MoesifSyncOption
   };
 
   /** A full batch, or one a caller waits for, goes now; otherwise after the linger (or the current I/O turn). */
-  const scheduleOutbox = (later: boolean) => {
-    if (outbox.length >= batchMax || !later) return sendOutbox();
+  const schedule = (later: boolean) => {
+    if (outbox.length >= batchMax || !later) return sendAll();
     if (outboxTimer) return;
     if (lingerMs > 0) {
-      const handle = setTimeout(sendOutbox, lingerMs);
+      const handle = setTimeout(sendAll, lingerMs);
       handle.unref();
       outboxTimer = { cancel: () => clearTimeout(handle) };
     } else {
-      const handle = setImmediate(sendOutbox);
+      const handle = setImmediate(sendAll);
       outboxTimer = { cancel: () => clearImmediate(handle) };
     }
   };
+
+  return {
+    push(item: Outgoing, later: boolean) {
+      outbox.push(item);
+      schedule(later);
+    },
+    sendAll,
+  };
+}
+
+interface RetryQueueOptions {
+  maxQueue: number;
+  retryBase: number;
+  retryMax: number;
+  batchMax: number;
+  logger: ProvisionLogger | undefined;
+}
+
+/** Failed deliveries, one entry per developer, retried with exponential backoff by a background timer. */
+function createRetryQueue(sendMany: (items: Sent) => Promise<void>, options: RetryQueueOptions) {
+  const queue = new Map<string, QueueEntry>();
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+  let running = false;
 
   const schedule = () => {
     if (closed || running) return;
@@ -169,12 +186,12 @@ export function createMoesifSync(client: MoesifClient, options: MoesifSyncOption
     const queued = queue.get(record.developerId);
     if (queued && queued.seq > seq) return;
     queue.delete(record.developerId);
-    if (queue.size >= maxQueue) {
+    if (queue.size >= options.maxQueue) {
       const oldest = queue.keys().next().value as string;
       queue.delete(oldest);
       options.logger?.warn({ event: 'moesif_queue_overflow', developer_id: oldest, message: 'dropped from the Moesif retry queue; run reconcile' });
     }
-    queue.set(record.developerId, { record, seq, failures, nextAt: Date.now() + Math.min(retryMax, retryBase * 2 ** (failures - 1)) });
+    queue.set(record.developerId, { record, seq, failures, nextAt: Date.now() + Math.min(options.retryMax, options.retryBase * 2 ** (failures - 1)) });
     options.logger?.warn({
       event: 'moesif_pending',
       developer_id: record.developerId,
@@ -185,54 +202,9 @@ export function createMoesifSync(client: MoesifClient, options: MoesifSyncOption
     schedule();
   };
 
-  /**
-   * Starts sending a record; the newest delivery per developer decides what is queued. `later`
-   * starts it after the current I/O turn, so an answer that does not wait goes out first.
-   */
-  const deliver = (record: MoesifRecord, later: boolean): Delivery => {
-    const id = record.developerId;
-    const delivery: Delivery = { digest: digest(record), seq: ++seqCounter, done: Promise.resolve(false) };
-    inFlight.set(id, delivery);
-    const answered = new Promise<{ error?: unknown }>((resolve) => {
-      outbox.push({ record, seq: delivery.seq, settle: (error) => resolve(error === undefined ? {} : { error }) });
-    });
-    scheduleOutbox(later);
-    delivery.done = (async () => {
-      try {
-        const { error } = await answered;
-        if (error !== undefined) throw error;
-        const queued = queue.get(id);
-        if (queued && queued.seq <= delivery.seq) queue.delete(id);
-        return true;
-      } catch (error) {
-        const newer = inFlight.get(id) !== delivery;
-        if (!newer) enqueue(record, delivery.seq, (queue.get(id)?.failures ?? 0) + 1, error);
-        return false;
-      } finally {
-        if (inFlight.get(id) === delivery) inFlight.delete(id);
-      }
-    })();
-    return delivery;
-  };
-
-  /** The delivery's outcome if it settles within waitMs, else false (it goes on regardless). */
-  const settledWithin = async (done: Promise<boolean>, waitMs: number): Promise<boolean> => {
-    if (!Number.isFinite(waitMs)) return done;
-    if (waitMs <= 0) return false;
-    let wait: NodeJS.Timeout | undefined;
-    const timeout = new Promise<boolean>((resolve) => {
-      wait = setTimeout(resolve, waitMs, false);
-    });
-    try {
-      return await Promise.race([done, timeout]);
-    } finally {
-      clearTimeout(wait);
-    }
-  };
-
   const attempt = async (entry: QueueEntry) => {
     try {
-      await send(entry.record, entry.seq);
+      await sendMany([entry]);
       if (queue.get(entry.record.developerId) === entry) queue.delete(entry.record.developerId);
       options.logger?.info({ event: 'moesif_synced', developer_id: entry.record.developerId, after_failures: entry.failures });
     } catch (error) {
@@ -258,11 +230,84 @@ export function createMoesifSync(client: MoesifClient, options: MoesifSyncOption
     running = true;
     try {
       const due = [...queue.values()].filter((entry) => all || entry.nextAt <= Date.now());
-      for (let i = 0; i < due.length; i += batchMax) await attemptBatch(due.slice(i, i + batchMax));
+      for (let i = 0; i < due.length; i += options.batchMax) await attemptBatch(due.slice(i, i + options.batchMax));
     } finally {
       running = false;
       schedule();
     }
+  };
+
+  const close = () => {
+    closed = true;
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+  };
+
+  return { entries: queue as ReadonlyMap<string, QueueEntry>, remove: (id: string) => queue.delete(id), enqueue, runDue, close };
+}
+
+/** The delivery's outcome if it settles within waitMs, else false (it goes on regardless). */
+async function settledWithin(done: Promise<boolean>, waitMs: number): Promise<boolean> {
+  if (!Number.isFinite(waitMs)) return done;
+  if (waitMs <= 0) return false;
+  let wait: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    wait = setTimeout(resolve, waitMs, false);
+  });
+  try {
+    return await Promise.race([done, timeout]);
+  } finally {
+    clearTimeout(wait);
+  }
+}
+
+export function createMoesifSync(client: MoesifClient, options: MoesifSyncOptions = {}): MoesifSync {
+  const defaultWaitMs = options.waitMs ?? DEFAULT_MOESIF_WAIT_MS;
+  const batchMax = Math.max(1, options.batchMax ?? 200);
+  const sent = createSentLog(options.rememberSent ?? 10_000);
+  const sendMany = async (items: Sent) => {
+    await sendRecords(client, items);
+    for (const item of items) sent.remember(item.record, item.seq);
+  };
+  const outbox = createOutbox(sendMany, batchMax, Math.max(0, options.batchLingerMs ?? 0));
+  const retries = createRetryQueue(sendMany, {
+    maxQueue: options.maxQueue ?? 1000,
+    retryBase: options.retryBaseMs ?? 1000,
+    retryMax: options.retryMaxMs ?? 60_000,
+    batchMax,
+    logger: options.logger,
+  });
+  const queue = retries.entries;
+  const inFlight = new Map<string, Delivery>();
+  let seqCounter = 0;
+
+  /**
+   * Starts sending a record; the newest delivery per developer decides what is queued. `later`
+   * starts it after the current I/O turn, so an answer that does not wait goes out first.
+   */
+  const deliver = (record: MoesifRecord, later: boolean): Delivery => {
+    const id = record.developerId;
+    const delivery: Delivery = { digest: digestOf(record), seq: ++seqCounter, done: Promise.resolve(false) };
+    inFlight.set(id, delivery);
+    const answered = new Promise<{ error?: unknown }>((resolve) => {
+      outbox.push({ record, seq: delivery.seq, settle: (error) => resolve(error === undefined ? {} : { error }) }, later);
+    });
+    delivery.done = (async () => {
+      try {
+        const { error } = await answered;
+        if (error !== undefined) throw error;
+        const queued = queue.get(id);
+        if (queued && queued.seq <= delivery.seq) retries.remove(id);
+        return true;
+      } catch (error) {
+        const newer = inFlight.get(id) !== delivery;
+        if (!newer) retries.enqueue(record, delivery.seq, (queue.get(id)?.failures ?? 0) + 1, error);
+        return false;
+      } finally {
+        if (inFlight.get(id) === delivery) inFlight.delete(id);
+      }
+    })();
+    return delivery;
   };
 
   const pendingIds = () => new Set([...queue.keys(), ...inFlight.keys()]);
@@ -270,8 +315,8 @@ export function createMoesifSync(client: MoesifClient, options: MoesifSyncOption
   return {
     async sync(record, syncOptions = {}) {
       const id = record.developerId;
-      const recordDigest = digest(record);
-      if (!queue.has(id) && !inFlight.has(id) && sent.get(id)?.digest === recordDigest) return 'synced';
+      const recordDigest = digestOf(record);
+      if (!queue.has(id) && !inFlight.has(id) && sent.digestOf(id) === recordDigest) return 'synced';
       const waitMs = syncOptions.waitMs ?? defaultWaitMs;
       const current = inFlight.get(id);
       const delivery = current?.digest === recordDigest ? current : deliver(record, waitMs <= 0);
@@ -282,15 +327,13 @@ export function createMoesifSync(client: MoesifClient, options: MoesifSyncOption
       return pendingIds().size;
     },
     async flush() {
-      sendOutbox();
+      outbox.sendAll();
       await Promise.all([...inFlight.values()].map((delivery) => delivery.done));
-      await runDue(true);
+      await retries.runDue(true);
     },
     close() {
-      closed = true;
-      sendOutbox();
-      if (timer) clearTimeout(timer);
-      timer = undefined;
+      retries.close();
+      outbox.sendAll();
     },
   };
 }

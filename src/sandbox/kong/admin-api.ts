@@ -35,18 +35,17 @@ const PORTAL_AUTH_TYPES = new Set(['basic-auth', 'key-auth', 'openid-connect']);
 const BOOLEAN_CONFIG_KEYS = new Set(['portal', 'portal_auto_approve', 'portal_email_verification', 'portal_is_legacy']);
 export const EMULATED_KONG_VERSION = '3.4.3.12-enterprise-edition';
 
-export function createAdminApp(state: KongEmulatorState, options: AdminAppOptions): Hono {
-  const app = new Hono();
+/** RBAC on: every request needs the token. */
+function requireAdminToken(app: Hono, token: string): void {
+  app.use('*', async (c: Context, next: Next) => {
+    // Kong answers a missing and a wrong token alike.
+    if (c.req.header('kong-admin-token') !== token) return c.json({ message: 'Invalid credentials. Token or User credentials required' }, 401);
+    return next();
+  });
+}
 
-  if (options.adminToken) {
-    const token = options.adminToken;
-    app.use('*', async (c: Context, next: Next) => {
-      // Kong answers a missing and a wrong token alike.
-      if (c.req.header('kong-admin-token') !== token) return c.json({ message: 'Invalid credentials. Token or User credentials required' }, 401);
-      return next();
-    });
-  }
-
+/** `/` (version and configuration, as doctor and kong-portal-cli read them) and `/status`. */
+function mountRootRoutes(app: Hono, state: KongEmulatorState, options: AdminAppOptions): void {
   app.get('/', (c) =>
     c.json({
       version: options.version ?? EMULATED_KONG_VERSION,
@@ -65,9 +64,10 @@ export function createAdminApp(state: KongEmulatorState, options: AdminAppOption
     }),
   );
   app.get('/status', (c) => c.json({ database: { reachable: true }, server: { connections_active: 1, total_requests: 0 } }));
+}
 
-  // ---- workspaces --------------------------------------------------------------------------
-
+/** Workspaces, and the 404 for an unknown workspace before any workspace-scoped route. */
+function mountWorkspaceRoutes(app: Hono, state: KongEmulatorState): void {
   app.get('/workspaces', (c) => c.json({ data: [...state.workspaces.values()].map((r) => r.workspace), next: null }));
   app.get('/workspaces/:name', (c) => {
     const record = state.ws(c.req.param('name'));
@@ -88,16 +88,19 @@ export function createAdminApp(state: KongEmulatorState, options: AdminAppOption
     return record && c.req.param('name') === c.req.param('ws') ? c.json(record.workspace) : notFound(c);
   });
   app.patch('/:ws/workspaces/:name', (c) => (c.req.param('name') === c.req.param('ws') ? patchWorkspace(c, state, c.req.param('name')) : notFound(c)));
+}
 
-  // ---- files -------------------------------------------------------------------------------
-
-  // The portal's Files API only exists while the portal is on.
+/** The portal's Files API and developers only exist while the portal is on. */
+function guardPortalRoutes(app: Hono, state: KongEmulatorState): void {
   const portalOnly = async (c: Context, next: Next) => (state.portalEnabled(c.req.param('ws') ?? '') ? next() : notFound(c));
   app.use('/:ws/files', portalOnly);
   app.use('/:ws/files/*', portalOnly);
   app.use('/:ws/developers', portalOnly);
   app.use('/:ws/developers/*', portalOnly);
+}
 
+/** The portal Files API. */
+function mountFileRoutes(app: Hono, state: KongEmulatorState): void {
   app.get('/:ws/files', (c) => {
     const page = readPageRequest(c);
     if (page instanceof Response) return page;
@@ -159,9 +162,10 @@ export function createAdminApp(state: KongEmulatorState, options: AdminAppOption
     // Kong answers 204 whether or not the file existed.
     return c.body(null, 204);
   });
+}
 
-  // ---- developers --------------------------------------------------------------------------
-
+/** Portal developers. */
+function mountDeveloperRoutes(app: Hono, state: KongEmulatorState): void {
   app.get('/:ws/developers', (c) => {
     const page = readPageRequest(c);
     if (page instanceof Response) return page;
@@ -228,14 +232,10 @@ export function createAdminApp(state: KongEmulatorState, options: AdminAppOption
     state.deleteDeveloper(c.req.param('ws'), c.req.param('idOrEmail'));
     return c.body(null, 204);
   });
+}
 
-  mountConsumerRoutes(app, state);
-  mountPluginRoutes(app, state, options.gateway);
-  mountEventHookRoutes(app, state);
-
-  app.notFound((c) => notFound(c));
-
-  // Like Kong, a route without a workspace prefix targets `default` (/files == /default/files).
+/** Like Kong, a route without a workspace prefix targets `default` (/files == /default/files); Konnect's prefix goes to konnectRequest. */
+function withDefaultWorkspace(app: Hono, options: AdminAppOptions): Hono {
   const outer = new Hono();
   outer.all('*', (c) => {
     const url = new URL(c.req.url);
@@ -246,6 +246,21 @@ export function createAdminApp(state: KongEmulatorState, options: AdminAppOption
     return app.fetch(new Request(url, c.req.raw));
   });
   return outer;
+}
+
+export function createAdminApp(state: KongEmulatorState, options: AdminAppOptions): Hono {
+  const app = new Hono();
+  if (options.adminToken) requireAdminToken(app, options.adminToken);
+  mountRootRoutes(app, state, options);
+  mountWorkspaceRoutes(app, state);
+  guardPortalRoutes(app, state);
+  mountFileRoutes(app, state);
+  mountDeveloperRoutes(app, state);
+  mountConsumerRoutes(app, state);
+  mountPluginRoutes(app, state, options.gateway);
+  mountEventHookRoutes(app, state);
+  app.notFound((c) => notFound(c));
+  return withDefaultWorkspace(app, options);
 }
 
 /** Konnect's answers are problem+json; a control plane or entity it does not know is a 404. */

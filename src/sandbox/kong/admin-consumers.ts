@@ -48,7 +48,8 @@ function keyView(credential: KeyAuthCredential): KeyAuthCredential {
   return { ...credential, consumer: { id: credential.consumer.id } };
 }
 
-export function mountConsumerRoutes(app: Hono, state: KongEmulatorState): void {
+/** The consumers themselves: list (tags filter), create, get, patch, delete. */
+function mountConsumerEntityRoutes(app: Hono, state: KongEmulatorState): void {
   app.get('/:ws/consumers', (c) => {
     const page = readPageRequest(c);
     if (page instanceof Response) return page;
@@ -112,9 +113,10 @@ export function mountConsumerRoutes(app: Hono, state: KongEmulatorState): void {
     state.deleteConsumer(ws, consumer.id);
     return c.body(null, 204);
   });
+}
 
-  // ---- key-auth ------------------------------------------------------------------------------
-
+/** A consumer's key-auth credentials (a Kong-generated key when none is given; keys unique in the workspace). */
+function mountKeyAuthRoutes(app: Hono, state: KongEmulatorState): void {
   app.get(
     '/:ws/consumers/:consumer/key-auth',
     withConsumer(state, (c, consumer) => {
@@ -167,9 +169,10 @@ export function mountConsumerRoutes(app: Hono, state: KongEmulatorState): void {
       return c.body(null, 204);
     }),
   );
+}
 
-  // ---- consumer-scoped plugins ---------------------------------------------------------------
-
+/** Plugins scoped to one consumer. */
+function mountConsumerPluginRoutes(app: Hono, state: KongEmulatorState): void {
   app.get('/:ws/consumers/:consumer/plugins', withConsumer(state, (c, consumer) => listPlugins(c, state, consumer.id, nestedRoute(c, 'consumers', 'consumer', 'plugins'))));
   app.post('/:ws/consumers/:consumer/plugins', withConsumer(state, (c, consumer) => createPlugin(c, state, consumer.id)));
   const pluginOf = (c: Context, consumer: KongConsumer) => {
@@ -199,4 +202,10 @@ export function mountConsumerRoutes(app: Hono, state: KongEmulatorState): void {
       return c.body(null, 204);
     }),
   );
+}
+
+export function mountConsumerRoutes(app: Hono, state: KongEmulatorState): void {
+  mountConsumerEntityRoutes(app, state);
+  mountKeyAuthRoutes(app, state);
+  mountConsumerPluginRoutes(app, state);
 }

@@ -4,17 +4,16 @@
  */
 import { z } from 'zod';
 import { emulatorError, faultRuleFields, faultRuleFromJson, mountControlRoutes } from '../faults/emulator-control.ts';
-import { MOESIF_FAULT_KINDS, type MoesifEmulator, type MoesifEmulatorKnobs } from './moesif-emulator.ts';
+import type { MoesifEmulator, MoesifEmulatorKnobs } from './moesif-emulator.ts';
+import { MOESIF_FAULT_KINDS } from './moesif-fault-kinds.ts';
 
-// Built on first use: this module and moesif-emulator.ts import each other.
-const faultRuleSchema = () =>
-  z
-    .object({
-      ...faultRuleFields(MOESIF_FAULT_KINDS),
-      /** Only bodies whose user_id equals this (batch bodies: any element). */
-      userId: z.string().optional(),
-    })
-    .strict();
+const faultRuleSchema = z
+  .object({
+    ...faultRuleFields(MOESIF_FAULT_KINDS),
+    /** Only bodies whose user_id equals this (batch bodies: any element). */
+    userId: z.string().optional(),
+  })
+  .strict();
 
 function mentionsUser(body: unknown, userId: string): boolean {
   const items = Array.isArray(body) ? body : [body];
@@ -54,7 +53,7 @@ export function mountEmulatorRoutes(emulator: MoesifEmulator, partialKnobs: z.Zo
   });
   mountControlRoutes(emulator, {
     partialKnobs,
-    faultRule: faultRuleSchema(),
+    faultRule: faultRuleSchema,
     toFaultRule: ({ userId, ...json }) => {
       const rule = faultRuleFromJson(json);
       if (userId !== undefined) rule.match = (request) => mentionsUser(request.params, userId);

@@ -18,6 +18,7 @@ import {
 import { FaultInjector, type FaultDecision } from '../faults/fault-injector.ts';
 import { RequestCounters } from '../faults/request-counters.ts';
 import type { FetchHandler, RunningService } from '../running-service.ts';
+import { MOESIF_FAULT_KINDS, type MoesifFaultKind } from './moesif-fault-kinds.ts';
 import { MoesifStore, type JsonObject, type MoesifCompany, type MoesifUser } from './moesif-store.ts';
 import { mountEmulatorRoutes } from './moesif-emulator-routes.ts';
 import { countEvents, ManagementQueryError, parseMoesifTime, searchEvents } from './moesif-management-api.ts';
@@ -25,8 +26,7 @@ import { UsageBilling, type FlushResult, type UsageBillingSettings } from './usa
 
 export { deepMerge, MoesifStore, type MoesifCompany, type MoesifEvent, type MoesifUser } from './moesif-store.ts';
 
-export type MoesifFaultKind = '500' | '503' | '429' | 'drop' | 'timeout';
-export const MOESIF_FAULT_KINDS: readonly MoesifFaultKind[] = ['500', '503', '429', 'drop', 'timeout'];
+export { MOESIF_FAULT_KINDS, type MoesifFaultKind } from './moesif-fault-kinds.ts';
 export const DEFAULT_MOESIF_APPLICATION_ID = 'sandbox-moesif-app-id';
 export const DEFAULT_MOESIF_MANAGEMENT_TOKEN = 'sandbox-moesif-management-token';
 const MAX_BODY_BYTES = 5 * 1024 * 1024;
@@ -153,131 +153,142 @@ const ROUTES = ['/v1/users', '/v1/users/batch', '/v1/companies', '/v1/companies/
 type Route = (typeof ROUTES)[number];
 const MANAGEMENT_ROUTES: Record<string, 'search' | 'count' | undefined> = { '/v1/search/~/search/events': 'search', '/v1/search/~/count/events': 'count' };
 
-export function createMoesifEmulator(options: MoesifEmulatorOptions = {}): MoesifEmulator {
-  const { now = Date.now, billing: _billing, ...initial } = options;
-  const store = new MoesifStore();
-  const counters = new RequestCounters();
-  const faults = new FaultInjector<MoesifFaultKind>(MOESIF_FAULT_KINDS);
-  const knobs = new EmulatorKnobs(knobsSchema, { ...DEFAULT_MOESIF_KNOBS, ...initial }, faults);
-  const held = new HeldRequests();
+/** What the request handlers of one emulator share. */
+interface EmulatorContext {
+  now: () => number;
+  store: MoesifStore;
+  counters: RequestCounters;
+  faults: FaultInjector<MoesifFaultKind>;
+  knobs: EmulatorKnobs<MoesifFaultKind, MoesifEmulatorKnobs>;
+  held: HeldRequests;
+}
 
-  function answer(status: number, body?: object): Response {
-    counters.status(status);
-    return body === undefined ? new Response(null, { status }) : Response.json(body, { status });
+function answer(ctx: EmulatorContext, status: number, body?: object): Response {
+  ctx.counters.status(status);
+  return body === undefined ? new Response(null, { status }) : Response.json(body, { status });
+}
+
+const errorBody = (code: string, message: string) => ({ moesif_error: { code, msg: message } });
+
+async function faultAnswer(ctx: EmulatorContext, decision: FaultDecision<MoesifFaultKind>, request: Request, env: unknown): Promise<Response> {
+  ctx.counters.fault(decision.kind);
+  switch (decision.kind) {
+    case '500':
+      return answer(ctx, 500, errorBody('internal_error', 'Injected fault: internal error'));
+    case '503':
+      return answer(ctx, 503, errorBody('service_unavailable', 'Injected fault: service unavailable'));
+    case '429':
+      return answer(ctx, 429, errorBody('rate_limited', 'Injected fault: too many requests'));
+    case 'drop':
+      ctx.counters.status('drop');
+      return dropConnection(env, 'the Moesif emulator');
+    case 'timeout':
+      ctx.counters.status('timeout');
+      return hangThenDrop(request, env, ctx.knobs.current.hangMs, ctx.held.signal, 'the Moesif emulator');
   }
+}
 
-  const errorBody = (code: string, message: string) => ({ moesif_error: { code, msg: message } });
-
-  async function faultAnswer(decision: FaultDecision<MoesifFaultKind>, request: Request, env: unknown): Promise<Response> {
-    counters.fault(decision.kind);
-    switch (decision.kind) {
-      case '500':
-        return answer(500, errorBody('internal_error', 'Injected fault: internal error'));
-      case '503':
-        return answer(503, errorBody('service_unavailable', 'Injected fault: service unavailable'));
-      case '429':
-        return answer(429, errorBody('rate_limited', 'Injected fault: too many requests'));
-      case 'drop':
-        counters.status('drop');
-        return dropConnection(env, 'the Moesif emulator');
-      case 'timeout':
-        counters.status('timeout');
-        return hangThenDrop(request, env, knobs.current.hangMs, held.signal, 'the Moesif emulator');
-    }
+/** Applies one write; returns the status Moesif answers with (201 created, 200 updated). */
+function write({ store, now }: EmulatorContext, route: Route, body: unknown): number {
+  const received = new Date(now());
+  switch (route) {
+    case '/v1/users':
+      return store.upsertUser(parseOrThrow(userSchema, body, 'user') as MoesifUser) ? 201 : 200;
+    case '/v1/users/batch':
+      parseBatch(userSchema, body, 'user').forEach((user) => store.upsertUser(user as MoesifUser));
+      return 201;
+    case '/v1/companies':
+      return store.upsertCompany(parseOrThrow(companySchema, body, 'company') as MoesifCompany) ? 201 : 200;
+    case '/v1/companies/batch':
+      parseBatch(companySchema, body, 'company').forEach((company) => store.upsertCompany(company as MoesifCompany));
+      return 201;
+    case '/v1/events':
+      store.addEvent(parseOrThrow(eventSchema, body, 'event') as JsonObject & { request: JsonObject }, received);
+      return 201;
+    case '/v1/events/batch':
+      parseBatch(eventSchema, body, 'event').forEach((event) => store.addEvent(event as JsonObject & { request: JsonObject }, received));
+      return 201;
   }
+}
 
-  /** Applies one write; returns the status Moesif answers with (201 created, 200 updated). */
-  function write(route: Route, body: unknown): number {
-    const received = new Date(now());
-    switch (route) {
-      case '/v1/users':
-        return store.upsertUser(parseOrThrow(userSchema, body, 'user') as MoesifUser) ? 201 : 200;
-      case '/v1/users/batch':
-        parseBatch(userSchema, body, 'user').forEach((user) => store.upsertUser(user as MoesifUser));
-        return 201;
-      case '/v1/companies':
-        return store.upsertCompany(parseOrThrow(companySchema, body, 'company') as MoesifCompany) ? 201 : 200;
-      case '/v1/companies/batch':
-        parseBatch(companySchema, body, 'company').forEach((company) => store.upsertCompany(company as MoesifCompany));
-        return 201;
-      case '/v1/events':
-        store.addEvent(parseOrThrow(eventSchema, body, 'event') as JsonObject & { request: JsonObject }, received);
-        return 201;
-      case '/v1/events/batch':
-        parseBatch(eventSchema, body, 'event').forEach((event) => store.addEvent(event as JsonObject & { request: JsonObject }, received));
-        return 201;
-    }
+/** The Management API (api.moesif.com): bearer token, from/to, an Elasticsearch DSL body. */
+async function handleManagement(ctx: EmulatorContext, request: Request, url: URL, operation: 'search' | 'count'): Promise<Response> {
+  const { store, now } = ctx;
+  const { managementTokens, ingestionLagMs } = ctx.knobs.current;
+  const token = /^Bearer (.+)$/i.exec(request.headers.get('authorization') ?? '')?.[1];
+  if (!token || (managementTokens !== null && !managementTokens.includes(token)))
+    return answer(ctx, 401, errorBody('unauthorized', token ? 'Unknown management API token' : 'Missing Authorization: Bearer <management API token>'));
+  if (request.method.toUpperCase() !== 'POST') return answer(ctx, 405, errorBody('method_not_allowed', `${url.pathname} accepts POST only`));
+  try {
+    const body = await readJson(request);
+    const at = now();
+    const search = { from: parseMoesifTime(url.searchParams.get('from') ?? undefined, 'from', at), to: parseMoesifTime(url.searchParams.get('to') ?? undefined, 'to', at), now: at, ingestionLagMs, body };
+    const companyOf = (event: Parameters<MoesifStore['companyOf']>[0]) => store.companyOf(event);
+    if (operation === 'count') return answer(ctx, 200, countEvents(store, companyOf, search) as object);
+    return answer(ctx, 201, searchEvents(store, companyOf, search) as object);
+  } catch (error) {
+    if (error instanceof MoesifRequestError) return answer(ctx, error.status, errorBody(error.code, error.message));
+    if (error instanceof ManagementQueryError) return answer(ctx, 400, errorBody('invalid_query', error.message));
+    throw error;
   }
+}
 
-  /** The Management API (api.moesif.com): bearer token, from/to, an Elasticsearch DSL body. */
-  async function handleManagement(request: Request, url: URL, operation: 'search' | 'count'): Promise<Response> {
-    const { managementTokens, ingestionLagMs } = knobs.current;
-    const token = /^Bearer (.+)$/i.exec(request.headers.get('authorization') ?? '')?.[1];
-    if (!token || (managementTokens !== null && !managementTokens.includes(token)))
-      return answer(401, errorBody('unauthorized', token ? 'Unknown management API token' : 'Missing Authorization: Bearer <management API token>'));
-    if (request.method.toUpperCase() !== 'POST') return answer(405, errorBody('method_not_allowed', `${url.pathname} accepts POST only`));
-    try {
-      const body = await readJson(request);
-      const at = now();
-      const search = { from: parseMoesifTime(url.searchParams.get('from') ?? undefined, 'from', at), to: parseMoesifTime(url.searchParams.get('to') ?? undefined, 'to', at), now: at, ingestionLagMs, body };
-      const companyOf = (event: Parameters<MoesifStore['companyOf']>[0]) => store.companyOf(event);
-      if (operation === 'count') return answer(200, countEvents(store, companyOf, search) as object);
-      return answer(201, searchEvents(store, companyOf, search) as object);
-    } catch (error) {
-      if (error instanceof MoesifRequestError) return answer(error.status, errorBody(error.code, error.message));
-      if (error instanceof ManagementQueryError) return answer(400, errorBody('invalid_query', error.message));
-      throw error;
-    }
+/** A Collector write once the route and method are known: application id, body, faults, then the write. */
+async function handleWrite(ctx: EmulatorContext, request: Request, env: unknown, url: URL, route: Route): Promise<Response> {
+  const { applicationIds } = ctx.knobs.current;
+  const applicationId = request.headers.get('x-moesif-application-id');
+  if (!applicationId || (applicationIds !== null && !applicationIds.includes(applicationId)))
+    return answer(ctx, 401, errorBody('unauthorized', applicationId ? 'Unknown X-Moesif-Application-Id' : 'Missing X-Moesif-Application-Id header'));
+
+  let body: unknown;
+  try {
+    body = await readJson(request);
+  } catch (error) {
+    if (error instanceof MoesifRequestError) return answer(ctx, error.status, errorBody(error.code, error.message));
+    throw error;
   }
-
-  async function handleCollector(request: Request, env: unknown): Promise<Response> {
-    const url = new URL(request.url);
-    const management = MANAGEMENT_ROUTES[url.pathname.replace(/%7E/gi, '~').replace(/\/$/, '')];
-    const method = request.method.toUpperCase();
-    const route = ROUTES.find((candidate) => candidate === url.pathname.replace(/\/$/, ''));
-    counters.request(method, route ?? url.pathname, method === 'POST' && !management);
-    await sleep(knobs.current.latencyMs);
-    // Read after the latency: a test may flip a knob while a request is in it.
-    const { down, applicationIds } = knobs.current;
-    if (down === 'drop') {
-      counters.status('drop');
-      return dropConnection(env, 'the Moesif emulator (down)');
-    }
-    if (down === '503') return answer(503, errorBody('service_unavailable', 'The Moesif emulator is down (down mode)'));
-    if (management) {
-      const decision = faults.decide({ method, path: url.pathname, route: url.pathname, params: undefined });
-      if (decision) return faultAnswer(decision, request, env);
-      return handleManagement(request, url, management);
-    }
-    if (!route) return answer(404, errorBody('not_found', `No route ${method} ${url.pathname}`));
-    if (method !== 'POST') return answer(405, errorBody('method_not_allowed', `${url.pathname} accepts POST only`));
-    const applicationId = request.headers.get('x-moesif-application-id');
-    if (!applicationId || (applicationIds !== null && !applicationIds.includes(applicationId)))
-      return answer(401, errorBody('unauthorized', applicationId ? 'Unknown X-Moesif-Application-Id' : 'Missing X-Moesif-Application-Id header'));
-
-    let body: unknown;
-    try {
-      body = await readJson(request);
-    } catch (error) {
-      if (error instanceof MoesifRequestError) return answer(error.status, errorBody(error.code, error.message));
-      throw error;
-    }
-    const decision = faults.decide({ method, path: url.pathname, route, params: body });
-    if (decision?.when === 'before') return faultAnswer(decision, request, env);
-    let status: number;
-    try {
-      status = write(route, body);
-    } catch (error) {
-      if (error instanceof MoesifRequestError) return answer(error.status, errorBody(error.code, error.message));
-      throw error;
-    }
-    if (decision) return faultAnswer(decision, request, env);
-    return answer(status);
+  const decision = ctx.faults.decide({ method: 'POST', path: url.pathname, route, params: body });
+  if (decision?.when === 'before') return faultAnswer(ctx, decision, request, env);
+  let status: number;
+  try {
+    status = write(ctx, route, body);
+  } catch (error) {
+    if (error instanceof MoesifRequestError) return answer(ctx, error.status, errorBody(error.code, error.message));
+    throw error;
   }
+  if (decision) return faultAnswer(ctx, decision, request, env);
+  return answer(ctx, status);
+}
 
+async function handleCollector(ctx: EmulatorContext, request: Request, env: unknown): Promise<Response> {
+  const url = new URL(request.url);
+  const management = MANAGEMENT_ROUTES[url.pathname.replace(/%7E/gi, '~').replace(/\/$/, '')];
+  const method = request.method.toUpperCase();
+  const route = ROUTES.find((candidate) => candidate === url.pathname.replace(/\/$/, ''));
+  ctx.counters.request(method, route ?? url.pathname, method === 'POST' && !management);
+  await sleep(ctx.knobs.current.latencyMs);
+  // Read after the latency: a test may flip a knob while a request is in it.
+  const { down } = ctx.knobs.current;
+  if (down === 'drop') {
+    ctx.counters.status('drop');
+    return dropConnection(env, 'the Moesif emulator (down)');
+  }
+  if (down === '503') return answer(ctx, 503, errorBody('service_unavailable', 'The Moesif emulator is down (down mode)'));
+  if (management) {
+    const decision = ctx.faults.decide({ method, path: url.pathname, route: url.pathname, params: undefined });
+    if (decision) return faultAnswer(ctx, decision, request, env);
+    return handleManagement(ctx, request, url, management);
+  }
+  if (!route) return answer(ctx, 404, errorBody('not_found', `No route ${method} ${url.pathname}`));
+  if (method !== 'POST') return answer(ctx, 405, errorBody('method_not_allowed', `${url.pathname} accepts POST only`));
+  return handleWrite(ctx, request, env, url, route);
+}
+
+/** Usage reporting to Stripe: replaced whole by configure, flushed on an optional timer. */
+function createBillingSlot(store: MoesifStore) {
   let billing: UsageBilling | undefined;
   let flushTimer: NodeJS.Timeout | undefined;
-  const configureBilling = (billingOptions: BillingOptions | undefined) => {
+  const configure = (billingOptions: BillingOptions | undefined) => {
     clearInterval(flushTimer);
     flushTimer = undefined;
     billing = billingOptions ? new UsageBilling(store, billingOptions) : undefined;
@@ -288,12 +299,24 @@ export function createMoesifEmulator(options: MoesifEmulatorOptions = {}): Moesi
       flushTimer.unref();
     }
   };
-  configureBilling(options.billing);
+  return { configure, current: () => billing, stopTimer: () => clearInterval(flushTimer) };
+}
+
+export function createMoesifEmulator(options: MoesifEmulatorOptions = {}): MoesifEmulator {
+  const { now = Date.now, billing: _billing, ...initial } = options;
+  const store = new MoesifStore();
+  const counters = new RequestCounters();
+  const faults = new FaultInjector<MoesifFaultKind>(MOESIF_FAULT_KINDS);
+  const knobs = new EmulatorKnobs(knobsSchema, { ...DEFAULT_MOESIF_KNOBS, ...initial }, faults);
+  const held = new HeldRequests();
+  const ctx: EmulatorContext = { now, store, counters, faults, knobs, held };
+  const billing = createBillingSlot(store);
+  billing.configure(options.billing);
 
   const app = new Hono();
   const emulator: MoesifEmulator = {
     app,
-    fetch: withControlRoutes(app, handleCollector),
+    fetch: withControlRoutes(app, (request, env) => handleCollector(ctx, request, env)),
     store,
     faults,
     counters,
@@ -307,16 +330,17 @@ export function createMoesifEmulator(options: MoesifEmulatorOptions = {}): Moesi
       counters.reset();
       faults.clear();
       knobs.reset();
-      billing?.clear();
+      billing.current()?.clear();
     },
-    configureBilling,
-    billing: () => billing,
+    configureBilling: billing.configure,
+    billing: billing.current,
     flushUsage() {
-      if (!billing) return Promise.reject(new Error('usage billing is not configured on the Moesif emulator'));
-      return billing.flush();
+      const reporter = billing.current();
+      if (!reporter) return Promise.reject(new Error('usage billing is not configured on the Moesif emulator'));
+      return reporter.flush();
     },
     close() {
-      clearInterval(flushTimer);
+      billing.stopTimer();
       held.releaseAll();
     },
   };
