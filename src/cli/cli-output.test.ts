@@ -4,10 +4,12 @@ import { runDoctorCommand } from '../admin/doctor/doctor-command.ts';
 import { DOCTOR_CHECKS } from '../admin/doctor/doctor-checks.ts';
 import { HOSTED_DOCTOR_CHECKS } from '../admin/doctor/hosted-checks.ts';
 import { packagePath } from '../shared/package-root.ts';
+import { COMMANDS as DISPATCHED } from './main.ts';
 import { missingOptionalPackage, reportFatal } from './report-error.ts';
 
 const BIN = packagePath('scripts/portal-monetization.mjs');
-const COMMANDS = ['start', 'build', 'provisioner', 'sync', 'stripe-setup', 'reconcile', 'doctor'];
+// Every command the bin dispatches (usage included), from its own table.
+const COMMANDS = Object.keys(DISPATCHED);
 
 /** `portal-monetization <argv>` whose reader closes the pipe before reading anything (`| head -0`). */
 function withClosedStdout(argv: string[]): Promise<{ code: number | null; stderr: string }> {
