@@ -14,6 +14,8 @@ export interface SignupConsumers extends Pick<KongConsumers, 'get' | 'create' | 
    * customer id as the key's customerId). Kong: nothing to do.
    */
   completeAccount?(consumerId: string, customerId: string): Promise<void>;
+  /** false: "My account" offers no key replacement (AWS, see aws-gateway.ts); absent: it does (Kong). */
+  readonly replacesKeys?: boolean;
 }
 
 export interface SignupGateway extends SignupConsumers {

@@ -40,6 +40,8 @@ export interface AccountServiceDeps extends StripeAccess {
   linkTtlMinutes: number;
   logger: ProvisionLogger;
   usage?: UsageFiguresService;
+  /** false: the gateway cannot replace keys (AWS): the page says whom to ask, rotateKey refuses. Default true. */
+  replacesKeys?: boolean;
 }
 
 /** What the account page shows: who, the plan by name, billing as the portal panel says it, and whether the link still replaces the key. */
@@ -51,6 +53,8 @@ export interface AccountView {
   billing?: { access: 'grace' | 'refused'; reason: string; message: string };
   /** The key this link was sent for was already replaced: the link cannot replace it again. */
   used: boolean;
+  /** false: this gateway offers no key replacement (the page tells the developer whom to ask). */
+  replaceable: boolean;
   /** A payment waiting for 3-D Secure confirmation: Stripe's hosted invoice page. */
   confirmPaymentUrl?: string;
   /** Calls and amount so far this period, in one sentence (absent without usage figures). */
@@ -92,6 +96,7 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
     return { consumer, keysAtSend: typeof claims.k === 'string' ? claims.k : '' };
   }
 
+  const unsupported = () => new SignupError('key_replacement_unsupported', 409, 'Replacing an API key is not available on this gateway: ask the API provider for a new key. Your key and billing are unchanged.');
   const used = () => new SignupError('link_used', 410, 'This link was already used to replace your key. Ask for a new link to replace it again.');
 
   /** The portal panel's banner, for the account page: refused, grace, or a card needed. */
@@ -145,10 +150,12 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
         ...(confirmPaymentUrl ? { confirmPaymentUrl } : {}),
         ...(usage ? { usage } : {}),
         used: keys.length === 0 || keysDigest(keys) !== keysAtSend,
+        replaceable: deps.replacesKeys !== false,
       };
     },
     async rotateKey(token) {
       const { consumer, keysAtSend } = await consumerOf(token);
+      if (deps.replacesKeys === false) throw unsupported();
       return serialized(locks, consumer.id, async () => {
         const old = await deps.consumers.listKeys(consumer.id);
         if (old.length === 0 || keysDigest(old) !== keysAtSend) throw used();

@@ -35,6 +35,16 @@ const digest = (message: string) => sha256Hex(message).slice(0, 32);
 export class AwsSignupGateway implements SignupGateway {
   readonly kind = 'aws' as const;
   readonly keyHeader = 'x-api-key';
+  /**
+   * No key replacement on AWS, on purpose (issue 22, option b). AWS cannot change a key's value, so
+   * a replacement is a new key with a new id; but the key id is the developer id (Stripe customer
+   * metadata, the Moesif user that the AWS integration logs as `$context.identity.apiKeyId`, reconcile's
+   * walk). Rotating safely needs the developer id moved into a tag every key of the developer
+   * carries, lookups by that tag, a Moesif user for the new id in the same company, and crash
+   * convergence between the steps; until that exists, the account page does not offer the button
+   * and tells the developer to ask the API provider, and createKey still refuses a shown key.
+   */
+  readonly replacesKeys = false;
   /** Refusal messages by digest (a tag value holds 256 characters at most; messages can be longer). */
   private readonly messages = new Map<string, string>();
 

@@ -283,7 +283,7 @@ describe('hosted signup on AWS API Gateway', () => {
     expect(invoices.map((invoice) => [invoice.status, invoice.amount_due, invoice.amount_paid])).toEqual([['paid', 1500, 1500]]);
   });
 
-  it('"My account" key replacement is refused clearly on AWS, and the key keeps working', async () => {
+  it('"My account" on AWS offers no key replacement, says whom to ask, refuses a forged POST, and the key keeps working', async () => {
     const email = 'aws-invoice@example.com';
     const started = Date.now();
     const form = await fetch(`${base}/signup/account`);
@@ -292,8 +292,14 @@ describe('hosted signup on AWS API Gateway', () => {
     expect((await postForm('/signup/account', { csrf, email }, cookie)).status).toBe(200);
     const message = await mail.waitFor(email, { after: started });
     const token = new URL(/https?:\/\/\S+\/signup\/account\/open\?token=\S+/.exec(message.text)?.[0] ?? '').searchParams.get('token') ?? '';
+    const page = await (await postForm('/signup/account/open', { token })).text();
+    expect(page).toContain('ask the API provider');
+    expect(page).not.toContain('Replace my API key');
+    expect(page).not.toContain('action="rotate"');
+    expect(page).toContain('Manage payment method and invoices');
+    // A POST made by hand is refused before anything is created (no second key, no deletion).
     const rotate = await postForm('/signup/account/rotate', { token });
-    expect([rotate.status, await rotate.text()]).toEqual([409, expect.stringContaining('ask the API provider to rotate it')]);
+    expect([rotate.status, await rotate.text()]).toEqual([409, expect.stringContaining('ask the API provider for a new key')]);
     const [record, ...others] = keysNamed(email);
     expect(others).toHaveLength(0);
     expect((await call(record!.value)).status).toBe(200);
