@@ -13,7 +13,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { CHROMIUM_ARGS, CHROMIUM_HINT, findChromium } from '../e2e/chromium.ts';
 import { KongAdminClient } from '../src/kong/kong-admin-client.ts';
 import { syncBundle } from '../src/admin/sync/sync-bundle.ts';
-import { FREE_PORTS, SANDBOX_MOESIF_APP_ID, SANDBOX_STRIPE_KEY, startSandbox, type Sandbox } from '../src/sandbox/start-sandbox.ts';
+import { FREE_PORTS, SANDBOX_MOESIF_APP_ID, SANDBOX_STRIPE_KEY, startSandbox, type Sandbox } from '../src/dev/start-sandbox.ts';
 import type { BenchScenario, BenchResult } from './bench-types.ts';
 import { pageProbeScript, PROBE_KEY_PREFIX, type PageProbe } from './support/page-probe.ts';
 import { postProvision } from './support/bench-sandbox.ts';

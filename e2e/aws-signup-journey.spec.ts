@@ -7,7 +7,7 @@
 import Stripe from 'stripe';
 import { expect, test, type Page, type TestInfo } from '@playwright/test';
 import { startMailCatcher, type RunningMailCatcher } from '../src/sandbox/mail/mail-catcher.ts';
-import { FREE_PORTS, SANDBOX_STRIPE_KEY, startSandbox, type Sandbox } from '../src/sandbox/start-sandbox.ts';
+import { FREE_PORTS, SANDBOX_STRIPE_KEY, startSandbox, type Sandbox } from '../src/dev/start-sandbox.ts';
 import { stripeClientOptions } from '../src/sandbox/stripe/stripe-emulator.ts';
 
 let sandbox: Sandbox;

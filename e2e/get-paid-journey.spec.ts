@@ -9,7 +9,7 @@
 import { expect, test, type Page, type TestInfo } from '@playwright/test';
 import type Stripe from 'stripe';
 import { createStripeClient } from '../src/provisioner/stripe/stripe-client.ts';
-import { FREE_PORTS, startSandbox, type Sandbox } from '../src/sandbox/start-sandbox.ts';
+import { FREE_PORTS, startSandbox, type Sandbox } from '../src/dev/start-sandbox.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const DAY_SECONDS = 86_400;

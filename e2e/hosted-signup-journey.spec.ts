@@ -6,7 +6,7 @@
  */
 import { expect, test, type Page, type TestInfo } from '@playwright/test';
 import { startMailCatcher, type RunningMailCatcher } from '../src/sandbox/mail/mail-catcher.ts';
-import { FREE_PORTS, startSandbox, type Sandbox } from '../src/sandbox/start-sandbox.ts';
+import { FREE_PORTS, startSandbox, type Sandbox } from '../src/dev/start-sandbox.ts';
 
 let sandbox: Sandbox;
 let mail: RunningMailCatcher;

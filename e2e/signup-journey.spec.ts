@@ -9,7 +9,7 @@ import type Stripe from 'stripe';
 import { reconcileDevelopers } from '../src/admin/reconcile/reconcile-developers.ts';
 import { KongAdminClient } from '../src/kong/kong-admin-client.ts';
 import { createStripeClient } from '../src/provisioner/stripe/stripe-client.ts';
-import { FREE_PORTS, startSandbox, type Sandbox } from '../src/sandbox/start-sandbox.ts';
+import { FREE_PORTS, startSandbox, type Sandbox } from '../src/dev/start-sandbox.ts';
 
 const PASSWORD = 'correct horse battery staple';
 

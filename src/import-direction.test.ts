@@ -15,6 +15,7 @@ const RULES: Array<{ from: string; forbidden: string[]; why: string }> = [
   { from: 'src/provisioner/stripe/', forbidden: ['src/provisioner/core/', 'src/provisioner/http/', 'src/provisioner/hosted-signup/', 'src/provisioner/server.ts', 'src/provisioner/compose.ts'], why: 'stripe/ is a client: the domain uses it, never the reverse' },
   { from: 'src/provisioner/moesif/', forbidden: ['src/provisioner/core/', 'src/provisioner/http/', 'src/provisioner/hosted-signup/', 'src/provisioner/server.ts', 'src/provisioner/compose.ts'], why: 'moesif/ is a client: the domain uses it, never the reverse' },
   { from: 'src/kong/', forbidden: ['src/cli/', 'src/build/', 'src/admin/', 'src/provisioner/'], why: 'src/kong is the Admin API client: the sync and the provisioner use it' },
+  { from: 'src/sandbox/', forbidden: ['src/provisioner/', 'src/admin/', 'src/cli/', 'src/dev/'], why: 'the emulators stand alone: src/dev/ starts the product against them (what npm start runs), never the reverse' },
   { from: 'src/shared/', forbidden: ['src/cli/', 'src/build/', 'src/admin/', 'src/provisioner/', 'src/kong/', 'src/sandbox/'], why: 'shared is the bottom layer' },
 ];
 

@@ -4,7 +4,7 @@
  */
 import type { RunningProvisioner } from '../../src/provisioner/server.ts';
 import type { ProvisionerSettings } from '../../src/provisioner/settings.ts';
-import { FREE_PORTS, startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/start-sandbox.ts';
+import { FREE_PORTS, startSandbox, type Sandbox, type SandboxOptions } from '../../src/dev/start-sandbox.ts';
 
 export interface BenchSandbox {
   sandbox: Sandbox;

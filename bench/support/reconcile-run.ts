@@ -18,7 +18,7 @@ import { createProvisionerCore } from '../../src/provisioner/compose.ts';
 import { loadProvisionerSettings } from '../../src/provisioner/settings.ts';
 import { auditBilling } from '../../src/testkit/billing-audit.ts';
 import { developerView } from '../../src/sandbox/kong/kong-state.ts';
-import { FREE_PORTS, startSandbox } from '../../src/sandbox/start-sandbox.ts';
+import { FREE_PORTS, startSandbox } from '../../src/dev/start-sandbox.ts';
 import type { StripeEmulatorKnobs } from '../../src/sandbox/stripe/stripe-emulator.ts';
 import { seedWholeDevelopers } from './seed-billing.ts';
 import { round } from './stats.ts';

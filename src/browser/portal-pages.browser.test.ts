@@ -7,7 +7,7 @@
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM_ARGS, findChromium } from '../../e2e/chromium.ts';
-import { FREE_PORTS, startSandbox, type Sandbox } from '../sandbox/start-sandbox.ts';
+import { FREE_PORTS, startSandbox, type Sandbox } from '../dev/start-sandbox.ts';
 
 const executablePath = findChromium();
 const PASSWORD = 'correct horse battery staple';

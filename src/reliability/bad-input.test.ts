@@ -15,7 +15,7 @@ import { runCli } from '../cli/main.ts';
 import { silentLogger } from '../provisioner/provision-log.ts';
 import { startProvisioner, type RunningProvisioner } from '../provisioner/server.ts';
 import { kongSignature } from '../sandbox/kong/index.ts';
-import { SANDBOX_EVENT_HOOK_SECRET } from '../sandbox/start-sandbox.ts';
+import { SANDBOX_EVENT_HOOK_SECRET } from '../dev/start-sandbox.ts';
 import { DEFAULT_BACKUP_ROOT } from '../admin/sync/backups.ts';
 import { THEME_DIR } from '../shared/bundle-layout.ts';
 import { FAST_PROVISIONER, startReliabilitySandbox, type ReliabilitySandbox } from '../testkit/reliability-sandbox.ts';

@@ -11,7 +11,7 @@ import { DOCTOR_CHECKS, PLANS_FILE, type DoctorState } from '../admin/doctor/doc
 import { signKongEvent } from '../provisioner/http/kong-events.ts';
 import { startProvisioner } from '../provisioner/server.ts';
 import { loadProvisionerSettings } from '../provisioner/settings.ts';
-import { DEFAULT_PLANS_FILE } from '../sandbox/start-sandbox.ts';
+import { DEFAULT_PLANS_FILE } from '../dev/start-sandbox.ts';
 import { parsePlans, PlansFileError } from '../shared/plans.ts';
 import { startBillingSandbox, type BillingSandbox } from '../testkit/billing-sandbox.ts';
 

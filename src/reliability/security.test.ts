@@ -18,7 +18,7 @@ import { startProvisioner, type RunningProvisioner } from '../provisioner/server
 import { loadProvisionerSettings, parseProvisionerEnv } from '../provisioner/settings.ts';
 import { kongSignature } from '../sandbox/kong/index.ts';
 import { listen } from '../sandbox/running-service.ts';
-import { FREE_PORTS, SANDBOX_EVENT_HOOK_SECRET, SANDBOX_STRIPE_KEY, startSandbox } from '../sandbox/start-sandbox.ts';
+import { FREE_PORTS, SANDBOX_EVENT_HOOK_SECRET, SANDBOX_STRIPE_KEY, startSandbox } from '../dev/start-sandbox.ts';
 import { SANDBOX_LOG_HASH_KEY, SANDBOX_READYZ_TOKEN, SANDBOX_SIGNUP_SECRET } from '../sandbox/sandbox-credentials.ts';
 import { SettingError } from '../shared/errors.ts';
 import { FAST_PROVISIONER, startReliabilitySandbox, type ReliabilitySandbox } from '../testkit/reliability-sandbox.ts';

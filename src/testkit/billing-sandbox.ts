@@ -4,7 +4,7 @@
  * days pass on the Stripe emulator's clock, report usage.
  */
 import Stripe from 'stripe';
-import { FREE_PORTS, SANDBOX_STRIPE_KEY, startSandbox, type Sandbox, type SandboxOptions } from '../sandbox/start-sandbox.ts';
+import { FREE_PORTS, SANDBOX_STRIPE_KEY, startSandbox, type Sandbox, type SandboxOptions } from '../dev/start-sandbox.ts';
 import { stripeClientOptions } from '../sandbox/stripe/stripe-emulator.ts';
 
 const DAY = 86_400;

@@ -6,7 +6,7 @@
  */
 import type { CoreOptions } from '../provisioner/compose.ts';
 import { loadProvisionerSettings, type ProvisionerSettings } from '../provisioner/settings.ts';
-import { FREE_PORTS, startSandbox, type Sandbox } from '../sandbox/start-sandbox.ts';
+import { FREE_PORTS, startSandbox, type Sandbox } from '../dev/start-sandbox.ts';
 import type { RunningMoesifEmulator } from '../sandbox/moesif/moesif-emulator.ts';
 import type { RunningKongEmulator } from '../sandbox/kong/index.ts';
 import type { RunningStripeEmulator } from '../sandbox/stripe/stripe-emulator.ts';

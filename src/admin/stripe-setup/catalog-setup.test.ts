@@ -2,7 +2,7 @@
 import Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startStripeEmulator, type RunningStripeEmulator } from '../../sandbox/stripe/stripe-emulator.ts';
-import { freePort } from '../../sandbox/sandbox-wiring.ts';
+import { freePort } from '../../dev/sandbox-wiring.ts';
 import { loadPlansFile, parsePlans, type PlansFile } from '../../shared/plans.ts';
 import { runSetupCommand } from './stripe-setup-command.ts';
 import { setupStripeCatalog, type CatalogRow } from './catalog-setup.ts';

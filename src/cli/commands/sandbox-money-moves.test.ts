@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { usageCommandLine } from './start.ts';
-import { FREE_PORTS, startSandbox, type Sandbox } from '../../sandbox/start-sandbox.ts';
+import { FREE_PORTS, startSandbox, type Sandbox } from '../../dev/start-sandbox.ts';
 
 const run = promisify(execFile);
 let sandbox: Sandbox;

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { packagePath } from '../../shared/package-root.ts';
-import { freePort } from '../../sandbox/sandbox-wiring.ts';
+import { freePort } from '../../dev/sandbox-wiring.ts';
 import { run } from './start.ts';
 
 // The "other commands" line `npm start` prints, pasted into a new shell exactly as printed, points

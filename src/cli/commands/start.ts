@@ -3,7 +3,7 @@
  */
 import { Option } from 'commander';
 import pc from 'picocolors';
-import { DEFAULT_PORTS, printableEnv, SANDBOX_SERVICES, startSandbox, type SandboxPorts, type SandboxService } from '../../sandbox/start-sandbox.ts';
+import { DEFAULT_PORTS, printableEnv, SANDBOX_SERVICES, startSandbox, type SandboxPorts, type SandboxService } from '../../dev/start-sandbox.ts';
 import { startMailCatcher, type RunningMailCatcher } from '../../sandbox/mail/mail-catcher.ts';
 import { Command, InvalidArgumentError, parseArgs } from '../../shared/command-line.ts';
 import { reportFatal } from '../report-error.ts';

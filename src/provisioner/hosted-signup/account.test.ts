@@ -8,7 +8,7 @@ import { KongAdminClient } from '../../kong/kong-admin-client.ts';
 import { KongConsumers } from '../../kong/kong-consumers.ts';
 import { TEST_SERVICE_PATH } from '../../sandbox/kong/gateway-entities.ts';
 import { startMailCatcher, type RunningMailCatcher } from '../../sandbox/mail/mail-catcher.ts';
-import { FREE_PORTS, startSandbox, type Sandbox } from '../../sandbox/start-sandbox.ts';
+import { FREE_PORTS, startSandbox, type Sandbox } from '../../dev/start-sandbox.ts';
 import { signupConsumerTags } from './consumer-directory.ts';
 import { runReconcileCommand } from '../../admin/reconcile/reconcile-command.ts';
 

@@ -8,7 +8,7 @@ import { doctorInputsFromEnv, runDoctor } from '../../admin/doctor/doctor.ts';
 import { KongAdminClient } from '../../kong/kong-admin-client.ts';
 import { KongConsumers } from '../../kong/kong-consumers.ts';
 import { startMailCatcher, type RunningMailCatcher } from '../../sandbox/mail/mail-catcher.ts';
-import { FREE_PORTS, startSandbox, type Sandbox } from '../../sandbox/start-sandbox.ts';
+import { FREE_PORTS, startSandbox, type Sandbox } from '../../dev/start-sandbox.ts';
 import { TEST_SERVICE_PATH } from '../../sandbox/kong/gateway-entities.ts';
 import { SIGNUP_CONSUMER_TAGS } from './consumer-directory.ts';
 import { LINK_REQUESTS_PER_TOKEN_PER_MINUTE } from './link-limits.ts';

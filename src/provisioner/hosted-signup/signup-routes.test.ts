@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type Stripe from 'stripe';
 import { loadPlansFile } from '../../shared/plans.ts';
-import { DEFAULT_PLANS_FILE } from '../../sandbox/start-sandbox.ts';
+import { DEFAULT_PLANS_FILE } from '../../dev/start-sandbox.ts';
 import { KongError } from '../../kong/kong-errors.ts';
 import { silentLogger } from '../provision-log.ts';
 import { createBackgroundTasks } from './background-tasks.ts';

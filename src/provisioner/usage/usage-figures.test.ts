@@ -2,7 +2,7 @@
 // subscription, only for a proven request, cached per developer; the amount equals the invoice
 // Stripe then finalizes for the period.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FREE_PORTS, startSandbox, type Sandbox } from '../../sandbox/start-sandbox.ts';
+import { FREE_PORTS, startSandbox, type Sandbox } from '../../dev/start-sandbox.ts';
 
 let sandbox: Sandbox;
 beforeAll(async () => {

@@ -6,7 +6,7 @@
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMailCatcher, type RunningMailCatcher } from '../../../sandbox/mail/mail-catcher.ts';
-import { FREE_PORTS, SANDBOX_STRIPE_KEY, startSandbox, type Sandbox } from '../../../sandbox/start-sandbox.ts';
+import { FREE_PORTS, SANDBOX_STRIPE_KEY, startSandbox, type Sandbox } from '../../../dev/start-sandbox.ts';
 import { stripeClientOptions } from '../../../sandbox/stripe/stripe-emulator.ts';
 import type { ApiKeyRecord } from '../../../sandbox/aws/aws-state.ts';
 import { doctorInputsFromEnv, runDoctor } from '../../../admin/doctor/doctor.ts';

@@ -3,7 +3,7 @@
 // emulator's Management API and bills the calls to the Stripe emulator's meter for the developer's
 // customer, once. Moesif's own billing meter is an opt-in emulation, off by default.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FREE_PORTS, startSandbox, type Sandbox } from '../start-sandbox.ts';
+import { FREE_PORTS, startSandbox, type Sandbox } from './start-sandbox.ts';
 
 let sandbox: Sandbox;
 beforeAll(async () => {

@@ -18,14 +18,14 @@ import { startProvisioner, type RunningProvisioner, type StartOptions } from '..
 import { silentLogger, type ProvisionLogger } from '../provisioner/provision-log.ts';
 import { SettingError } from '../shared/errors.ts';
 import { loadPlansFile } from '../shared/plans.ts';
-import { KONG_DB_UPDATE_FREQUENCY_MS, startKongEmulator, seedStandInTheme, type RunningKongEmulator } from './kong/index.ts';
-import { startMoesifEmulator, type RunningMoesifEmulator, type MoesifEmulatorOptions } from './moesif/moesif-emulator.ts';
-import { startStripeEmulator, type RunningStripeEmulator, type StripeEmulatorOptions } from './stripe/stripe-emulator.ts';
-import { refuseLiveKeys, SANDBOX_EVENT_HOOK_SECRET, SANDBOX_KONNECT, SANDBOX_LOG_HASH_KEY, SANDBOX_MOESIF_APP_ID, SANDBOX_MOESIF_MANAGEMENT_TOKEN, SANDBOX_READYZ_TOKEN, SANDBOX_STRIPE_KEY } from './sandbox-credentials.ts';
+import { KONG_DB_UPDATE_FREQUENCY_MS, startKongEmulator, seedStandInTheme, type RunningKongEmulator } from '../sandbox/kong/index.ts';
+import { startMoesifEmulator, type RunningMoesifEmulator, type MoesifEmulatorOptions } from '../sandbox/moesif/moesif-emulator.ts';
+import { startStripeEmulator, type RunningStripeEmulator, type StripeEmulatorOptions } from '../sandbox/stripe/stripe-emulator.ts';
+import { refuseLiveKeys, SANDBOX_EVENT_HOOK_SECRET, SANDBOX_KONNECT, SANDBOX_LOG_HASH_KEY, SANDBOX_MOESIF_APP_ID, SANDBOX_MOESIF_MANAGEMENT_TOKEN, SANDBOX_READYZ_TOKEN, SANDBOX_STRIPE_KEY } from '../sandbox/sandbox-credentials.ts';
 import { freePort, hostedSignupEnv, setupSandboxBilling } from './sandbox-wiring.ts';
-import { startSandboxAws, type SandboxAws } from './aws/sandbox-aws.ts';
+import { startSandboxAws, type SandboxAws } from '../sandbox/aws/sandbox-aws.ts';
 
-export * from './sandbox-credentials.ts';
+export * from '../sandbox/sandbox-credentials.ts';
 
 export const SANDBOX_SERVICES = ['kong', 'stripe', 'moesif', 'provisioner'] as const;
 export type SandboxService = (typeof SANDBOX_SERVICES)[number];

@@ -7,10 +7,10 @@ import { setupCustomerPortal } from '../admin/stripe-setup/portal-setup.ts';
 import { setupWebhookEndpoint } from '../admin/stripe-setup/webhook-setup.ts';
 import { createStripeClient } from '../provisioner/stripe/stripe-client.ts';
 import { loadPlansFile } from '../shared/plans.ts';
-import { TEST_SERVICE_PATH } from './kong/gateway-entities.ts';
-import type { RunningKongEmulator } from './kong/index.ts';
-import { SANDBOX_KONNECT, SANDBOX_SIGNUP_SECRET, SANDBOX_STRIPE_KEY } from './sandbox-credentials.ts';
-import type { RunningStripeEmulator } from './stripe/stripe-emulator.ts';
+import { TEST_SERVICE_PATH } from '../sandbox/kong/gateway-entities.ts';
+import type { RunningKongEmulator } from '../sandbox/kong/index.ts';
+import { SANDBOX_KONNECT, SANDBOX_SIGNUP_SECRET, SANDBOX_STRIPE_KEY } from '../sandbox/sandbox-credentials.ts';
+import type { RunningStripeEmulator } from '../sandbox/stripe/stripe-emulator.ts';
 
 /** The provisioner's hosted-signup settings in the sandbox (and the Konnect-style Admin API base when asked). */
 export function hostedSignupEnv(hosted: { smtpUrl: string; konnect?: boolean }, kong: RunningKongEmulator | undefined, provisionerPort: number): Record<string, string> {
