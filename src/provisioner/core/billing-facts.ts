@@ -19,10 +19,10 @@ export function overdueSinceOf(invoice: Stripe.Invoice): number | undefined {
   return invoice.status_transitions?.finalized_at ?? invoice.created;
 }
 
-/** Open invoices of a subscription or a customer, with their payments (an includable field, at no extra read). */
-export async function openInvoices(access: StripeAccess, owner: { subscription: string } | { customer: string }): Promise<Stripe.Invoice[]> {
+/** Open invoices of a subscription, with their payments (an includable field, at no extra read). */
+async function openInvoices(access: StripeAccess, subscription: string): Promise<Stripe.Invoice[]> {
   return listAll(access, 'list open invoices', (startingAfter) =>
-    access.stripe.invoices.list({ ...owner, status: 'open', limit: 100, expand: ['data.payments'], ...(startingAfter ? { starting_after: startingAfter } : {}) }),
+    access.stripe.invoices.list({ subscription, status: 'open', limit: 100, expand: ['data.payments'], ...(startingAfter ? { starting_after: startingAfter } : {}) }),
   );
 }
 
@@ -31,7 +31,7 @@ export async function openInvoices(access: StripeAccess, owner: { subscription: 
  * (3-D Secure: its PaymentIntent is `requires_action`), where the developer confirms it. Only an
  * invoice with a payment still open costs a read (its PaymentIntent).
  */
-export async function paymentToConfirm(access: StripeAccess, invoices: readonly Stripe.Invoice[]): Promise<string | undefined> {
+async function paymentToConfirm(access: StripeAccess, invoices: readonly Stripe.Invoice[]): Promise<string | undefined> {
   for (const invoice of invoices) {
     const pending = invoice.payments?.data.find((payment) => payment.status === 'open' && payment.payment.type === 'payment_intent');
     const intentId = idOf(pending?.payment.payment_intent);
@@ -52,7 +52,7 @@ export async function readBillingFacts(
   let overdueSince: number | undefined;
   let confirmPaymentUrl: string | undefined;
   if (subscription?.status === 'past_due') {
-    const open = await openInvoices(access, { subscription: subscription.id });
+    const open = await openInvoices(access, subscription.id);
     const dates = open.map(overdueSinceOf).filter((at): at is number => at !== undefined);
     overdueSince = dates.length ? Math.min(...dates) : undefined;
     confirmPaymentUrl = await paymentToConfirm(access, open);

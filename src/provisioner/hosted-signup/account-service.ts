@@ -11,9 +11,8 @@ import type { PlansFile } from '../../shared/plans.ts';
 import { pageMessage } from '../core/access-decision.ts';
 import type { AccessSync } from '../core/access-sync.ts';
 import { PORTAL_MARK } from '../core/billing-status.ts';
-import { openInvoices, paymentToConfirm } from '../core/billing-facts.ts';
 import type { UsageFiguresService } from '../usage/usage-figures.ts';
-import { findDeveloperCustomers, retryFor, type StripeAccess } from '../core/stripe-lookups.ts';
+import { retryFor, type StripeAccess } from '../core/stripe-lookups.ts';
 import type { ProvisionLogger } from '../provision-log.ts';
 import type { Provisioner } from '../provisioner.ts';
 import { withStripeRetry } from '../stripe/stripe-calls.ts';
@@ -99,27 +98,23 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
   const unsupported = () => new SignupError('key_replacement_unsupported', 409, 'Replacing an API key is not available on this gateway: ask the API provider for a new key. Your key and billing are unchanged.');
   const used = () => new SignupError('link_used', 410, 'This link was already used to replace your key. Ask for a new link to replace it again.');
 
-  /** The portal panel's banner, for the account page: refused, grace, or a card needed. */
-  /** The hosted invoice page of a payment the bank holds for 3-D Secure confirmation, if any. */
-  async function paymentToConfirmOf(consumerId: string, email: string): Promise<string | undefined> {
-    const [customer] = await findDeveloperCustomers(deps, consumerId, [email]);
-    return customer ? paymentToConfirm(deps, await openInvoices(deps, { customer: customer.id })) : undefined;
-  }
-
-  /** Calls and amount so far; the page still opens when Stripe cannot be read. */
-  async function usageOf(consumer: KongConsumer): Promise<string | undefined> {
-    if (!deps.usage) return undefined;
-    const outcome = await deps.provisioner.provisionDeveloper(consumerAsDeveloper(consumer), { mode: 'interactive' }).catch(() => undefined);
-    const figures = outcome?.subscriptionId ? await deps.usage.figures(outcome.subscriptionId).catch(() => undefined) : undefined;
-    return figures?.summary;
-  }
-
-  async function billingOf(consumer: KongConsumer): Promise<Pick<AccountView, 'billing' | 'spendCap' | 'usageAlert'>> {
+  /**
+   * Everything billing on the page from one access sync: the banner, the cap, the 80 % line, a
+   * payment the bank holds for confirmation (the decision's own facts) and the usage so far of the
+   * subscription the sync found. The page still opens when the usage figures cannot be read.
+   */
+  async function billingOf(consumer: KongConsumer): Promise<Pick<AccountView, 'billing' | 'spendCap' | 'usageAlert' | 'confirmPaymentUrl' | 'usage'>> {
     const outcome = await deps.access?.syncDeveloper(consumerAsDeveloper(consumer));
-    const alert = outcome && usageAlertLine(outcome.customer, outcome.subscription?.items.data[0]?.current_period_end, outcome.plan, outcome.facts);
-    const spendCap = { ...(outcome?.customer ? { spendCap: spendCapOf(outcome.customer) ?? null } : {}), ...(alert ? { usageAlert: alert } : {}) };
-    if (!outcome || outcome.decision.access === 'allowed') return spendCap;
-    return { billing: { access: outcome.decision.access, reason: outcome.decision.reason, message: pageMessage(outcome.decision) }, ...spendCap };
+    if (!outcome) return {};
+    const alert = usageAlertLine(outcome.customer, outcome.subscription?.items.data[0]?.current_period_end, outcome.plan, outcome.facts);
+    const figures = deps.usage && outcome.subscription ? await deps.usage.figures(outcome.subscription.id).catch(() => undefined) : undefined;
+    return {
+      ...(outcome.customer ? { spendCap: spendCapOf(outcome.customer) ?? null } : {}),
+      ...(alert ? { usageAlert: alert } : {}),
+      ...(outcome.facts.confirmPaymentUrl ? { confirmPaymentUrl: outcome.facts.confirmPaymentUrl } : {}),
+      ...(figures ? { usage: figures.summary } : {}),
+      ...(outcome.decision.access === 'allowed' ? {} : { billing: { access: outcome.decision.access, reason: outcome.decision.reason, message: pageMessage(outcome.decision) } }),
+    };
   }
 
   return {
@@ -139,16 +134,13 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
     },
     async open(token) {
       const { consumer, keysAtSend } = await consumerOf(token);
-      const email = consumer.username ?? '';
       const plan = consumerSignup(consumer).plan;
-      const [keys, billing, confirmPaymentUrl, usage] = await Promise.all([deps.consumers.listKeys(consumer.id), billingOf(consumer), paymentToConfirmOf(consumer.id, email), usageOf(consumer)]);
+      const [keys, billing] = await Promise.all([deps.consumers.listKeys(consumer.id), billingOf(consumer)]);
       return {
-        email,
+        email: consumer.username ?? '',
         plan,
         planName: deps.plans?.plans.find((entry) => entry.id === plan)?.name ?? plan,
         ...billing,
-        ...(confirmPaymentUrl ? { confirmPaymentUrl } : {}),
-        ...(usage ? { usage } : {}),
         used: keys.length === 0 || keysDigest(keys) !== keysAtSend,
         replaceable: deps.replacesKeys !== false,
       };
