@@ -8,6 +8,7 @@
  * Every call is sent to the Moesif emulator as Moesif's AWS integration would from the access log
  * with `"user": "$context.identity.apiKeyId"`: the user is the API key id.
  */
+import { postCollectorEvent } from '../moesif/collector-event.ts';
 import type { ApiKeyRecord, AwsGatewayState, QuotaSettings, RestApiRecord, UsagePlanRecord } from './aws-state.ts';
 
 export interface DataPlaneOptions {
@@ -89,18 +90,7 @@ async function reportToMoesif(options: DataPlaneOptions, request: Request, start
     direction: 'Incoming',
     metadata: { source: 'aws-api-gateway-access-log' },
   };
-  try {
-    const response = await fetch(`${options.moesif.url.replace(/\/+$/, '')}/v1/events/batch`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-moesif-application-id': options.moesif.applicationId },
-      body: JSON.stringify([event]),
-      signal: AbortSignal.timeout(10_000),
-    });
-    delivery.status = response.status;
-    await response.arrayBuffer();
-  } catch (error) {
-    delivery.error = (error as Error).message;
-  }
+  await postCollectorEvent(options.moesif.url, options.moesif.applicationId, event, delivery);
 }
 
 export function createDataPlane(options: DataPlaneOptions): (request: Request) => Promise<Response> {

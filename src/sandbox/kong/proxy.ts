@@ -7,6 +7,7 @@
  * plugins run in Kong's priority order: rate-limiting (910), then request-termination (2).
  */
 import { Hono, type Context } from 'hono';
+import { postCollectorEvent } from '../moesif/collector-event.ts';
 import { TEST_SERVICE_PATH, type GatewayEntities } from './gateway-entities.ts';
 import type { KongConsumer, KongEmulatorState, MoesifDelivery, StoredPlugin } from './kong-state.ts';
 
@@ -178,16 +179,5 @@ async function reportToMoesif(
   const url = `${moesifUrl.replace(/\/+$/, '')}/v1/events/batch`;
   const delivery: MoesifDelivery = { url, userId, status: undefined, error: undefined };
   state.moesifDeliveries.push(delivery);
-  try {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-moesif-application-id': applicationId },
-      body: JSON.stringify([event]),
-      signal: AbortSignal.timeout(10_000),
-    });
-    delivery.status = response.status;
-    await response.arrayBuffer();
-  } catch (error) {
-    delivery.error = (error as Error).message;
-  }
+  await postCollectorEvent(moesifUrl, applicationId, event, delivery);
 }
