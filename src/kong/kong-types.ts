@@ -19,6 +19,8 @@ export const DEVELOPER_STATUS = {
   unverified: 5,
 } as const;
 export type DeveloperStatusName = keyof typeof DEVELOPER_STATUS;
+/** The statuses that mean the developer was taken out (rejected, revoked): billing ends, access goes. */
+export const REMOVED_DEVELOPER_STATUSES: ReadonlySet<number> = new Set([DEVELOPER_STATUS.rejected, DEVELOPER_STATUS.revoked]);
 
 export function developerStatusName(status: number): DeveloperStatusName | `unknown(${number})` {
   const entry = Object.entries(DEVELOPER_STATUS).find(([, code]) => code === status);

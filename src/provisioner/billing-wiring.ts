@@ -19,9 +19,7 @@ import type { ProvisionLogger } from './provision-log.ts';
 import type { Provisioner } from './provisioner.ts';
 import { NO_BILLING_SETTINGS, type ProvisionerSettings } from './settings.ts';
 import { atPriority } from './stripe/write-limiter.ts';
-import { DEVELOPER_STATUS, type KongDeveloper } from '../kong/kong-types.ts';
-
-const REMOVED_STATUSES = new Set<number>([DEVELOPER_STATUS.rejected, DEVELOPER_STATUS.revoked]);
+import { REMOVED_DEVELOPER_STATUSES, type KongDeveloper } from '../kong/kong-types.ts';
 import { createUsageFigures, type UsageFiguresService } from './usage/usage-figures.ts';
 
 /** What billing needs from Kong: portal developers (KongAdminClient) or hosted-signup consumers (ConsumerDirectory). */
@@ -99,7 +97,7 @@ export function createBillingCore(
     async removeDeveloper(event) {
       // The event's payload only names who; Kong says whether they are removed now.
       const current = await deps.kong.getDeveloper(event.id);
-      if (current && !REMOVED_STATUSES.has(current.status)) {
+      if (current && !REMOVED_DEVELOPER_STATUSES.has(current.status)) {
         deps.logger.info({ event: 'developer_removal_ignored', developer_id: event.id, reason: 'Kong shows the developer as not removed' });
         return { removal: { subscriptionId: undefined, action: 'not_removed' }, access: undefined };
       }

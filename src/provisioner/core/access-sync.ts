@@ -5,7 +5,7 @@
  */
 import type Stripe from 'stripe';
 import type { KongDeveloper } from '../../kong/kong-types.ts';
-import { DEVELOPER_STATUS } from '../../kong/kong-types.ts';
+import { REMOVED_DEVELOPER_STATUSES } from '../../kong/kong-types.ts';
 import type { PaymentCollection, Plan, PlansFile } from '../../shared/plans.ts';
 import type { ProvisionLogger } from '../provision-log.ts';
 import { accessMessage, decideAccess, decisionChangesAt, type AccessDecision, type BillingFacts } from './access-decision.ts';
@@ -81,7 +81,6 @@ export interface AccessSync {
   syncCustomer(customerId: string): Promise<AccessOutcome | undefined>;
 }
 
-const REMOVED = new Set<number>([DEVELOPER_STATUS.rejected, DEVELOPER_STATUS.revoked]);
 
 /** What a webhook's customer read brings along, so the decision needs no second read. */
 const CUSTOMER_EXPAND = ['subscriptions', 'test_clock'];
@@ -150,7 +149,7 @@ export function createAccessSync(deps: AccessSyncDeps): AccessSync {
         : customer
           ? await findDeveloperSubscriptions(deps, customer.id, developer.id)
           : undefined;
-    const developerRemoved = REMOVED.has(developer.status);
+    const developerRemoved = REMOVED_DEVELOPER_STATUSES.has(developer.status);
     // Approved again after a removal: the period-end cancellation that removal made is lifted.
     if (subscriptions?.current && !developerRemoved) subscriptions.current = await liftRemovalCancellation(deps, subscriptions.current, now);
     const subscription = subscriptions?.current ?? subscriptions?.ended[0];

@@ -5,6 +5,7 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { REMOVED_DEVELOPER_STATUSES } from '../../kong/kong-types.ts';
 import { BoundedMap } from '../../shared/bounded-map.ts';
 import { ProvisionError } from '../errors.ts';
 
@@ -41,15 +42,13 @@ export type EventDecision =
   | { action: 'removed'; developerId: string; email: string; deleted: boolean }
   | { action: 'ignore'; reason: string };
 
-/** Statuses after which a developer is no longer a customer (rejected 2, revoked 3). */
-const REMOVED_STATUSES = new Set([2, 3]);
 
 function decideUpdate(entity: z.infer<typeof developerEntity>, oldEntity: unknown, isProvisionableStatus: (status: number) => boolean): EventDecision {
   const old = developerEntity.safeParse(oldEntity);
   const oldStatus = old.success ? old.data.status : undefined;
   const oldEmail = old.success ? old.data.email : undefined;
   const status = entity.status;
-  if (status !== undefined && REMOVED_STATUSES.has(status) && !(oldStatus !== undefined && REMOVED_STATUSES.has(oldStatus)))
+  if (status !== undefined && REMOVED_DEVELOPER_STATUSES.has(status) && !(oldStatus !== undefined && REMOVED_DEVELOPER_STATUSES.has(oldStatus)))
     return { action: 'removed', developerId: entity.id, email: entity.email ?? oldEmail ?? '', deleted: false };
   if (status === undefined || !isProvisionableStatus(status)) return { action: 'ignore', reason: 'the update does not make the developer provisionable' };
   // A new email: the same Stripe customer must follow it (found through the old one).
