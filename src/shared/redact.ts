@@ -12,7 +12,7 @@ const EMAIL = /[^\s"'<>()[\]\\/:;,@]+@[^\s"'<>()[\]\\/:;,@]+\.[^\s"'<>()[\]\\/:;
 const DEVELOPER_PATH = /(\/developers\/)[^\s/?#"':,)]+/gi;
 
 // Stripe sk_/rk_ keys, whsec_ secrets, Konnect kpat_/spat_ tokens: the prefix stays, so the log still says which.
-const PREFIXED_SECRET = /\b(sk_live_|sk_test_|rk_live_|rk_test_|whsec_|kpat_|spat_)[A-Za-z0-9_]+/g;
+const PREFIXED_SECRET = /\b(sk_live_|sk_test_|rk_live_|rk_test_|whsec_|kpat_|spat_)[A-Za-z0-9_-]+/g;
 // "Bearer <token>" and header-shaped "kong-admin-token: <token>" / "authorization=<token>".
 const BEARER = /\b(Bearer\s+)[^\s"',;]+/gi;
 const SECRET_HEADER = /\b(kong-admin-token|authorization|x-moesif-application-id|stripe-signature|x-kong-signature)(["']?\s*[:=]\s*["']?)(?:(?:Bearer|Basic)\s+)?[^\s"',;]+/gi;

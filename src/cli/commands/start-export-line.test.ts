@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { stripVTControlCharacters } from 'node:util';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { packagePath } from '../../shared/package-root.ts';
 import { freePort } from '../../dev/sandbox-wiring.ts';
@@ -17,10 +18,14 @@ interface Started {
 /** `start` in this process until SIGINT; resolves once it printed the export line. */
 async function startSandbox(argv: string[]): Promise<Started> {
   const lines: string[] = [];
-  vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void lines.push(args.join(' ')));
-  vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void lines.push(args.join(' ')));
+  // Colours are on wherever CI is set (picocolors), so the line is read without its escape codes.
+  const record = (...args: unknown[]) => void lines.push(stripVTControlCharacters(args.join(' ')));
+  vi.spyOn(console, 'log').mockImplementation(record);
+  vi.spyOn(console, 'error').mockImplementation(record);
   const stopped = run(argv);
+  const deadline = Date.now() + 30_000;
   for (;;) {
+    if (Date.now() > deadline) throw new Error(`no export line within 30 s:\n${lines.join('\n')}`);
     const exportLine = lines.find((line) => line.trimStart().startsWith('export '));
     if (exportLine) return { exportLine: exportLine.trim(), output: lines.join('\n'), stopped };
     const early = await Promise.race([stopped.then((code) => `start exited ${code}`), new Promise<undefined>((resolve) => setTimeout(resolve, 50))]);

@@ -46,7 +46,7 @@ describe('webhook endpoints', () => {
       url: 'https://example.com/hooks',
     });
     expect(created.id).toMatch(/^we_/);
-    expect(created.secret).toMatch(/^whsec_/);
+    expect(created.secret).toMatch(/^whsec_[0-9A-Za-z]{32}$/);
     const retrieved = await sdk.webhookEndpoints.retrieve(created.id);
     expect(retrieved.secret).toBeUndefined();
     expect((await sdk.webhookEndpoints.list()).data.map((e) => [e.id, e.secret])).toEqual([[created.id, undefined]]);

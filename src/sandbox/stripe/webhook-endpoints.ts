@@ -54,8 +54,11 @@ const updateSchema = p.hash({
 const retrieveSchema = p.hash({ expand: p.expand() });
 const listSchema = p.hash(paginationShape);
 
+const SECRET_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/** Stripe's signing secrets are `whsec_` and 32 letters and digits (base64url's `-` and `_` never occur). */
 function newSecret(): string {
-  return `whsec_${randomBytes(24).toString('base64url')}`;
+  return `whsec_${Array.from(randomBytes(32), (byte) => SECRET_ALPHABET[byte % SECRET_ALPHABET.length]).join('')}`;
 }
 
 function requireEndpoint(state: StripeState, id: string): Stripe.WebhookEndpoint {
