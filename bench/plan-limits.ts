@@ -217,7 +217,8 @@ export const planLimitsScenario: BenchScenario = {
           ],
           notes: [
             `Kong propagation: the emulator's fixed ${PROPAGATION_MS / 1000} s delay (db_update_frequency default); real Kong polls, so a change lands 0-5 s later: the emulator is the slower case.`,
-            'The goal leaves out the run itself: a call just after a run\'s Moesif query waits for the next run to finish, so p95 may pass interval + propagation by up to one run (reporter_run_p50_ms).',
+            'The goal leaves out the run\'s own work: the quota reached just after a run\'s Moesif count waits for the next run\'s count (up to the interval), which then re-decides only developers whose figures crossed a line (80 %, 100 %) or a period: one access sync (a few Stripe reads, one Kong write) each. Calls that rise past a quota already refused cost nothing (before: a full sync each, queued on the Stripe read budget ahead of those who had just crossed).',
+            `The 429 is seen by a client polling every ${POLL_MS} ms: each figure may be late by up to that.`,
             'The report interval is the bench\'s own 2 s loop (the setting\'s minimum is 30 s); production latency is up to USAGE_REPORT_INTERVAL_SECONDS + the run + propagation.',
             'Plugin writes: Kong plugin create/replace/delete; other writes (developer, keys) are counted apart.',
             `Stripe calls over the hour, all routes (reporter and feed; calls between runs in every other interval): ${byRoute || 'none'}.`,

@@ -12,6 +12,7 @@ import type { DeveloperPlugins } from './core/kong-access.ts';
 import { createGraceTimers, type GraceTimers } from './core/grace-timers.ts';
 import { createUsageBook, type PeriodUsage, type UsageBook } from './core/usage-limits.ts';
 import { setSpendCap } from './core/spend-cap.ts';
+import { limitBandKey } from './core/limit-bands.ts';
 import { sendUsageAlerts, type AlertChannel } from './core/usage-alerts.ts';
 import { handleStripeEvent, type EventOutcome } from './core/stripe-events.ts';
 import type { StripeAccess } from './core/stripe-lookups.ts';
@@ -40,8 +41,9 @@ export interface BillingCore {
   usage: UsageBook;
   /**
    * Where the usage reporter (issue 23) plugs in: after each run, one call per developer with this
-   * period's figures. Changed figures re-decide the developer's access (quota, spend cap); unchanged
-   * ones cost nothing. Answers the sync's outcome, or undefined when nothing changed.
+   * period's figures. Figures that cross a limit's line (80 %, 100 %) or start a period re-decide the
+   * developer's access (quota, spend cap) and send the alerts; others cost nothing (core/limit-bands.ts).
+   * Answers the sync's outcome, or undefined when nothing was re-decided.
    */
   recordUsage(developerId: string, usage: PeriodUsage): Promise<AccessOutcome | undefined>;
   /** What the usage reporter's limits feed reads: the plan of a subscription, Stripe's upcoming-invoice figures (cached, shared with the page). */
@@ -86,11 +88,18 @@ export function createBillingCore(
     planOfSubscription: (subscription) => deps.provisioner.planOfSubscription(subscription),
     setSpendCap: (developer, cap) => setSpendCap({ ...deps, access }, developer, cap),
     async recordUsage(developerId, figures) {
-      if (!usage.record(developerId, figures)) return undefined;
+      usage.record(developerId, figures);
+      // The same limits with every line (80 %, 100 %) on the same side in the same period decide and
+      // alert what the last decision did: no Stripe read. A failed decision or claim marks nothing.
+      const limits = access.decidedLimits(developerId);
+      if (limits && usage.decidedBands(developerId) === limitBandKey(limits, figures)) return undefined;
       const outcome = await access.syncDeveloper(developerId);
+      let unclaimed = 0;
       // Alerts after the decision: the refusal at 100 % is in place when the developer reads the email.
       if (outcome?.customer?.email && deps.alertChannels?.length)
-        await sendUsageAlerts({ ...deps, channels: deps.alertChannels }, { plan: outcome.plan, customer: outcome.customer, usage: figures, developerId, email: outcome.customer.email });
+        ({ unclaimed } = await sendUsageAlerts({ ...deps, channels: deps.alertChannels }, { plan: outcome.plan, customer: outcome.customer, usage: figures, developerId, email: outcome.customer.email }));
+      const decidedWith = access.decidedLimits(developerId);
+      if (decidedWith && unclaimed === 0) usage.markDecided(developerId, limitBandKey(decidedWith, figures));
       return outcome;
     },
     handleStripeEvent: (event) => handleStripeEvent({ ...deps, access, getDeveloper: (id) => deps.kong.getDeveloper(id) }, event),

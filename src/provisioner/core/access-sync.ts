@@ -10,6 +10,7 @@ import type { PaymentCollection, Plan, PlansFile } from '../../shared/plans.ts';
 import type { ProvisionLogger } from '../provision-log.ts';
 import { accessMessage, decideAccess, decisionChangesAt, type AccessDecision, type BillingFacts } from './access-decision.ts';
 import { limitFacts, type UsageSource } from './usage-limits.ts';
+import { limitDefinitions, type LimitDefinitions } from './limit-bands.ts';
 import { readBillingFacts } from './billing-facts.ts';
 import { createCoalescer } from '../../shared/coalesce.ts';
 import { underKey } from '../stripe/write-limiter.ts';
@@ -79,6 +80,11 @@ export interface AccessSync {
   syncDeveloper(developer: KongDeveloper | string, options?: SyncOptions): Promise<AccessOutcome | undefined>;
   /** By Stripe customer (webhooks). Undefined when the customer is not one of this workspace's developers. */
   syncCustomer(customerId: string): Promise<AccessOutcome | undefined>;
+  /**
+   * The limits (plan quota, spend cap) the last sync of this developer decided with, whatever asked
+   * for it (webhook, spend-cap change, usage feed); undefined before one or after one that failed.
+   */
+  decidedLimits(developerId: string): LimitDefinitions | undefined;
 }
 
 
@@ -106,6 +112,8 @@ function readOnlyPlugins(kong: DeveloperPlugins): DeveloperPlugins {
 
 export function createAccessSync(deps: AccessSyncDeps): AccessSync {
   const now = deps.now ?? Date.now;
+  /** Per developer with a limit: what the last successful sync decided with (a plan change or a new cap shows here at once). */
+  const decided = new Map<string, LimitDefinitions>();
 
   /** The plan provisioning would give this developer, or why it cannot succeed (no plan for them). */
   function chosenPlanOf(developer: KongDeveloper): { plan: Plan } | { problem: string } {
@@ -177,8 +185,11 @@ export function createAccessSync(deps: AccessSyncDeps): AccessSync {
     }
     // A grace ends, a quota or spend cap resets: re-decided then even if nothing else happens.
     const changesAt = decisionChangesAt(decision);
-    if (changesAt !== undefined) deps.timers?.arm(developer.id, changesAt * 1000, () => syncDeveloper(developer.id));
+    if (changesAt !== undefined) deps.timers?.arm(developer.id, changesAt * 1000, () => forgetOnFailure(developer.id, () => syncDeveloper(developer.id)));
     else deps.timers?.disarm(developer.id);
+    const limits = limitDefinitions(limitedBy, customer);
+    if (limits.quota || limits.spendCap !== undefined) decided.set(developer.id, limits);
+    else decided.delete(developer.id);
     const { change, rateLimitChange } = applied;
     if (change !== 'unchanged')
       deps.logger.info({ event: 'access', developer_id: developer.id, access: decision.access, reason: decision.reason, change, subscription_status: subscription?.status ?? null });
@@ -192,9 +203,23 @@ export function createAccessSync(deps: AccessSyncDeps): AccessSync {
 
   // Under the person's key, the reads of a sync asked for now go before a backlog queued earlier (write-limiter.ts).
   return {
-    syncDeveloper: (developer, options) => underKey(deps.readLimiter, typeof developer === 'string' ? developer : developer.id, () => syncDeveloper(developer, options)),
+    syncDeveloper: (developer, options) => {
+      const id = typeof developer === 'string' ? developer : developer.id;
+      return underKey(deps.readLimiter, id, () => forgetOnFailure(id, () => syncDeveloper(developer, options)));
+    },
     syncCustomer: (customerId) => underKey(deps.readLimiter, customerId, () => coalesce(customerId, () => syncCustomerNow(customerId))),
+    decidedLimits: (developerId) => decided.get(developerId),
   };
+
+  /** A sync that failed may have left Kong behind the figures: the next usage run decides again. */
+  async function forgetOnFailure<T>(developerId: string, sync: () => Promise<T>): Promise<T> {
+    try {
+      return await sync();
+    } catch (error) {
+      decided.delete(developerId);
+      throw error;
+    }
+  }
 
   async function syncCustomerNow(customerId: string): Promise<AccessOutcome | undefined> {
     let customer: Stripe.Customer | Stripe.DeletedCustomer;
@@ -213,6 +238,6 @@ export function createAccessSync(deps: AccessSyncDeps): AccessSync {
     const developerId = live.metadata?.kong_developer_id;
     // Another workspace's (or another product's) customer: not ours to act on.
     if (!developerId || (live.metadata.kong_workspace && live.metadata.kong_workspace !== deps.workspace)) return undefined;
-    return syncDeveloper(developerId, { customer: live });
+    return forgetOnFailure(developerId, () => syncDeveloper(developerId, { customer: live }));
   }
 }

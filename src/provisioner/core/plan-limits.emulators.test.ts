@@ -197,6 +197,44 @@ describe('hard quota (figures through the usage seam)', () => {
     expect(await billing.callStatus(dev.key)).toBe(200);
   });
 
+  it('calls that rise without crossing a line (80 %, 100 %) re-decide nothing: no Stripe read, no wait for the one who crossed', async () => {
+    const dev = await billing.signUp('free', 'band');
+    const core = billing.sandbox.provisioner!;
+    const stripeCounters = billing.sandbox.stripe!.counters;
+    const { periodEnd } = await periodOf(dev.customer.id);
+    const figures = (calls: number) => ({ calls, amountSoFar: 0, currency: 'usd', periodEnd });
+    expect(await core.billing.recordUsage(dev.developer.id, figures(1))).toMatchObject({ decision: { access: 'allowed' } });
+    stripeCounters.reset();
+    expect(await core.billing.recordUsage(dev.developer.id, figures(3))).toBeUndefined();
+    expect(stripeCounters.total).toBe(0);
+    expect(await core.billing.recordUsage(dev.developer.id, figures(5))).toMatchObject({ decision: { reason: 'quota_exceeded' } });
+    stripeCounters.reset();
+    // Refused already: more calls (those Kong let through while the block propagated) change nothing.
+    expect(await core.billing.recordUsage(dev.developer.id, figures(40))).toBeUndefined();
+    expect(stripeCounters.total).toBe(0);
+    await billing.settle();
+    expect(await billing.callStatus(dev.key)).toBe(429);
+  });
+
+  it('a decision that failed is made again at the next run, with the same figures', async () => {
+    const dev = await billing.signUp('free', 'retry');
+    const core = billing.sandbox.provisioner!;
+    const { periodEnd } = await periodOf(dev.customer.id);
+    const figures = { calls: 6, amountSoFar: 0, currency: 'usd', periodEnd };
+    const broken = billing.sandbox.stripe!.faults.add({ method: 'GET', path: '/v1/customers/:id', kind: '500', times: Infinity });
+    const brokenList = billing.sandbox.stripe!.faults.add({ method: 'GET', path: '/v1/customers', kind: '500', times: Infinity });
+    try {
+      await expect(core.billing.recordUsage(dev.developer.id, figures)).rejects.toThrow();
+    } finally {
+      broken.remove();
+      brokenList.remove();
+    }
+    expect(await billing.callStatus(dev.key)).toBe(200);
+    expect(await core.billing.recordUsage(dev.developer.id, figures)).toMatchObject({ decision: { reason: 'quota_exceeded' } });
+    await billing.settle();
+    expect(await billing.callStatus(dev.key)).toBe(429);
+  });
+
   it('upgrading in Stripe lifts the quota at once (the webhook re-decides with the new plan)', async () => {
     const dev = await billing.signUp('free', 'upgrade');
     const core = billing.sandbox.provisioner!;

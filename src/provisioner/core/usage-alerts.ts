@@ -72,29 +72,35 @@ export interface AlertDeps extends StripeAccess {
   logger: ProvisionLogger;
 }
 
-/** Records the alert as sent in Stripe; true only for the one process whose write was not a replay. */
-async function claim(deps: AlertDeps, customerId: string, alert: UsageAlert): Promise<boolean> {
+/** Records the alert as sent in Stripe: 'claimed' only for the one process whose write was not a replay; 'failed' when Stripe could not be written (try again later). */
+async function claim(deps: AlertDeps, customerId: string, alert: UsageAlert): Promise<'claimed' | 'taken' | 'failed'> {
   const key = `kpm-alert-${sha256Hex(`${customerId}\u0000${alert.kind}\u0000${alert.periodEnd}\u0000${alert.threshold}`)}`;
   try {
     const updated = await deps.stripe.customers.update(customerId, { metadata: { [ALERT_METADATA_KEYS[alert.kind]]: `${alert.periodEnd}:${alert.threshold}` } }, { idempotencyKey: key });
     const headers = (updated.lastResponse?.headers ?? {}) as Record<string, string | undefined>;
-    return headers['idempotent-replayed'] !== 'true';
+    return headers['idempotent-replayed'] === 'true' ? 'taken' : 'claimed';
   } catch (error) {
     // Another process holds the same key in flight (Stripe's 409), or Stripe failed: not ours to send now.
     deps.logger.warn({ event: 'usage_alert_claim_failed', developer_id: alert.developerId, kind: alert.kind, threshold: alert.threshold, ...errorFields(error) });
-    return false;
+    return 'failed';
   }
 }
 
-/** Sends the alerts the figures call for, each once per period across processes; answers those this process sent. */
+/**
+ * Sends the alerts the figures call for, each once per period across processes; answers those this
+ * process sent, and how many could not be claimed (Stripe failed: the caller tries again later).
+ */
 export async function sendUsageAlerts(
   deps: AlertDeps,
   input: { plan: Pick<Plan, 'limits'> | undefined; customer: Stripe.Customer; usage: PeriodUsage; developerId: string; email: string },
-): Promise<UsageAlert[]> {
-  if (deps.channels.length === 0) return [];
+): Promise<{ sent: UsageAlert[]; unclaimed: number }> {
   const sent: UsageAlert[] = [];
+  let unclaimed = 0;
+  if (deps.channels.length === 0) return { sent, unclaimed };
   for (const alert of dueAlerts(input.plan, input.customer, input.usage, { developerId: input.developerId, email: input.email })) {
-    if (!(await claim(deps, input.customer.id, alert))) continue;
+    const claimed = await claim(deps, input.customer.id, alert);
+    if (claimed === 'failed') unclaimed++;
+    if (claimed !== 'claimed') continue;
     for (const channel of deps.channels) {
       try {
         await channel.send(alert);
@@ -105,7 +111,7 @@ export async function sendUsageAlerts(
     deps.logger.info({ event: 'usage_alert', developer_id: alert.developerId, kind: alert.kind, threshold: alert.threshold });
     sent.push(alert);
   }
-  return sent;
+  return { sent, unclaimed };
 }
 
 /** The sentence an alert says, for the email and the webhook body. */

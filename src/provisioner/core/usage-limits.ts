@@ -31,18 +31,27 @@ export interface UsageBook extends UsageSource {
   /** Stores the figures; true when they differ from the last ones (then the developer is re-decided). */
   record(developerId: string, usage: PeriodUsage): boolean;
   forget(developerId: string): void;
+  /** The limit bands (limit-bands.ts) of the last figures whose decision and alerts went through. */
+  decidedBands(developerId: string): string | undefined;
+  markDecided(developerId: string, bands: string): void;
 }
 
 export function createUsageBook(): UsageBook {
   const figures = new Map<string, PeriodUsage>();
+  const decided = new Map<string, string>();
   return {
+    decidedBands: (developerId) => decided.get(developerId),
+    markDecided: (developerId, bands) => void decided.set(developerId, bands),
     periodUsage: (developerId) => figures.get(developerId),
     record(developerId, usage) {
       const previous = figures.get(developerId);
       figures.set(developerId, { ...usage });
       return !previous || previous.calls !== usage.calls || previous.amountSoFar !== usage.amountSoFar || previous.periodEnd !== usage.periodEnd || previous.currency !== usage.currency;
     },
-    forget: (developerId) => void figures.delete(developerId),
+    forget(developerId) {
+      figures.delete(developerId);
+      decided.delete(developerId);
+    },
   };
 }
 
