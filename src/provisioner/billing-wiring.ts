@@ -12,7 +12,7 @@ import type { DeveloperPlugins } from './core/kong-access.ts';
 import { createGraceTimers, type GraceTimers } from './core/grace-timers.ts';
 import { createUsageBook, type PeriodUsage, type UsageBook } from './core/usage-limits.ts';
 import { setSpendCap } from './core/spend-cap.ts';
-import { limitBandKey } from './core/limit-bands.ts';
+import { limitBandKey, needsDecision } from './core/limit-bands.ts';
 import { sendUsageAlerts, type AlertChannel } from './core/usage-alerts.ts';
 import { handleStripeEvent, type EventOutcome } from './core/stripe-events.ts';
 import type { StripeAccess } from './core/stripe-lookups.ts';
@@ -22,6 +22,8 @@ import { NO_BILLING_SETTINGS, type ProvisionerSettings } from './settings.ts';
 import { atPriority } from './stripe/write-limiter.ts';
 import { REMOVED_DEVELOPER_STATUSES, type KongDeveloper } from '../kong/kong-types.ts';
 import { createUsageFigures, type UsageFiguresService } from './usage/usage-figures.ts';
+
+const LIMIT_REFUSALS = new Set<string>(['quota_exceeded', 'spend_cap_reached']);
 
 /** What billing needs from Kong: portal developers (KongAdminClient) or hosted-signup consumers (ConsumerDirectory). */
 export type BillingKong = DeveloperPlugins & Pick<KongAdminClient, 'getDeveloper' | 'updateDeveloperMeta'>;
@@ -58,6 +60,7 @@ export function createBillingCore(
   deps: StripeAccess & { kong: BillingKong; provisioner: Pick<Provisioner, 'planOfSubscription'>; logger: ProvisionLogger; now?: () => number; alertChannels?: readonly AlertChannel[] },
 ): BillingCore {
   const billingSettings = settings.billing ?? NO_BILLING_SETTINGS;
+  const now = deps.now ?? Date.now;
   // Stripe's rate limit counts reads and writes together: access syncs (a burst of webhooks)
   // read through the same budget the writes use, instead of meeting a 429 storm.
   // They are background work: a signup's writes go first.
@@ -91,15 +94,15 @@ export function createBillingCore(
       usage.record(developerId, figures);
       // The same limits with every line (80 %, 100 %) on the same side in the same period decide and
       // alert what the last decision did: no Stripe read. A failed decision or claim marks nothing.
-      const limits = access.decidedLimits(developerId);
-      if (limits && usage.decidedBands(developerId) === limitBandKey(limits, figures)) return undefined;
+      if (!needsDecision(usage.decided(developerId), access.decidedLimits(developerId), figures, now())) return undefined;
       const outcome = await access.syncDeveloper(developerId);
       let unclaimed = 0;
       // Alerts after the decision: the refusal at 100 % is in place when the developer reads the email.
       if (outcome?.customer?.email && deps.alertChannels?.length)
         ({ unclaimed } = await sendUsageAlerts({ ...deps, channels: deps.alertChannels }, { plan: outcome.plan, customer: outcome.customer, usage: figures, developerId, email: outcome.customer.email }));
       const decidedWith = access.decidedLimits(developerId);
-      if (decidedWith && unclaimed === 0) usage.markDecided(developerId, limitBandKey(decidedWith, figures));
+      if (outcome && decidedWith && unclaimed === 0)
+        usage.markDecided(developerId, { bands: limitBandKey(decidedWith, figures), calls: figures.calls, limitRefused: LIMIT_REFUSALS.has(outcome.decision.reason), at: now() });
       return outcome;
     },
     handleStripeEvent: (event) => handleStripeEvent({ ...deps, access, getDeveloper: (id) => deps.kong.getDeveloper(id) }, event),

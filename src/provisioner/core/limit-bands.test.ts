@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { limitBandKey, limitDefinitions } from './limit-bands.ts';
+import { LEAK_CHECK_AFTER_MS, limitBandKey, limitDefinitions, needsDecision } from './limit-bands.ts';
 
 const usage = (calls: number, amountSoFar = 0, periodEnd = 1_900_000_000) => ({ calls, amountSoFar, currency: 'usd', periodEnd });
 const quota = limitDefinitions({ limits: { quota: { calls: 100, enforcement: 'hard' } } }, undefined);
@@ -24,5 +24,21 @@ describe('limit bands', () => {
     expect(limitBandKey(capped, usage(0, 4000))).not.toBe(limitBandKey(capped, usage(0, 5000)));
     expect(limitBandKey(capped, usage(0, 5000))).not.toBe(limitBandKey(raised, usage(0, 5000)));
     expect(limitBandKey(capped, usage(0, 100))).toBe(limitBandKey(capped, usage(0, 3999)));
+  });
+});
+
+describe('needsDecision', () => {
+  const at = 1_000_000;
+  const mark = (calls: number, limitRefused: boolean) => ({ bands: limitBandKey(quota, usage(calls)), calls, limitRefused, at });
+  it('nothing decided yet, or no limits known (the last sync failed): decide', () => {
+    expect(needsDecision(undefined, quota, usage(1), at)).toBe(true);
+    expect(needsDecision(mark(1, false), undefined, usage(1), at)).toBe(true);
+  });
+  it('same bands: no decision, unless calls still rise long after a limit refused them', () => {
+    expect(needsDecision(mark(10, false), quota, usage(50), at + 3_600_000)).toBe(false);
+    expect(needsDecision(mark(100, true), quota, usage(140), at + LEAK_CHECK_AFTER_MS - 1)).toBe(false);
+    expect(needsDecision(mark(100, true), quota, usage(100), at + LEAK_CHECK_AFTER_MS)).toBe(false);
+    expect(needsDecision(mark(100, true), quota, usage(101), at + LEAK_CHECK_AFTER_MS)).toBe(true);
+    expect(needsDecision(mark(10, false), quota, usage(80), at)).toBe(true);
   });
 });

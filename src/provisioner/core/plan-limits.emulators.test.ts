@@ -216,6 +216,28 @@ describe('hard quota (figures through the usage seam)', () => {
     expect(await billing.callStatus(dev.key)).toBe(429);
   });
 
+  it('calls that still rise well after the quota refused them (our block deleted in Kong) are decided again: the block is back', async () => {
+    const dev = await billing.signUp('free', 'leak');
+    const core = billing.sandbox.provisioner!;
+    const { periodEnd } = await periodOf(dev.customer.id);
+    const figures = (calls: number) => ({ calls, amountSoFar: 0, currency: 'usd', periodEnd });
+    expect(await core.billing.recordUsage(dev.developer.id, figures(5))).toMatchObject({ decision: { reason: 'quota_exceeded' } });
+    // Late webhooks (the sandbox delays and repeats some, as Stripe does) would repair the block by themselves.
+    await billing.settle();
+    const block = (await pluginsOf(dev.developer.id)).find((p) => p.name === 'request-termination')!;
+    await admin('DELETE', `/default/developers/${dev.developer.id}/plugins/${block.id}`);
+    await billing.settle();
+    expect(await billing.callStatus(dev.key)).toBe(200);
+    // Within Kong's propagation, rising calls are the block still on its way: nothing to do.
+    expect(await core.billing.recordUsage(dev.developer.id, figures(9))).toBeUndefined();
+    // Later (the next provisioner run is at least 30 s on), they are a leak.
+    const mark = core.billing.usage.decided(dev.developer.id)!;
+    core.billing.usage.markDecided(dev.developer.id, { ...mark, at: mark.at - 60_000 });
+    expect(await core.billing.recordUsage(dev.developer.id, figures(12))).toMatchObject({ decision: { reason: 'quota_exceeded' }, change: 'blocked' });
+    await billing.settle();
+    expect(await billing.callStatus(dev.key)).toBe(429);
+  });
+
   it('a decision that failed is made again at the next run, with the same figures', async () => {
     const dev = await billing.signUp('free', 'retry');
     const core = billing.sandbox.provisioner!;

@@ -31,17 +31,28 @@ export interface UsageBook extends UsageSource {
   /** Stores the figures; true when they differ from the last ones (then the developer is re-decided). */
   record(developerId: string, usage: PeriodUsage): boolean;
   forget(developerId: string): void;
-  /** The limit bands (limit-bands.ts) of the last figures whose decision and alerts went through. */
-  decidedBands(developerId: string): string | undefined;
-  markDecided(developerId: string, bands: string): void;
+  /** The last figures whose decision and alerts went through (limit-bands.ts). */
+  decided(developerId: string): DecisionMark | undefined;
+  markDecided(developerId: string, mark: DecisionMark): void;
+}
+
+/** What the usage feed's last decision of a developer went through with. */
+export interface DecisionMark {
+  /** limitBandKey of the limits and figures decided. */
+  bands: string;
+  calls: number;
+  /** A limit (quota, spend cap) refused the developer. */
+  limitRefused: boolean;
+  /** Clock in ms. */
+  at: number;
 }
 
 export function createUsageBook(): UsageBook {
   const figures = new Map<string, PeriodUsage>();
-  const decided = new Map<string, string>();
+  const decided = new Map<string, DecisionMark>();
   return {
-    decidedBands: (developerId) => decided.get(developerId),
-    markDecided: (developerId, bands) => void decided.set(developerId, bands),
+    decided: (developerId) => decided.get(developerId),
+    markDecided: (developerId, mark) => void decided.set(developerId, { ...mark }),
     periodUsage: (developerId) => figures.get(developerId),
     record(developerId, usage) {
       const previous = figures.get(developerId);
