@@ -2,7 +2,7 @@
 // (a second run sends nothing new), --dry-run sends nothing, --report shows Moesif, Stripe and the
 // difference per developer, and bad flags or settings exit 2 naming them.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { logCalls, meteredSubscription, MGMT_TOKEN, startUsageWorld, stripeTotal, type UsageWorld } from '../../provisioner/usage/usage-test-kit.ts';
+import { logCalls, meteredSubscription, MGMT_TOKEN, moveTo, startUsageWorld, stripeTotal, type UsageWorld } from '../../provisioner/usage/usage-test-kit.ts';
 import { runUsageCommand } from '../../admin/usage/usage-command.ts';
 
 let world: UsageWorld;
@@ -68,5 +68,23 @@ describe('usage command', () => {
     const badStatus = await run(['--once'], { ...env, BILLABLE_STATUS: '402' });
     expect([badStatus.code, badStatus.err]).toEqual([2, expect.stringContaining('BILLABLE_STATUS')]);
     expect(stripeTotal(world, customerId)).toBe(3);
+  });
+
+  it('--from/--to backfills a past window once; run again once Stripe forgot the identifiers (24 h), it checks Stripe first and sends nothing', async () => {
+    const hour = 3_600_000;
+    const windowStart = Math.floor((Date.now() - 2 * 24 * hour) / hour) * hour;
+    await logCalls(world, 'cli@example.com', windowStart + 10 * 60_000, [200, 200, 429]);
+    const before = stripeTotal(world, customerId);
+    const range = ['--from', new Date(windowStart).toISOString(), '--to', new Date(windowStart + hour).toISOString()];
+    const first = await run(range);
+    expect(first.code).toBe(0);
+    expect(first.out).toMatch(new RegExp(`${customerId}\\s+2\\s+sent`));
+    expect(stripeTotal(world, customerId)).toBe(before + 2);
+    // A day on for Stripe (the last test of the file: the shared clock moves): the identifiers no longer dedupe.
+    moveTo(world, world.clock.ms + 25 * hour);
+    const again = await run(range);
+    expect(again.code).toBe(0);
+    expect(again.out).toMatch(new RegExp(`${customerId}\\s+2\\s+already_delivered`));
+    expect(stripeTotal(world, customerId)).toBe(before + 2);
   });
 });
