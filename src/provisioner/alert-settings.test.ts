@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { startMailCatcher } from '../sandbox/mail/mail-catcher.ts';
 import { alertChannelsOf, parseAlertSettings } from './alert-settings.ts';
 
 describe('usage alert settings', () => {
@@ -26,5 +27,18 @@ describe('usage alert settings', () => {
     expect(problem({ ALERT_WEBHOOK_SECRET: 'x'.repeat(20) })).toBe('ALERT_WEBHOOK_SECRET: is set but ALERT_WEBHOOK_URL is not');
     expect(problem({ SMTP_URL: 'smtps://user:pw-hunter2@smtp.example.com:465' })).toBe('ALERT_EMAIL_FROM: is not set, and SMTP_URL is (usage alerts need a sender)');
     expect(problem({ SMTP_URL: 'http://user:hunter2@x', ALERT_EMAIL_FROM: 'b@example.com' })).not.toContain('hunter2');
+  });
+
+  it('portal mode: SMTP_URL and ALERT_EMAIL_FROM send the alert to the developer as an email', async () => {
+    const mail = await startMailCatcher({ smtpPort: 0, httpPort: 0 });
+    try {
+      const [email] = alertChannelsOf(parseAlertSettings({ SMTP_URL: mail.smtpUrl, ALERT_EMAIL_FROM: 'billing@example.com' }, undefined));
+      await email!.send({ kind: 'quota', threshold: 80, developerId: 'dev-1', email: 'dev@example.com', used: 800, limit: 1000, periodEnd: 1_900_000_000 });
+      const received = await mail.waitFor('dev@example.com', { timeoutMs: 10_000 });
+      expect(received).toMatchObject({ from: 'billing@example.com', to: ['dev@example.com'], subject: 'API: 80 % of your quota' });
+      expect(received.text).toContain('80 % of your quota used: 800 of 1,000 calls this billing period (it resets on 2030-03-17).');
+    } finally {
+      await mail.close();
+    }
   });
 });

@@ -272,6 +272,42 @@ describe('hard quota (figures through the usage seam)', () => {
   });
 });
 
+describe('upgrade through the Stripe customer portal', () => {
+  it('the portal\'s plan switch lifts the quota after the webhook, once Kong has propagated the change', async () => {
+    const dev = await billing.signUp('free', 'portalup');
+    const core = billing.sandbox.provisioner!;
+    const { subscription, periodEnd } = await periodOf(dev.customer.id);
+    await core.billing.recordUsage(dev.developer.id, { calls: 7, amountSoFar: 0, currency: 'usd', periodEnd });
+    await billing.settle();
+    expect(await billing.callStatus(dev.key)).toBe(429);
+    const proxyView = billing.sandbox.kong!.state.proxyView;
+    proxyView.setDelay(5_000);
+    try {
+      // The developer's own way: the customer portal stripe:setup configured (public plans only).
+      const ours = (await billing.stripe.billingPortal.configurations.list({ active: true })).data.find((config) => config.metadata?.kong_portal_monetization === 'true');
+      const session = await billing.stripe.billingPortal.sessions.create({ customer: dev.customer.id, configuration: ours!.id });
+      const unlimited = (await billing.stripe.prices.list({ lookup_keys: ['kpm_unlimited_monthly'] })).data[0]!;
+      const switched = await fetch(`${billing.sandbox.stripe!.url}/_hosted/portal/${session.id}/subscriptions/${subscription.id}/price`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ price: unlimited.id }),
+        redirect: 'manual',
+      });
+      expect(switched.status).toBe(303);
+      await billing.settle();
+      // The webhook has re-decided (the block is gone from the Admin API) but Kong's workers still refuse.
+      expect((await pluginsOf(dev.developer.id)).filter((p) => p.name === 'request-termination')).toEqual([]);
+      expect(proxyView.pendingChanges).toBeGreaterThan(0);
+      expect(await billing.callStatus(dev.key)).toBe(429);
+      proxyView.flush();
+      expect(await billing.callStatus(dev.key)).toBe(200);
+    } finally {
+      proxyView.setDelay(0);
+      proxyView.flush();
+    }
+  });
+});
+
 describe('spend cap set by the developer (POST /billing/spend-cap)', () => {
   const setCap = async (dev: { email: string; developer: { id: string } }, spend_cap: unknown) => {
     const response = await fetch(`${billing.sandbox.provisioner!.url}/billing/spend-cap`, {
