@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type Stripe from 'stripe';
-import { loadPlansFile } from '../../shared/plans.ts';
+import { loadPlansFile, type PlansFile } from '../../shared/plans.ts';
 import { DEFAULT_PLANS_FILE } from '../../dev/start-sandbox.ts';
 import { KongError } from '../../kong/kong-errors.ts';
 import { silentLogger } from '../provision-log.ts';
@@ -16,7 +16,7 @@ import type { SignupRequest, SignupService } from './signup-service.ts';
 
 const price = { id: 'price_1', currency: 'usd', unit_amount: 5, unit_amount_decimal: '5', billing_scheme: 'per_unit', recurring: { interval: 'month', interval_count: 1, usage_type: 'metered' }, tiers_mode: null, transform_quantity: null } as unknown as Stripe.Price;
 
-async function routes(requestsPerMinute: number, failWith?: Error, gate?: Promise<void>) {
+async function routes(requestsPerMinute: number, failWith?: Error, gate?: Promise<void>, plans?: PlansFile) {
   const requested: SignupRequest[] = [];
   const logged: unknown[] = [];
   const logger = { ...silentLogger, error: (fields: unknown) => void logged.push(fields) };
@@ -36,7 +36,7 @@ async function routes(requestsPerMinute: number, failWith?: Error, gate?: Promis
   const app = createSignupRoutes({
     service,
     signer: createTokenSigner('route-test-secret-0123456789abcdef0123'),
-    plans: await loadPlansFile(DEFAULT_PLANS_FILE),
+    plans: plans ?? (await loadPlansFile(DEFAULT_PLANS_FILE)),
     prices: { priceFor: async () => price, clear: () => {} },
     brand: { productName: 'Test <API>', logoUrl: undefined, accentColor: '#123456', termsUrl: undefined },
     apiUrl: undefined,
@@ -73,6 +73,20 @@ describe('signup routes', () => {
     expect((await post(app, fields, cookie)).status).toBe(200);
     await background.idle();
     expect(requested).toEqual([{ name: 'Ada', email: 'ada@example.com', plan: 'growth' }]);
+  });
+
+  it('refuses a private plan posted to the form, as an unknown one (issue 17.3): the service is never called', async () => {
+    const file = await loadPlansFile(DEFAULT_PLANS_FILE);
+    // A plan that sets its own collection is private unless it says public: never offered, never accepted.
+    const enterprise = { ...file.plans[0]!, id: 'enterprise', name: 'Enterprise', default: false, payment_collection: 'invoice' as const };
+    const { app, requested, background } = await routes(100, undefined, undefined, { ...file, plans: [...file.plans, enterprise] });
+    const { html, cookie, csrf } = await formSession(app);
+    expect(html).not.toContain('enterprise');
+    const answer = await post(app, { csrf, name: 'Ada', email: 'ada@example.com', plan: 'enterprise' }, cookie);
+    expect(answer.status).toBe(400);
+    expect(await answer.text()).toContain('pick one of the plans offered');
+    await background.idle();
+    expect(requested).toEqual([]);
   });
 
   it('a Kong failure does not change the answer (it comes after it), and is logged without the email', async () => {
