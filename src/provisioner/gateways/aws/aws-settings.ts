@@ -68,6 +68,11 @@ export function parseAwsGatewayEnv(env: NodeJS.ProcessEnv, plans: PlansFile | un
   if (parseGateway(env) !== 'aws') return undefined;
   if (env.SIGNUP_MODE?.trim() !== 'hosted')
     throw new SettingError('GATEWAY', 'aws needs SIGNUP_MODE=hosted (AWS API Gateway has no developer portal to wrap)', 'set SIGNUP_MODE=hosted with SIGNUP_PUBLIC_URL, SIGNUP_SECRET and SMTP_URL');
+  return parseAwsApiGatewayEnv(env, plans);
+}
+
+/** Region, usage plans, endpoint and credentials whatever GATEWAY says (aws-setup reads them alone). */
+export function parseAwsApiGatewayEnv(env: NodeJS.ProcessEnv, plans: PlansFile | undefined): AwsGatewaySettings {
   const region = (env.AWS_REGION ?? env.AWS_DEFAULT_REGION)?.trim();
   if (!region) throw new SettingError('AWS_REGION', 'is not set', 'set it to the region of your REST API, e.g. us-east-1');
   if (!REGION.test(region)) throw new SettingError('AWS_REGION', `"${region}" is not an AWS region name`, 'e.g. us-east-1, eu-west-3, ap-southeast-2');
