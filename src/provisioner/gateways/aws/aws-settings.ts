@@ -37,6 +37,11 @@ export const AWS_VARIABLES: ReadonlyArray<{ name: string; default: string; descr
   { name: 'AWS_ACCESS_KEY_ID', default: "(the AWS SDK's default chain)", description: "AWS's own credential variables (with AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN); unset: AWS_PROFILE, SSO or the instance/task role" },
   { name: 'AWS_SECRET_ACCESS_KEY', default: "(the AWS SDK's default chain)", description: 'secret of AWS_ACCESS_KEY_ID; never logged or printed' },
   { name: 'AWS_SESSION_TOKEN', default: '(none)', description: 'session token of temporary credentials' },
+  {
+    name: 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED',
+    default: '(true: set by the product when unset)',
+    description: "the AWS SDK's switch for its Node.js 20 notice (SDK releases after January 2027 need Node 22; the pinned SDK runs on Node 20); false shows it again",
+  },
 ];
 
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d{1,2}$/;
