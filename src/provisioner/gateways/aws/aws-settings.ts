@@ -30,7 +30,7 @@ export const AWS_WITHOUT_KONG = { adminUrl: 'http://kong-not-used.invalid', toke
 
 export const AWS_VARIABLES: ReadonlyArray<{ name: string; default: string; description: string }> = [
   { name: 'GATEWAY', default: 'kong', description: 'the gateway the hosted signup provisions keys on: kong, or aws (AWS API Gateway REST APIs; needs SIGNUP_MODE=hosted)' },
-  { name: 'AWS_REGION', default: '(required with GATEWAY=aws)', description: 'region of the REST API and its usage plans, e.g. us-east-1' },
+  { name: 'AWS_REGION', default: '(required with GATEWAY=aws, or AWS_DEFAULT_REGION)', description: 'region of the REST API and its usage plans, e.g. us-east-1' },
   { name: 'AWS_API_GATEWAY_USAGE_PLANS', default: '(required with GATEWAY=aws)', description: 'usage plan id of each plan of the plans file: plan=usagePlanId pairs, comma separated, e.g. starter=a1b2c3,pro=d4e5f6' },
   { name: 'AWS_ENDPOINT_URL_API_GATEWAY', default: '(AWS)', description: "the AWS SDK's endpoint override for API Gateway; the sandbox points it at its emulator" },
   { name: 'AWS_DEFAULT_REGION', default: '(none)', description: 'read when AWS_REGION is not set, as the AWS CLI does' },
