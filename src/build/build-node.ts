@@ -106,7 +106,7 @@ export function assertShippable(inputs: readonly string[], packages: readonly st
 }
 
 /** The commands a production install runs (the rest, start and build, are the sandbox and the build). */
-export const PRODUCTION_COMMANDS = ['provisioner', 'sync', 'reconcile', 'doctor', 'stripe-setup', 'usage'] as const;
+export const PRODUCTION_COMMANDS = ['provisioner', 'sync', 'reconcile', 'doctor', 'stripe-setup', 'aws-setup', 'usage'] as const;
 /** In "dependencies" because every install builds dist/ (and tsx runs the sources), but never loaded by a production command. */
 export const BUILD_TOOLS = ['esbuild', 'tsx'] as const;
 

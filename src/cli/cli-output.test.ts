@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { runDoctorCommand } from '../admin/doctor/doctor-command.ts';
 import { DOCTOR_CHECKS } from '../admin/doctor/doctor-checks.ts';
 import { HOSTED_DOCTOR_CHECKS } from '../admin/doctor/hosted-checks.ts';
+import { AWS_DOCTOR_CHECKS } from '../admin/doctor/aws-checks.ts';
 import { packagePath } from '../shared/package-root.ts';
 import { COMMANDS as DISPATCHED } from './main.ts';
 import { missingOptionalPackage, reportFatal } from './report-error.ts';
@@ -43,9 +44,9 @@ async function helpOf(command: () => Promise<number>): Promise<string> {
 }
 
 describe('help texts', () => {
-  it('doctor --help names every check it runs, in both modes', async () => {
+  it('doctor --help names every check it runs, in every mode', async () => {
     const help = await helpOf(() => runDoctorCommand(['--help']));
-    const names = [...new Set([...DOCTOR_CHECKS, ...HOSTED_DOCTOR_CHECKS].map((check) => check.name))];
+    const names = [...new Set([...DOCTOR_CHECKS, ...HOSTED_DOCTOR_CHECKS, ...AWS_DOCTOR_CHECKS].map((check) => check.name))];
     expect(names.length).toBeGreaterThanOrEqual(16);
     for (const name of names) expect(help, name).toContain(name);
   });

@@ -22,6 +22,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   sync: { summary: 'install, upgrade or uninstall the bundle in a Kong portal workspace', load: () => import('./commands/sync.ts') },
   'stripe-setup': { summary: 'create or update the Stripe products, meters and prices from a plans file', load: () => import('./commands/stripe-setup.ts') },
   reconcile: { summary: 'make every provisionable Kong developer whole in Stripe and Moesif', load: () => import('./commands/reconcile.ts') },
+  'aws-setup': { summary: "make the AWS usage plans hold the plans file's rate limits and hard quotas (GATEWAY=aws)", load: () => import('./commands/aws-setup.ts') },
   doctor: { summary: 'check the whole installation, one line per check', load: () => import('./commands/doctor.ts') },
   usage: { summary: 'report billable calls from Moesif to Stripe meter events, exactly once (cron, backfill, --report)', load: () => import('./commands/usage.ts') },
 };
@@ -36,7 +37,7 @@ function usage(): string {
     ...lines,
     '',
     'Run `portal-monetization <command> --help` for the options of one command.',
-    'Through npm: npm start, npm run sync -- --help, npm run provisioner, npm run stripe:setup, npm run reconcile, npm run doctor, npm run usage.',
+    'Through npm: npm start, npm run sync -- --help, npm run provisioner, npm run stripe:setup, npm run aws:setup, npm run reconcile, npm run doctor, npm run usage.',
   ].join('\n');
 }
 

@@ -21,9 +21,11 @@ import { loadPlansFile } from '../shared/plans.ts';
 import { KONG_DB_UPDATE_FREQUENCY_MS, startKongEmulator, seedStandInTheme, type RunningKongEmulator } from '../sandbox/kong/index.ts';
 import { startMoesifEmulator, type RunningMoesifEmulator, type MoesifEmulatorOptions } from '../sandbox/moesif/moesif-emulator.ts';
 import { startStripeEmulator, type RunningStripeEmulator, type StripeEmulatorOptions } from '../sandbox/stripe/stripe-emulator.ts';
-import { refuseLiveKeys, SANDBOX_EVENT_HOOK_SECRET, SANDBOX_KONNECT, SANDBOX_LOG_HASH_KEY, SANDBOX_MOESIF_APP_ID, SANDBOX_MOESIF_MANAGEMENT_TOKEN, SANDBOX_READYZ_TOKEN, SANDBOX_STRIPE_KEY } from '../sandbox/sandbox-credentials.ts';
+import { refuseLiveKeys, SANDBOX_AWS, SANDBOX_EVENT_HOOK_SECRET, SANDBOX_KONNECT, SANDBOX_LOG_HASH_KEY, SANDBOX_MOESIF_APP_ID, SANDBOX_MOESIF_MANAGEMENT_TOKEN, SANDBOX_READYZ_TOKEN, SANDBOX_STRIPE_KEY } from '../sandbox/sandbox-credentials.ts';
 import { freePort, hostedSignupEnv, setupSandboxBilling } from './sandbox-wiring.ts';
 import { startSandboxAws, type SandboxAws } from '../sandbox/aws/sandbox-aws.ts';
+import { createApiGatewayClient } from '../provisioner/gateways/aws/aws-client.ts';
+import { setupUsagePlanLimits } from '../admin/aws-setup/aws-setup.ts';
 
 export * from '../sandbox/sandbox-credentials.ts';
 
@@ -38,6 +40,10 @@ export interface SandboxPorts {
   stripe: number;
   moesif: number;
   provisioner: number;
+  /** The AWS API Gateway emulator's control plane (the SDK's endpoint); hosted.gateway 'aws' only. */
+  aws: number;
+  /** The AWS API Gateway emulator's invoke URL (x-api-key calls); hosted.gateway 'aws' only. */
+  awsInvoke: number;
 }
 
 /** The well-known ports of the real products, so docs and muscle memory carry over. */
@@ -49,13 +55,16 @@ export const DEFAULT_PORTS: SandboxPorts = {
   stripe: 12111,
   moesif: 9500,
   provisioner: 8787,
+  // LocalStack's edge port and the next one: what AWS tooling pointed at a local endpoint expects.
+  aws: 4566,
+  awsInvoke: 4567,
 };
 
 /**
  * Every service on a free port: startSandbox's default, so tests and benches never collide with
  * `npm start` or each other. Still exported for callers that spell it out.
  */
-export const FREE_PORTS: SandboxPorts = { kongAdmin: 0, kongPages: 0, kongPortalApi: 0, kongProxy: 0, stripe: 0, moesif: 0, provisioner: 0 };
+export const FREE_PORTS: SandboxPorts = { kongAdmin: 0, kongPages: 0, kongPortalApi: 0, kongProxy: 0, stripe: 0, moesif: 0, provisioner: 0, aws: 0, awsInvoke: 0 };
 
 export const DEFAULT_PLANS_FILE = packagePath('plans.example.json');
 
@@ -102,9 +111,11 @@ export interface SandboxOptions {
   log?: (line: string) => void;
   /**
    * Hosted signup (SIGNUP_MODE=hosted) instead of the portal: no bundle sync, emails to `smtpUrl`;
-   * `konnect` points the provisioner at the Kong emulator's Konnect-style core-entities base.
+   * `konnect` points the provisioner at the Kong emulator's Konnect-style core-entities base;
+   * `gateway: 'aws'` puts keys on the AWS API Gateway emulator (ports.aws, ports.awsInvoke) and
+   * starts no Kong emulator (GATEWAY=aws never calls Kong).
    */
-  hosted?: { smtpUrl: string; konnect?: boolean; gateway?: 'kong' | 'aws'; awsPorts?: { control: number; invoke: number } };
+  hosted?: { smtpUrl: string; konnect?: boolean; gateway?: 'kong' | 'aws' };
 }
 
 export interface Sandbox {
@@ -195,6 +206,9 @@ async function startEmulators({ options, services, ports, env, log, stopping }: 
   return { moesif, moesifUrl, stripe, kong };
 }
 
+/** Hosted signup on the AWS API Gateway emulator: no Kong emulator, no Kong settings. */
+const onAws = (options: SandboxOptions) => options.hosted?.gateway === 'aws';
+
 /** Sets `name` unless the value is undefined. */
 function setIn(target: Record<string, string>, name: string, value: string | undefined): void {
   if (value !== undefined) target[name] = value;
@@ -217,15 +231,18 @@ function baseEnv({ options, env }: Wiring, { stripe, kong, moesifUrl }: Emulator
   setEnv('MOESIF_MANAGEMENT_API_BASE', moesifUrl);
   setEnv('MOESIF_MANAGEMENT_TOKEN', SANDBOX_MOESIF_MANAGEMENT_TOKEN);
   if (options.moesifBillingMeter) setEnv('USAGE_REPORTING', 'moesif');
-  setEnv('KONG_ADMIN_URL', kong?.adminUrl ?? env.KONG_ADMIN_URL);
-  // Only the token the sandbox itself set on its Kong emulator; never KONG_ADMIN_TOKEN from the shell.
-  setEnv('KONG_ADMIN_TOKEN', options.kongAdminToken);
-  setEnv('KONG_WORKSPACE', 'default');
+  // GATEWAY=aws calls no Kong and serves no portal: no Kong or portal variable (not even the shell's).
+  if (!onAws(options)) {
+    setEnv('KONG_ADMIN_URL', kong?.adminUrl ?? env.KONG_ADMIN_URL);
+    // Only the token the sandbox itself set on its Kong emulator; never KONG_ADMIN_TOKEN from the shell.
+    setEnv('KONG_ADMIN_TOKEN', options.kongAdminToken);
+    setEnv('KONG_WORKSPACE', 'default');
+    setEnv('KONG_EVENT_HOOK_SECRET', SANDBOX_EVENT_HOOK_SECRET);
+    setEnv('PORTAL_ORIGINS', kong?.portalUrl ?? env.PORTAL_ORIGINS);
+  }
   setEnv('PLANS_FILE', options.plansFile ?? env.PLANS_FILE ?? DEFAULT_PLANS_FILE);
-  setEnv('KONG_EVENT_HOOK_SECRET', SANDBOX_EVENT_HOOK_SECRET);
   setEnv('READYZ_TOKEN', SANDBOX_READYZ_TOKEN);
   setEnv('LOG_HASH_KEY', SANDBOX_LOG_HASH_KEY);
-  setEnv('PORTAL_ORIGINS', kong?.portalUrl ?? env.PORTAL_ORIGINS);
   setEnv('PROVISION_RATE_LIMIT_PER_MINUTE', String(options.provisionRateLimitPerMinute ?? 600));
   // Caller overrides win, and CLIs pointed at the sandbox (env) see them too.
   Object.assign(providedEnv, options.provisionerEnv);
@@ -266,8 +283,12 @@ async function configureMoesifMeter(moesif: RunningMoesifEmulator, stripe: Runni
  * Billing: where Checkout returns and 402s point, the customer portal, and Stripe's webhooks to
  * the provisioner (the emulator only: real Stripe cannot reach 127.0.0.1; use `stripe listen`).
  */
-async function wireBilling({ services, ports, log }: Wiring, { stripe, kong }: Emulators, providedEnv: Record<string, string>, catalog: CatalogSetupResult | undefined): Promise<void> {
-  if (kong) setIn(providedEnv, 'PORTAL_DASHBOARD_URL', `${kong.portalUrl}/default/dashboard`);
+async function wireBilling({ options, services, ports, log }: Wiring, { stripe, kong }: Emulators, providedEnv: Record<string, string>, catalog: CatalogSetupResult | undefined): Promise<void> {
+  if (options.hosted) {
+    // No portal dashboard: Checkout, 402 answers and the customer portal return to the hosted account page.
+    if (ports.provisioner === 0) ports.provisioner = await freePort();
+    setIn(providedEnv, 'PORTAL_DASHBOARD_URL', `http://127.0.0.1:${ports.provisioner}/signup/account`);
+  } else if (kong) setIn(providedEnv, 'PORTAL_DASHBOARD_URL', `${kong.portalUrl}/default/dashboard`);
   if (!stripe || !services.has('provisioner') || !catalog) return;
   const billingSetup = await setupSandboxBilling(stripe, providedEnv, ports.provisioner);
   ports.provisioner = billingSetup.provisionerPort;
@@ -275,24 +296,34 @@ async function wireBilling({ services, ports, log }: Wiring, { stripe, kong }: E
   log(`stripe webhooks    ${billingSetup.webhookUrl}; customer portal login ${billingSetup.portalLoginUrl ?? '(off)'}`);
 }
 
+/**
+ * The AWS API Gateway emulator, its usage plans then given the plans file's limits by aws-setup's
+ * own code, as an admin would run it.
+ */
+async function startAws(w: Wiring, moesif: RunningMoesifEmulator | undefined, stripe: RunningStripeEmulator | undefined, providedEnv: Record<string, string>): Promise<SandboxAws> {
+  const plans = await loadPlansFile(providedEnv.PLANS_FILE as string);
+  const aws = await startSandboxAws({
+    plans,
+    moesif: moesif ? { url: moesif.url, applicationId: SANDBOX_MOESIF_APP_ID } : undefined,
+    controlPort: w.ports.aws,
+    invokePort: w.ports.awsInvoke,
+    ...(stripe ? { now: () => stripe.state.now() * 1000 } : {}),
+  });
+  w.stopping.push(() => aws.close());
+  w.log(`aws api gateway    control ${aws.emulator.endpoint}  invoke ${aws.apiUrl} (x-api-key)`);
+  const client = createApiGatewayClient({ region: SANDBOX_AWS.region, endpoint: aws.emulator.endpoint, credentials: SANDBOX_AWS });
+  const setup = await setupUsagePlanLimits(client, plans, aws.usagePlans, { dryRun: false });
+  if (!setup.ok) throw new Error(`aws-setup failed in the sandbox:\n${JSON.stringify(setup.rows, null, 2)}`);
+  w.log(`aws usage plans    ${setup.rows.length} plans from ${providedEnv.PLANS_FILE} (${setup.writes} writes)`);
+  return aws;
+}
+
 /** Hosted signup's environment and, for `gateway: 'aws'`, the AWS API Gateway emulator; then where doctor finds the provisioner. */
 async function wireHosted(w: Wiring, { moesif, stripe, kong }: Emulators, providedEnv: Record<string, string>): Promise<SandboxAws | undefined> {
   const { options, ports } = w;
   if (options.hosted) Object.assign(providedEnv, hostedSignupEnv(options.hosted, kong, ports.provisioner === 0 ? (ports.provisioner = await freePort()) : ports.provisioner));
-  const aws =
-    options.hosted?.gateway === 'aws'
-      ? await startSandboxAws({
-          plans: await loadPlansFile(providedEnv.PLANS_FILE as string),
-          moesif: moesif ? { url: moesif.url, applicationId: SANDBOX_MOESIF_APP_ID } : undefined,
-          ...(options.hosted.awsPorts ? { controlPort: options.hosted.awsPorts.control, invokePort: options.hosted.awsPorts.invoke } : {}),
-          ...(stripe ? { now: () => stripe.state.now() * 1000 } : {}),
-        })
-      : undefined;
-  if (aws) {
-    w.stopping.push(() => aws.close());
-    Object.assign(providedEnv, aws.env);
-    w.log(`aws api gateway    control ${aws.emulator.endpoint}  invoke ${aws.apiUrl} (x-api-key)`);
-  }
+  const aws = onAws(options) ? await startAws(w, moesif, stripe, providedEnv) : undefined;
+  if (aws) Object.assign(providedEnv, aws.env);
   Object.assign(providedEnv, options.provisionerEnv);
   // Where doctor (and the fix lines it prints) find this provisioner, also on a moved port.
   if (w.services.has('provisioner')) {
@@ -363,9 +394,12 @@ async function reportSandboxUsage({ options, ports }: Wiring, { kong, moesif, st
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const stripeMode = options.stripe ?? 'emulator';
+  const services = new Set<SandboxService>(options.services ?? SANDBOX_SERVICES);
+  // GATEWAY=aws never calls Kong: a Kong emulator would be one more server whose URLs mean nothing.
+  if (onAws(options)) services.delete('kong');
   const w: Wiring = {
     options,
-    services: new Set<SandboxService>(options.services ?? SANDBOX_SERVICES),
+    services,
     ports: { ...FREE_PORTS, ...options.ports },
     env: options.env ?? process.env,
     log: options.log ?? (() => {}),

@@ -26,7 +26,7 @@ export interface RateLimitSettings {
 export const DEFAULT_RATE_LIMIT_SETTINGS: RateLimitSettings = { policy: 'local' };
 
 export const RATE_LIMIT_VARIABLES: ReadonlyArray<{ name: string; default: string; description: string }> = [
-  { name: 'RATE_LIMIT_POLICY', default: 'local', description: "counter of the plans' rate limits in Kong's rate-limiting plugin: local (per Kong node), cluster (Kong's database) or redis" },
+  { name: 'RATE_LIMIT_POLICY', default: 'local', description: "counter of the plans' rate limits in Kong's rate-limiting plugin: local (per Kong node), cluster (Kong's database) or redis; not used with GATEWAY=aws (the usage plan's throttle: npm run aws:setup)" },
   { name: 'RATE_LIMIT_REDIS_URL', default: '(required when redis)', description: 'redis://[user:password@]host[:port][/db], rediss:// for TLS; never printed' },
 ];
 

@@ -73,6 +73,7 @@ export const ERROR_CODES: readonly ErrorCodeEntry[] = [
   { code: 'moesif_management_unavailable', surface: 'command', meaning: 'Moesif\'s Management API did not answer the usage query (network, 429, 5xx): the reporter tries again on its next run; nothing is sent to Stripe for that window meanwhile' },
   { code: 'moesif_redirect', surface: 'command', meaning: 'the Moesif API answered with a redirect; it is refused (never retried) so the application id is not sent elsewhere: check `MOESIF_API_BASE`' },
   { code: 'aws_access_denied', surface: 'command', meaning: 'GATEWAY=aws: AWS refused an API Gateway call to these credentials (IAM: apigateway actions on API keys, usage plans, tags)' },
+  { code: 'aws_limit_too_large', surface: 'command', meaning: "aws-setup: a plan's rate limit is larger than an AWS usage plan's throttle can hold; nothing was written" },
   { code: 'aws_error', surface: 'command', meaning: 'GATEWAY=aws: an API Gateway call failed after the AWS SDK\'s retries; the message names the call and AWS\'s exception' },
 
   { code: 'kong_unreachable', surface: 'kong', meaning: 'cannot reach the Admin API at `KONG_ADMIN_URL`' },

@@ -3,15 +3,17 @@
  * API Gateway accepts in AWS_REGION; each usage plan of AWS_API_GATEWAY_USAGE_PLANS exists and is
  * attached to a stage; each of those REST APIs takes keys from the x-api-key HEADER and requires
  * a key on every method; each stage's access log maps "user" to $context.identity.apiKeyId (what
- * Moesif's AWS integration reads as the user id). The Stripe, Moesif, plans and provisioner checks
- * are the hosted mode's own.
+ * Moesif's AWS integration reads as the user id); each usage plan's throttle and quota are what
+ * aws-setup makes of the plans file. The Stripe, Moesif, plans and provisioner checks are the
+ * hosted mode's own.
  */
 import { GetResourcesCommand, GetRestApiCommand, GetStagesCommand, GetUsagePlanCommand, GetUsagePlansCommand, type UsagePlan } from '@aws-sdk/client-api-gateway';
 import { describeAwsError } from '../../provisioner/gateways/aws/aws-client.ts';
 import type { AwsSignupGateway } from '../../provisioner/gateways/aws/aws-gateway.ts';
 import type { AwsGatewaySettings } from '../../provisioner/gateways/aws/aws-settings.ts';
+import { usagePlanLimitsOf, usagePlanPatch, formatOperation } from '../aws-setup/usage-plan-limits.ts';
 import { fail, pass, type Check, type CheckOutcome } from './check-runner.ts';
-import { ADMIN_API, KEY_AUTH, MOESIF_PLUGIN, type DoctorState } from './doctor-checks.ts';
+import { ADMIN_API, KEY_AUTH, MOESIF_PLUGIN, PLANS_FILE, type DoctorState } from './doctor-checks.ts';
 import { MOESIF_IDENTITY } from './moesif-identity-check.ts';
 import { HOSTED_DOCTOR_CHECKS } from './hosted-checks.ts';
 
@@ -19,6 +21,7 @@ export const AWS_CREDENTIALS = 'AWS credentials and region';
 export const AWS_USAGE_PLANS = 'AWS usage plans';
 export const AWS_API_KEYS_REQUIRED = 'AWS API key source and required keys';
 export const AWS_ACCESS_LOG = 'AWS access log for Moesif';
+export const AWS_USAGE_PLAN_LIMITS = 'AWS usage plan limits';
 
 export interface AwsDoctorInputs {
   settings: AwsGatewaySettings;
@@ -127,8 +130,34 @@ const accessLog: Check<AwsState> = {
   },
 };
 
+/** Each usage plan's throttle and quota against what aws-setup makes of the plans file. */
+const usagePlanLimits: Check<AwsState> = {
+  name: AWS_USAGE_PLAN_LIMITS,
+  needs: [AWS_USAGE_PLANS, PLANS_FILE],
+  async run(state) {
+    const aws = awsOf(state);
+    if (isOutcome(aws)) return aws;
+    if (state.plans instanceof Error) return fail(state.plans.message, 'fix the plans file first');
+    const problems: string[] = [];
+    for (const [index, plan] of state.plans.plans.entries()) {
+      const usagePlan = (state.awsPlans ?? []).find((found) => found.id === aws.settings.usagePlans[plan.id]);
+      if (!usagePlan) continue;
+      const operations = usagePlanPatch(usagePlan, usagePlanLimitsOf(plan, index));
+      if (operations.length) problems.push(`usage plan ${usagePlan.id} (plan ${plan.id}) differs from the plans file (${operations.map(formatOperation).join(', ')})`);
+    }
+    if (problems.length) return fail(problems.join('; '), 'run `npm run aws:setup -- --dry-run` to see the change, then `npm run aws:setup`');
+    return pass(`${state.plans.plans.length} usage plan(s) hold the plans file's rate limits and hard quotas (AWS applies them best-effort; the product's own quota decides)`);
+  },
+};
+
+/** The hosted checks that are not Kong's, with the usage plan limits check right after the plans file's. */
+function afterPlansFile(checks: Check<AwsState>[]): Check<AwsState>[] {
+  const at = checks.findIndex((check) => check.name === PLANS_FILE) + 1;
+  return at > 0 ? [...checks.slice(0, at), usagePlanLimits, ...checks.slice(at)] : [...checks, usagePlanLimits];
+}
+
 // The Moesif identity check reads Kong's plugins: on AWS the access log's "user" (accessLog) stands for it.
 const KONG_ONLY = new Set([ADMIN_API, KEY_AUTH, MOESIF_PLUGIN, MOESIF_IDENTITY]);
 
 /** GATEWAY=aws checks, in print order: AWS first, then the hosted mode's checks that are not Kong's. */
-export const AWS_DOCTOR_CHECKS = [credentials, usagePlans, keysRequired, accessLog, ...(HOSTED_DOCTOR_CHECKS.filter((check) => !KONG_ONLY.has(check.name)) as Check<AwsState>[])];
+export const AWS_DOCTOR_CHECKS = [credentials, usagePlans, keysRequired, accessLog, ...afterPlansFile(HOSTED_DOCTOR_CHECKS.filter((check) => !KONG_ONLY.has(check.name)) as Check<AwsState>[])];

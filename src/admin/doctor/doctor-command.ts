@@ -44,6 +44,8 @@ With GATEWAY=aws (hosted signup on AWS API Gateway) the Kong checks give way to:
   AWS usage plans                 each plan's usage plan exists and is attached to a stage
   AWS API key source and required keys  API key source HEADER, a key required on every method
   AWS access log for Moesif       the stage's access log names the API key id as "user"
+  AWS usage plan limits           (after "plans file") each usage plan's throttle and quota are what
+                                  npm run aws:setup makes of the plans file's rate limits and hard quotas
 A check whose prerequisite failed is reported as skipped.
 
 Environment: KONG_ADMIN_URL, KONG_ADMIN_TOKEN, KONG_ADMIN_TOKEN_FILE, KONG_WORKSPACE, STRIPE_SECRET_KEY,

@@ -6,7 +6,7 @@ import { freePort } from '../../dev/sandbox-wiring.ts';
 import { run } from './start.ts';
 
 // The "other commands" line `npm start` prints, pasted into a new shell exactly as printed, points
-// doctor at this sandbox: every check passes, in both modes, with every port moved off its default.
+// doctor at this sandbox: every check passes, in every mode, with every port moved off its default.
 const BIN = packagePath('scripts/portal-monetization.mjs');
 
 interface Started {
@@ -47,7 +47,7 @@ function shell(exportLine: string, command: string): Promise<{ code: number | nu
 }
 
 async function movedPorts(): Promise<string[]> {
-  const flags = ['--kong-admin-port', '--kong-portal-port', '--kong-portal-api-port', '--kong-proxy-port', '--stripe-port', '--moesif-port', '--provisioner-port', '--smtp-port', '--mailbox-port'];
+  const flags = ['--kong-admin-port', '--kong-portal-port', '--kong-portal-api-port', '--kong-proxy-port', '--stripe-port', '--moesif-port', '--provisioner-port', '--smtp-port', '--mailbox-port', '--aws-port', '--aws-invoke-port'];
   const argv: string[] = [];
   for (const flag of flags) argv.push(flag, String(await freePort()));
   return argv;
@@ -55,16 +55,28 @@ async function movedPorts(): Promise<string[]> {
 
 afterEach(() => vi.restoreAllMocks());
 
+const portOf = (argv: string[], flag: string) => argv[argv.indexOf(flag) + 1] as string;
+
 describe.each([
   ['portal', []],
   ['hosted', ['--mode', 'hosted']],
-])('npm start (%s mode, moved ports): the printed export line', (_mode, modeFlags) => {
+  ['hosted, AWS', ['--mode', 'hosted', '--gateway', 'aws']],
+])('npm start (%s mode, moved ports): the printed export line', (mode, modeFlags) => {
   it('works exactly as printed: doctor passes every check against this sandbox', async () => {
     const argv = [...modeFlags, ...(await movedPorts())];
-    const provisionerPort = argv[argv.indexOf('--provisioner-port') + 1];
+    const provisionerPort = portOf(argv, '--provisioner-port');
     const sandbox = await startSandbox(argv);
     try {
       expect(sandbox.exportLine).toContain(`PROVISIONER_URL=http://127.0.0.1:${provisionerPort}`);
+      if (mode === 'hosted, AWS') {
+        // No Kong emulator, so no Kong URL or setting that would mean nothing; the AWS ports as moved.
+        const kongPorts = ['--kong-admin-port', '--kong-portal-port', '--kong-portal-api-port', '--kong-proxy-port'].map((flag) => `:${portOf(argv, flag)}`);
+        for (const port of kongPorts) expect(sandbox.output).not.toContain(port);
+        expect(sandbox.output).not.toMatch(/kong emulator|apikey:/);
+        expect(sandbox.exportLine).not.toMatch(/\bKONG_|PORTAL_ORIGINS/);
+        expect(sandbox.exportLine).toContain(`AWS_ENDPOINT_URL_API_GATEWAY=http://127.0.0.1:${portOf(argv, '--aws-port')}`);
+        expect(sandbox.output).toContain(`curl -H "x-api-key: <your key>" http://127.0.0.1:${portOf(argv, '--aws-invoke-port')}/`);
+      }
       expect(sandbox.exportLine).not.toContain('"$');
       expect(sandbox.exportLine).toMatch(/STRIPE_WEBHOOK_SECRET=whsec_\w+/);
       const doctor = await shell(sandbox.exportLine, `exec node ${BIN} doctor`);

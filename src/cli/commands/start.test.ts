@@ -57,9 +57,9 @@ describe('portal-monetization start: the ports it asks for', () => {
   afterEach(() => vi.unstubAllEnvs());
 
   it('asks for the well-known ports when nothing moves them', () => {
-    for (const name of ['KONG_ADMIN_PORT', 'KONG_PORTAL_PORT', 'KONG_PORTAL_API_PORT', 'KONG_PROXY_PORT', 'STRIPE_EMULATOR_PORT', 'MOESIF_EMULATOR_PORT', 'PROVISIONER_PORT'])
+    for (const name of ['KONG_ADMIN_PORT', 'KONG_PORTAL_PORT', 'KONG_PORTAL_API_PORT', 'KONG_PROXY_PORT', 'STRIPE_EMULATOR_PORT', 'MOESIF_EMULATOR_PORT', 'PROVISIONER_PORT', 'AWS_EMULATOR_PORT', 'AWS_EMULATOR_INVOKE_PORT'])
       vi.stubEnv(name, undefined);
-    expect(requestedPorts([])).toEqual({ kongAdmin: 8001, kongPages: 8003, kongPortalApi: 8004, kongProxy: 8000, stripe: 12111, moesif: 9500, provisioner: 8787 });
+    expect(requestedPorts([])).toEqual({ kongAdmin: 8001, kongPages: 8003, kongPortalApi: 8004, kongProxy: 8000, stripe: 12111, moesif: 9500, provisioner: 8787, aws: 4566, awsInvoke: 4567 });
   });
 
   it('moves a port by its environment variable, and a flag wins over it', () => {
@@ -69,5 +69,30 @@ describe('portal-monetization start: the ports it asks for', () => {
     expect(ports?.kongPages).toBe(9003);
     expect(ports?.provisioner).toBe(9788);
     expect(ports?.kongAdmin).toBe(8001);
+  });
+
+  it('moves the AWS emulator ports by variable or flag, like every other port', () => {
+    vi.stubEnv('AWS_EMULATOR_PORT', '14566');
+    vi.stubEnv('AWS_EMULATOR_INVOKE_PORT', '14567');
+    expect(requestedPorts([])).toMatchObject({ aws: 14566, awsInvoke: 14567 });
+    expect(requestedPorts(['--aws-port', '24566', '--aws-invoke-port', '24567'])).toMatchObject({ aws: 24566, awsInvoke: 24567 });
+  });
+
+  it('start --help lists every port with its flag and variable', async () => {
+    const lines: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => lines.push(String(chunk)) > 0);
+    try {
+      expect(await run(['--help'])).toBe(0);
+    } finally {
+      vi.restoreAllMocks();
+    }
+    const help = lines.join('');
+    for (const [flag, variable] of [
+      ['--aws-port', 'AWS_EMULATOR_PORT'],
+      ['--aws-invoke-port', 'AWS_EMULATOR_INVOKE_PORT'],
+      ['--kong-proxy-port', 'KONG_PROXY_PORT'],
+    ])
+      expect(new RegExp(`${flag} <port>[\\s\\S]*?env:\\s+(\\w+)`).exec(help)?.[1], flag).toBe(variable);
+    expect(help).toContain('default: 4566');
   });
 });

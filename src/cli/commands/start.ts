@@ -17,6 +17,8 @@ const PORT_SETTINGS: Array<{ key: keyof SandboxPorts; flag: string; env: string;
   { key: 'stripe', flag: '--stripe-port', env: 'STRIPE_EMULATOR_PORT', what: 'Stripe emulator' },
   { key: 'moesif', flag: '--moesif-port', env: 'MOESIF_EMULATOR_PORT', what: 'Moesif emulator' },
   { key: 'provisioner', flag: '--provisioner-port', env: 'PROVISIONER_PORT', what: 'provisioner' },
+  { key: 'aws', flag: '--aws-port', env: 'AWS_EMULATOR_PORT', what: 'AWS API Gateway emulator (--gateway aws; the SDK endpoint)' },
+  { key: 'awsInvoke', flag: '--aws-invoke-port', env: 'AWS_EMULATOR_INVOKE_PORT', what: 'AWS API Gateway invoke URL (--gateway aws; x-api-key calls)' },
 ];
 
 function port(flag: string) {
@@ -45,7 +47,7 @@ function serviceList(value: string): SandboxService[] {
 
 function program(): Command {
   const command = new Command('start')
-    .description('Run the local sandbox: Kong (admin, portal pages, portal API, proxy), Stripe and Moesif emulators and the provisioner, all on 127.0.0.1.')
+    .description('Run the local sandbox: Kong (admin, portal pages, portal API, proxy), Stripe and Moesif emulators and the provisioner, all on 127.0.0.1 (--gateway aws: an AWS API Gateway emulator instead of Kong).')
     .option('--services <list>', `services to start, comma-separated (${SANDBOX_SERVICES.join(',')})`, serviceList)
     .addOption(new Option('--stripe <mode>', 'emulator, or real = Stripe test mode with STRIPE_SECRET_KEY').choices(['emulator', 'real']).default('emulator'))
     .option('--plans <file>', 'plans file (default: PLANS_FILE, else plans.example.json)')
@@ -55,7 +57,7 @@ function program(): Command {
     .option('--moesif-latency-ms <ms>', 'Moesif emulator latency per call', nonNegative('--moesif-latency-ms'), 0)
     .addOption(new Option('--mode <mode>', 'portal (legacy Dev Portal) or hosted (Kong 3.5+/OSS/Konnect: the provisioner serves /signup)').choices(['portal', 'hosted']).default('portal'))
     .option('--konnect', 'hosted mode: reach the Kong emulator as a Konnect control plane (core-entities base, bearer token)', false)
-    .addOption(new Option('--gateway <gateway>', 'hosted mode: kong, or aws = an AWS API Gateway emulator (API keys, usage plans, x-api-key)').choices(['kong', 'aws']).default('kong'))
+    .addOption(new Option('--gateway <gateway>', 'hosted mode: kong, or aws = an AWS API Gateway emulator (API keys, usage plans, x-api-key) and no Kong emulator').choices(['kong', 'aws']).default('kong'))
     .addOption(new Option('--smtp-port <port>', 'hosted mode: sandbox SMTP catcher port').env('SMTP_CATCHER_PORT').default(2525).argParser(port('--smtp-port')))
     .addOption(new Option('--mailbox-port <port>', 'hosted mode: sandbox mailbox page port').env('MAILBOX_PORT').default(8025).argParser(port('--mailbox-port')));
   for (const setting of PORT_SETTINGS)
@@ -74,7 +76,8 @@ Examples:
   KONG_PORTAL_PORT=9003 npm start             # move one port (each has a flag and an environment variable)
 
 Everything is in memory and forgotten on Ctrl-C. Emulated: Kong Gateway Enterprise (Admin API, Dev Portal,
-key-auth proxy, event hooks), Stripe and the Moesif Collector API. Real: the provisioner, sync and the bundle.`,
+key-auth proxy, event hooks), AWS API Gateway (--gateway aws: API keys, usage plans, the x-api-key invoke URL),
+Stripe and the Moesif Collector API. Real: the provisioner, sync, aws-setup and the bundle.`,
   );
 }
 
@@ -122,7 +125,7 @@ export async function run(argv: string[]): Promise<number> {
       console.log(`  mail catcher       smtp ${mail.smtpUrl}  mailbox ${mail.mailboxUrl}`);
     }
     sandbox = await startSandbox({
-      ...(mail ? { hosted: { smtpUrl: mail.smtpUrl, konnect: flags.konnect, gateway: flags.gateway, awsPorts: { control: 4566, invoke: 4567 } } } : {}),
+      ...(mail ? { hosted: { smtpUrl: mail.smtpUrl, konnect: flags.konnect, gateway: flags.gateway } } : {}),
       ...(flags.services ? { services: flags.services } : {}),
       ports,
       stripe: flags.stripe,
@@ -156,7 +159,9 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (sandbox.stripe) console.log(`  Stripe state:     ${sandbox.stripe.url}/_emulator/state`);
   if (sandbox.moesif) console.log(`  Moesif users:     ${sandbox.moesif.url}/_emulator/users`);
-  console.log(`  other commands (doctor, reconcile, sync) against it, in another shell:`);
+  if (sandbox.aws) console.log(`  AWS state:        ${sandbox.aws.emulator.endpoint}/_emulator/state   # API keys, usage plans and their keys`);
+  // sync works on a portal workspace: with --gateway aws there is none, aws-setup is its counterpart.
+  console.log(`  other commands (${sandbox.aws ? 'doctor, reconcile, aws-setup' : 'doctor, reconcile, sync'}) against it, in another shell:`);
   // The Stripe emulator's webhook secret opens nothing outside this machine: printed as is, so the line works as printed.
   const emulatorSecrets = sandbox.stripe && sandbox.env.STRIPE_WEBHOOK_SECRET ? [sandbox.env.STRIPE_WEBHOOK_SECRET] : [];
   console.log(pc.dim(`    ${exportLine(sandbox.env, emulatorSecrets)}`));

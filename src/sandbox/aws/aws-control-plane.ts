@@ -6,6 +6,7 @@
  */
 import { Hono, type Context } from 'hono';
 import { awsId, keyValue, type ApiKeyRecord, type AwsGatewayState, type UsagePlanRecord } from './aws-state.ts';
+import { patchUsagePlanLimits } from './aws-usage-plan-patch.ts';
 
 export type AwsErrorType = 'NotFoundException' | 'ConflictException' | 'BadRequestException' | 'TooManyRequestsException' | 'UnauthorizedException' | 'LimitExceededException';
 
@@ -199,6 +200,15 @@ function mountPlanRoutes(app: Hono, { state }: ControlPlaneOptions): void {
     return c.json(page(plans, c));
   });
   app.get('/usageplans/:id', (c) => c.json(planOf(c.req.param('id'))));
+  app.patch('/usageplans/:id', async (c) => {
+    const plan = planOf(c.req.param('id'));
+    const result = patchUsagePlanLimits(plan, (await jsonBody(c)).patchOperations);
+    if (!result.ok) throw new AwsApiError('BadRequestException', result.message);
+    const { throttle: _t, quota: _q, ...rest } = plan;
+    const updated: UsagePlanRecord = { ...rest, ...(result.throttle ? { throttle: result.throttle } : {}), ...(result.quota ? { quota: result.quota } : {}) };
+    state.usagePlans.set(plan.id, updated);
+    return c.json(updated);
+  });
   app.post('/usageplans/:id/keys', async (c) => c.json(addPlanKey(state, planOf(c.req.param('id')), await jsonBody(c)), 201));
   app.get('/usageplans/:id/keys', (c) => {
     const plan = planOf(c.req.param('id'));

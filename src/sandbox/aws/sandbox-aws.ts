@@ -1,21 +1,20 @@
 /**
  * The sandbox's AWS side (`npm start -- --mode hosted --gateway aws`): the API Gateway emulator with
  * one REST API, stage `test`, GET /test-service requiring a key, and one usage plan per plan of the
- * plans file; and the provisioner variables that point GATEWAY=aws at it with the sandbox's fake
+ * plans file (without limits: the sandbox gives them the plans file's through aws-setup's code, as an
+ * admin would); and the provisioner variables that point GATEWAY=aws at it with the sandbox's fake
  * credentials (AWS's own variable names, read by the SDK's chain: no setting of ours holds them).
  */
 import type { PlansFile } from '../../shared/plans.ts';
 import { SANDBOX_AWS } from '../sandbox-credentials.ts';
 import { seedSandboxApi, startAwsEmulator, type RunningAwsEmulator } from './aws-emulator.ts';
 
-/** Generous but real limits, so the sandbox shows AWS's 429s when hammered (quota: best-effort at AWS). */
-const SANDBOX_THROTTLE = { rateLimit: 50, burstLimit: 100 };
-const SANDBOX_QUOTA = { limit: 100_000, offset: 0, period: 'MONTH' as const };
-
 export interface SandboxAws {
   emulator: RunningAwsEmulator;
   env: Record<string, string>;
   apiUrl: string;
+  /** Plan id of the plans file → its usage plan id. */
+  usagePlans: Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -35,12 +34,13 @@ export async function startSandboxAws(options: {
     ...(options.moesif ? { moesif: options.moesif } : {}),
   });
   const { stage, path, usagePlans } = seedSandboxApi(emulator.state, {
-    plans: options.plans.plans.map((plan) => ({ key: plan.id, name: `sandbox-${plan.id}`, throttle: SANDBOX_THROTTLE, quota: SANDBOX_QUOTA })),
+    plans: options.plans.plans.map((plan) => ({ key: plan.id, name: `sandbox-${plan.id}` })),
   });
   const apiUrl = `${emulator.invokeUrl}/${stage}${path}`;
   return {
     emulator,
     apiUrl,
+    usagePlans,
     env: {
       GATEWAY: 'aws',
       AWS_REGION: SANDBOX_AWS.region,

@@ -7,7 +7,20 @@ import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { MonetizationError, SettingError } from '../../../shared/errors.ts';
 import type { AwsGatewaySettings } from './aws-settings.ts';
 
+/**
+ * On Node 20 the SDK prints "NodeVersionSupportWarning: ... versions published after the first week
+ * of January 2027 will require node >=22" when a process makes its first client (@aws-sdk/core's
+ * emitWarningIfUnsupportedVersion): so every AWS command printed it. It concerns SDK releases this
+ * install does not get (package-lock pins one that runs on Node 20, as "engines" allows), so it is
+ * silenced with the SDK's documented switch (aws/aws-sdk-js-v3#7983), which silences that warning
+ * only; every other warning still prints, and a value the admin set wins.
+ */
+function silenceNodeVersionNotice(env: NodeJS.ProcessEnv = process.env): void {
+  env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+}
+
 export function createApiGatewayClient(settings: Pick<AwsGatewaySettings, 'region' | 'endpoint' | 'credentials'>, options: { maxAttempts?: number } = {}): APIGatewayClient {
+  silenceNodeVersionNotice();
   return new APIGatewayClient({
     region: settings.region,
     ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),

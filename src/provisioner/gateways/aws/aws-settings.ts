@@ -30,13 +30,18 @@ export const AWS_WITHOUT_KONG = { adminUrl: 'http://kong-not-used.invalid', toke
 
 export const AWS_VARIABLES: ReadonlyArray<{ name: string; default: string; description: string }> = [
   { name: 'GATEWAY', default: 'kong', description: 'the gateway the hosted signup provisions keys on: kong, or aws (AWS API Gateway REST APIs; needs SIGNUP_MODE=hosted)' },
-  { name: 'AWS_REGION', default: '(required with GATEWAY=aws)', description: 'region of the REST API and its usage plans, e.g. us-east-1' },
+  { name: 'AWS_REGION', default: '(required with GATEWAY=aws, or AWS_DEFAULT_REGION)', description: 'region of the REST API and its usage plans, e.g. us-east-1' },
   { name: 'AWS_API_GATEWAY_USAGE_PLANS', default: '(required with GATEWAY=aws)', description: 'usage plan id of each plan of the plans file: plan=usagePlanId pairs, comma separated, e.g. starter=a1b2c3,pro=d4e5f6' },
   { name: 'AWS_ENDPOINT_URL_API_GATEWAY', default: '(AWS)', description: "the AWS SDK's endpoint override for API Gateway; the sandbox points it at its emulator" },
   { name: 'AWS_DEFAULT_REGION', default: '(none)', description: 'read when AWS_REGION is not set, as the AWS CLI does' },
   { name: 'AWS_ACCESS_KEY_ID', default: "(the AWS SDK's default chain)", description: "AWS's own credential variables (with AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN); unset: AWS_PROFILE, SSO or the instance/task role" },
   { name: 'AWS_SECRET_ACCESS_KEY', default: "(the AWS SDK's default chain)", description: 'secret of AWS_ACCESS_KEY_ID; never logged or printed' },
   { name: 'AWS_SESSION_TOKEN', default: '(none)', description: 'session token of temporary credentials' },
+  {
+    name: 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED',
+    default: '(true: set by the product when unset)',
+    description: "the AWS SDK's switch for its Node.js 20 notice (SDK releases after January 2027 need Node 22; the pinned SDK runs on Node 20); false shows it again",
+  },
 ];
 
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d{1,2}$/;
@@ -68,6 +73,11 @@ export function parseAwsGatewayEnv(env: NodeJS.ProcessEnv, plans: PlansFile | un
   if (parseGateway(env) !== 'aws') return undefined;
   if (env.SIGNUP_MODE?.trim() !== 'hosted')
     throw new SettingError('GATEWAY', 'aws needs SIGNUP_MODE=hosted (AWS API Gateway has no developer portal to wrap)', 'set SIGNUP_MODE=hosted with SIGNUP_PUBLIC_URL, SIGNUP_SECRET and SMTP_URL');
+  return parseAwsApiGatewayEnv(env, plans);
+}
+
+/** Region, usage plans, endpoint and credentials whatever GATEWAY says (aws-setup reads them alone). */
+export function parseAwsApiGatewayEnv(env: NodeJS.ProcessEnv, plans: PlansFile | undefined): AwsGatewaySettings {
   const region = (env.AWS_REGION ?? env.AWS_DEFAULT_REGION)?.trim();
   if (!region) throw new SettingError('AWS_REGION', 'is not set', 'set it to the region of your REST API, e.g. us-east-1');
   if (!REGION.test(region)) throw new SettingError('AWS_REGION', `"${region}" is not an AWS region name`, 'e.g. us-east-1, eu-west-3, ap-southeast-2');
