@@ -41,6 +41,11 @@ export const REFUSED_TAG = 'kpm-refused';
 export const DEVELOPER_TAG = 'kpm-developer';
 /** On a replacement key: the id of the key it replaces (the find-before-create mark of a replacement). */
 export const REPLACES_TAG = 'kpm-replaces';
+/**
+ * On a key being replaced, set before its replacement is created: a first key without it (and
+ * without DEVELOPER_TAG) is its developer's only key, so a lookup by developer id stops at GetApiKey.
+ */
+export const REPLACING_TAG = 'kpm-replacing';
 
 export interface AwsKey {
   id: string;

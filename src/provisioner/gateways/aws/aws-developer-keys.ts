@@ -5,11 +5,12 @@
  * assume that a key with that id still exists: the first key is deleted by the first replacement.
  *
  * AWS lists keys by name only (no tag filter), so a developer id is resolved in this order:
- * GetApiKey(id) (a developer whose first key is alive, or a key id), then the email this process
- * learnt for the id, then one walk over every key of ours (which teaches the email of every
- * developer seen, so a process walks once per developer it has not met).
+ * GetApiKey(id) (a developer whose first key is alive, or a key id; a first key never replaced is
+ * the whole developer: one call), then the email this process learnt for the id, then one walk over
+ * every key of ours (which teaches the email of every developer seen, so a process walks once per
+ * developer it has not met).
  */
-import { developerIdOf, isOurs, olderKeyFirst, REPLACES_TAG, SHOWN_TAG, type AwsApiKeys, type AwsKey } from './aws-api-keys.ts';
+import { DEVELOPER_TAG, developerIdOf, isOurs, olderKeyFirst, REPLACES_TAG, REPLACING_TAG, SHOWN_TAG, type AwsApiKeys, type AwsKey } from './aws-api-keys.ts';
 
 export interface DeveloperKeys {
   /** The developer id: the first key's id (Stripe's kong_developer_id). */
@@ -70,6 +71,10 @@ export class AwsDeveloperKeys {
   async find(emailOrId: string): Promise<DeveloperKeys | undefined> {
     if (emailOrId.includes('@')) return this.byEmail(emailOrId);
     const key = await this.keys.get(emailOrId);
+    if (key && isOurs(key) && !key.tags[DEVELOPER_TAG] && !key.tags[REPLACING_TAG]) {
+      this.emails.set(key.id, key.name);
+      return { id: key.id, email: key.name, keys: [key] };
+    }
     if (key) return isOurs(key) ? this.withEmail(key.name, developerIdOf(key), key) : undefined;
     const email = this.emails.get(emailOrId);
     const known = email ? await this.withEmail(email, emailOrId) : undefined;

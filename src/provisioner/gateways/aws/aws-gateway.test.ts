@@ -80,7 +80,12 @@ const anotherProcess = () => createAwsSignupGateway({ region: SANDBOX_AWS.region
 describe('AWS key replacement at the gateway', () => {
   it('the developer id outlives the first key: another process finds the developer by it, and by the new key id', async () => {
     const { id, first } = await shownDeveloper('rotated@example.com');
+    // Never replaced: the first key is the whole developer, one GetApiKey finds it.
+    const calls = aws.requests.length;
+    expect(await anotherProcess().directory().getDeveloper(id)).toMatchObject({ id, custom_id: first.id });
+    expect(aws.requests.slice(calls).map((r) => `${r.method} ${r.path}`)).toEqual([`GET /apikeys/${id}`]);
     const staged = await gateway.stageKey(id);
+    expect(first.tags['kpm-replacing']).toBe('true');
     expect(staged).toMatchObject({ id, username: 'rotated@example.com' });
     expect(staged.custom_id).not.toBe(first.id);
     const shown = await gateway.createKey(id);

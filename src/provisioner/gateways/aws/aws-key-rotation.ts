@@ -1,7 +1,8 @@
 /**
  * Key replacement on AWS. AWS cannot change a key's value, so a replacement is a second key of the
  * developer, made in steps that each converge when repeated:
- * 1. stage: CreateApiKey with the same name (email), the developer's tags, its enabled state and
+ * 1. stage: the replaced key marked REPLACING_TAG (lookups by developer id then list by name), then
+ *    CreateApiKey with the same name (email), the developer's tags, its enabled state and
  *    refusal mark (a refused developer stays refused), its customerId, plus DEVELOPER_TAG (the
  *    developer id) and REPLACES_TAG (the key it replaces). Find-before-create on REPLACES_TAG: a
  *    retry, a second tab or another process adopts the oldest such key; a creator that lost the
@@ -14,19 +15,20 @@
  * A crash that nobody retries is settled by reconcile once no link can be retried any more
  * (settleReplacements): a shown replacement finishes, one never shown is deleted.
  */
-import { PLAN_TAG, REPLACES_TAG, SHOWN_TAG, DEVELOPER_TAG, isOurs, olderKeyFirst, type AwsApiKeys, type AwsKey } from './aws-api-keys.ts';
+import { PLAN_TAG, REPLACES_TAG, REPLACING_TAG, SHOWN_TAG, DEVELOPER_TAG, isOurs, olderKeyFirst, type AwsApiKeys, type AwsKey } from './aws-api-keys.ts';
 import { currentKey, isPending, replacementsOf, type DeveloperKeys } from './aws-developer-keys.ts';
 
 /** The longest an emailed link lives (SIGNUP_LINK_TTL_MINUTES at most 1440) plus an hour: no retry can come later. */
 export const SETTLE_AFTER_MS = 25 * 60 * 60_000;
 
-/** Tags a replacement carries over from the key it replaces (not whether that one was shown or what it replaced). */
+/** Tags a replacement carries over from the key it replaces (not whether that one was shown, what it replaced, or that it is being replaced). */
 function carriedTags(tags: Record<string, string>): Record<string, string> {
-  const { [SHOWN_TAG]: _shown, [REPLACES_TAG]: _replaces, ...rest } = tags;
+  const { [SHOWN_TAG]: _shown, [REPLACES_TAG]: _replaces, [REPLACING_TAG]: _replacing, ...rest } = tags;
   return rest;
 }
 
 async function createReplacement(keys: AwsApiKeys, developer: DeveloperKeys, replaced: AwsKey): Promise<AwsKey> {
+  if (!replaced.tags[REPLACING_TAG]) await keys.tag(replaced.id, { [REPLACING_TAG]: 'true' });
   const created = await keys.create({
     name: replaced.name,
     enabled: replaced.enabled,
