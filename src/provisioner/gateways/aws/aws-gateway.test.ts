@@ -108,6 +108,12 @@ describe('AWS key replacement at the gateway', () => {
     expect(aws.state.plansOfKey(a.custom_id!).map((plan) => plan.id)).toEqual([gateway.keys.usagePlans.starter]);
   });
 
+  it('showing again after the key was shown, with no replacement staged, is a used link and makes no key', async () => {
+    const { id } = await shownDeveloper('shown-twice@example.com');
+    await expect(gateway.createKey(id)).rejects.toMatchObject({ code: 'link_used', status: 410 });
+    expect(keysOf('shown-twice@example.com')).toHaveLength(1);
+  });
+
   it('never deletes the only key the developer was shown', async () => {
     const { id, first } = await shownDeveloper('only@example.com');
     await expect(gateway.deleteKey(id, first.id)).rejects.toThrow(/only shown key/);

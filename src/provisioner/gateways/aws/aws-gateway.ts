@@ -14,9 +14,10 @@ import { parseDeveloperMeta, type KongPlugin } from '../../../kong/kong-types.ts
 import { sha256Hex } from '../../../shared/sha256.ts';
 import { ACCESS_STATUS_CODE, ACCESS_TAGS } from '../../core/kong-access.ts';
 import { consumerAsDeveloper, consumerSignup, signupConsumerTags, type ConsumerDirectory } from '../../hosted-signup/consumer-directory.ts';
+import { SignupError } from '../../hosted-signup/signup-error.ts';
 import type { SignupGateway } from '../signup-gateway.ts';
 import { AwsApiKeys, developerIdOf, isOurs, NAME_TAG, PLAN_TAG, REFUSED_TAG, SHOWN_TAG, type AwsKey } from './aws-api-keys.ts';
-import { AwsDeveloperKeys, currentKey, issuedKeys, type DeveloperKeys } from './aws-developer-keys.ts';
+import { AwsDeveloperKeys, currentKey, issuedKeys, replacementsOf, type DeveloperKeys } from './aws-developer-keys.ts';
 import { finishReplacement, stageReplacement } from './aws-key-rotation.ts';
 
 /** The developer seen as the Kong consumer the hosted signup's code works on (Kong-style tags). */
@@ -113,14 +114,16 @@ export class AwsSignupGateway implements SignupGateway {
 
   /**
    * Shows a key. No key shown yet: the signup's key, first into its usage plan (repairs a crash
-   * between CreateApiKey and CreateUsagePlanKey). Otherwise: the replacement (staged again if
-   * stageKey did not run, which finds the staged one).
+   * between CreateApiKey and CreateUsagePlanKey). Otherwise: the replacement stageKey made; none
+   * (a second signup tab in another process, after the first showed the key) is a used link, never
+   * a new key.
    */
   async createKey(consumerId: string): Promise<KongKeyCredential> {
     const developer = await this.ours(consumerId);
-    const replacing = issuedKeys(developer).length > 0;
-    const key = replacing ? await stageReplacement(this.keys, developer) : currentKey(developer);
-    if (!replacing && key.tags[PLAN_TAG]) await this.keys.ensurePlan(key.id, key.tags[PLAN_TAG]);
+    const current = currentKey(developer);
+    const key = issuedKeys(developer).length > 0 ? replacementsOf(developer, current)[0] : current;
+    if (!key) throw new SignupError('link_used', 410, 'Your API key was already shown, in another tab or window.');
+    if (key.tags[PLAN_TAG]) await this.keys.ensurePlan(key.id, key.tags[PLAN_TAG]);
     if (!key.tags[SHOWN_TAG]) await this.keys.tag(key.id, { [SHOWN_TAG]: new Date().toISOString() });
     const value = (await this.keys.get(key.id, true))?.value;
     if (!value) throw new Error(`API key ${key.id} disappeared before it was shown`);
