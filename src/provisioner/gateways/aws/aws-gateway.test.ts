@@ -9,6 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { seedSandboxApi, startAwsEmulator, type RunningAwsEmulator } from '../../../sandbox/aws/aws-emulator.ts';
 import { SANDBOX_AWS } from '../../../sandbox/sandbox-credentials.ts';
 import { applyAccess } from '../../core/kong-access.ts';
+import { applyRateLimitOrLog } from '../../core/kong-rate-limit.ts';
 import { consumerAsDeveloper, signupConsumerTags } from '../../hosted-signup/consumer-directory.ts';
 import type { AwsSignupGateway } from './aws-gateway.ts';
 import { createAwsSignupGateway } from './aws-wiring.ts';
@@ -54,6 +55,17 @@ describe('AWS access through applyAccess', () => {
     key.enabled = false;
     expect(await applyAccess(gateway.directory(), consumer.id, allowed, '')).toBe('unchanged');
     expect(key.enabled).toBe(false);
+  });
+
+  it("a plan's rate limit (Kong's rate-limiting plugin) is refused as a failed rate limit and never disables a key", async () => {
+    const consumer = await gateway.create({ username: 'limited@example.com', tags: signupConsumerTags({ name: 'Limited', plan: 'starter' }) });
+    await applyAccess(gateway.directory(), consumer.id, allowed, '');
+    const logged: unknown[] = [];
+    const logger = { info: () => undefined, warn: () => undefined, error: (line: unknown) => void logged.push(line) };
+    const change = await applyRateLimitOrLog(gateway.directory(), consumer.id, { minute: 5 }, { policy: 'local' } as never, undefined, logger as never);
+    expect(change).toBe('failed');
+    expect(logged).toEqual([expect.objectContaining({ event: 'rate_limit_failed' })]);
+    expect(aws.state.apiKeys.get(consumer.id)).toMatchObject({ enabled: true, tags: expect.objectContaining({ 'kpm-refused': '' }) });
   });
 
   it('a key not made by the signup (same email, no tags of ours) is seen as foreign and never written', async () => {

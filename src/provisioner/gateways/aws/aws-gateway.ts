@@ -10,6 +10,7 @@
  * "request-termination" block, so the decision code is the same for Kong and AWS.
  */
 import type { KongConsumer, KongKeyCredential } from '../../../kong/kong-consumers.ts';
+import { KongError } from '../../../kong/kong-errors.ts';
 import { parseDeveloperMeta, type KongPlugin } from '../../../kong/kong-types.ts';
 import { sha256Hex } from '../../../shared/sha256.ts';
 import { ACCESS_STATUS_CODE, ACCESS_TAGS } from '../../core/kong-access.ts';
@@ -43,6 +44,22 @@ function foreignConsumer(key: AwsKey): KongConsumer {
 const digest = (message: string) => sha256Hex(message).slice(0, 32);
 /** The block's message when only some keys are refused: equal to no decision's message, so a refusal applies again to all. */
 const PARTLY_REFUSED = '\u0000some keys of this developer are not refused';
+
+const BLOCK_PLUGIN = 'request-termination';
+const BLOCK_ID = 'aws-disabled-';
+
+/**
+ * Only the access block has a meaning on AWS. A plan's rate limit (the core's `rate-limiting`
+ * plugin) is the usage plan's throttle there: refused as Kong refuses a bad plugin, so the access
+ * sync logs it and goes on, and no key is touched.
+ */
+function noSuchPlugin(name: string): KongError {
+  return new KongError('kong_bad_request', `GATEWAY=aws has no ${name} plugin: a plan's rate limit is its usage plan's throttle, limits.rate is not applied`, {
+    method: 'POST',
+    path: `aws:${name}`,
+    hint: "set the throttle on the plan's usage plan in API Gateway, or remove limits.rate from the plans file",
+  });
+}
 
 /** Disabled by our access sync (marked), not by an admin: only those does the sync ever reopen. */
 function refusedByUs(key: AwsKey): boolean {
@@ -158,9 +175,17 @@ export class AwsSignupGateway implements SignupGateway {
         return consumerAsDeveloper(developerAsConsumer(developer));
       },
       listDeveloperPlugins: async (id) => this.blocks(await this.ours(id)),
-      createDeveloperPlugin: async (id, plugin) => this.refuse(await this.ours(id), String(plugin.config.message ?? '')),
-      updateDeveloperPlugin: async (id, _pluginId, patch) => this.refuse(await this.ours(id), String(patch.config.message ?? '')),
-      deleteDeveloperPlugin: async (id) => this.reopen(await this.ours(id)),
+      createDeveloperPlugin: async (id, plugin) => {
+        if (plugin.name !== BLOCK_PLUGIN) throw noSuchPlugin(plugin.name);
+        return this.refuse(await this.ours(id), String(plugin.config.message ?? ''));
+      },
+      updateDeveloperPlugin: async (id, pluginId, patch) => {
+        if (!pluginId.startsWith(BLOCK_ID)) throw noSuchPlugin(pluginId);
+        return this.refuse(await this.ours(id), String(patch.config.message ?? ''));
+      },
+      deleteDeveloperPlugin: async (id, pluginId) => {
+        if (pluginId.startsWith(BLOCK_ID)) await this.reopen(await this.ours(id));
+      },
     };
   }
 
@@ -217,8 +242,8 @@ export class AwsSignupGateway implements SignupGateway {
 
   private block(developerId: string, message: string): KongPlugin {
     return {
-      id: `aws-disabled-${developerId}`,
-      name: 'request-termination',
+      id: `${BLOCK_ID}${developerId}`,
+      name: BLOCK_PLUGIN,
       enabled: true,
       config: { status_code: ACCESS_STATUS_CODE, message },
       tags: [...ACCESS_TAGS],
