@@ -7,7 +7,8 @@
  *    developer id) and REPLACES_TAG (the key it replaces). Find-before-create on REPLACES_TAG: a
  *    retry, a second tab or another process adopts the oldest such key; a creator that lost the
  *    race deletes its own. Then CreateUsagePlanKey into the plan's usage plan.
- * 2. (the account service) the Moesif user for the new key id, in the developer's company.
+ * 2. (the account service) the Moesif user for the new key id, in the developer's company, and the
+ *    developer's access as Stripe has it now applied to every key (a refusal racing step 1 included).
  * 3. show: SHOWN_TAG, then the value is read and shown.
  * 4. finish: the replaced key is deleted (AWS takes it out of its usage plans with it): it answers
  *    403 from then on. Until then the new key is not "issued" (aws-developer-keys.ts), so the same
