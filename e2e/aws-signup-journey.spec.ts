@@ -2,7 +2,8 @@
  * The hosted signup on AWS API Gateway (GATEWAY=aws) as a person meets it, in a real browser
  * against the sandbox `npm start -- --mode hosted --gateway aws` runs (free ports): the signup
  * form, the mailbox, the email link, Stripe Checkout with 4242, the key shown once, calls with
- * `x-api-key` through the AWS emulator, Moesif reporting them, and the invoice for them.
+ * `x-api-key` through the AWS emulator, Moesif reporting them, and the invoice for them; then the
+ * key replaced from "My account": the old key refused, the new one working.
  */
 import Stripe from 'stripe';
 import { expect, test, type Page, type TestInfo } from '@playwright/test';
@@ -76,4 +77,21 @@ test('AWS: sign up, emailed link, Checkout 4242, key once, x-api-key calls 200, 
   const invoices = (await stripe.invoices.list({ customer: customer!.id })).data.filter((invoice) => invoice.total > 0);
   expect(invoices.map((invoice) => [invoice.status, invoice.amount_due])).toEqual([['paid', 2000]]);
 
+  // "My account": replace the key; the old one is refused from then on, the new one works.
+  await page.goto(`${sandbox.provisioner!.url}/signup/account`);
+  await page.getByLabel('Email you signed up with').fill(email);
+  const asked = Date.now();
+  await page.getByRole('button', { name: 'Email me a link' }).click();
+  await mail.waitFor(email, { after: asked });
+  await page.goto(mail.mailboxUrl);
+  await page.getByRole('link', { name: /signup\/account\/open/ }).first().click();
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByRole('button', { name: 'Replace my API key' }).click();
+  await expect(page.getByRole('heading', { name: 'Your API key' })).toBeVisible();
+  const replaced = await page.getByLabel('API key').inputValue();
+  expect(replaced).toMatch(/^[A-Za-z0-9]{40}$/);
+  expect(replaced).not.toBe(key);
+  await step(page, info, '4-replaced-key');
+  expect((await fetch(sandbox.aws!.apiUrl, { headers: { 'x-api-key': key } })).status).toBe(403);
+  expect((await fetch(sandbox.aws!.apiUrl, { headers: { 'x-api-key': replaced } })).status).toBe(200);
 });

@@ -57,7 +57,6 @@ export const ERROR_CODES: readonly ErrorCodeEntry[] = [
   { code: 'checkout_incomplete', surface: 'signup-page', status: 402, meaning: 'back from Checkout but Stripe has no payment method yet' },
   { code: 'email_taken', surface: 'signup-page', status: 409, meaning: 'the email is a Kong consumer this signup did not create' },
   { code: 'link_used', surface: 'signup-page', status: 410, meaning: 'the link was already used (the key was shown, or already replaced)' },
-  { code: 'key_replacement_unsupported', surface: 'signup-page', status: 409, meaning: 'GATEWAY=aws: "My account" cannot replace an API key yet (AWS cannot change a key\'s value, and the key id is the developer id); the API provider rotates it' },
   { code: 'token_malformed', surface: 'signup-page', meaning: 'the link or form token is not one the provisioner signs' },
   { code: 'token_forged', surface: 'signup-page', meaning: 'the link or form token\'s signature does not match `SIGNUP_SECRET`' },
   { code: 'token_expired', surface: 'signup-page', meaning: 'the link is older than `SIGNUP_LINK_TTL_MINUTES`' },

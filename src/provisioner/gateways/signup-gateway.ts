@@ -1,10 +1,11 @@
 /**
  * The hosted signup's gateway seam: what the signup and "My account" need from the gateway that
  * holds developers' keys. Kong: the KongConsumers client itself (a consumer and its key-auth
- * credential). AWS API Gateway: gateways/aws/aws-gateway.ts (one API key that is both the developer
- * and the credential). Billing reaches either through a ConsumerDirectory.
+ * credential). AWS API Gateway: gateways/aws/aws-gateway.ts (API keys grouped by developer id: a
+ * key is both the credential and the caller's identity at Moesif). Billing reaches either through a
+ * ConsumerDirectory.
  */
-import type { KongConsumers } from '../../kong/kong-consumers.ts';
+import type { KongConsumer, KongConsumers } from '../../kong/kong-consumers.ts';
 import { createConsumerDirectory, type ConsumerDirectory } from '../hosted-signup/consumer-directory.ts';
 
 export interface SignupConsumers extends Pick<KongConsumers, 'get' | 'create' | 'listKeys' | 'createKey' | 'deleteKey'> {
@@ -14,8 +15,14 @@ export interface SignupConsumers extends Pick<KongConsumers, 'get' | 'create' | 
    * customer id as the key's customerId). Kong: nothing to do.
    */
   completeAccount?(consumerId: string, customerId: string): Promise<void>;
-  /** false: "My account" offers no key replacement (AWS, see aws-gateway.ts); absent: it does (Kong). */
-  readonly replacesKeys?: boolean;
+  /**
+   * A key replacement's first step, for gateways whose key is the caller's identity at Moesif (AWS:
+   * the user is the API key id): the new key is made (not shown) and the consumer returned as it
+   * will be with it (custom_id = the new key's id), so provisioning writes its Moesif user before
+   * anyone can call with it; createKey then shows that key and deleteKey removes the old one.
+   * Absent (Kong): createKey adds a credential to the consumer, whose identity does not change.
+   */
+  stageKey?(consumerId: string): Promise<KongConsumer>;
 }
 
 export interface SignupGateway extends SignupConsumers {

@@ -87,7 +87,7 @@ export function createAccountRoutes(deps: AccountRoutesDeps): Hono {
     const token = await tokenOf(c);
     try {
       const account = await deps.service.open(token);
-      return kit.html(c, (nonce) => accountPage(brand, nonce, token, { email: account.email, planName: account.planName, billing: account.billing, used: account.used, replaceable: account.replaceable, confirmPaymentUrl: account.confirmPaymentUrl, usage: account.usage, spendCap: account.spendCap, usageAlert: account.usageAlert }));
+      return kit.html(c, (nonce) => accountPage(brand, nonce, token, { email: account.email, planName: account.planName, billing: account.billing, used: account.used, confirmPaymentUrl: account.confirmPaymentUrl, usage: account.usage, spendCap: account.spendCap, usageAlert: account.usageAlert }));
     } catch (error) {
       return kit.failure(c, error, 'account');
     }

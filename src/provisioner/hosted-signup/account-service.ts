@@ -2,7 +2,7 @@
  * "My account" for hosted-signup consumers, reached through an emailed, signed, time-limited link
  * (no passwords): replace the API key, or open Stripe's customer portal. The link names the keys
  * the consumer had when it was sent (a digest of their ids); a replacement removes exactly those,
- * so the same link cannot replace twice: state in Kong again, across restarts and processes.
+ * so the same link cannot replace twice: state at the gateway again, across restarts and processes.
  */
 import type Stripe from 'stripe';
 import type { KongConsumer, KongConsumers, KongKeyCredential } from '../../kong/kong-consumers.ts';
@@ -16,6 +16,7 @@ import { retryFor, type StripeAccess } from '../core/stripe-lookups.ts';
 import type { ProvisionLogger } from '../provision-log.ts';
 import type { Provisioner } from '../provisioner.ts';
 import { withStripeRetry } from '../stripe/stripe-calls.ts';
+import type { SignupConsumers } from '../gateways/signup-gateway.ts';
 import { consumerAsDeveloper, consumerSignup, isSignupConsumer, SIGNUP_CONSUMER_TAGS } from './consumer-directory.ts';
 import type { OutgoingMail, SignupMailer } from './signup-mailer.ts';
 import { setSpendCap } from '../core/spend-cap.ts';
@@ -26,7 +27,7 @@ import { SignupError } from './signup-error.ts';
 import type { TokenSigner } from './signed-token.ts';
 
 export interface AccountServiceDeps extends StripeAccess {
-  consumers: Pick<KongConsumers, 'get' | 'listKeys' | 'createKey' | 'deleteKey'>;
+  consumers: Pick<KongConsumers, 'get' | 'listKeys' | 'createKey' | 'deleteKey'> & Pick<SignupConsumers, 'stageKey'>;
   provisioner: Pick<Provisioner, 'provisionDeveloper'>;
   /** Billing state for the page (the portal panel's banner); absent: no banner. */
   access?: Pick<AccessSync, 'syncDeveloper'>;
@@ -39,8 +40,6 @@ export interface AccountServiceDeps extends StripeAccess {
   linkTtlMinutes: number;
   logger: ProvisionLogger;
   usage?: UsageFiguresService;
-  /** false: the gateway cannot replace keys (AWS): the page says whom to ask, rotateKey refuses. Default true. */
-  replacesKeys?: boolean;
 }
 
 /** What the account page shows: who, the plan by name, billing as the portal panel says it, and whether the link still replaces the key. */
@@ -52,8 +51,6 @@ export interface AccountView {
   billing?: { access: 'grace' | 'refused'; reason: string; message: string };
   /** The key this link was sent for was already replaced: the link cannot replace it again. */
   used: boolean;
-  /** false: this gateway offers no key replacement (the page tells the developer whom to ask). */
-  replaceable: boolean;
   /** A payment waiting for 3-D Secure confirmation: Stripe's hosted invoice page. */
   confirmPaymentUrl?: string;
   /** Calls and amount so far this period, in one sentence (absent without usage figures). */
@@ -95,7 +92,6 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
     return { consumer, keysAtSend: typeof claims.k === 'string' ? claims.k : '' };
   }
 
-  const unsupported = () => new SignupError('key_replacement_unsupported', 409, 'Replacing an API key is not available on this gateway: ask the API provider for a new key. Your key and billing are unchanged.');
   const used = () => new SignupError('link_used', 410, 'This link was already used to replace your key. Ask for a new link to replace it again.');
 
   /**
@@ -115,6 +111,36 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
       ...(figures ? { usage: figures.summary } : {}),
       ...(outcome.decision.access === 'allowed' ? {} : { billing: { access: outcome.decision.access, reason: outcome.decision.reason, message: pageMessage(outcome.decision) } }),
     };
+  }
+
+  /** Kong: a credential added to the consumer; another process replacing at the same moment: the oldest new key wins, the others withdraw. */
+  async function replaceAdded(consumer: KongConsumer, old: KongKeyCredential[]): Promise<string> {
+    const mine = await deps.consumers.createKey(consumer.id, [...SIGNUP_CONSUMER_TAGS]);
+    const oldIds = new Set(old.map((key) => key.id));
+    const fresh = (await deps.consumers.listKeys(consumer.id)).filter((key) => !oldIds.has(key.id)).sort(olderFirst);
+    if (fresh[0] && fresh[0].id !== mine.id) {
+      await deps.consumers.deleteKey(consumer.id, mine.id);
+      throw used();
+    }
+    for (const key of old) await deps.consumers.deleteKey(consumer.id, key.id);
+    return mine.key;
+  }
+
+  /**
+   * AWS (stageKey): the new key is made first (the gateway converges duplicates and retries on it);
+   * provisioning writes the Moesif user of its id in the developer's company (same subscription, so
+   * usage stays on the same bill) and the access sync gives it the developer's access as Stripe has
+   * it now, before it is shown; the old keys go last. A failure anywhere leaves the old key working,
+   * and the same link, retried, resumes with the same new key (it counts as issued only once the old
+   * one is gone).
+   */
+  async function replaceStaged(consumer: KongConsumer, old: KongKeyCredential[]): Promise<string> {
+    const next = consumerAsDeveloper(await deps.consumers.stageKey!(consumer.id));
+    await deps.provisioner.provisionDeveloper(next, { mode: 'interactive' });
+    await deps.access?.syncDeveloper(next);
+    const mine = await deps.consumers.createKey(consumer.id, [...SIGNUP_CONSUMER_TAGS]);
+    for (const key of old) await deps.consumers.deleteKey(consumer.id, key.id);
+    return mine.key;
   }
 
   return {
@@ -142,26 +168,16 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
         planName: deps.plans?.plans.find((entry) => entry.id === plan)?.name ?? plan,
         ...billing,
         used: keys.length === 0 || keysDigest(keys) !== keysAtSend,
-        replaceable: deps.replacesKeys !== false,
       };
     },
     async rotateKey(token) {
       const { consumer, keysAtSend } = await consumerOf(token);
-      if (deps.replacesKeys === false) throw unsupported();
       return serialized(locks, consumer.id, async () => {
         const old = await deps.consumers.listKeys(consumer.id);
         if (old.length === 0 || keysDigest(old) !== keysAtSend) throw used();
-        const mine = await deps.consumers.createKey(consumer.id, [...SIGNUP_CONSUMER_TAGS]);
-        // Another process replacing at the same moment: the oldest new key wins, the others withdraw.
-        const oldIds = new Set(old.map((key) => key.id));
-        const fresh = (await deps.consumers.listKeys(consumer.id)).filter((key) => !oldIds.has(key.id)).sort(olderFirst);
-        if (fresh[0] && fresh[0].id !== mine.id) {
-          await deps.consumers.deleteKey(consumer.id, mine.id);
-          throw used();
-        }
-        for (const key of old) await deps.consumers.deleteKey(consumer.id, key.id);
+        const key = deps.consumers.stageKey ? await replaceStaged(consumer, old) : await replaceAdded(consumer, old);
         deps.logger.info({ event: 'signup_key_replaced', consumer_id: consumer.id, removed: old.length });
-        return mine.key;
+        return key;
       });
     },
     async billingPortalUrl(token) {

@@ -117,7 +117,6 @@ export function createHostedSignup(deps: HostedSignupDeps): HostedSignup {
     productName: settings.productName,
     linkTtlMinutes: settings.linkTtlMinutes,
     logger: deps.logger,
-    replacesKeys: deps.consumers.replacesKeys !== false,
     ...(deps.usage ? { usage: deps.usage } : {}),
   });
   app.route('/', createAccountRoutes({ service: account, kit, brand, apiUrl: settings.apiUrl, keyHeader: deps.keyHeader, requestsPerMinute: settings.requestsPerMinute, background, linkLimits }));

@@ -144,8 +144,6 @@ export interface AccountPageView {
   billing?: { access: 'grace' | 'refused'; message: string } | undefined;
   /** This link already replaced the key once. */
   used?: boolean;
-  /** false: the gateway offers no key replacement (AWS): no button, the page says whom to ask. */
-  replaceable?: boolean | undefined;
   /** A payment waiting for 3-D Secure confirmation: Stripe's hosted invoice page. */
   confirmPaymentUrl?: string | undefined;
   /** Calls and amount so far this period, in one sentence. */
@@ -171,9 +169,7 @@ function spendCapForm(hidden: string, view: AccountPageView): string {
 
 export function accountPage(brand: Branding, nonce: string, token: string, view: AccountPageView): string {
   const hidden = `<input type="hidden" name="token" value="${e(token)}">`;
-  const key = view.replaceable === false
-    ? `<p class="notice">Your API key cannot be replaced from this page. If you need a new one (for example because yours leaked), ask the API provider. Your current key and billing stay as they are.</p>`
-    : view.used
+  const key = view.used
     ? `<p class="notice">This link was already used to replace your key. To replace it again, <a href="../account">ask for a new link</a>.</p>`
     : `<p>Replacing your key stops the old one and starts the new one within a few seconds; the new one is shown once.</p>
 <form method="post" action="rotate">${hidden}<button type="submit">Replace my API key</button></form>`;

@@ -180,6 +180,9 @@ function mountKeyRoutes(app: Hono, { state, now }: ControlPlaneOptions): void {
     patchApiKey(key, (await jsonBody(c)).patchOperations, now());
     return c.json(keyView(key, false));
   });
+  // A deleted key stops working at once here (AWS may take a few seconds to propagate it) and leaves
+  // its usage plans: AWS's console shows a deleted key in no usage plan, the API reference says
+  // nothing more; the provisioner depends on neither (a deleted key is refused either way).
   app.delete('/apikeys/:id', (c) => {
     const id = c.req.param('id');
     if (!state.apiKeys.delete(id)) throw notFoundKey();

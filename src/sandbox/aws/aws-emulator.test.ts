@@ -9,6 +9,7 @@ import {
   GetUsagePlanKeysCommand,
   GetUsagePlansCommand,
   NotFoundException,
+  TagResourceCommand,
   UpdateApiKeyCommand,
   BadRequestException,
   ConflictException,
@@ -114,6 +115,18 @@ describe('AWS API Gateway emulator, control plane through the real SDK', () => {
     await sdk.send(new CreateUsagePlanKeyCommand({ usagePlanId: usagePlans.pro, keyId: key.id, keyType: 'API_KEY' }));
     await sdk.send(new DeleteApiKeyCommand({ apiKey: key.id }));
     expect((await sdk.send(new GetUsagePlanKeysCommand({ usagePlanId: usagePlans.pro }))).items).toEqual([]);
+    await expect(sdk.send(new GetApiKeyCommand({ apiKey: key.id }))).rejects.toBeInstanceOf(NotFoundException);
+    await expect(sdk.send(new DeleteApiKeyCommand({ apiKey: key.id }))).rejects.toBeInstanceOf(NotFoundException);
+    expect((await call(key.value)).status).toBe(403);
+  });
+
+  it('TagResource adds and overwrites tags (others stay), and listed keys carry their tags', async () => {
+    const sdk = client();
+    const key = await sdk.send(new CreateApiKeyCommand({ name: 'tagged', enabled: true, tags: { a: '1', b: '2' } }));
+    await sdk.send(new TagResourceCommand({ resourceArn: `arn:aws:apigateway:${region}::/apikeys/${key.id}`, tags: { b: '3', c: '' } }));
+    const listed = await sdk.send(new GetApiKeysCommand({ nameQuery: 'tagged' }));
+    expect(listed.items?.map((k) => k.tags)).toEqual([{ a: '1', b: '3', c: '' }]);
+    await expect(sdk.send(new TagResourceCommand({ resourceArn: `arn:aws:apigateway:${region}::/apikeys/nosuchkey0`, tags: { a: '1' } }))).rejects.toBeInstanceOf(NotFoundException);
   });
 });
 

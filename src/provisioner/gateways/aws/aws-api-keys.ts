@@ -1,11 +1,13 @@
 /**
- * The hosted signup's API keys at AWS API Gateway. One key per developer: named with the email,
+ * The hosted signup's API keys at AWS API Gateway. A developer's keys are all named with the email,
  * tagged as ours (so reconcile finds exactly ours and a key an admin made is never touched), with
- * the plan and name of the signup in tags. AWS has no idempotency keys and key names are not
- * unique, so creation is find-before-create and converges: after a create every creator lists the
- * keys of that name again and the oldest wins (created date, then id); a loser deletes its own.
- * Usage-plan membership is ensured separately (a crash between CreateApiKey and
- * CreateUsagePlanKey is repaired by the next call), and is exclusive among our usage plans.
+ * the plan and name of the signup in tags. The first key is created at signup; a key replacement
+ * adds one more, tagged with the developer id (the first key's id) and the key it replaces
+ * (aws-key-rotation.ts). AWS has no idempotency keys and key names are not unique, so creation is
+ * find-before-create and converges: after a create every creator lists the keys of that name again
+ * and the oldest wins (created date, then id); a loser deletes its own. Usage-plan membership is
+ * ensured separately (a crash between CreateApiKey and CreateUsagePlanKey is repaired by the next
+ * call), and is exclusive among our usage plans.
  */
 import {
   CreateApiKeyCommand,
@@ -31,6 +33,19 @@ export const NAME_TAG = 'kpm-name';
 export const SHOWN_TAG = 'kpm-shown';
 /** '' or a digest of the refusal message: the key was disabled by our access sync (not by an admin). */
 export const REFUSED_TAG = 'kpm-refused';
+/**
+ * The developer id on keys made by a replacement: the id of the developer's first key, which Stripe
+ * (customer metadata kong_developer_id) and reconcile know the developer by. A key without it is a
+ * first key: its own id is the developer id (keys made before replacements existed stay valid).
+ */
+export const DEVELOPER_TAG = 'kpm-developer';
+/** On a replacement key: the id of the key it replaces (the find-before-create mark of a replacement). */
+export const REPLACES_TAG = 'kpm-replaces';
+/**
+ * On a key being replaced, set before its replacement is created: a first key without it (and
+ * without DEVELOPER_TAG) is its developer's only key, so a lookup by developer id stops at GetApiKey.
+ */
+export const REPLACING_TAG = 'kpm-replacing';
 
 export interface AwsKey {
   id: string;
@@ -43,6 +58,7 @@ export interface AwsKey {
 }
 
 export const isOurs = (key: Pick<AwsKey, 'tags'>) => key.tags[OWNER_TAG] === 'true' && key.tags[SIGNUP_TAG] === 'true';
+export const developerIdOf = (key: Pick<AwsKey, 'id' | 'tags'>) => key.tags[DEVELOPER_TAG] || key.id;
 
 function toKey(key: ApiKey): AwsKey {
   return {
@@ -120,11 +136,7 @@ export class AwsApiKeys {
   async ensure(name: string, tags: Record<string, string>): Promise<AwsKey> {
     const existing = (await this.byName(name))[0];
     if (existing) return existing;
-    const created = toKey(
-      await awsCall('create the API key', () =>
-        this.client.send(new CreateApiKeyCommand({ name, enabled: false, tags: { ...tags, [OWNER_TAG]: 'true', [SIGNUP_TAG]: 'true', [REFUSED_TAG]: 'new' } })),
-      ),
-    );
+    const created = await this.create({ name, enabled: false, tags: { ...tags, [REFUSED_TAG]: 'new' } });
     const winner = (await this.byName(name))[0] ?? created;
     if (winner.id !== created.id) {
       // Another tab or process created one at the same moment: the oldest stays, ours goes.
@@ -134,6 +146,17 @@ export class AwsApiKeys {
     return created;
   }
 
+  /** One CreateApiKey of ours (tagged as ours); callers converge on duplicates themselves. */
+  async create(input: { name: string; enabled: boolean; customerId?: string | undefined; tags: Record<string, string> }): Promise<AwsKey> {
+    const { name, enabled, customerId, tags } = input;
+    return toKey(
+      await awsCall('create the API key', () =>
+        this.client.send(new CreateApiKeyCommand({ name, enabled, ...(customerId ? { customerId } : {}), tags: { ...tags, [OWNER_TAG]: 'true', [SIGNUP_TAG]: 'true' } })),
+      ),
+    );
+  }
+
+  /** Deleting a key also takes it out of its usage plans (AWS deletes the usage plan keys with it); gone already is done. */
   async remove(id: string): Promise<void> {
     try {
       await this.client.send(new DeleteApiKeyCommand({ apiKey: id }));

@@ -88,6 +88,27 @@ const advanceDays = async (days: number) => {
   await settle();
 };
 
+/** "My account" form → email → the link's token. */
+async function accountToken(email: string): Promise<string> {
+  const started = Date.now();
+  const form = await fetch(`${base}/signup/account`);
+  const cookie = (form.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  const csrf = /name="csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
+  expect((await postForm('/signup/account', { csrf, email }, cookie)).status).toBe(200);
+  const message = await mail.waitFor(email, { after: started });
+  return new URL(/https?:\/\/\S+\/signup\/account\/open\?token=\S+/.exec(message.text)?.[0] ?? '').searchParams.get('token') ?? '';
+}
+
+async function reconcile(): Promise<number> {
+  const log = console.log;
+  console.log = () => undefined;
+  try {
+    return await runReconcileCommand([], sandbox.env);
+  } finally {
+    console.log = log;
+  }
+}
+
 /** Signup through Checkout with a card; the key page's key. */
 async function signUpAndPay(email: string, plan = 'starter', card = '4242 4242 4242 4242'): Promise<string> {
   const token = await tokenFor(email, plan);
@@ -222,12 +243,23 @@ describe('hosted signup on AWS API Gateway', () => {
     expect(outcome).toMatchObject({ decision: { access: 'refused' } });
     expect(outcome!.message).toMatch(/overdue/i);
 
+    // Replacing the key does not lift the refusal: the new key is refused too, the old one is gone.
+    const rotated = await postForm('/signup/account/rotate', { token: await accountToken(email) });
+    expect(rotated.status).toBe(200);
+    const replacedBy = keyOf(await rotated.text())!;
+    const [replacement, ...others] = keysNamed(email);
+    expect(others).toHaveLength(0);
+    expect(replacement).toMatchObject({ enabled: false, tags: expect.objectContaining({ 'kpm-refused': record.tags['kpm-refused'] }) });
+    expect(await call(replacedBy)).toEqual({ status: 403, body: { message: 'Forbidden' } });
+    expect((await call(key)).status).toBe(403);
+
     const good = await stripe.paymentMethods.attach('pm_card_visa', { customer: customer!.id });
     await stripe.customers.update(customer!.id, { invoice_settings: { default_payment_method: good.id } });
     await settle();
     expect((await stripe.subscriptions.retrieve(subscription.id)).status).toBe('active');
-    expect((await call(key)).status).toBe(200);
-    expect(record.enabled).toBe(true);
+    expect((await call(replacedBy)).status).toBe(200);
+    expect(replacement!.enabled).toBe(true);
+    expect((await call(key)).status).toBe(403);
   });
 
   it('a plan change in Stripe moves the key to the new usage plan', async () => {
@@ -283,25 +315,128 @@ describe('hosted signup on AWS API Gateway', () => {
     expect(invoices.map((invoice) => [invoice.status, invoice.amount_due, invoice.amount_paid])).toEqual([['paid', 1500, 1500]]);
   });
 
-  it('"My account" on AWS offers no key replacement, says whom to ask, refuses a forged POST, and the key keeps working', async () => {
-    const email = 'aws-invoice@example.com';
-    const started = Date.now();
-    const form = await fetch(`${base}/signup/account`);
-    const cookie = (form.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
-    const csrf = /name="csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
-    expect((await postForm('/signup/account', { csrf, email }, cookie)).status).toBe(200);
-    const message = await mail.waitFor(email, { after: started });
-    const token = new URL(/https?:\/\/\S+\/signup\/account\/open\?token=\S+/.exec(message.text)?.[0] ?? '').searchParams.get('token') ?? '';
+  it('"My account" replaces the key: new key 200, old key 403, the new key\'s Moesif user in the same company, usage on the same bill', async () => {
+    const email = 'aws-rotate@example.com';
+    const oldValue = await signUpAndPay(email, 'growth');
+    const [first] = keysNamed(email);
+    const [customer] = await customersOf(email);
+    const subscription = (await stripe.subscriptions.list({ customer: customer!.id })).data[0]!;
+    // Growth, graduated: $5 per call for the first 100.
+    for (let i = 0; i < 2; i++) expect((await call(oldValue)).status).toBe(200);
+
+    const token = await accountToken(email);
     const page = await (await postForm('/signup/account/open', { token })).text();
-    expect(page).toContain('ask the API provider');
-    expect(page).not.toContain('Replace my API key');
-    expect(page).not.toContain('action="rotate"');
-    expect(page).toContain('Manage payment method and invoices');
-    // A POST made by hand is refused before anything is created (no second key, no deletion).
-    const rotate = await postForm('/signup/account/rotate', { token });
-    expect([rotate.status, await rotate.text()]).toEqual([409, expect.stringContaining('ask the API provider for a new key')]);
-    const [record, ...others] = keysNamed(email);
+    expect(page).toContain('Replace my API key');
+    const rotated = await postForm('/signup/account/rotate', { token });
+    expect(rotated.status).toBe(200);
+    const newValue = keyOf(await rotated.text());
+    expect(newValue).toMatch(/^[A-Za-z0-9]{40}$/);
+    expect(newValue).not.toBe(oldValue);
+    const [second, ...others] = keysNamed(email);
     expect(others).toHaveLength(0);
-    expect((await call(record!.value)).status).toBe(200);
+    expect(second).toMatchObject({ value: newValue, enabled: true, customerId: customer!.id, tags: expect.objectContaining({ 'kpm-developer': first!.id, 'kpm-plan': 'growth', 'kong-portal-monetization': 'true' }) });
+    expect(plansOf(second!.id)).toEqual([usagePlans.growth]);
+    expect(await call(newValue!)).toEqual({ status: 200, body: expect.objectContaining({ apiKeyId: second!.id }) });
+    expect(await call(oldValue)).toEqual({ status: 403, body: { message: 'Forbidden' } });
+
+    // Still the same developer: one customer naming the first key's id, one subscription, found by that id.
+    expect((await customersOf(email)).map((c) => [c.id, c.metadata.kong_developer_id])).toEqual([[customer!.id, first!.id]]);
+    expect((await stripe.subscriptions.list({ customer: customer!.id })).data.map((s) => s.id)).toEqual([subscription.id]);
+    expect(await sandbox.provisioner!.billing.access.syncDeveloper(first!.id)).toMatchObject({ decision: { access: 'allowed' }, subscription: { id: subscription.id } });
+    await sandbox.provisioner!.moesif.flush();
+    expect(sandbox.moesif!.store.users.get(second!.id)).toMatchObject({ company_id: subscription.id, metadata: expect.objectContaining({ email, kong_developer_id: first!.id }) });
+    // The link is used up.
+    expect((await postForm('/signup/account/rotate', { token })).status).toBe(410);
+
+    // 2 calls with the old key + 1 with the new one = $15.00; the refused call is not billed.
+    await sandbox.aws!.emulator.settled();
+    await sandbox.reportUsage();
+    await advanceDays(32);
+    const invoices = (await stripe.invoices.list({ customer: customer!.id })).data.filter((invoice) => invoice.total > 0);
+    expect(invoices.map((invoice) => [invoice.status, invoice.amount_due, invoice.amount_paid])).toEqual([['paid', 1500, 1500]]);
+  });
+
+  it('double click and two tabs on "Replace": one new key; a plan change after it moves the new key', async () => {
+    const email = 'aws-rotate-race@example.com';
+    const oldValue = await signUpAndPay(email, 'starter');
+    const token = await accountToken(email);
+    const answers = await Promise.all([1, 2, 3].map(() => postForm('/signup/account/rotate', { token })));
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 410, 410]);
+    const shown = keyOf(await answers.find((r) => r.status === 200)!.text());
+    const [key, ...others] = keysNamed(email);
+    expect(others).toHaveLength(0);
+    expect(key!.value).toBe(shown);
+    expect((await call(shown!)).status).toBe(200);
+    expect((await call(oldValue)).status).toBe(403);
+
+    const [customer] = await customersOf(email);
+    const subscription = (await stripe.subscriptions.list({ customer: customer!.id })).data[0]!;
+    const growth = (await stripe.prices.list({ lookup_keys: ['kpm_growth_monthly'] })).data[0]!;
+    await stripe.subscriptions.update(subscription.id, { items: [{ id: subscription.items.data[0]!.id, price: growth.id }], proration_behavior: 'none' });
+    await settle();
+    expect(plansOf(key!.id)).toEqual([usagePlans.growth]);
+    expect(key!.tags['kpm-plan']).toBe('growth');
+  });
+
+  it('a crash after CreateApiKey and before CreateUsagePlanKey: the old key keeps working, the same link resumes with the same new key', async () => {
+    const email = 'aws-rotate-crash@example.com';
+    const oldValue = await signUpAndPay(email, 'starter');
+    const token = await accountToken(email);
+    sandbox.aws!.emulator.faults.push({ method: 'POST', pathPrefix: '/usageplans/', type: 'BadRequestException', times: 1 });
+    expect((await postForm('/signup/account/rotate', { token })).status).toBeGreaterThanOrEqual(500);
+    const [old, staged, ...more] = keysNamed(email);
+    expect(more).toHaveLength(0);
+    expect(plansOf(staged!.id)).toEqual([]);
+    expect((await call(oldValue)).status).toBe(200);
+
+    const retried = await postForm('/signup/account/rotate', { token });
+    expect(retried.status).toBe(200);
+    expect(keyOf(await retried.text())).toBe(staged!.value);
+    expect(keysNamed(email).map((k) => k.id)).toEqual([staged!.id]);
+    expect(plansOf(staged!.id)).toEqual([usagePlans.starter]);
+    expect((await call(staged!.value)).status).toBe(200);
+    expect((await call(oldValue)).status).toBe(403);
+    expect(old!.id).not.toBe(staged!.id);
+  });
+
+  it('a crash before the old key is deleted: the same link shows the same new key again and finishes; without a retry, reconcile finishes it once no link can come back', async () => {
+    const email = 'aws-rotate-late@example.com';
+    const oldValue = await signUpAndPay(email, 'starter');
+    sandbox.aws!.emulator.faults.push({ method: 'DELETE', pathPrefix: '/apikeys/', type: 'BadRequestException', times: 1 });
+    const token = await accountToken(email);
+    expect((await postForm('/signup/account/rotate', { token })).status).toBeGreaterThanOrEqual(500);
+    const [, fresh] = keysNamed(email);
+    expect((await call(oldValue)).status).toBe(200);
+    const retried = await postForm('/signup/account/rotate', { token });
+    expect(retried.status).toBe(200);
+    expect(keyOf(await retried.text())).toBe(fresh!.value);
+    expect(keysNamed(email).map((k) => k.id)).toEqual([fresh!.id]);
+    expect((await call(oldValue)).status).toBe(403);
+
+    // The same crash again, and nobody comes back.
+    sandbox.aws!.emulator.faults.push({ method: 'DELETE', pathPrefix: '/apikeys/', type: 'BadRequestException', times: 1 });
+    expect((await postForm('/signup/account/rotate', { token: await accountToken(email) })).status).toBeGreaterThanOrEqual(500);
+    const [held, unseen] = keysNamed(email);
+    expect(await reconcile()).toBe(0);
+    // Within a link's lifetime the developer may still come back for the new key: both keys stay.
+    expect(keysNamed(email).map((k) => k.id)).toEqual([held!.id, unseen!.id]);
+    unseen!.tags['kpm-shown'] = new Date(Date.now() - 26 * 3_600_000).toISOString();
+    expect(await reconcile()).toBe(0);
+    expect(keysNamed(email).map((k) => k.id)).toEqual([unseen!.id]);
+    expect((await call(unseen!.value)).status).toBe(200);
+    expect((await call(held!.value)).status).toBe(403);
+  });
+
+  it('reconcile deletes a replacement key never shown once no link can come back; the developer keeps their key', async () => {
+    const email = 'aws-rotate-abandoned@example.com';
+    const value = await signUpAndPay(email, 'starter');
+    sandbox.aws!.emulator.faults.push({ method: 'POST', pathPrefix: '/usageplans/', type: 'BadRequestException', times: 1 });
+    expect((await postForm('/signup/account/rotate', { token: await accountToken(email) })).status).toBeGreaterThanOrEqual(500);
+    const [held, staged] = keysNamed(email);
+    // Created 26 hours ago by the wall clock reconcile reads (the emulator dates keys by the sandbox's advanced Stripe clock).
+    staged!.createdDate = Math.floor(Date.now() / 1000) - 26 * 3600;
+    expect(await reconcile()).toBe(0);
+    expect(keysNamed(email).map((k) => k.id)).toEqual([held!.id]);
+    expect((await call(value)).status).toBe(200);
   });
 });

@@ -10,7 +10,8 @@ import { SettingError } from '../../../shared/errors.ts';
 import { consumerAsDeveloper } from '../../hosted-signup/consumer-directory.ts';
 import { awsErrorName, createApiGatewayClient, describeAwsError } from './aws-client.ts';
 import { AwsApiKeys } from './aws-api-keys.ts';
-import { AwsSignupGateway, keyAsConsumer } from './aws-gateway.ts';
+import { AwsSignupGateway, developerAsConsumer } from './aws-gateway.ts';
+import { settleReplacements } from './aws-key-rotation.ts';
 import type { AwsGatewaySettings } from './aws-settings.ts';
 
 export function createAwsSignupGateway(settings: AwsGatewaySettings, options: { maxAttempts?: number } = {}): AwsSignupGateway {
@@ -18,18 +19,21 @@ export function createAwsSignupGateway(settings: AwsGatewaySettings, options: { 
   return new AwsSignupGateway(new AwsApiKeys({ client, region: settings.region, usagePlans: settings.usagePlans }));
 }
 
-/** Reconcile's walk: every API key of ours, as a developer. */
+/** Reconcile's walk: every developer of ours once (their keys grouped by developer id), as a developer. */
 export async function* awsDevelopers(gateway: AwsSignupGateway): AsyncGenerator<KongDeveloper> {
-  for (const key of await gateway.keys.listOurs()) yield consumerAsDeveloper(keyAsConsumer(key));
+  for (const developer of await gateway.developers.all()) yield consumerAsDeveloper(developerAsConsumer(developer));
 }
 
 /**
- * Reconcile's access sync on AWS: the core's sync, then the key follows the plan Stripe bills
- * (usage plan and tag), which repairs a crash in the middle of a plan move: reconcile never
- * replays the Stripe event that started it.
+ * Reconcile's access sync on AWS (never run by a dry run): first a key replacement left half-way
+ * longer than any link lives is settled (aws-key-rotation.ts), then the core's sync, then every key
+ * follows the plan Stripe bills (usage plan and tag), which repairs a crash in the middle of a plan
+ * move: reconcile never replays the Stripe event that started it.
  */
-export function awsReconcileSync(gateway: AwsSignupGateway, access: AccessSync) {
+export function awsReconcileSync(gateway: AwsSignupGateway, access: AccessSync, now: () => number = Date.now) {
   return async (developer: KongDeveloper, options: SyncOptions) => {
+    const keys = await gateway.developers.find(developer.id);
+    if (keys) await settleReplacements(gateway.keys, keys, now());
     const outcome = await access.syncDeveloper(developer, options);
     const plan = outcome?.plan?.id;
     if (plan && gateway.keys.usagePlans[plan]) await gateway.directory().updateDeveloperMeta(developer.id, JSON.stringify({ plan }));
