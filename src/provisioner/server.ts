@@ -13,8 +13,8 @@ import { createHostedSignup } from './hosted-signup/hosted-signup.ts';
 import type { SignupMailer } from './hosted-signup/signup-mailer.ts';
 import { listen, type RunningService } from '../shared/http-listen.ts';
 import { createProvisionerApp, type ReadinessCheck } from './http/app.ts';
-import { createJsonLogger, type ProvisionLogger } from './provision-log.ts';
-import { NO_BILLING_SETTINGS, type ProvisionerSettings } from './settings.ts';
+import { createJsonLogger, type ProvisionLogger } from '../shared/provision-log.ts';
+import { NO_BILLING_SETTINGS, type ProvisionerSettings } from './settings/settings.ts';
 import { describeStripeTarget } from './stripe/stripe-client.ts';
 import { createProvisionerCore, type CoreOptions, type ProvisionerCore } from './compose.ts';
 

@@ -9,7 +9,7 @@
 import type { KongDeveloper } from '../../kong/kong-types.ts';
 import { developerStatusName } from '../../kong/kong-types.ts';
 import type { MoesifSync } from '../../provisioner/moesif/moesif-sync.ts';
-import type { ProvisionOutcome, Provisioner } from '../../provisioner/provisioner.ts';
+import type { ProvisionOutcome, Provisioner } from '../../provisioner/core/provisioner.ts';
 import type { AccessDecision } from '../../provisioner/core/access-decision.ts';
 import type { AccessChange } from '../../provisioner/core/kong-access.ts';
 import { createdSyncOptions, type SyncOptions } from '../../provisioner/core/access-sync.ts';

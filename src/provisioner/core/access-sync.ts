@@ -7,7 +7,7 @@ import type Stripe from 'stripe';
 import type { KongDeveloper } from '../../kong/kong-types.ts';
 import { REMOVED_DEVELOPER_STATUSES } from '../../kong/kong-types.ts';
 import type { PaymentCollection, Plan, PlansFile } from '../../shared/plans.ts';
-import type { ProvisionLogger } from '../provision-log.ts';
+import type { ProvisionLogger } from '../../shared/provision-log.ts';
 import { accessMessage, decideAccess, decisionChangesAt, type AccessDecision, type BillingFacts } from './access-decision.ts';
 import { limitFacts, type UsageSource } from './usage-limits.ts';
 import { readBillingFacts } from './billing-facts.ts';
@@ -17,12 +17,12 @@ import { withStripeRetry } from '../stripe/stripe-calls.ts';
 import type { GraceTimers } from './grace-timers.ts';
 import { ACCESS_TAGS, applyAccess, type AccessChange, type DeveloperPlugins } from './kong-access.ts';
 import { applyRateLimitOrLog, type RateLimitChange } from './kong-rate-limit.ts';
-import { DEFAULT_RATE_LIMIT_SETTINGS, type RateLimitSettings } from '../rate-limit-settings.ts';
+import { DEFAULT_RATE_LIMIT_SETTINGS, type RateLimitSettings } from './rate-limit-settings.ts';
 import { findCustomer } from './ensure-stripe.ts';
 import { classifySubscriptions, findDeveloperSubscriptions, idOf, retryFor, type StripeAccess } from './stripe-lookups.ts';
 import { collectionOfSubscription, selectPlan } from './plan-choice.ts';
 import { liftRemovalCancellation } from './developer-removal.ts';
-import { ProvisionError } from '../errors.ts';
+import { ProvisionError } from '../../shared/provision-error.ts';
 import type { StripeSnapshot } from './stripe-snapshot.ts';
 
 export interface AccessSyncDeps extends StripeAccess {

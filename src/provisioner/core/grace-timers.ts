@@ -7,7 +7,7 @@
  * each of `retryDelaysMs` in turn; after the last, the failure is logged as given up and the next
  * webhook or reconcile run applies it. A new decision for the developer replaces a pending retry.
  */
-import { errorFields, silentLogger, type ProvisionLogger } from '../provision-log.ts';
+import { errorFields, silentLogger, type ProvisionLogger } from '../../shared/provision-log.ts';
 
 export interface GraceTimers {
   /** Calls `recheck` at `atMs` (replacing an earlier timer for this developer). */

@@ -7,7 +7,7 @@
 import type Stripe from 'stripe';
 import { parseDeveloperMeta, type KongDeveloper } from '../../kong/kong-types.ts';
 import { defaultPlan, paymentCollectionOf, selectablePlans, type PaymentCollection, type Plan, type PlansFile } from '../../shared/plans.ts';
-import { ProvisionError } from '../errors.ts';
+import { ProvisionError } from '../../shared/provision-error.ts';
 
 export function requestedPlanId(developer: KongDeveloper): string | undefined {
   const requested = parseDeveloperMeta(developer.meta).plan;

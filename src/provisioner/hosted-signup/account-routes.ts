@@ -16,7 +16,7 @@ import { rateLimiter } from 'hono-rate-limiter';
 import { z } from 'zod';
 import type { AccountService } from './account-service.ts';
 import { parseCapAmount } from '../core/spend-cap.ts';
-import { ProvisionError } from '../errors.ts';
+import { ProvisionError } from '../../shared/provision-error.ts';
 import type { BackgroundTasks } from './background-tasks.ts';
 import type { PageKit } from './page-kit.ts';
 import { accountPage, accountRequestPage, confirmPage, keyPage, type Branding } from './signup-pages.ts';

@@ -7,7 +7,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { REMOVED_DEVELOPER_STATUSES } from '../../kong/kong-types.ts';
 import { BoundedMap } from '../../shared/bounded-map.ts';
-import { ProvisionError } from '../errors.ts';
+import { ProvisionError } from '../../shared/provision-error.ts';
 
 /** HMAC-SHA1 hex of the raw body, as Kong sends it in x-kong-signature (with or without "sha1="). */
 export function signKongEvent(rawBody: string | Uint8Array, secret: string): string {

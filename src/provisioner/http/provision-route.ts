@@ -11,10 +11,10 @@ import { z } from 'zod';
 import type { KongAdminClient } from '../../kong/kong-admin-client.ts';
 import { developerStatusName, type KongDeveloper } from '../../kong/kong-types.ts';
 import type { BillingStatusResponse, ProvisionAccepted, ProvisionProvenAnswer } from '../../shared/provisioner-api.ts';
-import { ProvisionError } from '../errors.ts';
+import { ProvisionError } from '../../shared/provision-error.ts';
 import { hashEmail } from '../stripe/idempotency.ts';
-import type { ProvisionLogger } from '../provision-log.ts';
-import type { ProvisionOutcome, Provisioner } from '../provisioner.ts';
+import type { ProvisionLogger } from '../../shared/provision-log.ts';
+import type { ProvisionOutcome, Provisioner } from '../core/provisioner.ts';
 
 export const provisionBody = z.object({
   email: z.string({ error: 'email is required' }).trim().max(254, 'email is too long').pipe(z.email('email is not a valid address')),

@@ -13,7 +13,7 @@
 import { sha256Hex } from '../../shared/sha256.ts';
 import { canonicalJson } from '../stripe/idempotency.ts';
 import type { MoesifClient, MoesifCompany, MoesifUser } from './moesif-client.ts';
-import type { ProvisionLogger } from '../provision-log.ts';
+import type { ProvisionLogger } from '../../shared/provision-log.ts';
 
 export interface MoesifRecord {
   developerId: string;

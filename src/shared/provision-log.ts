@@ -4,7 +4,7 @@
  * defence every string field is redacted on the way out (shared/redact.ts): URL userinfo, Kong
  * developer paths (which name the email) and anything shaped like an email address.
  */
-import { redactFields } from '../shared/redact.ts';
+import { redactFields } from './redact.ts';
 
 export type LogFields = Record<string, unknown>;
 

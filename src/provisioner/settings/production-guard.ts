@@ -9,8 +9,8 @@
  * is recognised by the emulator's own Stripe key, which real Stripe refuses (so those settings
  * cannot reach real money). A live key is never the sandbox, whatever else is said.
  */
-import { SettingError } from '../shared/errors.ts';
-import { PUBLISHED_SANDBOX_SECRETS } from '../shared/published-sandbox-secrets.ts';
+import { SettingError } from '../../shared/errors.ts';
+import { PUBLISHED_SANDBOX_SECRETS } from '../../shared/published-sandbox-secrets.ts';
 
 export interface SandboxMarker {
   /** Set by startSandbox only: the sandbox's published values are expected here. */

@@ -3,22 +3,22 @@
  * or malformed variable stops the start with a SettingError naming it. Reconcile and doctor load
  * the same settings through loadProvisionerSettings so every tool reads the environment one way.
  */
-import { parseUsageSettings, type UsageSettings } from './usage/usage-settings.ts';
+import { parseUsageSettings, type UsageSettings } from '../usage/usage-settings.ts';
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
-import { collectSettingError, combineSettingErrors, SettingError } from '../shared/errors.ts';
-import { isHttpUrl, parseHttpUrl } from '../shared/http-url-setting.ts';
-import { loadPlansFile, PAYMENT_COLLECTIONS, planPickerProblem, PlansFileError, type PaymentCollection, type PlansFile } from '../shared/plans.ts';
-import { readKongSettings, type KongSettings } from '../kong/kong-settings.ts';
-import { DEVELOPER_STATUS, type DeveloperStatusName } from '../kong/kong-types.ts';
-import { REMOVAL_POLICIES, type RemovalPolicy } from './core/developer-removal.ts';
-import { parseTrustedProxies, type TrustedProxies } from './http/client-address.ts';
-import { parseHostedSignupEnv, type HostedSignupSettings } from './hosted-signup/hosted-settings.ts';
-import { AWS_VARIABLES, AWS_WITHOUT_KONG, parseAwsGatewayEnv, parseGateway, type AwsGatewaySettings } from './gateways/aws/aws-settings.ts';
-import { parseStripeApiBase, parseStripeSecretKey, type StripeKeyMode } from './stripe/stripe-settings.ts';
+import { collectSettingError, combineSettingErrors, SettingError } from '../../shared/errors.ts';
+import { isHttpUrl, parseHttpUrl } from '../../shared/http-url-setting.ts';
+import { loadPlansFile, PAYMENT_COLLECTIONS, planPickerProblem, PlansFileError, type PaymentCollection, type PlansFile } from '../../shared/plans.ts';
+import { readKongSettings, type KongSettings } from '../../kong/kong-settings.ts';
+import { DEVELOPER_STATUS, type DeveloperStatusName } from '../../kong/kong-types.ts';
+import { REMOVAL_POLICIES, type RemovalPolicy } from '../core/developer-removal.ts';
+import { parseTrustedProxies, type TrustedProxies } from '../http/client-address.ts';
+import { parseHostedSignupEnv, type HostedSignupSettings } from '../hosted-signup/hosted-settings.ts';
+import { AWS_VARIABLES, AWS_WITHOUT_KONG, parseAwsGatewayEnv, parseGateway, type AwsGatewaySettings } from '../gateways/aws/aws-settings.ts';
+import { parseStripeApiBase, parseStripeSecretKey, type StripeKeyMode } from '../stripe/stripe-settings.ts';
 import { refuseSandboxSettingsInProduction, type SandboxMarker } from './production-guard.ts';
 import { ALERT_VARIABLES, parseAlertSettings, type AlertSettings } from './alert-settings.ts';
-import { parseRateLimitSettings, RATE_LIMIT_VARIABLES, type RateLimitSettings } from './rate-limit-settings.ts';
+import { parseRateLimitSettings, RATE_LIMIT_VARIABLES, type RateLimitSettings } from '../core/rate-limit-settings.ts';
 
 export type StripeMode = StripeKeyMode;
 export type MoesifCompanyIdSource = 'subscription' | 'customer';

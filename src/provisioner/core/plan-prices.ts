@@ -4,10 +4,10 @@
  * turns a price into the one-line human summary GET /plans shows.
  */
 import type Stripe from 'stripe';
-import { limitsSummary, type Plan, type PlansFile } from '../shared/plans.ts';
-import type { PublicPlan } from '../shared/provisioner-api.ts';
-import { ProvisionError } from './errors.ts';
-import { withStripeRetry } from './stripe/stripe-calls.ts';
+import { limitsSummary, type Plan, type PlansFile } from '../../shared/plans.ts';
+import type { PublicPlan } from '../../shared/provisioner-api.ts';
+import { ProvisionError } from '../../shared/provision-error.ts';
+import { withStripeRetry } from '../stripe/stripe-calls.ts';
 
 export interface ResolvedPlan {
   plan: Plan;
