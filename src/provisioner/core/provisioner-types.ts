@@ -7,7 +7,7 @@ import type { ProvisionResult } from '../../shared/provisioner-api.ts';
 import type { MoesifSync } from '../moesif/moesif-sync.ts';
 import type { PriceResolver } from './plan-prices.ts';
 import type { ProvisionLogger } from '../../shared/provision-log.ts';
-import type { MoesifCompanyIdSource } from '../settings/settings.ts';
+import type { MoesifCompanyIdSource } from '../moesif/moesif-client.ts';
 import type { StripeRetryOptions } from '../stripe/stripe-calls.ts';
 import type { WriteLimiter } from '../stripe/write-limiter.ts';
 import type { StripeSnapshot } from './stripe-snapshot.ts';

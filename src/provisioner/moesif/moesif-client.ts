@@ -5,6 +5,9 @@
  */
 import { MonetizationError } from '../../shared/errors.ts';
 
+/** Which Stripe id is the Moesif company id (MOESIF_COMPANY_ID_SOURCE): the subscription's (default) or the customer's. */
+export type MoesifCompanyIdSource = 'subscription' | 'customer';
+
 export interface MoesifCompany {
   company_id: string;
   metadata: Record<string, unknown>;

@@ -15,21 +15,12 @@ import { REMOVAL_POLICIES, type RemovalPolicy } from '../core/developer-removal.
 import { parseTrustedProxies, type TrustedProxies } from '../http/client-address.ts';
 import { parseHostedSignupEnv, type HostedSignupSettings } from '../hosted-signup/hosted-settings.ts';
 import { AWS_VARIABLES, AWS_WITHOUT_KONG, parseAwsGatewayEnv, parseGateway, type AwsGatewaySettings } from '../gateways/aws/aws-settings.ts';
-import { parseStripeApiBase, parseStripeSecretKey, type StripeKeyMode } from '../stripe/stripe-settings.ts';
+import { parseStripeApiBase, parseStripeSecretKey, type StripeKeyMode, type StripeSettings } from '../stripe/stripe-settings.ts';
+import type { MoesifCompanyIdSource } from '../moesif/moesif-client.ts';
 import { refuseSandboxSettingsInProduction, type SandboxMarker } from './production-guard.ts';
 import { ALERT_VARIABLES, parseAlertSettings, type AlertSettings } from './alert-settings.ts';
 import { parseRateLimitSettings, RATE_LIMIT_VARIABLES, type RateLimitSettings } from '../core/rate-limit-settings.ts';
 
-export type StripeMode = StripeKeyMode;
-export type MoesifCompanyIdSource = 'subscription' | 'customer';
-
-export interface StripeSettings {
-  secretKey: string;
-  mode: StripeMode;
-  /** A local Stripe-compatible server (STRIPE_API_BASE); undefined means api.stripe.com. */
-  apiBase: URL | undefined;
-  maxWritesPerSecond: number;
-}
 
 export interface MoesifSettings {
   applicationId: string;
@@ -121,7 +112,7 @@ export const PROVISIONER_VARIABLES: ReadonlyArray<{ name: string; default: strin
   ...ALERT_VARIABLES,
 ];
 
-const DEFAULT_WRITES_PER_SECOND: Record<StripeMode, number> = { test: 20, live: 80 };
+const DEFAULT_WRITES_PER_SECOND: Record<StripeKeyMode, number> = { test: 20, live: 80 };
 
 const optionalText = z
   .string()
