@@ -16,6 +16,7 @@ const RULES: Array<{ from: string; forbidden: string[]; why: string; productOnly
   { from: 'src/provisioner/moesif/', forbidden: ['src/provisioner/core/', 'src/provisioner/http/', 'src/provisioner/hosted-signup/', 'src/provisioner/settings/', 'src/provisioner/usage/', 'src/provisioner/wiring/', 'src/provisioner/server.ts', 'src/provisioner/compose.ts'], why: 'moesif/ is a client: the domain uses it, never the reverse' },
   { from: 'src/kong/', forbidden: ['src/cli/', 'src/build/', 'src/admin/', 'src/provisioner/'], why: 'src/kong is the Admin API client: the sync and the provisioner use it' },
   { from: 'src/sandbox/', forbidden: ['src/provisioner/', 'src/admin/', 'src/cli/', 'src/dev/'], why: 'the emulators stand alone: src/dev/ starts the product against them (what npm start runs), never the reverse' },
+  { from: 'src/sandbox/', forbidden: ['src/kong/', 'src/browser/', 'src/build/'], why: "the emulators speak the services' own shapes and never import the client's types (their tests may drive them through the client)", productOnly: true },
   { from: 'src/shared/', forbidden: ['src/cli/', 'src/build/', 'src/admin/', 'src/provisioner/', 'src/kong/', 'src/sandbox/'], why: 'shared is the bottom layer' },
 ];
 
@@ -82,5 +83,48 @@ describe('import direction', () => {
       }
     }
     expect(against).toEqual([]);
+  });
+});
+
+/** Groups of files that import each other, directly or round a longer path (Tarjan's strongly connected components). */
+function importCircles(files: string[], importsOf: (file: string) => string[]): string[][] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const circles: string[][] = [];
+  const known = new Set(files);
+  const visit = (file: string): void => {
+    index.set(file, index.size);
+    low.set(file, index.get(file) as number);
+    stack.push(file);
+    onStack.add(file);
+    for (const next of importsOf(file).filter((target) => known.has(target))) {
+      if (!index.has(next)) {
+        visit(next);
+        low.set(file, Math.min(low.get(file) as number, low.get(next) as number));
+      } else if (onStack.has(next)) low.set(file, Math.min(low.get(file) as number, index.get(next) as number));
+    }
+    if (low.get(file) !== index.get(file)) return;
+    const group: string[] = [];
+    for (let member = stack.pop(); member !== undefined; member = member === file ? undefined : stack.pop()) {
+      onStack.delete(member);
+      group.push(member);
+    }
+    if (group.length > 1 || importsOf(file).includes(file)) circles.push(group.sort());
+  };
+  for (const file of files) if (!index.has(file)) visit(file);
+  return circles;
+}
+
+describe('no import circle', () => {
+  it('finds a circle when there is one', () => {
+    const graph: Record<string, string[]> = { a: ['b'], b: ['c'], c: ['a'], d: ['a'] };
+    expect(importCircles(Object.keys(graph), (file) => graph[file] ?? [])).toEqual([['a', 'b', 'c']]);
+  });
+
+  it('no file under src/ reaches itself through its imports (type-only and dynamic ones included)', () => {
+    const files = sources(join(ROOT, 'src')).map((file) => relative(ROOT, file).split('\\').join('/'));
+    expect(importCircles(files, (file) => relativeImports(join(ROOT, file)))).toEqual([]);
   });
 });

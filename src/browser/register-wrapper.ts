@@ -11,12 +11,7 @@ import type { BrowserConfig } from './config.ts';
 import { billingFailedText, kongRegisterMessage } from './developer-text.ts';
 import { findRegisterForm, showBusy, showNotice, TEXT } from './page-ui.ts';
 import type { ProvisionOutcome } from './provision-client.ts';
-
-/** Kong's serializeArray() entries. */
-export interface RegisterField {
-  name: string;
-  value: string;
-}
+import { emailFromFields, type RegisterField } from './register-fields.ts';
 
 export interface RegisterOptions {
   baseUrl?: string;
@@ -39,13 +34,6 @@ export interface WrapperEnvironment {
   warn(message: string): void;
   /** Takes the developer to Stripe Checkout after Kong's login when the signup answer asks for a card. */
   checkout?: CheckoutAfterLogin;
-}
-
-export function emailFromFields(fields: unknown): string | undefined {
-  if (!Array.isArray(fields)) return undefined;
-  const field = fields.find((f): f is RegisterField => typeof f === 'object' && f !== null && (f as RegisterField).name === 'email');
-  const email = typeof field?.value === 'string' ? field.value.trim() : '';
-  return email || undefined;
 }
 
 /** Kong's register answer carries `developer.id`: the proof the provisioner checks. */

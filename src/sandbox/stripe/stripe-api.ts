@@ -25,7 +25,7 @@ import { newId } from './ids.ts';
 import { invoiceEndpoints } from './invoices.ts';
 import { meterUsageEndpoints } from './meter-usage.ts';
 import { paymentMethodEndpoints } from './payment-methods.ts';
-import { paymentIntentEndpoints } from './payment-intents.ts';
+import { paymentIntentEndpoints } from './payment-intent-endpoints.ts';
 import { priceEndpoints } from './prices.ts';
 import { productEndpoints } from './products.ts';
 import { setupIntentEndpoints } from './setup-intents.ts';

@@ -26,7 +26,7 @@ import { createStripeApiHandler, STRIPE_FAULT_KINDS, type StripeApiSettings, typ
 import { StripeState } from './stripe-state.ts';
 import { viewSubscription } from './views.ts';
 import { DEFAULT_WEBHOOK_KNOBS, WebhookDelivery, webhookKnobFields, webhookSettingsFrom, type DeliveryRecord, type WebhookDeliverySettings } from './webhook-delivery.ts';
-import { mountWebhookRoutes } from './webhook-routes.ts';
+import { mountWebhookRoutes, type StripeWebhooks } from './webhook-routes.ts';
 import { mountHostedCheckout } from './hosted-checkout.ts';
 import { mountHostedPortal } from './hosted-portal.ts';
 import { mountHostedInvoice } from './hosted-invoice.ts';
@@ -121,15 +121,6 @@ export interface StripeEmulatorSnapshot {
 }
 
 /** Emulator-only access to webhook delivery. */
-export interface StripeWebhooks {
-  /** Resolves when no delivery is scheduled, held or in flight (retries included). */
-  idle(): Promise<void>;
-  /** Delivery attempts, oldest first; filter by event or endpoint id. */
-  deliveries(filter?: { eventId?: string; endpointId?: string }): DeliveryRecord[];
-  /** An endpoint's signing secret (emulator-only: Stripe shows it once, at creation). */
-  secret(endpointId: string): string | undefined;
-}
-
 export interface StripeEmulator {
   /** Hono app with the emulator-only routes; `fetch` serves both these and the Stripe API. */
   app: Hono;
