@@ -139,6 +139,43 @@ export interface StripeEmulator {
   close(): void;
 }
 
+/** Everything stored, oldest first, as the emulator-only snapshot shows it. */
+function snapshotOf(state: StripeState, delivery: WebhookDelivery): StripeEmulatorSnapshot {
+  return structuredClone({
+    customers: state.customers.newestFirst().reverse(),
+    products: state.products.newestFirst().reverse(),
+    prices: state.prices
+      .newestFirst()
+      .reverse()
+      .map((price) => {
+        const tiers = state.priceTiers.get(price.id);
+        return tiers ? { ...price, tiers } : price;
+      }),
+    meters: state.meters.newestFirst().reverse(),
+    meterEvents: [...state.meterEvents],
+    subscriptions: state.subscriptions
+      .newestFirst()
+      .reverse()
+      .map((subscription) => viewSubscription(state, subscription)),
+    webhookEndpoints: state.webhookEndpoints.newestFirst().reverse(),
+    webhookDeliveries: [...delivery.log],
+    paymentMethods: state.paymentMethods.newestFirst().reverse(),
+    invoices: state.invoices.newestFirst().reverse(),
+    testClocks: state.testClocks.newestFirst().reverse(),
+    events: state.events.newestFirst().reverse(),
+    time: accountTime(state),
+  });
+}
+
+function webhooksOf(state: StripeState, delivery: WebhookDelivery): StripeWebhooks {
+  return {
+    idle: () => delivery.idle(),
+    deliveries: (filter = {}) =>
+      structuredClone(delivery.log.filter((r) => (filter.eventId === undefined || r.eventId === filter.eventId) && (filter.endpointId === undefined || r.endpointId === filter.endpointId))),
+    secret: (endpointId) => state.webhookSecrets.get(endpointId),
+  };
+}
+
 export function createStripeEmulator(options: StripeEmulatorOptions = {}): StripeEmulator {
   const { now = Date.now, ...initial } = options;
   const state = new StripeState(() => Math.floor(now() / 1000), now);
@@ -174,42 +211,12 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
     state,
     faults,
     counters,
-    webhooks: {
-      idle: () => delivery.idle(),
-      deliveries: (filter = {}) =>
-        structuredClone(delivery.log.filter((r) => (filter.eventId === undefined || r.eventId === filter.eventId) && (filter.endpointId === undefined || r.endpointId === filter.endpointId))),
-      secret: (endpointId) => state.webhookSecrets.get(endpointId),
-    },
+    webhooks: webhooksOf(state, delivery),
     knobs: () => knobs.snapshot(),
     configure(partial) {
       knobs.configure(partial);
     },
-    snapshot() {
-      return structuredClone({
-        customers: state.customers.newestFirst().reverse(),
-        products: state.products.newestFirst().reverse(),
-        prices: state.prices
-          .newestFirst()
-          .reverse()
-          .map((price) => {
-            const tiers = state.priceTiers.get(price.id);
-            return tiers ? { ...price, tiers } : price;
-          }),
-        meters: state.meters.newestFirst().reverse(),
-        meterEvents: [...state.meterEvents],
-        subscriptions: state.subscriptions
-          .newestFirst()
-          .reverse()
-          .map((subscription) => viewSubscription(state, subscription)),
-        webhookEndpoints: state.webhookEndpoints.newestFirst().reverse(),
-        webhookDeliveries: [...delivery.log],
-        paymentMethods: state.paymentMethods.newestFirst().reverse(),
-        invoices: state.invoices.newestFirst().reverse(),
-        testClocks: state.testClocks.newestFirst().reverse(),
-        events: state.events.newestFirst().reverse(),
-        time: accountTime(state),
-      });
-    },
+    snapshot: () => snapshotOf(state, delivery),
     reset() {
       held.releaseAll();
       delivery.stop();
