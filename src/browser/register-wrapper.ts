@@ -13,13 +13,13 @@ import { findRegisterForm, showBusy, showNotice, TEXT } from './page-ui.ts';
 import type { ProvisionOutcome } from './provision-client.ts';
 import { emailFromFields, type RegisterField } from './register-fields.ts';
 
-export interface RegisterOptions {
+interface RegisterOptions {
   baseUrl?: string;
   type?: unknown;
   fields?: RegisterField[];
 }
 
-export type MonetizationSummary =
+type MonetizationSummary =
   | { status: 'active'; plan: string; checkout_url?: string }
   | { status: 'pending' }
   | { status: 'failed'; error: { code: string; message: string } };
@@ -37,12 +37,12 @@ export interface WrapperEnvironment {
 }
 
 /** Kong's register answer carries `developer.id`: the proof the provisioner checks. */
-export function developerIdFrom(data: unknown): string | undefined {
+function developerIdFrom(data: unknown): string | undefined {
   const developer = (data as { developer?: { id?: unknown } } | null)?.developer;
   return typeof developer?.id === 'string' && developer.id ? developer.id : undefined;
 }
 
-export function summarize(outcome: ProvisionOutcome): MonetizationSummary {
+function summarize(outcome: ProvisionOutcome): MonetizationSummary {
   switch (outcome.status) {
     case 'active':
       return outcome.result.checkout_url

@@ -6,7 +6,7 @@
  */
 import { redactFields } from './redact.ts';
 
-export type LogFields = Record<string, unknown>;
+type LogFields = Record<string, unknown>;
 
 export interface ProvisionLogger {
   info(fields: LogFields): void;
@@ -38,7 +38,7 @@ export function createMemoryLogger(): ProvisionLogger & { entries: Array<LogFiel
 export const silentLogger: ProvisionLogger = { info() {}, warn() {}, error() {} };
 
 /** An error as a log field: what it is, where it was thrown, and what caused it. */
-export interface LoggedError {
+interface LoggedError {
   name: string;
   message: string;
   /** Our error code, or Stripe's / Node's. */

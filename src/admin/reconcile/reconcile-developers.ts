@@ -35,7 +35,7 @@ export interface ReconcileDeps {
  */
 export type MoesifMode = 'always' | 'repaired';
 
-export interface ReconcileOptions {
+interface ReconcileOptions {
   dryRun?: boolean;
   /** Developers handled at once; default 4. Stripe writes are paced by the provisioner's limiter. */
   concurrency?: number;
@@ -53,14 +53,14 @@ export interface ReconcileProgress {
   skipped: number;
 }
 
-export interface DeveloperFailure {
+interface DeveloperFailure {
   developerId: string;
   email: string;
   code: string;
   reason: string;
 }
 
-export interface DeveloperFix {
+interface DeveloperFix {
   developerId: string;
   email: string;
   /** What was (or in a dry run would be) created. */
@@ -68,14 +68,14 @@ export interface DeveloperFix {
 }
 
 /** A developer whose subscriptions all ended: reconcile creates nothing for them and keeps them refused. */
-export interface EndedDeveloper {
+interface EndedDeveloper {
   developerId: string;
   email: string;
   /** The ended subscription's status (canceled, incomplete_expired). */
   status: string;
 }
 
-export interface AccessChangeEntry {
+interface AccessChangeEntry {
   developerId: string;
   email: string;
   change: AccessChange;

@@ -25,7 +25,7 @@ import { liftRemovalCancellation } from './developer-removal.ts';
 import { ProvisionError } from '../../shared/provision-error.ts';
 import type { StripeSnapshot } from './stripe-snapshot.ts';
 
-export interface AccessSyncDeps extends StripeAccess {
+interface AccessSyncDeps extends StripeAccess {
   kong: DeveloperPlugins & { getDeveloper(emailOrId: string): Promise<KongDeveloper | undefined> };
   workspace: string;
   defaultCollection: PaymentCollection;

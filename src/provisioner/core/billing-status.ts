@@ -26,11 +26,11 @@ const CARD_FIXES = new Set<AccessReason>(['payment_method_required', 'past_due_g
 const CHECKOUT_REUSE_MS = 10 * 60_000;
 
 /** The period's figures so far; usage/usage-figures.ts gives them (declared here so the core needs nothing from the usage room). */
-export interface UsageFiguresReader {
+interface UsageFiguresReader {
   figures(subscriptionId: string): Promise<BillingUsage | undefined>;
 }
 
-export interface BillingStatusDeps extends StripeAccess {
+interface BillingStatusDeps extends StripeAccess {
   access: AccessSync;
   /** Where Checkout returns to (PORTAL_DASHBOARD_URL). */
   dashboardUrl: string | undefined;

@@ -22,7 +22,7 @@ async function subscriptionsOf(ctx: EnsureContext, customerId: string, developer
   return classified?.current ? classified : findDeveloperSubscriptions(ctx, customerId, developerId);
 }
 
-export interface InspectDeps {
+interface InspectDeps {
   ctx: EnsureContext;
   plans: PlansFile;
   prices: PriceResolver;

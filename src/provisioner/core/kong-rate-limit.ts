@@ -14,7 +14,7 @@ import type { DeveloperPlugins } from './kong-access.ts';
 import { errorFields, type ProvisionLogger } from '../../shared/provision-log.ts';
 
 export const RATE_LIMIT_TAGS = ['kong-portal-monetization', 'kpm-rate-limit'] as const;
-export const RATE_LIMIT_PLUGIN = 'rate-limiting';
+const RATE_LIMIT_PLUGIN = 'rate-limiting';
 /** Every window Kong's plugin has: the ones the plan does not set must be empty on ours. */
 const KONG_WINDOWS = ['second', 'minute', 'hour', 'day', 'month', 'year'] as const;
 

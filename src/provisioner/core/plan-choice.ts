@@ -33,11 +33,6 @@ export function selectPlan(plans: PlansFile, developer: KongDeveloper): Plan {
   return plan;
 }
 
-/** The price a subscription bills (its first item's). */
-export function subscriptionPriceId(subscription: Stripe.Subscription): string | undefined {
-  return subscription.items.data[0]?.price.id;
-}
-
 /**
  * The one way to find an existing subscription's plan, for every caller: the plan whose price it
  * bills (by the price's lookup_key or id, without a read; else by the prices Stripe resolves for

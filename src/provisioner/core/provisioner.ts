@@ -29,7 +29,7 @@ import { hashEmail, usesStableKeys } from '../stripe/idempotency.ts';
 import { silentLogger, type ProvisionLogger } from '../../shared/provision-log.ts';
 import { createSingleFlight } from '../../shared/single-flight.ts';
 
-export type { DeveloperInspection, MissingPart, ProvisionerDeps, ProvisionMode, ProvisionOptions, ProvisionOutcome, Provisioner } from './provisioner-types.ts';
+export type { DeveloperInspection, ProvisionOutcome, Provisioner } from './provisioner-types.ts';
 
 type Step = 'kong' | 'plan' | 'customer' | 'subscription' | 'moesif';
 type StepTimer = <T>(step: Step, work: () => Promise<T>) => Promise<T>;

@@ -6,10 +6,10 @@
  */
 import { SettingError } from '../../shared/errors.ts';
 
-export const RATE_LIMIT_POLICIES = ['local', 'cluster', 'redis'] as const;
-export type RateLimitPolicyName = (typeof RATE_LIMIT_POLICIES)[number];
+const RATE_LIMIT_POLICIES = ['local', 'cluster', 'redis'] as const;
+type RateLimitPolicyName = (typeof RATE_LIMIT_POLICIES)[number];
 
-export interface RedisSettings {
+interface RedisSettings {
   host: string;
   port: number;
   database: number;

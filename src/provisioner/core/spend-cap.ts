@@ -26,7 +26,7 @@ export function parseSpendCap(value: unknown): number | null {
   return value;
 }
 
-export interface SpendCapDeps extends StripeAccess {
+interface SpendCapDeps extends StripeAccess {
   access: Pick<AccessSync, 'syncDeveloper'>;
 }
 

@@ -26,9 +26,9 @@ export const provisionBody = z.object({
   developer_id: z.uuid('developer_id must be the developer id (a UUID) from Kong\'s register answer').optional(),
 });
 
-export type ProvisionBody = z.infer<typeof provisionBody>;
+type ProvisionBody = z.infer<typeof provisionBody>;
 
-export interface ProvisionRouteDeps {
+interface ProvisionRouteDeps {
   provisioner: Provisioner;
   kong: Pick<KongAdminClient, 'getDeveloper'>;
   logger: ProvisionLogger;
@@ -43,7 +43,7 @@ export interface ProvisionRouteDeps {
   background?: boolean;
 }
 
-export type ProvisionRouteAnswer = { status: 200; body: ProvisionProvenAnswer } | { status: 202; body: ProvisionAccepted };
+type ProvisionRouteAnswer = { status: 200; body: ProvisionProvenAnswer } | { status: 202; body: ProvisionAccepted };
 
 const ACCEPTED: ProvisionAccepted = { status: 'accepted' };
 const sameEmail = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();

@@ -19,7 +19,7 @@ export interface MoesifUser {
   metadata: Record<string, unknown>;
 }
 
-export interface MoesifClientOptions {
+interface MoesifClientOptions {
   apiBase: string;
   applicationId: string;
   /** Attempts per call; default 3. */
@@ -31,7 +31,7 @@ export interface MoesifClientOptions {
   fetch?: typeof fetch;
 }
 
-export class MoesifError extends MonetizationError {
+class MoesifError extends MonetizationError {
   readonly status: number | undefined;
   readonly retriable: boolean;
 

@@ -22,7 +22,7 @@ export interface MoesifRecord {
 }
 
 /** Default of MoesifSyncOptions.waitMs; see there. */
-export const DEFAULT_MOESIF_WAIT_MS = 0;
+const DEFAULT_MOESIF_WAIT_MS = 0;
 
 export interface MoesifSyncOptions {
   /** Most developers waiting for a retry; the oldest is dropped beyond it. Default 1000. */

@@ -22,7 +22,7 @@ import { ALERT_VARIABLES, parseAlertSettings, type AlertSettings } from './alert
 import { parseRateLimitSettings, RATE_LIMIT_VARIABLES, type RateLimitSettings } from '../core/rate-limit-settings.ts';
 
 
-export interface MoesifSettings {
+interface MoesifSettings {
   applicationId: string;
   apiBase: string;
   companyIdSource: MoesifCompanyIdSource;
@@ -63,7 +63,7 @@ export interface ProvisionerSettings {
   alerts?: AlertSettings;
 }
 
-export interface BillingSettings {
+interface BillingSettings {
   /** whsec_ secret of the Stripe webhook endpoint; undefined disables POST /stripe/webhooks. */
   webhookSecret: string | undefined;
   /** How plans that do not say collect payment. */
@@ -79,7 +79,7 @@ export interface BillingSettings {
 /** Billing when settings carry none: no payment collected, no webhooks. */
 export const NO_BILLING_SETTINGS: BillingSettings = { webhookSecret: undefined, paymentCollection: 'none', graceDays: 3, dashboardUrl: undefined, onDeveloperRemoved: 'period_end' };
 
-export const MIN_SECRET_LENGTH = 16;
+const MIN_SECRET_LENGTH = 16;
 
 /** Every variable with its default, for --help and docs/configuration.md (npm run docs). */
 export const PROVISIONER_VARIABLES: ReadonlyArray<{ name: string; default: string; description: string }> = [

@@ -23,7 +23,7 @@ import { REMOVED_DEVELOPER_STATUSES, type KongDeveloper } from '../../kong/kong-
 import { createUsageFigures, type UsageFiguresService } from '../usage/usage-figures.ts';
 
 /** What billing needs from Kong: portal developers (KongAdminClient) or hosted-signup consumers (ConsumerDirectory). */
-export type BillingKong = DeveloperPlugins & Pick<KongAdminClient, 'getDeveloper' | 'updateDeveloperMeta'>;
+type BillingKong = DeveloperPlugins & Pick<KongAdminClient, 'getDeveloper' | 'updateDeveloperMeta'>;
 
 export interface BillingCore {
   access: AccessSync;

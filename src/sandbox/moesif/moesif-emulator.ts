@@ -24,10 +24,10 @@ import { DEFAULT_MOESIF_KNOBS, knobsSchema, type BillingOptions, type MoesifEmul
 import { countEvents, ManagementQueryError, parseMoesifTime, searchEvents } from './moesif-management-api.ts';
 import { UsageBilling } from './usage-billing.ts';
 
-export { deepMerge, MoesifStore, type MoesifCompany, type MoesifEvent, type MoesifUser } from './moesif-store.ts';
+export { deepMerge } from './moesif-store.ts';
 
-export { MOESIF_FAULT_KINDS, type MoesifFaultKind } from './moesif-fault-kinds.ts';
-export { DEFAULT_MOESIF_APPLICATION_ID, DEFAULT_MOESIF_MANAGEMENT_TOKEN, type MoesifEmulator, type MoesifEmulatorOptions } from './moesif-emulator-api.ts';
+export type { MoesifFaultKind } from './moesif-fault-kinds.ts';
+export { DEFAULT_MOESIF_APPLICATION_ID, DEFAULT_MOESIF_MANAGEMENT_TOKEN, type MoesifEmulatorOptions } from './moesif-emulator-api.ts';
 
 const MAX_BODY_BYTES = 5 * 1024 * 1024;
 

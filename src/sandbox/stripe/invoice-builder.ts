@@ -10,7 +10,7 @@ import { lineAmount } from './pricing.ts';
 import type { StoredSubscription, StripeState } from './stripe-state.ts';
 import type { WireInvoice, WireInvoiceLineItem, WirePrice } from './wire-types.ts';
 
-export interface Period {
+interface Period {
   start: number;
   end: number;
 }
@@ -37,7 +37,7 @@ function meteredQuantity(state: StripeState, price: WirePrice, customerId: strin
 }
 
 /** A line's amount for a price and quantity, with the price's tiers. */
-export function priceAmount(state: StripeState, price: WirePrice, quantity: number): number {
+function priceAmount(state: StripeState, price: WirePrice, quantity: number): number {
   return lineAmount({ ...price, tiers: state.priceTiers.get(price.id) }, quantity);
 }
 
@@ -73,7 +73,7 @@ function line(state: StripeState, invoiceId: string | null, subscription: Stored
 }
 
 /** The lines of a subscription invoice (metered usage in arrears, licensed in advance). */
-export function subscriptionLines(state: StripeState, subscription: StoredSubscription, plan: InvoicePlan, invoiceId: string | null): WireInvoiceLineItem[] {
+function subscriptionLines(state: StripeState, subscription: StoredSubscription, plan: InvoicePlan, invoiceId: string | null): WireInvoiceLineItem[] {
   const lines: WireInvoiceLineItem[] = [];
   for (const item of subscription.items) {
     const price = state.prices.get(item.price);

@@ -48,7 +48,7 @@ export interface StripeApiSettings {
   hangMs: number;
 }
 
-export interface StripeApiDeps {
+interface StripeApiDeps {
   state: StripeState;
   settings: StripeApiSettings;
   faults: FaultInjector<StripeFaultKind>;

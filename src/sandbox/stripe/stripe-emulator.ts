@@ -31,12 +31,8 @@ import { mountHostedCheckout } from './hosted-checkout.ts';
 import { mountHostedPortal } from './hosted-portal.ts';
 import { mountHostedInvoice } from './hosted-invoice.ts';
 
-export { STRIPE_FAULT_KINDS, STRIPE_ROUTES, type StripeFaultKind } from './stripe-api.ts';
-export { StripeState } from './stripe-state.ts';
-export { stripeSignatureHeader, type DeliveryRecord } from './webhook-delivery.ts';
+export type { StripeFaultKind } from './stripe-api.ts';
 export { advanceAccountClock } from './account-clock.ts';
-export { attachCardByNumber } from './payment-methods.ts';
-export { runBilling } from './billing-engine.ts';
 
 const knobsSchema = z
   .object({
@@ -101,7 +97,7 @@ export interface StripeEmulatorOptions extends Partial<StripeEmulatorKnobs> {
 }
 
 /** Emulator-only view of everything stored (prices include their tiers). */
-export interface StripeEmulatorSnapshot {
+interface StripeEmulatorSnapshot {
   customers: object[];
   products: object[];
   prices: object[];
@@ -121,7 +117,7 @@ export interface StripeEmulatorSnapshot {
 }
 
 /** Emulator-only access to webhook delivery. */
-export interface StripeEmulator {
+interface StripeEmulator {
   /** Hono app with the emulator-only routes; `fetch` serves both these and the Stripe API. */
   app: Hono;
   fetch: FetchHandler;

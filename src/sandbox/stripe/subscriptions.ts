@@ -28,10 +28,10 @@ const itemSchema = p.hash({
   billing_thresholds: p.accepted(),
 });
 
-export const trialSettingsSchema = p.hash({ end_behavior: p.hash({ missing_payment_method: p.oneOf(['cancel', 'create_invoice', 'pause']) }) });
+const trialSettingsSchema = p.hash({ end_behavior: p.hash({ missing_payment_method: p.oneOf(['cancel', 'create_invoice', 'pause']) }) });
 
 /** Stripe's limit on subscriptions per customer of a test clock. */
-export const SUBSCRIPTIONS_PER_CLOCK_CUSTOMER = 3;
+const SUBSCRIPTIONS_PER_CLOCK_CUSTOMER = 3;
 
 const createSchema = p.hash({
   customer: p.id(),

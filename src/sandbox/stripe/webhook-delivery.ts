@@ -73,7 +73,7 @@ export interface WebhookDeliverySettings {
   seed: number;
 }
 
-export type DeliveryOutcome = 'succeeded' | 'failed' | 'timeout' | 'network_error';
+type DeliveryOutcome = 'succeeded' | 'failed' | 'timeout' | 'network_error';
 
 /** One attempt, as the emulator-only delivery log shows it. */
 export interface DeliveryRecord {
