@@ -84,6 +84,42 @@ function accountMail(productName: string, to: string, link: string, ttlMinutes: 
   };
 }
 
+/**
+ * Everything billing on the page from one access sync: the banner, the cap, the 80 % line, a
+ * payment the bank holds for confirmation (the decision's own facts) and the usage so far of the
+ * subscription the sync found. The page still opens when the usage figures cannot be read.
+ */
+async function billingOf(deps: AccountServiceDeps, consumer: KongConsumer): Promise<Pick<AccountView, 'billing' | 'spendCap' | 'usageAlert' | 'confirmPaymentUrl' | 'usage'>> {
+  const outcome = await deps.access?.syncDeveloper(consumerAsDeveloper(consumer));
+  if (!outcome) return {};
+  const alert = usageAlertLine(outcome.customer, outcome.subscription?.items.data[0]?.current_period_end, outcome.plan, outcome.facts);
+  const figures = deps.usage && outcome.subscription ? await deps.usage.figures(outcome.subscription.id).catch(() => undefined) : undefined;
+  return {
+    ...(outcome.customer ? { spendCap: spendCapOf(outcome.customer) ?? null } : {}),
+    ...(alert ? { usageAlert: alert } : {}),
+    ...(outcome.facts.confirmPaymentUrl ? { confirmPaymentUrl: outcome.facts.confirmPaymentUrl } : {}),
+    ...(figures ? { usage: figures.summary } : {}),
+    ...(outcome.decision.access === 'allowed' ? {} : { billing: { access: outcome.decision.access, reason: outcome.decision.reason, message: pageMessage(outcome.decision) } }),
+  };
+}
+
+/** A customer portal session under the configuration stripe:setup made, returning to the account page. */
+async function portalSessionUrl(deps: AccountServiceDeps, customerId: string): Promise<string> {
+  // Configurations made through the API are never Stripe's default: use the one stripe:setup made.
+  const configs = await withStripeRetry(() => deps.stripe.billingPortal.configurations.list({ active: true, limit: 100 }), retryFor(deps, 'list portal configurations', false));
+  const ours = configs.data.find((config) => config.metadata?.[PORTAL_MARK] === 'true');
+  const session: Stripe.BillingPortal.Session = await withStripeRetry(
+    () =>
+      deps.stripe.billingPortal.sessions.create({
+        customer: customerId,
+        return_url: `${deps.publicUrl}/signup/account`,
+        ...(ours ? { configuration: ours.id } : {}),
+      }),
+    retryFor(deps, 'open the customer portal', true),
+  );
+  return session.url;
+}
+
 export function createAccountService(deps: AccountServiceDeps): AccountService {
   const locks = new Map<string, Promise<unknown>>();
 
@@ -97,25 +133,6 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
 
   const unsupported = () => new SignupError('key_replacement_unsupported', 409, 'Replacing an API key is not available on this gateway: ask the API provider for a new key. Your key and billing are unchanged.');
   const used = () => new SignupError('link_used', 410, 'This link was already used to replace your key. Ask for a new link to replace it again.');
-
-  /**
-   * Everything billing on the page from one access sync: the banner, the cap, the 80 % line, a
-   * payment the bank holds for confirmation (the decision's own facts) and the usage so far of the
-   * subscription the sync found. The page still opens when the usage figures cannot be read.
-   */
-  async function billingOf(consumer: KongConsumer): Promise<Pick<AccountView, 'billing' | 'spendCap' | 'usageAlert' | 'confirmPaymentUrl' | 'usage'>> {
-    const outcome = await deps.access?.syncDeveloper(consumerAsDeveloper(consumer));
-    if (!outcome) return {};
-    const alert = usageAlertLine(outcome.customer, outcome.subscription?.items.data[0]?.current_period_end, outcome.plan, outcome.facts);
-    const figures = deps.usage && outcome.subscription ? await deps.usage.figures(outcome.subscription.id).catch(() => undefined) : undefined;
-    return {
-      ...(outcome.customer ? { spendCap: spendCapOf(outcome.customer) ?? null } : {}),
-      ...(alert ? { usageAlert: alert } : {}),
-      ...(outcome.facts.confirmPaymentUrl ? { confirmPaymentUrl: outcome.facts.confirmPaymentUrl } : {}),
-      ...(figures ? { usage: figures.summary } : {}),
-      ...(outcome.decision.access === 'allowed' ? {} : { billing: { access: outcome.decision.access, reason: outcome.decision.reason, message: pageMessage(outcome.decision) } }),
-    };
-  }
 
   return {
     async requestLink(email) {
@@ -135,7 +152,7 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
     async open(token) {
       const { consumer, keysAtSend } = await consumerOf(token);
       const plan = consumerSignup(consumer).plan;
-      const [keys, billing] = await Promise.all([deps.consumers.listKeys(consumer.id), billingOf(consumer)]);
+      const [keys, billing] = await Promise.all([deps.consumers.listKeys(consumer.id), billingOf(deps, consumer)]);
       return {
         email: consumer.username ?? '',
         plan,
@@ -167,19 +184,7 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
     async billingPortalUrl(token) {
       const { consumer } = await consumerOf(token);
       const outcome = await deps.provisioner.provisionDeveloper(consumerAsDeveloper(consumer), { mode: 'interactive' });
-      // Configurations made through the API are never Stripe's default: use the one stripe:setup made.
-      const configs = await withStripeRetry(() => deps.stripe.billingPortal.configurations.list({ active: true, limit: 100 }), retryFor(deps, 'list portal configurations', false));
-      const ours = configs.data.find((config) => config.metadata?.[PORTAL_MARK] === 'true');
-      const session: Stripe.BillingPortal.Session = await withStripeRetry(
-        () =>
-          deps.stripe.billingPortal.sessions.create({
-            customer: outcome.customerId,
-            return_url: `${deps.publicUrl}/signup/account`,
-            ...(ours ? { configuration: ours.id } : {}),
-          }),
-        retryFor(deps, 'open the customer portal', true),
-      );
-      return session.url;
+      return portalSessionUrl(deps, outcome.customerId);
     },
   };
 }
