@@ -58,7 +58,7 @@ export interface ProvisionOutcome extends ProvisionResult {
   createdObjects?: { customer: Stripe.Customer; subscription: Stripe.Subscription };
 }
 
-export type MissingPart = 'customer' | 'subscription';
+type MissingPart = 'customer' | 'subscription';
 
 /** Read-only view of one developer's state in Stripe (reconcile counts "already whole" with it). */
 export interface DeveloperInspection {

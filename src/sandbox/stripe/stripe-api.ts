@@ -96,8 +96,6 @@ const ENDPOINTS: CompiledEndpoint[] = [
   },
 );
 
-/** Every route the emulator serves, e.g. "POST /v1/customers" (for docs and tests). */
-export const STRIPE_ROUTES: readonly string[] = ENDPOINTS.map(({ endpoint }) => `${endpoint.method} ${endpoint.route}`);
 
 function matchEndpoint(method: string, path: string): { endpoint: Endpoint; path: Record<string, string> } | { route: string } {
   let route: string | undefined;

@@ -75,4 +75,3 @@ export function viewById(state: StripeState, id: string): object | undefined {
   return undefined;
 }
 
-export type { StoredSubscription };

@@ -100,7 +100,7 @@ interface Job {
 }
 
 /** The Stripe-Signature header value for a payload: t=<unix s>,v1=<hex HMAC-SHA256(secret, "t.payload")>. */
-export function stripeSignatureHeader(payload: string, secret: string, timestamp: number): string {
+function stripeSignatureHeader(payload: string, secret: string, timestamp: number): string {
   const signature = createHmac('sha256', secret).update(`${timestamp}.${payload}`, 'utf8').digest('hex');
   return `t=${timestamp},v1=${signature}`;
 }
