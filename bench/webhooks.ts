@@ -9,7 +9,7 @@
  *   and writes) is in force, and that none is lost: every developer ends unblocked. In a burst the
  *   latency is mostly the wait for Stripe read budget (the provisioner paces itself under the limit).
  */
-import { createMemoryLogger } from '../src/provisioner/provision-log.ts';
+import { createMemoryLogger } from '../src/shared/provision-log.ts';
 import { attachCardByNumber } from '../src/sandbox/stripe/payment-methods.ts';
 import { setDefaultPaymentMethod } from '../src/sandbox/stripe/payment-methods.ts';
 import { ACCESS_TAGS } from '../src/provisioner/core/kong-access.ts';

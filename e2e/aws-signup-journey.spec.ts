@@ -6,54 +6,17 @@
  * key replaced from "My account": the old key refused, the new one working.
  */
 import Stripe from 'stripe';
-import { expect, test, type Page, type TestInfo } from '@playwright/test';
-import { startMailCatcher, type RunningMailCatcher } from '../src/sandbox/mail/mail-catcher.ts';
-import { FREE_PORTS, SANDBOX_STRIPE_KEY, startSandbox, type Sandbox } from '../src/dev/start-sandbox.ts';
+import { expect, test } from '@playwright/test';
+import { SANDBOX_STRIPE_KEY } from '../src/dev/start-sandbox.ts';
 import { stripeClientOptions } from '../src/sandbox/stripe/stripe-emulator.ts';
+import { signUpThroughCheckout, step, useHostedSandbox } from './hosted-journey.ts';
 
-let sandbox: Sandbox;
-let mail: RunningMailCatcher;
-
-test.beforeAll(async () => {
-  mail = await startMailCatcher();
-  sandbox = await startSandbox({ ports: FREE_PORTS, eventHook: false, hosted: { smtpUrl: mail.smtpUrl, gateway: 'aws' } });
-});
-
-test.afterAll(async () => {
-  await sandbox?.close();
-  await mail?.close();
-});
-
-async function step(page: Page, info: TestInfo, name: string): Promise<void> {
-  const path = info.outputPath(`${name}.png`);
-  await page.screenshot({ path, fullPage: true });
-  await info.attach(name, { path, contentType: 'image/png' });
-}
+const journey = useHostedSandbox({ gateway: 'aws' });
 
 test('AWS: sign up, emailed link, Checkout 4242, key once, x-api-key calls 200, usage invoiced', async ({ page }, info) => {
   const email = 'aws-grace@example.com';
-  await page.goto(`${sandbox.provisioner!.url}/signup`);
-  await page.getByLabel('Your name').fill('Grace Hopper');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel(/Growth/).check();
-  await step(page, info, '1-signup-form');
-  await page.getByRole('button', { name: 'Email me a sign-in link' }).click();
-  await expect(page.getByRole('heading', { name: 'Check your email' })).toBeVisible();
-
-  await mail.waitFor(email);
-  await page.goto(mail.mailboxUrl);
-  await page.getByRole('link', { name: /signup\/verify/ }).first().click();
-  await expect(page.getByText(email)).toBeVisible();
-  await page.getByRole('button', { name: 'Continue' }).click();
-
-  await expect(page.getByRole('button', { name: 'Save card' })).toBeVisible();
-  await page.getByLabel('Card number').fill('4242 4242 4242 4242');
-  await page.getByLabel('Expiry (MM / YY)').fill('12 / 34');
-  await page.getByLabel('CVC').fill('123');
-  await step(page, info, '2-checkout');
-  await page.getByRole('button', { name: 'Save card' }).click();
-
-  await expect(page.getByRole('heading', { name: 'Your API key' })).toBeVisible();
+  await signUpThroughCheckout(page, info, journey, email, { form: '1-signup-form', checkout: '2-checkout' });
+  const { sandbox, mail } = journey;
   const key = await page.getByLabel('API key').inputValue();
   expect(key).toMatch(/^[A-Za-z0-9]{40}$/);
   await expect(page.locator('pre')).toContainText(`x-api-key: ${key}`);

@@ -7,15 +7,16 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT as ROOT } from './shared/package-root.ts';
 
-/** A file under `from` may not import anything under `forbidden`. */
-const RULES: Array<{ from: string; forbidden: string[]; why: string }> = [
+/** A file under `from` may not import anything under `forbidden` (`productOnly`: a test beside its subject may drive it through an outer room). */
+const RULES: Array<{ from: string; forbidden: string[]; why: string; productOnly?: boolean }> = [
   { from: 'src/admin/', forbidden: ['src/cli/', 'src/build/'], why: 'admin commands parse their own options (src/shared/command-line.ts); the CLI only dispatches' },
   { from: 'src/provisioner/', forbidden: ['src/cli/'], why: 'the CLI starts the provisioner, never the reverse' },
-  { from: 'src/provisioner/core/', forbidden: ['src/provisioner/http/', 'src/provisioner/hosted-signup/', 'src/provisioner/server.ts', 'src/provisioner/compose.ts'], why: 'core is the domain: it uses the clients (stripe/, moesif/) and shared, and the routes and the composition root use it' },
-  { from: 'src/provisioner/stripe/', forbidden: ['src/provisioner/core/', 'src/provisioner/http/', 'src/provisioner/hosted-signup/', 'src/provisioner/server.ts', 'src/provisioner/compose.ts'], why: 'stripe/ is a client: the domain uses it, never the reverse' },
-  { from: 'src/provisioner/moesif/', forbidden: ['src/provisioner/core/', 'src/provisioner/http/', 'src/provisioner/hosted-signup/', 'src/provisioner/server.ts', 'src/provisioner/compose.ts'], why: 'moesif/ is a client: the domain uses it, never the reverse' },
+  { from: 'src/provisioner/core/', forbidden: ['src/provisioner/http/', 'src/provisioner/hosted-signup/', 'src/provisioner/settings/', 'src/provisioner/usage/', 'src/provisioner/gateways/', 'src/provisioner/wiring/', 'src/provisioner/server.ts', 'src/provisioner/compose.ts'], why: 'core is the domain: it uses the clients (stripe/, moesif/) and shared, and the routes and the composition root use it', productOnly: true },
+  { from: 'src/provisioner/stripe/', forbidden: ['src/provisioner/core/', 'src/provisioner/http/', 'src/provisioner/hosted-signup/', 'src/provisioner/settings/', 'src/provisioner/usage/', 'src/provisioner/wiring/', 'src/provisioner/server.ts', 'src/provisioner/compose.ts'], why: 'stripe/ is a client: the domain uses it, never the reverse' },
+  { from: 'src/provisioner/moesif/', forbidden: ['src/provisioner/core/', 'src/provisioner/http/', 'src/provisioner/hosted-signup/', 'src/provisioner/settings/', 'src/provisioner/usage/', 'src/provisioner/wiring/', 'src/provisioner/server.ts', 'src/provisioner/compose.ts'], why: 'moesif/ is a client: the domain uses it, never the reverse' },
   { from: 'src/kong/', forbidden: ['src/cli/', 'src/build/', 'src/admin/', 'src/provisioner/'], why: 'src/kong is the Admin API client: the sync and the provisioner use it' },
   { from: 'src/sandbox/', forbidden: ['src/provisioner/', 'src/admin/', 'src/cli/', 'src/dev/'], why: 'the emulators stand alone: src/dev/ starts the product against them (what npm start runs), never the reverse' },
+  { from: 'src/sandbox/', forbidden: ['src/kong/', 'src/browser/', 'src/build/'], why: "the emulators speak the services' own shapes and never import the client's types (their tests may drive them through the client)", productOnly: true },
   { from: 'src/shared/', forbidden: ['src/cli/', 'src/build/', 'src/admin/', 'src/provisioner/', 'src/kong/', 'src/sandbox/'], why: 'shared is the bottom layer' },
 ];
 
@@ -75,12 +76,55 @@ describe('import direction', () => {
     const against: string[] = [];
     for (const file of sources(join(ROOT, 'src'))) {
       const path = relative(ROOT, file).split('\\').join('/');
-      for (const rule of RULES.filter((r) => path.startsWith(r.from))) {
+      for (const rule of RULES.filter((r) => path.startsWith(r.from) && !(r.productOnly && path.endsWith('.test.ts')))) {
         for (const target of relativeImports(file)) {
           if (rule.forbidden.some((prefix) => target.startsWith(prefix))) against.push(`${path} imports ${target} (${rule.why})`);
         }
       }
     }
     expect(against).toEqual([]);
+  });
+});
+
+/** Groups of files that import each other, directly or round a longer path (Tarjan's strongly connected components). */
+function importCircles(files: string[], importsOf: (file: string) => string[]): string[][] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const circles: string[][] = [];
+  const known = new Set(files);
+  const visit = (file: string): void => {
+    index.set(file, index.size);
+    low.set(file, index.get(file) as number);
+    stack.push(file);
+    onStack.add(file);
+    for (const next of importsOf(file).filter((target) => known.has(target))) {
+      if (!index.has(next)) {
+        visit(next);
+        low.set(file, Math.min(low.get(file) as number, low.get(next) as number));
+      } else if (onStack.has(next)) low.set(file, Math.min(low.get(file) as number, index.get(next) as number));
+    }
+    if (low.get(file) !== index.get(file)) return;
+    const group: string[] = [];
+    for (let member = stack.pop(); member !== undefined; member = member === file ? undefined : stack.pop()) {
+      onStack.delete(member);
+      group.push(member);
+    }
+    if (group.length > 1 || importsOf(file).includes(file)) circles.push(group.sort());
+  };
+  for (const file of files) if (!index.has(file)) visit(file);
+  return circles;
+}
+
+describe('no import circle', () => {
+  it('finds a circle when there is one', () => {
+    const graph: Record<string, string[]> = { a: ['b'], b: ['c'], c: ['a'], d: ['a'] };
+    expect(importCircles(Object.keys(graph), (file) => graph[file] ?? [])).toEqual([['a', 'b', 'c']]);
+  });
+
+  it('no file under src/ reaches itself through its imports (type-only and dynamic ones included)', () => {
+    const files = sources(join(ROOT, 'src')).map((file) => relative(ROOT, file).split('\\').join('/'));
+    expect(importCircles(files, (file) => relativeImports(join(ROOT, file)))).toEqual([]);
   });
 });

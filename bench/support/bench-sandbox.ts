@@ -3,7 +3,7 @@
  * (e.g. STRIPE_MAX_WRITES_PER_SECOND) and no per-address rate limit: all bench load comes from 127.0.0.1.
  */
 import type { RunningProvisioner } from '../../src/provisioner/server.ts';
-import type { ProvisionerSettings } from '../../src/provisioner/settings.ts';
+import type { ProvisionerSettings } from '../../src/provisioner/settings/settings.ts';
 import { FREE_PORTS, startSandbox, type Sandbox, type SandboxOptions } from '../../src/dev/start-sandbox.ts';
 
 export interface BenchSandbox {

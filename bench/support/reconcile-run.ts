@@ -13,9 +13,9 @@ import { reconcileDevelopers, type ReconcileReport } from '../../src/admin/recon
 import { KongAdminClient } from '../../src/kong/kong-admin-client.ts';
 import type { KongDeveloper } from '../../src/kong/kong-types.ts';
 import { readStripeSnapshot } from '../../src/provisioner/core/stripe-snapshot.ts';
-import { silentLogger } from '../../src/provisioner/provision-log.ts';
+import { silentLogger } from '../../src/shared/provision-log.ts';
 import { createProvisionerCore } from '../../src/provisioner/compose.ts';
-import { loadProvisionerSettings } from '../../src/provisioner/settings.ts';
+import { loadProvisionerSettings } from '../../src/provisioner/settings/settings.ts';
 import { auditBilling } from '../../src/testkit/billing-audit.ts';
 import { developerView } from '../../src/sandbox/kong/kong-state.ts';
 import { FREE_PORTS, startSandbox } from '../../src/dev/start-sandbox.ts';

@@ -8,9 +8,9 @@
 import Stripe from 'stripe';
 import type { KongDeveloper } from '../../src/kong/kong-types.ts';
 import { createMoesifSync } from '../../src/provisioner/moesif/moesif-sync.ts';
-import { createPriceResolver } from '../../src/provisioner/plan-prices.ts';
-import { createProvisioner } from '../../src/provisioner/provisioner.ts';
-import type { ProvisionerSettings } from '../../src/provisioner/settings.ts';
+import { createPriceResolver } from '../../src/provisioner/core/plan-prices.ts';
+import { createProvisioner } from '../../src/provisioner/core/provisioner.ts';
+import type { ProvisionerSettings } from '../../src/provisioner/settings/settings.ts';
 import type { RunningStripeEmulator } from '../../src/sandbox/stripe/stripe-emulator.ts';
 import { mapPool } from './pool.ts';
 

@@ -12,7 +12,7 @@ import { CLI_EXIT_CODES } from '../../src/cli/report-error.ts';
 import { SYNC_EXIT_CODES } from '../../src/admin/sync/sync-errors.ts';
 import { HOSTED_SIGNUP_VARIABLES } from '../../src/provisioner/hosted-signup/hosted-settings.ts';
 import { USAGE_VARIABLES } from '../../src/provisioner/usage/usage-settings.ts';
-import { PROVISIONER_VARIABLES } from '../../src/provisioner/settings.ts';
+import { PROVISIONER_VARIABLES } from '../../src/provisioner/settings/settings.ts';
 import { ERROR_CODES, ERROR_SURFACES, type ErrorSurface } from '../../src/shared/error-codes.ts';
 import { code, markdownTable } from './markdown.ts';
 

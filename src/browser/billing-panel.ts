@@ -28,7 +28,7 @@ export const BILLING_TEXT = {
   spendCapFailed: 'Not saved; try again.',
 } as const;
 
-export interface LoggedInDeveloper {
+interface LoggedInDeveloper {
   id: string;
   email: string;
 }
@@ -61,7 +61,7 @@ function link(doc: Document, href: string, text: string, className: string): HTM
 }
 
 /** Sends a new cap (cents, null removes it) and answers the billing status after it, or the error message. */
-export type SaveSpendCap = (cents: number | null) => Promise<{ billing: BillingStatusResponse } | { error: string }>;
+type SaveSpendCap = (cents: number | null) => Promise<{ billing: BillingStatusResponse } | { error: string }>;
 
 /** The spend cap form: shown when billing is set up (the answer carries spend_cap). */
 function spendCapForm(doc: Document, cap: number | null, save: SaveSpendCap, rerender: (billing: BillingStatusResponse) => void): HTMLFormElement {

@@ -6,7 +6,7 @@
  * (its promise stays pending while the browser leaves). Checkout returns to the dashboard, where
  * the billing panel offers the same step again if the developer abandoned it.
  */
-import { emailFromFields } from './register-wrapper.ts';
+import { emailFromFields } from './register-fields.ts';
 
 type LoginFunction = ((this: unknown, ...args: unknown[]) => unknown) & { portalMonetizationWrapped?: true };
 

@@ -11,7 +11,7 @@ export interface BrowserConfig extends PublicConfig {
   retryDelaysMs: readonly number[];
 }
 
-export type ConfigResult = { ok: true; config: BrowserConfig } | { ok: false; problem: string };
+type ConfigResult = { ok: true; config: BrowserConfig } | { ok: false; problem: string };
 
 const MAX_TEST_DELAYS = 10;
 const MAX_TEST_DELAY_MS = 60_000;

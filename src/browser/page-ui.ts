@@ -12,7 +12,7 @@ export const TEXT = {
   pending: 'Your account is created. Billing setup will finish shortly; you can carry on.',
 } as const;
 
-export interface Notice {
+interface Notice {
   tone: 'info' | 'error';
   text: string;
 }

@@ -10,7 +10,7 @@ import type { BrowserConfig } from './config.ts';
 const PLAN_FIELD = 'plan';
 const DEFAULT_ID = 'portal-monetization-plan';
 
-export function isPublicPlan(value: unknown): value is PublicPlan {
+function isPublicPlan(value: unknown): value is PublicPlan {
   if (typeof value !== 'object' || value === null) return false;
   const plan = value as Record<string, unknown>;
   return typeof plan.id === 'string' && plan.id !== '' && typeof plan.name === 'string' && typeof plan.priceSummary === 'string';
@@ -24,12 +24,12 @@ export async function fetchPlans(config: BrowserConfig, fetchFn: typeof fetch): 
 }
 
 /** Option text: "Name (price summary)". */
-export function planLabel(plan: PublicPlan): string {
+function planLabel(plan: PublicPlan): string {
   return plan.priceSummary ? `${plan.name} (${plan.priceSummary})` : plan.name;
 }
 
 /** Which plan starts selected: what was already typed if it names a plan, else the default, else the first. */
-export function initialPlanId(plans: readonly PublicPlan[], typed: string): string | undefined {
+function initialPlanId(plans: readonly PublicPlan[], typed: string): string | undefined {
   return (plans.find((p) => p.id === typed) ?? plans.find((p) => p.default) ?? plans[0])?.id;
 }
 

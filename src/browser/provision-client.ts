@@ -25,7 +25,7 @@ export interface ProvisionDeps {
   now(): number;
 }
 
-export const browserDeps: ProvisionDeps = {
+const browserDeps: ProvisionDeps = {
   fetch: (input, init) => window.fetch(input, init),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   now: () => Date.now(),
@@ -83,14 +83,14 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** The value when it is an http(s) URL: nothing else may become a link or a redirect target. */
-export function httpUrl(value: unknown): string | undefined {
+function httpUrl(value: unknown): string | undefined {
   return typeof value === 'string' && /^https?:\/\//i.test(value) ? value : undefined;
 }
 
 const ACCESS = ['allowed', 'grace', 'refused'];
 
 /** The billing part, keeping only well-typed fields; links must be http(s). */
-export function asBilling(value: unknown): BillingStatusResponse | undefined {
+function asBilling(value: unknown): BillingStatusResponse | undefined {
   if (!isRecord(value) || !ACCESS.includes(value.access as string) || typeof value.message !== 'string') return undefined;
   const text = (v: unknown) => (typeof v === 'string' ? v : null);
   const billing: BillingStatusResponse = {

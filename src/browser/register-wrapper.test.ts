@@ -2,7 +2,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { BrowserConfig } from './config.ts';
 import type { ProvisionOutcome } from './provision-client.ts';
-import { createWrapRegister, emailFromFields, type WrapperEnvironment } from './register-wrapper.ts';
+import { emailFromFields } from './register-fields.ts';
+import { createWrapRegister, type WrapperEnvironment } from './register-wrapper.ts';
 
 const CONFIG: BrowserConfig = { provisionerUrl: 'https://billing.example.com', planField: false, retryDelaysMs: [] };
 const ACTIVE: ProvisionOutcome = { status: 'active', result: { status: 'active', developer_status: 'approved', plan: 'starter' } };

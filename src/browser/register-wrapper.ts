@@ -11,20 +11,15 @@ import type { BrowserConfig } from './config.ts';
 import { billingFailedText, kongRegisterMessage } from './developer-text.ts';
 import { findRegisterForm, showBusy, showNotice, TEXT } from './page-ui.ts';
 import type { ProvisionOutcome } from './provision-client.ts';
+import { emailFromFields, type RegisterField } from './register-fields.ts';
 
-/** Kong's serializeArray() entries. */
-export interface RegisterField {
-  name: string;
-  value: string;
-}
-
-export interface RegisterOptions {
+interface RegisterOptions {
   baseUrl?: string;
   type?: unknown;
   fields?: RegisterField[];
 }
 
-export type MonetizationSummary =
+type MonetizationSummary =
   | { status: 'active'; plan: string; checkout_url?: string }
   | { status: 'pending' }
   | { status: 'failed'; error: { code: string; message: string } };
@@ -41,20 +36,13 @@ export interface WrapperEnvironment {
   checkout?: CheckoutAfterLogin;
 }
 
-export function emailFromFields(fields: unknown): string | undefined {
-  if (!Array.isArray(fields)) return undefined;
-  const field = fields.find((f): f is RegisterField => typeof f === 'object' && f !== null && (f as RegisterField).name === 'email');
-  const email = typeof field?.value === 'string' ? field.value.trim() : '';
-  return email || undefined;
-}
-
 /** Kong's register answer carries `developer.id`: the proof the provisioner checks. */
-export function developerIdFrom(data: unknown): string | undefined {
+function developerIdFrom(data: unknown): string | undefined {
   const developer = (data as { developer?: { id?: unknown } } | null)?.developer;
   return typeof developer?.id === 'string' && developer.id ? developer.id : undefined;
 }
 
-export function summarize(outcome: ProvisionOutcome): MonetizationSummary {
+function summarize(outcome: ProvisionOutcome): MonetizationSummary {
   switch (outcome.status) {
     case 'active':
       return outcome.result.checkout_url

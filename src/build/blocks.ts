@@ -27,7 +27,7 @@ export function registerHookBlock(version: string): string {
 }
 
 /** Relative to the theme root, as Kong's own required-scripts.html references its scripts. */
-export function scriptSrc(scriptShortSha: string): string {
+function scriptSrc(scriptShortSha: string): string {
   const { script } = workspacePaths('base');
   return `${script.slice('themes/base/'.length)}?v=${scriptShortSha}`;
 }

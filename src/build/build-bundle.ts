@@ -12,7 +12,7 @@ import { MonetizationError } from '../shared/errors.ts';
 import { registerHookBlock, scriptTagsBlock } from './blocks.ts';
 import { assertNoSecrets, type Environment, type ScannedFile } from '../shared/secret-scan.ts';
 
-export const DEFAULT_ENTRY = packagePath('src/browser/monetization.ts');
+const DEFAULT_ENTRY = packagePath('src/browser/monetization.ts');
 /**
  * The portal script's budget, gzipped. First 5 KB; 6 KB since issue 19 gave developers text of
  * their own (Kong's register errors as sentences, error codes as developer text, the billing
@@ -23,7 +23,7 @@ export const SCRIPT_GZIP_BUDGET_BYTES = 7 * 1024;
 
 export type BuiltFile = ScannedFile;
 
-export interface Manifest {
+interface Manifest {
   name: string;
   version: string;
   files: { path: string; sha256: string; bytes: number }[];
@@ -35,7 +35,7 @@ export interface BuildResult {
   script: { bytes: number; gzipBytes: number };
 }
 
-export interface BuildOptions {
+interface BuildOptions {
   /** Browser entry point (tests build other sources). */
   entry?: string;
   /** Scanned for secret values that must not appear in the output. */
@@ -53,7 +53,7 @@ export function createManifest(files: readonly BuiltFile[]): Manifest {
   };
 }
 
-export async function bundleScript(entry: string): Promise<string> {
+async function bundleScript(entry: string): Promise<string> {
   const result = await build({
     entryPoints: [entry],
     bundle: true,

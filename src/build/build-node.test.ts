@@ -120,7 +120,7 @@ describe('a module that locates a file relative to itself', () => {
     const dir = await mkdtemp(join(PROJECT_ROOT, '.kong-portal-monetization', 'self-location-'));
     try {
       const entry = join(dir, 'entry.ts');
-      await writeFile(entry, `import { PACKAGE_ROOT } from '../../src/shared/package-root.ts';\nexport const here = new URL('.', import.meta.url).href + PACKAGE_ROOT;\n`);
+      await writeFile(entry, `import { PACKAGE_ROOT } from '../shared/package-root.ts';\nexport const here = new URL('.', import.meta.url).href + PACKAGE_ROOT;\n`);
       const failure = await buildNodeCode({ entry, outDir: join(dir, 'out') }).catch((error: unknown) => error as Error);
       expect(String(failure)).toContain(`${relative(PROJECT_ROOT, entry)} resolves a path against its own location`);
       expect(String(failure)).not.toContain('package-root.ts resolves');

@@ -18,7 +18,7 @@ import { PACKAGE_ROOT } from '../shared/package-root.ts';
 import type { BuiltFile } from './build-bundle.ts';
 
 export const PROJECT_ROOT = PACKAGE_ROOT;
-export const NODE_ENTRY = join(PROJECT_ROOT, 'src/cli/main.ts');
+const NODE_ENTRY = join(PROJECT_ROOT, 'src/cli/main.ts');
 /** Not committed (.gitignore): `npm run build` writes it. Paths in a build are relative to it. */
 export const DIST_DIR = 'dist';
 export const COMPILED_MAIN = 'cli/main.js';
@@ -26,7 +26,7 @@ export const BUILD_INFO = 'build-info.json';
 /** Read by esbuild besides the sources it bundles: a change here changes the output too. */
 const CONFIG_INPUTS = ['tsconfig.json', 'src/build/build-node.ts'];
 
-export interface BuildInfo {
+interface BuildInfo {
   entry: string;
   /** Relative to the project root, sorted. */
   inputs: { path: string; sha256: string }[];
@@ -141,7 +141,7 @@ function importedPackages(metafile: Metafile): string[] {
  * Packages each command can load: main.js's and its own chunk's, following static and dynamic
  * imports but not into another command's chunk (main.js's table reaches every command).
  */
-export function packagesByCommand(metafile: Metafile, entryPoint: string, commands: readonly string[]): Record<string, string[]> {
+function packagesByCommand(metafile: Metafile, entryPoint: string, commands: readonly string[]): Record<string, string[]> {
   const chunkOf = (command: string) => Object.entries(metafile.outputs).find(([, output]) => `src/cli/commands/${command}.ts` in output.inputs)?.[0];
   const commandChunks = new Set(commands.map(chunkOf));
   const outputByPath = new Map(Object.entries(metafile.outputs).map(([path, output]) => [toPosix(path), output]));

@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { BuiltFile } from './build-bundle.ts';
 
-export interface FileDifference {
+interface FileDifference {
   path: string;
   problem: 'missing' | 'differs';
 }

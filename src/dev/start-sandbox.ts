@@ -13,9 +13,9 @@ import { setupStripeCatalog, type CatalogSetupResult } from '../admin/stripe-set
 import { KongAdminClient } from '../kong/kong-admin-client.ts';
 import { syncBundle, type SyncBundleResult } from '../admin/sync/sync-bundle.ts';
 import { createStripeClient } from '../provisioner/stripe/stripe-client.ts';
-import { loadProvisionerSettings, type ProvisionerSettings } from '../provisioner/settings.ts';
+import { loadProvisionerSettings, type ProvisionerSettings } from '../provisioner/settings/settings.ts';
 import { startProvisioner, type RunningProvisioner, type StartOptions } from '../provisioner/server.ts';
-import { silentLogger, type ProvisionLogger } from '../provisioner/provision-log.ts';
+import { silentLogger, type ProvisionLogger } from '../shared/provision-log.ts';
 import { SettingError } from '../shared/errors.ts';
 import { loadPlansFile } from '../shared/plans.ts';
 import { KONG_DB_UPDATE_FREQUENCY_MS, startKongEmulator, seedStandInTheme, type RunningKongEmulator } from '../sandbox/kong/index.ts';

@@ -35,7 +35,7 @@ export interface RequestOptions {
   retry?: boolean;
 }
 
-export interface PageOptions {
+interface PageOptions {
   size?: number;
   /**
    * The `offset` of a previous page. Pages are always fetched by building the URL here (workspace
@@ -48,7 +48,7 @@ export interface PageOptions {
 }
 
 /** Filters for a plugin list. */
-export interface PluginListOptions {
+interface PluginListOptions {
   /** Plugins carrying ALL these tags (Kong allows at most 5). */
   tags?: string[];
 }
@@ -287,7 +287,7 @@ export class KongAdminClient {
 }
 
 /** `…/v2/control-planes/{id}/core-entities`: a Konnect control plane's Admin API base. */
-export function isKonnectAdminUrl(adminUrl: string): boolean {
+function isKonnectAdminUrl(adminUrl: string): boolean {
   return /\/v2\/control-planes\/[^/]+\/core-entities\/?$/.test(new URL(adminUrl).pathname);
 }
 

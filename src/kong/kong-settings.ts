@@ -14,7 +14,7 @@ export interface KongSettings {
   workspace: string;
 }
 
-export function parseAdminUrl(value: string | undefined, setting = 'KONG_ADMIN_URL'): string {
+function parseAdminUrl(value: string | undefined, setting = 'KONG_ADMIN_URL'): string {
   const example = 'http://127.0.0.1:8001';
   return withoutTrailingSlash(parseHttpUrl(value, setting, { example, missing: { hint: `set it to the Kong Admin API URL, e.g. ${example}` } }));
 }
@@ -25,7 +25,7 @@ export function parseWorkspace(value: string | undefined, setting = 'KONG_WORKSP
 }
 
 /** KONG_ADMIN_TOKEN_FILE wins over KONG_ADMIN_TOKEN, as in kong-portal-cli. Trailing newlines are trimmed. */
-export function readAdminToken(env: NodeJS.ProcessEnv): string | undefined {
+function readAdminToken(env: NodeJS.ProcessEnv): string | undefined {
   const file = env.KONG_ADMIN_TOKEN_FILE;
   if (file) {
     let token: string;

@@ -50,13 +50,6 @@ export function parseDeveloperMeta(meta: string | null | undefined): Record<stri
   }
 }
 
-export interface DeveloperMetaField {
-  title: string;
-  label: string;
-  is_email?: boolean;
-  required?: boolean;
-}
-
 export interface KongWorkspace {
   id: string;
   name: string;
@@ -64,7 +57,7 @@ export interface KongWorkspace {
     portal?: boolean;
     portal_auth?: 'basic-auth' | 'key-auth' | 'openid-connect' | string | null;
     portal_auto_approve?: boolean | null;
-    /** A JSON string in Kong (an array of DeveloperMetaField). */
+    /** A JSON string in Kong (an array of {title, label, is_email?, required?}). */
     portal_developer_meta_fields?: string | null;
     [key: string]: unknown;
   };

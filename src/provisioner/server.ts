@@ -11,10 +11,10 @@ import { KongConsumers } from '../kong/kong-consumers.ts';
 import { awsReadinessCheck, checkUsagePlans } from './gateways/aws/aws-wiring.ts';
 import { createHostedSignup } from './hosted-signup/hosted-signup.ts';
 import type { SignupMailer } from './hosted-signup/signup-mailer.ts';
-import { listen, type RunningService } from '../shared/http-listen.ts';
+import { listen, type ListeningServer, type RunningService } from '../shared/http-listen.ts';
 import { createProvisionerApp, type ReadinessCheck } from './http/app.ts';
-import { createJsonLogger, type ProvisionLogger } from './provision-log.ts';
-import { NO_BILLING_SETTINGS, type ProvisionerSettings } from './settings.ts';
+import { createJsonLogger, type ProvisionLogger } from '../shared/provision-log.ts';
+import { NO_BILLING_SETTINGS, type ProvisionerSettings } from './settings/settings.ts';
 import { describeStripeTarget } from './stripe/stripe-client.ts';
 import { createProvisionerCore, type CoreOptions, type ProvisionerCore } from './compose.ts';
 
@@ -60,33 +60,33 @@ export interface StartOptions extends CoreOptions {
 
 export type RunningProvisioner = RunningService & ProvisionerCore & { drain(): Promise<void> };
 
-export async function startProvisioner(settings: ProvisionerSettings, options: StartOptions = {}): Promise<RunningProvisioner> {
-  const logger = options.logger ?? createJsonLogger();
-  const core = createProvisionerCore(settings, { ...options, logger });
-  // GATEWAY=aws: an unknown usage plan or unusable credentials stop the start, before any signup writes.
-  if (core.aws && settings.aws) await checkUsagePlans(core.aws, settings.aws);
+type HostedSignup = ReturnType<typeof createHostedSignup>;
+
+/** SIGNUP_MODE=hosted: the signup and account pages, on the gateway the core chose. */
+function hostedSignupOf(settings: ProvisionerSettings, core: ProvisionerCore, logger: ProvisionLogger, options: StartOptions): HostedSignup | undefined {
   const signupConsumers = core.signupGateway;
-  const hosted =
-    settings.hostedSignup && signupConsumers
-      ? createHostedSignup({
-          settings: settings.hostedSignup,
-          stripe: core.stripe,
-          writeLimiter: core.writeLimiter,
-          consumers: signupConsumers,
-          keyHeader: signupConsumers.keyHeader,
-          provisioner: core.provisioner,
-          access: core.billing.access,
-          plans: settings.plans,
-          prices: core.prices,
-          defaultCollection: (settings.billing ?? NO_BILLING_SETTINGS).paymentCollection,
-          trustedProxies: settings.trustedProxies ?? { kind: 'none' },
-          logger,
-          usage: createUsageFigures({ stripe: core.stripe, limiter: core.writeLimiter, cacheSeconds: settings.usage?.previewCacheSeconds ?? 60, ...(options.now ? { now: options.now } : {}) }),
-          ...(options.signupMailer ? { mailer: options.signupMailer } : {}),
-          ...(options.now ? { now: options.now } : {}),
-        })
-      : undefined;
-  const app = createProvisionerApp({
+  if (!settings.hostedSignup || !signupConsumers) return undefined;
+  return createHostedSignup({
+    settings: settings.hostedSignup,
+    stripe: core.stripe,
+    writeLimiter: core.writeLimiter,
+    consumers: signupConsumers,
+    keyHeader: signupConsumers.keyHeader,
+    provisioner: core.provisioner,
+    access: core.billing.access,
+    plans: settings.plans,
+    prices: core.prices,
+    defaultCollection: (settings.billing ?? NO_BILLING_SETTINGS).paymentCollection,
+    trustedProxies: settings.trustedProxies ?? { kind: 'none' },
+    logger,
+    usage: createUsageFigures({ stripe: core.stripe, limiter: core.writeLimiter, cacheSeconds: settings.usage?.previewCacheSeconds ?? 60, ...(options.now ? { now: options.now } : {}) }),
+    ...(options.signupMailer ? { mailer: options.signupMailer } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  });
+}
+
+function appOf(settings: ProvisionerSettings, core: ProvisionerCore, logger: ProvisionLogger, hosted: HostedSignup | undefined) {
+  return createProvisionerApp({
     provisioner: core.provisioner,
     plans: settings.plans,
     prices: core.prices,
@@ -104,15 +104,9 @@ export async function startProvisioner(settings: ProvisionerSettings, options: S
     stripeWebhookSecret: settings.billing?.webhookSecret,
     hostedSignup: hosted?.app,
   });
+}
 
-  const usage = startProvisionerUsage(settings, core, logger, options);
-
-  let draining = false;
-  const fetchHandler = (request: Request, env: unknown): Response | Promise<Response> =>
-    draining
-      ? Response.json({ error: { code: 'shutting_down', message: 'the provisioner is shutting down; retry shortly' } }, { status: 503, headers: { connection: 'close', 'x-content-type-options': 'nosniff' } })
-      : app.fetch(request, env);
-
+function logStartSettings(settings: ProvisionerSettings, logger: ProvisionLogger): void {
   logger.info({
     event: 'provisioner_settings',
     log_hash_key: settings.logHashKey?.source ?? 'random per process (email hashes change on restart)',
@@ -120,11 +114,13 @@ export async function startProvisioner(settings: ProvisionerSettings, options: S
     trusted_proxies: describeTrustedProxies(settings.trustedProxies),
   });
   for (const warning of billingWarnings(settings)) logger.warn({ event: 'provisioner_setting_warning', message: warning });
-  const running = await listen('provisioner', fetchHandler, options.port ?? settings.port, options.host ?? '127.0.0.1', { portHint: '--port or PROVISIONER_PORT' });
-  const { server } = running;
+}
 
-  // Count a request until its response is fully written (or the client went away), so drain
-  // never cuts an answer that the app has produced but Node has not sent yet.
+/**
+ * Counts a request until its response is fully written (or the client went away), so drain never
+ * cuts an answer that the app has produced but Node has not sent yet. Returns the wait for none left.
+ */
+function countInFlight(server: ListeningServer['server']): (timeoutMs: number) => Promise<void> {
   let inFlight = 0;
   let idle: (() => void) | undefined;
   server.on('request', (_request: IncomingMessage, response: ServerResponse) => {
@@ -134,8 +130,7 @@ export async function startProvisioner(settings: ProvisionerSettings, options: S
       if (inFlight === 0) idle?.();
     });
   });
-
-  const waitForInFlight = (timeoutMs: number) =>
+  return (timeoutMs) =>
     inFlight === 0
       ? Promise.resolve()
       : new Promise<void>((resolve) => {
@@ -145,6 +140,27 @@ export async function startProvisioner(settings: ProvisionerSettings, options: S
             resolve();
           };
         });
+}
+
+export async function startProvisioner(settings: ProvisionerSettings, options: StartOptions = {}): Promise<RunningProvisioner> {
+  const logger = options.logger ?? createJsonLogger();
+  const core = createProvisionerCore(settings, { ...options, logger });
+  // GATEWAY=aws: an unknown usage plan or unusable credentials stop the start, before any signup writes.
+  if (core.aws && settings.aws) await checkUsagePlans(core.aws, settings.aws);
+  const hosted = hostedSignupOf(settings, core, logger, options);
+  const app = appOf(settings, core, logger, hosted);
+  const usage = startProvisionerUsage(settings, core, logger, options);
+
+  let draining = false;
+  const fetchHandler = (request: Request, env: unknown): Response | Promise<Response> =>
+    draining
+      ? Response.json({ error: { code: 'shutting_down', message: 'the provisioner is shutting down; retry shortly' } }, { status: 503, headers: { connection: 'close', 'x-content-type-options': 'nosniff' } })
+      : app.fetch(request, env);
+
+  logStartSettings(settings, logger);
+  const running = await listen('provisioner', fetchHandler, options.port ?? settings.port, options.host ?? '127.0.0.1', { portHint: '--port or PROVISIONER_PORT' });
+  const { server } = running;
+  const waitForInFlight = countInFlight(server);
 
   const close = async () => {
     draining = true;

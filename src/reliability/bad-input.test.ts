@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { run as runBenchCli } from '../../bench/cli.ts';
 import { runCli } from '../cli/main.ts';
-import { silentLogger } from '../provisioner/provision-log.ts';
+import { silentLogger } from '../shared/provision-log.ts';
 import { startProvisioner, type RunningProvisioner } from '../provisioner/server.ts';
 import { kongSignature } from '../sandbox/kong/index.ts';
 import { SANDBOX_EVENT_HOOK_SECRET } from '../dev/start-sandbox.ts';

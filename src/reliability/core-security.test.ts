@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DOCTOR_CHECKS, PLANS_FILE, type DoctorState } from '../admin/doctor/doctor-checks.ts';
 import { signKongEvent } from '../provisioner/http/kong-events.ts';
 import { startProvisioner } from '../provisioner/server.ts';
-import { loadProvisionerSettings } from '../provisioner/settings.ts';
+import { loadProvisionerSettings } from '../provisioner/settings/settings.ts';
 import { DEFAULT_PLANS_FILE } from '../dev/start-sandbox.ts';
 import { parsePlans, PlansFileError } from '../shared/plans.ts';
 import { startBillingSandbox, type BillingSandbox } from '../testkit/billing-sandbox.ts';

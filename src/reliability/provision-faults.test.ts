@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { reconcileDevelopers, type ReconcileReport } from '../admin/reconcile/reconcile-developers.ts';
-import { silentLogger } from '../provisioner/provision-log.ts';
+import { silentLogger } from '../shared/provision-log.ts';
 import { createProvisionerCore } from '../provisioner/compose.ts';
 import { startProvisioner, type RunningProvisioner } from '../provisioner/server.ts';
 import type { StripeFaultKind } from '../sandbox/stripe/stripe-emulator.ts';

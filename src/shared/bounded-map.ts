@@ -3,7 +3,7 @@
  * oldest is dropped. Memory for "already done" answers (whole developers, seen events) that must
  * stay small however long the process runs.
  */
-export interface BoundedMapOptions {
+interface BoundedMapOptions {
   /** Entries older than this read as absent; Infinity keeps them until evicted by size. */
   ttlMs: number;
   maxEntries: number;

@@ -4,7 +4,7 @@
  * before it was asked for), instead of each starting its own. Ten events for one customer
  * arriving together cost two runs, not ten, and the last one still reads fresh state.
  */
-export type Coalescer<R> = (key: string, work: () => Promise<R>) => Promise<R>;
+type Coalescer<R> = (key: string, work: () => Promise<R>) => Promise<R>;
 
 export function createCoalescer<R>(): Coalescer<R> {
   const entries = new Map<string, { tail: Promise<R>; queued: Promise<R> | undefined }>();

@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 
-export type Parsed<T> = { ok: true; options: T } | { ok: false; exitCode: number };
+type Parsed<T> = { ok: true; options: T } | { ok: false; exitCode: number };
 
 /** Exit code 2 for usage errors (unknown flag, bad value), 0 after --help. */
 export function parseArgs<T>(program: Command, argv: string[]): Parsed<T> {

@@ -6,7 +6,7 @@
  */
 export type ErrorSurface = 'http' | 'signup-page' | 'command' | 'kong' | 'sync' | 'build';
 
-export interface ErrorCodeEntry {
+interface ErrorCodeEntry {
   code: string;
   surface: ErrorSurface;
   /** The HTTP status an HTTP or page error answers with. */

@@ -17,7 +17,7 @@ export interface RunningService {
 
 export type FetchHandler = (request: Request, env?: unknown) => Response | Promise<Response>;
 
-export interface ListenOptions {
+interface ListenOptions {
   /** How to choose another port, for the "already in use" error; e.g. "--port or PROVISIONER_PORT". */
   portHint?: string;
 }

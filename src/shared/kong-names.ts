@@ -27,7 +27,7 @@ interface NameProblem {
 const CHARACTERS = 'use letters, digits, ".", "_", "~" or "-" (Kong\'s name rule)';
 
 /** Why `name` is not a usable workspace name, or undefined when it is. */
-export function workspaceNameProblem(name: string): NameProblem | undefined {
+function workspaceNameProblem(name: string): NameProblem | undefined {
   const message = `"${name}" is not a valid workspace name`;
   if (!UTF8_NAME.test(name)) return { message, hint: CHARACTERS };
   if (DOT_SEGMENT.test(name)) return { message, hint: '"." and ".." would address another path of the Admin API; use the workspace name as Kong shows it' };

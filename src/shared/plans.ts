@@ -39,7 +39,7 @@ const tiers = z
   });
 
 /** The four pricing models of the seeds. */
-export const pricingSchema = z.discriminatedUnion('model', [
+const pricingSchema = z.discriminatedUnion('model', [
   z.object({ model: z.literal('per_unit'), unit_amount_decimal: amountDecimal }).strict(),
   z
     .object({
@@ -82,7 +82,7 @@ const priceSchema = z.union(PRICE_SHAPES, {
   error: 'an object: {lookup_key, currency, meter, pricing} for a price stripe:setup manages, {lookup_key} or {id} for an existing price',
 });
 
-export const meterSchema = z
+const meterSchema = z
   .object({
     event_name: id,
     display_name: z.string().min(1).max(250),
@@ -116,15 +116,15 @@ const quotaSchema = z
   .object({ calls: callCount, enforcement: z.enum(['hard', 'soft'], { error: '"hard" (refuse at the quota) or "soft" (bill the overage)' }) })
   .strict();
 
-export const limitsSchema = z.object({ rate: rateSchema.optional(), quota: quotaSchema.optional() }).strict();
+const limitsSchema = z.object({ rate: rateSchema.optional(), quota: quotaSchema.optional() }).strict();
 
 /** How a plan's developers pay (PAYMENT_COLLECTION is the default for plans that do not say). */
 export const PAYMENT_COLLECTIONS = ['checkout', 'invoice', 'none'] as const;
 export type PaymentCollection = (typeof PAYMENT_COLLECTIONS)[number];
 /** Stripe's trial_settings.end_behavior.missing_payment_method. */
-export const TRIAL_END_BEHAVIORS = ['cancel', 'pause', 'create_invoice'] as const;
+const TRIAL_END_BEHAVIORS = ['cancel', 'pause', 'create_invoice'] as const;
 
-export const planSchema = z
+const planSchema = z
   .object({
     id,
     name: z.string().min(1).max(80),
@@ -163,7 +163,7 @@ export const planSchema = z
       ctx.addIssue({ code: 'custom', path: ['trial_end_without_payment_method'], message: 'needs trial_days' });
   });
 
-export const plansFileSchema = z
+const plansFileSchema = z
   .object({
     product: z.object({ name: z.string().min(1).max(250), description: z.string().max(500).optional() }).strict(),
     meters: z.array(meterSchema).default([]),

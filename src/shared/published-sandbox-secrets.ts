@@ -1,7 +1,7 @@
 /**
  * The fake secrets the sandbox (`npm start`) runs with. They are published (README, the export
  * line npm start prints, this repository), so they protect nothing: the sandbox uses them, and the
- * provisioner refuses them anywhere else (provisioner/production-guard.ts). One list for both, so
+ * provisioner refuses them anywhere else (provisioner/settings/production-guard.ts). One list for both, so
  * the product need not import the sandbox to know them.
  */
 export const PUBLISHED_SANDBOX_SECRETS = {

@@ -18,7 +18,7 @@ const BEARER = /\b(Bearer\s+)[^\s"',;]+/gi;
 const SECRET_HEADER = /\b(kong-admin-token|authorization|x-moesif-application-id|stripe-signature|x-kong-signature)(["']?\s*[:=]\s*["']?)(?:(?:Bearer|Basic)\s+)?[^\s"',;]+/gi;
 
 /** Credentials recognised by their shape, replaced by `[redacted]` (their prefix or header name kept). */
-export function redactSecrets(text: string): string {
+function redactSecrets(text: string): string {
   return text.replace(PREFIXED_SECRET, '$1[redacted]').replace(BEARER, '$1[redacted]').replace(SECRET_HEADER, '$1$2[redacted]');
 }
 

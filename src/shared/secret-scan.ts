@@ -12,7 +12,7 @@ export interface ScannedFile {
   contents: string;
 }
 
-export interface SecretFinding {
+interface SecretFinding {
   path: string;
   line: number;
   /** What was found, e.g. "a Stripe secret key (sk_live_…)" or "the value of KONG_ADMIN_TOKEN". */
@@ -25,11 +25,11 @@ const PATTERNS: { pattern: RegExp; what: string }[] = [
 ];
 
 /** Environment variables whose values must never be published. */
-export const SECRET_ENV_NAMES = ['KONG_ADMIN_TOKEN', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'MOESIF_MANAGEMENT_TOKEN'] as const;
+const SECRET_ENV_NAMES = ['KONG_ADMIN_TOKEN', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'MOESIF_MANAGEMENT_TOKEN'] as const;
 /** Holds a path; the file's contents are the secret. */
-export const SECRET_FILE_ENV_NAMES = ['KONG_ADMIN_TOKEN_FILE'] as const;
+const SECRET_FILE_ENV_NAMES = ['KONG_ADMIN_TOKEN_FILE'] as const;
 /** Shorter values (e.g. "admin", "true") would match innocent text; real tokens are longer. */
-export const MIN_SECRET_LENGTH = 8;
+const MIN_SECRET_LENGTH = 8;
 
 export type Environment = Record<string, string | undefined>;
 

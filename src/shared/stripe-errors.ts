@@ -8,7 +8,7 @@ import Stripe from 'stripe';
 
 const E = Stripe.errors;
 
-export interface StripeFailure {
+interface StripeFailure {
   /** 401/403: the key is refused or lacks a permission; every later call fails the same way. */
   readonly auth: boolean;
   /** No answer at all (network, DNS, TLS, timeout): Stripe may or may not have acted. */
@@ -33,7 +33,7 @@ export interface StripeFailure {
 }
 
 /** The codes a failed Stripe call is reported under, over HTTP and by the commands alike. */
-export type StripeErrorCode = 'stripe_unauthorized' | 'stripe_unavailable' | 'stripe_error';
+type StripeErrorCode = 'stripe_unauthorized' | 'stripe_unavailable' | 'stripe_error';
 
 export function isStripeError(error: unknown): error is Stripe.errors.StripeError {
   return error instanceof E.StripeError;

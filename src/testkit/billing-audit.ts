@@ -7,7 +7,7 @@
 import type { RunningMoesifEmulator } from '../sandbox/moesif/moesif-emulator.ts';
 import type { RunningStripeEmulator } from '../sandbox/stripe/stripe-emulator.ts';
 
-export interface DeveloperAudit {
+interface DeveloperAudit {
   email: string;
   customers: number;
   subscriptions: number;
@@ -19,7 +19,7 @@ export interface DeveloperAudit {
   whole: boolean;
 }
 
-export interface BillingAudit {
+interface BillingAudit {
   developers: DeveloperAudit[];
   /** Developers with more than one customer or subscription. */
   duplicated: string[];

@@ -5,7 +5,7 @@
  * options so that a fault costs milliseconds, not the production seconds.
  */
 import type { CoreOptions } from '../provisioner/compose.ts';
-import { loadProvisionerSettings, type ProvisionerSettings } from '../provisioner/settings.ts';
+import { loadProvisionerSettings, type ProvisionerSettings } from '../provisioner/settings/settings.ts';
 import { FREE_PORTS, startSandbox, type Sandbox } from '../dev/start-sandbox.ts';
 import type { RunningMoesifEmulator } from '../sandbox/moesif/moesif-emulator.ts';
 import type { RunningKongEmulator } from '../sandbox/kong/index.ts';

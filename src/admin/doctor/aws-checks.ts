@@ -9,11 +9,9 @@
  */
 import { GetResourcesCommand, GetRestApiCommand, GetStagesCommand, GetUsagePlanCommand, GetUsagePlansCommand, type UsagePlan } from '@aws-sdk/client-api-gateway';
 import { describeAwsError } from '../../provisioner/gateways/aws/aws-client.ts';
-import type { AwsSignupGateway } from '../../provisioner/gateways/aws/aws-gateway.ts';
-import type { AwsGatewaySettings } from '../../provisioner/gateways/aws/aws-settings.ts';
 import { usagePlanLimitsOf, usagePlanPatch, formatOperation } from '../aws-setup/usage-plan-limits.ts';
 import { fail, pass, type Check, type CheckOutcome } from './check-runner.ts';
-import { ADMIN_API, KEY_AUTH, MOESIF_PLUGIN, PLANS_FILE, type DoctorState } from './doctor-checks.ts';
+import { ADMIN_API, KEY_AUTH, MOESIF_PLUGIN, PLANS_FILE, type AwsDoctorInputs, type DoctorState } from './doctor-checks.ts';
 import { MOESIF_IDENTITY } from './moesif-identity-check.ts';
 import { HOSTED_DOCTOR_CHECKS } from './hosted-checks.ts';
 
@@ -22,11 +20,6 @@ export const AWS_USAGE_PLANS = 'AWS usage plans';
 export const AWS_API_KEYS_REQUIRED = 'AWS API key source and required keys';
 export const AWS_ACCESS_LOG = 'AWS access log for Moesif';
 export const AWS_USAGE_PLAN_LIMITS = 'AWS usage plan limits';
-
-export interface AwsDoctorInputs {
-  settings: AwsGatewaySettings;
-  gateway: AwsSignupGateway;
-}
 
 type AwsState = DoctorState & { aws?: AwsDoctorInputs | Error; awsPlans?: UsagePlan[] };
 

@@ -3,7 +3,6 @@
  * earlier checks leave what later ones need (the workspace, the theme, Stripe's meters) in it.
  * A setting that could not be read is carried as an Error and becomes that check's failure.
  */
-import type { AwsDoctorInputs } from './aws-checks.ts';
 import type Stripe from 'stripe';
 import { KongError } from '../../kong/kong-errors.ts';
 import type { KongAdminClient } from '../../kong/kong-admin-client.ts';
@@ -26,6 +25,14 @@ import { stripeWebhookCheck } from './stripe-webhook-check.ts';
 import { plural } from '../../shared/plural.ts';
 import { usageCheck } from './usage-check.ts';
 import type { UsageSettings } from '../../provisioner/usage/usage-settings.ts';
+import type { AwsSignupGateway } from '../../provisioner/gateways/aws/aws-gateway.ts';
+import type { AwsGatewaySettings } from '../../provisioner/gateways/aws/aws-settings.ts';
+
+/** What the AWS checks (aws-checks.ts) read: the gateway's settings and the gateway built from them. */
+export interface AwsDoctorInputs {
+  settings: AwsGatewaySettings;
+  gateway: AwsSignupGateway;
+}
 
 export interface DoctorInputs {
   kong: KongAdminClient | Error;

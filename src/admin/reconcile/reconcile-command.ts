@@ -8,10 +8,10 @@ import { parseWorkspace } from '../../kong/kong-settings.ts';
 import type { KongDeveloper } from '../../kong/kong-types.ts';
 import { consumerAsDeveloper, SIGNUP_CONSUMER_TAGS } from '../../provisioner/hosted-signup/consumer-directory.ts';
 import { awsDevelopers, awsReconcileSync } from '../../provisioner/gateways/aws/aws-wiring.ts';
-import { createJsonLogger, silentLogger } from '../../provisioner/provision-log.ts';
+import { createJsonLogger, silentLogger } from '../../shared/provision-log.ts';
 import { createProvisionerCore, type ProvisionerCore } from '../../provisioner/compose.ts';
 import { readStripeSnapshot } from '../../provisioner/core/stripe-snapshot.ts';
-import { loadProvisionerSettings } from '../../provisioner/settings.ts';
+import { loadProvisionerSettings } from '../../provisioner/settings/settings.ts';
 import { Command, InvalidArgumentError, parseArgs, positiveInteger } from '../../shared/command-line.ts';
 import { reconcileDevelopers, type MoesifMode, type ReconcileProgress, type ReconcileReport } from './reconcile-developers.ts';
 import { plural } from '../../shared/plural.ts';
@@ -26,7 +26,7 @@ interface ReconcileFlags {
   resubscribe?: string;
 }
 
-export function reconcileProgram(): Command {
+function reconcileProgram(): Command {
   return new Command('portal-monetization reconcile')
     .description(
       'Make every provisionable Kong developer whole: one Stripe customer, one metered subscription, the Moesif user and company.\nUses the provisioner\'s own code and settings. Stripe is read once in bulk (100 customers or subscriptions a call, paced under STRIPE_MAX_WRITES_PER_SECOND); developers already whole cost no Stripe call of their own, and Moesif gets batches. Safe from cron and beside a running provisioner.',
@@ -73,7 +73,7 @@ export function progressLine(progress: ReconcileProgress): string {
 /** Fixes listed by name; beyond this only the count (a first run on a big portal fixes thousands). */
 const LISTED_FIXES = 50;
 
-export function formatReconcileReport(report: ReconcileReport): string {
+function formatReconcileReport(report: ReconcileReport): string {
   const lines: string[] = [];
   const skipped = Object.entries(report.skippedByStatus)
     .map(([status, count]) => `${status} ${count}`)

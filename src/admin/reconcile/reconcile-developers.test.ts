@@ -3,7 +3,7 @@
 // the real provisioner against Kong, Stripe and Moesif fakes.
 import { describe, expect, it } from 'vitest';
 import type { KongDeveloper } from '../../kong/kong-types.ts';
-import type { DeveloperInspection, ProvisionOutcome, Provisioner } from '../../provisioner/provisioner.ts';
+import type { DeveloperInspection, ProvisionOutcome, Provisioner } from '../../provisioner/core/provisioner.ts';
 import { MonetizationError } from '../../shared/errors.ts';
 import { reconcileDevelopers, type ReconcileDeps } from './reconcile-developers.ts';
 

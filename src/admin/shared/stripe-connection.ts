@@ -9,7 +9,7 @@ import { parseStripeApiBase, parseStripeSecretKey, type StripeKeyMode } from '..
 
 export type { StripeKeyMode };
 
-export interface StripeConnectionSettings {
+interface StripeConnectionSettings {
   secretKey: string;
   mode: StripeKeyMode;
   /** A local Stripe-compatible server (the sandbox emulator); undefined means api.stripe.com. */

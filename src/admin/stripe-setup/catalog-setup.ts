@@ -15,10 +15,10 @@ import { desiredPriceSpec, diffPriceSpec, priceCreateParams, stripePriceSpec, ty
 import { isManagedPrice } from './setup-plans.ts';
 
 /** Metadata that marks the product and prices this tool manages. */
-export const CATALOG_MARK = 'kong_portal_monetization';
-export const PLAN_METADATA_KEY = 'kpm_plan';
+const CATALOG_MARK = 'kong_portal_monetization';
+const PLAN_METADATA_KEY = 'kpm_plan';
 
-export type SetupAction = 'created' | 'updated' | 'reactivated' | 'replaced' | 'unchanged' | 'exists' | 'conflict' | 'failed' | 'skipped';
+type SetupAction = 'created' | 'updated' | 'reactivated' | 'replaced' | 'unchanged' | 'exists' | 'conflict' | 'failed' | 'skipped';
 
 export interface CatalogRow {
   kind: 'product' | 'meter' | 'price';
@@ -43,7 +43,7 @@ export interface CatalogSetupResult {
   dryRun: boolean;
 }
 
-export interface SetupOptions {
+interface SetupOptions {
   dryRun?: boolean;
   /** Only used in error messages (which Stripe could not be reached). */
   apiBase?: string;

@@ -9,7 +9,7 @@ import { selectablePlans, type PlansFile } from '../../shared/plans.ts';
 import { PORTAL_MARK } from '../../provisioner/core/billing-status.ts';
 import { idempotencyKey } from './catalog-setup.ts';
 
-export interface PortalSetupResult {
+interface PortalSetupResult {
   action: 'created' | 'updated' | 'unchanged' | 'would create' | 'would update' | 'skipped';
   configurationId: string | undefined;
   loginUrl: string | undefined;
@@ -21,7 +21,7 @@ export interface PortalSetupResult {
  * subscription_update.products wants them. Private plans (invoice, free, unless marked public) are
  * left out: a switch in the portal would otherwise be a way around the card.
  */
-export async function planProducts(stripe: Stripe, plans: PlansFile): Promise<Array<{ product: string; prices: string[] }>> {
+async function planProducts(stripe: Stripe, plans: PlansFile): Promise<Array<{ product: string; prices: string[] }>> {
   const byProduct = new Map<string, string[]>();
   for (const plan of selectablePlans(plans)) {
     const price =
@@ -35,7 +35,7 @@ export async function planProducts(stripe: Stripe, plans: PlansFile): Promise<Ar
   return [...byProduct].map(([product, prices]) => ({ product, prices: prices.sort() }));
 }
 
-export function portalFeatures(products: Array<{ product: string; prices: string[] }>): Stripe.BillingPortal.ConfigurationCreateParams.Features {
+function portalFeatures(products: Array<{ product: string; prices: string[] }>): Stripe.BillingPortal.ConfigurationCreateParams.Features {
   return {
     payment_method_update: { enabled: true },
     invoice_history: { enabled: true },

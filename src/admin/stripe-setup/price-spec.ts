@@ -6,13 +6,13 @@
 import Stripe from 'stripe';
 import type { Pricing } from '../../shared/plans.ts';
 
-export interface TierSpec {
+interface TierSpec {
   up_to: number | 'inf';
   unit_amount_decimal: string;
   flat_amount: number;
 }
 
-export interface PriceSpec {
+interface PriceSpec {
   product: string;
   meter: string;
   currency: string;

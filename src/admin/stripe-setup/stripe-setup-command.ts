@@ -19,7 +19,7 @@ interface SetupFlags {
   returnUrl?: string;
 }
 
-export function setupProgram(): Command {
+function setupProgram(): Command {
   return new Command('portal-monetization stripe-setup')
     .description('Create or update the Stripe product, billing meters and monthly metered prices described by a plans file.\nIdempotent: an unchanged plan makes no Stripe write; a changed plan gets a new price that takes over the lookup key, and the old price is archived.')
     .option('--plans <file>', 'plans file (JSON); default: $PLANS_FILE, else plans.example.json')
@@ -43,7 +43,7 @@ Examples:
     );
 }
 
-export function formatSetupResult(result: CatalogSetupResult): string {
+function formatSetupResult(result: CatalogSetupResult): string {
   const rows = result.rows.map((row) => [row.kind === 'price' ? row.plan : `(${row.kind})`, row.product, row.meter, row.price, row.label, row.detail]);
   const table = formatTable(['plan', 'product', 'meter', 'price', 'action', 'detail'], rows);
   const summary = result.dryRun

@@ -7,7 +7,7 @@ import Stripe from 'stripe';
 import { STRIPE_WEBHOOK_EVENTS } from '../../provisioner/core/stripe-events.ts';
 import { idempotencyKey } from './catalog-setup.ts';
 
-export interface WebhookSetupResult {
+interface WebhookSetupResult {
   action: 'created' | 'updated' | 'unchanged' | 'would create' | 'would update';
   endpointId: string | undefined;
   /** Only on creation: the whsec_ secret for STRIPE_WEBHOOK_SECRET. */

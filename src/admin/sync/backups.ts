@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 
 export const DEFAULT_BACKUP_ROOT = '.kong-portal-monetization/backups';
 
-export interface BackupEntry {
+interface BackupEntry {
   path: string;
   existed: boolean;
 }

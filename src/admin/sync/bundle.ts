@@ -23,7 +23,7 @@ export interface Bundle {
 }
 
 /** The package's own theme/ folder. */
-export function defaultThemeDir(): string {
+function defaultThemeDir(): string {
   return packagePath(`${THEME_DIR}/`);
 }
 

@@ -6,7 +6,7 @@ import { MonetizationError } from '../../shared/errors.ts';
 import type { KongAdminClient } from '../../kong/kong-admin-client.ts';
 import type { KongWorkspace } from '../../kong/kong-types.ts';
 
-export const PLAN_FIELD_TITLE = 'plan';
+const PLAN_FIELD_TITLE = 'plan';
 
 /** Kong's meta field shape: `validator` carries type and required. */
 export interface MetaField {
@@ -16,7 +16,7 @@ export interface MetaField {
   [key: string]: unknown;
 }
 
-export function readMetaFields(workspace: KongWorkspace): MetaField[] {
+function readMetaFields(workspace: KongWorkspace): MetaField[] {
   const raw = workspace.config.portal_developer_meta_fields;
   if (raw === undefined || raw === null || raw === '') return [];
   let fields: unknown;
@@ -43,7 +43,7 @@ export function withOptionalPlanField(fields: MetaField[]): MetaField[] | undefi
   return fields.map((field) => (field === existing ? { ...field, required: false, validator: { ...field.validator, required: false } } : field));
 }
 
-export type WorkspaceConfigAction = 'updated' | 'unchanged';
+type WorkspaceConfigAction = 'updated' | 'unchanged';
 
 /** PATCHes the config (the whole config object, so no Kong version can drop other keys). */
 export async function ensurePlanField(client: KongAdminClient, workspace: KongWorkspace, dryRun: boolean): Promise<{ action: WorkspaceConfigAction; writes: number; before: string; after: string }> {

@@ -7,7 +7,7 @@
 import type { KongAdminClient } from '../../kong/kong-admin-client.ts';
 import type { KongEventHook } from '../../kong/kong-types.ts';
 
-export const EVENT_HOOK_PATH = '/kong/events';
+const EVENT_HOOK_PATH = '/kong/events';
 
 export type EventHookAction = 'created' | 'replaced' | 'unchanged' | 'removed';
 
@@ -24,7 +24,7 @@ export function isOurHook(hook: KongEventHook): boolean {
   }
 }
 
-export interface EventHookResult {
+interface EventHookResult {
   action: EventHookAction;
   /** Hooks deleted (wrong url/secret or duplicates). */
   deleted: number;

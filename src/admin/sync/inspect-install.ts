@@ -14,7 +14,7 @@ import type { FileRole } from './plan-sync.ts';
 import { sha256Hex } from '../../shared/sha256.ts';
 import { detectEol, withEol } from './text.ts';
 
-export interface InspectedFile {
+interface InspectedFile {
   path: string;
   role: FileRole;
   present: boolean;
@@ -27,7 +27,7 @@ export interface InspectedFile {
   problem: string | undefined;
 }
 
-export interface InstallInspection {
+interface InstallInspection {
   theme: string;
   /** monetization.js and both blocks are present. */
   installed: boolean;

@@ -8,7 +8,7 @@ import { insertBlock, locateBlock, removeBlock, replaceBlock, type BlockLocation
 import { SyncRefusal } from './sync-errors.ts';
 import { detectEol, lineBreakAt, withEol } from './text.ts';
 
-export interface ScriptTag {
+interface ScriptTag {
   src: string | undefined;
   /** Offset of `<script`. */
   start: number;
@@ -36,7 +36,7 @@ export function locateScriptTags(html: string, file: string): BlockLocation | un
 }
 
 /** The built block with the public config in place of the placeholder. */
-export function renderScriptTagsBlock(tagsBlock: string, config: PublicConfig): string {
+function renderScriptTagsBlock(tagsBlock: string, config: PublicConfig): string {
   return tagsBlock.split(CONFIG_PLACEHOLDER).join(serializePublicConfig(config));
 }
 

@@ -11,7 +11,7 @@ import { SyncRefusal } from './sync-errors.ts';
 import { sha256Hex } from '../../shared/sha256.ts';
 
 export type FileRole = 'script' | 'kongAuth' | 'requiredScripts';
-export type PlannedAction = 'create' | 'update' | 'delete' | 'unchanged';
+type PlannedAction = 'create' | 'update' | 'delete' | 'unchanged';
 
 export interface PlannedFile {
   path: string;
@@ -23,7 +23,7 @@ export interface PlannedFile {
   after: string | undefined;
 }
 
-export type WorkspaceFiles = ReadonlyMap<string, Pick<KongFile, 'contents' | 'checksum'>>;
+type WorkspaceFiles = ReadonlyMap<string, Pick<KongFile, 'contents' | 'checksum'>>;
 
 /**
  * Install or upgrade, in write order: monetization.js first (nothing loads it yet), then the
@@ -59,7 +59,7 @@ export function planUninstall(files: WorkspaceFiles, theme: string): PlannedFile
 }
 
 /** True when the server already holds exactly `desired` (its stored checksum, or one computed here). */
-export function holds(file: Pick<KongFile, 'contents' | 'checksum'>, desired: string): boolean {
+function holds(file: Pick<KongFile, 'contents' | 'checksum'>, desired: string): boolean {
   const wanted = sha256Hex(desired);
   return file.checksum === wanted || sha256Hex(file.contents) === wanted;
 }

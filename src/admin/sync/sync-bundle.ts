@@ -46,9 +46,9 @@ export interface SyncBundleOptions {
   now?: () => Date;
 }
 
-export type SyncActionName = FileAction | EventHookAction;
+type SyncActionName = FileAction | EventHookAction;
 
-export interface SyncAction {
+interface SyncAction {
   kind: 'file' | 'workspace-config' | 'event-hook';
   target: string;
   /** What was done, or with dryRun what would be done. */

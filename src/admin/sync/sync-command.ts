@@ -28,7 +28,7 @@ interface SyncFlags {
   json?: boolean;
 }
 
-export interface SyncIo {
+interface SyncIo {
   env: NodeJS.ProcessEnv;
   stdout: (text: string) => void;
   stderr: (text: string) => void;
@@ -63,7 +63,7 @@ themes/<theme>/assets/js/kong/kong.auth.js and themes/<theme>/partials/theme/req
 Exit codes:
 ${EXIT_CODE_HELP}`;
 
-export function syncProgram(io: SyncIo): Command {
+function syncProgram(io: SyncIo): Command {
   return new Command('portal-monetization sync')
     .description('Install, upgrade or uninstall the monetization bundle in a Kong Dev Portal workspace (Admin Files API).')
     .option('--workspace <name>', 'Kong workspace (default: $KONG_WORKSPACE, else "default")')

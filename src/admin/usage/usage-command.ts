@@ -32,7 +32,7 @@ function isoTime(name: string) {
   };
 }
 
-export function usageProgram(): Command {
+function usageProgram(): Command {
   const variables = USAGE_VARIABLES.map((v) => `  ${v.name.padEnd(30)} ${v.default.padEnd(26)} ${v.description}`).join('\n');
   return new Command('portal-monetization usage')
     .description(

@@ -4,7 +4,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { HOSTED_SIGNUP_VARIABLES } from '../../provisioner/hosted-signup/hosted-settings.ts';
-import { loadProvisionerSettings, PROVISIONER_VARIABLES } from '../../provisioner/settings.ts';
+import { loadProvisionerSettings, PROVISIONER_VARIABLES } from '../../provisioner/settings/settings.ts';
 
 function variableLines(variables: ReadonlyArray<{ name: string; default: string; description: string }>): string[] {
   const width = Math.max(...variables.map((v) => v.name.length));

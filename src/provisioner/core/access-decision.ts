@@ -24,7 +24,7 @@
 import type Stripe from 'stripe';
 import type { PaymentCollection } from '../../shared/plans.ts';
 
-export type AccessState = 'allowed' | 'grace' | 'refused';
+type AccessState = 'allowed' | 'grace' | 'refused';
 
 export type AccessReason =
   | 'active'
@@ -100,7 +100,7 @@ export interface BillingFacts {
   spendCap?: SpendCapFacts;
 }
 
-export interface AccessPolicy {
+interface AccessPolicy {
   graceDays: number;
   /** Unix seconds. */
   now: number;

@@ -7,7 +7,7 @@ import type Stripe from 'stripe';
 import type { KongDeveloper } from '../../kong/kong-types.ts';
 import { REMOVED_DEVELOPER_STATUSES } from '../../kong/kong-types.ts';
 import type { PaymentCollection, Plan, PlansFile } from '../../shared/plans.ts';
-import type { ProvisionLogger } from '../provision-log.ts';
+import type { ProvisionLogger } from '../../shared/provision-log.ts';
 import { accessMessage, decideAccess, decisionChangesAt, type AccessDecision, type BillingFacts } from './access-decision.ts';
 import { limitFacts, type UsageSource } from './usage-limits.ts';
 import { limitDefinitions, type LimitDefinitions } from './limit-bands.ts';
@@ -18,15 +18,15 @@ import { withStripeRetry } from '../stripe/stripe-calls.ts';
 import type { GraceTimers } from './grace-timers.ts';
 import { ACCESS_TAGS, applyAccess, type AccessChange, type DeveloperPlugins } from './kong-access.ts';
 import { applyRateLimitOrLog, type RateLimitChange } from './kong-rate-limit.ts';
-import { DEFAULT_RATE_LIMIT_SETTINGS, type RateLimitSettings } from '../rate-limit-settings.ts';
+import { DEFAULT_RATE_LIMIT_SETTINGS, type RateLimitSettings } from './rate-limit-settings.ts';
 import { findCustomer } from './ensure-stripe.ts';
-import { classifySubscriptions, findDeveloperSubscriptions, idOf, retryFor, type StripeAccess } from './stripe-lookups.ts';
+import { classifySubscriptions, findDeveloperSubscriptions, idOf, retryFor, type DeveloperSubscriptions, type StripeAccess } from './stripe-lookups.ts';
 import { collectionOfSubscription, selectPlan } from './plan-choice.ts';
 import { liftRemovalCancellation } from './developer-removal.ts';
-import { ProvisionError } from '../errors.ts';
+import { ProvisionError } from '../../shared/provision-error.ts';
 import type { StripeSnapshot } from './stripe-snapshot.ts';
 
-export interface AccessSyncDeps extends StripeAccess {
+interface AccessSyncDeps extends StripeAccess {
   kong: DeveloperPlugins & { getDeveloper(emailOrId: string): Promise<KongDeveloper | undefined> };
   workspace: string;
   defaultCollection: PaymentCollection;
@@ -110,20 +110,48 @@ function readOnlyPlugins(kong: DeveloperPlugins): DeveloperPlugins {
   return { listDeveloperPlugins: (id, options) => kong.listDeveloperPlugins(id, options), createDeveloperPlugin: refuse, updateDeveloperPlugin: refuse, deleteDeveloperPlugin: refuse };
 }
 
+/** The plan provisioning would give this developer, or why it cannot succeed (no plan for them). */
+function chosenPlanOf(plans: PlansFile, developer: KongDeveloper): { plan: Plan } | { problem: string } {
+  try {
+    return { plan: selectPlan(plans, developer) };
+  } catch (error) {
+    if (error instanceof ProvisionError && error.code === 'plan_not_found') return { problem: error.message };
+    throw error;
+  }
+}
+
+/** Unix seconds as Stripe sees them for this customer: a test clock's frozen time, else ours. */
+async function timeOf(deps: AccessSyncDeps, customer: Stripe.Customer | undefined, now: () => number): Promise<number> {
+  const clock = customer?.test_clock;
+  if (clock && typeof clock === 'object') return clock.frozen_time; // expanded with the customer
+  const clockId = idOf(clock);
+  if (!clockId) return Math.floor(now() / 1000);
+  return (await deps.stripe.testHelpers.testClocks.retrieve(clockId)).frozen_time;
+}
+
+/** The developer's subscriptions, read only when what the caller already holds may be stale. */
+async function subscriptionsOf(deps: AccessSyncDeps, developer: KongDeveloper, customer: Stripe.Customer | undefined, options: SyncOptions): Promise<DeveloperSubscriptions | undefined> {
+  // Read already: reconcile's snapshot, or the customer's own expanded list (a webhook's one read).
+  const known = customer ? (options.snapshot?.subscriptionsOf(customer.id) ?? expandedSubscriptions(customer)) : undefined;
+  // Only a live subscription is taken from those; "none" or "ended" may be stale (and an expanded list leaves canceled ones out): read again.
+  const fromSnapshot = known ? classifySubscriptions(known, developer.id) : undefined;
+  if (options.freshSubscription) return { current: options.freshSubscription, extra: [], ended: [] };
+  if (fromSnapshot?.current) return fromSnapshot;
+  return customer ? await findDeveloperSubscriptions(deps, customer.id, developer.id) : undefined;
+}
+
+function logChanges(logger: ProvisionLogger, outcome: { developerId: string; decision: AccessDecision; change: AccessChange; rateLimitChange: RateLimitChange; subscription: Stripe.Subscription | undefined }, limitedBy: Plan | undefined): void {
+  const { developerId, decision, change, rateLimitChange, subscription } = outcome;
+  if (change !== 'unchanged')
+    logger.info({ event: 'access', developer_id: developerId, access: decision.access, reason: decision.reason, change, subscription_status: subscription?.status ?? null });
+  if (!['unchanged', 'conflict', 'failed'].includes(rateLimitChange))
+    logger.info({ event: 'rate_limit', developer_id: developerId, change: rateLimitChange, plan: limitedBy?.id ?? null });
+}
+
 export function createAccessSync(deps: AccessSyncDeps): AccessSync {
   const now = deps.now ?? Date.now;
   /** Per developer with a limit: what the last successful sync decided with (a plan change or a new cap shows here at once). */
   const decided = new Map<string, LimitDefinitions>();
-
-  /** The plan provisioning would give this developer, or why it cannot succeed (no plan for them). */
-  function chosenPlanOf(developer: KongDeveloper): { plan: Plan } | { problem: string } {
-    try {
-      return { plan: selectPlan(deps.plans, developer) };
-    } catch (error) {
-      if (error instanceof ProvisionError && error.code === 'plan_not_found') return { problem: error.message };
-      throw error;
-    }
-  }
 
   /** The access block and the rate limit, from one listing of our plugins. */
   async function applyPlugins(kong: DeveloperPlugins, developerId: string, decision: AccessDecision, message: string, limitedBy: Plan | undefined) {
@@ -133,30 +161,11 @@ export function createAccessSync(deps: AccessSyncDeps): AccessSync {
     return { change, rateLimitChange };
   }
 
-  /** Unix seconds as Stripe sees them for this customer: a test clock's frozen time, else ours. */
-  async function timeOf(customer: Stripe.Customer | undefined): Promise<number> {
-    const clock = customer?.test_clock;
-    if (clock && typeof clock === 'object') return clock.frozen_time; // expanded with the customer
-    const clockId = idOf(clock);
-    if (!clockId) return Math.floor(now() / 1000);
-    return (await deps.stripe.testHelpers.testClocks.retrieve(clockId)).frozen_time;
-  }
-
   async function syncDeveloper(input: KongDeveloper | string, options: SyncOptions = {}) {
     const developer = typeof input === 'string' ? await deps.kong.getDeveloper(input) : input;
     if (!developer) return undefined;
     const customer = options.customer ?? (await findCustomer(deps, developer, { allowSearch: options.allowSearch, snapshot: options.snapshot }))[0];
-    // Read already: reconcile's snapshot, or the customer's own expanded list (a webhook's one read).
-    const known = customer ? (options.snapshot?.subscriptionsOf(customer.id) ?? expandedSubscriptions(customer)) : undefined;
-    // Only a live subscription is taken from those; "none" or "ended" may be stale (and an expanded list leaves canceled ones out): read again.
-    const fromSnapshot = known ? classifySubscriptions(known, developer.id) : undefined;
-    const subscriptions = options.freshSubscription
-      ? { current: options.freshSubscription, extra: [], ended: [] }
-      : fromSnapshot?.current
-        ? fromSnapshot
-        : customer
-          ? await findDeveloperSubscriptions(deps, customer.id, developer.id)
-          : undefined;
+    const subscriptions = await subscriptionsOf(deps, developer, customer, options);
     const developerRemoved = REMOVED_DEVELOPER_STATUSES.has(developer.status);
     // Approved again after a removal: the period-end cancellation that removal made is lifted.
     if (subscriptions?.current && !developerRemoved) subscriptions.current = await liftRemovalCancellation(deps, subscriptions.current, now);
@@ -164,7 +173,7 @@ export function createAccessSync(deps: AccessSyncDeps): AccessSync {
     const plan = subscription ? await deps.planOfSubscription(subscription) : undefined;
     // Decided from the subscription itself (its collection_method), never from what the plan intends.
     const collection = subscription ? collectionOfSubscription(subscription, plan, deps.defaultCollection) : deps.defaultCollection;
-    const chosen = subscription ? undefined : chosenPlanOf(developer);
+    const chosen = subscription ? undefined : chosenPlanOf(deps.plans, developer);
     const facts: BillingFacts = {
       ...(await readBillingFacts(deps, customer, subscriptions, collection)),
       developerRemoved,
@@ -173,7 +182,7 @@ export function createAccessSync(deps: AccessSyncDeps): AccessSync {
     // The subscription's plan limits the calls; before there is one, the plan provisioning will give.
     const limitedBy = developerRemoved ? undefined : (plan ?? (chosen && 'plan' in chosen ? chosen.plan : undefined));
     Object.assign(facts, limitFacts(limitedBy, customer, deps.usage?.periodUsage(developer.id)));
-    const decision = decideAccess(facts, { graceDays: deps.graceDays, now: await timeOf(customer) });
+    const decision = decideAccess(facts, { graceDays: deps.graceDays, now: await timeOf(deps, customer, now) });
     const message = accessMessage(decision, deps.fixUrl);
     let applied: { change: AccessChange; rateLimitChange: RateLimitChange };
     try {
@@ -190,12 +199,9 @@ export function createAccessSync(deps: AccessSyncDeps): AccessSync {
     const limits = limitDefinitions(limitedBy, customer);
     if (limits.quota || limits.spendCap !== undefined) decided.set(developer.id, limits);
     else decided.delete(developer.id);
-    const { change, rateLimitChange } = applied;
-    if (change !== 'unchanged')
-      deps.logger.info({ event: 'access', developer_id: developer.id, access: decision.access, reason: decision.reason, change, subscription_status: subscription?.status ?? null });
-    if (!['unchanged', 'conflict', 'failed'].includes(rateLimitChange))
-      deps.logger.info({ event: 'rate_limit', developer_id: developer.id, change: rateLimitChange, plan: limitedBy?.id ?? null });
-    return { developerId: developer.id, decision, change, rateLimitChange, message, customer, subscription, plan, facts };
+    const outcome = { developerId: developer.id, decision, change: applied.change, rateLimitChange: applied.rateLimitChange, message, customer, subscription, plan, facts };
+    logChanges(deps.logger, outcome, limitedBy);
+    return outcome;
   }
 
   // A burst of events for one customer (a Checkout emits four) costs two read-backs, not four.

@@ -14,7 +14,7 @@ export function chargeablePaymentMethod(customer: Stripe.Customer | undefined, s
 }
 
 /** When an open invoice became overdue: its first charge (at finalization) or its missed due date. */
-export function overdueSinceOf(invoice: Stripe.Invoice): number | undefined {
+function overdueSinceOf(invoice: Stripe.Invoice): number | undefined {
   if (invoice.collection_method === 'send_invoice') return invoice.due_date ?? undefined;
   return invoice.status_transitions?.finalized_at ?? invoice.created;
 }

@@ -14,8 +14,7 @@ import { withStripeRetry } from '../stripe/stripe-calls.ts';
 import { adoptCompletedCheckouts } from './stripe-events.ts';
 import { spendCapOf } from './usage-limits.ts';
 import { usageAlertLine } from './usage-alerts.ts';
-import type { BillingStatusResponse } from '../../shared/provisioner-api.ts';
-import type { UsageFiguresService } from '../usage/usage-figures.ts';
+import type { BillingStatusResponse, BillingUsage } from '../../shared/provisioner-api.ts';
 
 /** Metadata mark of the customer portal configuration stripe:setup manages. */
 export const PORTAL_MARK = 'kong_portal_monetization';
@@ -26,7 +25,12 @@ const CARD_FIXES = new Set<AccessReason>(['payment_method_required', 'past_due_g
 /** A double click or a reload within this window gets the same Checkout session. */
 const CHECKOUT_REUSE_MS = 10 * 60_000;
 
-export interface BillingStatusDeps extends StripeAccess {
+/** The period's figures so far; usage/usage-figures.ts gives them (declared here so the core needs nothing from the usage room). */
+interface UsageFiguresReader {
+  figures(subscriptionId: string): Promise<BillingUsage | undefined>;
+}
+
+interface BillingStatusDeps extends StripeAccess {
   access: AccessSync;
   /** Where Checkout returns to (PORTAL_DASHBOARD_URL). */
   dashboardUrl: string | undefined;
@@ -34,7 +38,7 @@ export interface BillingStatusDeps extends StripeAccess {
   /** How long the customer portal's login URL is remembered; default 10 min. */
   portalUrlCacheMs?: number;
   /** Calls and amount so far (usage/usage-figures.ts); absent: not shown. */
-  usage?: UsageFiguresService;
+  usage?: UsageFiguresReader;
 }
 
 /** Subscriptions whose period is running and will be invoiced. */

@@ -43,7 +43,7 @@ export function freshKeyAfter(key: string, failedRequestId: string): string {
   return `${key.slice(0, 180)}-after-${sha256Hex(failedRequestId).slice(0, 16)}`;
 }
 
-export interface CreateOrFindResult<T> {
+interface CreateOrFindResult<T> {
   object: T;
   /** False when Stripe replayed an earlier write or the object was found by listing. */
   created: boolean;

@@ -19,15 +19,15 @@ export const REMOVAL_POLICIES = ['period_end', 'now', 'never'] as const;
 export type RemovalPolicy = (typeof REMOVAL_POLICIES)[number];
 
 /** Subscription metadata: when a removal set cancel_at_period_end (unix seconds), and when a re-approval lifted it. */
-export const REMOVED_MARK = 'kpm_removed_at';
-export const RESTORED_MARK = 'kpm_restored_at';
+const REMOVED_MARK = 'kpm_removed_at';
+const RESTORED_MARK = 'kpm_restored_at';
 
 export interface RemovalOutcome {
   subscriptionId: string | undefined;
   action: 'canceled' | 'cancel_at_period_end' | 'already_ending' | 'kept' | 'no_subscription' | 'not_removed';
 }
 
-export interface RemovedDeveloper {
+interface RemovedDeveloper {
   id: string;
   email: string;
   /** The developer's meta as Kong last showed it (the remembered customer id), when known. */

@@ -22,7 +22,7 @@ export interface EnsureContext extends StripeAccess {
   defaultCollection: PaymentCollection;
 }
 
-export interface CustomerOptions {
+interface CustomerOptions {
   /** With stable keys a create of an existing customer replays it, so the lookup can be skipped. */
   stable: boolean;
   lookupFirst: boolean;
@@ -36,7 +36,7 @@ export interface CustomerOptions {
   snapshot?: StripeSnapshot | undefined;
 }
 
-export interface EnsuredCustomer {
+interface EnsuredCustomer {
   customer: Stripe.Customer;
   created: boolean;
   duplicates: Stripe.Customer[];
@@ -100,12 +100,12 @@ export async function ensureCustomer(ctx: EnsureContext, developer: KongDevelope
   return { customer, created, duplicates: [], emailUpdated: updated };
 }
 
-export type EnsuredSubscription =
+type EnsuredSubscription =
   | { kind: 'current'; subscription: Stripe.Subscription; created: boolean }
   /** Every subscription of the developer ended; nothing was created. */
   | { kind: 'ended'; subscription: Stripe.Subscription };
 
-export interface SubscriptionOptions {
+interface SubscriptionOptions {
   stable: boolean;
   lookupFirst: boolean;
   /** Create a new subscription even though earlier ones ended (the explicit path only). */

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createMemoryLogger } from '../provision-log.ts';
+import { createMemoryLogger } from '../../shared/provision-log.ts';
 import { createGraceTimers } from './grace-timers.ts';
 
 const DEV = 'dev-1';

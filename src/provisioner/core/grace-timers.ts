@@ -7,7 +7,7 @@
  * each of `retryDelaysMs` in turn; after the last, the failure is logged as given up and the next
  * webhook or reconcile run applies it. A new decision for the developer replaces a pending retry.
  */
-import { errorFields, silentLogger, type ProvisionLogger } from '../provision-log.ts';
+import { errorFields, silentLogger, type ProvisionLogger } from '../../shared/provision-log.ts';
 
 export interface GraceTimers {
   /** Calls `recheck` at `atMs` (replacing an earlier timer for this developer). */
@@ -17,7 +17,7 @@ export interface GraceTimers {
   clear(): void;
 }
 
-export interface GraceTimerOptions {
+interface GraceTimerOptions {
   now?: () => number;
   maxTimers?: number;
   logger?: ProvisionLogger;
@@ -26,7 +26,7 @@ export interface GraceTimerOptions {
 }
 
 /** 10 s, 30 s, 1 min, 5 min, 15 min, 1 h: about 1.5 h of outage covered, then reconcile's turn. */
-export const GRACE_RECHECK_RETRY_DELAYS_MS: readonly number[] = [10_000, 30_000, 60_000, 300_000, 900_000, 3_600_000];
+const GRACE_RECHECK_RETRY_DELAYS_MS: readonly number[] = [10_000, 30_000, 60_000, 300_000, 900_000, 3_600_000];
 
 /** setTimeout's limit; a grace further away is re-armed in steps. */
 const MAX_TIMEOUT_MS = 2_147_483_647;

@@ -6,10 +6,10 @@ import type Stripe from 'stripe';
 import type { KongDeveloper } from '../../kong/kong-types.ts';
 import { developerStatusName } from '../../kong/kong-types.ts';
 import type { Plan, PlansFile } from '../../shared/plans.ts';
-import { ProvisionError } from '../errors.ts';
+import { ProvisionError } from '../../shared/provision-error.ts';
 import type { MoesifSync } from '../moesif/moesif-sync.ts';
-import type { PriceResolver } from '../plan-prices.ts';
-import type { DeveloperInspection } from '../provisioner-types.ts';
+import type { PriceResolver } from './plan-prices.ts';
+import type { DeveloperInspection } from './provisioner-types.ts';
 import { findCustomer, type EnsureContext } from './ensure-stripe.ts';
 import { selectPlan } from './plan-choice.ts';
 import { classifySubscriptions, findDeveloperSubscriptions } from './stripe-lookups.ts';
@@ -22,7 +22,7 @@ async function subscriptionsOf(ctx: EnsureContext, customerId: string, developer
   return classified?.current ? classified : findDeveloperSubscriptions(ctx, customerId, developerId);
 }
 
-export interface InspectDeps {
+interface InspectDeps {
   ctx: EnsureContext;
   plans: PlansFile;
   prices: PriceResolver;

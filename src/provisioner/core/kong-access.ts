@@ -24,7 +24,7 @@ export interface DeveloperPlugins {
 
 export type AccessChange = 'blocked' | 'unblocked' | 'updated' | 'unchanged';
 
-export function blockConfig(message: string, status: number = ACCESS_STATUS_CODE): Record<string, unknown> {
+function blockConfig(message: string, status: number = ACCESS_STATUS_CODE): Record<string, unknown> {
   return { status_code: status, message };
 }
 

@@ -9,12 +9,12 @@
 import { KongError } from '../../kong/kong-errors.ts';
 import type { KongPlugin } from '../../kong/kong-types.ts';
 import { RATE_WINDOWS, type Plan } from '../../shared/plans.ts';
-import type { RateLimitSettings } from '../rate-limit-settings.ts';
+import type { RateLimitSettings } from './rate-limit-settings.ts';
 import type { DeveloperPlugins } from './kong-access.ts';
-import { errorFields, type ProvisionLogger } from '../provision-log.ts';
+import { errorFields, type ProvisionLogger } from '../../shared/provision-log.ts';
 
 export const RATE_LIMIT_TAGS = ['kong-portal-monetization', 'kpm-rate-limit'] as const;
-export const RATE_LIMIT_PLUGIN = 'rate-limiting';
+const RATE_LIMIT_PLUGIN = 'rate-limiting';
 /** Every window Kong's plugin has: the ones the plan does not set must be empty on ours. */
 const KONG_WINDOWS = ['second', 'minute', 'hour', 'day', 'month', 'year'] as const;
 

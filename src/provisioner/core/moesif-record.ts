@@ -1,7 +1,7 @@
 /** The Moesif company and user for a provisioned developer: user_id = custom_id or email, company_id = subscription (or customer) id. */
 import type { KongDeveloper } from '../../kong/kong-types.ts';
 import type { MoesifRecord } from '../moesif/moesif-sync.ts';
-import type { MoesifCompanyIdSource } from '../settings.ts';
+import type { MoesifCompanyIdSource } from '../moesif/moesif-client.ts';
 import { developerName } from './plan-choice.ts';
 
 export function moesifRecord(

@@ -3,7 +3,7 @@
 import type Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { parsePlans } from '../../shared/plans.ts';
-import { ProvisionError } from '../errors.ts';
+import { ProvisionError } from '../../shared/provision-error.ts';
 import { collectionOfSubscription, planOfSubscription, selectPlan } from './plan-choice.ts';
 
 const plans = parsePlans({

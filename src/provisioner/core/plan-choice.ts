@@ -7,7 +7,7 @@
 import type Stripe from 'stripe';
 import { parseDeveloperMeta, type KongDeveloper } from '../../kong/kong-types.ts';
 import { defaultPlan, paymentCollectionOf, selectablePlans, type PaymentCollection, type Plan, type PlansFile } from '../../shared/plans.ts';
-import { ProvisionError } from '../errors.ts';
+import { ProvisionError } from '../../shared/provision-error.ts';
 
 export function requestedPlanId(developer: KongDeveloper): string | undefined {
   const requested = parseDeveloperMeta(developer.meta).plan;
@@ -31,11 +31,6 @@ export function selectPlan(plans: PlansFile, developer: KongDeveloper): Plan {
       { hint: `pick one of: ${selectablePlans(plans).map((p) => p.id).join(', ')}` },
     );
   return plan;
-}
-
-/** The price a subscription bills (its first item's). */
-export function subscriptionPriceId(subscription: Stripe.Subscription): string | undefined {
-  return subscription.items.data[0]?.price.id;
 }
 
 /**

@@ -9,7 +9,7 @@ import type { KongDeveloper } from '../../kong/kong-types.ts';
 import { sha256Hex } from '../../shared/sha256.ts';
 import { STRIPE_MAX_AMOUNT } from '../../shared/plans.ts';
 import { capTextToCents } from '../../shared/spend-cap-amount.ts';
-import { ProvisionError } from '../errors.ts';
+import { ProvisionError } from '../../shared/provision-error.ts';
 import { withStripeRetry } from '../stripe/stripe-calls.ts';
 import type { AccessOutcome, AccessSync } from './access-sync.ts';
 import { retryFor, type StripeAccess } from './stripe-lookups.ts';
@@ -26,7 +26,7 @@ export function parseSpendCap(value: unknown): number | null {
   return value;
 }
 
-export interface SpendCapDeps extends StripeAccess {
+interface SpendCapDeps extends StripeAccess {
   access: Pick<AccessSync, 'syncDeveloper'>;
 }
 

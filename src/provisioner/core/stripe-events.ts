@@ -36,7 +36,7 @@ export const STRIPE_WEBHOOK_EVENTS = [
   'invoice.marked_uncollectible',
 ] as const;
 
-export interface StripeEventDeps extends StripeAccess {
+interface StripeEventDeps extends StripeAccess {
   access: AccessSync;
   kong: { updateDeveloperMeta(developerId: string, meta: string): Promise<unknown> };
 }
@@ -91,7 +91,7 @@ export async function adoptCompletedCheckouts(deps: StripeAccess, customerId: st
  * A new default payment method: retry what is owed now instead of waiting days for Stripe's
  * next scheduled retry. A decline is Stripe's answer, not our failure.
  */
-export async function payOpenInvoices(deps: StripeAccess, customer: Stripe.Customer): Promise<number> {
+async function payOpenInvoices(deps: StripeAccess, customer: Stripe.Customer): Promise<number> {
   const pm = idOf(customer.invoice_settings?.default_payment_method);
   if (!pm) return 0;
   const open = await listAll(deps, 'list open invoices', (startingAfter) =>

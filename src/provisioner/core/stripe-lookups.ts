@@ -19,7 +19,7 @@ export interface StripeAccess {
 }
 
 /** Statuses after which a subscription bills nothing more and cannot come back. */
-export const ENDED_STATUSES: ReadonlySet<Stripe.Subscription.Status> = new Set(['canceled', 'incomplete_expired']);
+const ENDED_STATUSES: ReadonlySet<Stripe.Subscription.Status> = new Set(['canceled', 'incomplete_expired']);
 
 /** The id of an expandable Stripe field: the id itself, or the expanded object's id. */
 export function idOf(ref: string | { id: string } | null | undefined): string | undefined {
@@ -65,7 +65,7 @@ export async function findDeveloperCustomers(access: StripeAccess, developerId: 
 export const CUSTOMER_META_KEY = 'kpm_customer';
 
 /** The customer id remembered in a developer's meta, if it looks like one. */
-export function rememberedCustomerId(meta: string | null | undefined): string | undefined {
+function rememberedCustomerId(meta: string | null | undefined): string | undefined {
   let remembered: unknown;
   try {
     remembered = (JSON.parse(meta ?? '{}') as Record<string, unknown> | null)?.[CUSTOMER_META_KEY];

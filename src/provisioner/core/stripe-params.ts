@@ -7,7 +7,7 @@ import type { KongDeveloper } from '../../kong/kong-types.ts';
 import { DEFAULT_DAYS_UNTIL_DUE, paymentCollectionOf, type PaymentCollection, type Plan } from '../../shared/plans.ts';
 import { developerName } from './plan-choice.ts';
 
-export function ownerMetadata(developer: KongDeveloper, workspace: string, plan: Plan): Record<string, string> {
+function ownerMetadata(developer: KongDeveloper, workspace: string, plan: Plan): Record<string, string> {
   return { kong_developer_id: developer.id, kong_workspace: workspace, plan: plan.id };
 }
 

@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStripeEmulator, type RunningStripeEmulator } from '../../sandbox/stripe/stripe-emulator.ts';
-import { silentLogger } from '../provision-log.ts';
+import { silentLogger } from '../../shared/provision-log.ts';
 import { ALERT_SIGNATURE_HEADER, reachedThreshold, sendUsageAlerts, signAlertBody, webhookChannel, type AlertChannel, type UsageAlert } from './usage-alerts.ts';
 
 let emulator: RunningStripeEmulator;

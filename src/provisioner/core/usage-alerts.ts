@@ -12,16 +12,16 @@ import { createHmac } from 'node:crypto';
 import type Stripe from 'stripe';
 import { sha256Hex } from '../../shared/sha256.ts';
 import type { Plan } from '../../shared/plans.ts';
-import type { ProvisionLogger } from '../provision-log.ts';
-import { errorFields } from '../provision-log.ts';
+import type { ProvisionLogger } from '../../shared/provision-log.ts';
+import { errorFields } from '../../shared/provision-log.ts';
 import { formatCap } from './access-decision.ts';
 import type { StripeAccess } from './stripe-lookups.ts';
 import { spendCapOf, type PeriodUsage } from './usage-limits.ts';
 
-export type AlertKind = 'quota' | 'spend_cap';
-export const ALERT_THRESHOLDS = [80, 100] as const;
-export type AlertThreshold = (typeof ALERT_THRESHOLDS)[number];
-export const ALERT_METADATA_KEYS: Record<AlertKind, string> = { quota: 'kpm_alert_quota', spend_cap: 'kpm_alert_spend_cap' };
+type AlertKind = 'quota' | 'spend_cap';
+const ALERT_THRESHOLDS = [80, 100] as const;
+type AlertThreshold = (typeof ALERT_THRESHOLDS)[number];
+const ALERT_METADATA_KEYS: Record<AlertKind, string> = { quota: 'kpm_alert_quota', spend_cap: 'kpm_alert_spend_cap' };
 
 export interface UsageAlert {
   kind: AlertKind;
@@ -54,7 +54,7 @@ function sentThreshold(customer: Pick<Stripe.Customer, 'metadata'>, kind: AlertK
 }
 
 /** The alerts the figures call for that the customer's metadata does not show as sent. */
-export function dueAlerts(plan: Pick<Plan, 'limits'> | undefined, customer: Pick<Stripe.Customer, 'metadata'>, usage: PeriodUsage, who: { developerId: string; email: string }): UsageAlert[] {
+function dueAlerts(plan: Pick<Plan, 'limits'> | undefined, customer: Pick<Stripe.Customer, 'metadata'>, usage: PeriodUsage, who: { developerId: string; email: string }): UsageAlert[] {
   const due: UsageAlert[] = [];
   const consider = (kind: AlertKind, used: number, limit: number, currency?: string) => {
     const threshold = reachedThreshold(used, limit);
@@ -67,7 +67,7 @@ export function dueAlerts(plan: Pick<Plan, 'limits'> | undefined, customer: Pick
   return due;
 }
 
-export interface AlertDeps extends StripeAccess {
+interface AlertDeps extends StripeAccess {
   channels: readonly AlertChannel[];
   logger: ProvisionLogger;
 }
@@ -115,7 +115,7 @@ export async function sendUsageAlerts(
 }
 
 /** The sentence an alert says, for the email and the webhook body. */
-export function alertText(alert: UsageAlert): string {
+function alertText(alert: UsageAlert): string {
   const reset = new Date(alert.periodEnd * 1000).toISOString().slice(0, 10);
   if (alert.kind === 'quota')
     return `${alert.threshold} % of your quota used: ${alert.used.toLocaleString('en-US')} of ${alert.limit.toLocaleString('en-US')} calls this billing period (it resets on ${reset}).`;
@@ -162,7 +162,7 @@ export function webhookChannel(url: string, secret: string, now: () => number = 
 }
 
 /** This process's figures (the access decision's quota and spend-cap facts), when its reporter fed them. */
-export interface LiveLimitFigures {
+interface LiveLimitFigures {
   quota?: { limit: number; used: number };
   spendCap?: { cap: number; spent: number };
 }

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type Stripe from 'stripe';
 import type { KongConsumer, KongKeyCredential } from '../../kong/kong-consumers.ts';
-import { silentLogger } from '../provision-log.ts';
+import { silentLogger } from '../../shared/provision-log.ts';
 import { createAccountRoutes } from './account-routes.ts';
 import { createAccountService } from './account-service.ts';
 import { createBackgroundTasks } from './background-tasks.ts';

@@ -16,7 +16,7 @@ import { rateLimiter } from 'hono-rate-limiter';
 import { z } from 'zod';
 import type { AccountService } from './account-service.ts';
 import { parseCapAmount } from '../core/spend-cap.ts';
-import { ProvisionError } from '../errors.ts';
+import { ProvisionError } from '../../shared/provision-error.ts';
 import type { BackgroundTasks } from './background-tasks.ts';
 import type { PageKit } from './page-kit.ts';
 import { accountPage, accountRequestPage, confirmPage, keyPage, type Branding } from './signup-pages.ts';
@@ -39,6 +39,30 @@ const emailSchema = z
   .string()
   .transform((value) => value.trim().toLowerCase())
   .pipe(z.email().max(254));
+
+/** POST /signup/account/spend-cap: the cap saved and the account page again; a bad amount writes nothing and marks the field. */
+function saveSpendCap(deps: AccountRoutesDeps) {
+  const { kit, brand } = deps;
+  return async (c: Context) => {
+    const body = await c.req.parseBody();
+    const token = typeof body.token === 'string' ? body.token : '';
+    try {
+      let cap: number | null;
+      try {
+        cap = parseCapAmount(typeof body.spend_cap === 'string' ? body.spend_cap : '');
+      } catch (error) {
+        // Nothing written: the page again, the field marked.
+        if (!(error instanceof ProvisionError)) throw error;
+        const account = await deps.service.open(token);
+        return kit.html(c, (nonce) => accountPage(brand, nonce, token, { ...account, spendCapError: error.message }), 400);
+      }
+      const account = await deps.service.setSpendCap(token, cap);
+      return kit.html(c, (nonce) => accountPage(brand, nonce, token, account));
+    } catch (error) {
+      return kit.failure(c, error, 'account');
+    }
+  };
+}
 
 export function createAccountRoutes(deps: AccountRoutesDeps): Hono {
   const app = new Hono();
@@ -102,25 +126,7 @@ export function createAccountRoutes(deps: AccountRoutesDeps): Hono {
     }
   });
 
-  app.post('/signup/account/spend-cap', limit, deps.linkLimits, async (c) => {
-    const body = await c.req.parseBody();
-    const token = typeof body.token === 'string' ? body.token : '';
-    try {
-      let cap: number | null;
-      try {
-        cap = parseCapAmount(typeof body.spend_cap === 'string' ? body.spend_cap : '');
-      } catch (error) {
-        // Nothing written: the page again, the field marked.
-        if (!(error instanceof ProvisionError)) throw error;
-        const account = await deps.service.open(token);
-        return kit.html(c, (nonce) => accountPage(brand, nonce, token, { ...account, spendCapError: error.message }), 400);
-      }
-      const account = await deps.service.setSpendCap(token, cap);
-      return kit.html(c, (nonce) => accountPage(brand, nonce, token, account));
-    } catch (error) {
-      return kit.failure(c, error, 'account');
-    }
-  });
+  app.post('/signup/account/spend-cap', limit, deps.linkLimits, saveSpendCap(deps));
 
   app.post('/signup/account/billing', limit, deps.linkLimits, async (c) => {
     try {

@@ -13,8 +13,8 @@ import type { AccessSync } from '../core/access-sync.ts';
 import { PORTAL_MARK } from '../core/billing-status.ts';
 import type { UsageFiguresService } from '../usage/usage-figures.ts';
 import { retryFor, type StripeAccess } from '../core/stripe-lookups.ts';
-import type { ProvisionLogger } from '../provision-log.ts';
-import type { Provisioner } from '../provisioner.ts';
+import type { ProvisionLogger } from '../../shared/provision-log.ts';
+import type { Provisioner } from '../core/provisioner.ts';
 import { withStripeRetry } from '../stripe/stripe-calls.ts';
 import type { SignupConsumers } from '../gateways/signup-gateway.ts';
 import { consumerAsDeveloper, consumerSignup, isSignupConsumer, SIGNUP_CONSUMER_TAGS } from './consumer-directory.ts';
@@ -81,6 +81,74 @@ function accountMail(productName: string, to: string, link: string, ttlMinutes: 
   };
 }
 
+/**
+ * Everything billing on the page from one access sync: the banner, the cap, the 80 % line, a
+ * payment the bank holds for confirmation (the decision's own facts) and the usage so far of the
+ * subscription the sync found. The page still opens when the usage figures cannot be read.
+ */
+async function billingOf(deps: AccountServiceDeps, consumer: KongConsumer): Promise<Pick<AccountView, 'billing' | 'spendCap' | 'usageAlert' | 'confirmPaymentUrl' | 'usage'>> {
+  const outcome = await deps.access?.syncDeveloper(consumerAsDeveloper(consumer));
+  if (!outcome) return {};
+  const alert = usageAlertLine(outcome.customer, outcome.subscription?.items.data[0]?.current_period_end, outcome.plan, outcome.facts);
+  const figures = deps.usage && outcome.subscription ? await deps.usage.figures(outcome.subscription.id).catch(() => undefined) : undefined;
+  return {
+    ...(outcome.customer ? { spendCap: spendCapOf(outcome.customer) ?? null } : {}),
+    ...(alert ? { usageAlert: alert } : {}),
+    ...(outcome.facts.confirmPaymentUrl ? { confirmPaymentUrl: outcome.facts.confirmPaymentUrl } : {}),
+    ...(figures ? { usage: figures.summary } : {}),
+    ...(outcome.decision.access === 'allowed' ? {} : { billing: { access: outcome.decision.access, reason: outcome.decision.reason, message: pageMessage(outcome.decision) } }),
+  };
+}
+
+/** A customer portal session under the configuration stripe:setup made, returning to the account page. */
+async function portalSessionUrl(deps: AccountServiceDeps, customerId: string): Promise<string> {
+  // Configurations made through the API are never Stripe's default: use the one stripe:setup made.
+  const configs = await withStripeRetry(() => deps.stripe.billingPortal.configurations.list({ active: true, limit: 100 }), retryFor(deps, 'list portal configurations', false));
+  const ours = configs.data.find((config) => config.metadata?.[PORTAL_MARK] === 'true');
+  const session: Stripe.BillingPortal.Session = await withStripeRetry(
+    () =>
+      deps.stripe.billingPortal.sessions.create({
+        customer: customerId,
+        return_url: `${deps.publicUrl}/signup/account`,
+        ...(ours ? { configuration: ours.id } : {}),
+      }),
+    retryFor(deps, 'open the customer portal', true),
+  );
+  return session.url;
+}
+
+const used = () => new SignupError('link_used', 410, 'This link was already used to replace your key. Ask for a new link to replace it again.');
+
+/** Kong: a credential added to the consumer; another process replacing at the same moment: the oldest new key wins, the others withdraw. */
+async function replaceAdded(deps: AccountServiceDeps, consumer: KongConsumer, old: KongKeyCredential[]): Promise<string> {
+  const mine = await deps.consumers.createKey(consumer.id, [...SIGNUP_CONSUMER_TAGS]);
+  const oldIds = new Set(old.map((key) => key.id));
+  const fresh = (await deps.consumers.listKeys(consumer.id)).filter((key) => !oldIds.has(key.id)).sort(olderFirst);
+  if (fresh[0] && fresh[0].id !== mine.id) {
+    await deps.consumers.deleteKey(consumer.id, mine.id);
+    throw used();
+  }
+  for (const key of old) await deps.consumers.deleteKey(consumer.id, key.id);
+  return mine.key;
+}
+
+/**
+ * AWS (stageKey): the new key is made first (the gateway converges duplicates and retries on it);
+ * provisioning writes the Moesif user of its id in the developer's company (same subscription, so
+ * usage stays on the same bill) and the access sync gives it the developer's access as Stripe has
+ * it now, before it is shown; the old keys go last. A failure anywhere leaves the old key working,
+ * and the same link, retried, resumes with the same new key (it counts as issued only once the old
+ * one is gone).
+ */
+async function replaceStaged(deps: AccountServiceDeps, consumer: KongConsumer, old: KongKeyCredential[]): Promise<string> {
+  const next = consumerAsDeveloper(await deps.consumers.stageKey!(consumer.id));
+  await deps.provisioner.provisionDeveloper(next, { mode: 'interactive' });
+  await deps.access?.syncDeveloper(next);
+  const mine = await deps.consumers.createKey(consumer.id, [...SIGNUP_CONSUMER_TAGS]);
+  for (const key of old) await deps.consumers.deleteKey(consumer.id, key.id);
+  return mine.key;
+}
+
 export function createAccountService(deps: AccountServiceDeps): AccountService {
   const locks = new Map<string, Promise<unknown>>();
 
@@ -90,57 +158,6 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
     const consumer = await deps.consumers.get(email);
     if (!consumer || !isSignupConsumer(consumer)) throw new SignupError('not_started', 400, 'There is no account with this email any more. Sign up again to get a new key.');
     return { consumer, keysAtSend: typeof claims.k === 'string' ? claims.k : '' };
-  }
-
-  const used = () => new SignupError('link_used', 410, 'This link was already used to replace your key. Ask for a new link to replace it again.');
-
-  /**
-   * Everything billing on the page from one access sync: the banner, the cap, the 80 % line, a
-   * payment the bank holds for confirmation (the decision's own facts) and the usage so far of the
-   * subscription the sync found. The page still opens when the usage figures cannot be read.
-   */
-  async function billingOf(consumer: KongConsumer): Promise<Pick<AccountView, 'billing' | 'spendCap' | 'usageAlert' | 'confirmPaymentUrl' | 'usage'>> {
-    const outcome = await deps.access?.syncDeveloper(consumerAsDeveloper(consumer));
-    if (!outcome) return {};
-    const alert = usageAlertLine(outcome.customer, outcome.subscription?.items.data[0]?.current_period_end, outcome.plan, outcome.facts);
-    const figures = deps.usage && outcome.subscription ? await deps.usage.figures(outcome.subscription.id).catch(() => undefined) : undefined;
-    return {
-      ...(outcome.customer ? { spendCap: spendCapOf(outcome.customer) ?? null } : {}),
-      ...(alert ? { usageAlert: alert } : {}),
-      ...(outcome.facts.confirmPaymentUrl ? { confirmPaymentUrl: outcome.facts.confirmPaymentUrl } : {}),
-      ...(figures ? { usage: figures.summary } : {}),
-      ...(outcome.decision.access === 'allowed' ? {} : { billing: { access: outcome.decision.access, reason: outcome.decision.reason, message: pageMessage(outcome.decision) } }),
-    };
-  }
-
-  /** Kong: a credential added to the consumer; another process replacing at the same moment: the oldest new key wins, the others withdraw. */
-  async function replaceAdded(consumer: KongConsumer, old: KongKeyCredential[]): Promise<string> {
-    const mine = await deps.consumers.createKey(consumer.id, [...SIGNUP_CONSUMER_TAGS]);
-    const oldIds = new Set(old.map((key) => key.id));
-    const fresh = (await deps.consumers.listKeys(consumer.id)).filter((key) => !oldIds.has(key.id)).sort(olderFirst);
-    if (fresh[0] && fresh[0].id !== mine.id) {
-      await deps.consumers.deleteKey(consumer.id, mine.id);
-      throw used();
-    }
-    for (const key of old) await deps.consumers.deleteKey(consumer.id, key.id);
-    return mine.key;
-  }
-
-  /**
-   * AWS (stageKey): the new key is made first (the gateway converges duplicates and retries on it);
-   * provisioning writes the Moesif user of its id in the developer's company (same subscription, so
-   * usage stays on the same bill) and the access sync gives it the developer's access as Stripe has
-   * it now, before it is shown; the old keys go last. A failure anywhere leaves the old key working,
-   * and the same link, retried, resumes with the same new key (it counts as issued only once the old
-   * one is gone).
-   */
-  async function replaceStaged(consumer: KongConsumer, old: KongKeyCredential[]): Promise<string> {
-    const next = consumerAsDeveloper(await deps.consumers.stageKey!(consumer.id));
-    await deps.provisioner.provisionDeveloper(next, { mode: 'interactive' });
-    await deps.access?.syncDeveloper(next);
-    const mine = await deps.consumers.createKey(consumer.id, [...SIGNUP_CONSUMER_TAGS]);
-    for (const key of old) await deps.consumers.deleteKey(consumer.id, key.id);
-    return mine.key;
   }
 
   return {
@@ -161,7 +178,7 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
     async open(token) {
       const { consumer, keysAtSend } = await consumerOf(token);
       const plan = consumerSignup(consumer).plan;
-      const [keys, billing] = await Promise.all([deps.consumers.listKeys(consumer.id), billingOf(consumer)]);
+      const [keys, billing] = await Promise.all([deps.consumers.listKeys(consumer.id), billingOf(deps, consumer)]);
       return {
         email: consumer.username ?? '',
         plan,
@@ -175,7 +192,7 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
       return serialized(locks, consumer.id, async () => {
         const old = await deps.consumers.listKeys(consumer.id);
         if (old.length === 0 || keysDigest(old) !== keysAtSend) throw used();
-        const key = deps.consumers.stageKey ? await replaceStaged(consumer, old) : await replaceAdded(consumer, old);
+        const key = deps.consumers.stageKey ? await replaceStaged(deps, consumer, old) : await replaceAdded(deps, consumer, old);
         deps.logger.info({ event: 'signup_key_replaced', consumer_id: consumer.id, removed: old.length });
         return key;
       });
@@ -183,19 +200,7 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
     async billingPortalUrl(token) {
       const { consumer } = await consumerOf(token);
       const outcome = await deps.provisioner.provisionDeveloper(consumerAsDeveloper(consumer), { mode: 'interactive' });
-      // Configurations made through the API are never Stripe's default: use the one stripe:setup made.
-      const configs = await withStripeRetry(() => deps.stripe.billingPortal.configurations.list({ active: true, limit: 100 }), retryFor(deps, 'list portal configurations', false));
-      const ours = configs.data.find((config) => config.metadata?.[PORTAL_MARK] === 'true');
-      const session: Stripe.BillingPortal.Session = await withStripeRetry(
-        () =>
-          deps.stripe.billingPortal.sessions.create({
-            customer: outcome.customerId,
-            return_url: `${deps.publicUrl}/signup/account`,
-            ...(ours ? { configuration: ours.id } : {}),
-          }),
-        retryFor(deps, 'open the customer portal', true),
-      );
-      return session.url;
+      return portalSessionUrl(deps, outcome.customerId);
     },
   };
 }

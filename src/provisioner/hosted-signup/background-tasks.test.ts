@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createMemoryLogger } from '../provision-log.ts';
+import { createMemoryLogger } from '../../shared/provision-log.ts';
 import { createBackgroundTasks } from './background-tasks.ts';
 
 afterEach(() => {

@@ -10,7 +10,7 @@
  * the email, never shown: the page already said "if this address has an account".
  */
 import { redactText } from '../../shared/redact.ts';
-import type { ProvisionLogger } from '../provision-log.ts';
+import type { ProvisionLogger } from '../../shared/provision-log.ts';
 
 export interface BackgroundTasks {
   /** Starts `work` without waiting for it; false (and logged) when `limit` tasks already run. */

@@ -14,7 +14,7 @@ import type Stripe from 'stripe';
 import { sha256Hex } from '../../shared/sha256.ts';
 import { freshKeyAfter, replayedFailureOf, wasReplayed } from '../core/create-or-find.ts';
 import { retryFor, type StripeAccess } from '../core/stripe-lookups.ts';
-import { createSingleFlight } from '../single-flight.ts';
+import { createSingleFlight } from '../../shared/single-flight.ts';
 import { withStripeRetry } from '../stripe/stripe-calls.ts';
 
 /** How long one link keeps answering the same Checkout session. */

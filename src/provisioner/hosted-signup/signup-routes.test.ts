@@ -7,7 +7,7 @@ import type Stripe from 'stripe';
 import { loadPlansFile, type PlansFile } from '../../shared/plans.ts';
 import { DEFAULT_PLANS_FILE } from '../../dev/start-sandbox.ts';
 import { KongError } from '../../kong/kong-errors.ts';
-import { silentLogger } from '../provision-log.ts';
+import { silentLogger } from '../../shared/provision-log.ts';
 import { createBackgroundTasks } from './background-tasks.ts';
 import { LINK_REQUESTS_PER_TOKEN_PER_MINUTE } from './link-limits.ts';
 import { createTokenSigner } from './signed-token.ts';

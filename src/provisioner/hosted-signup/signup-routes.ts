@@ -15,8 +15,8 @@ import { bodyLimit } from 'hono/body-limit';
 import { rateLimiter } from 'hono-rate-limiter';
 import { defaultPlan, selectablePlans, type PlansFile } from '../../shared/plans.ts';
 import type { TrustedProxies } from '../http/client-address.ts';
-import { resolvePlans, toPublicPlans, type PriceResolver } from '../plan-prices.ts';
-import type { ProvisionLogger } from '../provision-log.ts';
+import { resolvePlans, toPublicPlans, type PriceResolver } from '../core/plan-prices.ts';
+import type { ProvisionLogger } from '../../shared/provision-log.ts';
 import { createBackgroundTasks, type BackgroundTasks } from './background-tasks.ts';
 import { createLinkLimits } from './link-limits.ts';
 import { createPageKit, type PageKit } from './page-kit.ts';
@@ -51,6 +51,17 @@ export interface SignupRoutesDeps {
 
 export const SIGNUP_BODY_LIMIT = 4 * 1024;
 
+/** POST /signup's budget per client address. */
+function signupRateLimit(requestsPerMinute: number, kit: PageKit) {
+  return rateLimiter({
+    windowMs: 60_000,
+    limit: requestsPerMinute,
+    standardHeaders: 'draft-6',
+    keyGenerator: (c) => kit.clientKey(c),
+    handler: (c) => kit.message(c, 429, 'Too many attempts', ['Too many signups from your network. Wait a minute and try again.']),
+  });
+}
+
 export function createSignupRoutes(deps: SignupRoutesDeps): Hono {
   const app = new Hono();
   const kit = deps.kit ?? createPageKit(deps);
@@ -79,13 +90,7 @@ export function createSignupRoutes(deps: SignupRoutesDeps): Hono {
 
   app.post(
     '/signup',
-    rateLimiter({
-      windowMs: 60_000,
-      limit: deps.requestsPerMinute,
-      standardHeaders: 'draft-6',
-      keyGenerator: (c) => kit.clientKey(c),
-      handler: (c) => message(c, 429, 'Too many attempts', ['Too many signups from your network. Wait a minute and try again.']),
-    }),
+    signupRateLimit(deps.requestsPerMinute, kit),
     bodyLimit({ maxSize: SIGNUP_BODY_LIMIT, onError: (c) => message(c, 413, 'Form too large', ['The form sent more than we accept. Go back and shorten your entries.']) }),
     async (c) => {
       const type = c.req.header('content-type') ?? '';

@@ -8,11 +8,11 @@ import type { KongDeveloper } from '../../kong/kong-types.ts';
 import { listen, type RunningService } from '../../sandbox/running-service.ts';
 import { parsePlans } from '../../shared/plans.ts';
 import { createProvisionerApp, type ProvisionerAppDeps } from './app.ts';
-import { ProvisionError } from '../errors.ts';
+import { ProvisionError } from '../../shared/provision-error.ts';
 import { signKongEvent } from './kong-events.ts';
-import type { PriceResolver } from '../plan-prices.ts';
-import { createJsonLogger } from '../provision-log.ts';
-import type { Provisioner } from '../provisioner.ts';
+import type { PriceResolver } from '../core/plan-prices.ts';
+import { createJsonLogger } from '../../shared/provision-log.ts';
+import type { Provisioner } from '../core/provisioner.ts';
 
 const plans = parsePlans({
   product: { name: 'API' },

@@ -1,40 +1,34 @@
 /**
  * The provisioner's HTTP API (Hono). Every error answer is `{error: {code, message}}` with a
- * stable code; no stack trace leaves the process. Requests that fail validation (origin, rate
- * limit, content type, size, JSON, email, signature) are refused before Kong or Stripe is called.
- * Public: /healthz, /readyz (status only), /plans, POST /provision (see provision-route.ts).
- * Signed: POST /kong/events. /readyz details need the READYZ_TOKEN bearer.
+ * stable code; no stack trace leaves the process (middleware.ts). Requests that fail validation
+ * (origin, rate limit, content type, size, JSON, email, signature) are refused before Kong or
+ * Stripe is called. Public: /healthz, /readyz (status only), /plans, POST /provision (see
+ * provision-route.ts). Signed: POST /kong/events. /readyz details need the READYZ_TOKEN bearer.
  */
-import { getConnInfo } from '@hono/node-server/conninfo';
-import { Hono, type Context, type Next } from 'hono';
+import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { cors } from 'hono/cors';
-import { z } from 'zod';
-import { HTTPException } from 'hono/http-exception';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { rateLimiter } from 'hono-rate-limiter';
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { KongAdminClient } from '../../kong/kong-admin-client.ts';
-import { defaultPlan, selectablePlans, type PlansFile } from '../../shared/plans.ts';
-import type { ErrorResponse, PlansResponse, ReadyzPublicAnswer } from '../../shared/provisioner-api.ts';
-import { rateLimitKey, resolveClientAddress, type TrustedProxies } from './client-address.ts';
-import { ProvisionError, publicMessage, type ProvisionErrorCode } from '../errors.ts';
-import { createKongEventReceiver } from './kong-events.ts';
-import { resolvePlans, toPublicPlans, type PriceResolver } from '../plan-prices.ts';
-import { errorFields, silentLogger, type ProvisionLogger } from '../provision-log.ts';
-import { createProvisionRoute, provisionBody } from './provision-route.ts';
-import { parseSpendCap } from '../core/spend-cap.ts';
-import type { Provisioner } from '../provisioner.ts';
-import type { BillingCore } from '../billing-wiring.ts';
-import { createStripeWebhookRoute } from './stripe-webhook-route.ts';
-import { createdSyncOptions } from '../core/access-sync.ts';
-
-/** POST /billing/spend-cap: the proof of POST /provision, and the cap in cents (null removes it; checked by parseSpendCap). */
-const spendCapBody = provisionBody.required({ developer_id: true }).extend({ spend_cap: z.unknown() });
 import type Stripe from 'stripe';
-import { createReadinessProbe, type ReadinessCheck } from './readiness.ts';
+import type { KongAdminClient } from '../../kong/kong-admin-client.ts';
+import type { PlansFile } from '../../shared/plans.ts';
+import { ProvisionError } from '../../shared/provision-error.ts';
+import { silentLogger, type ProvisionLogger } from '../../shared/provision-log.ts';
+import { createdSyncOptions } from '../core/access-sync.ts';
+import type { PriceResolver } from '../core/plan-prices.ts';
+import type { Provisioner } from '../core/provisioner.ts';
+import type { BillingCore } from '../wiring/billing-wiring.ts';
+import type { TrustedProxies } from './client-address.ts';
+import { mountHealthRoutes } from './health-routes.ts';
+import { createKongEventReceiver } from './kong-events.ts';
+import { answerErrors, answerHeaders, browserRouteGuards, errorJson, fail } from './middleware.ts';
+import { mountPlansRoute } from './plans-route.ts';
+import { createProvisionRoute, mountProvisionRoute } from './provision-route.ts';
+import type { ReadinessCheck } from './readiness.ts';
+import { mountSpendCapRoute } from './spend-cap-route.ts';
+import { createStripeWebhookRoute } from './stripe-webhook-route.ts';
 
 export type { ReadinessCheck } from './readiness.ts';
+
+type AppBilling = Pick<BillingCore, 'access' | 'billing' | 'handleStripeEvent' | 'removeDeveloper' | 'setSpendCap'>;
 
 export interface ProvisionerAppDeps {
   provisioner: Provisioner;
@@ -60,7 +54,7 @@ export interface ProvisionerAppDeps {
   plansCacheMs?: number;
   logger?: ProvisionLogger;
   /** Access at Kong, billing status and Stripe events; omitted: no billing routes or answers. */
-  billing?: Pick<BillingCore, 'access' | 'billing' | 'handleStripeEvent' | 'removeDeveloper' | 'setSpendCap'>;
+  billing?: AppBilling;
   /** Needed by POST /stripe/webhooks (stripe-node's constructEvent). */
   stripe?: Stripe;
   /** whsec_ secret; undefined answers POST /stripe/webhooks with 404 and how to turn it on. */
@@ -69,235 +63,35 @@ export interface ProvisionerAppDeps {
   hostedSignup?: Hono | undefined;
 }
 
-export const PROVISION_BODY_LIMIT = 8 * 1024;
 const EVENT_BODY_LIMIT = 256 * 1024;
 
-function fail(code: ProvisionErrorCode, status: number, message: string): never {
-  throw new ProvisionError(code, status, message);
-}
-
-function errorJson(c: Context, code: string, status: number, message: string): Response {
-  const body: ErrorResponse = { error: { code, message } };
-  return c.json(body, status as ContentfulStatusCode);
-}
-
-/** Rate-limit key: the socket's address, or X-Forwarded-For read through trusted proxies only. */
-function clientKey(c: Context, proxies: TrustedProxies): string {
-  let socket: string | undefined;
-  try {
-    socket = getConnInfo(c).remote.address;
-  } catch {
-    socket = undefined;
-  }
-  return rateLimitKey(resolveClientAddress(socket, c.req.header('x-forwarded-for'), proxies));
-}
-
-/** Constant-time check of `Authorization: Bearer <token>` (digests make the lengths equal). */
-function hasBearer(header: string | undefined, token: string | undefined): boolean {
-  if (!token || !header?.startsWith('Bearer ')) return false;
-  const digest = (text: string) => createHash('sha256').update(text).digest();
-  return timingSafeEqual(digest(header.slice('Bearer '.length).trim()), digest(token));
-}
+/** Gone, of another workspace, or no longer eligible by the time we read Kong: nothing to retry, nothing to converge. */
+const nothingToDo = (error: unknown) => error instanceof ProvisionError && (error.code === 'developer_not_found' || error.code === 'developer_not_provisionable');
 
 /**
- * JSON, declared as application/json or as text/plain: the page sends text/plain so its call is
- * a CORS simple request (no preflight); the body is parsed as JSON either way and the origin is
- * checked here, not by the browser.
+ * Provisioning whose failure still converges access: a developer who cannot be provisioned (no
+ * such plan, Stripe refusing) is read by the access sync, which refuses them under card
+ * collection and names a permanent problem, instead of leaving their key open.
  */
-function requireJson(c: Context): void {
-  const type = c.req.header('content-type') ?? '';
-  if (!/^(application\/([\w.+-]+\+)?json|text\/plain)\s*(;|$)/i.test(type))
-    // The header is not echoed: an answer never reflects what the request carried.
-    fail('unsupported_media_type', 415, 'send the body as JSON with content-type: application/json or text/plain');
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return fail('invalid_json', 400, 'the body is not valid JSON');
-  }
-}
-
-export function createProvisionerApp(deps: ProvisionerAppDeps): Hono {
-  const logger = deps.logger ?? silentLogger;
-  const allowedOrigins = new Set(deps.portalOrigins);
-  const plansCacheMs = deps.plansCacheMs ?? 5 * 60_000;
-  const trustedProxies = deps.trustedProxies ?? { kind: 'none' };
-  const billing = deps.billing;
-  /**
-   * Provisioning whose failure still converges access: a developer who cannot be provisioned (no
-   * such plan, Stripe refusing) is read by the access sync, which refuses them under card
-   * collection and names a permanent problem, instead of leaving their key open.
-   */
-  const provisioner: Provisioner = {
-    ...deps.provisioner,
+function convergingOnFailure(provisioner: Provisioner, billing: AppBilling | undefined): Provisioner {
+  return {
+    ...provisioner,
     async provisionDeveloper(input, options) {
       try {
-        return await deps.provisioner.provisionDeveloper(input, options);
+        return await provisioner.provisionDeveloper(input, options);
       } catch (error) {
-        const nothingToDo = error instanceof ProvisionError && (error.code === 'developer_not_found' || error.code === 'developer_not_provisionable');
-        if (billing && !nothingToDo) await billing.access.syncDeveloper(input).catch(() => undefined);
+        if (billing && !nothingToDo(error)) await billing.access.syncDeveloper(input).catch(() => undefined);
         throw error;
       }
     },
   };
-  const provisionRoute = createProvisionRoute({
-    provisioner,
-    // Hosted signup has no portal developers: an unproven email would name a signup consumer.
-    background: !deps.hostedSignup,
-    kong: deps.kong,
-    logger,
-    ...(billing
-      ? {
-          billing: (developer, outcome) => billing.billing.status(developer, createdSyncOptions(outcome.createdObjects)),
-        }
-      : {}),
-  });
-  let plansCache: { at: number; body: Promise<PlansResponse> } | undefined;
+}
 
-  const app = new Hono();
-
-  // Every 5xx answer leaves one log line with its cause chain and stack (redacted by the logger):
-  // the answer says only "see its log", so the log must say why.
-  app.onError((error, c) => {
-    const request = { method: c.req.method, path: c.req.path };
-    if (error instanceof ProvisionError) {
-      const answer = publicMessage(error);
-      // The browser gets a generic text; the operator gets what happened (the logger redacts it).
-      if (answer.generic || error.status >= 500) logger.error({ event: 'request_failed', ...request, status: error.status, code: error.code, ...errorFields(error) });
-      return errorJson(c, error.code, error.status, answer.message);
-    }
-    if (error instanceof HTTPException && error.status < 500) return errorJson(c, 'bad_request', error.status, error.message || 'bad request');
-    logger.error({ event: 'unhandled_error', ...request, status: 500, ...errorFields(error) });
-    return errorJson(c, 'internal_error', 500, 'the provisioner failed unexpectedly; see its log');
-  });
-  app.notFound((c) => errorJson(c, 'not_found', 404, `no route ${c.req.method} ${c.req.path}`));
-
-  // Every answer, JSON ones included, is read as what its content-type says and nothing else.
-  app.use('*', async (c, next) => {
-    await next();
-    try {
-      c.res.headers.set('x-content-type-options', 'nosniff');
-    } catch {
-      // A response with immutable headers (Response.redirect, a passed-through fetch): copy it.
-      c.res = new Response(c.res.body, c.res);
-      c.res.headers.set('x-content-type-options', 'nosniff');
-    }
-  });
-
-  app.use(
-    '*',
-    cors({
-      origin: (origin) => (allowedOrigins.has(origin) ? origin : null),
-      allowMethods: ['GET', 'POST', 'OPTIONS'],
-      allowHeaders: ['content-type'],
-      maxAge: 600,
-    }),
-  );
-
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
-
-  const readiness = createReadinessProbe(deps.readiness ?? [], {
-    ...(deps.readinessTimeoutMs === undefined ? {} : { timeoutMs: deps.readinessTimeoutMs }),
-    ...(deps.readinessCacheMs === undefined ? {} : { cacheMs: deps.readinessCacheMs }),
-  });
-  app.get('/readyz', async (c) => {
-    // Details name dependencies and their errors: only for whoever holds READYZ_TOKEN, who also gets a fresh probe.
-    const trusted = hasBearer(c.req.header('authorization'), deps.readyzToken);
-    const report = await readiness(trusted);
-    const status = report.ready ? 200 : 503;
-    c.header('cache-control', 'no-store');
-    if (!trusted) {
-      const body: ReadyzPublicAnswer = { status: report.ready ? 'ready' : 'not_ready' };
-      return c.json(body, status);
-    }
-    if (report.ready) return c.json({ status: 'ready', checks: report.checks });
-    return c.json({ status: 'not_ready', error: { code: 'not_ready', message: report.problems }, checks: report.checks }, 503);
-  });
-
-  app.get('/plans', async (c) => {
-    const now = Date.now();
-    if (!plansCache || now - plansCache.at >= plansCacheMs) {
-      // The picker offers what a developer may choose: private plans (invoice, free) are assigned by the admin.
-      const body = resolvePlans({ ...deps.plans, plans: selectablePlans(deps.plans) }, deps.prices).then((resolved) => ({ plans: toPublicPlans(resolved, defaultPlan(deps.plans)?.id) }));
-      const entry = { at: now, body };
-      plansCache = entry;
-      body.catch(() => {
-        if (plansCache === entry) plansCache = undefined;
-      });
-    }
-    const body = await plansCache.body;
-    c.header('cache-control', `public, max-age=${Math.floor(plansCacheMs / 1000)}`);
-    return c.json(body);
-  });
-
-  // The browser routes that act for a developer: only the portal's origins, a budget per client address.
-  const refuseOtherOrigins = async (c: Context, next: Next) => {
-    const origin = c.req.header('origin');
-    if (origin !== undefined && !allowedOrigins.has(origin)) fail('origin_not_allowed', 403, `origin ${origin} is not allowed to call the provisioner (PORTAL_ORIGINS)`);
-    await next();
-  };
-  const limitPerAddress = (message: string) =>
-    rateLimiter({
-      windowMs: 60_000,
-      limit: deps.rateLimitPerMinute ?? 30,
-      standardHeaders: 'draft-6',
-      keyGenerator: (c) => clientKey(c, trustedProxies),
-      handler: (c) => errorJson(c, 'rate_limited', 429, message),
-    });
-
-  app.post(
-    '/provision',
-    refuseOtherOrigins,
-    limitPerAddress('too many signup requests from this address; retry in a minute'),
-    async (c, next) => {
-      requireJson(c);
-      await next();
-    },
-    bodyLimit({
-      maxSize: PROVISION_BODY_LIMIT,
-      onError: (c) => errorJson(c, 'payload_too_large', 413, `the body is larger than ${PROVISION_BODY_LIMIT} bytes; send only {"email": "...", "developer_id": "..."}`),
-    }),
-    async (c) => {
-      const json = parseJson(await c.req.text());
-      const parsed = provisionBody.safeParse(json);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        if (issue?.path[0] === 'developer_id') fail('invalid_proof', 400, issue.message);
-        fail('invalid_email', 400, issue?.message ?? 'email is required');
-      }
-      const answer = await provisionRoute(parsed.data);
-      return c.json(answer.body, answer.status);
-    },
-  );
-
-  // The developer's spend cap (issue 21): the same proof as POST /provision, the billing status back.
-  if (billing)
-    app.post(
-      '/billing/spend-cap',
-      refuseOtherOrigins,
-      async (c, next) => {
-        requireJson(c);
-        await next();
-      },
-      limitPerAddress('too many requests from this address; retry in a minute'),
-      bodyLimit({ maxSize: PROVISION_BODY_LIMIT, onError: (c) => errorJson(c, 'payload_too_large', 413, `the body is larger than ${PROVISION_BODY_LIMIT} bytes`) }),
-      async (c) => {
-        const parsed = spendCapBody.safeParse(parseJson(await c.req.text()));
-        if (!parsed.success) fail(parsed.error.issues[0]?.path[0] === 'email' ? 'invalid_email' : 'invalid_proof', 400, parsed.error.issues[0]?.message ?? 'bad request');
-        const cap = parseSpendCap(parsed.data.spend_cap);
-        const developer = await deps.kong.getDeveloper(parsed.data.developer_id);
-        if (!developer || developer.email.trim().toLowerCase() !== parsed.data.email.trim().toLowerCase())
-          fail('invalid_proof', 403, 'developer_id and email do not name one developer; sign in to the portal again');
-        return c.json(await billing.billing.fromOutcome(await billing.setSpendCap(developer, cap)));
-      },
-    );
-
-  // The receiver refuses a short secret at start-up (createKongEventReceiver throws).
-  const receiveKongEvent = deps.eventHookSecret
+/** POST /kong/events; the receiver refuses a short secret at start-up (createKongEventReceiver throws). */
+function mountKongEvents(app: Hono, secret: string | undefined, provisioner: Provisioner, isProvisionable: Provisioner['isProvisionable'], billing: AppBilling | undefined): void {
+  const receiveKongEvent = secret
     ? createKongEventReceiver({
-        secret: deps.eventHookSecret,
+        secret,
         provision: async (developerId, options) => {
           const outcome = await provisioner.provisionDeveloper(developerId, { mode: 'interactive', previousEmails: options.previousEmails });
           // A new developer under "checkout" is refused until a card exists: before their first key, not after.
@@ -314,9 +108,8 @@ export function createProvisionerApp(deps: ProvisionerAppDeps): Hono {
               },
             }
           : {}),
-        isProvisionableStatus: (status) => deps.provisioner.isProvisionable({ status }),
-        // Gone, of another workspace, or no longer eligible by the time we read Kong: nothing for Kong to retry.
-        isNothingToDo: (error) => error instanceof ProvisionError && (error.code === 'developer_not_found' || error.code === 'developer_not_provisionable'),
+        isProvisionableStatus: (status) => isProvisionable({ status }),
+        isNothingToDo: nothingToDo,
       })
     : undefined;
   app.post(
@@ -328,11 +121,32 @@ export function createProvisionerApp(deps: ProvisionerAppDeps): Hono {
       return c.json(answer.body, answer.status);
     },
   );
+}
 
+export function createProvisionerApp(deps: ProvisionerAppDeps): Hono {
+  const logger = deps.logger ?? silentLogger;
+  const allowedOrigins = new Set(deps.portalOrigins);
+  const billing = deps.billing;
+  const provisioner = convergingOnFailure(deps.provisioner, billing);
+  const guards = browserRouteGuards({ allowedOrigins, rateLimitPerMinute: deps.rateLimitPerMinute ?? 30, trustedProxies: deps.trustedProxies ?? { kind: 'none' } });
+  const app = new Hono();
+  answerErrors(app, logger);
+  answerHeaders(app, allowedOrigins);
+  mountHealthRoutes(app, { readiness: deps.readiness ?? [], timeoutMs: deps.readinessTimeoutMs, cacheMs: deps.readinessCacheMs, readyzToken: deps.readyzToken });
+  mountPlansRoute(app, { plans: deps.plans, prices: deps.prices, cacheMs: deps.plansCacheMs ?? 5 * 60_000 });
+  const provisionRoute = createProvisionRoute({
+    provisioner,
+    // Hosted signup has no portal developers: an unproven email would name a signup consumer.
+    background: !deps.hostedSignup,
+    kong: deps.kong,
+    logger,
+    ...(billing ? { billing: (developer, outcome) => billing.billing.status(developer, createdSyncOptions(outcome.createdObjects)) } : {}),
+  });
+  mountProvisionRoute(app, provisionRoute, guards);
+  if (billing) mountSpendCapRoute(app, { kong: deps.kong, billing, guards });
+  mountKongEvents(app, deps.eventHookSecret, provisioner, (developer) => deps.provisioner.isProvisionable(developer), billing);
   if (deps.hostedSignup) app.route('/', deps.hostedSignup);
-
   if (deps.stripe && billing)
     app.route('/', createStripeWebhookRoute({ stripe: deps.stripe, webhookSecret: deps.stripeWebhookSecret, handle: (event) => billing.handleStripeEvent(event), logger }));
-
   return app;
 }

@@ -7,7 +7,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { REMOVED_DEVELOPER_STATUSES } from '../../kong/kong-types.ts';
 import { BoundedMap } from '../../shared/bounded-map.ts';
-import { ProvisionError } from '../errors.ts';
+import { ProvisionError } from '../../shared/provision-error.ts';
 
 /** HMAC-SHA1 hex of the raw body, as Kong sends it in x-kong-signature (with or without "sha1="). */
 export function signKongEvent(rawBody: string | Uint8Array, secret: string): string {
@@ -25,7 +25,7 @@ export function verifyKongSignature(rawBody: string | Uint8Array, header: string
 
 const developerEntity = z.object({ id: z.string().min(1), status: z.number().int().optional(), email: z.string().optional() }).passthrough();
 
-export const kongEventSchema = z
+const kongEventSchema = z
   .object({
     source: z.string(),
     event: z.string().nullish(),
@@ -35,9 +35,9 @@ export const kongEventSchema = z
   })
   .passthrough();
 
-export type KongEvent = z.infer<typeof kongEventSchema>;
+type KongEvent = z.infer<typeof kongEventSchema>;
 
-export type EventDecision =
+type EventDecision =
   | { action: 'provision'; developerId: string; previousEmails: string[] }
   | { action: 'removed'; developerId: string; email: string; deleted: boolean }
   | { action: 'ignore'; reason: string };
@@ -77,7 +77,7 @@ export function decideKongEvent(event: KongEvent, isProvisionableStatus: (status
 }
 
 /** Kong signs with this secret; a short one can be guessed offline from one captured event. */
-export const MIN_EVENT_HOOK_SECRET_LENGTH = 16;
+const MIN_EVENT_HOOK_SECRET_LENGTH = 16;
 
 export class KongEventSecretError extends Error {
   readonly code = 'event_hook_secret_too_short';
@@ -87,7 +87,7 @@ export class KongEventSecretError extends Error {
 }
 
 /** Kong's answer to a hook create/update/delete: it carries the hook (secret included), so it is never logged. */
-export function isKongPing(event: KongEvent): boolean {
+function isKongPing(event: KongEvent): boolean {
   return event.source === 'kong:event_hooks' && event.event === 'ping';
 }
 
@@ -116,12 +116,12 @@ export class SeenEvents {
 }
 
 /** What the receiver answers; refusals are thrown as ProvisionErrors, which the app answers like any other. */
-export interface KongEventAnswer {
+interface KongEventAnswer {
   status: 200;
   body: { action: 'ping' } | { action: 'duplicate' } | { action: 'ignored'; reason: string } | { action: 'provisioned'; result: unknown } | { action: 'removed'; result: unknown };
 }
 
-export interface KongEventReceiverDeps {
+interface KongEventReceiverDeps {
   secret: string;
   /** Provisions by the developer id of the event, which the provisioner re-reads in ITS workspace. */
   provision(developerId: string, options: { previousEmails: string[] }): Promise<unknown>;

@@ -7,23 +7,28 @@
  * Unproven requests still lead to provisioning, in the background and only for a real,
  * provisionable developer (the core reads Kong); the Kong event hook and reconcile cover the rest.
  */
+import type { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import type { KongAdminClient } from '../../kong/kong-admin-client.ts';
 import { developerStatusName, type KongDeveloper } from '../../kong/kong-types.ts';
 import type { BillingStatusResponse, ProvisionAccepted, ProvisionProvenAnswer } from '../../shared/provisioner-api.ts';
-import { ProvisionError } from '../errors.ts';
+import { ProvisionError } from '../../shared/provision-error.ts';
 import { hashEmail } from '../stripe/idempotency.ts';
-import type { ProvisionLogger } from '../provision-log.ts';
-import type { ProvisionOutcome, Provisioner } from '../provisioner.ts';
+import type { ProvisionLogger } from '../../shared/provision-log.ts';
+import type { ProvisionOutcome, Provisioner } from '../core/provisioner.ts';
+import { errorJson, fail, parseJson, requireJson, type BrowserRouteGuards } from './middleware.ts';
+
+export const PROVISION_BODY_LIMIT = 8 * 1024;
 
 export const provisionBody = z.object({
   email: z.string({ error: 'email is required' }).trim().max(254, 'email is too long').pipe(z.email('email is not a valid address')),
   developer_id: z.uuid('developer_id must be the developer id (a UUID) from Kong\'s register answer').optional(),
 });
 
-export type ProvisionBody = z.infer<typeof provisionBody>;
+type ProvisionBody = z.infer<typeof provisionBody>;
 
-export interface ProvisionRouteDeps {
+interface ProvisionRouteDeps {
   provisioner: Provisioner;
   kong: Pick<KongAdminClient, 'getDeveloper'>;
   logger: ProvisionLogger;
@@ -38,7 +43,7 @@ export interface ProvisionRouteDeps {
   background?: boolean;
 }
 
-export type ProvisionRouteAnswer = { status: 200; body: ProvisionProvenAnswer } | { status: 202; body: ProvisionAccepted };
+type ProvisionRouteAnswer = { status: 200; body: ProvisionProvenAnswer } | { status: 202; body: ProvisionAccepted };
 
 const ACCEPTED: ProvisionAccepted = { status: 'accepted' };
 const sameEmail = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
@@ -115,4 +120,29 @@ export function createProvisionRoute(deps: ProvisionRouteDeps): (body: Provision
       throw error;
     }
   };
+}
+
+/** POST /provision behind the browser routes' guards: portal origins, a budget per address, JSON of at most 8 KiB. */
+export function mountProvisionRoute(app: Hono, route: (body: ProvisionBody) => Promise<ProvisionRouteAnswer>, guards: BrowserRouteGuards): void {
+  app.post(
+    '/provision',
+    guards.refuseOtherOrigins,
+    guards.limitPerAddress('too many signup requests from this address; retry in a minute'),
+    requireJson,
+    bodyLimit({
+      maxSize: PROVISION_BODY_LIMIT,
+      onError: (c) => errorJson(c, 'payload_too_large', 413, `the body is larger than ${PROVISION_BODY_LIMIT} bytes; send only {"email": "...", "developer_id": "..."}`),
+    }),
+    async (c) => {
+      const json = parseJson(await c.req.text());
+      const parsed = provisionBody.safeParse(json);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        if (issue?.path[0] === 'developer_id') fail('invalid_proof', 400, issue.message);
+        fail('invalid_email', 400, issue?.message ?? 'email is required');
+      }
+      const answer = await route(parsed.data);
+      return c.json(answer.body, answer.status);
+    },
+  );
 }

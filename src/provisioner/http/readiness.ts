@@ -12,9 +12,9 @@ export interface ReadinessCheck {
   check(timeoutMs: number): Promise<void>;
 }
 
-export type CheckResult = { ok: true; ms: number } | { ok: false; ms: number; message: string };
+type CheckResult = { ok: true; ms: number } | { ok: false; ms: number; message: string };
 
-export interface ReadinessReport {
+interface ReadinessReport {
   ready: boolean;
   checks: Record<string, CheckResult>;
   /** "kong: …; stripe: …" for the failing checks. */

@@ -10,12 +10,12 @@ import { bodyLimit } from 'hono/body-limit';
 import type Stripe from 'stripe';
 import { BoundedMap } from '../../shared/bounded-map.ts';
 import type { EventOutcome } from '../core/stripe-events.ts';
-import { ProvisionError } from '../errors.ts';
-import { errorFields, type ProvisionLogger } from '../provision-log.ts';
+import { ProvisionError } from '../../shared/provision-error.ts';
+import { errorFields, type ProvisionLogger } from '../../shared/provision-log.ts';
 
-export const STRIPE_EVENT_BODY_LIMIT = 512 * 1024;
+const STRIPE_EVENT_BODY_LIMIT = 512 * 1024;
 /** How far in the future a signature's timestamp may be (clock skew); stripe-node only bounds the past. */
-export const FUTURE_SKEW_SECONDS = 60;
+const FUTURE_SKEW_SECONDS = 60;
 
 /** The t= of a Stripe-Signature header, or undefined. */
 function signedAt(header: string): number | undefined {
@@ -24,7 +24,7 @@ function signedAt(header: string): number | undefined {
 }
 
 
-export interface StripeWebhookRouteDeps {
+interface StripeWebhookRouteDeps {
   stripe: Stripe;
   /** Undefined answers 404 with how to turn the route on. */
   webhookSecret: string | undefined;

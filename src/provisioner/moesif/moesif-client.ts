@@ -5,6 +5,9 @@
  */
 import { MonetizationError } from '../../shared/errors.ts';
 
+/** Which Stripe id is the Moesif company id (MOESIF_COMPANY_ID_SOURCE): the subscription's (default) or the customer's. */
+export type MoesifCompanyIdSource = 'subscription' | 'customer';
+
 export interface MoesifCompany {
   company_id: string;
   metadata: Record<string, unknown>;
@@ -16,7 +19,7 @@ export interface MoesifUser {
   metadata: Record<string, unknown>;
 }
 
-export interface MoesifClientOptions {
+interface MoesifClientOptions {
   apiBase: string;
   applicationId: string;
   /** Attempts per call; default 3. */
@@ -28,7 +31,7 @@ export interface MoesifClientOptions {
   fetch?: typeof fetch;
 }
 
-export class MoesifError extends MonetizationError {
+class MoesifError extends MonetizationError {
   readonly status: number | undefined;
   readonly retriable: boolean;
 

@@ -3,7 +3,7 @@ import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createMoesifClient, type MoesifClient, type MoesifCompany, type MoesifUser } from './moesif-client.ts';
 import { createMoesifSync, type MoesifRecord, type MoesifSync } from './moesif-sync.ts';
-import { createMemoryLogger } from '../provision-log.ts';
+import { createMemoryLogger } from '../../shared/provision-log.ts';
 
 const MOESIF = 'https://api.moesif.test';
 

@@ -13,7 +13,7 @@
 import { sha256Hex } from '../../shared/sha256.ts';
 import { canonicalJson } from '../stripe/idempotency.ts';
 import type { MoesifClient, MoesifCompany, MoesifUser } from './moesif-client.ts';
-import type { ProvisionLogger } from '../provision-log.ts';
+import type { ProvisionLogger } from '../../shared/provision-log.ts';
 
 export interface MoesifRecord {
   developerId: string;
@@ -22,7 +22,7 @@ export interface MoesifRecord {
 }
 
 /** Default of MoesifSyncOptions.waitMs; see there. */
-export const DEFAULT_MOESIF_WAIT_MS = 0;
+const DEFAULT_MOESIF_WAIT_MS = 0;
 
 export interface MoesifSyncOptions {
   /** Most developers waiting for a retry; the oldest is dropped beyond it. Default 1000. */

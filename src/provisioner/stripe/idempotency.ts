@@ -14,7 +14,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { sha256Hex } from '../../shared/sha256.ts';
 
-export type ProvisionStep = 'customer' | 'subscription';
+type ProvisionStep = 'customer' | 'subscription';
 
 /** Stripe forgets keys after 24 h; one hour of margin covers clock skew between Kong, us and Stripe. */
 export const STABLE_KEY_MAX_AGE_MS = 23 * 60 * 60 * 1000;
@@ -43,7 +43,7 @@ export function idempotencyKey(parts: { workspace: string; developerId: string; 
  * idempotency_error and looks up). `replaces` names the ended subscription an explicit
  * resubscribe follows, so each resubscription is its own single write.
  */
-export type StableKeyParts = { workspace: string; developerId: string } & ({ step: 'customer' } | { step: 'subscription'; replaces?: string });
+type StableKeyParts = { workspace: string; developerId: string } & ({ step: 'customer' } | { step: 'subscription'; replaces?: string });
 
 export function stableIdempotencyKey(parts: StableKeyParts): string {
   const fields =

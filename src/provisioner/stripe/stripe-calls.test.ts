@@ -1,6 +1,6 @@
 import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
-import { ProvisionError } from '../errors.ts';
+import { ProvisionError } from '../../shared/provision-error.ts';
 import { retryAfterMs, toStripeProvisionError, withStripeRetry } from './stripe-calls.ts';
 import { createWriteLimiter } from './write-limiter.ts';
 

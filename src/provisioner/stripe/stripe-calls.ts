@@ -5,7 +5,7 @@
  * becomes a ProvisionError that names Stripe, for a 502.
  */
 import { classifyStripeError, isStripeError, stripeErrorCode } from '../../shared/stripe-errors.ts';
-import { ProvisionError } from '../errors.ts';
+import { ProvisionError } from '../../shared/provision-error.ts';
 import type { WriteLimiter } from './write-limiter.ts';
 
 export interface StripeRetryOptions {

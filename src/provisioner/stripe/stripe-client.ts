@@ -5,7 +5,7 @@
  * the idempotency key we pass, so a write that was applied but whose answer was lost replays.
  */
 import Stripe from 'stripe';
-import type { StripeSettings } from '../settings.ts';
+import type { StripeSettings } from './stripe-settings.ts';
 
 export interface StripeClientOptions {
   /** SDK retries on network errors, 409 and 5xx; default 2. */

@@ -7,6 +7,14 @@ import { parseHttpUrl } from '../../shared/http-url-setting.ts';
 
 export type StripeKeyMode = 'test' | 'live';
 
+export interface StripeSettings {
+  secretKey: string;
+  mode: StripeKeyMode;
+  /** A local Stripe-compatible server (STRIPE_API_BASE); undefined means api.stripe.com. */
+  apiBase: URL | undefined;
+  maxWritesPerSecond: number;
+}
+
 const SECRET_KEY = /^(sk|rk)_(test|live)_[A-Za-z0-9_]+$/;
 
 /** A secret (sk_) or restricted (rk_) key and its mode. The key itself is never echoed: only its shape. */

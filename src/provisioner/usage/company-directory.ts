@@ -34,6 +34,22 @@ const CACHE_MS = 15 * 60_000;
 const idOf = (value: string | { id: string }) => (typeof value === 'string' ? value : value.id);
 const ENDED = new Set(['canceled', 'incomplete_expired']);
 
+function targetFrom(subscription: Stripe.Subscription, meterId: string, eventName: string): BillingTarget {
+  // The customer comes expanded with the subscription (no read of its own): who the developer is, and their cap.
+  const customer = typeof subscription.customer === 'string' || subscription.customer.deleted ? undefined : subscription.customer;
+  const developerId = customer?.metadata?.kong_developer_id;
+  const spendCap = spendCapOf(customer);
+  return {
+    customerId: idOf(subscription.customer),
+    subscriptionId: subscription.id,
+    meterId,
+    eventName,
+    subscription,
+    ...(developerId ? { developerId } : {}),
+    ...(spendCap !== undefined ? { spendCap } : {}),
+  };
+}
+
 export function createCompanyDirectory(stripe: Stripe, source: 'subscription' | 'customer', now: () => number = Date.now, limiter?: WriteLimiter): CompanyDirectory {
   const meterNames = new Map<string, string>();
   const single = new Map<string, { target: BillingTarget | undefined; at: number }>();
@@ -50,20 +66,7 @@ export function createCompanyDirectory(stripe: Stripe, source: 'subscription' | 
 
   async function targetOf(subscription: Stripe.Subscription): Promise<BillingTarget | undefined> {
     const meterId = subscription.items.data.find((candidate) => candidate.price.recurring?.meter)?.price.recurring?.meter;
-    if (!meterId) return undefined;
-    // The customer comes expanded with the subscription (no read of its own): who the developer is, and their cap.
-    const customer = typeof subscription.customer === 'string' || subscription.customer.deleted ? undefined : subscription.customer;
-    const developerId = customer?.metadata?.kong_developer_id;
-    const spendCap = spendCapOf(customer);
-    return {
-      customerId: idOf(subscription.customer),
-      subscriptionId: subscription.id,
-      meterId,
-      eventName: await eventNameOf(meterId),
-      subscription,
-      ...(developerId ? { developerId } : {}),
-      ...(spendCap !== undefined ? { spendCap } : {}),
-    };
+    return meterId ? targetFrom(subscription, meterId, await eventNameOf(meterId)) : undefined;
   }
 
   const keyOf = (target: BillingTarget) => (source === 'subscription' ? target.subscriptionId : target.customerId);

@@ -64,6 +64,21 @@ export interface MoesifManagementClient {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Billable events per company over a window, one composite-aggregation page at a time. */
+async function countByCompanyPaged(post: <T>(path: string, range: UsageWindow, body: object) => Promise<T>, query: object, window: UsageWindow): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  let after: { company: string } | undefined;
+  for (;;) {
+    const composite = { size: COMPANY_PAGE, sources: [{ company: { terms: { field: 'company_id.raw' } } }], ...(after ? { after } : {}) };
+    const answer = await post<CompositeAnswer>('search/events', window, { size: 0, query, aggs: { companies: { composite } } });
+    const buckets = answer.aggregations?.companies?.buckets ?? [];
+    for (const bucket of buckets) if (bucket.key.company) counts.set(bucket.key.company, (counts.get(bucket.key.company) ?? 0) + bucket.doc_count);
+    const next = answer.aggregations?.companies?.after_key?.company;
+    if (buckets.length < COMPANY_PAGE || next === undefined) return counts;
+    after = { company: next };
+  }
+}
+
 export function createMoesifManagementClient(options: MoesifManagementOptions): MoesifManagementClient {
   const doFetch = options.fetch ?? fetch;
   const attempts = options.attempts ?? 4;
@@ -106,19 +121,7 @@ export function createMoesifManagementClient(options: MoesifManagementOptions): 
     get requests() {
       return requests;
     },
-    async countByCompany(window) {
-      const counts = new Map<string, number>();
-      let after: { company: string } | undefined;
-      for (;;) {
-        const composite = { size: COMPANY_PAGE, sources: [{ company: { terms: { field: 'company_id.raw' } } }], ...(after ? { after } : {}) };
-        const answer = await post<CompositeAnswer>('search/events', window, { size: 0, query: billableQuery(), aggs: { companies: { composite } } });
-        const buckets = answer.aggregations?.companies?.buckets ?? [];
-        for (const bucket of buckets) if (bucket.key.company) counts.set(bucket.key.company, (counts.get(bucket.key.company) ?? 0) + bucket.doc_count);
-        const next = answer.aggregations?.companies?.after_key?.company;
-        if (buckets.length < COMPANY_PAGE || next === undefined) return counts;
-        after = { company: next };
-      }
-    },
+    countByCompany: (window) => countByCompanyPaged(post, billableQuery(), window),
     async countByWindow(companyId, range, windowSeconds) {
       const body = {
         size: 0,

@@ -4,7 +4,7 @@
  * true-ups. In the provisioner a timer runs it (replicas may too: identifiers keep it exactly once).
  */
 import type Stripe from 'stripe';
-import type { MoesifCompanyIdSource } from '../settings.ts';
+import type { MoesifCompanyIdSource } from '../moesif/moesif-client.ts';
 import { atPriority, type WriteLimiter } from '../stripe/write-limiter.ts';
 import { createCompanyDirectory } from './company-directory.ts';
 import { createMoesifManagementClient } from './moesif-management-client.ts';

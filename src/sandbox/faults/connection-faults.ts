@@ -7,7 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 
 /** The bindings @hono/node-server passes as the fetch handler's env. */
-export interface NodeBindings {
+interface NodeBindings {
   incoming?: IncomingMessage;
 }
 

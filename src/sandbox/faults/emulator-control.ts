@@ -11,7 +11,7 @@ import type { FaultInjector, FaultRule, FaultTiming } from './fault-injector.ts'
 import type { RequestCounters } from './request-counters.ts';
 
 /** The knobs every emulator has for seeded random faults. */
-export interface RandomFaultKnobs<K extends string> {
+interface RandomFaultKnobs<K extends string> {
   /** Probability 0..1 that a call gets a random fault. */
   faultRate: number;
   faultSeed: number;
@@ -128,7 +128,7 @@ export function emulatorError(message: string): { error: { type: 'emulator_error
 }
 
 /** What the control routes need from an emulator. */
-export interface ControllableEmulator<K extends string, T extends RandomFaultKnobs<K>> {
+interface ControllableEmulator<K extends string, T extends RandomFaultKnobs<K>> {
   app: Hono;
   faults: FaultInjector<K>;
   counters: RequestCounters;
@@ -137,7 +137,7 @@ export interface ControllableEmulator<K extends string, T extends RandomFaultKno
   reset(): void;
 }
 
-export interface ControlRouteOptions<K extends string, T extends RandomFaultKnobs<K>, R> {
+interface ControlRouteOptions<K extends string, T extends RandomFaultKnobs<K>, R> {
   /** The knobs schema's .partial(): what POST /_emulator/config accepts. */
   partialKnobs: z.ZodType<Partial<T>>;
   /** What POST /_emulator/faults accepts, and how it becomes a rule. */

@@ -39,7 +39,7 @@ export interface FaultRule<K extends string> {
   skip?: number;
 }
 
-export interface RandomFaults<K extends string> {
+interface RandomFaults<K extends string> {
   /** Probability 0..1 that a request faults; 0 disables. */
   rate: number;
   seed: number;
@@ -58,7 +58,7 @@ export interface FaultDecision<K extends string> {
 }
 
 /** One injected fault, for assertions and logs. */
-export interface FiredFault<K extends string> extends FaultDecision<K> {
+interface FiredFault<K extends string> extends FaultDecision<K> {
   method: string;
   path: string;
 }

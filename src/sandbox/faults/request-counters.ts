@@ -2,7 +2,7 @@
  * What an emulator was asked and what it answered, so tests can assert "zero Stripe calls" and
  * benches can report request and 429 counts. Keys are "METHOD /route/:id" (ids folded).
  */
-export interface CountersSnapshot {
+interface CountersSnapshot {
   total: number;
   writes: number;
   /** Requests by "METHOD route", e.g. "POST /v1/customers". */

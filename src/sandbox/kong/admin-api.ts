@@ -12,7 +12,7 @@ import type { GatewayEntities } from './gateway-entities.ts';
 import { developerView, fileView, type KongEmulatorState } from './kong-state.ts';
 import { badBody, notFound, paginatePortal, readBody, readPageRequest, schemaViolation, selectFields, uniqueViolation } from './kong-responses.ts';
 
-export interface AdminAppOptions {
+interface AdminAppOptions {
   /** When set, every request needs `Kong-Admin-Token: <token>` (RBAC on). */
   adminToken?: string | undefined;
   gateway: GatewayEntities;
@@ -33,7 +33,7 @@ const KONNECT_ENTITIES = /^\/(consumers|plugins|services|routes)(\/|$)/;
 
 const PORTAL_AUTH_TYPES = new Set(['basic-auth', 'key-auth', 'openid-connect']);
 const BOOLEAN_CONFIG_KEYS = new Set(['portal', 'portal_auto_approve', 'portal_email_verification', 'portal_is_legacy']);
-export const EMULATED_KONG_VERSION = '3.4.3.12-enterprise-edition';
+const EMULATED_KONG_VERSION = '3.4.3.12-enterprise-edition';
 
 /** RBAC on: every request needs the token. */
 function requireAdminToken(app: Hono, token: string): void {

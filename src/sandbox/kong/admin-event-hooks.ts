@@ -12,7 +12,7 @@ import { badBody, notFound, paginateCore, readBody, readPageRequest, schemaViola
 
 const EVENT_HOOK_HANDLERS = new Set(['webhook', 'webhook-custom', 'log', 'lambda']);
 
-export function hookView(hook: StoredEventHook): WireEventHook {
+function hookView(hook: StoredEventHook): WireEventHook {
   const { workspace: _workspace, seq: _seq, ...view } = hook;
   return view;
 }

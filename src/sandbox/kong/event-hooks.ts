@@ -16,7 +16,7 @@ export function kongSignature(body: string, secret: string): string {
 }
 
 /** Drops null (and undefined) fields, recursively, as Kong's payload encoding does. */
-export function stripNulls(value: unknown): unknown {
+function stripNulls(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(stripNulls);
   if (value === null || typeof value !== 'object') return value;
   return Object.fromEntries(

@@ -14,14 +14,14 @@ import { createPortalApiApp } from './portal-api.ts';
 import { createPortalPagesApp } from './portal-pages.ts';
 import { createProxyApp } from './proxy.ts';
 
-export interface KongEmulatorPorts {
+interface KongEmulatorPorts {
   admin?: number;
   pages?: number;
   portalApi?: number;
   proxy?: number;
 }
 
-export interface KongEmulatorOptions {
+interface KongEmulatorOptions {
   /** 0 (the default) picks a free port. */
   ports?: KongEmulatorPorts;
   /** RBAC: when set, the Admin API requires `Kong-Admin-Token: <adminToken>`. */

@@ -6,7 +6,7 @@
 import type { Context } from 'hono';
 
 /** Kong's error codes (kong/db/errors.lua, 3.4.2). */
-export const KONG_ERROR_CODES = { schemaViolation: 2, uniqueViolation: 5, invalidOffset: 7, invalidSize: 9, invalidOptions: 11 } as const;
+const KONG_ERROR_CODES = { schemaViolation: 2, uniqueViolation: 5, invalidOffset: 7, invalidSize: 9, invalidOptions: 11 } as const;
 
 /** The Enterprise portal routes' 404 (files, developers; portal off): "Not Found", as the brief records it. */
 export function notFound(c: Context): Response {
@@ -21,7 +21,7 @@ export function entityNotFound(c: Context): Response {
 const sortedKeys = (record: Record<string, unknown>) => Object.keys(record).sort();
 
 /** Lua-table rendering as penlight's pretty.write(t, "") gives it in Kong's messages (keys sorted; unverified for mixed tables). */
-export function luaPretty(value: unknown): string {
+function luaPretty(value: unknown): string {
   if (value === null || value === undefined) return 'null';
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value !== 'object') return String(value);
@@ -64,7 +64,7 @@ export function invalidOptions(c: Context, options: Record<string, string>): Res
   return c.json({ message, name: 'invalid options', options, code: KONG_ERROR_CODES.invalidOptions }, 400);
 }
 
-export interface PageRequest {
+interface PageRequest {
   size: number;
   /** Whether the client passed `size` (core entities echo it in `next` only then). */
   sizeGiven: boolean;
@@ -102,7 +102,7 @@ function decodeOffset(offset: string): number | undefined {
   }
 }
 
-export interface CorePage<V> {
+interface CorePage<V> {
   data: V[];
   next: string | null;
   offset?: string;

@@ -6,13 +6,11 @@
 import type { StoredPlugin } from './kong-state.ts';
 import { checkConfig, PLUGIN_ENTITY_FIELDS, PLUGIN_SCHEMAS } from './plugin-schemas.ts';
 
-/** Plugins this emulator knows; any other name is refused as "not enabled", as Kong does. */
-export const KNOWN_PLUGINS = new Set(Object.keys(PLUGIN_SCHEMAS));
-export const MAX_TAG_QUERY = 5;
+const MAX_TAG_QUERY = 5;
 
-export type FieldErrors = Record<string, unknown>;
+type FieldErrors = Record<string, unknown>;
 
-export function tagsError(tags: unknown): string | undefined {
+function tagsError(tags: unknown): string | undefined {
   if (tags === undefined || tags === null) return undefined;
   if (!Array.isArray(tags)) return 'expected a set';
   for (const tag of tags) {
@@ -22,7 +20,7 @@ export function tagsError(tags: unknown): string | undefined {
   return undefined;
 }
 
-export interface PluginCheck {
+interface PluginCheck {
   errors?: FieldErrors;
   /** The config as Kong stores it: the given one with the schema's defaults. */
   config: Record<string, unknown>;

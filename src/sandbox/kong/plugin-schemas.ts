@@ -5,9 +5,9 @@
  * error on `config`) and its entity checks (`@entity`). Only the fields and checks the emulator
  * needs are modelled; every field the real schema has is listed, so nothing Kong accepts is refused.
  */
-export type FieldType = 'string' | 'number' | 'integer' | 'boolean' | 'array';
+type FieldType = 'string' | 'number' | 'integer' | 'boolean' | 'array';
 
-export interface FieldRule {
+interface FieldRule {
   type: FieldType;
   default?: unknown;
   /** `required = true` in Kong: null is refused (a missing value takes the default). */
@@ -19,7 +19,7 @@ export interface FieldRule {
   allowEmpty?: boolean;
 }
 
-export interface PluginSchema {
+interface PluginSchema {
   fields: Readonly<Record<string, FieldRule>>;
   /** The config record's custom_validator: an error message, or undefined when valid. */
   custom?: (config: Record<string, unknown>) => string | undefined;
@@ -174,7 +174,7 @@ function inferred(rule: FieldRule, value: unknown): unknown {
   return value;
 }
 
-export interface ConfigCheck {
+interface ConfigCheck {
   /** The config with Kong's defaults filled in (what Kong stores and answers). */
   config: Record<string, unknown>;
   /** Field errors for `config` (a record of field errors, or the custom validator's string). */

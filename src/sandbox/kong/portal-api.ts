@@ -15,7 +15,7 @@ export const SESSION_COOKIE = 'portal_session';
 
 const STATUS_LABELS = ['APPROVED', 'PENDING', 'REJECTED', 'REVOKED', 'INVITED', 'UNVERIFIED'];
 
-export interface PortalApiOptions {
+interface PortalApiOptions {
   /** Extra origins allowed besides the emulator's own pages origin. */
   corsOrigins?: string[];
 }

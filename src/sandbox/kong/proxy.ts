@@ -11,7 +11,7 @@ import { postCollectorEvent } from '../moesif/collector-event.ts';
 import { TEST_SERVICE_PATH, type GatewayEntities } from './gateway-entities.ts';
 import type { KongConsumer, KongEmulatorState, MoesifDelivery, StoredPlugin } from './kong-state.ts';
 
-export interface ProxyOptions {
+interface ProxyOptions {
   gateway: GatewayEntities;
   /** The workspace the test route lives in (keys are looked up there). */
   workspace?: string;

@@ -20,7 +20,7 @@ const EXPIRATION: Record<RateLimitWindow, number> = { second: 1, minute: 60, hou
 const HEADER_WINDOW: Record<RateLimitWindow, string> = { second: 'Second', minute: 'Minute', hour: 'Hour', day: 'Day', month: 'Month', year: 'Year' };
 
 /** The start (ms) of the UTC calendar window holding `now`, as kong.tools.timestamp.get_timestamps gives it. */
-export function windowStart(window: RateLimitWindow, now: number): number {
+function windowStart(window: RateLimitWindow, now: number): number {
   const d = new Date(now);
   switch (window) {
     case 'second':
@@ -38,7 +38,7 @@ export function windowStart(window: RateLimitWindow, now: number): number {
   }
 }
 
-export interface RateLimitCall {
+interface RateLimitCall {
   config: Record<string, unknown>;
   consumerId: string;
   credentialId: string;
@@ -49,7 +49,7 @@ export interface RateLimitCall {
   now: number;
 }
 
-export interface RateLimitVerdict {
+interface RateLimitVerdict {
   /** Headers for the client (none when `hide_client_headers`). */
   headers: Record<string, string>;
   /** Set when the call is refused. */

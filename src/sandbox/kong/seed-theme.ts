@@ -9,9 +9,9 @@ import { join, relative, sep } from 'node:path';
 import { packagePath, packageRequire } from '../../shared/package-root.ts';
 import { KongEmulatorState, type MetaFieldDefinition } from './kong-state.ts';
 
-export const STAND_IN_THEME_DIR = packagePath('src/sandbox/theme/');
+const STAND_IN_THEME_DIR = packagePath('src/sandbox/theme/');
 
-export interface SeedThemeOptions {
+interface SeedThemeOptions {
   workspace?: string;
   /** Folder name under themes/ and `theme.name` in portal.conf.yaml; default `base`. */
   themeName?: string;
@@ -23,7 +23,7 @@ export const FULL_NAME_FIELD: MetaFieldDefinition = { label: 'Full Name', title:
 export const PLAN_FIELD: MetaFieldDefinition = { label: 'Plan', title: 'plan', validator: { required: false, type: 'string' } };
 
 /** The theme's files keyed by workspace path, with the theme folder renamed to `themeName`. */
-export function standInThemeFiles(themeName = 'base'): Map<string, string> {
+function standInThemeFiles(themeName = 'base'): Map<string, string> {
   const files = new Map<string, string>();
   for (const absolute of walk(STAND_IN_THEME_DIR)) {
     let path = relative(STAND_IN_THEME_DIR, absolute).split(sep).join('/');

@@ -15,7 +15,7 @@ export class TemplateError extends Error {
   readonly code = 'template_error';
 }
 
-export type PartialResolver = (path: string) => string | undefined;
+type PartialResolver = (path: string) => string | undefined;
 
 type Node =
   | { kind: 'text'; text: string }
@@ -226,6 +226,6 @@ function stringify(value: unknown): string {
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '/': '&#47;' };
 
 /** The characters Kong's template engine (lua-resty-template) escapes in {{ }}. */
-export function escapeHtml(text: string): string {
+function escapeHtml(text: string): string {
   return text.replace(/[&<>"'/]/g, (ch) => HTML_ESCAPES[ch] ?? ch);
 }

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { listen } from '../running-service.ts';
 
-export interface CaughtMail {
+interface CaughtMail {
   id: string;
   from: string;
   to: string[];

@@ -3,7 +3,7 @@
  * batch route, as the Kong plugin and the AWS integration send it. The outcome lands on `delivery`
  * (the emulators keep a list of them for tests); a failure is recorded, never thrown.
  */
-export interface CollectorDelivery {
+interface CollectorDelivery {
   status: number | undefined;
   error?: string | undefined;
 }

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { emulatorError, faultRuleFields, faultRuleFromJson, mountControlRoutes } from '../faults/emulator-control.ts';
-import type { MoesifEmulator, MoesifEmulatorKnobs } from './moesif-emulator.ts';
+import type { MoesifEmulator, MoesifEmulatorKnobs } from './moesif-emulator-api.ts';
 import { MOESIF_FAULT_KINDS } from './moesif-fault-kinds.ts';
 
 const faultRuleSchema = z

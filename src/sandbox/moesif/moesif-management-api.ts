@@ -137,7 +137,7 @@ function boolFilter(body: Json): Filter {
 }
 
 /** The events a query sees: searchable (past the ingestion lag), inside [from, to), matching `query`. */
-export function matchingEvents(store: MoesifStore, companyOf: (event: MoesifEvent) => string | undefined, options: { from: number; to: number; now: number; ingestionLagMs: number; query: Json }): IndexedEvent[] {
+function matchingEvents(store: MoesifStore, companyOf: (event: MoesifEvent) => string | undefined, options: { from: number; to: number; now: number; ingestionLagMs: number; query: Json }): IndexedEvent[] {
   const filter = options.query === undefined ? () => true : clause(options.query);
   const matches: IndexedEvent[] = [];
   for (const event of store.events) {
@@ -197,7 +197,7 @@ function aggregations(entries: IndexedEvent[], aggs: Json): Record<string, Json>
   return result;
 }
 
-export interface ManagementSearch {
+interface ManagementSearch {
   from: number;
   to: number;
   now: number;

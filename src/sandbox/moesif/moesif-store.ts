@@ -3,7 +3,7 @@
  * created or updated by the same call and merge recursively (objects merged key by key, scalars
  * and arrays replaced), as Moesif's Collector API does.
  */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
 export interface MoesifUser extends JsonObject {

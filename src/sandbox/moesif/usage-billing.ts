@@ -37,7 +37,7 @@ export interface UsageBillingSettings {
 }
 
 /** One meter event formed for a company; kept until Stripe has it. */
-export interface UsageBatch {
+interface UsageBatch {
   companyId: string;
   identifier: string;
   /** Moesif event sequence numbers the batch covers. */

@@ -21,7 +21,7 @@ import { viewSubscription } from './views.ts';
 import type { WireInvoice } from './wire-types.ts';
 
 /** Whose objects a run covers: one test clock's customers, or (null) the customers without a clock. */
-export interface BillingScope {
+interface BillingScope {
   clockId: string | null;
 }
 

@@ -38,7 +38,7 @@ const IDENTIFIER_WINDOW_SECONDS = 24 * 60 * 60;
  * What Stripe's asynchronous validation would refuse (an error report instead of a 400 on the
  * request); such an event is kept (its identifier is spent) but never aggregated.
  */
-export function asyncValidationError(state: StripeState, event: Stripe.Billing.MeterEvent): Pick<MeterEventError, 'code' | 'message'> | undefined {
+function asyncValidationError(state: StripeState, event: Stripe.Billing.MeterEvent): Pick<MeterEventError, 'code' | 'message'> | undefined {
   const meter = state.meters.newestFirst().find((candidate) => candidate.event_name === event.event_name);
   if (!meter) return { code: 'no_meter', message: `No active meter was found for event_name ${event.event_name}.` };
   if (meter.status !== 'active') return { code: 'archived_meter', message: `The meter for event_name ${event.event_name} is inactive.` };

@@ -20,7 +20,7 @@ import { subscriptionEndpoints } from './subscriptions.ts';
 import { TEST_CARD_NUMBERS } from './test-cards.ts';
 
 /** What the person typed. */
-export interface CardForm {
+interface CardForm {
   number: string;
   /** "MM / YY" or "MM/YYYY". */
   expiry: string;
@@ -32,7 +32,7 @@ export interface CardForm {
 }
 
 /** `challenge`: the card needs 3-D Secure; the page shows the test challenge and posts the form again with its answer. */
-export type CheckoutOutcome = { ok: true; session: Stripe.Checkout.Session; redirect: string | null } | { ok: false; message: string; challenge?: true };
+type CheckoutOutcome = { ok: true; session: Stripe.Checkout.Session; redirect: string | null } | { ok: false; message: string; challenge?: true };
 
 export const AUTHENTICATION_FAILED = 'We are unable to authenticate your payment method. Please choose a different payment method and try again.';
 
@@ -67,7 +67,7 @@ function luhnValid(digits: string): boolean {
  * (the page names them all at once, as Stripe's form marks each field). `now`: epoch seconds of
  * the account clock, for an expiry in the past.
  */
-export function cardFormProblems(form: Pick<CardForm, 'number' | 'expiry' | 'cvc'>, now?: number): string[] {
+function cardFormProblems(form: Pick<CardForm, 'number' | 'expiry' | 'cvc'>, now?: number): string[] {
   const problems: string[] = [];
   const number = form.number.replace(/[\s-]/g, '');
   if (!/^\d{13,19}$/.test(number)) problems.push('Your card number is incomplete.');

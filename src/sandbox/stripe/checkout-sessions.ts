@@ -165,7 +165,7 @@ function newSession(state: StripeState, input: CreateInput, origin: string): Str
 }
 
 /** Expires an open session (by request or because expires_at passed) and emits checkout.session.expired. */
-export function expireSession(state: StripeState, session: Stripe.Checkout.Session): Stripe.Checkout.Session {
+function expireSession(state: StripeState, session: Stripe.Checkout.Session): Stripe.Checkout.Session {
   const expired: Stripe.Checkout.Session = { ...session, status: 'expired', url: null };
   state.checkoutSessions.set(expired);
   state.events.emit('checkout.session.expired', structuredClone(expired));

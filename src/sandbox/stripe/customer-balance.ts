@@ -17,12 +17,12 @@ import type { WireInvoice } from './wire-types.ts';
  */
 const MINIMUM_CHARGE: Readonly<Record<string, number>> = { usd: 50, eur: 50, gbp: 30, cad: 50, aud: 50, chf: 50, nzd: 50, sgd: 50, jpy: 50, dkk: 250, sek: 300, nok: 300, mxn: 1000, hkd: 400, inr: 50, brl: 50 };
 
-export function minimumCharge(currency: string): number {
+function minimumCharge(currency: string): number {
   return MINIMUM_CHARGE[currency.toLowerCase()] ?? 50;
 }
 
 /** Sets the customer's balance, with customer.updated when it changes. */
-export function setCustomerBalance(state: StripeState, customerId: string, balance: number): void {
+function setCustomerBalance(state: StripeState, customerId: string, balance: number): void {
   const customer = state.customers.get(customerId);
   if (!customer || customer.balance === balance) return;
   const updated = { ...customer, balance };

@@ -11,7 +11,7 @@ import { expand } from './list-and-expand.ts';
 import { p, parseParams } from './params.ts';
 import { stripeErrors } from './stripe-errors.ts';
 
-export const SEARCH_INDEX_LAG_SECONDS = 60;
+const SEARCH_INDEX_LAG_SECONDS = 60;
 
 const searchSchema = p.hash({
   query: p.string(5000).min(1),

@@ -58,7 +58,7 @@ const retrieveSchema = p.hash({ expand: p.expand() });
 const listSchema = p.hash({ ...paginationShape, email: p.string(512).optional(), created: p.range().optional(), test_clock: p.id().optional() });
 
 /** Stripe's limit on customers per test clock. */
-export const CUSTOMERS_PER_TEST_CLOCK = 3;
+const CUSTOMERS_PER_TEST_CLOCK = 3;
 
 function fullAddress(address: z.output<typeof addressSchema>): Stripe.Address {
   return {

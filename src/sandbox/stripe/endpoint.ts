@@ -12,7 +12,7 @@ export interface ApiCall {
   origin?: string;
 }
 
-export interface ApiResult {
+interface ApiResult {
   status?: number;
   body: object;
 }

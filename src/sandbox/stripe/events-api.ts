@@ -11,7 +11,7 @@ import { p, paginationShape, parseParams } from './params.ts';
 import { stripeErrors } from './stripe-errors.ts';
 import type { StripeState } from './stripe-state.ts';
 
-export const EVENT_RETENTION_SECONDS = 30 * 24 * 60 * 60;
+const EVENT_RETENTION_SECONDS = 30 * 24 * 60 * 60;
 
 const listSchema = p.hash({
   ...paginationShape,

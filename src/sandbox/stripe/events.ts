@@ -22,12 +22,12 @@ export interface WireEvent {
 }
 
 /** What caused an event: an API request (with its id and key), or nothing (a clock, a retry). */
-export interface EventCause {
+interface EventCause {
   requestId?: string;
   idempotencyKey?: string | null;
 }
 
-export type EventListener = (event: WireEvent) => void;
+type EventListener = (event: WireEvent) => void;
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 

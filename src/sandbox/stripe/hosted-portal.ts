@@ -113,7 +113,7 @@ async function formText(c: Context): Promise<(name: string) => string> {
   return (name) => (typeof form[name] === 'string' ? (form[name] as string) : '');
 }
 
-export interface HostedPortalOptions {
+interface HostedPortalOptions {
   /** Resolves once the webhooks already emitted are delivered (the emulator's delivery idle). */
   settle?: () => Promise<void>;
   /** Longest wait for settle before the page is shown anyway; default 3 s. */

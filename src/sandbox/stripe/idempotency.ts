@@ -18,9 +18,9 @@ interface Entry {
   response: SavedResponse | undefined;
 }
 
-export type IdempotencyCheck = { kind: 'new' } | { kind: 'replay'; response: SavedResponse } | { kind: 'mismatch' } | { kind: 'in_use' };
+type IdempotencyCheck = { kind: 'new' } | { kind: 'replay'; response: SavedResponse } | { kind: 'mismatch' } | { kind: 'in_use' };
 
-export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 
 /** Params compared key order-independently, like Stripe. */
 export function fingerprint(method: string, path: string, params: unknown): string {

@@ -10,7 +10,7 @@ import { lineAmount } from './pricing.ts';
 import type { StoredSubscription, StripeState } from './stripe-state.ts';
 import type { WireInvoice, WireInvoiceLineItem, WirePrice } from './wire-types.ts';
 
-export interface Period {
+interface Period {
   start: number;
   end: number;
 }
@@ -37,7 +37,7 @@ function meteredQuantity(state: StripeState, price: WirePrice, customerId: strin
 }
 
 /** A line's amount for a price and quantity, with the price's tiers. */
-export function priceAmount(state: StripeState, price: WirePrice, quantity: number): number {
+function priceAmount(state: StripeState, price: WirePrice, quantity: number): number {
   return lineAmount({ ...price, tiers: state.priceTiers.get(price.id) }, quantity);
 }
 
@@ -73,7 +73,7 @@ function line(state: StripeState, invoiceId: string | null, subscription: Stored
 }
 
 /** The lines of a subscription invoice (metered usage in arrears, licensed in advance). */
-export function subscriptionLines(state: StripeState, subscription: StoredSubscription, plan: InvoicePlan, invoiceId: string | null): WireInvoiceLineItem[] {
+function subscriptionLines(state: StripeState, subscription: StoredSubscription, plan: InvoicePlan, invoiceId: string | null): WireInvoiceLineItem[] {
   const lines: WireInvoiceLineItem[] = [];
   for (const item of subscription.items) {
     const price = state.prices.get(item.price);
@@ -143,6 +143,19 @@ export function withTotals(invoice: WireInvoice): WireInvoice {
   };
 }
 
+/** What an invoice copies from its customer when it is made (in Stripe's field order). */
+function customerDetails(customer: ReturnType<StripeState['customers']['get']>): Pick<WireInvoice, 'customer_address' | 'customer_email' | 'customer_name' | 'customer_phone' | 'customer_shipping' | 'customer_tax_exempt' | 'customer_tax_ids'> {
+  return {
+    customer_address: customer?.address ?? null,
+    customer_email: customer?.email ?? null,
+    customer_name: customer?.name ?? null,
+    customer_phone: customer?.phone ?? null,
+    customer_shipping: null,
+    customer_tax_exempt: customer?.tax_exempt ?? 'none',
+    customer_tax_ids: [],
+  };
+}
+
 /** A draft invoice for a subscription (not stored). */
 export function draftInvoice(state: StripeState, subscription: StoredSubscription, plan: InvoicePlan, at: number, id: string = newId.invoice()): WireInvoice {
   const customer = state.customers.get(subscription.customer as string);
@@ -173,13 +186,7 @@ export function draftInvoice(state: StripeState, subscription: StoredSubscriptio
     custom_fields: null,
     customer: subscription.customer,
     customer_account: null,
-    customer_address: customer?.address ?? null,
-    customer_email: customer?.email ?? null,
-    customer_name: customer?.name ?? null,
-    customer_phone: customer?.phone ?? null,
-    customer_shipping: null,
-    customer_tax_exempt: customer?.tax_exempt ?? 'none',
-    customer_tax_ids: [],
+    ...customerDetails(customer),
     default_payment_method: null,
     default_source: null,
     default_tax_rates: [],

@@ -80,7 +80,7 @@ export function finalizeInvoice(state: StripeState, draft: WireInvoice, at: numb
 }
 
 /** The payment method a charge uses: the invoice's, then the subscription's, then the customer's default. */
-export function paymentMethodFor(state: StripeState, invoice: WireInvoice, explicit?: string): string | null {
+function paymentMethodFor(state: StripeState, invoice: WireInvoice, explicit?: string): string | null {
   if (explicit) return explicit;
   if (typeof invoice.default_payment_method === 'string') return invoice.default_payment_method;
   const subscription = subscriptionOf(state, invoice);
@@ -96,7 +96,7 @@ export function subscriptionPaymentMethod(state: StripeState, subscription: Stor
   return typeof fallback === 'string' ? fallback : null;
 }
 
-export interface PaymentAttempt {
+interface PaymentAttempt {
   invoice: WireInvoice;
   /** Why the charge failed (a card_error, or no payment method). */
   error?: StripeApiError;

@@ -54,7 +54,7 @@ const previewSchema = p.hash({
   subscription_details: p.accepted(),
 });
 
-export function requireInvoice(state: StripeState, id: string): WireInvoice {
+function requireInvoice(state: StripeState, id: string): WireInvoice {
   const invoice = state.invoices.get(id);
   if (!invoice) throw stripeErrors.notFound('invoice', id);
   return invoice;

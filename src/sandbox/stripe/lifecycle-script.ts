@@ -7,10 +7,10 @@
 import type Stripe from 'stripe';
 
 const DAY = 86_400;
-export const LIFECYCLE_LOOKUP_KEY = 'kpm_lifecycle_script_metered';
-export const LIFECYCLE_EVENT_NAME = 'kpm_lifecycle_script_calls';
+const LIFECYCLE_LOOKUP_KEY = 'kpm_lifecycle_script_metered';
+const LIFECYCLE_EVENT_NAME = 'kpm_lifecycle_script_calls';
 
-export interface LifecycleReport {
+interface LifecycleReport {
   /** Invoice status and amount right after the period closed with a failing card. */
   afterPeriod: { invoiceStatus: string | null; amountDue: number; attempts: number; subscriptionStatus: string };
   /** After a good card and invoices.pay. */

@@ -8,7 +8,7 @@ import type { StripeState } from './stripe-state.ts';
 import { viewById, viewSubscription } from './views.ts';
 import { withPayments } from './payment-intents.ts';
 
-export interface PageParams {
+interface PageParams {
   limit?: number | undefined;
   starting_after?: string | undefined;
   ending_before?: string | undefined;
@@ -98,7 +98,7 @@ export function expand<T extends object>(state: StripeState, object: T, paths: r
   return object;
 }
 
-export type RangeFilter = number | { gt?: number | undefined; gte?: number | undefined; lt?: number | undefined; lte?: number | undefined };
+type RangeFilter = number | { gt?: number | undefined; gte?: number | undefined; lt?: number | undefined; lte?: number | undefined };
 
 /** Stripe's `created` filters: an exact unix time or gt/gte/lt/lte bounds. */
 export function inRange(value: number, range: RangeFilter | undefined): boolean {

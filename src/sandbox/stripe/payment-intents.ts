@@ -3,15 +3,12 @@
  * objects, returned when `payments` is expanded and by GET /v1/invoice_payments). An invoice has
  * one PaymentIntent for its automatic attempts: succeeded, requires_payment_method after a
  * decline, or requires_action when the bank asks the customer to authenticate (3-D Secure), which
- * the customer completes on the hosted invoice page. GET /v1/payment_intents/{id} reads it.
+ * the customer completes on the hosted invoice page. GET /v1/payment_intents/{id} reads it
+ * (payment-intent-endpoints.ts).
  */
 import type Stripe from 'stripe';
-import { pathParam, type Endpoint } from './endpoint.ts';
 import { newId } from './ids.ts';
-import { expand, listPage } from './list-and-expand.ts';
-import { p, paginationShape, parseParams } from './params.ts';
 import type { StripeApiError } from './stripe-errors.ts';
-import { stripeErrors } from './stripe-errors.ts';
 import type { StripeState } from './stripe-state.ts';
 import type { WireInvoice } from './wire-types.ts';
 
@@ -124,30 +121,3 @@ export function invoicePayments(state: StripeState, invoice: WireInvoice): Strip
 export function withPayments(state: StripeState, invoice: WireInvoice): { payments: Stripe.ApiList<Stripe.InvoicePayment> } {
   return { payments: { object: 'list', data: invoicePayments(state, invoice), has_more: false, url: `/v1/invoice_payments?invoice=${invoice.id}` } };
 }
-
-const listSchema = p.hash({ ...paginationShape, invoice: p.id().optional(), status: p.oneOf(['canceled', 'open', 'paid']).optional(), payment: p.accepted(), created: p.accepted() });
-const retrieveSchema = p.hash({ expand: p.expand(), client_secret: p.accepted() });
-
-export const paymentIntentEndpoints: Endpoint[] = [
-  {
-    method: 'GET',
-    route: '/v1/payment_intents/:id',
-    handle(call) {
-      const input = parseParams(retrieveSchema, call.params);
-      const intent = call.state.paymentIntents.get(pathParam(call, 'id'));
-      if (!intent) throw stripeErrors.notFound('payment_intent', pathParam(call, 'id'));
-      return { body: expand(call.state, structuredClone(intent), input.expand) };
-    },
-  },
-  {
-    method: 'GET',
-    route: '/v1/invoice_payments',
-    handle({ state, params }) {
-      const input = parseParams(listSchema, params);
-      const invoices = input.invoice === undefined ? state.invoices.newestFirst() : [state.invoices.get(input.invoice)].filter((i): i is WireInvoice => i !== undefined);
-      if (input.invoice !== undefined && invoices.length === 0) throw stripeErrors.missingReference('invoice', input.invoice, 'invoice');
-      const payments = invoices.flatMap((invoice) => invoicePayments(state, invoice)).filter((payment) => input.status === undefined || payment.status === input.status);
-      return { body: expand(state, listPage(payments, input, '/v1/invoice_payments', 'invoice_payment'), input.expand) };
-    },
-  },
-];

@@ -40,7 +40,7 @@ function runUpdate(state: StripeState, method: 'POST' | 'DELETE', subscriptionId
   }
 }
 
-export function customerSubscription(state: StripeState, customerId: string, subscriptionId: string): StoredSubscription {
+function customerSubscription(state: StripeState, customerId: string, subscriptionId: string): StoredSubscription {
   const subscription = state.subscriptions.get(subscriptionId);
   if (!subscription || subscription.customer !== customerId) throw new PortalActionError('No such subscription.');
   if (subscription.status === 'canceled') throw new PortalActionError('This subscription is already canceled.');

@@ -28,7 +28,7 @@ const SCALE_DIGITS = 12;
 const SCALE = 10n ** BigInt(SCALE_DIGITS);
 
 /** A decimal string of minor units ("0.25") as an integer scaled by 10^12. */
-export function toScaled(decimal: string | null): bigint {
+function toScaled(decimal: string | null): bigint {
   if (decimal === null || decimal === '') return 0n;
   const match = /^(\d+)(?:\.(\d{1,12}))?$/.exec(decimal);
   if (!match) throw new Error(`not a decimal amount: ${decimal}`);

@@ -25,7 +25,7 @@ import { newId } from './ids.ts';
 import { invoiceEndpoints } from './invoices.ts';
 import { meterUsageEndpoints } from './meter-usage.ts';
 import { paymentMethodEndpoints } from './payment-methods.ts';
-import { paymentIntentEndpoints } from './payment-intents.ts';
+import { paymentIntentEndpoints } from './payment-intent-endpoints.ts';
 import { priceEndpoints } from './prices.ts';
 import { productEndpoints } from './products.ts';
 import { setupIntentEndpoints } from './setup-intents.ts';
@@ -48,7 +48,7 @@ export interface StripeApiSettings {
   hangMs: number;
 }
 
-export interface StripeApiDeps {
+interface StripeApiDeps {
   state: StripeState;
   settings: StripeApiSettings;
   faults: FaultInjector<StripeFaultKind>;
@@ -96,8 +96,6 @@ const ENDPOINTS: CompiledEndpoint[] = [
   },
 );
 
-/** Every route the emulator serves, e.g. "POST /v1/customers" (for docs and tests). */
-export const STRIPE_ROUTES: readonly string[] = ENDPOINTS.map(({ endpoint }) => `${endpoint.method} ${endpoint.route}`);
 
 function matchEndpoint(method: string, path: string): { endpoint: Endpoint; path: Record<string, string> } | { route: string } {
   let route: string | undefined;
@@ -158,36 +156,105 @@ function toResponse(saved: SavedResponse, extra: Record<string, string> = {}): R
   return new Response(saved.body, { status: saved.status, headers: { ...saved.headers, ...extra } });
 }
 
-export function createStripeApiHandler(deps: StripeApiDeps) {
-  const { state, settings, faults, counters, idempotency } = deps;
+function send(deps: StripeApiDeps, saved: SavedResponse, extra?: Record<string, string>): Response {
+  deps.counters.status(saved.status);
+  return toResponse(saved, extra);
+}
 
-  /** The answer for an injected fault; undefined when the fault is network-level (drop/timeout). */
-  async function faultAnswer(decision: FaultDecision<StripeFaultKind>, request: Request, env: unknown, requestId: string): Promise<Response> {
-    counters.fault(decision.kind);
-    switch (decision.kind) {
-      case '500': {
-        // After the write, Stripe has saved the 500 for the key: retrying would only replay it.
-        const headers: Record<string, string> = decision.when === 'after' ? { 'stripe-should-retry': 'false' } : {};
-        return send(errorResponse(stripeErrors.apiError(headers), requestId));
-      }
-      case '429':
-        return send(errorResponse(stripeErrors.rateLimited(), requestId));
-      case 'lock_timeout':
-        return send(errorResponse(stripeErrors.lockTimeout(), requestId));
-      case 'drop':
-        counters.status('drop');
-        return dropConnection(env, 'the Stripe emulator');
-      case 'timeout':
-        counters.status('timeout');
-        return hangThenDrop(request, env, settings.hangMs, deps.stop(), 'the Stripe emulator');
+/** The answer for an injected fault (drop and timeout end the connection instead). */
+async function faultAnswer(deps: StripeApiDeps, decision: FaultDecision<StripeFaultKind>, request: Request, env: unknown, requestId: string): Promise<Response> {
+  const { counters, settings } = deps;
+  counters.fault(decision.kind);
+  switch (decision.kind) {
+    case '500': {
+      // After the write, Stripe has saved the 500 for the key: retrying would only replay it.
+      const headers: Record<string, string> = decision.when === 'after' ? { 'stripe-should-retry': 'false' } : {};
+      return send(deps, errorResponse(stripeErrors.apiError(headers), requestId));
     }
+    case '429':
+      return send(deps, errorResponse(stripeErrors.rateLimited(), requestId));
+    case 'lock_timeout':
+      return send(deps, errorResponse(stripeErrors.lockTimeout(), requestId));
+    case 'drop':
+      counters.status('drop');
+      return dropConnection(env, 'the Stripe emulator');
+    case 'timeout':
+      counters.status('timeout');
+      return hangThenDrop(request, env, settings.hangMs, deps.stop(), 'the Stripe emulator');
   }
+}
 
-  function send(saved: SavedResponse, extra?: Record<string, string>): Response {
-    counters.status(saved.status);
-    return toResponse(saved, extra);
+interface Admitted {
+  endpoint: Endpoint;
+  path: Record<string, string>;
+  apiKey: string;
+  params: FormObject;
+}
+
+/** Key, parameters, route and the read/write budget; a StripeApiError answer otherwise. */
+async function admit(deps: StripeApiDeps, request: Request, url: URL, matched: ReturnType<typeof matchEndpoint>, isWrite: boolean, requestId: string): Promise<Admitted | Response> {
+  try {
+    const apiKey = apiKeyOf(request, deps.settings.apiKeys);
+    let params: FormObject;
+    try {
+      params = await paramsOf(request, url);
+    } catch (error) {
+      if (error instanceof FormEncodingError) throw stripeErrors.invalid(error.message, error.param);
+      throw error;
+    }
+    if (!('endpoint' in matched)) throw stripeErrors.unknownUrl(request.method.toUpperCase(), url.pathname);
+    if (!(isWrite ? deps.writeLimit : deps.readLimit).take()) throw stripeErrors.rateLimited();
+    return { endpoint: matched.endpoint, path: matched.path, apiKey, params };
+  } catch (error) {
+    if (error instanceof StripeApiError) return send(deps, errorResponse(error, requestId));
+    throw error;
   }
+}
 
+/** A bad, reused-with-other-parameters or in-use key is refused; a finished one is replayed. Undefined: go on. */
+function idempotencyAnswer(deps: StripeApiDeps, call: Admitted, idempotencyKey: string, method: string, url: URL, requestId: string): Response | undefined {
+  if (idempotencyKey.length === 0 || idempotencyKey.length > 255)
+    return send(deps, errorResponse(stripeErrors.invalid('Idempotency-Key must be between 1 and 255 characters long.', 'Idempotency-Key'), requestId));
+  const check = deps.idempotency.begin(call.apiKey, idempotencyKey, fingerprint(method, url.pathname, call.params));
+  if (check.kind === 'mismatch') return send(deps, errorResponse(stripeErrors.idempotencyMismatch(idempotencyKey), requestId));
+  if (check.kind === 'in_use') return send(deps, errorResponse(stripeErrors.idempotencyKeyInUse(idempotencyKey), requestId));
+  if (check.kind !== 'replay') return undefined;
+  deps.counters.replay();
+  return send(deps, { ...check.response, headers: { ...check.response.headers, 'request-id': requestId } }, {
+    'idempotent-replayed': 'true',
+    'original-request': check.response.requestId,
+  });
+}
+
+/** Runs the endpoint: what it answers (to save for its key), or the failure answer, already sent. */
+function runEndpoint(deps: StripeApiDeps, call: Admitted, url: URL, idempotencyKey: string | null, decision: FaultDecision<StripeFaultKind> | undefined, requestId: string): SavedResponse | Response {
+  const { state, idempotency } = deps;
+  try {
+    // 'during': the endpoint started and failed before writing; Stripe saves that 500 for the key.
+    if (decision?.when === 'during' && decision.kind === '500') throw stripeErrors.apiError({ 'stripe-should-retry': 'false' });
+    state.hostedOrigin = url.origin;
+    const input = { state, params: call.params, path: call.path, origin: url.origin };
+    // Events the endpoint emits name this request (event.request.id / idempotency_key), as on Stripe.
+    const result = state.events.causedBy({ requestId, idempotencyKey }, () => call.endpoint.handle(input));
+    return jsonResponse(result.status ?? 200, result.body, requestId);
+  } catch (error) {
+    if (error instanceof ConnectionDroppedError) {
+      if (idempotencyKey !== null) idempotency.forget(call.apiKey, idempotencyKey);
+      throw error;
+    }
+    const failed = endpointFailure(error, requestId);
+    // Parse failures mean the endpoint never ran: nothing is saved. Any later error is the result.
+    if (idempotencyKey !== null) {
+      if (error instanceof StripeValidationError) idempotency.forget(call.apiKey, idempotencyKey);
+      else idempotency.save(call.apiKey, idempotencyKey, failed);
+    }
+    if (decision?.when === 'during') deps.counters.fault(decision.kind);
+    return send(deps, failed);
+  }
+}
+
+export function createStripeApiHandler(deps: StripeApiDeps) {
+  const { settings, faults, counters, idempotency } = deps;
   return async function handleStripeApi(request: Request, env?: unknown): Promise<Response> {
     const requestId = newId.request();
     const url = new URL(request.url);
@@ -200,75 +267,28 @@ export function createStripeApiHandler(deps: StripeApiDeps) {
     // idempotency key arriving meanwhile sees the first one in progress (409), as on Stripe.
     await sleep(settings.latencyMs / 2);
 
-    let apiKey: string;
-    let params: FormObject;
-    try {
-      apiKey = apiKeyOf(request, settings.apiKeys);
-      try {
-        params = await paramsOf(request, url);
-      } catch (error) {
-        if (error instanceof FormEncodingError) throw stripeErrors.invalid(error.message, error.param);
-        throw error;
-      }
-      if (!('endpoint' in matched)) throw stripeErrors.unknownUrl(method, url.pathname);
-      if (!(isWrite ? deps.writeLimit : deps.readLimit).take()) throw stripeErrors.rateLimited();
-    } catch (error) {
-      if (error instanceof StripeApiError) return send(errorResponse(error, requestId));
-      throw error;
-    }
+    const call = await admit(deps, request, url, matched, isWrite, requestId);
+    if (call instanceof Response) return call;
 
-    const decision = faults.decide({ method, path: url.pathname, route, params });
+    const decision = faults.decide({ method, path: url.pathname, route, params: call.params });
     // 'during' is modelled for 500s only (started, failed, saved); other kinds refuse the request as 'before'.
-    if (decision?.when === 'before' || (decision?.when === 'during' && decision.kind !== '500')) return faultAnswer(decision, request, env, requestId);
+    if (decision?.when === 'before' || (decision?.when === 'during' && decision.kind !== '500')) return faultAnswer(deps, decision, request, env, requestId);
 
     const idempotencyKey = method === 'POST' ? request.headers.get('idempotency-key') : null;
-    if (idempotencyKey !== null) {
-      if (idempotencyKey.length === 0 || idempotencyKey.length > 255)
-        return send(errorResponse(stripeErrors.invalid('Idempotency-Key must be between 1 and 255 characters long.', 'Idempotency-Key'), requestId));
-      const check = idempotency.begin(apiKey, idempotencyKey, fingerprint(method, url.pathname, params));
-      if (check.kind === 'mismatch') return send(errorResponse(stripeErrors.idempotencyMismatch(idempotencyKey), requestId));
-      if (check.kind === 'in_use') return send(errorResponse(stripeErrors.idempotencyKeyInUse(idempotencyKey), requestId));
-      if (check.kind === 'replay') {
-        counters.replay();
-        return send({ ...check.response, headers: { ...check.response.headers, 'request-id': requestId } }, {
-          'idempotent-replayed': 'true',
-          'original-request': check.response.requestId,
-        });
-      }
-    }
+    const refused = idempotencyKey === null ? undefined : idempotencyAnswer(deps, call, idempotencyKey, method, url, requestId);
+    if (refused) return refused;
 
     await sleep(settings.latencyMs / 2);
-    let saved: SavedResponse;
-    try {
-      // 'during': the endpoint started and failed before writing; Stripe saves that 500 for the key.
-      if (decision?.when === 'during' && decision.kind === '500') throw stripeErrors.apiError({ 'stripe-should-retry': 'false' });
-      state.hostedOrigin = url.origin;
-      const call = { state, params, path: matched.path, origin: url.origin };
-      // Events the endpoint emits name this request (event.request.id / idempotency_key), as on Stripe.
-      const result = state.events.causedBy({ requestId, idempotencyKey }, () => matched.endpoint.handle(call));
-      saved = jsonResponse(result.status ?? 200, result.body, requestId);
-    } catch (error) {
-      if (error instanceof ConnectionDroppedError) {
-        if (idempotencyKey !== null) idempotency.forget(apiKey, idempotencyKey);
-        throw error;
-      }
-      const failed = endpointFailure(error, requestId);
-      // Parse failures mean the endpoint never ran: nothing is saved. Any later error is the result.
-      if (idempotencyKey !== null) {
-        if (error instanceof StripeValidationError) idempotency.forget(apiKey, idempotencyKey);
-        else idempotency.save(apiKey, idempotencyKey, failed);
-      }
-      if (decision?.when === 'during') counters.fault(decision.kind);
-      return send(failed);
-    }
+    const saved = runEndpoint(deps, call, url, idempotencyKey, decision, requestId);
+    if (saved instanceof Response) return saved;
     if (decision?.when === 'after') {
       if (idempotencyKey !== null) {
         const stored = decision.kind === '500' ? errorResponse(stripeErrors.apiError({ 'stripe-should-retry': 'false' }), requestId) : saved;
-        idempotency.save(apiKey, idempotencyKey, stored);
+        idempotency.save(call.apiKey, idempotencyKey, stored);
       }
-      return faultAnswer(decision, request, env, requestId);
+      return faultAnswer(deps, decision, request, env, requestId);
     }
-    if (idempotencyKey !== null) idempotency.save(apiKey, idempotencyKey, saved);
-    return send(saved);
+    if (idempotencyKey !== null) idempotency.save(call.apiKey, idempotencyKey, saved);
+    return send(deps, saved);
   };
 }

@@ -26,17 +26,13 @@ import { createStripeApiHandler, STRIPE_FAULT_KINDS, type StripeApiSettings, typ
 import { StripeState } from './stripe-state.ts';
 import { viewSubscription } from './views.ts';
 import { DEFAULT_WEBHOOK_KNOBS, WebhookDelivery, webhookKnobFields, webhookSettingsFrom, type DeliveryRecord, type WebhookDeliverySettings } from './webhook-delivery.ts';
-import { mountWebhookRoutes } from './webhook-routes.ts';
+import { mountWebhookRoutes, type StripeWebhooks } from './webhook-routes.ts';
 import { mountHostedCheckout } from './hosted-checkout.ts';
 import { mountHostedPortal } from './hosted-portal.ts';
 import { mountHostedInvoice } from './hosted-invoice.ts';
 
-export { STRIPE_FAULT_KINDS, STRIPE_ROUTES, type StripeFaultKind } from './stripe-api.ts';
-export { StripeState } from './stripe-state.ts';
-export { stripeSignatureHeader, type DeliveryRecord } from './webhook-delivery.ts';
+export type { StripeFaultKind } from './stripe-api.ts';
 export { advanceAccountClock } from './account-clock.ts';
-export { attachCardByNumber } from './payment-methods.ts';
-export { runBilling } from './billing-engine.ts';
 
 const knobsSchema = z
   .object({
@@ -101,7 +97,7 @@ export interface StripeEmulatorOptions extends Partial<StripeEmulatorKnobs> {
 }
 
 /** Emulator-only view of everything stored (prices include their tiers). */
-export interface StripeEmulatorSnapshot {
+interface StripeEmulatorSnapshot {
   customers: object[];
   products: object[];
   prices: object[];
@@ -121,16 +117,7 @@ export interface StripeEmulatorSnapshot {
 }
 
 /** Emulator-only access to webhook delivery. */
-export interface StripeWebhooks {
-  /** Resolves when no delivery is scheduled, held or in flight (retries included). */
-  idle(): Promise<void>;
-  /** Delivery attempts, oldest first; filter by event or endpoint id. */
-  deliveries(filter?: { eventId?: string; endpointId?: string }): DeliveryRecord[];
-  /** An endpoint's signing secret (emulator-only: Stripe shows it once, at creation). */
-  secret(endpointId: string): string | undefined;
-}
-
-export interface StripeEmulator {
+interface StripeEmulator {
   /** Hono app with the emulator-only routes; `fetch` serves both these and the Stripe API. */
   app: Hono;
   fetch: FetchHandler;
@@ -146,6 +133,43 @@ export interface StripeEmulator {
   reset(): void;
   /** Releases requests held by 'timeout' faults and stops pending webhook deliveries. */
   close(): void;
+}
+
+/** Everything stored, oldest first, as the emulator-only snapshot shows it. */
+function snapshotOf(state: StripeState, delivery: WebhookDelivery): StripeEmulatorSnapshot {
+  return structuredClone({
+    customers: state.customers.newestFirst().reverse(),
+    products: state.products.newestFirst().reverse(),
+    prices: state.prices
+      .newestFirst()
+      .reverse()
+      .map((price) => {
+        const tiers = state.priceTiers.get(price.id);
+        return tiers ? { ...price, tiers } : price;
+      }),
+    meters: state.meters.newestFirst().reverse(),
+    meterEvents: [...state.meterEvents],
+    subscriptions: state.subscriptions
+      .newestFirst()
+      .reverse()
+      .map((subscription) => viewSubscription(state, subscription)),
+    webhookEndpoints: state.webhookEndpoints.newestFirst().reverse(),
+    webhookDeliveries: [...delivery.log],
+    paymentMethods: state.paymentMethods.newestFirst().reverse(),
+    invoices: state.invoices.newestFirst().reverse(),
+    testClocks: state.testClocks.newestFirst().reverse(),
+    events: state.events.newestFirst().reverse(),
+    time: accountTime(state),
+  });
+}
+
+function webhooksOf(state: StripeState, delivery: WebhookDelivery): StripeWebhooks {
+  return {
+    idle: () => delivery.idle(),
+    deliveries: (filter = {}) =>
+      structuredClone(delivery.log.filter((r) => (filter.eventId === undefined || r.eventId === filter.eventId) && (filter.endpointId === undefined || r.endpointId === filter.endpointId))),
+    secret: (endpointId) => state.webhookSecrets.get(endpointId),
+  };
 }
 
 export function createStripeEmulator(options: StripeEmulatorOptions = {}): StripeEmulator {
@@ -183,42 +207,12 @@ export function createStripeEmulator(options: StripeEmulatorOptions = {}): Strip
     state,
     faults,
     counters,
-    webhooks: {
-      idle: () => delivery.idle(),
-      deliveries: (filter = {}) =>
-        structuredClone(delivery.log.filter((r) => (filter.eventId === undefined || r.eventId === filter.eventId) && (filter.endpointId === undefined || r.endpointId === filter.endpointId))),
-      secret: (endpointId) => state.webhookSecrets.get(endpointId),
-    },
+    webhooks: webhooksOf(state, delivery),
     knobs: () => knobs.snapshot(),
     configure(partial) {
       knobs.configure(partial);
     },
-    snapshot() {
-      return structuredClone({
-        customers: state.customers.newestFirst().reverse(),
-        products: state.products.newestFirst().reverse(),
-        prices: state.prices
-          .newestFirst()
-          .reverse()
-          .map((price) => {
-            const tiers = state.priceTiers.get(price.id);
-            return tiers ? { ...price, tiers } : price;
-          }),
-        meters: state.meters.newestFirst().reverse(),
-        meterEvents: [...state.meterEvents],
-        subscriptions: state.subscriptions
-          .newestFirst()
-          .reverse()
-          .map((subscription) => viewSubscription(state, subscription)),
-        webhookEndpoints: state.webhookEndpoints.newestFirst().reverse(),
-        webhookDeliveries: [...delivery.log],
-        paymentMethods: state.paymentMethods.newestFirst().reverse(),
-        invoices: state.invoices.newestFirst().reverse(),
-        testClocks: state.testClocks.newestFirst().reverse(),
-        events: state.events.newestFirst().reverse(),
-        time: accountTime(state),
-      });
-    },
+    snapshot: () => snapshotOf(state, delivery),
     reset() {
       held.releaseAll();
       delivery.stop();

@@ -4,9 +4,9 @@
  * 404 unknown objects on their own URL and unknown URLs, 409 idempotency key in use, 429 rate
  * limits and lock timeouts, 500 api_error.
  */
-export type StripeErrorType = 'invalid_request_error' | 'api_error' | 'idempotency_error' | 'card_error';
+type StripeErrorType = 'invalid_request_error' | 'api_error' | 'idempotency_error' | 'card_error';
 
-export interface StripeErrorBody {
+interface StripeErrorBody {
   error: {
     type: StripeErrorType;
     message: string;
@@ -145,7 +145,7 @@ export const stripeErrors = {
 };
 
 /** sk_test_abc...wxyz -> sk_test_****wxyz, like Stripe's messages. */
-export function redactKey(key: string): string {
+function redactKey(key: string): string {
   const prefix = /^(sk|rk|pk)_(test|live)_/.exec(key)?.[0] ?? '';
   return `${prefix}****${key.slice(-4)}`;
 }

@@ -7,7 +7,7 @@ import type Stripe from 'stripe';
 import { EventLog } from './events.ts';
 import type { WireInvoice, WirePrice, WireSubscription, WireSubscriptionItem, WireTier } from './wire-types.ts';
 
-export class Collection<T extends { id: string }> {
+class Collection<T extends { id: string }> {
   readonly #items = new Map<string, T>();
   #sequence = 0;
   readonly #order = new Map<string, number>();
@@ -60,7 +60,7 @@ export interface StoredSubscription extends Omit<WireSubscription, 'items'> {
  * The account's dunning settings (Stripe Dashboard > Billing > Revenue recovery), set by the
  * emulator knobs `dunningRetryDays` and `dunningFinalStatus`.
  */
-export interface DunningSettings {
+interface DunningSettings {
   /** Days after the previous attempt for each retry; the last one ends dunning. */
   retryDays: number[];
   /** What the subscription becomes when dunning ends unpaid. */
@@ -70,7 +70,7 @@ export interface DunningSettings {
 }
 
 /** Billing bookkeeping Stripe keeps out of the API objects. */
-export interface InvoiceBilling {
+interface InvoiceBilling {
   /** When dunning gives up on this invoice (subscription becomes unpaid or canceled). */
   dunningEndsAt: number | null;
   /** A send_invoice invoice whose due date has passed has made its subscription past_due. */

@@ -18,7 +18,7 @@ import { addToCustomerBalance } from './customer-balance.ts';
 import type { StoredSubscription, StripeState } from './stripe-state.ts';
 import { endSubscription } from './subscription-changes.ts';
 
-export interface CancelOptions {
+interface CancelOptions {
   invoiceNow: boolean;
   prorate: boolean;
   comment: string | null;

@@ -24,7 +24,7 @@ export function changeSubscription(state: StripeState, subscription: StoredSubsc
 }
 
 /** Stripe stops automatic collection of a customer's finalized invoices when a subscription is canceled (API reference, Cancel a subscription). */
-export function stopAutomaticCollection(state: StripeState, customerId: string): void {
+function stopAutomaticCollection(state: StripeState, customerId: string): void {
   for (const invoice of state.invoices.newestFirst()) {
     if (invoice.customer !== customerId || invoice.status !== 'open' || (invoice.auto_advance === false && invoice.next_payment_attempt === null)) continue;
     const stopped = { ...invoice, auto_advance: false, next_payment_attempt: null };

@@ -28,10 +28,10 @@ const itemSchema = p.hash({
   billing_thresholds: p.accepted(),
 });
 
-export const trialSettingsSchema = p.hash({ end_behavior: p.hash({ missing_payment_method: p.oneOf(['cancel', 'create_invoice', 'pause']) }) });
+const trialSettingsSchema = p.hash({ end_behavior: p.hash({ missing_payment_method: p.oneOf(['cancel', 'create_invoice', 'pause']) }) });
 
 /** Stripe's limit on subscriptions per customer of a test clock. */
-export const SUBSCRIPTIONS_PER_CLOCK_CUSTOMER = 3;
+const SUBSCRIPTIONS_PER_CLOCK_CUSTOMER = 3;
 
 const createSchema = p.hash({
   customer: p.id(),
@@ -126,11 +126,11 @@ function chargesUpFront(items: ReturnType<typeof checkItems>): boolean {
   return items.some(({ price, quantity }) => price.recurring?.usage_type !== 'metered' && (quantity ?? 0) > 0 && (price.billing_scheme === 'tiered' || (price.unit_amount ?? 1) > 0));
 }
 
-function createSubscription({ state, params }: ApiCall) {
-  const input = parseParams(createSchema, params);
-  const customer = state.customers.get(input.customer);
-  if (!customer) throw stripeErrors.missingReference('customer', input.customer, 'customer');
-  const items = checkItems(state, input.items);
+type Customer = NonNullable<ReturnType<StripeState['customers']['get']>>;
+type CheckedItems = ReturnType<typeof checkItems>;
+
+/** The create call's own checks: collection method and days_until_due, the payment method's owner, a test clock's subscription limit. */
+function checkCreate(state: StripeState, input: CreateInput, customer: Customer): StoredSubscription['collection_method'] {
   const collectionMethod = input.collection_method ?? 'charge_automatically';
   if (collectionMethod === 'send_invoice' && input.days_until_due === undefined) throw stripeErrors.parameterMissing('days_until_due');
   if (collectionMethod !== 'send_invoice' && input.days_until_due !== undefined)
@@ -141,27 +141,26 @@ function createSubscription({ state, params }: ApiCall) {
     if (live >= SUBSCRIPTIONS_PER_CLOCK_CUSTOMER)
       throw stripeErrors.invalid(`A customer on a test clock can have at most ${SUBSCRIPTIONS_PER_CLOCK_CUSTOMER} subscriptions.`, 'customer', 'test_clock_subscription_limit_reached');
   }
-  const now = state.nowFor(customer.id);
-  const trialEnd = input.trial_period_days ? now + input.trial_period_days * 86400 : null;
-  let status: StoredSubscription['status'] = trialEnd ? 'trialing' : 'active';
+  return collectionMethod;
+}
+
+/** Trialing or active; incomplete (default_incomplete) or refused when something is due now and there is no way to pay. */
+function initialStatus(input: CreateInput, customer: Customer, items: CheckedItems, collectionMethod: StoredSubscription['collection_method'], trialEnd: number | null): StoredSubscription['status'] {
   const paymentMethod = input.default_payment_method ?? customer.invoice_settings.default_payment_method;
   const hasPaymentMethod = Boolean(paymentMethod ?? customer.default_source);
-  if (collectionMethod === 'charge_automatically' && !trialEnd && !hasPaymentMethod && chargesUpFront(items)) {
-    const behavior = input.payment_behavior ?? 'allow_incomplete';
-    if (behavior === 'default_incomplete') status = 'incomplete';
-    else
-      throw new StripeApiError(
-        400,
-        'invalid_request_error',
-        'This customer has no attached payment source or default payment method. Please consider adding a default payment method.',
-        'resource_missing',
-      );
-  }
-  const id = newId.subscription();
-  const firstPrice = items[0]?.price as WirePrice;
-  // During a trial the first period is the trial itself.
-  const periodEnd = trialEnd ?? addInterval(now, firstPrice.recurring);
-  const storedItems: StoredSubscriptionItem[] = items.map(({ price, quantity, metadata }) => ({
+  if (collectionMethod !== 'charge_automatically' || trialEnd || hasPaymentMethod || !chargesUpFront(items)) return trialEnd ? 'trialing' : 'active';
+  const behavior = input.payment_behavior ?? 'allow_incomplete';
+  if (behavior === 'default_incomplete') return 'incomplete';
+  throw new StripeApiError(
+    400,
+    'invalid_request_error',
+    'This customer has no attached payment source or default payment method. Please consider adding a default payment method.',
+    'resource_missing',
+  );
+}
+
+function newSubscriptionItems(items: CheckedItems, id: string, now: number, periodEnd: number): StoredSubscriptionItem[] {
+  return items.map(({ price, quantity, metadata }) => ({
     id: newId.subscriptionItem(),
     object: 'subscription_item',
     billing_thresholds: null,
@@ -176,7 +175,12 @@ function createSubscription({ state, params }: ApiCall) {
     subscription: id,
     tax_rates: [],
   }));
-  const subscription: StoredSubscription = {
+}
+
+/** The new subscription as Stripe stores it, before it starts (subscription-start.ts). */
+function newSubscription(input: CreateInput, customer: Customer, created: { id: string; now: number; trialEnd: number | null; status: StoredSubscription['status']; collectionMethod: StoredSubscription['collection_method']; currency: string; items: StoredSubscriptionItem[] }): StoredSubscription {
+  const { id, now, trialEnd, status, collectionMethod } = created;
+  return {
     id,
     object: 'subscription',
     application: null,
@@ -193,7 +197,7 @@ function createSubscription({ state, params }: ApiCall) {
     cancellation_details: { comment: null, feedback: null, feedback_option: null, reason: null },
     collection_method: collectionMethod,
     created: now,
-    currency: firstPrice.currency,
+    currency: created.currency,
     customer: customer.id,
     customer_account: null,
     days_until_due: input.days_until_due ?? null,
@@ -204,7 +208,7 @@ function createSubscription({ state, params }: ApiCall) {
     discounts: [],
     ended_at: null,
     invoice_settings: { account_tax_ids: null, custom_fields: null, description: null, footer: null, issuer: { type: 'self' } },
-    items: storedItems,
+    items: created.items,
     latest_invoice: null,
     livemode: false,
     managed_payments: null,
@@ -225,6 +229,24 @@ function createSubscription({ state, params }: ApiCall) {
     trial_settings: { end_behavior: { billing_cycle_anchor: null, missing_payment_method: input.trial_settings?.end_behavior.missing_payment_method ?? 'create_invoice' } },
     trial_start: trialEnd ? now : null,
   };
+}
+
+function createSubscription({ state, params }: ApiCall) {
+  const input = parseParams(createSchema, params);
+  const customer = state.customers.get(input.customer);
+  if (!customer) throw stripeErrors.missingReference('customer', input.customer, 'customer');
+  const items = checkItems(state, input.items);
+  const collectionMethod = checkCreate(state, input, customer);
+  const now = state.nowFor(customer.id);
+  const trialEnd = input.trial_period_days ? now + input.trial_period_days * 86400 : null;
+  const status = initialStatus(input, customer, items, collectionMethod, trialEnd);
+  const paymentMethod = input.default_payment_method ?? customer.invoice_settings.default_payment_method;
+  const id = newId.subscription();
+  const firstPrice = items[0]?.price as WirePrice;
+  // During a trial the first period is the trial itself.
+  const periodEnd = trialEnd ?? addInterval(now, firstPrice.recurring);
+  const storedItems = newSubscriptionItems(items, id, now, periodEnd);
+  const subscription = newSubscription(input, customer, { id, now, trialEnd, status, collectionMethod, currency: firstPrice.currency, items: storedItems });
   return { body: expand(state, viewSubscription(state, startSubscription(state, subscription, typeof paymentMethod === 'string' ? paymentMethod : null)), input.expand) };
 }
 

@@ -10,7 +10,7 @@ import { CardError } from './stripe-errors.ts';
  * 4000 0027 6000 3184): saved on-session after the customer authenticates, and each off-session
  * charge then needs the customer's action (PaymentIntent requires_action).
  */
-export type CardOutcome = 'succeeds' | 'charge_fails' | 'declined' | 'requires_authentication';
+type CardOutcome = 'succeeds' | 'charge_fails' | 'declined' | 'requires_authentication';
 
 export interface TestCard {
   brand: string;

@@ -5,12 +5,12 @@
 import type { WirePlan, WirePrice, WireSubscription, WireSubscriptionItem } from './wire-types.ts';
 import type { StoredSubscription, StoredSubscriptionItem, StripeState } from './stripe-state.ts';
 
-export function viewPrice(price: WirePrice): WirePrice {
+function viewPrice(price: WirePrice): WirePrice {
   return structuredClone(price);
 }
 
 /** The legacy Plan object Stripe still embeds in subscription items, derived from the price. */
-export function planFromPrice(price: WirePrice): WirePlan {
+function planFromPrice(price: WirePrice): WirePlan {
   const recurring = price.recurring;
   return {
     id: price.id,
@@ -75,4 +75,3 @@ export function viewById(state: StripeState, id: string): object | undefined {
   return undefined;
 }
 
-export type { StoredSubscription };

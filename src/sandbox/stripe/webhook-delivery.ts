@@ -73,7 +73,7 @@ export interface WebhookDeliverySettings {
   seed: number;
 }
 
-export type DeliveryOutcome = 'succeeded' | 'failed' | 'timeout' | 'network_error';
+type DeliveryOutcome = 'succeeded' | 'failed' | 'timeout' | 'network_error';
 
 /** One attempt, as the emulator-only delivery log shows it. */
 export interface DeliveryRecord {
@@ -100,7 +100,7 @@ interface Job {
 }
 
 /** The Stripe-Signature header value for a payload: t=<unix s>,v1=<hex HMAC-SHA256(secret, "t.payload")>. */
-export function stripeSignatureHeader(payload: string, secret: string, timestamp: number): string {
+function stripeSignatureHeader(payload: string, secret: string, timestamp: number): string {
   const signature = createHmac('sha256', secret).update(`${timestamp}.${payload}`, 'utf8').digest('hex');
   return `t=${timestamp},v1=${signature}`;
 }

@@ -14,7 +14,7 @@ import type { StripeState } from './stripe-state.ts';
 import { WEBHOOK_API_VERSIONS, WEBHOOK_EVENT_TYPES } from './webhook-event-types.ts';
 
 /** Stripe allows 16 webhook endpoints per account and mode. */
-export const MAX_WEBHOOK_ENDPOINTS = 16;
+const MAX_WEBHOOK_ENDPOINTS = 16;
 
 const urlParam = () =>
   p.string(5000).refine((value) => {

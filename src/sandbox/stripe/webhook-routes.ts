@@ -6,9 +6,19 @@
  */
 import type { Hono } from 'hono';
 import { emulatorError } from '../faults/emulator-control.ts';
-import type { StripeWebhooks } from './stripe-emulator.ts';
+import type { DeliveryRecord } from './webhook-delivery.ts';
 
 const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+
+/** The emulator's webhook side these routes read (the emulator's `webhooks`). */
+export interface StripeWebhooks {
+  /** Resolves when no delivery is scheduled, held or in flight (retries included). */
+  idle(): Promise<void>;
+  /** Delivery attempts, oldest first; filter by event or endpoint id. */
+  deliveries(filter?: { eventId?: string; endpointId?: string }): DeliveryRecord[];
+  /** An endpoint's signing secret (emulator-only: Stripe shows it once, at creation). */
+  secret(endpointId: string): string | undefined;
+}
 
 export function mountWebhookRoutes(emulator: { app: Hono; webhooks: StripeWebhooks }): void {
   const { app, webhooks } = emulator;

@@ -4,7 +4,7 @@
  */
 import type Stripe from 'stripe';
 
-export type Wire<T> = T extends string | number | boolean | null | undefined
+type Wire<T> = T extends string | number | boolean | null | undefined
   ? T
   : T extends Stripe.Decimal
     ? string

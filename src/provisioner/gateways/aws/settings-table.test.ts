@@ -3,7 +3,7 @@ import { SettingError } from '../../../shared/errors.ts';
 import { loadPlansFile } from '../../../shared/plans.ts';
 import { packagePath } from '../../../shared/package-root.ts';
 import { HOSTED_SIGNUP_VARIABLES } from '../../hosted-signup/hosted-settings.ts';
-import { parseProvisionerEnv, PROVISIONER_VARIABLES } from '../../settings.ts';
+import { parseProvisionerEnv, PROVISIONER_VARIABLES } from '../../settings/settings.ts';
 import { parseAwsGatewayEnv } from './aws-settings.ts';
 
 // docs/configuration.md's "Default" column is generated from these lists: what it says is

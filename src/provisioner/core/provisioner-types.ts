@@ -1,16 +1,16 @@
 /** The provisioner's public shapes: what it needs, what it answers, what it can do. */
 import type Stripe from 'stripe';
-import type { KongAdminClient } from '../kong/kong-admin-client.ts';
-import type { KongDeveloper } from '../kong/kong-types.ts';
-import type { PaymentCollection, Plan, PlansFile } from '../shared/plans.ts';
-import type { ProvisionResult } from '../shared/provisioner-api.ts';
-import type { MoesifSync } from './moesif/moesif-sync.ts';
+import type { KongAdminClient } from '../../kong/kong-admin-client.ts';
+import type { KongDeveloper } from '../../kong/kong-types.ts';
+import type { PaymentCollection, Plan, PlansFile } from '../../shared/plans.ts';
+import type { ProvisionResult } from '../../shared/provisioner-api.ts';
+import type { MoesifSync } from '../moesif/moesif-sync.ts';
 import type { PriceResolver } from './plan-prices.ts';
-import type { ProvisionLogger } from './provision-log.ts';
-import type { MoesifCompanyIdSource } from './settings.ts';
-import type { StripeRetryOptions } from './stripe/stripe-calls.ts';
-import type { WriteLimiter } from './stripe/write-limiter.ts';
-import type { StripeSnapshot } from './core/stripe-snapshot.ts';
+import type { ProvisionLogger } from '../../shared/provision-log.ts';
+import type { MoesifCompanyIdSource } from '../moesif/moesif-client.ts';
+import type { StripeRetryOptions } from '../stripe/stripe-calls.ts';
+import type { WriteLimiter } from '../stripe/write-limiter.ts';
+import type { StripeSnapshot } from './stripe-snapshot.ts';
 
 export interface ProvisionerDeps {
   stripe: Stripe;
@@ -58,7 +58,7 @@ export interface ProvisionOutcome extends ProvisionResult {
   createdObjects?: { customer: Stripe.Customer; subscription: Stripe.Subscription };
 }
 
-export type MissingPart = 'customer' | 'subscription';
+type MissingPart = 'customer' | 'subscription';
 
 /** Read-only view of one developer's state in Stripe (reconcile counts "already whole" with it). */
 export interface DeveloperInspection {

@@ -3,9 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SettingError } from '../shared/errors.ts';
-import { parsePlans } from '../shared/plans.ts';
-import { billingWarnings } from './server.ts';
+import { SettingError } from '../../shared/errors.ts';
+import { parsePlans } from '../../shared/plans.ts';
+import { billingWarnings } from '../server.ts';
 import { loadProvisionerSettings, parseProvisionerEnv } from './settings.ts';
 
 const minimal = {

@@ -3,7 +3,7 @@
  * promise instead of starting their own. That is what keeps 20 simultaneous signups for one
  * developer at one Stripe customer and one subscription within a process.
  */
-export interface SingleFlight {
+interface SingleFlight {
   run<T>(key: string, work: () => Promise<T>): Promise<T>;
   readonly inFlight: number;
 }

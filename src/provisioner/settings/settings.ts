@@ -3,35 +3,26 @@
  * or malformed variable stops the start with a SettingError naming it. Reconcile and doctor load
  * the same settings through loadProvisionerSettings so every tool reads the environment one way.
  */
-import { parseUsageSettings, type UsageSettings } from './usage/usage-settings.ts';
+import { parseUsageSettings, type UsageSettings } from '../usage/usage-settings.ts';
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
-import { collectSettingError, combineSettingErrors, SettingError } from '../shared/errors.ts';
-import { isHttpUrl, parseHttpUrl } from '../shared/http-url-setting.ts';
-import { loadPlansFile, PAYMENT_COLLECTIONS, planPickerProblem, PlansFileError, type PaymentCollection, type PlansFile } from '../shared/plans.ts';
-import { readKongSettings, type KongSettings } from '../kong/kong-settings.ts';
-import { DEVELOPER_STATUS, type DeveloperStatusName } from '../kong/kong-types.ts';
-import { REMOVAL_POLICIES, type RemovalPolicy } from './core/developer-removal.ts';
-import { parseTrustedProxies, type TrustedProxies } from './http/client-address.ts';
-import { parseHostedSignupEnv, type HostedSignupSettings } from './hosted-signup/hosted-settings.ts';
-import { AWS_VARIABLES, AWS_WITHOUT_KONG, parseAwsGatewayEnv, parseGateway, type AwsGatewaySettings } from './gateways/aws/aws-settings.ts';
-import { parseStripeApiBase, parseStripeSecretKey, type StripeKeyMode } from './stripe/stripe-settings.ts';
+import { collectSettingError, combineSettingErrors, SettingError } from '../../shared/errors.ts';
+import { isHttpUrl, parseHttpUrl } from '../../shared/http-url-setting.ts';
+import { loadPlansFile, PAYMENT_COLLECTIONS, planPickerProblem, PlansFileError, type PaymentCollection, type PlansFile } from '../../shared/plans.ts';
+import { readKongSettings, type KongSettings } from '../../kong/kong-settings.ts';
+import { DEVELOPER_STATUS, type DeveloperStatusName } from '../../kong/kong-types.ts';
+import { REMOVAL_POLICIES, type RemovalPolicy } from '../core/developer-removal.ts';
+import { parseTrustedProxies, type TrustedProxies } from '../http/client-address.ts';
+import { parseHostedSignupEnv, type HostedSignupSettings } from '../hosted-signup/hosted-settings.ts';
+import { AWS_VARIABLES, AWS_WITHOUT_KONG, parseAwsGatewayEnv, parseGateway, type AwsGatewaySettings } from '../gateways/aws/aws-settings.ts';
+import { parseStripeApiBase, parseStripeSecretKey, type StripeKeyMode, type StripeSettings } from '../stripe/stripe-settings.ts';
+import type { MoesifCompanyIdSource } from '../moesif/moesif-client.ts';
 import { refuseSandboxSettingsInProduction, type SandboxMarker } from './production-guard.ts';
 import { ALERT_VARIABLES, parseAlertSettings, type AlertSettings } from './alert-settings.ts';
-import { parseRateLimitSettings, RATE_LIMIT_VARIABLES, type RateLimitSettings } from './rate-limit-settings.ts';
+import { parseRateLimitSettings, RATE_LIMIT_VARIABLES, type RateLimitSettings } from '../core/rate-limit-settings.ts';
 
-export type StripeMode = StripeKeyMode;
-export type MoesifCompanyIdSource = 'subscription' | 'customer';
 
-export interface StripeSettings {
-  secretKey: string;
-  mode: StripeMode;
-  /** A local Stripe-compatible server (STRIPE_API_BASE); undefined means api.stripe.com. */
-  apiBase: URL | undefined;
-  maxWritesPerSecond: number;
-}
-
-export interface MoesifSettings {
+interface MoesifSettings {
   applicationId: string;
   apiBase: string;
   companyIdSource: MoesifCompanyIdSource;
@@ -72,7 +63,7 @@ export interface ProvisionerSettings {
   alerts?: AlertSettings;
 }
 
-export interface BillingSettings {
+interface BillingSettings {
   /** whsec_ secret of the Stripe webhook endpoint; undefined disables POST /stripe/webhooks. */
   webhookSecret: string | undefined;
   /** How plans that do not say collect payment. */
@@ -88,7 +79,7 @@ export interface BillingSettings {
 /** Billing when settings carry none: no payment collected, no webhooks. */
 export const NO_BILLING_SETTINGS: BillingSettings = { webhookSecret: undefined, paymentCollection: 'none', graceDays: 3, dashboardUrl: undefined, onDeveloperRemoved: 'period_end' };
 
-export const MIN_SECRET_LENGTH = 16;
+const MIN_SECRET_LENGTH = 16;
 
 /** Every variable with its default, for --help and docs/configuration.md (npm run docs). */
 export const PROVISIONER_VARIABLES: ReadonlyArray<{ name: string; default: string; description: string }> = [
@@ -121,7 +112,7 @@ export const PROVISIONER_VARIABLES: ReadonlyArray<{ name: string; default: strin
   ...ALERT_VARIABLES,
 ];
 
-const DEFAULT_WRITES_PER_SECOND: Record<StripeMode, number> = { test: 20, live: 80 };
+const DEFAULT_WRITES_PER_SECOND: Record<StripeKeyMode, number> = { test: 20, live: 80 };
 
 const optionalText = z
   .string()

@@ -1,15 +1,15 @@
 // Beside the core, not in it: it drives the rate limit through both Kong faces, portal developers and hosted-signup consumers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KongPlugin } from '../kong/kong-types.ts';
-import { KongAdminClient } from '../kong/kong-admin-client.ts';
-import { KongConsumers } from '../kong/kong-consumers.ts';
-import { startKongEmulator, type RunningKongEmulator } from '../sandbox/kong/index.ts';
-import { createConsumerDirectory, SIGNUP_CONSUMER_TAGS } from './hosted-signup/consumer-directory.ts';
+import type { KongPlugin } from '../../kong/kong-types.ts';
+import { KongAdminClient } from '../../kong/kong-admin-client.ts';
+import { KongConsumers } from '../../kong/kong-consumers.ts';
+import { startKongEmulator, type RunningKongEmulator } from '../../sandbox/kong/index.ts';
+import { createConsumerDirectory, SIGNUP_CONSUMER_TAGS } from '../hosted-signup/consumer-directory.ts';
 import { DEFAULT_RATE_LIMIT_SETTINGS, parseRateLimitSettings } from './rate-limit-settings.ts';
-import { ACCESS_TAGS, type DeveloperPlugins } from './core/kong-access.ts';
-import { applyRateLimit, applyRateLimitOrLog, RATE_LIMIT_TAGS, rateLimitConfig } from './core/kong-rate-limit.ts';
-import { KongError } from '../kong/kong-errors.ts';
-import { createMemoryLogger } from './provision-log.ts';
+import { ACCESS_TAGS, type DeveloperPlugins } from './kong-access.ts';
+import { applyRateLimit, applyRateLimitOrLog, RATE_LIMIT_TAGS, rateLimitConfig } from './kong-rate-limit.ts';
+import { KongError } from '../../kong/kong-errors.ts';
+import { createMemoryLogger } from '../../shared/provision-log.ts';
 
 /** Kong's developer plugin routes over a list, counting writes; Kong fills defaults into config as it does. */
 function fakeKong(initial: Array<KongPlugin> = []) {
@@ -89,7 +89,7 @@ describe('applyRateLimit', () => {
     const conflicting: DeveloperPlugins = {
       ...kong,
       createDeveloperPlugin: async () => {
-        const { KongError } = await import('../kong/kong-errors.ts');
+        const { KongError } = await import('../../kong/kong-errors.ts');
         throw new KongError('kong_conflict', 'unique constraint violation', { status: 409, method: 'POST', path: '/default/developers/dev-1/plugins' });
       },
     };

@@ -2,7 +2,7 @@
  * Errors the provisioner answers over HTTP. Each carries the HTTP status it maps to, so the app
  * turns any thrown ProvisionError into `{error: {code, message}}` without a lookup table.
  */
-import { MonetizationError } from '../shared/errors.ts';
+import { MonetizationError } from './errors.ts';
 
 export type ProvisionErrorCode =
   | 'developer_not_found'

@@ -9,8 +9,8 @@
  * is recognised by the emulator's own Stripe key, which real Stripe refuses (so those settings
  * cannot reach real money). A live key is never the sandbox, whatever else is said.
  */
-import { SettingError } from '../shared/errors.ts';
-import { PUBLISHED_SANDBOX_SECRETS } from '../shared/published-sandbox-secrets.ts';
+import { SettingError } from '../../shared/errors.ts';
+import { PUBLISHED_SANDBOX_SECRETS } from '../../shared/published-sandbox-secrets.ts';
 
 export interface SandboxMarker {
   /** Set by startSandbox only: the sandbox's published values are expected here. */
@@ -18,14 +18,14 @@ export interface SandboxMarker {
 }
 
 /** The secret settings that must never hold a published value in production. */
-export const GUARDED_SECRETS = ['SIGNUP_SECRET', 'KONG_EVENT_HOOK_SECRET', 'READYZ_TOKEN', 'LOG_HASH_KEY'] as const;
+const GUARDED_SECRETS = ['SIGNUP_SECRET', 'KONG_EVENT_HOOK_SECRET', 'READYZ_TOKEN', 'LOG_HASH_KEY'] as const;
 
 /** Shorter prefixes than this cover several /8s (IPv4) or most of the IPv6 space: nobody's load balancers. */
 const NARROWEST_TOO_BROAD_PREFIX = 8;
 const LIVE_KEY = /^[a-z]{2}_live_/;
 const PUBLISHED = new Set<string>(Object.values(PUBLISHED_SANDBOX_SECRETS));
 
-export function isSandboxRun(env: NodeJS.ProcessEnv, marker: SandboxMarker = {}): boolean {
+function isSandboxRun(env: NodeJS.ProcessEnv, marker: SandboxMarker = {}): boolean {
   const key = env.STRIPE_SECRET_KEY?.trim() ?? '';
   if (LIVE_KEY.test(key)) return false;
   return marker.sandbox === true || key === PUBLISHED_SANDBOX_SECRETS.STRIPE_SECRET_KEY;
@@ -43,7 +43,7 @@ function tooBroadProxies(value: string | undefined): string[] {
 }
 
 /** One line per setting that production must not take: the setting, what is wrong, how to fix it. */
-export function productionProblems(env: NodeJS.ProcessEnv): Array<{ setting: string; problem: string }> {
+function productionProblems(env: NodeJS.ProcessEnv): Array<{ setting: string; problem: string }> {
   const problems: Array<{ setting: string; problem: string }> = [];
   for (const name of GUARDED_SECRETS) {
     const value = env[name]?.trim();

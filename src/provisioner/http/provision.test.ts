@@ -5,16 +5,16 @@
  */
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KongAdminClient } from '../kong/kong-admin-client.ts';
-import { startKongEmulator, type RunningKongEmulator } from '../sandbox/kong/index.ts';
-import { startMoesifEmulator, type RunningMoesifEmulator } from '../sandbox/moesif/moesif-emulator.ts';
-import { startStripeEmulator, type RunningStripeEmulator } from '../sandbox/stripe/stripe-emulator.ts';
-import { parsePlans, type PlansFile } from '../shared/plans.ts';
-import type { ProvisionProvenAnswer, ProvisionResult } from '../shared/provisioner-api.ts';
-import { signKongEvent } from './http/kong-events.ts';
-import { createMemoryLogger } from './provision-log.ts';
-import { startProvisioner, type RunningProvisioner, type StartOptions } from './server.ts';
-import type { ProvisionerSettings } from './settings.ts';
+import { KongAdminClient } from '../../kong/kong-admin-client.ts';
+import { startKongEmulator, type RunningKongEmulator } from '../../sandbox/kong/index.ts';
+import { startMoesifEmulator, type RunningMoesifEmulator } from '../../sandbox/moesif/moesif-emulator.ts';
+import { startStripeEmulator, type RunningStripeEmulator } from '../../sandbox/stripe/stripe-emulator.ts';
+import { parsePlans, type PlansFile } from '../../shared/plans.ts';
+import type { ProvisionProvenAnswer, ProvisionResult } from '../../shared/provisioner-api.ts';
+import { signKongEvent } from './kong-events.ts';
+import { createMemoryLogger } from '../../shared/provision-log.ts';
+import { startProvisioner, type RunningProvisioner, type StartOptions } from '../server.ts';
+import type { ProvisionerSettings } from '../settings/settings.ts';
 
 const STRIPE_KEY = 'sk_test_provisioner_suite';
 const MOESIF_APP_ID = 'moesif-app-1';

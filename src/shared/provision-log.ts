@@ -4,9 +4,9 @@
  * defence every string field is redacted on the way out (shared/redact.ts): URL userinfo, Kong
  * developer paths (which name the email) and anything shaped like an email address.
  */
-import { redactFields } from '../shared/redact.ts';
+import { redactFields } from './redact.ts';
 
-export type LogFields = Record<string, unknown>;
+type LogFields = Record<string, unknown>;
 
 export interface ProvisionLogger {
   info(fields: LogFields): void;
@@ -38,7 +38,7 @@ export function createMemoryLogger(): ProvisionLogger & { entries: Array<LogFiel
 export const silentLogger: ProvisionLogger = { info() {}, warn() {}, error() {} };
 
 /** An error as a log field: what it is, where it was thrown, and what caused it. */
-export interface LoggedError {
+interface LoggedError {
   name: string;
   message: string;
   /** Our error code, or Stripe's / Node's. */

@@ -7,16 +7,16 @@
 import { Hono } from 'hono';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KongAdminClient } from '../kong/kong-admin-client.ts';
-import { startKongEmulator, type RunningKongEmulator } from '../sandbox/kong/index.ts';
-import { listen, type RunningService } from '../sandbox/running-service.ts';
-import { parsePlans } from '../shared/plans.ts';
-import { createMoesifClient } from './moesif/moesif-client.ts';
-import { createMoesifSync, type MoesifSync } from './moesif/moesif-sync.ts';
+import { KongAdminClient } from '../../kong/kong-admin-client.ts';
+import { startKongEmulator, type RunningKongEmulator } from '../../sandbox/kong/index.ts';
+import { listen, type RunningService } from '../../sandbox/running-service.ts';
+import { parsePlans } from '../../shared/plans.ts';
+import { createMoesifClient } from '../moesif/moesif-client.ts';
+import { createMoesifSync, type MoesifSync } from '../moesif/moesif-sync.ts';
 import { createPriceResolver } from './plan-prices.ts';
 import { createProvisioner, type ProvisionOutcome } from './provisioner.ts';
-import { createStripeClient } from './stripe/stripe-client.ts';
-import { createWriteLimiter } from './stripe/write-limiter.ts';
+import { createStripeClient } from '../stripe/stripe-client.ts';
+import { createWriteLimiter } from '../stripe/write-limiter.ts';
 
 const key = process.env.STRIPE_SECRET_KEY ?? '';
 const hasTestKey = key.startsWith('sk_test_');

@@ -4,10 +4,10 @@
  * hosted sender) and, when set, a signed POST to the admin's ALERT_WEBHOOK_URL. Neither set: no
  * alerts. Secrets (the SMTP password, the webhook secret) are never printed.
  */
-import { SettingError } from '../shared/errors.ts';
-import { isHttpUrl } from '../shared/http-url-setting.ts';
-import { createSmtpMailer } from './hosted-signup/signup-mailer.ts';
-import { emailChannel, webhookChannel, type AlertChannel } from './core/usage-alerts.ts';
+import { SettingError } from '../../shared/errors.ts';
+import { isHttpUrl } from '../../shared/http-url-setting.ts';
+import { createSmtpMailer } from '../hosted-signup/signup-mailer.ts';
+import { emailChannel, webhookChannel, type AlertChannel } from '../core/usage-alerts.ts';
 
 export interface AlertSettings {
   email?: { smtpUrl: string; from: string; productName: string };

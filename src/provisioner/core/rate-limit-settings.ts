@@ -4,12 +4,12 @@
  * database; not on DB-less or Konnect data planes) or `redis` (RATE_LIMIT_REDIS_URL). The Redis
  * password goes to Kong's plugin config only: never printed or logged.
  */
-import { SettingError } from '../shared/errors.ts';
+import { SettingError } from '../../shared/errors.ts';
 
-export const RATE_LIMIT_POLICIES = ['local', 'cluster', 'redis'] as const;
-export type RateLimitPolicyName = (typeof RATE_LIMIT_POLICIES)[number];
+const RATE_LIMIT_POLICIES = ['local', 'cluster', 'redis'] as const;
+type RateLimitPolicyName = (typeof RATE_LIMIT_POLICIES)[number];
 
-export interface RedisSettings {
+interface RedisSettings {
   host: string;
   port: number;
   database: number;

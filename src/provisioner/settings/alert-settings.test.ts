@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { startMailCatcher } from '../sandbox/mail/mail-catcher.ts';
+import { startMailCatcher } from '../../sandbox/mail/mail-catcher.ts';
 import { alertChannelsOf, parseAlertSettings } from './alert-settings.ts';
 
 describe('usage alert settings', () => {

@@ -4,12 +4,12 @@
  * turns a price into the one-line human summary GET /plans shows.
  */
 import type Stripe from 'stripe';
-import { limitsSummary, type Plan, type PlansFile } from '../shared/plans.ts';
-import type { PublicPlan } from '../shared/provisioner-api.ts';
-import { ProvisionError } from './errors.ts';
-import { withStripeRetry } from './stripe/stripe-calls.ts';
+import { limitsSummary, type Plan, type PlansFile } from '../../shared/plans.ts';
+import type { PublicPlan } from '../../shared/provisioner-api.ts';
+import { ProvisionError } from '../../shared/provision-error.ts';
+import { withStripeRetry } from '../stripe/stripe-calls.ts';
 
-export interface ResolvedPlan {
+interface ResolvedPlan {
   plan: Plan;
   price: Stripe.Price;
 }
@@ -22,7 +22,7 @@ export interface PriceResolver {
 }
 
 /** How a plan names its price, for messages. */
-export function describePlanPrice(plan: Plan): string {
+function describePlanPrice(plan: Plan): string {
   return 'id' in plan.price ? `price ${plan.price.id}` : `lookup_key "${plan.price.lookup_key}"`;
 }
 
@@ -95,7 +95,7 @@ export function toPublicPlans(resolved: ResolvedPlan[], defaultPlanId: string | 
 
 // ---- human price summaries ---------------------------------------------------------------------
 
-export interface UnitNames {
+interface UnitNames {
   one: string;
   other: string;
 }

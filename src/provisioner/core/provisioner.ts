@@ -13,23 +13,23 @@
  * - a developer made whole in the last minutes is answered from memory (core/whole-memory.ts).
  */
 import type Stripe from 'stripe';
-import { KongError } from '../kong/kong-errors.ts';
-import { developerStatusName, parseDeveloperMeta, type KongDeveloper } from '../kong/kong-types.ts';
-import { CUSTOMER_META_KEY } from './core/stripe-lookups.ts';
-import type { Plan } from '../shared/plans.ts';
-import { ensureCustomer, ensureSubscription, type EnsureContext } from './core/ensure-stripe.ts';
-import { moesifRecord } from './core/moesif-record.ts';
-import { planOfSubscription as planOfSubscriptionIn, requestedPlanId, selectPlan } from './core/plan-choice.ts';
-import type { StripeSnapshot } from './core/stripe-snapshot.ts';
-import { createWholeMemory, type WholeIds } from './core/whole-memory.ts';
+import { KongError } from '../../kong/kong-errors.ts';
+import { developerStatusName, parseDeveloperMeta, type KongDeveloper } from '../../kong/kong-types.ts';
+import { CUSTOMER_META_KEY } from './stripe-lookups.ts';
+import type { Plan } from '../../shared/plans.ts';
+import { ensureCustomer, ensureSubscription, type EnsureContext } from './ensure-stripe.ts';
+import { moesifRecord } from './moesif-record.ts';
+import { planOfSubscription as planOfSubscriptionIn, requestedPlanId, selectPlan } from './plan-choice.ts';
+import type { StripeSnapshot } from './stripe-snapshot.ts';
+import { createWholeMemory, type WholeIds } from './whole-memory.ts';
 import type { ProvisionerDeps, ProvisionMode, ProvisionOptions, ProvisionOutcome, Provisioner } from './provisioner-types.ts';
-import { inspectDeveloperIn } from './core/inspect-developer.ts';
-import { ProvisionError } from './errors.ts';
-import { hashEmail, usesStableKeys } from './stripe/idempotency.ts';
-import { silentLogger, type ProvisionLogger } from './provision-log.ts';
-import { createSingleFlight } from './single-flight.ts';
+import { inspectDeveloperIn } from './inspect-developer.ts';
+import { ProvisionError } from '../../shared/provision-error.ts';
+import { hashEmail, usesStableKeys } from '../stripe/idempotency.ts';
+import { silentLogger, type ProvisionLogger } from '../../shared/provision-log.ts';
+import { createSingleFlight } from '../../shared/single-flight.ts';
 
-export type { DeveloperInspection, MissingPart, ProvisionerDeps, ProvisionMode, ProvisionOptions, ProvisionOutcome, Provisioner } from './provisioner-types.ts';
+export type { DeveloperInspection, ProvisionOutcome, Provisioner } from './provisioner-types.ts';
 
 type Step = 'kong' | 'plan' | 'customer' | 'subscription' | 'moesif';
 type StepTimer = <T>(step: Step, work: () => Promise<T>) => Promise<T>;

@@ -1,8 +1,8 @@
 import type Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { formatMinorAmount, summarizePrice, toPublicPlans } from './plan-prices.ts';
-import { parsePlans } from '../shared/plans.ts';
-import { signupFormPage } from './hosted-signup/signup-pages.ts';
+import { parsePlans } from '../../shared/plans.ts';
+import { signupFormPage } from '../hosted-signup/signup-pages.ts';
 
 const monthly = { interval: 'month', interval_count: 1, meter: 'mtr_1', usage_type: 'metered', trial_period_days: null } as Stripe.Price.Recurring;
 

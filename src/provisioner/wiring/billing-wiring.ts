@@ -4,29 +4,29 @@
  * limiter and Kong client as provisioning.
  */
 import type Stripe from 'stripe';
-import type { KongAdminClient } from '../kong/kong-admin-client.ts';
-import { createAccessSync, type AccessOutcome, type AccessSync } from './core/access-sync.ts';
-import { createBillingStatus, type BillingStatusService } from './core/billing-status.ts';
-import { endSubscriptionOfRemovedDeveloper, type RemovalOutcome } from './core/developer-removal.ts';
-import type { DeveloperPlugins } from './core/kong-access.ts';
-import { createGraceTimers, type GraceTimers } from './core/grace-timers.ts';
-import { createUsageBook, type PeriodUsage, type UsageBook } from './core/usage-limits.ts';
-import { setSpendCap } from './core/spend-cap.ts';
-import { limitBandKey, needsDecision } from './core/limit-bands.ts';
-import { sendUsageAlerts, type AlertChannel } from './core/usage-alerts.ts';
-import { handleStripeEvent, type EventOutcome } from './core/stripe-events.ts';
-import type { StripeAccess } from './core/stripe-lookups.ts';
-import type { ProvisionLogger } from './provision-log.ts';
-import type { Provisioner } from './provisioner.ts';
-import { NO_BILLING_SETTINGS, type ProvisionerSettings } from './settings.ts';
-import { atPriority } from './stripe/write-limiter.ts';
-import { REMOVED_DEVELOPER_STATUSES, type KongDeveloper } from '../kong/kong-types.ts';
-import { createUsageFigures, type UsageFiguresService } from './usage/usage-figures.ts';
+import type { KongAdminClient } from '../../kong/kong-admin-client.ts';
+import { createAccessSync, type AccessOutcome, type AccessSync } from '../core/access-sync.ts';
+import { createBillingStatus, type BillingStatusService } from '../core/billing-status.ts';
+import { endSubscriptionOfRemovedDeveloper, type RemovalOutcome } from '../core/developer-removal.ts';
+import type { DeveloperPlugins } from '../core/kong-access.ts';
+import { createGraceTimers, type GraceTimers } from '../core/grace-timers.ts';
+import { createUsageBook, type PeriodUsage, type UsageBook } from '../core/usage-limits.ts';
+import { setSpendCap } from '../core/spend-cap.ts';
+import { limitBandKey, needsDecision } from '../core/limit-bands.ts';
+import { sendUsageAlerts, type AlertChannel } from '../core/usage-alerts.ts';
+import { handleStripeEvent, type EventOutcome } from '../core/stripe-events.ts';
+import type { StripeAccess } from '../core/stripe-lookups.ts';
+import type { ProvisionLogger } from '../../shared/provision-log.ts';
+import type { Provisioner } from '../core/provisioner.ts';
+import { NO_BILLING_SETTINGS, type ProvisionerSettings } from '../settings/settings.ts';
+import { atPriority } from '../stripe/write-limiter.ts';
+import { REMOVED_DEVELOPER_STATUSES, type KongDeveloper } from '../../kong/kong-types.ts';
+import { createUsageFigures, type UsageFiguresService } from '../usage/usage-figures.ts';
 
 const LIMIT_REFUSALS = new Set<string>(['quota_exceeded', 'spend_cap_reached']);
 
 /** What billing needs from Kong: portal developers (KongAdminClient) or hosted-signup consumers (ConsumerDirectory). */
-export type BillingKong = DeveloperPlugins & Pick<KongAdminClient, 'getDeveloper' | 'updateDeveloperMeta'>;
+type BillingKong = DeveloperPlugins & Pick<KongAdminClient, 'getDeveloper' | 'updateDeveloperMeta'>;
 
 export interface BillingCore {
   access: AccessSync;
