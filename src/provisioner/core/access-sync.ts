@@ -148,6 +148,50 @@ function logChanges(logger: ProvisionLogger, outcome: { developerId: string; dec
     logger.info({ event: 'rate_limit', developer_id: developerId, change: rateLimitChange, plan: limitedBy?.id ?? null });
 }
 
+/** The customer an event names, with its developer, when it is one of ours in this workspace (one read). */
+async function customerOfEvent(deps: AccessSyncDeps, customerId: string): Promise<{ customer: Stripe.Customer; developerId: string } | undefined> {
+  let customer: Stripe.Customer | Stripe.DeletedCustomer;
+  try {
+    // One read per event: the customer with its subscriptions and test clock (Stripe's budget counts reads).
+    customer = await withStripeRetry(() => deps.stripe.customers.retrieve(customerId, { expand: CUSTOMER_EXPAND }), retryFor(deps, 'read the customer', false));
+  } catch (error) {
+    // No such customer (another account's event, or one made up): nothing to act on, and a 500 would
+    // have Stripe redeliver it for days.
+    if ((error as { cause?: { statusCode?: number } }).cause?.statusCode !== 404) throw error;
+    deps.logger.warn({ event: 'stripe_customer_missing', customer: customerId });
+    return undefined;
+  }
+  if ('deleted' in customer && customer.deleted) return undefined;
+  const live = customer as Stripe.Customer;
+  const developerId = live.metadata?.kong_developer_id;
+  // Another workspace's (or another product's) customer: not ours to act on.
+  if (!developerId || (live.metadata.kong_workspace && live.metadata.kong_workspace !== deps.workspace)) return undefined;
+  return { customer: live, developerId };
+}
+
+/** What the decision needs to know about one developer: customer, subscription, its plan, the billing facts and the plan that limits the calls. */
+async function readDeveloperBilling(deps: AccessSyncDeps, developer: KongDeveloper, options: SyncOptions, now: () => number) {
+  const customer = options.customer ?? (await findCustomer(deps, developer, { allowSearch: options.allowSearch, snapshot: options.snapshot }))[0];
+  const subscriptions = await subscriptionsOf(deps, developer, customer, options);
+  const developerRemoved = REMOVED_DEVELOPER_STATUSES.has(developer.status);
+  // Approved again after a removal: the period-end cancellation that removal made is lifted.
+  if (subscriptions?.current && !developerRemoved) subscriptions.current = await liftRemovalCancellation(deps, subscriptions.current, now);
+  const subscription = subscriptions?.current ?? subscriptions?.ended[0];
+  const plan = subscription ? await deps.planOfSubscription(subscription) : undefined;
+  // Decided from the subscription itself (its collection_method), never from what the plan intends.
+  const collection = subscription ? collectionOfSubscription(subscription, plan, deps.defaultCollection) : deps.defaultCollection;
+  const chosen = subscription ? undefined : chosenPlanOf(deps.plans, developer);
+  const facts: BillingFacts = {
+    ...(await readBillingFacts(deps, customer, subscriptions, collection)),
+    developerRemoved,
+    ...(chosen && 'problem' in chosen ? { provisioningProblem: chosen.problem } : {}),
+  };
+  // The subscription's plan limits the calls; before there is one, the plan provisioning will give.
+  const limitedBy = developerRemoved ? undefined : (plan ?? (chosen && 'plan' in chosen ? chosen.plan : undefined));
+  Object.assign(facts, limitFacts(limitedBy, customer, deps.usage?.periodUsage(developer.id)));
+  return { customer, subscription, plan, facts, limitedBy };
+}
+
 export function createAccessSync(deps: AccessSyncDeps): AccessSync {
   const now = deps.now ?? Date.now;
   /** Per developer with a limit: what the last successful sync decided with (a plan change or a new cap shows here at once). */
@@ -157,31 +201,16 @@ export function createAccessSync(deps: AccessSyncDeps): AccessSync {
   async function applyPlugins(kong: DeveloperPlugins, developerId: string, decision: AccessDecision, message: string, limitedBy: Plan | undefined) {
     const ours = await kong.listDeveloperPlugins(developerId, { tags: [OUR_TAG] });
     const change = await applyAccess(kong, developerId, decision, message, ours);
-    const rateLimitChange = await applyRateLimitOrLog(kong, developerId, limitedBy?.limits?.rate, deps.rateLimit ?? DEFAULT_RATE_LIMIT_SETTINGS, ours, deps.logger);
+    // A gateway that holds plan rate limits itself (AWS: the usage plan's throttle, aws-setup) gets no plugin.
+    const rateLimitChange: RateLimitChange =
+      deps.kong.planRateLimits === 'gateway' ? 'unchanged' : await applyRateLimitOrLog(kong, developerId, limitedBy?.limits?.rate, deps.rateLimit ?? DEFAULT_RATE_LIMIT_SETTINGS, ours, deps.logger);
     return { change, rateLimitChange };
   }
 
   async function syncDeveloper(input: KongDeveloper | string, options: SyncOptions = {}) {
     const developer = typeof input === 'string' ? await deps.kong.getDeveloper(input) : input;
     if (!developer) return undefined;
-    const customer = options.customer ?? (await findCustomer(deps, developer, { allowSearch: options.allowSearch, snapshot: options.snapshot }))[0];
-    const subscriptions = await subscriptionsOf(deps, developer, customer, options);
-    const developerRemoved = REMOVED_DEVELOPER_STATUSES.has(developer.status);
-    // Approved again after a removal: the period-end cancellation that removal made is lifted.
-    if (subscriptions?.current && !developerRemoved) subscriptions.current = await liftRemovalCancellation(deps, subscriptions.current, now);
-    const subscription = subscriptions?.current ?? subscriptions?.ended[0];
-    const plan = subscription ? await deps.planOfSubscription(subscription) : undefined;
-    // Decided from the subscription itself (its collection_method), never from what the plan intends.
-    const collection = subscription ? collectionOfSubscription(subscription, plan, deps.defaultCollection) : deps.defaultCollection;
-    const chosen = subscription ? undefined : chosenPlanOf(deps.plans, developer);
-    const facts: BillingFacts = {
-      ...(await readBillingFacts(deps, customer, subscriptions, collection)),
-      developerRemoved,
-      ...(chosen && 'problem' in chosen ? { provisioningProblem: chosen.problem } : {}),
-    };
-    // The subscription's plan limits the calls; before there is one, the plan provisioning will give.
-    const limitedBy = developerRemoved ? undefined : (plan ?? (chosen && 'plan' in chosen ? chosen.plan : undefined));
-    Object.assign(facts, limitFacts(limitedBy, customer, deps.usage?.periodUsage(developer.id)));
+    const { customer, subscription, plan, facts, limitedBy } = await readDeveloperBilling(deps, developer, options, now);
     const decision = decideAccess(facts, { graceDays: deps.graceDays, now: await timeOf(deps, customer, now) });
     const message = accessMessage(decision, deps.fixUrl);
     let applied: { change: AccessChange; rateLimitChange: RateLimitChange };
@@ -228,22 +257,7 @@ export function createAccessSync(deps: AccessSyncDeps): AccessSync {
   }
 
   async function syncCustomerNow(customerId: string): Promise<AccessOutcome | undefined> {
-    let customer: Stripe.Customer | Stripe.DeletedCustomer;
-    try {
-      // One read per event: the customer with its subscriptions and test clock (Stripe's budget counts reads).
-      customer = await withStripeRetry(() => deps.stripe.customers.retrieve(customerId, { expand: CUSTOMER_EXPAND }), retryFor(deps, 'read the customer', false));
-    } catch (error) {
-      // No such customer (another account's event, or one made up): nothing to act on, and a 500 would
-      // have Stripe redeliver it for days.
-      if ((error as { cause?: { statusCode?: number } }).cause?.statusCode !== 404) throw error;
-      deps.logger.warn({ event: 'stripe_customer_missing', customer: customerId });
-      return undefined;
-    }
-    if ('deleted' in customer && customer.deleted) return undefined;
-    const live = customer as Stripe.Customer;
-    const developerId = live.metadata?.kong_developer_id;
-    // Another workspace's (or another product's) customer: not ours to act on.
-    if (!developerId || (live.metadata.kong_workspace && live.metadata.kong_workspace !== deps.workspace)) return undefined;
-    return forgetOnFailure(developerId, () => syncDeveloper(developerId, { customer: live }));
+    const found = await customerOfEvent(deps, customerId);
+    return found && forgetOnFailure(found.developerId, () => syncDeveloper(found.developerId, { customer: found.customer }));
   }
 }

@@ -20,6 +20,8 @@ export interface DeveloperPlugins {
   createDeveloperPlugin(developerId: string, plugin: { name: string; config: Record<string, unknown>; tags: string[] }): Promise<KongPlugin>;
   updateDeveloperPlugin(developerId: string, pluginId: string, patch: { config: Record<string, unknown> }): Promise<KongPlugin>;
   deleteDeveloperPlugin(developerId: string, pluginId: string): Promise<void>;
+  /** Who applies a plan's `limits.rate`: Kong's rate-limiting plugin on the developer (absent, 'plugin'), or the gateway's own plans ('gateway': AWS usage plans). */
+  readonly planRateLimits?: 'plugin' | 'gateway';
 }
 
 export type AccessChange = 'blocked' | 'unblocked' | 'updated' | 'unchanged';

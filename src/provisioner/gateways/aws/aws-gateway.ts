@@ -49,15 +49,16 @@ const BLOCK_PLUGIN = 'request-termination';
 const BLOCK_ID = 'aws-disabled-';
 
 /**
- * Only the access block has a meaning on AWS. A plan's rate limit (the core's `rate-limiting`
- * plugin) is the usage plan's throttle there: refused as Kong refuses a bad plugin, so the access
- * sync logs it and goes on, and no key is touched.
+ * Only the access block has a meaning on AWS. A plan's rate limit is the usage plan's throttle
+ * there (aws-setup writes it), and the directory says so (planRateLimits: 'gateway'), so the access
+ * sync never asks for a `rate-limiting` plugin; any other plugin is refused as Kong refuses a bad
+ * one, and no key is touched.
  */
 function noSuchPlugin(name: string): KongError {
   return new KongError('kong_bad_request', `GATEWAY=aws has no ${name} plugin: a plan's rate limit is its usage plan's throttle, limits.rate is not applied`, {
     method: 'POST',
     path: `aws:${name}`,
-    hint: "set the throttle on the plan's usage plan in API Gateway, or remove limits.rate from the plans file",
+    hint: 'a plan\'s limits.rate is the usage plan\'s throttle on AWS: run `npm run aws:setup` to apply it',
   });
 }
 
@@ -164,6 +165,7 @@ export class AwsSignupGateway implements SignupGateway {
 
   directory(): ConsumerDirectory {
     return {
+      planRateLimits: 'gateway',
       getDeveloper: async (emailOrId) => {
         const developer = await this.developers.find(emailOrId);
         return developer ? consumerAsDeveloper(developerAsConsumer(developer)) : undefined;
