@@ -4,14 +4,14 @@
  */
 export type MetricValue = number | string | boolean | null;
 
-export interface BenchContext {
+interface BenchContext {
   /** Smaller counts for a smoke run (`--quick`). */
   quick: boolean;
   /** Progress lines (stderr), so stdout stays the table. */
   log: (line: string) => void;
 }
 
-export interface BenchGoal {
+interface BenchGoal {
   /** The issue's goal in words, e.g. "p50 <= 2 Stripe round trips + 10 ms". */
   description: string;
   /** null when the goal could not be judged (e.g. the step was skipped). */

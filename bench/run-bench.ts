@@ -24,7 +24,7 @@ export const SCENARIOS: readonly BenchScenario[] = [signupScenario, bundleSizeSc
 export const SCENARIO_NAMES = SCENARIOS.map((scenario) => scenario.name);
 export const DEFAULT_RESULTS_FILE = 'bench/results.json';
 
-export interface BenchRunOptions {
+interface BenchRunOptions {
   only?: readonly string[];
   quick?: boolean;
   /** Where to write; results of scenarios not run this time are kept from the existing file. */
@@ -34,7 +34,7 @@ export interface BenchRunOptions {
   log?: (line: string) => void;
 }
 
-export interface BenchFile {
+interface BenchFile {
   /** Newest run's machine; each result also records when it ran. */
   machine: MachineFacts;
   mode: 'full' | 'quick';
@@ -43,7 +43,7 @@ export interface BenchFile {
   results: BenchResult[];
 }
 
-export interface BenchRun {
+interface BenchRun {
   file: BenchFile;
   /** Results of this run only. */
   ran: BenchResult[];

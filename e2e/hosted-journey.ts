@@ -7,7 +7,7 @@ import { expect, test, type Page, type TestInfo } from '@playwright/test';
 import { startMailCatcher, type RunningMailCatcher } from '../src/sandbox/mail/mail-catcher.ts';
 import { FREE_PORTS, startSandbox, type Sandbox, type SandboxOptions } from '../src/dev/start-sandbox.ts';
 
-export interface HostedJourney {
+interface HostedJourney {
   sandbox: Sandbox;
   mail: RunningMailCatcher;
 }

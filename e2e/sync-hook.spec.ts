@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { KongAdminClient } from '../src/kong/kong-admin-client.ts';
 import { syncBundle } from '../src/admin/sync/sync-bundle.ts';
-import type { RegisterShape } from '../src/admin/sync/fixtures/theme-files.ts';
+import type { RegisterShape } from '../src/testkit/theme-fixtures.ts';
 import { seedStandInTheme } from '../src/sandbox/kong/seed-theme.ts';
 import { standInTheme, startStandInPortal, type StandInPortal } from './fixtures/sync/stand-in-portal.ts';
 

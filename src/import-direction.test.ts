@@ -17,6 +17,7 @@ const RULES: Array<{ from: string; forbidden: string[]; why: string; productOnly
   { from: 'src/kong/', forbidden: ['src/cli/', 'src/build/', 'src/admin/', 'src/provisioner/'], why: 'src/kong is the Admin API client: the sync and the provisioner use it' },
   { from: 'src/sandbox/', forbidden: ['src/provisioner/', 'src/admin/', 'src/cli/', 'src/dev/'], why: 'the emulators stand alone: src/dev/ starts the product against them (what npm start runs), never the reverse' },
   { from: 'src/sandbox/', forbidden: ['src/kong/', 'src/browser/', 'src/build/'], why: "the emulators speak the services' own shapes and never import the client's types (their tests may drive them through the client)", productOnly: true },
+  ...['src/admin/', 'src/provisioner/', 'src/kong/', 'src/browser/', 'src/build/'].map((from) => ({ from, forbidden: ['src/sandbox/'], why: 'the product never loads the emulators: src/dev/ starts it against them, and tests drive it through them (harnesses in src/testkit/)', productOnly: true })),
   { from: 'src/shared/', forbidden: ['src/cli/', 'src/build/', 'src/admin/', 'src/provisioner/', 'src/kong/', 'src/sandbox/'], why: 'shared is the bottom layer' },
 ];
 
@@ -69,6 +70,14 @@ describe('import direction', () => {
       if (path.startsWith('src/testkit/') || /\.test\.ts$/.test(path)) continue;
       for (const target of relativeImports(file)) if (target.startsWith('src/testkit/')) against.push(`${path} imports ${target}`);
     }
+    expect(against).toEqual([]);
+  });
+
+  it('product code never imports vitest (test harnesses live in src/testkit)', () => {
+    const against = sources(join(ROOT, 'src'))
+      .map((file) => relative(ROOT, file).split('\\').join('/'))
+      .filter((path) => !path.startsWith('src/testkit/') && !/\.test\.ts$/.test(path))
+      .filter((path) => /^\s*import\b[^'"]*['"]vitest(?:\/[^'"]*)?['"]/m.test(readFileSync(join(ROOT, path), 'utf8')));
     expect(against).toEqual([]);
   });
 

@@ -6,7 +6,7 @@ import type { RunningProvisioner } from '../../src/provisioner/server.ts';
 import type { ProvisionerSettings } from '../../src/provisioner/settings/settings.ts';
 import { FREE_PORTS, startSandbox, type Sandbox, type SandboxOptions } from '../../src/dev/start-sandbox.ts';
 
-export interface BenchSandbox {
+interface BenchSandbox {
   sandbox: Sandbox;
   settings: ProvisionerSettings;
   provisioner: RunningProvisioner;

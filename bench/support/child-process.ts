@@ -1,7 +1,7 @@
 /** Runs a command to completion and times it (process start included: what a user waits for). */
 import { spawn } from 'node:child_process';
 
-export interface TimedRun {
+interface TimedRun {
   code: number | null;
   ms: number;
   stdout: string;

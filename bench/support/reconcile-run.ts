@@ -23,7 +23,7 @@ import type { StripeEmulatorKnobs } from '../../src/sandbox/stripe/stripe-emulat
 import { seedWholeDevelopers } from './seed-billing.ts';
 import { round } from './stats.ts';
 
-export interface ReconcileRunOptions {
+interface ReconcileRunOptions {
   total: number;
   unprovisioned: number;
   concurrency: number;
@@ -32,7 +32,7 @@ export interface ReconcileRunOptions {
   log: (line: string) => void;
 }
 
-export interface ReconcileRunFigures {
+interface ReconcileRunFigures {
   report: ReconcileReport;
   wallS: number;
   kongCalls: Record<string, number>;

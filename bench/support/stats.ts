@@ -18,7 +18,7 @@ export function round(value: number, digits = 1): number {
   return Math.round(value * factor) / factor;
 }
 
-export interface LatencySummary {
+interface LatencySummary {
   count: number;
   p50: number;
   p95: number;

@@ -16,7 +16,7 @@ const END = (name: string) => `<!-- /generated:${name} -->`;
 const ANY_START = /<!-- generated:([a-z0-9-]+) \(npm run docs; do not edit by hand\) -->/g;
 
 /** Names of the generated sections a document asks for, in order. */
-export function sectionNames(text: string): string[] {
+function sectionNames(text: string): string[] {
   return [...text.matchAll(ANY_START)].map((match) => match[1] as string);
 }
 

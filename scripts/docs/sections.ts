@@ -19,7 +19,7 @@ import { code, markdownTable } from './markdown.ts';
 const HELP_MARKER = '\u0000help:';
 
 /** Every command of the bin, from its own dispatch table. */
-export const COMMANDS: readonly string[] = Object.keys(CLI_COMMANDS);
+const COMMANDS: readonly string[] = Object.keys(CLI_COMMANDS);
 
 type Variable = { name: string; default: string; description: string };
 

@@ -7,14 +7,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 /** The shipped product's sources: no tests, no emulators (they answer in Stripe's and Kong's words), no test harnesses. */
-export function productSources(root: string): Array<{ file: string; text: string }> {
+function productSources(root: string): Array<{ file: string; text: string }> {
   const out: Array<{ file: string; text: string }> = [];
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
       const file = relative(root, path);
       if (entry.isDirectory()) {
-        if (!/^src\/(sandbox|reliability)$/.test(file) && entry.name !== 'fixtures') walk(path);
+        if (!/^src\/(sandbox|reliability|testkit)$/.test(file) && entry.name !== 'fixtures') walk(path);
       } else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) out.push({ file, text: readFileSync(path, 'utf8') });
     }
   };

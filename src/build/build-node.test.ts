@@ -94,8 +94,8 @@ describe('buildNodeCode', () => {
 });
 
 describe('assertShippable', () => {
-  it('refuses a bench/, e2e/, test or fixture input', () => {
-    for (const path of ['bench/run-bench.ts', 'e2e/journey.spec.ts', 'src/a.test.ts', 'src/admin/sync/fixtures/theme-files.ts']) {
+  it('refuses a bench/, e2e/, test, test harness or fixture input', () => {
+    for (const path of ['bench/run-bench.ts', 'e2e/journey.spec.ts', 'src/a.test.ts', 'src/testkit/usage-test-kit.ts', 'src/admin/sync/fixtures/theme-files.ts']) {
       expect(() => assertShippable(['src/cli/main.ts', path], [])).toThrow(MonetizationError);
     }
   });

@@ -88,9 +88,9 @@ function packageName(specifier: string): string {
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] ?? specifier);
 }
 
-/** What the shipped code must never pull in: benchmarks, tests, e2e specs, dev-only packages. */
+/** What the shipped code must never pull in: benchmarks, tests, e2e specs, test harnesses, dev-only packages. */
 export function assertShippable(inputs: readonly string[], packages: readonly string[]): void {
-  const devOnly = inputs.filter((path) => /^(bench|e2e)\//.test(path) || /\.test\.ts$|\/fixtures\//.test(path));
+  const devOnly = inputs.filter((path) => /^(bench|e2e|src\/testkit)\//.test(path) || /\.test\.ts$|\/fixtures\//.test(path));
   if (devOnly.length > 0) {
     throw new MonetizationError('node_build_dev_import', `the shipped CLI imports ${devOnly.join(', ')}`, {
       hint: 'benchmarks, tests and fixtures run from their own scripts (npm run bench, npm test); cut the import from src/',

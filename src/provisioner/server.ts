@@ -18,7 +18,7 @@ import { NO_BILLING_SETTINGS, type ProvisionerSettings } from './settings/settin
 import { describeStripeTarget } from './stripe/stripe-client.ts';
 import { createProvisionerCore, type CoreOptions, type ProvisionerCore } from './compose.ts';
 
-export function readinessChecks(settings: ProvisionerSettings, core: ProvisionerCore): ReadinessCheck[] {
+function readinessChecks(settings: ProvisionerSettings, core: ProvisionerCore): ReadinessCheck[] {
   const kong = new KongAdminClient({ adminUrl: settings.kong.adminUrl, token: settings.kong.token, workspace: settings.kong.workspace, attempts: 1, timeoutMs: 2000 });
   const aws = core.aws;
   return [

@@ -17,7 +17,7 @@ interface AwsSetupFlags {
   dryRun?: boolean;
 }
 
-export function awsSetupProgram(): Command {
+function awsSetupProgram(): Command {
   return new Command('portal-monetization aws-setup')
     .description(
       "Make each AWS API Gateway usage plan of AWS_API_GATEWAY_USAGE_PLANS hold its plan's limits from the plans file: the rate limit as the usage plan's throttle, a hard quota as a monthly quota backstop.\nIdempotent: a usage plan that already matches gets no write. AWS applies throttles and quotas on a best-effort basis; the product's own quota stays the authority.",
@@ -49,7 +49,7 @@ Examples:
     );
 }
 
-export function formatAwsSetupResult(result: AwsSetupResult): string {
+function formatAwsSetupResult(result: AwsSetupResult): string {
   const rows = result.rows.map((row) => [
     row.plan,
     row.usagePlanId,

@@ -11,9 +11,9 @@ import type { PlansFile } from '../../shared/plans.ts';
 import { awsErrorName, describeAwsError } from '../../provisioner/gateways/aws/aws-client.ts';
 import { usagePlanLimitsOf, usagePlanPatch, type UsagePlanLimits } from './usage-plan-limits.ts';
 
-export type UsagePlanAction = 'unchanged' | 'would update' | 'updated' | 'failed';
+type UsagePlanAction = 'unchanged' | 'would update' | 'updated' | 'failed';
 
-export interface UsagePlanRow {
+interface UsagePlanRow {
   plan: string;
   usagePlanId: string;
   current: Pick<UsagePlan, 'throttle' | 'quota'>;
@@ -55,7 +55,7 @@ async function readUsagePlan(client: APIGatewayClient, plan: string, usagePlanId
 }
 
 /** The rows as they stand: current limits, wanted limits and the operations between them. Reads only. */
-export async function planUsagePlanLimits(client: APIGatewayClient, plans: PlansFile, usagePlans: Record<string, string>): Promise<UsagePlanRow[]> {
+async function planUsagePlanLimits(client: APIGatewayClient, plans: PlansFile, usagePlans: Record<string, string>): Promise<UsagePlanRow[]> {
   const rows: UsagePlanRow[] = [];
   for (const { plan, usagePlanId, wanted } of wantedLimits(plans, usagePlans)) {
     const shared = rows.find((row) => row.usagePlanId === usagePlanId);

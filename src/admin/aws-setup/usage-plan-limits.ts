@@ -22,11 +22,11 @@ import type { PatchOperation, UsagePlan } from '@aws-sdk/client-api-gateway';
 import { MonetizationError } from '../../shared/errors.ts';
 import { RATE_WINDOWS, type Plan, type RateWindow } from '../../shared/plans.ts';
 
-export interface UsagePlanThrottle {
+interface UsagePlanThrottle {
   rateLimit: number;
   burstLimit: number;
 }
-export interface UsagePlanQuota {
+interface UsagePlanQuota {
   limit: number;
   period: 'MONTH';
   offset: 0;

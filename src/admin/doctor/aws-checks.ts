@@ -17,8 +17,8 @@ import { HOSTED_DOCTOR_CHECKS } from './hosted-checks.ts';
 
 export const AWS_CREDENTIALS = 'AWS credentials and region';
 export const AWS_USAGE_PLANS = 'AWS usage plans';
-export const AWS_API_KEYS_REQUIRED = 'AWS API key source and required keys';
-export const AWS_ACCESS_LOG = 'AWS access log for Moesif';
+const AWS_API_KEYS_REQUIRED = 'AWS API key source and required keys';
+const AWS_ACCESS_LOG = 'AWS access log for Moesif';
 export const AWS_USAGE_PLAN_LIMITS = 'AWS usage plan limits';
 
 type AwsState = DoctorState & { aws?: AwsDoctorInputs | Error; awsPlans?: UsagePlan[] };

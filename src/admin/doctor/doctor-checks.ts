@@ -76,11 +76,11 @@ export const THEME = 'active theme';
 export const BUNDLE = 'bundle installed and current';
 export const PLAN_FIELD = 'plan meta field';
 export const EVENT_HOOK = 'event hook';
-export const PROVISIONER = 'provisioner /readyz';
+const PROVISIONER = 'provisioner /readyz';
 export const PLANS_FILE = 'plans file';
-export const STRIPE_KEY = 'Stripe key';
-export const STRIPE_PRICES = 'plan prices';
-export const MOESIF_APP = 'Moesif application id';
+const STRIPE_KEY = 'Stripe key';
+const STRIPE_PRICES = 'plan prices';
+const MOESIF_APP = 'Moesif application id';
 export const KEY_AUTH = 'key-auth plugin';
 export const MOESIF_PLUGIN = 'Moesif plugin';
 

@@ -9,7 +9,7 @@ interface DoctorFlags {
   plans?: string;
 }
 
-export function doctorProgram(): Command {
+function doctorProgram(): Command {
   return new Command('portal-monetization doctor')
     .description('Check the whole installation, one line per check; each failure says how to fix it. Reads only: nothing is written anywhere.')
     .option('--workspace <name>', 'Kong workspace (default: $KONG_WORKSPACE, else "default")')

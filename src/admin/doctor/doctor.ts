@@ -16,7 +16,7 @@ import { parseAwsGatewayEnv, parseGateway } from '../../provisioner/gateways/aws
 import { createAwsSignupGateway } from '../../provisioner/gateways/aws/aws-wiring.ts';
 import { readUsageSettings } from './usage-check.ts';
 
-export interface DoctorOptions {
+interface DoctorOptions {
   workspace?: string | undefined;
   provisionerUrl?: string | undefined;
   plansFile?: string | undefined;
@@ -33,7 +33,7 @@ function attempt<T>(read: () => T): T | Error {
 }
 
 /** The provisioner doctor probes; unlike sync's --provisioner-url it may be a private address. */
-export function parseProvisionerUrl(value: string, setting: string): string {
+function parseProvisionerUrl(value: string, setting: string): string {
   return withoutTrailingSlash(parseHttpUrl(value, setting, { example: 'http://127.0.0.1:8787' }));
 }
 

@@ -8,7 +8,7 @@ import { KongConsumers } from '../../kong/kong-consumers.ts';
 import { fail, pass, type Check } from './check-runner.ts';
 import { ADMIN_API, BUNDLE, DOCTOR_CHECKS, EVENT_HOOK, PLAN_FIELD, PORTAL, THEME, type DoctorState } from './doctor-checks.ts';
 
-export const SIGNUP_PAGE = 'hosted signup page';
+const SIGNUP_PAGE = 'hosted signup page';
 const PORTAL_ONLY = new Set([ADMIN_API, PORTAL, THEME, BUNDLE, PLAN_FIELD, EVENT_HOOK]);
 
 const hostedAdminApi: Check<DoctorState> = {

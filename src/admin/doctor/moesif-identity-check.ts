@@ -14,7 +14,7 @@ import { plural } from '../../shared/plural.ts';
 export const MOESIF_IDENTITY = 'Moesif user = developer email';
 const SHOWN = 5;
 
-export interface IdentityCheckState {
+interface IdentityCheckState {
   kong: KongAdminClient | Error;
   plugins?: KongPlugin[];
 }

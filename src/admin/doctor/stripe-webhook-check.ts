@@ -8,9 +8,9 @@ import { missingEvents } from '../stripe-setup/webhook-setup.ts';
 import { describeStripeError } from '../shared/stripe-failure.ts';
 import { fail, pass, type Check } from './check-runner.ts';
 
-export const STRIPE_WEBHOOK = 'Stripe webhook endpoint';
+const STRIPE_WEBHOOK = 'Stripe webhook endpoint';
 
-export interface WebhookCheckState {
+interface WebhookCheckState {
   provisionerUrl: string;
   stripe: { client: Stripe } | Error;
 }

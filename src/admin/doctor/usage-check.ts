@@ -10,7 +10,7 @@ import { fail, pass, type Check } from './check-runner.ts';
 
 export const USAGE_REPORTING = 'usage reporting';
 
-export interface UsageCheckState {
+interface UsageCheckState {
   usage?: UsageSettings | Error;
   fetch?: typeof fetch;
 }

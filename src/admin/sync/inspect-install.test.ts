@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { workspacePaths } from '../../shared/bundle-layout.ts';
 import { loadBundle, makeBundle, type Bundle } from './bundle.ts';
-import { baseThemeFiles, startTestPortal, type TestPortal } from './fixtures/portal.ts';
-import { hookBlock, tagsBlock } from './fixtures/theme-files.ts';
+import { baseThemeFiles, startTestPortal, type TestPortal } from '../../testkit/sync-test-portal.ts';
+import { hookBlock, tagsBlock } from '../../testkit/theme-fixtures.ts';
 import { inspectInstall } from './inspect-install.ts';
 import { syncBundle } from './sync-bundle.ts';
 import { mkdtemp, rm } from 'node:fs/promises';

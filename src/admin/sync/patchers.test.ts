@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MARKERS, serializePublicConfig } from '../../shared/bundle-layout.ts';
-import { hookBlock, kongAuthJs, releaseShapedRequiredScripts, requiredScriptsHtml, tagsBlock, toCrlf, type RegisterShape } from './fixtures/theme-files.ts';
+import { hookBlock, kongAuthJs, releaseShapedRequiredScripts, requiredScriptsHtml, tagsBlock, toCrlf, type RegisterShape } from '../../testkit/theme-fixtures.ts';
 import { definesRegister, patchKongAuth, unpatchKongAuth } from './patch-kong-auth.ts';
 import { findScriptTags, patchRequiredScripts, unpatchRequiredScripts } from './patch-required-scripts.ts';
 import { SyncRefusal } from './sync-errors.ts';

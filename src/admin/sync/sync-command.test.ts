@@ -14,7 +14,7 @@ import { runSyncCommand } from './sync-command.ts';
 import { workspacePaths } from '../../shared/bundle-layout.ts';
 import { createKongEmulator } from '../../sandbox/kong/kong-emulator.ts';
 import { listen, type FetchHandler, type RunningService } from '../../sandbox/running-service.ts';
-import { baseThemeFiles, startTestPortal } from './fixtures/portal.ts';
+import { baseThemeFiles, startTestPortal } from '../../testkit/sync-test-portal.ts';
 import { SYNC_EXIT } from './sync-errors.ts';
 
 const TOKEN = 'rbac-token-that-must-never-be-printed';

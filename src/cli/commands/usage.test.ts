@@ -2,7 +2,7 @@
 // (a second run sends nothing new), --dry-run sends nothing, --report shows Moesif, Stripe and the
 // difference per developer, and bad flags or settings exit 2 naming them.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { logCalls, meteredSubscription, MGMT_TOKEN, moveTo, startUsageWorld, stripeTotal, type UsageWorld } from '../../provisioner/usage/usage-test-kit.ts';
+import { logCalls, meteredSubscription, MGMT_TOKEN, moveTo, startUsageWorld, stripeTotal, type UsageWorld } from '../../testkit/usage-test-kit.ts';
 import { runUsageCommand } from '../../admin/usage/usage-command.ts';
 
 let world: UsageWorld;

@@ -21,7 +21,7 @@ import type { BackgroundTasks } from './background-tasks.ts';
 import type { PageKit } from './page-kit.ts';
 import { accountPage, accountRequestPage, confirmPage, keyPage, type Branding } from './signup-pages.ts';
 
-export interface AccountRoutesDeps {
+interface AccountRoutesDeps {
   service: AccountService;
   kit: PageKit;
   brand: Branding;

@@ -20,7 +20,7 @@ export interface BackgroundTasks {
   readonly running: number;
 }
 
-export interface BackgroundTasksOptions {
+interface BackgroundTasksOptions {
   logger: ProvisionLogger;
   /** Tasks at once; default 16. */
   limit?: number;

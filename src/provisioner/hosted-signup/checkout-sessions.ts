@@ -30,7 +30,7 @@ export interface SetupCheckout {
   cancelUrl: string;
 }
 
-export interface CheckoutSessions {
+interface CheckoutSessions {
   /** The URL of an open setup-mode Checkout session for this link and customer. */
   urlFor(checkout: SetupCheckout): Promise<string>;
 }

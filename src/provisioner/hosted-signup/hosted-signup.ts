@@ -26,7 +26,7 @@ import { createSmtpMailer, type SignupMailer } from './signup-mailer.ts';
 import { createSignupRoutes } from './signup-routes.ts';
 import { createSignupService } from './signup-service.ts';
 
-export interface HostedSignupDeps {
+interface HostedSignupDeps {
   settings: HostedSignupSettings;
   stripe: Stripe;
   writeLimiter?: WriteLimiter;
@@ -49,7 +49,7 @@ export interface HostedSignupDeps {
 
 const CLOSE_GRACE_MS = 5_000;
 
-export interface HostedSignup {
+interface HostedSignup {
   app: Hono;
   close(): void;
 }

@@ -15,7 +15,7 @@ import type { PageKit } from './page-kit.ts';
 /** Requests per minute one link may make; a person clicks a few times, a double click twice. */
 export const LINK_REQUESTS_PER_TOKEN_PER_MINUTE = 10;
 
-export interface LinkLimitsOptions {
+interface LinkLimitsOptions {
   kit: PageKit;
   /** Link requests per client address per minute (SIGNUP_RATE_LIMIT_PER_MINUTE). */
   perAddressPerMinute: number;

@@ -23,12 +23,12 @@ export function asSentence(text: string): string {
   return /[.!?]$/.test(capital) ? capital : `${capital}.`;
 }
 
-export type PageStatus = 200 | 400 | 402 | 403 | 404 | 409 | 410 | 413 | 429 | 500 | 502;
+type PageStatus = 200 | 400 | 402 | 403 | 404 | 409 | 410 | 413 | 429 | 500 | 502;
 
 const CSRF_COOKIE = 'kpm_signup_csrf';
 const CSRF_TTL_SECONDS = 2 * 60 * 60;
 
-export interface PageKitDeps {
+interface PageKitDeps {
   signer: TokenSigner;
   brand: Branding;
   publicUrl: string;

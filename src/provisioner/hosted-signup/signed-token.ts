@@ -6,9 +6,9 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-export type TokenKind = 'link' | 'csrf' | 'account';
+type TokenKind = 'link' | 'csrf' | 'account';
 
-export type TokenErrorCode = 'token_malformed' | 'token_forged' | 'token_expired';
+type TokenErrorCode = 'token_malformed' | 'token_forged' | 'token_expired';
 
 export class SignupTokenError extends Error {
   constructor(

@@ -1,5 +1,5 @@
 /** The hosted signup's refusals, apart from the service so the AWS gateway can raise them without loading the mailer. */
-export type SignupErrorCode = 'link_used' | 'email_taken' | 'subscription_ended' | 'checkout_incomplete' | 'not_started';
+type SignupErrorCode = 'link_used' | 'email_taken' | 'subscription_ended' | 'checkout_incomplete' | 'not_started';
 
 export class SignupError extends Error {
   constructor(

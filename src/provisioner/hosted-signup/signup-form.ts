@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { SignupRequest } from './signup-service.ts';
 
-export type FieldErrors = Partial<Record<'name' | 'email' | 'plan' | 'terms', string>>;
+type FieldErrors = Partial<Record<'name' | 'email' | 'plan' | 'terms', string>>;
 
 // Control characters (C0, DEL, C1) and bidi overrides have no place in a name that lands in Stripe and emails.
 function hasUnprintable(value: string): boolean {

@@ -12,13 +12,13 @@ export interface Branding {
   termsUrl: string | undefined;
 }
 
-export function escapeHtml(value: string): string {
+function escapeHtml(value: string): string {
   return value.replace(/[&<>"'`=]/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
 
 const e = escapeHtml;
 
-export function layout(brand: Branding, nonce: string, title: string, body: string, script = ''): string {
+function layout(brand: Branding, nonce: string, title: string, body: string, script = ''): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer"><title>${e(title)} · ${e(brand.productName)}</title>
@@ -137,7 +137,7 @@ ${error ? `<p class="error" role="alert">${e(error)}</p>` : ''}
   return layout(brand, nonce, 'Your account', body);
 }
 
-export interface AccountPageView {
+interface AccountPageView {
   email: string;
   planName: string | undefined;
   /** The portal panel's banner: refused, grace or a card needed (absent when access is allowed). */

@@ -25,7 +25,7 @@ import { readSignupForm } from './signup-form.ts';
 import { confirmPage, keyPage, signupFormPage, type Branding, type FormView } from './signup-pages.ts';
 import type { ConfirmOutcome, SignupService } from './signup-service.ts';
 
-export interface SignupRoutesDeps {
+interface SignupRoutesDeps {
   service: SignupService;
   signer: TokenSigner;
   plans: PlansFile;
@@ -49,7 +49,7 @@ export interface SignupRoutesDeps {
   linkLimits?: MiddlewareHandler;
 }
 
-export const SIGNUP_BODY_LIMIT = 4 * 1024;
+const SIGNUP_BODY_LIMIT = 4 * 1024;
 
 /** POST /signup's budget per client address. */
 function signupRateLimit(requestsPerMinute: number, kit: PageKit) {

@@ -35,7 +35,7 @@ export interface SignupRequest {
 
 export type ConfirmOutcome = { kind: 'checkout'; url: string } | { kind: 'key'; key: string };
 
-export interface SignupServiceDeps extends StripeAccess {
+interface SignupServiceDeps extends StripeAccess {
   /** The gateway seam (gateways/signup-gateway.ts): Kong consumers, or AWS API keys. */
   consumers: SignupConsumers;
   provisioner: Pick<Provisioner, 'provisionDeveloper'>;

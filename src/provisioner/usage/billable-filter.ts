@@ -10,9 +10,9 @@ export interface StatusRange {
   lte: number;
 }
 
-export const DEFAULT_BILLABLE_STATUS = '100-399';
+const DEFAULT_BILLABLE_STATUS = '100-399';
 /** Never billed, whatever BILLABLE_STATUS says. */
-export const NEVER_BILLED: readonly StatusRange[] = [
+const NEVER_BILLED: readonly StatusRange[] = [
   { gte: 401, lte: 402 },
   { gte: 429, lte: 429 },
   { gte: 500, lte: 599 },

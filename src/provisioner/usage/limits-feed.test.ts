@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createUsageBook, type PeriodUsage } from '../core/usage-limits.ts';
 import { createLimitsFeed } from './limits-feed.ts';
 import { createUsageFigures } from './usage-figures.ts';
-import { logCalls, meteredSubscription, moveTo, reporterFor, startUsageWorld, T0, type UsageWorld } from './usage-test-kit.ts';
+import { logCalls, meteredSubscription, moveTo, reporterFor, startUsageWorld, T0, type UsageWorld } from '../../testkit/usage-test-kit.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;

@@ -31,7 +31,7 @@ export interface LimitsTarget {
   usageFigures: UsageFiguresService;
 }
 
-export interface LimitsFeedDeps {
+interface LimitsFeedDeps {
   target: LimitsTarget;
   moesif: Pick<MoesifManagementClient, 'countByCompany'>;
   directory: CompanyDirectory;
@@ -62,7 +62,7 @@ interface Candidate {
   periodEnd: number;
 }
 
-export interface LimitsFeed {
+interface LimitsFeed {
   afterRun(windows: WindowReport[]): Promise<LimitsFeedResult>;
 }
 

@@ -17,7 +17,7 @@ import { isoTime, type UsageWindow } from './usage-windows.ts';
 export const DEFAULT_MOESIF_MANAGEMENT_BASE = 'https://api.moesif.com';
 const COMPANY_PAGE = 1000;
 
-export interface MoesifManagementOptions {
+interface MoesifManagementOptions {
   /** e.g. https://api.moesif.com (the /v1 prefix is added). */
   apiBase: string;
   token: string;
@@ -28,7 +28,7 @@ export interface MoesifManagementOptions {
   fetch?: typeof fetch;
 }
 
-export class MoesifManagementError extends MonetizationError {
+class MoesifManagementError extends MonetizationError {
   constructor(
     message: string,
     readonly status: number | undefined,

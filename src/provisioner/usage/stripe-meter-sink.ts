@@ -38,7 +38,7 @@ export function usageIdentifier(kind: 'window' | 'trueup', parts: (string | numb
   return `kpm-${kind}-${createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 40)}`;
 }
 
-export function isAlreadyExists(error: unknown): boolean {
+function isAlreadyExists(error: unknown): boolean {
   return isStripeError(error) && error.statusCode === 400 && (error.param === 'identifier' || /already exists/i.test(error.message));
 }
 

@@ -19,7 +19,7 @@ import { usageIdentifier, type UsageSink } from './stripe-meter-sink.ts';
 import { windowIdentifier, type UsageReporter } from './usage-reporter.ts';
 import { windowsOfPeriod, windowTimestamp, type UsageWindow } from './usage-windows.ts';
 
-export interface TrueUpCandidate {
+interface TrueUpCandidate {
   customerId: string;
   subscriptionId: string;
   /** The closed period, Stripe time. */
@@ -28,7 +28,7 @@ export interface TrueUpCandidate {
   finalizesAt: number;
 }
 
-export type TrueUpStatus = 'matched' | 'trued_up' | 'already_trued_up' | 'deferred' | 'over_reported' | 'not_billable' | 'dry_run' | 'failed';
+type TrueUpStatus = 'matched' | 'trued_up' | 'already_trued_up' | 'deferred' | 'over_reported' | 'not_billable' | 'dry_run' | 'failed';
 
 export interface TrueUpResult {
   subscriptionId: string;
@@ -50,7 +50,7 @@ const HOUR = 3600;
 const floorHour = (t: number) => Math.floor(t / HOUR) * HOUR;
 
 /** Draft subscription invoices made in the last two hours: the periods that just closed. */
-export async function findTrueUpCandidates(stripe: Stripe, stripeNow: number): Promise<TrueUpCandidate[]> {
+async function findTrueUpCandidates(stripe: Stripe, stripeNow: number): Promise<TrueUpCandidate[]> {
   const candidates: TrueUpCandidate[] = [];
   for await (const invoice of stripe.invoices.list({ status: 'draft', created: { gte: stripeNow - 2 * HOUR }, limit: 100 })) {
     const subscription = invoice.parent?.subscription_details?.subscription;
@@ -74,7 +74,7 @@ export interface TrueUpDeps {
 }
 
 /** The identifier of a period's true-up: at most one per customer, meter and period. */
-export function trueUpIdentifier(target: BillingTarget, period: UsageWindow): string {
+function trueUpIdentifier(target: BillingTarget, period: UsageWindow): string {
   return usageIdentifier('trueup', [target.customerId, target.eventName, period.start, period.end]);
 }
 
@@ -135,7 +135,7 @@ async function resendMissing(deps: TrueUpDeps, target: BillingTarget, usage: Per
   return { filled, lagging };
 }
 
-export async function trueUpPeriod(deps: TrueUpDeps, candidate: TrueUpCandidate): Promise<TrueUpResult> {
+async function trueUpPeriod(deps: TrueUpDeps, candidate: TrueUpCandidate): Promise<TrueUpResult> {
   const base = { subscriptionId: candidate.subscriptionId, customerId: candidate.customerId, period: candidate.period };
   try {
     const companyId = deps.companyIdSource === 'subscription' ? candidate.subscriptionId : candidate.customerId;

@@ -11,7 +11,7 @@ import { BoundedMap } from '../../shared/bounded-map.ts';
 import { withStripeRetry } from '../stripe/stripe-calls.ts';
 import type { WriteLimiter } from '../stripe/write-limiter.ts';
 
-export interface UsageFigures {
+interface UsageFigures {
   /** Metered quantity on the preview (billable calls reported so far this period). */
   calls: number;
   /** Amount due so far, in the currency's minor unit. */
@@ -30,13 +30,13 @@ export interface UsageFiguresService {
 
 const ZERO_DECIMAL = new Set(['bif', 'clp', 'djf', 'gnf', 'jpy', 'kmf', 'krw', 'mga', 'pyg', 'rwf', 'ugx', 'vnd', 'vuv', 'xaf', 'xof', 'xpf']);
 
-export function formatAmount(minor: number, currency: string): string {
+function formatAmount(minor: number, currency: string): string {
   const divisor = ZERO_DECIMAL.has(currency.toLowerCase()) ? 1 : 100;
   return new Intl.NumberFormat('en-US', { style: 'currency', currency: currency.toUpperCase() }).format(minor / divisor);
 }
 
 /** Figures from a preview: metered lines' quantities, the amount due, the period end. */
-export function figuresOf(preview: Stripe.Invoice, periodEnd: number): UsageFigures {
+function figuresOf(preview: Stripe.Invoice, periodEnd: number): UsageFigures {
   const calls = preview.lines.data.reduce((sum, line) => sum + (line.pricing?.price_details ? (line.quantity ?? 0) : 0), 0);
   const nextInvoiceAt = new Date(periodEnd * 1000).toISOString();
   const amount = formatAmount(preview.amount_due, preview.currency);

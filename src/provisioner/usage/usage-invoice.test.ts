@@ -1,7 +1,7 @@
 // Calls → report → invoice for the four pricing models: the invoice Stripe finalizes bills exactly
 // the billable calls (the 402s our access plugin answered and the 401s of a bad key are not on it).
 import { afterEach, describe, expect, it } from 'vitest';
-import { logCalls, meteredSubscription, moveTo, reporterFor, startUsageWorld, type PricingSpec, type UsageWorld } from './usage-test-kit.ts';
+import { logCalls, meteredSubscription, moveTo, reporterFor, startUsageWorld, type PricingSpec, type UsageWorld } from '../../testkit/usage-test-kit.ts';
 import { runTrueUps } from './true-up.ts';
 
 const MINUTE = 60_000;

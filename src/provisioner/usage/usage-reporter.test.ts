@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { UsageSink } from './stripe-meter-sink.ts';
 import { runTrueUps } from './true-up.ts';
 import type { WindowReport } from './usage-reporter.ts';
-import { logCalls, meteredSubscription, moveTo, reporterFor, startUsageWorld, stripeTotal, T0, type UsageWorld } from './usage-test-kit.ts';
+import { logCalls, meteredSubscription, moveTo, reporterFor, startUsageWorld, stripeTotal, T0, type UsageWorld } from '../../testkit/usage-test-kit.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;

@@ -31,7 +31,7 @@ export interface UsageReporterOptions {
   concurrency?: number;
 }
 
-export interface CompanyOutcome {
+interface CompanyOutcome {
   companyId: string;
   calls: number;
   customerId?: string;
@@ -46,7 +46,7 @@ export interface WindowReport {
   companies: CompanyOutcome[];
 }
 
-export interface ReportWindowOptions {
+interface ReportWindowOptions {
   partialUntil?: number;
   /**
    * Backfill of a window Stripe may no longer dedupe (identifiers are kept at least 24 hours):
@@ -56,7 +56,7 @@ export interface ReportWindowOptions {
 }
 
 /** Windows older than this (since their end) are backfilled only after checking Stripe's summary. */
-export const DEDUPE_SAFE_SECONDS = 23 * 3600;
+const DEDUPE_SAFE_SECONDS = 23 * 3600;
 
 export class UsageReporter {
   readonly options: UsageReporterOptions;

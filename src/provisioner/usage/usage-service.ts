@@ -25,7 +25,7 @@ export interface UsageService extends TrueUpDeps {
   run(options?: { closeOpenWindow?: boolean }): Promise<UsageRun>;
 }
 
-export interface UsageServiceOptions {
+interface UsageServiceOptions {
   stripe: Stripe;
   writeLimiter?: WriteLimiter;
   companyIdSource: MoesifCompanyIdSource;

@@ -8,7 +8,7 @@ import { DEFAULT_MOESIF_MANAGEMENT_BASE } from './moesif-management-client.ts';
 import { parseLagMinutes, parseWindowMinutes } from './usage-windows.ts';
 
 /** provisioner: this product reports (default); moesif: Moesif's own billing meter does (legacy prices); off: nobody here. */
-export type UsageReportingMode = 'provisioner' | 'moesif' | 'off';
+type UsageReportingMode = 'provisioner' | 'moesif' | 'off';
 
 export interface UsageSettings {
   mode: UsageReportingMode;

@@ -14,8 +14,8 @@ export interface UsageWindow {
   end: number;
 }
 
-export const DEFAULT_WINDOW_MINUTES = 60;
-export const DEFAULT_INGESTION_LAG_MINUTES = 10;
+const DEFAULT_WINDOW_MINUTES = 60;
+const DEFAULT_INGESTION_LAG_MINUTES = 10;
 
 /** Window lengths whose ends fall on whole hours and divide a day (summaries group by hour). */
 export function parseWindowMinutes(value: string | undefined, setting = 'USAGE_WINDOW_MINUTES'): number {

@@ -157,13 +157,13 @@ function mountPortalActions(app: Hono, state: StripeState, options: HostedPortal
 
 function mountLoginPage(app: Hono, state: StripeState): void {
   const codes = new Map<string, string>();
-  const loginPage = (configId: string, step: SafeHtml, error?: string) =>
+  const loginPage = (step: SafeHtml, error?: string) =>
     page('Sign in to manage your billing', html`${errorLine(error)}${step}`, error ? 400 : 200);
   const emailStep = () => html`<form method="post"><label for="email">Email</label><input id="email" name="email" type="email" autocomplete="email" required><button type="submit">Continue</button></form>`;
   app.get('/_hosted/portal-login/:config', (c) => {
     const config = state.portalConfigurations.get(c.req.param('config'));
     if (!config?.login_page.enabled || !config.active) return page('Billing', html`<p class="error" role="alert">This link is not active.</p>`, 404);
-    return loginPage(config.id, emailStep());
+    return loginPage(emailStep());
   });
   app.post('/_hosted/portal-login/:config', async (c) => {
     const config = state.portalConfigurations.get(c.req.param('config'));
@@ -175,16 +175,15 @@ function mountLoginPage(app: Hono, state: StripeState): void {
     const key = `${config.id}\u0000${email}`;
     const code = field('code').trim();
     if (code) {
-      if (!customer || codes.get(key) !== code) return loginPage(config.id, emailStep(), 'That code is not valid. Ask for a new one.');
+      if (!customer || codes.get(key) !== code) return loginPage(emailStep(), 'That code is not valid. Ask for a new one.');
       codes.delete(key);
       const origin = new URL(c.req.url).origin;
       return redirect(openPortalSession(state, customer.id, config.id, origin).url);
     }
-    if (!customer) return loginPage(config.id, html`<p>If an account exists for ${email}, a code was sent.</p>${emailStep()}`);
+    if (!customer) return loginPage(html`<p>If an account exists for ${email}, a code was sent.</p>${emailStep()}`);
     const fresh = String(randomInt(0, 1_000_000)).padStart(6, '0');
     codes.set(key, fresh);
     return loginPage(
-      config.id,
       html`<p>Stripe would email a one-time code to ${email}. <strong>Emulator: the code is shown here instead of being emailed.</strong></p>
 <p>Your code: <strong class="login-code">${fresh}</strong></p>
 <form method="post"><input type="hidden" name="email" value="${email}"><label for="code">Code</label><input id="code" name="code" inputmode="numeric" required><button type="submit">Sign in</button></form>`,

@@ -14,7 +14,7 @@ import type { WireInvoice } from './wire-types.ts';
 
 export type ChargeResult = { status: 'succeeded' } | { status: 'requires_payment_method'; error: StripeApiError & { declineCode?: string | undefined } } | { status: 'requires_action' };
 
-function newIntent(state: StripeState, invoice: WireInvoice, at: number): Stripe.PaymentIntent {
+function newIntent(invoice: WireInvoice, at: number): Stripe.PaymentIntent {
   const id = newId.paymentIntent();
   return {
     id,
@@ -65,7 +65,7 @@ function newIntent(state: StripeState, invoice: WireInvoice, at: number): Stripe
 /** Records an attempt on the invoice's PaymentIntent (made on the first attempt). */
 export function recordCharge(state: StripeState, invoice: WireInvoice, paymentMethod: string | null, result: ChargeResult, at: number): Stripe.PaymentIntent {
   const existingId = state.invoiceIntents.get(invoice.id);
-  const base = (existingId ? state.paymentIntents.get(existingId) : undefined) ?? newIntent(state, invoice, at);
+  const base = (existingId ? state.paymentIntents.get(existingId) : undefined) ?? newIntent(invoice, at);
   state.invoiceIntents.set(invoice.id, base.id);
   const intent: Stripe.PaymentIntent = {
     ...base,

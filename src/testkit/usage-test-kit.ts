@@ -4,17 +4,17 @@
  * status, and reporters wired to them as the provisioner wires its own.
  */
 import Stripe from 'stripe';
-import { startMoesifEmulator, type RunningMoesifEmulator } from '../../sandbox/moesif/moesif-emulator.ts';
-import { advanceAccountClock, startStripeEmulator, type RunningStripeEmulator } from '../../sandbox/stripe/stripe-emulator.ts';
-import { parseBillableStatus } from './billable-filter.ts';
-import { createCompanyDirectory } from './company-directory.ts';
-import { createMoesifManagementClient } from './moesif-management-client.ts';
-import { createStripeMeterSink, type UsageSink } from './stripe-meter-sink.ts';
-import { UsageReporter, type UsageReporterOptions } from './usage-reporter.ts';
-import type { TrueUpDeps } from './true-up.ts';
+import { startMoesifEmulator, type RunningMoesifEmulator } from '../sandbox/moesif/moesif-emulator.ts';
+import { advanceAccountClock, startStripeEmulator, type RunningStripeEmulator } from '../sandbox/stripe/stripe-emulator.ts';
+import { parseBillableStatus } from '../provisioner/usage/billable-filter.ts';
+import { createCompanyDirectory } from '../provisioner/usage/company-directory.ts';
+import { createMoesifManagementClient } from '../provisioner/usage/moesif-management-client.ts';
+import { createStripeMeterSink, type UsageSink } from '../provisioner/usage/stripe-meter-sink.ts';
+import { UsageReporter, type UsageReporterOptions } from '../provisioner/usage/usage-reporter.ts';
+import type { TrueUpDeps } from '../provisioner/usage/true-up.ts';
 
 export const MGMT_TOKEN = 'usage-test-management-token';
-export const APP_ID = 'usage-test-app';
+const APP_ID = 'usage-test-app';
 export const T0 = Date.UTC(2026, 0, 10, 12, 0, 0);
 
 export interface UsageWorld {
