@@ -3,7 +3,6 @@ import Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { meteredPrice, stripeError } from '../../testkit/billing-test-kit.ts';
 import { attachCardByNumber } from './payment-methods.ts';
-import { setSubscriptionPaymentMethod, switchSubscriptionPrice } from './subscription-updates.ts';
 import { CardError } from './stripe-errors.ts';
 import { startStripeEmulator, type RunningStripeEmulator } from './stripe-emulator.ts';
 
@@ -96,20 +95,5 @@ describe('attachCardByNumber (Checkout and portal pages)', () => {
     expect(() => attachCardByNumber(emulator.state, customer.id, '4242424242424241')).toThrow(/incorrect/);
     expect(() => attachCardByNumber(emulator.state, customer.id, '4242424242424242', { month: 1, year: 2000 })).toThrow(/expiration/);
     expect((await stripe.customers.listPaymentMethods(customer.id)).data.map((m) => m.card?.last4)).toEqual(['0341', '4242']);
-  });
-
-  it('lets emulator pages set a subscription card and switch its price', async () => {
-    const { price, meter } = await meteredPrice(stripe);
-    const { price: other } = await meteredPrice(stripe, '1', meter);
-    const customer = await stripe.customers.create({});
-    const subscription = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });
-    const card = attachCardByNumber(emulator.state, customer.id, '4242424242424242');
-    setSubscriptionPaymentMethod(emulator.state, subscription.id, card.id);
-    switchSubscriptionPrice(emulator.state, subscription.id, other.id);
-    const updated = await stripe.subscriptions.retrieve(subscription.id);
-    expect(updated).toMatchObject({ default_payment_method: card.id, items: { data: [{ id: subscription.items.data[0]?.id, price: { id: other.id } }] } });
-    const stranger = await stripe.customers.create({});
-    const foreign = attachCardByNumber(emulator.state, stranger.id, '4242424242424242');
-    expect(() => setSubscriptionPaymentMethod(emulator.state, subscription.id, foreign.id)).toThrow(/does not have a payment method/);
   });
 });

@@ -87,21 +87,6 @@ function swapItems(state: StripeState, subscription: StoredSubscription, updates
   return items;
 }
 
-/** For emulator pages (customer portal): moves a one-item subscription to another price, keeping the ids. */
-export function switchSubscriptionPrice(state: StripeState, subscriptionId: string, priceId: string): StoredSubscription {
-  const subscription = requireSubscription(state, subscriptionId);
-  const item = subscription.items[0];
-  if (!item) throw stripeErrors.invalid(`Subscription ${subscriptionId} has no items.`);
-  return changeSubscription(state, subscription, { items: swapItems(state, subscription, [{ id: item.id, price: priceId }]) });
-}
-
-/** For emulator pages (Checkout, customer portal): sets the subscription's default payment method (attached to its customer). */
-export function setSubscriptionPaymentMethod(state: StripeState, subscriptionId: string, paymentMethodId: string | null): StoredSubscription {
-  const subscription = requireSubscription(state, subscriptionId);
-  if (paymentMethodId !== null) checkOwnPaymentMethod(state, subscription.customer as string, paymentMethodId, 'default_payment_method');
-  return changeSubscription(state, subscription, { default_payment_method: paymentMethodId });
-}
-
 function update(call: ApiCall) {
   const { state } = call;
   const subscription = requireSubscription(state, pathParam(call, 'id'));
