@@ -7,7 +7,7 @@ import type { Hono } from 'hono';
 import type Stripe from 'stripe';
 import type { SignupConsumers } from '../gateways/signup-gateway.ts';
 import type { PlansFile } from '../../shared/plans.ts';
-import type { TrustedProxies } from '../http/client-address.ts';
+import type { TrustedProxies } from '../settings/trusted-proxies.ts';
 import type { AccessSync } from '../core/access-sync.ts';
 import type { PriceResolver } from '../core/plan-prices.ts';
 import type { ProvisionLogger } from '../../shared/provision-log.ts';

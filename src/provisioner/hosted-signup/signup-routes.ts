@@ -14,7 +14,7 @@ import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { rateLimiter } from 'hono-rate-limiter';
 import { defaultPlan, selectablePlans, type PlansFile } from '../../shared/plans.ts';
-import type { TrustedProxies } from '../http/client-address.ts';
+import type { TrustedProxies } from '../settings/trusted-proxies.ts';
 import { resolvePlans, toPublicPlans, type PriceResolver } from '../core/plan-prices.ts';
 import type { ProvisionLogger } from '../../shared/provision-log.ts';
 import { createBackgroundTasks, type BackgroundTasks } from './background-tasks.ts';

@@ -16,7 +16,7 @@ import { createdSyncOptions } from '../core/access-sync.ts';
 import type { PriceResolver } from '../core/plan-prices.ts';
 import type { Provisioner } from '../core/provisioner.ts';
 import type { BillingCore } from '../wiring/billing-wiring.ts';
-import type { TrustedProxies } from './client-address.ts';
+import type { TrustedProxies } from '../settings/trusted-proxies.ts';
 import { mountHealthRoutes } from './health-routes.ts';
 import { createKongEventReceiver } from './kong-events.ts';
 import { answerErrors, answerHeaders, browserRouteGuards, errorJson, fail } from './middleware.ts';

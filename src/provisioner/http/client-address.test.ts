@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseTrustedProxies, rateLimitKey, resolveClientAddress, type TrustedProxies } from './client-address.ts';
+import { rateLimitKey, resolveClientAddress } from './client-address.ts';
+import { parseTrustedProxies, type TrustedProxies } from '../settings/trusted-proxies.ts';
 
 const proxies = (value: string) => parseTrustedProxies(value) as TrustedProxies;
 

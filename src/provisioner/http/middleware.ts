@@ -12,7 +12,8 @@ import { rateLimiter } from 'hono-rate-limiter';
 import type { ErrorResponse } from '../../shared/provisioner-api.ts';
 import { ProvisionError, publicMessage, type ProvisionErrorCode } from '../../shared/provision-error.ts';
 import { errorFields, type ProvisionLogger } from '../../shared/provision-log.ts';
-import { rateLimitKey, resolveClientAddress, type TrustedProxies } from './client-address.ts';
+import { rateLimitKey, resolveClientAddress } from './client-address.ts';
+import type { TrustedProxies } from '../settings/trusted-proxies.ts';
 
 export function fail(code: ProvisionErrorCode, status: number, message: string): never {
   throw new ProvisionError(code, status, message);

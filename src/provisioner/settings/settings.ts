@@ -12,7 +12,7 @@ import { loadPlansFile, PAYMENT_COLLECTIONS, planPickerProblem, PlansFileError, 
 import { readKongSettings, type KongSettings } from '../../kong/kong-settings.ts';
 import { DEVELOPER_STATUS, type DeveloperStatusName } from '../../kong/kong-types.ts';
 import { REMOVAL_POLICIES, type RemovalPolicy } from '../core/developer-removal.ts';
-import { parseTrustedProxies, type TrustedProxies } from '../http/client-address.ts';
+import { parseTrustedProxies, type TrustedProxies } from './trusted-proxies.ts';
 import { parseHostedSignupEnv, type HostedSignupSettings } from '../hosted-signup/hosted-settings.ts';
 import { AWS_VARIABLES, AWS_WITHOUT_KONG, parseAwsGatewayEnv, parseGateway, type AwsGatewaySettings } from '../gateways/aws/aws-settings.ts';
 import { parseStripeApiBase, parseStripeSecretKey, type StripeKeyMode, type StripeSettings } from '../stripe/stripe-settings.ts';
