@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEVELOPER_STATUS } from '../../src/kong/kong-types.ts';
-import { HOSTED_SIGNUP_VARIABLES, parseHostedSignupEnv } from '../../src/provisioner/hosted-signup/hosted-settings.ts';
+import { HOSTED_SIGNUP_VARIABLES, parseHostedSignupEnv } from '../../src/provisioner/settings/hosted-settings.ts';
 import { parseProvisionerEnv, PROVISIONER_VARIABLES } from '../../src/provisioner/settings/settings.ts';
 import { ERROR_CODES } from '../../src/shared/error-codes.ts';
 import { generatedDocs, ROOT } from './gen-docs.ts';

@@ -24,7 +24,7 @@ import { moesifIdentityCheck } from './moesif-identity-check.ts';
 import { stripeWebhookCheck } from './stripe-webhook-check.ts';
 import { plural } from '../../shared/plural.ts';
 import { usageCheck } from './usage-check.ts';
-import type { UsageSettings } from '../../provisioner/usage/usage-settings.ts';
+import type { UsageSettings } from '../../provisioner/settings/usage-settings.ts';
 import type { AwsSignupGateway } from '../../provisioner/gateways/aws/aws-gateway.ts';
 import type { AwsGatewaySettings } from '../../provisioner/gateways/aws/aws-settings.ts';
 

@@ -3,7 +3,7 @@
  * provisioner and drains it on SIGTERM / SIGINT before exiting.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { HOSTED_SIGNUP_VARIABLES } from '../../provisioner/hosted-signup/hosted-settings.ts';
+import { HOSTED_SIGNUP_VARIABLES } from '../../provisioner/settings/hosted-settings.ts';
 import { loadProvisionerSettings, PROVISIONER_VARIABLES } from '../../provisioner/settings/settings.ts';
 
 function variableLines(variables: ReadonlyArray<{ name: string; default: string; description: string }>): string[] {

@@ -14,7 +14,7 @@ import type { ProvisionLogger } from '../../shared/provision-log.ts';
 import type { Provisioner } from '../core/provisioner.ts';
 import type { PaymentCollection } from '../../shared/plans.ts';
 import type { WriteLimiter } from '../stripe/write-limiter.ts';
-import type { HostedSignupSettings } from './hosted-settings.ts';
+import type { HostedSignupSettings } from '../settings/hosted-settings.ts';
 import { createAccountRoutes } from './account-routes.ts';
 import { createAccountService } from './account-service.ts';
 import { createBackgroundTasks } from './background-tasks.ts';
