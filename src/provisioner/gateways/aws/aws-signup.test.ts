@@ -11,12 +11,15 @@ import { stripeClientOptions } from '../../../sandbox/stripe/stripe-emulator.ts'
 import type { ApiKeyRecord } from '../../../sandbox/aws/aws-state.ts';
 import { doctorInputsFromEnv, runDoctor } from '../../../admin/doctor/doctor.ts';
 import { runReconcileCommand } from '../../../admin/reconcile/reconcile-command.ts';
+import type { ProvisionLogger } from '../../../shared/provision-log.ts';
 
 let sandbox: Sandbox;
 let mail: RunningMailCatcher;
 let base: string;
 let stripe: Stripe;
 let usagePlans: Record<string, string>;
+/** Warnings the provisioner logged. */
+const warnings: Array<Parameters<ProvisionLogger['warn']>[0]> = [];
 
 beforeAll(async () => {
   mail = await startMailCatcher();
@@ -24,6 +27,7 @@ beforeAll(async () => {
     ports: FREE_PORTS,
     eventHook: false,
     hosted: { smtpUrl: mail.smtpUrl, gateway: 'aws' },
+    provisionerLogger: { info: () => undefined, warn: (fields) => void warnings.push(fields), error: () => undefined },
     provisionerEnv: { SIGNUP_RATE_LIMIT_PER_MINUTE: '1000' },
     stripeEmulator: { dunningFinalStatus: 'unpaid', dunningRetryDays: [2, 4] },
   });
@@ -406,9 +410,11 @@ describe('hosted signup on AWS API Gateway', () => {
     const token = await accountToken(email);
     const first = await postForm('/signup/account/rotate', { token });
     expect(first.status).toBe(200);
-    const [, fresh, ...more] = keysNamed(email);
+    const [held0, fresh, ...more] = keysNamed(email);
     expect(more).toHaveLength(0);
     expect(keyOf(await first.text())).toBe(fresh!.value);
+    expect(warnings.filter((w) => w.event === 'signup_key_replace_unfinished')).toEqual([expect.objectContaining({ consumer_id: held0!.id, kept: 1 })]);
+    expect(JSON.stringify(warnings)).not.toContain(fresh!.value);
     expect((await call(oldValue)).status).toBe(200);
     // The same link again: the same new key, and this time the old one goes.
     const retried = await postForm('/signup/account/rotate', { token });
