@@ -13,7 +13,7 @@ import type { AccessSync } from '../core/access-sync.ts';
 import { PORTAL_MARK } from '../core/billing-status.ts';
 import type { UsageFiguresService } from '../usage/usage-figures.ts';
 import { retryFor, type StripeAccess } from '../core/stripe-lookups.ts';
-import type { ProvisionLogger } from '../../shared/provision-log.ts';
+import { errorFields, type ProvisionLogger } from '../../shared/provision-log.ts';
 import type { Provisioner } from '../core/provisioner.ts';
 import { withStripeRetry } from '../stripe/stripe-calls.ts';
 import type { SignupConsumers } from '../gateways/signup-gateway.ts';
@@ -136,17 +136,28 @@ async function replaceAdded(deps: AccountServiceDeps, consumer: KongConsumer, ol
  * AWS (stageKey): the new key is made first (the gateway converges duplicates and retries on it);
  * provisioning writes the Moesif user of its id in the developer's company (same subscription, so
  * usage stays on the same bill) and the access sync gives it the developer's access as Stripe has
- * it now, before it is shown; the old keys go last. A failure anywhere leaves the old key working,
- * and the same link, retried, resumes with the same new key (it counts as issued only once the old
- * one is gone).
+ * it now, before it is shown; the old keys go last. A failure before the new value is read leaves
+ * the old key working, and the same link, retried, resumes with the same new key (it counts as
+ * issued only once the old one is gone). A failure deleting an old key after that still shows the
+ * new value (logged): answering an error would leave the developer holding a key never shown to
+ * them once the old one goes. The old key then stays until the developer's next replacement
+ * (the same new key again) or the new key's first call (reconcile: aws-key-rotation.ts).
  */
-async function replaceStaged(deps: AccountServiceDeps, consumer: KongConsumer, old: KongKeyCredential[]): Promise<string> {
+async function replaceStaged(deps: AccountServiceDeps, consumer: KongConsumer, old: KongKeyCredential[]): Promise<{ key: string; removed: number }> {
   const next = consumerAsDeveloper(await deps.consumers.stageKey!(consumer.id));
   await deps.provisioner.provisionDeveloper(next, { mode: 'interactive' });
   await deps.access?.syncDeveloper(next);
   const mine = await deps.consumers.createKey(consumer.id, [...SIGNUP_CONSUMER_TAGS]);
-  for (const key of old) await deps.consumers.deleteKey(consumer.id, key.id);
-  return mine.key;
+  let removed = 0;
+  try {
+    for (const key of old) {
+      await deps.consumers.deleteKey(consumer.id, key.id);
+      removed++;
+    }
+  } catch (error) {
+    deps.logger.warn({ event: 'signup_key_replace_unfinished', consumer_id: consumer.id, kept: old.length - removed, ...errorFields(error) });
+  }
+  return { key: mine.key, removed };
 }
 
 export function createAccountService(deps: AccountServiceDeps): AccountService {
@@ -192,8 +203,8 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
       return serialized(locks, consumer.id, async () => {
         const old = await deps.consumers.listKeys(consumer.id);
         if (old.length === 0 || keysDigest(old) !== keysAtSend) throw used();
-        const key = deps.consumers.stageKey ? await replaceStaged(deps, consumer, old) : await replaceAdded(deps, consumer, old);
-        deps.logger.info({ event: 'signup_key_replaced', consumer_id: consumer.id, removed: old.length });
+        const { key, removed } = deps.consumers.stageKey ? await replaceStaged(deps, consumer, old) : { key: await replaceAdded(deps, consumer, old), removed: old.length };
+        deps.logger.info({ event: 'signup_key_replaced', consumer_id: consumer.id, removed });
         return key;
       });
     },

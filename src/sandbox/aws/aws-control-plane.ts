@@ -7,6 +7,7 @@
 import { Hono, type Context } from 'hono';
 import { awsId, keyValue, type ApiKeyRecord, type AwsGatewayState, type UsagePlanRecord } from './aws-state.ts';
 import { patchUsagePlanLimits } from './aws-usage-plan-patch.ts';
+import { quotaPeriodStart } from './aws-data-plane.ts';
 
 export type AwsErrorType = 'NotFoundException' | 'ConflictException' | 'BadRequestException' | 'TooManyRequestsException' | 'UnauthorizedException' | 'LimitExceededException';
 
@@ -191,6 +192,41 @@ function mountKeyRoutes(app: Hono, { state, now }: ControlPlaneOptions): void {
   });
 }
 
+const DAY_MS = 86_400_000;
+
+function usageDate(c: Context, name: 'startDate' | 'endDate'): number {
+  const text = c.req.query(name) ?? '';
+  const at = /^\d{4}-\d{2}-\d{2}$/.test(text) ? Date.parse(`${text}T00:00:00Z`) : NaN;
+  if (!Number.isFinite(at)) throw new AwsApiError('BadRequestException', `Invalid ${name}: expected a date such as 2016-01-01`);
+  return at;
+}
+
+/**
+ * GetUsage: per key of the usage plan (or `keyId` only), one [used, remaining] pair per UTC day from
+ * startDate to endDate. `used` is the calls the data plane admitted that day; `remaining` is what
+ * the quota had left at the end of that day (0 without a quota: AWS's value there is not documented).
+ */
+function usageOf(state: AwsGatewayState, plan: UsagePlanRecord, c: Context) {
+  const start = usageDate(c, 'startDate');
+  const end = usageDate(c, 'endDate');
+  if (end < start) throw new AwsApiError('BadRequestException', 'Invalid endDate: it is before startDate');
+  const keyId = c.req.query('keyId');
+  const keys = [...(state.planKeys.get(plan.id) ?? [])].filter((id) => keyId === undefined || id === keyId);
+  const values: Record<string, number[][]> = {};
+  for (const id of keys) {
+    const days = state.usageByDay.get(`${plan.id}/${id}`) ?? new Map<string, number>();
+    const usedOn = (at: number) => days.get(new Date(at).toISOString().slice(0, 10)) ?? 0;
+    const perDay: number[][] = [];
+    for (let at = start; at <= end; at += DAY_MS) {
+      let periodUsed = 0;
+      if (plan.quota) for (let day = quotaPeriodStart(plan.quota, at); day <= at; day += DAY_MS) periodUsed += usedOn(day);
+      perDay.push([usedOn(at), plan.quota ? Math.max(0, plan.quota.limit - periodUsed) : 0]);
+    }
+    values[id] = perDay;
+  }
+  return { usagePlanId: plan.id, startDate: c.req.query('startDate'), endDate: c.req.query('endDate'), values };
+}
+
 function mountPlanRoutes(app: Hono, { state }: ControlPlaneOptions): void {
   const planOf = (id: string) => {
     const plan = state.usagePlans.get(id);
@@ -203,6 +239,7 @@ function mountPlanRoutes(app: Hono, { state }: ControlPlaneOptions): void {
     return c.json(page(plans, c));
   });
   app.get('/usageplans/:id', (c) => c.json(planOf(c.req.param('id'))));
+  app.get('/usageplans/:id/usage', (c) => c.json(usageOf(state, planOf(c.req.param('id')), c)));
   app.patch('/usageplans/:id', async (c) => {
     const plan = planOf(c.req.param('id'));
     const result = patchUsagePlanLimits(plan, (await jsonBody(c)).patchOperations);

@@ -27,19 +27,29 @@ type Refusal = { status: number; message: string; type: string };
 const gatewayAnswer = (status: number, message: string, type: string) =>
   Response.json({ message }, { status, headers: { 'x-amzn-errortype': type, 'x-amzn-requestid': crypto.randomUUID() } });
 
-/** Start of the quota period holding `at` (UTC), shifted by `offset` days (DAY has no offset). */
+/**
+ * Start of the quota period holding `at`: UTC calendar periods (DAY from midnight, WEEK from Sunday,
+ * MONTH from the 1st). The quota's offset does not move them: AWS's API reference (QuotaSettings)
+ * describes `offset` as requests subtracted from the limit in the initial period (see overQuota).
+ * Older SDK docs called it the day a period starts; AWS's current reference, CloudFormation and
+ * the SDK typings we build on all say requests, so the emulator follows that.
+ */
 export function quotaPeriodStart(quota: QuotaSettings, at: number): number {
   const date = new Date(at);
-  if (quota.period === 'DAY') return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate());
-  if (quota.period === 'WEEK') {
-    // AWS weeks start on Sunday; offset 0..6 moves the start day.
-    const day = Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate());
-    const back = (date.getUTCDay() - quota.offset + 7) % 7;
-    return day - back * 86_400_000;
-  }
-  // MONTH: offset 0..27 is the day of the month (0 = the 1st) the period starts.
-  const thisMonth = Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1 + quota.offset);
-  return at >= thisMonth ? thisMonth : Date.UTC(date.getUTCFullYear(), date.getUTCMonth() - 1, 1 + quota.offset);
+  const day = Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate());
+  if (quota.period === 'DAY') return day;
+  if (quota.period === 'WEEK') return day - date.getUTCDay() * 86_400_000;
+  return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
+}
+
+/**
+ * The calls the quota allows in the period starting at `periodStart`: the limit, less `offset` in
+ * the initial period. Which period is "initial" is not documented; the stricter case is modelled:
+ * the first period each key counts against this usage plan (a key added later gets a reduced
+ * first period too), never below 0.
+ */
+export function quotaLimitFor(quota: QuotaSettings, periodStart: number, firstPeriodStart: number): number {
+  return periodStart === firstPeriodStart ? Math.max(0, quota.limit - quota.offset) : quota.limit;
 }
 
 function throttled(options: DataPlaneOptions, key: ApiKeyRecord, plan: UsagePlanRecord): boolean {
@@ -61,10 +71,20 @@ function overQuota(options: DataPlaneOptions, key: ApiKeyRecord, plan: UsagePlan
   const id = `${plan.id}/${key.id}`;
   const periodStart = quotaPeriodStart(plan.quota, options.now());
   const counter = options.state.quotaUsed.get(id);
+  const firstPeriodStart = counter?.firstPeriodStart ?? periodStart;
   const used = counter && counter.periodStart === periodStart ? counter.used : 0;
-  if (used >= plan.quota.limit) return true;
-  options.state.quotaUsed.set(id, { periodStart, used: used + 1 });
+  if (used >= quotaLimitFor(plan.quota, periodStart, firstPeriodStart)) return true;
+  options.state.quotaUsed.set(id, { periodStart, used: used + 1, firstPeriodStart });
   return false;
+}
+
+/** An admitted call, by UTC day of the quota clock, for GetUsage. */
+function recordUsage(options: DataPlaneOptions, key: ApiKeyRecord, plan: UsagePlanRecord): void {
+  const id = `${plan.id}/${key.id}`;
+  const days = options.state.usageByDay.get(id) ?? new Map<string, number>();
+  const day = new Date(options.now()).toISOString().slice(0, 10);
+  days.set(day, (days.get(day) ?? 0) + 1);
+  options.state.usageByDay.set(id, days);
 }
 
 function admit(options: DataPlaneOptions, api: RestApiRecord, stage: string, key: ApiKeyRecord | undefined): Refusal | undefined {
@@ -75,6 +95,7 @@ function admit(options: DataPlaneOptions, api: RestApiRecord, stage: string, key
   // Throttle first, then quota: a throttled call does not use up the quota.
   if (throttled(options, key, plan)) return { status: 429, message: 'Too Many Requests', type: 'TooManyRequestsException' };
   if (overQuota(options, key, plan)) return { status: 429, message: 'Limit Exceeded', type: 'LimitExceededException' };
+  recordUsage(options, key, plan);
   return undefined;
 }
 

@@ -6,11 +6,13 @@ import {
   GetApiKeyCommand,
   GetApiKeysCommand,
   GetTagsCommand,
+  GetUsageCommand,
   GetUsagePlanKeysCommand,
   GetUsagePlansCommand,
   NotFoundException,
   TagResourceCommand,
   UpdateApiKeyCommand,
+  UpdateUsagePlanCommand,
   BadRequestException,
   ConflictException,
 } from '@aws-sdk/client-api-gateway';
@@ -176,6 +178,46 @@ describe('AWS API Gateway emulator, data plane', () => {
     aws.state.buckets.clear();
     const over = await call(key.value);
     expect([over.status, await over.json()]).toEqual([429, { message: 'Limit Exceeded' }]);
+  });
+
+  it("quota offset is requests taken off the initial period's limit (AWS's API reference), not a shift of the period start", async () => {
+    const key = await keyIn(usagePlans.pro);
+    await client().send(
+      new UpdateUsagePlanCommand({
+        usagePlanId: usagePlans.pro,
+        patchOperations: [
+          { op: 'add', path: '/quota/limit', value: '3' },
+          { op: 'add', path: '/quota/period', value: 'MONTH' },
+          { op: 'add', path: '/quota/offset', value: '2' },
+        ],
+      }),
+    );
+    const statuses = async (n: number) => {
+      const seen: number[] = [];
+      for (let i = 0; i < n; i++) seen.push((await call(key.value)).status);
+      return seen;
+    };
+    // The initial month allows 3 - 2 = 1 call; the next month the whole limit.
+    expect(await statuses(2)).toEqual([200, 429]);
+    const counter = [...aws.state.quotaUsed.values()][0]!;
+    counter.periodStart -= 31 * 86_400_000;
+    counter.firstPeriodStart -= 31 * 86_400_000;
+    expect(await statuses(4)).toEqual([200, 200, 200, 429]);
+    // An offset above the limit is refused (AWS's answer is not documented: stricter).
+    await expect(client().send(new UpdateUsagePlanCommand({ usagePlanId: usagePlans.pro, patchOperations: [{ op: 'replace', path: '/quota/offset', value: '4' }] }))).rejects.toBeInstanceOf(BadRequestException);
+  });
+
+  it('GetUsage answers the admitted calls per key and day, [used, remaining]', async () => {
+    const key = await keyIn(usagePlans.starter);
+    const other = await keyIn(usagePlans.starter);
+    expect((await call(key.value)).status).toBe(200);
+    expect((await call(key.value)).status).toBe(200);
+    const today = new Date().toISOString().slice(0, 10);
+    const usage = await client().send(new GetUsageCommand({ usagePlanId: usagePlans.starter, startDate: today, endDate: today }));
+    expect(usage.items).toEqual({ [key.id]: [[2, 1]], [other.id]: [[0, 3]] });
+    const one = await client().send(new GetUsageCommand({ usagePlanId: usagePlans.starter, keyId: other.id, startDate: today, endDate: today }));
+    expect(Object.keys(one.items ?? {})).toEqual([other.id]);
+    await expect(client().send(new GetUsageCommand({ usagePlanId: usagePlans.starter, startDate: 'today', endDate: today }))).rejects.toBeInstanceOf(BadRequestException);
   });
 
   it('a path with no method answers 403 Missing Authentication Token', async () => {

@@ -89,9 +89,14 @@ export class AwsGatewayState {
   /** usage plan id → key ids in it. */
   readonly planKeys = new Map<string, Set<string>>();
   readonly restApis = new Map<string, RestApiRecord>();
-  /** Data plane: per key and usage plan, the token bucket and the quota counter. */
+  /**
+   * Data plane: per key and usage plan, the token bucket and the quota counter. `firstPeriodStart`
+   * is the pair's initial quota period, the one the quota's offset is taken from.
+   */
   readonly buckets = new Map<string, { tokens: number; at: number }>();
-  readonly quotaUsed = new Map<string, { periodStart: number; used: number }>();
+  readonly quotaUsed = new Map<string, { periodStart: number; used: number; firstPeriodStart: number }>();
+  /** Per key and usage plan (`plan/key`), admitted calls per UTC day (yyyy-mm-dd): what GetUsage answers. */
+  readonly usageByDay = new Map<string, Map<string, number>>();
 
   keyByValue(value: string): ApiKeyRecord | undefined {
     for (const key of this.apiKeys.values()) if (key.value === value) return key;
@@ -110,6 +115,6 @@ export class AwsGatewayState {
   }
 
   clear(): void {
-    for (const map of [this.apiKeys, this.usagePlans, this.planKeys, this.restApis, this.buckets, this.quotaUsed]) map.clear();
+    for (const map of [this.apiKeys, this.usagePlans, this.planKeys, this.restApis, this.buckets, this.quotaUsed, this.usageByDay]) map.clear();
   }
 }

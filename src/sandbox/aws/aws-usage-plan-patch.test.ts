@@ -74,7 +74,7 @@ describe('AWS emulator: UpdateUsagePlan throttle and quota, through the real SDK
       [limited, [{ op: 'replace', path: '/throttle/burstLimit', value: '1.5' }]],
       [limited, [{ op: 'replace', path: '/quota/limit', value: 'lots' }]],
       [limited, [{ op: 'replace', path: '/quota/period', value: 'YEAR' }]],
-      [limited, [{ op: 'replace', path: '/quota/offset', value: '28' }]],
+      [limited, [{ op: 'replace', path: '/quota/offset', value: '1001' }]],
       [limited, [{ op: 'replace', path: '/quota/limit', value: '5' }, { op: 'move', path: '/throttle', from: '/quota' }]],
       [limited, [{ op: 'replace', path: '/name', value: 'renamed' }]],
       // Stricter than known: replace/remove of what the plan lacks, and half a throttle or quota.

@@ -77,9 +77,9 @@ function finish(draft: Draft): PatchResult {
     return { ok: false, message: 'Invalid throttle: both /throttle/rateLimit and /throttle/burstLimit must be set' };
   if (quota && (quota.limit === undefined || quota.period === undefined)) return { ok: false, message: 'Invalid quota: both /quota/limit and /quota/period must be set' };
   const offset = quota?.offset ?? 0;
-  // The ranges Terraform's provider enforces for AWS's quota offset; modelled as AWS's own refusal.
-  const maxOffset = { DAY: 0, WEEK: 6, MONTH: 27 }[quota?.period ?? 'DAY'];
-  if (quota && offset > maxOffset) return { ok: false, message: `Invalid quota offset ${offset}: must be from 0 to ${maxOffset} for period ${quota.period}` };
+  // offset is requests taken off the initial period's limit (AWS's API reference); AWS's answer to
+  // one larger than the limit is not documented: refused (stricter).
+  if (quota && offset > (quota.limit as number)) return { ok: false, message: `Invalid quota offset ${offset}: it is requests subtracted from the limit in the initial period, at most the limit (${quota.limit})` };
   return {
     ok: true,
     throttle: throttle ? { rateLimit: throttle.rateLimit as number, burstLimit: throttle.burstLimit as number } : undefined,

@@ -16,6 +16,7 @@ import {
   DeleteUsagePlanKeyCommand,
   GetApiKeyCommand,
   GetApiKeysCommand,
+  GetUsageCommand,
   GetUsagePlansCommand,
   TagResourceCommand,
   UpdateApiKeyCommand,
@@ -177,6 +178,25 @@ export class AwsApiKeys {
 
   async setCustomerId(id: string, customerId: string): Promise<void> {
     await awsCall('set the API key customerId', () => this.client.send(new UpdateApiKeyCommand({ apiKey: id, patchOperations: [{ op: 'replace', path: '/customerId', value: customerId }] })));
+  }
+
+  /**
+   * The calls AWS counted for the key (GetUsage) in each usage plan of ours it is in, from the day
+   * of `since` to the day of `until` (UTC). AWS's usage figures lag behind the calls: a count is
+   * evidence that the key was used, never proof that it was not.
+   */
+  async callsBetween(id: string, since: number, until: number): Promise<number> {
+    const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+    const ours = new Set(Object.values(this.options.usagePlans));
+    const plans = await awsCall('list the usage plans of the API key', () => this.client.send(new GetUsagePlansCommand({ keyId: id, limit: 500 })));
+    let calls = 0;
+    for (const usagePlanId of (plans.items ?? []).map((plan) => plan.id ?? '').filter((plan) => ours.has(plan))) {
+      const usage = await awsCall('read the API key usage', () =>
+        this.client.send(new GetUsageCommand({ usagePlanId, keyId: id, startDate: day(since), endDate: day(Math.max(since, until)) })),
+      );
+      for (const [used] of usage.items?.[id] ?? []) calls += used ?? 0;
+    }
+    return calls;
   }
 
   /**

@@ -13,11 +13,14 @@
  * 4. finish: the replaced key is deleted (AWS takes it out of its usage plans with it): it answers
  *    403 from then on. Until then the new key is not "issued" (aws-developer-keys.ts), so the same
  *    link, retried after a failure, adopts and shows the same new key and finishes.
- * A crash that nobody retries is settled by reconcile once no link can be retried any more
- * (settleReplacements): a shown replacement finishes, one never shown is deleted.
+ * Once the new value is read (step 3), a failed step 4 still shows it (the account service logs it):
+ * an error page would leave the developer, once the old key goes, with a key nobody showed them.
+ * What nobody retries is settled by reconcile (settleReplacements): a replacement never tagged shown
+ * is deleted once no link can come back; the key it replaces is deleted only once the new key was
+ * used.
  */
 import { PLAN_TAG, REPLACES_TAG, REPLACING_TAG, SHOWN_TAG, DEVELOPER_TAG, isOurs, olderKeyFirst, type AwsApiKeys, type AwsKey } from './aws-api-keys.ts';
-import { currentKey, isPending, replacementsOf, type DeveloperKeys } from './aws-developer-keys.ts';
+import { currentKey, replacementsOf, type DeveloperKeys } from './aws-developer-keys.ts';
 
 /** The longest an emailed link lives (SIGNUP_LINK_TTL_MINUTES at most 1440) plus an hour: no retry can come later. */
 export const SETTLE_AFTER_MS = 25 * 60 * 60_000;
@@ -68,24 +71,37 @@ export async function finishReplacement(keys: AwsApiKeys, developer: DeveloperKe
   await keys.remove(keyId);
 }
 
-const ageOf = (key: AwsKey, now: number) => now - (key.tags[SHOWN_TAG] ? Date.parse(key.tags[SHOWN_TAG]) || key.createdDate : key.createdDate);
+const ageOf = (key: AwsKey, now: number) => now - key.createdDate;
 
 /**
- * Reconcile: replacements left half-way longer than any link lives. Shown: finished (the replaced
- * key deleted). Never shown: deleted (nobody holds its value). The developer keeps at least one key.
- * Returns how many keys were deleted.
+ * Reconcile: replacements left half-way. The rule, so that a developer always keeps a key they were
+ * shown:
+ * - Never tagged shown, and older than any link lives: deleted (nobody holds its value).
+ * - Tagged shown: the replaced key is deleted only once the new key has been used (AWS's usage of
+ *   the new key shows a call). The tag is written before the page answers, so it alone proves
+ *   nothing: a crash, or a failure, between the tag and the answer leaves a key tagged shown that
+ *   the developer never saw. A call with the new key proves someone holds its value, and only the
+ *   page ever showed it. Until then both keys work (same developer, same access, same bill) and the
+ *   developer's next replacement, through any link, shows the same new key and finishes. Trade-off:
+ *   an old key the developer wanted gone lives on until the new key's first call.
+ * The developer keeps at least one key. Returns how many keys were deleted.
  */
 export async function settleReplacements(keys: AwsApiKeys, developer: DeveloperKeys, now: number): Promise<number> {
   let removed = 0;
   const alive = new Set(developer.keys.map((key) => key.id));
   for (const key of developer.keys) {
     const replaces = key.tags[REPLACES_TAG];
-    if (!replaces || !alive.has(key.id) || ageOf(key, now) < SETTLE_AFTER_MS) continue;
-    const target = key.tags[SHOWN_TAG] ? (isPending(developer, key) ? replaces : undefined) : key.id;
-    if (!target || !alive.has(target) || alive.size <= 1) continue;
+    if (!replaces || !alive.has(key.id) || !alive.has(replaces) || alive.size <= 1) continue;
+    const target = key.tags[SHOWN_TAG] ? await finishedByUse(keys, key, replaces, now) : ageOf(key, now) >= SETTLE_AFTER_MS ? key.id : undefined;
+    if (!target) continue;
     await keys.remove(target);
     alive.delete(target);
     removed++;
   }
   return removed;
+}
+
+/** The replaced key's id when the replacement `key` has been used since it was made; otherwise undefined (both stay). */
+async function finishedByUse(keys: AwsApiKeys, key: AwsKey, replaces: string, now: number): Promise<string | undefined> {
+  return (await keys.callsBetween(key.id, key.createdDate, now)) > 0 ? replaces : undefined;
 }

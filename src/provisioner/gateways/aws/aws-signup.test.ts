@@ -11,12 +11,15 @@ import { stripeClientOptions } from '../../../sandbox/stripe/stripe-emulator.ts'
 import type { ApiKeyRecord } from '../../../sandbox/aws/aws-state.ts';
 import { doctorInputsFromEnv, runDoctor } from '../../../admin/doctor/doctor.ts';
 import { runReconcileCommand } from '../../../admin/reconcile/reconcile-command.ts';
+import type { ProvisionLogger } from '../../../shared/provision-log.ts';
 
 let sandbox: Sandbox;
 let mail: RunningMailCatcher;
 let base: string;
 let stripe: Stripe;
 let usagePlans: Record<string, string>;
+/** Warnings the provisioner logged. */
+const warnings: Array<Parameters<ProvisionLogger['warn']>[0]> = [];
 
 beforeAll(async () => {
   mail = await startMailCatcher();
@@ -24,6 +27,7 @@ beforeAll(async () => {
     ports: FREE_PORTS,
     eventHook: false,
     hosted: { smtpUrl: mail.smtpUrl, gateway: 'aws' },
+    provisionerLogger: { info: () => undefined, warn: (fields) => void warnings.push(fields), error: () => undefined },
     provisionerEnv: { SIGNUP_RATE_LIMIT_PER_MINUTE: '1000' },
     stripeEmulator: { dunningFinalStatus: 'unpaid', dunningRetryDays: [2, 4] },
   });
@@ -399,32 +403,70 @@ describe('hosted signup on AWS API Gateway', () => {
     expect(old!.id).not.toBe(staged!.id);
   });
 
-  it('a crash before the old key is deleted: the same link shows the same new key again and finishes; without a retry, reconcile finishes it once no link can come back', async () => {
+  it('a failed delete of the old key still shows the new key; reconcile deletes the old key only once the new one was used, never leaving the developer with a key they did not see', async () => {
     const email = 'aws-rotate-late@example.com';
     const oldValue = await signUpAndPay(email, 'starter');
     sandbox.aws!.emulator.faults.push({ method: 'DELETE', pathPrefix: '/apikeys/', type: 'BadRequestException', times: 1 });
     const token = await accountToken(email);
-    expect((await postForm('/signup/account/rotate', { token })).status).toBeGreaterThanOrEqual(500);
-    const [, fresh] = keysNamed(email);
+    const first = await postForm('/signup/account/rotate', { token });
+    expect(first.status).toBe(200);
+    const [held0, fresh, ...more] = keysNamed(email);
+    expect(more).toHaveLength(0);
+    expect(keyOf(await first.text())).toBe(fresh!.value);
+    expect(warnings.filter((w) => w.event === 'signup_key_replace_unfinished')).toEqual([expect.objectContaining({ consumer_id: held0!.id, kept: 1 })]);
+    expect(JSON.stringify(warnings)).not.toContain(fresh!.value);
     expect((await call(oldValue)).status).toBe(200);
+    // The same link again: the same new key, and this time the old one goes.
     const retried = await postForm('/signup/account/rotate', { token });
     expect(retried.status).toBe(200);
     expect(keyOf(await retried.text())).toBe(fresh!.value);
     expect(keysNamed(email).map((k) => k.id)).toEqual([fresh!.id]);
     expect((await call(oldValue)).status).toBe(403);
 
-    // The same crash again, and nobody comes back.
+    // The same failure again, and nobody comes back: the page showed the new key all the same.
     sandbox.aws!.emulator.faults.push({ method: 'DELETE', pathPrefix: '/apikeys/', type: 'BadRequestException', times: 1 });
-    expect((await postForm('/signup/account/rotate', { token: await accountToken(email) })).status).toBeGreaterThanOrEqual(500);
-    const [held, unseen] = keysNamed(email);
+    const again = await postForm('/signup/account/rotate', { token: await accountToken(email) });
+    expect(again.status).toBe(200);
+    const [held, shown] = keysNamed(email);
+    expect(keyOf(await again.text())).toBe(shown!.value);
+    // Long after any link expired, reconcile still keeps the old key while the new one is unused.
+    shown!.tags['kpm-shown'] = new Date(Date.now() - 26 * 3_600_000).toISOString();
     expect(await reconcile()).toBe(0);
-    // Within a link's lifetime the developer may still come back for the new key: both keys stay.
-    expect(keysNamed(email).map((k) => k.id)).toEqual([held!.id, unseen!.id]);
-    unseen!.tags['kpm-shown'] = new Date(Date.now() - 26 * 3_600_000).toISOString();
+    expect(keysNamed(email).map((k) => k.id)).toEqual([held!.id, shown!.id]);
+    expect((await call(held!.value)).status).toBe(200);
+    // The developer's first call with the new key proves they hold it: the next reconcile finishes the replacement.
+    expect((await call(shown!.value)).status).toBe(200);
     expect(await reconcile()).toBe(0);
-    expect(keysNamed(email).map((k) => k.id)).toEqual([unseen!.id]);
-    expect((await call(unseen!.value)).status).toBe(200);
+    expect(keysNamed(email).map((k) => k.id)).toEqual([shown!.id]);
+    expect((await call(shown!.value)).status).toBe(200);
     expect((await call(held!.value)).status).toBe(403);
+  });
+
+  it('a crash between tagging the new key shown and the answer: reconcile keeps the old key; the next link shows the same new key and finishes', async () => {
+    const email = 'aws-rotate-lost-answer@example.com';
+    const oldValue = await signUpAndPay(email, 'starter');
+    // The replacement is staged, provisioned and in its usage plan; then the write of its shown tag
+    // fails (the only tag write left: the old key is already marked as being replaced).
+    keysNamed(email)[0]!.tags['kpm-replacing'] = 'true';
+    sandbox.aws!.emulator.faults.push({ method: 'PUT', pathPrefix: '/tags/', type: 'BadRequestException', times: 1 });
+    const failed = await postForm('/signup/account/rotate', { token: await accountToken(email) });
+    expect(failed.status).toBeGreaterThanOrEqual(500);
+    const [held, unseen, ...more] = keysNamed(email);
+    expect(more).toHaveLength(0);
+    expect(plansOf(unseen!.id)).toEqual([usagePlans.starter]);
+    expect(unseen!.tags['kpm-shown']).toBeUndefined();
+    // As if that write had landed and the process died before answering, a day and more ago.
+    unseen!.tags['kpm-shown'] = new Date(Date.now() - 26 * 3_600_000).toISOString();
+    unseen!.createdDate = Math.floor(Date.now() / 1000) - 26 * 3600;
+    expect(await reconcile()).toBe(0);
+    expect(keysNamed(email).map((k) => k.id)).toEqual([held!.id, unseen!.id]);
+    expect((await call(oldValue)).status).toBe(200);
+    // The developer asks again: the same new key is shown, and the old one goes.
+    const shown = await postForm('/signup/account/rotate', { token: await accountToken(email) });
+    expect(shown.status).toBe(200);
+    expect(keyOf(await shown.text())).toBe(unseen!.value);
+    expect(keysNamed(email).map((k) => k.id)).toEqual([unseen!.id]);
+    expect((await call(oldValue)).status).toBe(403);
   });
 
   it('reconcile deletes a replacement key never shown once no link can come back; the developer keeps their key', async () => {
