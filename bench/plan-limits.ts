@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { KONG_DB_UPDATE_FREQUENCY_MS } from '../src/sandbox/kong/index.ts';
 import { startBillingSandbox, type BillingSandbox, type SignedUp } from '../src/testkit/billing-sandbox.ts';
 import { createUsageService, type UsageService } from '../src/provisioner/usage/usage-service.ts';
-import { parseUsageSettings } from '../src/provisioner/settings/usage-settings.ts';
+import { parseUsageSettings } from '../src/provisioner/usage/usage-settings.ts';
 import type { BenchScenario } from './bench-types.ts';
 import { percentile, round } from './support/stats.ts';
 

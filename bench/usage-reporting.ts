@@ -8,7 +8,7 @@
  * measured run, since the windows are an hour long).
  */
 import Stripe from 'stripe';
-import { parseUsageSettings } from '../src/provisioner/settings/usage-settings.ts';
+import { parseUsageSettings } from '../src/provisioner/usage/usage-settings.ts';
 import { createUsageService } from '../src/provisioner/usage/usage-service.ts';
 import { createWriteLimiter } from '../src/provisioner/stripe/write-limiter.ts';
 import { startMoesifEmulator } from '../src/sandbox/moesif/moesif-emulator.ts';

@@ -11,7 +11,7 @@ import { COMMANDS as CLI_COMMANDS } from '../../src/cli/main.ts';
 import { CLI_EXIT_CODES } from '../../src/cli/report-error.ts';
 import { SYNC_EXIT_CODES } from '../../src/admin/sync/sync-errors.ts';
 import { HOSTED_SIGNUP_VARIABLES } from '../../src/provisioner/settings/hosted-settings.ts';
-import { USAGE_VARIABLES } from '../../src/provisioner/settings/usage-settings.ts';
+import { USAGE_VARIABLES } from '../../src/provisioner/usage/usage-settings.ts';
 import { PROVISIONER_VARIABLES } from '../../src/provisioner/settings/settings.ts';
 import { ERROR_CODES, ERROR_SURFACES, type ErrorSurface } from '../../src/shared/error-codes.ts';
 import { code, markdownTable } from './markdown.ts';

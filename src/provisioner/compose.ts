@@ -7,7 +7,7 @@
 import type Stripe from 'stripe';
 import { KongAdminClient } from '../kong/kong-admin-client.ts';
 import { KongConsumers } from '../kong/kong-consumers.ts';
-import { kongSignupGateway, type SignupGateway } from './gateways/signup-gateway.ts';
+import { kongSignupGateway, type SignupGateway } from './hosted-signup/signup-gateway.ts';
 import { createAwsSignupGateway } from './gateways/aws/aws-wiring.ts';
 import type { AwsSignupGateway } from './gateways/aws/aws-gateway.ts';
 import { createMoesifClient, type MoesifClient } from './moesif/moesif-client.ts';

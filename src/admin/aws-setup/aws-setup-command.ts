@@ -7,7 +7,7 @@ import { Command, parseArgs } from '../../shared/command-line.ts';
 import { loadPlansFile } from '../../shared/plans.ts';
 import { plural } from '../../shared/plural.ts';
 import { createApiGatewayClient } from '../../provisioner/gateways/aws/aws-client.ts';
-import { parseAwsApiGatewayEnv } from '../../provisioner/gateways/aws/aws-settings.ts';
+import { parseAwsApiGatewayEnv } from '../../provisioner/settings/aws-settings.ts';
 import { formatTable } from '../shared/text-table.ts';
 import { setupUsagePlanLimits, type AwsSetupResult } from './aws-setup.ts';
 import { formatOperation, formatQuota, formatThrottle } from './usage-plan-limits.ts';

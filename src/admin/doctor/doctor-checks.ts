@@ -24,9 +24,9 @@ import { moesifIdentityCheck } from './moesif-identity-check.ts';
 import { stripeWebhookCheck } from './stripe-webhook-check.ts';
 import { plural } from '../../shared/plural.ts';
 import { usageCheck } from './usage-check.ts';
-import type { UsageSettings } from '../../provisioner/settings/usage-settings.ts';
+import type { UsageSettings } from '../../provisioner/usage/usage-settings.ts';
 import type { AwsSignupGateway } from '../../provisioner/gateways/aws/aws-gateway.ts';
-import type { AwsGatewaySettings } from '../../provisioner/gateways/aws/aws-settings.ts';
+import type { AwsGatewaySettings } from '../../provisioner/settings/aws-settings.ts';
 
 /** What the AWS checks (aws-checks.ts) read: the gateway's settings and the gateway built from them. */
 export interface AwsDoctorInputs {

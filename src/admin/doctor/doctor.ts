@@ -12,7 +12,7 @@ import { runChecks, type CheckResult } from './check-runner.ts';
 import { DOCTOR_CHECKS, type DoctorInputs } from './doctor-checks.ts';
 import { HOSTED_DOCTOR_CHECKS } from './hosted-checks.ts';
 import { AWS_DOCTOR_CHECKS } from './aws-checks.ts';
-import { parseAwsGatewayEnv, parseGateway } from '../../provisioner/gateways/aws/aws-settings.ts';
+import { parseAwsGatewayEnv, parseGateway } from '../../provisioner/settings/aws-settings.ts';
 import { createAwsSignupGateway } from '../../provisioner/gateways/aws/aws-wiring.ts';
 import { readUsageSettings } from './usage-check.ts';
 

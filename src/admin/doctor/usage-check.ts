@@ -4,7 +4,7 @@
  * Moesif billing meter reporting to the same prices would bill every call twice.
  */
 import { createMoesifManagementClient } from '../../provisioner/usage/moesif-management-client.ts';
-import { parseUsageSettings, type UsageSettings } from '../../provisioner/settings/usage-settings.ts';
+import { parseUsageSettings, type UsageSettings } from '../../provisioner/usage/usage-settings.ts';
 import { MonetizationError } from '../../shared/errors.ts';
 import { fail, pass, type Check } from './check-runner.ts';
 

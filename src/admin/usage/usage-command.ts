@@ -9,7 +9,7 @@ import { SettingError } from '../../shared/errors.ts';
 import { createStripeClient } from '../../provisioner/stripe/stripe-client.ts';
 import { parseStripeApiBase, parseStripeSecretKey } from '../../provisioner/stripe/stripe-settings.ts';
 import { createUsageService, type UsageService } from '../../provisioner/usage/usage-service.ts';
-import { parseUsageSettings, USAGE_VARIABLES, type UsageSettings } from '../../provisioner/settings/usage-settings.ts';
+import { parseUsageSettings, USAGE_VARIABLES, type UsageSettings } from '../../provisioner/usage/usage-settings.ts';
 import { usageView } from '../../provisioner/usage/usage-view.ts';
 import { windowsEndingIn } from '../../provisioner/usage/usage-windows.ts';
 import { createWriteLimiter } from '../../provisioner/stripe/write-limiter.ts';

@@ -16,7 +16,7 @@ import { retryFor, type StripeAccess } from '../core/stripe-lookups.ts';
 import { errorFields, type ProvisionLogger } from '../../shared/provision-log.ts';
 import type { Provisioner } from '../core/provisioner.ts';
 import { withStripeRetry } from '../stripe/stripe-calls.ts';
-import type { SignupConsumers } from '../gateways/signup-gateway.ts';
+import type { SignupConsumers } from './signup-gateway.ts';
 import { consumerAsDeveloper, consumerSignup, isSignupConsumer, SIGNUP_CONSUMER_TAGS } from './consumer-directory.ts';
 import type { OutgoingMail, SignupMailer } from './signup-mailer.ts';
 import { setSpendCap } from '../core/spend-cap.ts';

@@ -5,7 +5,7 @@
  */
 import type { Hono } from 'hono';
 import type Stripe from 'stripe';
-import type { SignupConsumers } from '../gateways/signup-gateway.ts';
+import type { SignupConsumers } from './signup-gateway.ts';
 import type { PlansFile } from '../../shared/plans.ts';
 import type { TrustedProxies } from '../settings/trusted-proxies.ts';
 import type { AccessSync } from '../core/access-sync.ts';

@@ -1,39 +1,11 @@
 /**
- * The emails of the hosted signup, sent over SMTP with nodemailer (SMTP_URL). The message texts
- * live here; the transport is a port so tests can capture messages without a server.
+ * The emails of the hosted signup: their texts. They go out through the SMTP mailer
+ * (shared/smtp-mailer.ts, SMTP_URL), which the usage alerts use too.
  */
-import type { Transporter } from 'nodemailer';
+import type { OutgoingMail } from '../../shared/smtp-mailer.ts';
 
-export interface OutgoingMail {
-  to: string;
-  subject: string;
-  text: string;
-}
-
-export interface SignupMailer {
-  send(mail: OutgoingMail): Promise<void>;
-  close(): void;
-}
-
-/**
- * nodemailer is loaded on the first send: the provisioner core (and so reconcile and the usage
- * command) holds an alert mailer without loading SMTP code it may never use.
- */
-export function createSmtpMailer(smtpUrl: string, from: string): SignupMailer {
-  let transport: Promise<Transporter> | undefined;
-  let closed = false;
-  const open = () => (transport ??= import('nodemailer').then(({ default: nodemailer }) => nodemailer.createTransport(smtpUrl)));
-  return {
-    async send(mail) {
-      await (await open()).sendMail({ from, to: mail.to, subject: mail.subject, text: mail.text });
-    },
-    close: () => {
-      if (closed) return;
-      closed = true;
-      void transport?.then((opened) => opened.close());
-    },
-  };
-}
+export type { OutgoingMail, SignupMailer } from '../../shared/smtp-mailer.ts';
+export { createSmtpMailer } from '../../shared/smtp-mailer.ts';
 
 export function verificationMail(productName: string, to: string, link: string, ttlMinutes: number): OutgoingMail {
   return {

@@ -21,7 +21,7 @@ import type { ProvisionLogger } from '../../shared/provision-log.ts';
 import type { Provisioner } from '../core/provisioner.ts';
 import { withStripeRetry } from '../stripe/stripe-calls.ts';
 import { createCheckoutSessions } from './checkout-sessions.ts';
-import type { SignupConsumers } from '../gateways/signup-gateway.ts';
+import type { SignupConsumers } from './signup-gateway.ts';
 import { consumerAsDeveloper, isSignupConsumer, SIGNUP_CONSUMER_TAGS, signupConsumerTags } from './consumer-directory.ts';
 import { alreadySignedUpMail, verificationMail, type SignupMailer } from './signup-mailer.ts';
 import type { TokenSigner } from './signed-token.ts';
@@ -36,7 +36,7 @@ export interface SignupRequest {
 export type ConfirmOutcome = { kind: 'checkout'; url: string } | { kind: 'key'; key: string };
 
 interface SignupServiceDeps extends StripeAccess {
-  /** The gateway seam (gateways/signup-gateway.ts): Kong consumers, or AWS API keys. */
+  /** The gateway seam (hosted-signup/signup-gateway.ts): Kong consumers, or AWS API keys. */
   consumers: SignupConsumers;
   provisioner: Pick<Provisioner, 'provisionDeveloper'>;
   /** Access sync over consumers (ConsumerDirectory), so the block lands on /consumers/{id}/plugins. */

@@ -6,7 +6,7 @@
  */
 import { SettingError } from '../../shared/errors.ts';
 import { isHttpUrl } from '../../shared/http-url-setting.ts';
-import { createSmtpMailer } from '../hosted-signup/signup-mailer.ts';
+import { createSmtpMailer } from '../../shared/smtp-mailer.ts';
 import { emailChannel, webhookChannel, type AlertChannel } from '../core/usage-alerts.ts';
 
 export interface AlertSettings {

@@ -3,7 +3,7 @@
  * or malformed variable stops the start with a SettingError naming it. Reconcile and doctor load
  * the same settings through loadProvisionerSettings so every tool reads the environment one way.
  */
-import { parseUsageSettings, type UsageSettings } from './usage-settings.ts';
+import { parseUsageSettings, type UsageSettings } from '../usage/usage-settings.ts';
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { collectSettingError, combineSettingErrors, SettingError } from '../../shared/errors.ts';
@@ -14,7 +14,7 @@ import { DEVELOPER_STATUS, type DeveloperStatusName } from '../../kong/kong-type
 import { REMOVAL_POLICIES, type RemovalPolicy } from '../core/developer-removal.ts';
 import { parseTrustedProxies, type TrustedProxies } from './trusted-proxies.ts';
 import { parseHostedSignupEnv, type HostedSignupSettings } from './hosted-settings.ts';
-import { AWS_VARIABLES, AWS_WITHOUT_KONG, parseAwsGatewayEnv, parseGateway, type AwsGatewaySettings } from '../gateways/aws/aws-settings.ts';
+import { AWS_VARIABLES, AWS_WITHOUT_KONG, parseAwsGatewayEnv, parseGateway, type AwsGatewaySettings } from './aws-settings.ts';
 import { parseStripeApiBase, parseStripeSecretKey, type StripeKeyMode, type StripeSettings } from '../stripe/stripe-settings.ts';
 import type { MoesifCompanyIdSource } from '../moesif/moesif-client.ts';
 import { refuseSandboxSettingsInProduction, type SandboxMarker } from './production-guard.ts';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBillingSandbox, type BillingSandbox } from '../../testkit/billing-sandbox.ts';
 import { createUsageService, type UsageRun, type UsageService } from './usage-service.ts';
-import { parseUsageSettings } from '../settings/usage-settings.ts';
+import { parseUsageSettings } from './usage-settings.ts';
 
 let billing: BillingSandbox;
 let dir: string;

@@ -12,7 +12,7 @@ import { createStripeMeterSink } from './stripe-meter-sink.ts';
 import { createLimitsFeed, type LimitsFeedResult, type LimitsTarget } from './limits-feed.ts';
 import { runTrueUps, type TrueUpDeps, type TrueUpResult } from './true-up.ts';
 import { UsageReporter, type WindowReport } from './usage-reporter.ts';
-import { requireManagementToken, type UsageSettings } from '../settings/usage-settings.ts';
+import { requireManagementToken, type UsageSettings } from './usage-settings.ts';
 
 export interface UsageRun {
   windows: WindowReport[];

@@ -5,7 +5,7 @@
  */
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { MonetizationError, SettingError } from '../../../shared/errors.ts';
-import type { AwsGatewaySettings } from './aws-settings.ts';
+import type { AwsGatewaySettings } from '../../settings/aws-settings.ts';
 
 /**
  * On Node 20 the SDK prints "NodeVersionSupportWarning: ... versions published after the first week

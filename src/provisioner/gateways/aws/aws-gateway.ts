@@ -1,5 +1,5 @@
 /**
- * AWS API Gateway behind the hosted signup's gateway seam (gateways/signup-gateway.ts). A developer
+ * AWS API Gateway behind the hosted signup's gateway seam (hosted-signup/signup-gateway.ts). A developer
  * is the group of API keys named with their email and carrying their developer id
  * (aws-developer-keys.ts): the id of their first key, which Stripe customer metadata
  * (kong_developer_id) and reconcile know them by and which outlives that key. The Moesif user is
@@ -16,7 +16,7 @@ import { sha256Hex } from '../../../shared/sha256.ts';
 import { ACCESS_STATUS_CODE, ACCESS_TAGS } from '../../core/kong-access.ts';
 import { consumerAsDeveloper, consumerSignup, signupConsumerTags, type ConsumerDirectory } from '../../hosted-signup/consumer-directory.ts';
 import { SignupError } from '../../hosted-signup/signup-error.ts';
-import type { SignupGateway } from '../signup-gateway.ts';
+import type { SignupGateway } from '../../hosted-signup/signup-gateway.ts';
 import { AwsApiKeys, developerIdOf, isOurs, NAME_TAG, PLAN_TAG, REFUSED_TAG, SHOWN_TAG, type AwsKey } from './aws-api-keys.ts';
 import { AwsDeveloperKeys, currentKey, issuedKeys, replacementsOf, type DeveloperKeys } from './aws-developer-keys.ts';
 import { finishReplacement, stageReplacement } from './aws-key-rotation.ts';

@@ -12,7 +12,7 @@ import { awsErrorName, createApiGatewayClient, describeAwsError } from './aws-cl
 import { AwsApiKeys } from './aws-api-keys.ts';
 import { AwsSignupGateway, developerAsConsumer } from './aws-gateway.ts';
 import { settleReplacements } from './aws-key-rotation.ts';
-import type { AwsGatewaySettings } from './aws-settings.ts';
+import type { AwsGatewaySettings } from '../../settings/aws-settings.ts';
 
 export function createAwsSignupGateway(settings: AwsGatewaySettings, options: { maxAttempts?: number } = {}): AwsSignupGateway {
   const client = createApiGatewayClient(settings, options);

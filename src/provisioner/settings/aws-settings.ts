@@ -4,9 +4,9 @@
  * (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE and shared config, SSO, an instance or task
  * role). A bad value throws a SettingError naming the variable, before anything is written.
  */
-import { SettingError } from '../../../shared/errors.ts';
-import { isHttpUrl } from '../../../shared/http-url-setting.ts';
-import type { PlansFile } from '../../../shared/plans.ts';
+import { SettingError } from '../../shared/errors.ts';
+import { isHttpUrl } from '../../shared/http-url-setting.ts';
+import type { PlansFile } from '../../shared/plans.ts';
 
 export const GATEWAYS = ['kong', 'aws'] as const;
 export type GatewayKind = (typeof GATEWAYS)[number];

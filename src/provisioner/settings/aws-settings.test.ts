@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SettingError } from '../../../shared/errors.ts';
-import type { PlansFile } from '../../../shared/plans.ts';
-import { seedSandboxApi, startAwsEmulator, type RunningAwsEmulator } from '../../../sandbox/aws/aws-emulator.ts';
-import { SANDBOX_AWS } from '../../../sandbox/sandbox-credentials.ts';
+import { SettingError } from '../../shared/errors.ts';
+import type { PlansFile } from '../../shared/plans.ts';
+import { seedSandboxApi, startAwsEmulator, type RunningAwsEmulator } from '../../sandbox/aws/aws-emulator.ts';
+import { SANDBOX_AWS } from '../../sandbox/sandbox-credentials.ts';
 import { parseAwsGatewayEnv } from './aws-settings.ts';
-import { checkUsagePlans, createAwsSignupGateway } from './aws-wiring.ts';
+import { checkUsagePlans, createAwsSignupGateway } from '../gateways/aws/aws-wiring.ts';
 
 const plans = { plans: [{ id: 'starter' }, { id: 'pro' }] } as unknown as PlansFile;
 const good = { GATEWAY: 'aws', SIGNUP_MODE: 'hosted', AWS_REGION: 'eu-west-3', AWS_API_GATEWAY_USAGE_PLANS: 'starter=abc123,pro=def456' };

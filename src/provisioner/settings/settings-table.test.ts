@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { SettingError } from '../../../shared/errors.ts';
-import { loadPlansFile } from '../../../shared/plans.ts';
-import { packagePath } from '../../../shared/package-root.ts';
-import { HOSTED_SIGNUP_VARIABLES } from '../../settings/hosted-settings.ts';
-import { parseProvisionerEnv, PROVISIONER_VARIABLES } from '../../settings/settings.ts';
+import { SettingError } from '../../shared/errors.ts';
+import { loadPlansFile } from '../../shared/plans.ts';
+import { packagePath } from '../../shared/package-root.ts';
+import { HOSTED_SIGNUP_VARIABLES } from './hosted-settings.ts';
+import { parseProvisionerEnv, PROVISIONER_VARIABLES } from './settings.ts';
 import { parseAwsGatewayEnv } from './aws-settings.ts';
 
 // docs/configuration.md's "Default" column is generated from these lists: what it says is

@@ -6,7 +6,7 @@
  * ConsumerDirectory.
  */
 import type { KongConsumer, KongConsumers } from '../../kong/kong-consumers.ts';
-import { createConsumerDirectory, type ConsumerDirectory } from '../hosted-signup/consumer-directory.ts';
+import { createConsumerDirectory, type ConsumerDirectory } from './consumer-directory.ts';
 
 export interface SignupConsumers extends Pick<KongConsumers, 'get' | 'create' | 'listKeys' | 'createKey' | 'deleteKey'> {
   /**

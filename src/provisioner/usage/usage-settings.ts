@@ -3,9 +3,9 @@
  * Moesif's Management API, which calls are billed, and the windows.
  */
 import { SettingError } from '../../shared/errors.ts';
-import { parseBillableStatus, type StatusRange } from '../usage/billable-filter.ts';
-import { DEFAULT_MOESIF_MANAGEMENT_BASE } from '../usage/moesif-management-client.ts';
-import { parseLagMinutes, parseWindowMinutes } from '../usage/usage-windows.ts';
+import { parseBillableStatus, type StatusRange } from './billable-filter.ts';
+import { DEFAULT_MOESIF_MANAGEMENT_BASE } from './moesif-management-client.ts';
+import { parseLagMinutes, parseWindowMinutes } from './usage-windows.ts';
 
 /** provisioner: this product reports (default); moesif: Moesif's own billing meter does (legacy prices); off: nobody here. */
 type UsageReportingMode = 'provisioner' | 'moesif' | 'off';
