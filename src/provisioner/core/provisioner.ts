@@ -42,6 +42,8 @@ type MadeWhole = ProvisionOutcome & { stripePath: StripePath };
 // Developer id -> the makeWhole running for them, with what it was told.
 interface RunningFlight {
   email: string;
+  /** The Moesif user the flight registers (custom_id, else the email): AWS's replacement key is a new one for the same developer. */
+  moesifUser: string;
   previousEmails: string[];
   work: Promise<MadeWhole>;
 }
@@ -201,37 +203,41 @@ async function makeWhole(core: Core, developer: KongDeveloper, mode: ProvisionMo
   return { developerId: developer.id, customerId: ids.customerId, subscriptionId: ids.subscriptionId, plan: ids.planId, moesif, created, stripePath, ...extra };
 }
 
+const moesifUserOf = (developer: KongDeveloper) => developer.custom_id || developer.email;
+
 /**
  * Whether a call can be answered by the flight already running for its developer: not when it
- * knows more (another email, earlier emails the running one was not told), or the customer would
- * stay on an email Kong no longer shows and the previous emails would be lost.
+ * knows more (another email, earlier emails the running one was not told, another Moesif user), or
+ * the customer would stay on an email Kong no longer shows, the previous emails would be lost, or
+ * a replacement key's calls would have no Moesif user in the developer's company.
  */
 function canJoin(running: RunningFlight | undefined, developer: KongDeveloper, options: ProvisionOptions): boolean {
   if (!running) return true;
-  return running.email === developer.email && (options.previousEmails ?? []).every((email) => running.previousEmails.includes(email));
+  return running.email === developer.email && running.moesifUser === moesifUserOf(developer) && (options.previousEmails ?? []).every((email) => running.previousEmails.includes(email));
 }
 
-/** One makeWhole per developer at a time; interactive ones can be joined by email or id. */
+/**
+ * One makeWhole per developer at a time; interactive ones can be joined by email or id. A call that
+ * cannot join waits for the running one and then starts its own: the check and the start are one
+ * synchronous step, so nothing can slip in between (a waiter that resumes sees the next flight).
+ */
 async function makeWholeOnce(core: Core, developer: KongDeveloper, mode: ProvisionMode, options: ProvisionOptions, time: StepTimer): Promise<MadeWhole> {
-  const { flights, joinable, runningFor } = core;
-  for (let running = runningFor.get(developer.id); !canJoin(running, developer, options); running = runningFor.get(developer.id))
-    await running?.work.catch(() => undefined);
-  return flights.run(`developer:${developer.id}`, async () => {
-    const work = makeWhole(core, developer, mode, options, time);
-    const flight: RunningFlight = { email: developer.email, previousEmails: [...(options.previousEmails ?? [])], work };
-    runningFor.set(developer.id, flight);
-    const done = () => {
-      if (runningFor.get(developer.id) === flight) runningFor.delete(developer.id);
-    };
-    work.then(done, done);
-    const names = mode === 'interactive' ? [developer.id.toLowerCase(), developer.email.trim().toLowerCase()] : [];
-    for (const name of names) joinable.set(name, work);
-    try {
-      return await work;
-    } finally {
-      for (const name of names) if (joinable.get(name) === work) joinable.delete(name);
-    }
-  });
+  const { joinable, runningFor } = core;
+  for (let running = runningFor.get(developer.id); running; running = runningFor.get(developer.id)) {
+    if (canJoin(running, developer, options)) return running.work;
+    await running.work.catch(() => undefined);
+  }
+  const work = makeWhole(core, developer, mode, options, time);
+  const flight: RunningFlight = { email: developer.email, moesifUser: moesifUserOf(developer), previousEmails: [...(options.previousEmails ?? [])], work };
+  runningFor.set(developer.id, flight);
+  const names = mode === 'interactive' ? [developer.id.toLowerCase(), developer.email.trim().toLowerCase()] : [];
+  for (const name of names) joinable.set(name, work);
+  const done = () => {
+    if (runningFor.get(developer.id) === flight) runningFor.delete(developer.id);
+    for (const name of names) if (joinable.get(name) === work) joinable.delete(name);
+  };
+  work.then(done, done);
+  return work;
 }
 
 /** Times each step into `ms` (a step run twice adds up). */
@@ -327,8 +333,9 @@ export function createProvisioner(deps: ProvisionerDeps): Provisioner {
     planOfSubscription,
     provisionDeveloper(input, options = {}) {
       const mode = options.mode ?? (typeof input === 'string' ? 'interactive' : 'reconcile');
-      // Concurrent calls with the same email share one Kong lookup and one log line.
-      const base = typeof input === 'string' ? `lookup:${mode}:${input.trim().toLowerCase()}` : `object:${mode}:${input.id}`;
+      // Concurrent calls with the same email share one Kong lookup and one log line; developers given
+      // whole share only with the same email and Moesif user (makeWholeOnce then runs them one by one).
+      const base = typeof input === 'string' ? `lookup:${mode}:${input.trim().toLowerCase()}` : `object:${mode}:${input.id}:${input.email}:${moesifUserOf(input)}`;
       // Calls that carry earlier emails (email changes) share a flight only with the same ones.
       const previous = [...new Set(options.previousEmails ?? [])].sort();
       const key = previous.length ? `${base}:previous:${previous.join('\u0000')}` : base;

@@ -556,6 +556,21 @@ describe('Moesif', () => {
     }
   });
 
+  it('a second provisioning for the same developer with another Moesif user (an AWS replacement key) does not join the running one: both users land in the company', async () => {
+    const { email, id } = addDeveloper();
+    const whole = await provisionOk(email);
+    const developer = (await new KongAdminClient({ adminUrl: kong.adminUrl, token: undefined, workspace: 'default' }).getDeveloper(id))!;
+    // Started together: without the Moesif user in the join rule, the second would answer with the first's result.
+    const [first, second] = await Promise.all([
+      provisioner.provisioner.provisionDeveloper(developer, { mode: 'interactive' }),
+      provisioner.provisioner.provisionDeveloper({ ...developer, custom_id: 'replacement-key-id' }, { mode: 'interactive' }),
+    ]);
+    expect([first.subscriptionId, second.subscriptionId]).toEqual([whole.subscriptionId, whole.subscriptionId]);
+    await waitFor(() => moesif.store.users.has('replacement-key-id'));
+    expect(moesif.store.users.get('replacement-key-id')).toMatchObject({ company_id: whole.subscriptionId });
+    expect(moesif.store.users.get(email)).toMatchObject({ company_id: whole.subscriptionId });
+  });
+
   it('MOESIF_COMPANY_ID_SOURCE=customer uses the customer id as company_id', async () => {
     const byCustomer = await start({ moesif: { applicationId: MOESIF_APP_ID, apiBase: moesif.url, companyIdSource: 'customer' } });
     try {
