@@ -54,6 +54,7 @@ test('AWS: sign up, emailed link, Checkout 4242, key once, x-api-key calls 200, 
   const replaced = await page.getByLabel('API key').inputValue();
   expect(replaced).toMatch(/^[A-Za-z0-9]{40}$/);
   expect(replaced).not.toBe(key);
+  await expect(page.getByText('Your previous key stops working within a few seconds.')).toBeVisible();
   await step(page, info, '4-replaced-key');
   expect((await fetch(sandbox.aws!.apiUrl, { headers: { 'x-api-key': key } })).status).toBe(403);
   expect((await fetch(sandbox.aws!.apiUrl, { headers: { 'x-api-key': replaced } })).status).toBe(200);

@@ -119,8 +119,8 @@ export function createAccountRoutes(deps: AccountRoutesDeps): Hono {
 
   app.post('/signup/account/rotate', limit, deps.linkLimits, async (c) => {
     try {
-      const key = await deps.service.rotateKey(await tokenOf(c));
-      return kit.html(c, (nonce) => keyPage(brand, nonce, key, deps.apiUrl, `${kit.signupUrl}/account`, deps.keyHeader));
+      const replaced = await deps.service.rotateKey(await tokenOf(c));
+      return kit.html(c, (nonce) => keyPage(brand, nonce, replaced.key, deps.apiUrl, `${kit.signupUrl}/account`, deps.keyHeader, { oldKeyStopped: replaced.oldKeyStopped }));
     } catch (error) {
       return kit.failure(c, error, 'account');
     }

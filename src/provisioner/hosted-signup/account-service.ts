@@ -61,11 +61,21 @@ export interface AccountView {
   usageAlert?: string;
 }
 
+/** What a key replacement did: the new value, shown once, and whether every old key is gone. */
+export interface KeyReplacement {
+  key: string;
+  /**
+   * False when deleting an old key failed after the new one was made (AWS): the old key keeps
+   * working until the new key's first call (reconcile) or the next replacement, and the page says so.
+   */
+  oldKeyStopped: boolean;
+}
+
 export interface AccountService {
   /** Emails a link when the address has a key; otherwise nothing (the page says the same either way). */
   requestLink(email: string): Promise<'sent' | 'no_account'>;
   open(token: string): Promise<AccountView>;
-  rotateKey(token: string): Promise<string>;
+  rotateKey(token: string): Promise<KeyReplacement>;
   billingPortalUrl(token: string): Promise<string>;
   /** Stores the spend cap (cents; null removes it) and answers the page view after it. */
   setSpendCap(token: string, cap: number | null): Promise<AccountView>;
@@ -205,7 +215,7 @@ export function createAccountService(deps: AccountServiceDeps): AccountService {
         if (old.length === 0 || keysDigest(old) !== keysAtSend) throw used();
         const { key, removed } = deps.consumers.stageKey ? await replaceStaged(deps, consumer, old) : { key: await replaceAdded(deps, consumer, old), removed: old.length };
         deps.logger.info({ event: 'signup_key_replaced', consumer_id: consumer.id, removed });
-        return key;
+        return { key, oldKeyStopped: removed === old.length };
       });
     },
     async billingPortalUrl(token) {

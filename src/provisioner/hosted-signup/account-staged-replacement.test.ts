@@ -16,7 +16,7 @@ import { sha256Hex } from '../../shared/sha256.ts';
 const consumer: KongConsumer = { id: 'dev-1', username: 'dev@example.com', custom_id: 'key-1', tags: signupConsumerTags({ name: 'Dev', plan: 'starter' }), created_at: 0 };
 const oldKey: KongKeyCredential = { id: 'key-1', key: '', consumer: { id: 'dev-1' }, created_at: 0 };
 
-function service(options: { failProvisioning?: boolean } = {}) {
+function service(options: { failProvisioning?: boolean; failDelete?: boolean } = {}) {
   const steps: string[] = [];
   const signer = createTokenSigner('s'.repeat(40));
   const account = createAccountService({
@@ -26,7 +26,10 @@ function service(options: { failProvisioning?: boolean } = {}) {
       listKeys: async () => [oldKey],
       stageKey: async (id) => (steps.push(`stage ${id}`), { ...consumer, custom_id: 'key-2' }),
       createKey: async (id) => (steps.push(`show ${id}`), { id: 'key-2', key: 'n'.repeat(40), consumer: { id }, created_at: 1 }),
-      deleteKey: async (id, keyId) => void steps.push(`delete ${id} ${keyId}`),
+      deleteKey: async (id, keyId) => {
+        steps.push(`delete ${id} ${keyId}`);
+        if (options.failDelete) throw new Error('AWS is down');
+      },
     },
     provisioner: {
       provisionDeveloper: async (developer) => {
@@ -50,8 +53,14 @@ function service(options: { failProvisioning?: boolean } = {}) {
 describe('"My account" key replacement on a gateway that stages the new key (AWS)', () => {
   it('stages, writes the Moesif user and access of the new key id, shows it, then deletes the old key', async () => {
     const { account, steps, token } = service();
-    expect(await account.rotateKey(token)).toBe('n'.repeat(40));
+    expect(await account.rotateKey(token)).toEqual({ key: 'n'.repeat(40), oldKeyStopped: true });
     expect(steps).toEqual(['stage dev-1', 'provision dev-1 as key-2', 'access key-2', 'show dev-1', 'delete dev-1 key-1']);
+  });
+
+  it('a failed delete of the old key still answers the new key, saying the old one was not stopped', async () => {
+    const { account, steps, token } = service({ failDelete: true });
+    expect(await account.rotateKey(token)).toEqual({ key: 'n'.repeat(40), oldKeyStopped: false });
+    expect(steps.at(-1)).toBe('delete dev-1 key-1');
   });
 
   it('a failure before the key is shown deletes nothing (the old key keeps working)', async () => {

@@ -95,6 +95,10 @@ describe('hosted signup account', () => {
     expect(await page.text()).toContain('on the <strong>Growth</strong> plan');
     const rotated = await post('/signup/account/rotate', { token });
     expect(rotated.status).toBe(200);
+    const rotatedPage = await rotated.clone().text();
+    // Kong deletes the old credential before the page answers (a failed delete is an error page).
+    expect(rotatedPage).toContain('Your previous key stops working within a few seconds.');
+    expect(rotatedPage).not.toContain('Your previous key still works');
     const secondKey = await keyOf(rotated);
     expect(secondKey).toMatch(/^[0-9a-f]{32}$/);
     expect([await callApi(firstKey), await callApi(secondKey)]).toEqual([401, 200]);

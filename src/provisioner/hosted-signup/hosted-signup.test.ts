@@ -159,6 +159,8 @@ describe('hosted signup', () => {
     expect(html).toContain(`curl -H &#39;apikey: ${key}&#39; \\\n  ${sandbox.kong!.proxyUrl}${TEST_SERVICE_PATH}`);
     // Kong applies new keys and removed plugins after db_update_frequency: the page must not promise more.
     expect(html).toContain('Your key becomes active within a few seconds');
+    // A first key replaced nothing: no line about a previous key.
+    expect(html).not.toContain('Your previous key');
     expect(await consumers.listPlugins(consumer!.id)).toHaveLength(0);
 
     const call = await fetch(`${sandbox.kong!.proxyUrl}${TEST_SERVICE_PATH}`, { headers: { apikey: key! } });

@@ -106,14 +106,28 @@ ${keyReplaced ? `<p class="notice" role="status">This link was already used to r
   return layout(brand, nonce, title, body);
 }
 
-/** keyHeader: Kong's key-auth reads `apikey`; AWS API Gateway reads `x-api-key`. */
-export function keyPage(brand: Branding, nonce: string, key: string, apiUrl: string | undefined, accountUrl: string, keyHeader = 'apikey'): string {
+/**
+ * What happens to the previous key after a replacement. Normally it is gone; on AWS a failed
+ * deletion leaves it working until the new key's first call (reconcile removes it then).
+ */
+function previousKeyLine(replacement: { oldKeyStopped: boolean } | undefined): string {
+  if (!replacement) return '';
+  return replacement.oldKeyStopped
+    ? `<p>Your previous key stops working within a few seconds.</p>\n`
+    : `<p>Your previous key still works for now: we remove it shortly after your first call with this one. Move your apps to this key.</p>\n`;
+}
+
+/**
+ * keyHeader: Kong's key-auth reads `apikey`; AWS API Gateway reads `x-api-key`. replacement: set
+ * when "My account" replaced the key, to say what became of the previous one.
+ */
+export function keyPage(brand: Branding, nonce: string, key: string, apiUrl: string | undefined, accountUrl: string, keyHeader = 'apikey', replacement?: { oldKeyStopped: boolean }): string {
   // One argument per line: the URL never wraps mid-way (the block scrolls sideways instead).
   const curl = `curl -H '${keyHeader}: ${key}' \\\n  ${apiUrl ?? 'https://<your-gateway>/<your-api>'}`;
   const body = `<h1>Your API key</h1>
 <p role="status"><strong>Copy it now: this page shows it only once.</strong> We do not email it.</p>
 <p>Your key becomes active within a few seconds: the gateway applies new keys and access changes shortly after they are made.</p>
-<label for="api-key">API key</label>
+${previousKeyLine(replacement)}<label for="api-key">API key</label>
 <input type="text" id="api-key" readonly value="${e(key)}">
 <button type="button" id="copy" hidden>Copy key</button> <span id="copied" class="hint" aria-live="polite"></span>
 <h2>Try it</h2>

@@ -333,7 +333,10 @@ describe('hosted signup on AWS API Gateway', () => {
     expect(page).toContain('Replace my API key');
     const rotated = await postForm('/signup/account/rotate', { token });
     expect(rotated.status).toBe(200);
-    const newValue = keyOf(await rotated.text());
+    const rotatedPage = await rotated.text();
+    expect(rotatedPage).toContain('Your previous key stops working within a few seconds.');
+    expect(rotatedPage).not.toContain('Your previous key still works');
+    const newValue = keyOf(rotatedPage);
     expect(newValue).toMatch(/^[A-Za-z0-9]{40}$/);
     expect(newValue).not.toBe(oldValue);
     const [second, ...others] = keysNamed(email);
@@ -412,14 +415,20 @@ describe('hosted signup on AWS API Gateway', () => {
     expect(first.status).toBe(200);
     const [held0, fresh, ...more] = keysNamed(email);
     expect(more).toHaveLength(0);
-    expect(keyOf(await first.text())).toBe(fresh!.value);
+    // The page tells the truth: the old key was not stopped.
+    const firstPage = await first.text();
+    expect(keyOf(firstPage)).toBe(fresh!.value);
+    expect(firstPage).toContain('Your previous key still works for now: we remove it shortly after your first call with this one.');
+    expect(firstPage).not.toContain('Your previous key stops working');
     expect(warnings.filter((w) => w.event === 'signup_key_replace_unfinished')).toEqual([expect.objectContaining({ consumer_id: held0!.id, kept: 1 })]);
     expect(JSON.stringify(warnings)).not.toContain(fresh!.value);
     expect((await call(oldValue)).status).toBe(200);
     // The same link again: the same new key, and this time the old one goes.
     const retried = await postForm('/signup/account/rotate', { token });
     expect(retried.status).toBe(200);
-    expect(keyOf(await retried.text())).toBe(fresh!.value);
+    const retriedPage = await retried.text();
+    expect(keyOf(retriedPage)).toBe(fresh!.value);
+    expect(retriedPage).toContain('Your previous key stops working within a few seconds.');
     expect(keysNamed(email).map((k) => k.id)).toEqual([fresh!.id]);
     expect((await call(oldValue)).status).toBe(403);
 
@@ -428,7 +437,9 @@ describe('hosted signup on AWS API Gateway', () => {
     const again = await postForm('/signup/account/rotate', { token: await accountToken(email) });
     expect(again.status).toBe(200);
     const [held, shown] = keysNamed(email);
-    expect(keyOf(await again.text())).toBe(shown!.value);
+    const againPage = await again.text();
+    expect(keyOf(againPage)).toBe(shown!.value);
+    expect(againPage).toContain('Your previous key still works for now: we remove it shortly after your first call with this one.');
     // Long after any link expired, reconcile still keeps the old key while the new one is unused.
     shown!.tags['kpm-shown'] = new Date(Date.now() - 26 * 3_600_000).toISOString();
     expect(await reconcile()).toBe(0);
