@@ -256,17 +256,25 @@ function createRetryQueue(sendMany: (items: Sent) => Promise<void>, options: Ret
     timer = undefined;
   };
 
-  /**
-   * A newer record's company replaces the one an older queued record of the developer's other
-   * users would resend, so a late retry does not put older company metadata back in Moesif.
-   */
-  const adoptCompany = (record: MoesifRecord, seq: number) => {
-    for (const entry of queue.values())
-      if (entry.record.developerId === record.developerId && entry.seq < seq && entry.record.company.company_id === record.company.company_id)
-        entry.record = { ...entry.record, company: record.company };
-  };
+  return { entries: queue as ReadonlyMap<string, QueueEntry>, remove: (key: string) => queue.delete(key), enqueue, runDue, close };
+}
 
-  return { entries: queue as ReadonlyMap<string, QueueEntry>, remove: (key: string) => queue.delete(key), enqueue, adoptCompany, runDue, close };
+/**
+ * A newer record's company replaces the one an older queued record of the developer's other
+ * users would resend, so a late retry does not put older company metadata back in Moesif.
+ */
+function adoptNewerCompany(queued: Iterable<QueueEntry>, record: MoesifRecord, seq: number): void {
+  for (const entry of queued)
+    if (entry.record.developerId === record.developerId && entry.seq < seq && entry.record.company.company_id === record.company.company_id)
+      entry.record = { ...entry.record, company: record.company };
+}
+
+/** Developers with a record queued or in flight (any of their Moesif users). */
+function pendingDevelopers(queue: ReadonlyMap<string, QueueEntry>, inFlight: ReadonlyMap<string, Delivery>): Set<string> {
+  const developers = new Set<string>();
+  for (const entry of queue.values()) developers.add(entry.record.developerId);
+  for (const delivery of inFlight.values()) developers.add(delivery.developerId);
+  return developers;
 }
 
 /** The delivery's outcome if it settles within waitMs, else false (it goes on regardless). */
@@ -314,7 +322,7 @@ export function createMoesifSync(client: MoesifClient, options: MoesifSyncOption
     const id = keyOf(record);
     const delivery: Delivery = { developerId: record.developerId, digest: digestOf(record), seq: ++seqCounter, done: Promise.resolve(false) };
     inFlight.set(id, delivery);
-    retries.adoptCompany(record, delivery.seq);
+    adoptNewerCompany(queue.values(), record, delivery.seq);
     const answered = new Promise<{ error?: unknown }>((resolve) => {
       outbox.push({ record, seq: delivery.seq, settle: (error) => resolve(error === undefined ? {} : { error }) }, later);
     });
@@ -336,8 +344,6 @@ export function createMoesifSync(client: MoesifClient, options: MoesifSyncOption
     return delivery;
   };
 
-  const pendingDevelopers = () => new Set([...[...queue.values()].map((entry) => entry.record.developerId), ...[...inFlight.values()].map((delivery) => delivery.developerId)]);
-
   return {
     async sync(record, syncOptions = {}) {
       const id = keyOf(record);
@@ -349,10 +355,9 @@ export function createMoesifSync(client: MoesifClient, options: MoesifSyncOption
       return (await settledWithin(delivery.done, waitMs)) ? 'synced' : 'pending';
     },
     // A scan of the bounded queue (maxQueue) and of the deliveries in flight; callers ask once per developer.
-    isPending: (developerId) =>
-      [...queue.values()].some((entry) => entry.record.developerId === developerId) || [...inFlight.values()].some((delivery) => delivery.developerId === developerId),
+    isPending: (developerId) => pendingDevelopers(queue, inFlight).has(developerId),
     get pendingCount() {
-      return pendingDevelopers().size;
+      return pendingDevelopers(queue, inFlight).size;
     },
     async flush() {
       outbox.sendAll();
