@@ -51,6 +51,13 @@ const record = (id: string, plan = 'starter'): MoesifRecord => ({
   user: { user_id: `${id}@example.com`, company_id: `sub_${id}`, metadata: { plan } },
 });
 
+/** An AWS-shaped record: the Moesif user is the API key id; a replacement key is a second user in the same company. */
+const keyRecord = (id: string, keyId: string, plan = 'starter'): MoesifRecord => ({
+  developerId: id,
+  company: { company_id: `sub_${id}`, metadata: { plan } },
+  user: { user_id: keyId, company_id: `sub_${id}`, metadata: { plan, email: `${id}@example.com` } },
+});
+
 describe('createMoesifSync', () => {
   let sync: MoesifSync | undefined;
   afterEach(() => {
@@ -207,5 +214,82 @@ describe('createMoesifSync', () => {
     await sync.sync(record('a'));
     await expect(sync.sync(record('b'), { waitMs: Infinity })).resolves.toBe('synced');
     expect(batches.map((b) => b.size)).toEqual([2, 2]);
+  });
+
+  describe("a developer's Moesif users (an AWS key and its replacement) are delivered on their own", () => {
+    it("a replacement key's record does not drop the old key's queued one: Moesif ends with both users in the company", async () => {
+      const { state, client } = fakeCollector();
+      sync = createMoesifSync(client, { retryBaseMs: 60_000, waitMs: Infinity });
+      state.down = true;
+      await expect(sync.sync(keyRecord('d', 'key-old'))).resolves.toBe('pending');
+      await expect(sync.sync(keyRecord('d', 'key-new'))).resolves.toBe('pending');
+      state.down = false;
+      await sync.flush();
+      expect(sync.isPending('d')).toBe(false);
+      expect(state.users.map((u) => [u.user_id, u.company_id]).sort()).toEqual([
+        ['key-new', 'sub_d'],
+        ['key-old', 'sub_d'],
+      ]);
+      expect(new Set(state.companies.map((c) => c.company_id))).toEqual(new Set(['sub_d']));
+      // Both are remembered as sent: a repeat of either answers at once, without a call.
+      const calls = state.calls;
+      await expect(sync.sync(keyRecord('d', 'key-old'), { waitMs: 0 })).resolves.toBe('synced');
+      await expect(sync.sync(keyRecord('d', 'key-new'), { waitMs: 0 })).resolves.toBe('synced');
+      expect(state.calls).toBe(calls);
+    });
+
+    it("the old key's record failing while the replacement's is in flight is still queued", async () => {
+      const { state, client } = fakeCollector();
+      sync = createMoesifSync(client, { retryBaseMs: 60_000 });
+      state.down = true;
+      // The same I/O turn: both travel in one failing batch.
+      await sync.sync(keyRecord('d', 'key-old'));
+      await sync.sync(keyRecord('d', 'key-new'));
+      await sync.flush();
+      expect(sync.isPending('d')).toBe(true);
+      state.down = false;
+      await sync.flush();
+      expect(state.users.map((u) => u.user_id).sort()).toEqual(['key-new', 'key-old']);
+      expect(sync.pendingCount).toBe(0);
+    });
+
+    it('a newer record of the same user supersedes the older one (never resent); the newer company reaches the other user too', async () => {
+      const { state, client } = fakeCollector();
+      sync = createMoesifSync(client, { retryBaseMs: 60_000, waitMs: Infinity });
+      state.down = true;
+      await sync.sync(keyRecord('d', 'key-old', 'starter'));
+      await sync.sync(keyRecord('d', 'key-new', 'starter'));
+      await sync.sync(keyRecord('d', 'key-new', 'growth'));
+      state.down = false;
+      await sync.flush();
+      // key-new's starter record never reaches Moesif; key-old keeps its own record.
+      expect(state.users.map((u) => `${u.user_id}:${String(u.metadata.plan)}`).sort()).toEqual(['key-new:growth', 'key-old:starter']);
+      // The old key's late retry carries the newest company, not the one it was queued with.
+      expect(state.companies.map((c) => c.metadata.plan)).toEqual(['growth', 'growth']);
+      const calls = state.calls;
+      await sync.flush();
+      expect(state.calls).toBe(calls);
+    });
+
+    it('isPending(developer) holds while any of its users is pending; pendingCount counts developers', async () => {
+      const { state, client } = fakeCollector();
+      sync = createMoesifSync(client, { retryBaseMs: 60_000, waitMs: Infinity });
+      state.down = true;
+      await sync.sync(keyRecord('d', 'key-old'));
+      await sync.sync(keyRecord('d', 'key-new'));
+      await sync.sync(keyRecord('e', 'key-e'));
+      expect(sync.pendingCount).toBe(2);
+      state.down = false;
+      // The replacement is delivered; the old key's record is still only queued.
+      await expect(sync.sync(keyRecord('d', 'key-new'))).resolves.toBe('synced');
+      expect(sync.isPending('d')).toBe(true);
+      expect(sync.pendingCount).toBe(2);
+      expect(state.users.map((u) => u.user_id)).toEqual(['key-new']);
+      await sync.flush();
+      expect(sync.isPending('d')).toBe(false);
+      expect(sync.isPending('e')).toBe(false);
+      expect(sync.pendingCount).toBe(0);
+      expect(state.users.map((u) => u.user_id).sort()).toEqual(['key-e', 'key-new', 'key-old']);
+    });
   });
 });

@@ -3,7 +3,9 @@
  * once (the Collector merges, order does not matter) and waits for them at most `waitMs`; past
  * that it answers 'pending' and the delivery goes on in the background. A delivery that fails
  * after the client's retries goes to a bounded in-memory queue retried with exponential backoff
- * (one entry per developer, newest record wins). A restart loses what is queued or in flight;
+ * (one entry per developer and Moesif user, newest record of that user wins: on AWS a replacement
+ * key is a second user of the same developer, and its record must not drop the old key's, whose
+ * calls would otherwise belong to no company). A restart loses what is queued or in flight;
  * `reconcile` finishes it. Records delivered by this process are remembered (bounded), so a
  * repeated provision answers 'synced' at once without resending identical data.
  * Records waiting to go out together travel as one batch (POST /v1/companies/batch and
@@ -25,7 +27,7 @@ export interface MoesifRecord {
 const DEFAULT_MOESIF_WAIT_MS = 0;
 
 export interface MoesifSyncOptions {
-  /** Most developers waiting for a retry; the oldest is dropped beyond it. Default 1000. */
+  /** Most records (developer and Moesif user) waiting for a retry; the oldest is dropped beyond it. Default 1000. */
   maxQueue?: number;
   /** First background retry delay, doubled per failure up to retryMaxMs. Default 1 s. */
   retryBaseMs?: number;
@@ -54,8 +56,9 @@ export interface MoesifSyncOptions {
 export interface MoesifSync {
   /** 'synced' once Moesif holds the record, 'pending' when it is still being (re)tried. */
   sync(record: MoesifRecord, options?: { waitMs?: number }): Promise<'synced' | 'pending'>;
-  /** Queued for retry, or still being delivered. */
+  /** Some record of the developer (any of its Moesif users) is queued for retry, or still being delivered. */
   isPending(developerId: string): boolean;
+  /** Developers with a pending record. */
   readonly pendingCount: number;
   /** Waits for deliveries in flight, then retries every queued record now (used on drain). */
   flush(): Promise<void>;
@@ -79,6 +82,7 @@ interface Outgoing {
 }
 
 interface Delivery {
+  developerId: string;
   digest: string;
   seq: number;
   /** Resolves true once Moesif holds the record, false when it went to the retry queue. Never rejects. */
@@ -89,19 +93,27 @@ type Sent = ReadonlyArray<{ record: MoesifRecord; seq: number }>;
 
 const digestOf = (record: MoesifRecord) => sha256Hex(canonicalJson([record.company, record.user]));
 
-/** What Moesif holds, per developer (bounded, oldest forgotten first). */
+/**
+ * What a record supersedes: the developer's earlier record for the same Moesif user. Another user
+ * of the developer (an AWS replacement key next to the old one, a Kong user renamed by an email
+ * change) is another key, delivered on its own.
+ */
+const keyOf = (record: MoesifRecord) => JSON.stringify([record.developerId, record.user.user_id]);
+
+/** What Moesif holds, per developer and user (bounded, oldest forgotten first). */
 function createSentLog(limit: number) {
   const sent = new Map<string, { digest: string; seq: number }>();
   return {
     /** Remembers what Moesif holds; an older record answered late does not replace a newer one. */
     remember(record: MoesifRecord, seq: number) {
-      const known = sent.get(record.developerId);
+      const key = keyOf(record);
+      const known = sent.get(key);
       if (known && known.seq > seq) return;
-      sent.delete(record.developerId);
-      sent.set(record.developerId, { digest: digestOf(record), seq });
+      sent.delete(key);
+      sent.set(key, { digest: digestOf(record), seq });
       if (sent.size > limit) sent.delete(sent.keys().next().value as string);
     },
-    digestOf: (developerId: string) => sent.get(developerId)?.digest,
+    digestOf: (record: MoesifRecord) => sent.get(keyOf(record))?.digest,
   };
 }
 
@@ -165,7 +177,7 @@ interface RetryQueueOptions {
   logger: ProvisionLogger | undefined;
 }
 
-/** Failed deliveries, one entry per developer, retried with exponential backoff by a background timer. */
+/** Failed deliveries, one entry per developer and Moesif user (keyOf), retried with exponential backoff by a background timer. */
 function createRetryQueue(sendMany: (items: Sent) => Promise<void>, options: RetryQueueOptions) {
   const queue = new Map<string, QueueEntry>();
   let timer: NodeJS.Timeout | undefined;
@@ -183,15 +195,16 @@ function createRetryQueue(sendMany: (items: Sent) => Promise<void>, options: Ret
   };
 
   const enqueue = (record: MoesifRecord, seq: number, failures: number, error: unknown) => {
-    const queued = queue.get(record.developerId);
+    const key = keyOf(record);
+    const queued = queue.get(key);
     if (queued && queued.seq > seq) return;
-    queue.delete(record.developerId);
+    queue.delete(key);
     if (queue.size >= options.maxQueue) {
-      const oldest = queue.keys().next().value as string;
-      queue.delete(oldest);
-      options.logger?.warn({ event: 'moesif_queue_overflow', developer_id: oldest, message: 'dropped from the Moesif retry queue; run reconcile' });
+      const [oldestKey, oldest] = queue.entries().next().value as [string, QueueEntry];
+      queue.delete(oldestKey);
+      options.logger?.warn({ event: 'moesif_queue_overflow', developer_id: oldest.record.developerId, message: 'dropped from the Moesif retry queue; run reconcile' });
     }
-    queue.set(record.developerId, { record, seq, failures, nextAt: Date.now() + Math.min(options.retryMax, options.retryBase * 2 ** (failures - 1)) });
+    queue.set(key, { record, seq, failures, nextAt: Date.now() + Math.min(options.retryMax, options.retryBase * 2 ** (failures - 1)) });
     options.logger?.warn({
       event: 'moesif_pending',
       developer_id: record.developerId,
@@ -205,10 +218,10 @@ function createRetryQueue(sendMany: (items: Sent) => Promise<void>, options: Ret
   const attempt = async (entry: QueueEntry) => {
     try {
       await sendMany([entry]);
-      if (queue.get(entry.record.developerId) === entry) queue.delete(entry.record.developerId);
+      if (queue.get(keyOf(entry.record)) === entry) queue.delete(keyOf(entry.record));
       options.logger?.info({ event: 'moesif_synced', developer_id: entry.record.developerId, after_failures: entry.failures });
     } catch (error) {
-      if (queue.get(entry.record.developerId) === entry) enqueue(entry.record, entry.seq, entry.failures + 1, error);
+      if (queue.get(keyOf(entry.record)) === entry) enqueue(entry.record, entry.seq, entry.failures + 1, error);
     }
   };
 
@@ -217,10 +230,10 @@ function createRetryQueue(sendMany: (items: Sent) => Promise<void>, options: Ret
     if (entries.length === 1 && entries[0]) return attempt(entries[0]);
     try {
       await sendMany(entries);
-      for (const entry of entries) if (queue.get(entry.record.developerId) === entry) queue.delete(entry.record.developerId);
+      for (const entry of entries) if (queue.get(keyOf(entry.record)) === entry) queue.delete(keyOf(entry.record));
       options.logger?.info({ event: 'moesif_synced', developers: entries.length, after_failures: Math.max(...entries.map((e) => e.failures)) });
     } catch (error) {
-      for (const entry of entries) if (queue.get(entry.record.developerId) === entry) enqueue(entry.record, entry.seq, entry.failures + 1, error);
+      for (const entry of entries) if (queue.get(keyOf(entry.record)) === entry) enqueue(entry.record, entry.seq, entry.failures + 1, error);
     }
   };
 
@@ -243,7 +256,25 @@ function createRetryQueue(sendMany: (items: Sent) => Promise<void>, options: Ret
     timer = undefined;
   };
 
-  return { entries: queue as ReadonlyMap<string, QueueEntry>, remove: (id: string) => queue.delete(id), enqueue, runDue, close };
+  return { entries: queue as ReadonlyMap<string, QueueEntry>, remove: (key: string) => queue.delete(key), enqueue, runDue, close };
+}
+
+/**
+ * A newer record's company replaces the one an older queued record of the developer's other
+ * users would resend, so a late retry does not put older company metadata back in Moesif.
+ */
+function adoptNewerCompany(queued: Iterable<QueueEntry>, record: MoesifRecord, seq: number): void {
+  for (const entry of queued)
+    if (entry.record.developerId === record.developerId && entry.seq < seq && entry.record.company.company_id === record.company.company_id)
+      entry.record = { ...entry.record, company: record.company };
+}
+
+/** Developers with a record queued or in flight (any of their Moesif users). */
+function pendingDevelopers(queue: ReadonlyMap<string, QueueEntry>, inFlight: ReadonlyMap<string, Delivery>): Set<string> {
+  const developers = new Set<string>();
+  for (const entry of queue.values()) developers.add(entry.record.developerId);
+  for (const delivery of inFlight.values()) developers.add(delivery.developerId);
+  return developers;
 }
 
 /** The delivery's outcome if it settles within waitMs, else false (it goes on regardless). */
@@ -266,8 +297,10 @@ export function createMoesifSync(client: MoesifClient, options: MoesifSyncOption
   const batchMax = Math.max(1, options.batchMax ?? 200);
   const sent = createSentLog(options.rememberSent ?? 10_000);
   const sendMany = async (items: Sent) => {
-    await sendRecords(client, items);
-    for (const item of items) sent.remember(item.record, item.seq);
+    // What goes out now is what Moesif will hold (a queued entry's company may be replaced meanwhile).
+    const sending = items.map((item) => ({ record: item.record, seq: item.seq }));
+    await sendRecords(client, sending);
+    for (const item of sending) sent.remember(item.record, item.seq);
   };
   const outbox = createOutbox(sendMany, batchMax, Math.max(0, options.batchLingerMs ?? 0));
   const retries = createRetryQueue(sendMany, {
@@ -282,13 +315,14 @@ export function createMoesifSync(client: MoesifClient, options: MoesifSyncOption
   let seqCounter = 0;
 
   /**
-   * Starts sending a record; the newest delivery per developer decides what is queued. `later`
-   * starts it after the current I/O turn, so an answer that does not wait goes out first.
+   * Starts sending a record; the newest delivery per developer and user decides what is queued.
+   * `later` starts it after the current I/O turn, so an answer that does not wait goes out first.
    */
   const deliver = (record: MoesifRecord, later: boolean): Delivery => {
-    const id = record.developerId;
-    const delivery: Delivery = { digest: digestOf(record), seq: ++seqCounter, done: Promise.resolve(false) };
+    const id = keyOf(record);
+    const delivery: Delivery = { developerId: record.developerId, digest: digestOf(record), seq: ++seqCounter, done: Promise.resolve(false) };
     inFlight.set(id, delivery);
+    adoptNewerCompany(queue.values(), record, delivery.seq);
     const answered = new Promise<{ error?: unknown }>((resolve) => {
       outbox.push({ record, seq: delivery.seq, settle: (error) => resolve(error === undefined ? {} : { error }) }, later);
     });
@@ -310,21 +344,20 @@ export function createMoesifSync(client: MoesifClient, options: MoesifSyncOption
     return delivery;
   };
 
-  const pendingIds = () => new Set([...queue.keys(), ...inFlight.keys()]);
-
   return {
     async sync(record, syncOptions = {}) {
-      const id = record.developerId;
+      const id = keyOf(record);
       const recordDigest = digestOf(record);
-      if (!queue.has(id) && !inFlight.has(id) && sent.digestOf(id) === recordDigest) return 'synced';
+      if (!queue.has(id) && !inFlight.has(id) && sent.digestOf(record) === recordDigest) return 'synced';
       const waitMs = syncOptions.waitMs ?? defaultWaitMs;
       const current = inFlight.get(id);
       const delivery = current?.digest === recordDigest ? current : deliver(record, waitMs <= 0);
       return (await settledWithin(delivery.done, waitMs)) ? 'synced' : 'pending';
     },
-    isPending: (developerId) => queue.has(developerId) || inFlight.has(developerId),
+    // A scan of the bounded queue (maxQueue) and of the deliveries in flight; callers ask once per developer.
+    isPending: (developerId) => pendingDevelopers(queue, inFlight).has(developerId),
     get pendingCount() {
-      return pendingIds().size;
+      return pendingDevelopers(queue, inFlight).size;
     },
     async flush() {
       outbox.sendAll();
