@@ -4,7 +4,6 @@
  * drain() stops taking connections, lets in-flight requests finish, then closes: what SIGTERM does.
  */
 import { createUsageService, startUsageTimer, type UsageTimer } from './usage/usage-service.ts';
-import { createUsageFigures } from './usage/usage-figures.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { KongAdminClient } from '../kong/kong-admin-client.ts';
 import { KongConsumers } from '../kong/kong-consumers.ts';
@@ -79,7 +78,8 @@ function hostedSignupOf(settings: ProvisionerSettings, core: ProvisionerCore, lo
     defaultCollection: (settings.billing ?? NO_BILLING_SETTINGS).paymentCollection,
     trustedProxies: settings.trustedProxies ?? { kind: 'none' },
     logger,
-    usage: createUsageFigures({ stripe: core.stripe, limiter: core.writeLimiter, cacheSeconds: settings.usage?.previewCacheSeconds ?? 60, ...(options.now ? { now: options.now } : {}) }),
+    // The billing core's figures: one cache of Stripe's preview for the account page, the portal panel and the limits feed.
+    usage: core.billing.usageFigures,
     ...(options.signupMailer ? { mailer: options.signupMailer } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
