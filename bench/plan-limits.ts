@@ -11,7 +11,8 @@
  * - Spend-cap Stripe calls: developers with a cap calling through an emulated hour of reporter runs
  *   at the default 300 s interval (12 runs back to back), counting every Stripe call by route.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { FREE_PRICING, testPlan, writePlansWith } from '../src/testkit/plans-fixtures.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KONG_DB_UPDATE_FREQUENCY_MS } from '../src/sandbox/kong/index.ts';
@@ -27,26 +28,16 @@ const PROPAGATION_MS = KONG_DB_UPDATE_FREQUENCY_MS;
 const POLL_MS = 50;
 const HOUR_RUNS = 3600 / 300;
 
-const plan = (id: string, extra: Record<string, unknown>, pricing: Record<string, unknown>) => ({
-  id,
-  name: id,
-  public: true,
-  ...extra,
-  price: { lookup_key: `kpm_${id}_monthly`, currency: 'usd', meter: 'api_calls', pricing },
-});
-const FREE = { model: 'per_unit', unit_amount_decimal: '0' };
+const plan = testPlan;
+const FREE = FREE_PRICING;
 
-async function writePlans(dir: string): Promise<string> {
-  const example = JSON.parse(await readFile('plans.example.json', 'utf8')) as { plans: unknown[] };
-  example.plans.push(
+function writePlans(dir: string): Promise<string> {
+  return writePlansWith(dir, [
     plan('benchquota', { payment_collection: 'none', included: QUOTA, limits: { quota: { calls: QUOTA, enforcement: 'hard' } } }, FREE),
     plan('benchrate', { payment_collection: 'none', limits: { rate: { hour: 3 } } }, FREE),
     plan('benchfaster', { payment_collection: 'none', limits: { rate: { second: 2, hour: 5 } } }, FREE),
     plan('benchopen', { payment_collection: 'none' }, FREE),
-  );
-  const file = join(dir, 'plans.json');
-  await writeFile(file, JSON.stringify(example));
-  return file;
+  ]);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

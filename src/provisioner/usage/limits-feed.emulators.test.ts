@@ -3,7 +3,8 @@
 // provisioner's billing core as server.ts wires its timer, sends the meter events and then the
 // period's figures to recordUsage, which refuses at Kong: 429 past a hard quota, 402 past a spend
 // cap, the payment message when payment is refused too.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { FREE_PRICING, TEN_DOLLARS_A_CALL, testPlan, writePlansWith } from '../../testkit/plans-fixtures.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,24 +15,13 @@ import { parseUsageSettings } from './usage-settings.ts';
 let billing: BillingSandbox;
 let dir: string;
 
-const plan = (id: string, extra: Record<string, unknown>, pricing: Record<string, unknown>) => ({
-  id,
-  name: id,
-  public: true,
-  ...extra,
-  price: { lookup_key: `kpm_${id}_monthly`, currency: 'usd', meter: 'api_calls', pricing },
-});
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kpm-limits-feed-'));
-  const example = JSON.parse(await readFile('plans.example.json', 'utf8')) as { plans: unknown[] };
-  example.plans.push(
-    plan('free3', { payment_collection: 'none', included: 3, limits: { quota: { calls: 3, enforcement: 'hard' } } }, { model: 'per_unit', unit_amount_decimal: '0' }),
-    // A package of 1000 calls for $10: one call costs 1000 cents (above Stripe's minimum charge).
-    plan('paid3', { limits: { quota: { calls: 3, enforcement: 'hard' } } }, { model: 'package', package_amount: 1000, package_size: 1000, round: 'up' }),
-  );
-  const plansFile = join(dir, 'plans.json');
-  await writeFile(plansFile, JSON.stringify(example));
+  const plansFile = await writePlansWith(dir, [
+    testPlan('free3', { payment_collection: 'none', included: 3, limits: { quota: { calls: 3, enforcement: 'hard' } } }, FREE_PRICING),
+    testPlan('paid3', { limits: { quota: { calls: 3, enforcement: 'hard' } } }, TEN_DOLLARS_A_CALL),
+  ]);
   // Meter events aggregate at once here; a lag only delays the amount by a run (see limits-feed.ts).
   billing = await startBillingSandbox({ plansFile, stripeEmulator: { meterAggregationLagMs: 0 } });
 }, 60_000);

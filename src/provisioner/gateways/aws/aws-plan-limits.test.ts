@@ -6,7 +6,9 @@
  * 403 Forbidden for any reason, so the reason is on the account page. A plan's rate limit is the
  * usage plan's throttle: AWS's own 429, nothing written per developer.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { FREE_PRICING, TEN_DOLLARS_A_CALL, testPlan, writePlansWith } from '../../../testkit/plans-fixtures.ts';
+import { keyOnPage, postForm as postFormTo } from '../../../testkit/hosted-form-client.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Stripe from 'stripe';
@@ -30,27 +32,18 @@ let usagePlans: Record<string, string>;
 const logged: LogFields[] = [];
 const logger: ProvisionLogger = { info: (f) => void logged.push(f), warn: (f) => void logged.push(f), error: (f) => void logged.push(f) };
 
-const plan = (id: string, extra: Record<string, unknown>, pricing: Record<string, unknown>) => ({
-  id,
-  name: id,
-  public: true,
-  ...extra,
-  price: { lookup_key: `kpm_${id}_monthly`, currency: 'usd', meter: 'api_calls', pricing },
-});
-const free = { model: 'per_unit', unit_amount_decimal: '0' };
+const plan = testPlan;
+const free = FREE_PRICING;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kpm-aws-limits-'));
-  const example = JSON.parse(await readFile('plans.example.json', 'utf8')) as { plans: unknown[] };
-  example.plans.push(
+  const plansFile = await writePlansWith(dir, [
+
     plan('free5', { payment_collection: 'none', included: 5, limits: { quota: { calls: 5, enforcement: 'hard' } } }, free),
     plan('unlimited', { payment_collection: 'none' }, free),
     plan('limited', { payment_collection: 'none', limits: { rate: { minute: 3 } } }, free),
-    // A package of 1000 calls for $10: one call costs 1000 cents (above Stripe's minimum charge).
-    plan('paid3', { limits: { quota: { calls: 3, enforcement: 'hard' } } }, { model: 'package', package_amount: 1000, package_size: 1000, round: 'up' }),
-  );
-  const plansFile = join(dir, 'plans.json');
-  await writeFile(plansFile, JSON.stringify(example));
+    plan('paid3', { limits: { quota: { calls: 3, enforcement: 'hard' } } }, TEN_DOLLARS_A_CALL),
+  ]);
   mail = await startMailCatcher();
   sandbox = await startSandbox({
     ports: FREE_PORTS,
@@ -73,14 +66,7 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-async function postForm(path: string, fields: Record<string, string>, cookie?: string): Promise<Response> {
-  return fetch(`${base}${path}`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) },
-    body: new URLSearchParams(fields),
-  });
-}
+const postForm = (path: string, fields: Record<string, string>, cookie?: string) => postFormTo(base, path, fields, cookie);
 
 async function linkToken(email: string, started: number, path: string): Promise<string> {
   const message = await mail.waitFor(email, { after: started });
@@ -88,7 +74,7 @@ async function linkToken(email: string, started: number, path: string): Promise<
   return new URL(link).searchParams.get('token') ?? '';
 }
 
-const keyOf = (html: string) => /id="api-key" readonly value="([^"]+)"/.exec(html)?.[1];
+const keyOf = keyOnPage;
 const settle = async () => {
   for (let i = 0; i < 3; i++) await sandbox.stripe!.webhooks.idle();
 };

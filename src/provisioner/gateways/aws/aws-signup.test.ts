@@ -3,6 +3,7 @@
  * plane, x-api-key data plane), Stripe and Moesif emulators, the real provisioner with
  * SIGNUP_MODE=hosted, real SMTP into the mail catcher. A browser is played with fetch.
  */
+import { keyOnPage, postForm as postFormTo } from '../../../testkit/hosted-form-client.ts';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMailCatcher, type RunningMailCatcher } from '../../../sandbox/mail/mail-catcher.ts';
@@ -41,14 +42,7 @@ afterAll(async () => {
   await mail?.close();
 });
 
-async function postForm(path: string, fields: Record<string, string>, cookie?: string): Promise<Response> {
-  return fetch(`${base}${path}`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) },
-    body: new URLSearchParams(fields),
-  });
-}
+const postForm = (path: string, fields: Record<string, string>, cookie?: string) => postFormTo(base, path, fields, cookie);
 
 /** Form → email → the link's token. */
 async function tokenFor(email: string, plan = 'starter'): Promise<string> {
@@ -75,7 +69,7 @@ async function payInCheckout(checkoutUrl: string, card = '4242 4242 4242 4242'):
   return answer.headers.get('location') ?? '';
 }
 
-const keyOf = (html: string) => /id="api-key" readonly value="([^"]+)"/.exec(html)?.[1];
+const keyOf = keyOnPage;
 const keysNamed = (email: string): ApiKeyRecord[] => [...sandbox.aws!.emulator.state.apiKeys.values()].filter((key) => key.name === email);
 const plansOf = (keyId: string) => sandbox.aws!.emulator.state.plansOfKey(keyId).map((plan) => plan.id);
 const call = async (key: string) => {
