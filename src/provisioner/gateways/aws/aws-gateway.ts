@@ -55,7 +55,7 @@ const BLOCK_ID = 'aws-disabled-';
  * one, and no key is touched.
  */
 function noSuchPlugin(name: string): KongError {
-  return new KongError('kong_bad_request', `GATEWAY=aws has no ${name} plugin: a plan's rate limit is its usage plan's throttle, limits.rate is not applied`, {
+  return new KongError('kong_bad_request', `GATEWAY=aws has no ${name} plugin: a plan's rate limit is its usage plan's throttle (aws-setup), not a plugin`, {
     method: 'POST',
     path: `aws:${name}`,
     hint: 'a plan\'s limits.rate is the usage plan\'s throttle on AWS: run `npm run aws:setup` to apply it',
