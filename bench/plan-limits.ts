@@ -28,15 +28,13 @@ const PROPAGATION_MS = KONG_DB_UPDATE_FREQUENCY_MS;
 const POLL_MS = 50;
 const HOUR_RUNS = 3600 / 300;
 
-const plan = testPlan;
-const FREE = FREE_PRICING;
 
 function writePlans(dir: string): Promise<string> {
   return writePlansWith(dir, [
-    plan('benchquota', { payment_collection: 'none', included: QUOTA, limits: { quota: { calls: QUOTA, enforcement: 'hard' } } }, FREE),
-    plan('benchrate', { payment_collection: 'none', limits: { rate: { hour: 3 } } }, FREE),
-    plan('benchfaster', { payment_collection: 'none', limits: { rate: { second: 2, hour: 5 } } }, FREE),
-    plan('benchopen', { payment_collection: 'none' }, FREE),
+    testPlan('benchquota', { payment_collection: 'none', included: QUOTA, limits: { quota: { calls: QUOTA, enforcement: 'hard' } } }, FREE_PRICING),
+    testPlan('benchrate', { payment_collection: 'none', limits: { rate: { hour: 3 } } }, FREE_PRICING),
+    testPlan('benchfaster', { payment_collection: 'none', limits: { rate: { second: 2, hour: 5 } } }, FREE_PRICING),
+    testPlan('benchopen', { payment_collection: 'none' }, FREE_PRICING),
   ]);
 }
 

@@ -9,7 +9,7 @@ import { KongAdminClient } from '../kong/kong-admin-client.ts';
 import { KongConsumers } from '../kong/kong-consumers.ts';
 import { awsReadinessCheck, checkUsagePlans } from './gateways/aws/aws-wiring.ts';
 import { createHostedSignup } from './hosted-signup/hosted-signup.ts';
-import type { SignupMailer } from './hosted-signup/signup-mailer.ts';
+import type { SignupMailer } from '../shared/smtp-mailer.ts';
 import { listen, type ListeningServer, type RunningService } from '../shared/http-listen.ts';
 import { createProvisionerApp, type ReadinessCheck } from './http/app.ts';
 import { createJsonLogger, type ProvisionLogger } from '../shared/provision-log.ts';

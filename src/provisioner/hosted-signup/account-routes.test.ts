@@ -14,7 +14,7 @@ import { signupConsumerTags } from './consumer-directory.ts';
 import { createLinkLimits } from './link-limits.ts';
 import { createPageKit } from './page-kit.ts';
 import { createTokenSigner } from './signed-token.ts';
-import type { OutgoingMail, SignupMailer } from './signup-mailer.ts';
+import type { OutgoingMail, SignupMailer } from '../../shared/smtp-mailer.ts';
 
 const KEYED: KongConsumer = { id: 'c-1', username: 'has-key@example.com', custom_id: null, tags: signupConsumerTags({ name: 'Has Key', plan: 'starter' }), created_at: 1 };
 const KEY: KongKeyCredential = { id: 'k-1', key: 'k'.repeat(32), consumer: { id: 'c-1' }, created_at: 1 };

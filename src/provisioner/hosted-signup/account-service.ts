@@ -18,7 +18,7 @@ import type { Provisioner } from '../core/provisioner.ts';
 import { withStripeRetry } from '../stripe/stripe-calls.ts';
 import type { SignupConsumers } from './signup-gateway.ts';
 import { consumerAsDeveloper, consumerSignup, isSignupConsumer, SIGNUP_CONSUMER_TAGS } from './consumer-directory.ts';
-import type { OutgoingMail, SignupMailer } from './signup-mailer.ts';
+import type { OutgoingMail, SignupMailer } from '../../shared/smtp-mailer.ts';
 import { setSpendCap } from '../core/spend-cap.ts';
 import { spendCapOf } from '../core/usage-limits.ts';
 import { usageAlertLine } from '../core/usage-alerts.ts';

@@ -22,7 +22,7 @@ import { createLinkLimits } from './link-limits.ts';
 import type { UsageFiguresService } from '../usage/usage-figures.ts';
 import { createPageKit } from './page-kit.ts';
 import { createTokenSigner } from './signed-token.ts';
-import { createSmtpMailer, type SignupMailer } from './signup-mailer.ts';
+import { createSmtpMailer, type SignupMailer } from '../../shared/smtp-mailer.ts';
 import { createSignupRoutes } from './signup-routes.ts';
 import { createSignupService } from './signup-service.ts';
 

@@ -4,9 +4,6 @@
  */
 import type { OutgoingMail } from '../../shared/smtp-mailer.ts';
 
-export type { OutgoingMail, SignupMailer } from '../../shared/smtp-mailer.ts';
-export { createSmtpMailer } from '../../shared/smtp-mailer.ts';
-
 export function verificationMail(productName: string, to: string, link: string, ttlMinutes: number): OutgoingMail {
   return {
     to,

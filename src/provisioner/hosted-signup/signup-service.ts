@@ -23,7 +23,8 @@ import { withStripeRetry } from '../stripe/stripe-calls.ts';
 import { createCheckoutSessions } from './checkout-sessions.ts';
 import type { SignupConsumers } from './signup-gateway.ts';
 import { consumerAsDeveloper, isSignupConsumer, SIGNUP_CONSUMER_TAGS, signupConsumerTags } from './consumer-directory.ts';
-import { alreadySignedUpMail, verificationMail, type SignupMailer } from './signup-mailer.ts';
+import type { SignupMailer } from '../../shared/smtp-mailer.ts';
+import { alreadySignedUpMail, verificationMail } from './signup-mailer.ts';
 import type { TokenSigner } from './signed-token.ts';
 import { SignupError } from './signup-error.ts';
 

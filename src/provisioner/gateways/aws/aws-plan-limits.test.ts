@@ -32,17 +32,15 @@ let usagePlans: Record<string, string>;
 const logged: LogFields[] = [];
 const logger: ProvisionLogger = { info: (f) => void logged.push(f), warn: (f) => void logged.push(f), error: (f) => void logged.push(f) };
 
-const plan = testPlan;
-const free = FREE_PRICING;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kpm-aws-limits-'));
   const plansFile = await writePlansWith(dir, [
 
-    plan('free5', { payment_collection: 'none', included: 5, limits: { quota: { calls: 5, enforcement: 'hard' } } }, free),
-    plan('unlimited', { payment_collection: 'none' }, free),
-    plan('limited', { payment_collection: 'none', limits: { rate: { minute: 3 } } }, free),
-    plan('paid3', { limits: { quota: { calls: 3, enforcement: 'hard' } } }, TEN_DOLLARS_A_CALL),
+    testPlan('free5', { payment_collection: 'none', included: 5, limits: { quota: { calls: 5, enforcement: 'hard' } } }, FREE_PRICING),
+    testPlan('unlimited', { payment_collection: 'none' }, FREE_PRICING),
+    testPlan('limited', { payment_collection: 'none', limits: { rate: { minute: 3 } } }, FREE_PRICING),
+    testPlan('paid3', { limits: { quota: { calls: 3, enforcement: 'hard' } } }, TEN_DOLLARS_A_CALL),
   ]);
   mail = await startMailCatcher();
   sandbox = await startSandbox({
@@ -57,7 +55,7 @@ beforeAll(async () => {
   });
   base = sandbox.provisioner!.url;
   stripe = new Stripe(SANDBOX_STRIPE_KEY, { ...stripeClientOptions(sandbox.stripe!), maxNetworkRetries: 0 });
-  usagePlans = Object.fromEntries(sandbox.env.AWS_API_GATEWAY_USAGE_PLANS!.split(',').map((pair) => pair.split('=') as [string, string]));
+  usagePlans = sandbox.aws!.usagePlans;
 }, 60_000);
 
 afterAll(async () => {

@@ -34,7 +34,7 @@ beforeAll(async () => {
   });
   base = sandbox.provisioner!.url;
   stripe = new Stripe(SANDBOX_STRIPE_KEY, { ...stripeClientOptions(sandbox.stripe!), maxNetworkRetries: 0 });
-  usagePlans = Object.fromEntries(sandbox.env.AWS_API_GATEWAY_USAGE_PLANS!.split(',').map((pair) => pair.split('=') as [string, string]));
+  usagePlans = sandbox.aws!.usagePlans;
 }, 60_000);
 
 afterAll(async () => {
